@@ -1,0 +1,83 @@
+"""`gocore-tui EXE CORE`: argument parsing, exit codes, and no tracebacks."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from . import __version__
+from .delve import DLV_VERSION, Delve
+from .report import build_report, to_json, to_markdown
+from .session import SessionError, install_signal_reaper
+from .source import parse_substitution
+from .startup import OpenError
+
+EXIT_OK, EXIT_FAILURE, EXIT_USAGE = 0, 1, 2
+EXIT_INTERRUPTED = 130
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="gocore-tui",
+        description="Open a Go core dump with Delve and see why the program died.",
+        epilog="Get a core: build with -gcflags=all=\"-N -l\", run with GOTRACEBACK=crash "
+        "after `ulimit -c unlimited`.",
+    )
+    parser.add_argument("executable", help="the Go binary that crashed")
+    parser.add_argument("core", help="the core dump it left")
+    parser.add_argument("--report", choices=("json", "md"), help="print a report instead of starting the TUI")
+    parser.add_argument("--substitute-path", action="append", default=[], metavar="FROM=TO",
+                        help="map a build path prefix to a local one (repeatable)")
+    parser.add_argument("--dlv", metavar="PATH", help=f"the dlv to use (default: set-up's, then PATH; pinned {DLV_VERSION})")
+    parser.add_argument("--version", action="version", version=f"gocore-tui {__version__}")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        substitutions = tuple(parse_substitution(spec) for spec in args.substitute_path)
+    except ValueError as err:
+        return _fail(str(err))
+    install_signal_reaper()
+    try:
+        # Opening synchronously keeps every bad input a one-line error with
+        # exit 2, before any screen is drawn; it takes a fraction of a second.
+        delve = Delve.open(args.executable, args.core, dlv=args.dlv)
+    except OpenError as err:
+        return _fail(str(err))
+    except KeyboardInterrupt:
+        return EXIT_INTERRUPTED
+    try:
+        if args.report:
+            return _report(delve, args.report, substitutions)
+        from .app import GocoreApp
+
+        app = GocoreApp(lambda: delve, substitutions=substitutions, title_paths=(args.executable, args.core))
+        app.run()
+        return app.return_code or EXIT_OK
+    except KeyboardInterrupt:
+        return EXIT_INTERRUPTED
+    except SessionError as err:
+        return _fail(f"{args.core}: dlv stopped answering: {err}", EXIT_FAILURE)
+    finally:
+        delve.close()
+
+
+def _report(delve: Delve, fmt: str, substitutions) -> int:
+    report = build_report(delve.snapshot(), substitutions)
+    sys.stdout.write(to_json(report) if fmt == "json" else to_markdown(report))
+    return EXIT_OK
+
+
+def _fail(message: str, code: int = EXIT_USAGE) -> int:
+    print(f"gocore-tui: {message}", file=sys.stderr)
+    return code
+
+
+def run() -> None:
+    sys.exit(main())
+
+
+if __name__ == "__main__":
+    run()

@@ -1,0 +1,217 @@
+"""Typed Delve commands on top of one CommandRunner and the pure parsers.
+
+Every command names its goroutine and frame (`goroutine G frame F args`), so
+Delve's own selection never changes and no command depends on the one before.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+from . import crash as crash_rules
+from .model import Backtrace, FrameState, Goroutine, Snapshot, Target
+from .parse import ParseError
+from .parse.delve import command_error, parse_backtrace, parse_goroutines, parse_print, parse_variables, parse_version
+from .session import CommandRunner, PromptSession, ReplaySession, SessionError
+from .startup import OpenError, check_inputs, explain_startup_failure, no_debug_info_warning
+
+DLV_VERSION = "v1.27.2"
+INSTALL_HINT = f"go install github.com/go-delve/delve/cmd/dlv@{DLV_VERSION}"
+PROMPT = "(dlv) "
+# Delve's defaults cut strings at 64 bytes and arrays at 64 values; a
+# post-mortem wants a little more, without flooding the pty.
+_CONFIG = ("config max-string-len 256", "config max-array-values 100")
+
+
+def find_dlv(explicit: str | None = None) -> str:
+    """--dlv, else the dlv set-up installed beside our interpreter, else PATH."""
+    if explicit:
+        if not (os.path.isfile(explicit) and os.access(explicit, os.X_OK)):
+            raise OpenError(f"{explicit}: not an executable dlv (check --dlv)")
+        return explicit
+    beside = Path(sys.executable).parent / "dlv"
+    if beside.is_file() and os.access(beside, os.X_OK):
+        return str(beside)
+    found = shutil.which("dlv")
+    if found:
+        return found
+    raise OpenError(f"dlv not found: install Delve with `{INSTALL_HINT}` (or `make setup`), or pass --dlv PATH")
+
+
+def dlv_version(dlv: str) -> str:
+    try:
+        result = subprocess.run([dlv, "version"], capture_output=True, text=True, timeout=30, env=_dlv_env())
+        return parse_version(result.stdout)
+    except (OSError, subprocess.SubprocessError, ParseError):
+        return ""
+
+
+def _dlv_env() -> dict[str, str]:
+    env = dict(os.environ)
+    # TERM=dumb turns off both colour and Delve's pager (which would wait
+    # on `--More--` forever); a private config dir keeps a user's aliases,
+    # colours and substitute-path rules out of our parsing.
+    env["TERM"] = "dumb"
+    env.pop("DELVE_PAGER", None)
+    env["XDG_CONFIG_HOME"] = _private_config_dir()
+    return env
+
+
+_config_dir: str | None = None
+
+
+def _private_config_dir() -> str:
+    global _config_dir
+    if _config_dir is None:
+        _config_dir = tempfile.mkdtemp(prefix="gocore-tui-dlv-")
+    return _config_dir
+
+
+class Delve:
+    """A `dlv core` session. All methods block: call them off the UI thread."""
+
+    def __init__(self, runner: CommandRunner, target: Target) -> None:
+        self.runner = runner
+        self.target = target
+
+    @classmethod
+    def open(cls, executable: str, core: str, dlv: str | None = None, startup_timeout: float = 120.0) -> "Delve":
+        """Check the inputs, spawn `dlv core`, and configure it.
+
+        Raises OpenError with a one-line message for every bad input; no dlv
+        is left running when it does.
+        """
+        executable, core = os.path.abspath(executable), os.path.abspath(core)
+        check_inputs(executable, core)
+        dlv_path = find_dlv(dlv)
+        version = dlv_version(dlv_path)
+        try:
+            session = PromptSession([dlv_path, "core", executable, core], PROMPT, env=_dlv_env(), startup_timeout=startup_timeout)
+        except SessionError as err:
+            raise OpenError(explain_startup_failure(str(err), executable, core, version)) from None
+        except OSError as err:
+            raise OpenError(f"{dlv_path}: cannot run dlv ({err.strerror})") from None
+        try:
+            warning = no_debug_info_warning(session.banner, executable)
+            if warning:
+                raise OpenError(warning)
+            for command in _CONFIG:
+                session.run(command)
+            delve = cls(session, Target(executable, core, delve_version=version))
+            delve.target = Target(executable, core, delve._go_version(), version)
+            return delve
+        except BaseException:
+            session.close()
+            raise
+
+    def _go_version(self) -> str:
+        try:
+            return crash_rules.unquote(parse_print(self.runner.run("print runtime.buildVersion")))
+        except ParseError:
+            return ""
+
+    @staticmethod
+    def _scope(goroutine_id: int | None, frame_index: int | None = None) -> str:
+        # No goroutine (a crash on a system stack): the current thread's frames.
+        scope = "" if goroutine_id is None else f"goroutine {goroutine_id} "
+        if frame_index is not None:
+            scope += f"frame {frame_index} "
+        return scope
+
+    def goroutines(self) -> tuple[Goroutine, ...]:
+        items, _total = parse_goroutines(self.runner.run("goroutines", timeout=600))
+        return items
+
+    def backtrace(self, goroutine_id: int | None, depth: int = 50) -> Backtrace:
+        output = self.runner.run(f"{self._scope(goroutine_id)}stack {int(depth)}")
+        return parse_backtrace(output, goroutine_id)
+
+    def frame_state(self, goroutine_id: int | None, frame_index: int) -> FrameState:
+        scope = self._scope(goroutine_id, frame_index)
+        try:
+            args = parse_variables(self.runner.run(f"{scope}args -v"), "arg")
+            local_vars = parse_variables(self.runner.run(f"{scope}locals -v"), "local")
+        except ParseError as err:
+            return FrameState(goroutine_id, frame_index, error=str(err))
+        return FrameState(goroutine_id, frame_index, args, local_vars)
+
+    def evaluate(self, goroutine_id: int | None, frame_index: int, expression: str) -> str | None:
+        """`print EXPR` in a frame; None when Delve cannot evaluate it."""
+        try:
+            return parse_print(self.runner.run(f"{self._scope(goroutine_id, frame_index)}print {expression}"))
+        except ParseError:
+            return None
+
+    def _int(self, goroutine_id: int | None, frame_index: int, expression: str) -> int | None:
+        value = self.evaluate(goroutine_id, frame_index, expression)
+        try:
+            return int(value, 0) if value is not None else None
+        except ValueError:
+            return None
+
+    def evidence(self, selected: int | None) -> crash_rules.CrashEvidence:
+        """Read what the crash left behind on the crashing stack."""
+        backtrace = self.backtrace(selected)
+        panicking = crash_rules.panic_frame(backtrace)
+        fatal = crash_rules.fatal_frame(backtrace)
+        dying = backtrace.find(crash_rules.SIGNAL_FUNCTION)
+        sigpanic = backtrace.find(crash_rules.SIGPANIC_FUNCTION)
+        panic_value = fatal_message = None
+        if panicking is not None:
+            # gopanic's own argument `e` is often unreadable in cores (its
+            # register is reused); the _panic record `p` keeps the value.
+            panic_value = self.evaluate(selected, panicking.index, "p.arg") or self.evaluate(selected, panicking.index, "e")
+        elif fatal is not None:
+            fatal_message = self.evaluate(selected, fatal.index, "s")
+        return crash_rules.CrashEvidence(
+            backtrace=backtrace,
+            selected_goroutine=selected,
+            panic_value=panic_value,
+            fatal_message=fatal_message,
+            signal=self._int(selected, dying.index, "sig") if dying else None,
+            fault_signal=self._int(selected, sigpanic.index, "gp.sig") if sigpanic else None,
+            fault_address=self._int(selected, sigpanic.index, "gp.sigcode1") if sigpanic else None,
+        )
+
+    def snapshot(self, goroutines: tuple[Goroutine, ...] | None = None) -> Snapshot:
+        """Everything the first screen shows."""
+        if goroutines is None:
+            goroutines = self.goroutines()
+        selected = next((g.id for g in goroutines if g.selected), None)
+        evidence = self.evidence(selected)
+        focus = crash_rules.focus_goroutine(selected, goroutines)
+        focus_backtrace = evidence.backtrace if focus == selected else self.backtrace(focus)
+        crash = crash_rules.analyse(evidence, focus_backtrace)
+        frame_index = crash.frame.index if crash.frame else 0
+        warnings = []
+        if focus_backtrace.truncated:
+            warnings.append("backtrace cut at 50 frames")
+        return Snapshot(
+            target=self.target,
+            crash=crash,
+            goroutines=goroutines,
+            backtrace=focus_backtrace,
+            frame=self.frame_state(focus, frame_index),
+            warnings=tuple(warnings),
+        )
+
+    def run_raw(self, command: str) -> str:
+        """A command typed by the user; its failure comes back as text."""
+        output = self.runner.run(command)
+        error = command_error(output)
+        return f"error: {error}" if error else output
+
+    def close(self) -> None:
+        self.runner.close()
+
+
+def replay(path: str) -> Delve:
+    """A Delve answering from a transcript recorded by tests/record_transcript.py."""
+    runner = ReplaySession.load(path)
+    meta = runner.meta
+    return Delve(runner, Target(meta["executable"], meta["core"], meta["go_version"], meta["delve_version"]))

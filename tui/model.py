@@ -1,0 +1,217 @@
+"""The debugger's world as frozen values.
+
+Everything the parsers produce and the widgets show is one of these
+dataclasses. Nothing here does I/O or knows about Delve's text formats.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import Enum
+
+RUNTIME_PREFIXES = ("runtime.", "runtime/", "internal/runtime/")
+
+
+def is_runtime_function(function: str) -> bool:
+    """True for functions of the Go runtime, which users rarely care about."""
+    return function.startswith(RUNTIME_PREFIXES) or function == "???"
+
+
+@dataclass(frozen=True)
+class Location:
+    """A place in the program: file:line in function."""
+
+    file: str
+    line: int
+    function: str
+
+    @property
+    def is_known(self) -> bool:
+        return bool(self.file) and self.line > 0
+
+    def short(self) -> str:
+        base = self.file.rsplit("/", 1)[-1] if self.file else "?"
+        return f"{base}:{self.line}"
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line} {self.function}"
+
+
+@dataclass(frozen=True)
+class Goroutine:
+    """One line of `goroutines`.
+
+    id is None for Delve's `Goroutine (unreadable ...)` lines.
+    location is the label Delve printed (User location by default).
+    wait_reason is empty when the goroutine was running or runnable.
+    """
+
+    id: int | None
+    location: Location | None
+    pc: int = 0
+    wait_reason: str = ""
+    wait_since: int | None = None
+    thread: int | None = None
+    selected: bool = False
+    unreadable: str = ""
+
+    @property
+    def state(self) -> str:
+        if self.unreadable:
+            return "unreadable"
+        if self.wait_reason:
+            return self.wait_reason
+        return "running" if self.thread is not None else "runnable"
+
+    @property
+    def is_runtime(self) -> bool:
+        return self.location is None or is_runtime_function(self.location.function)
+
+
+@dataclass(frozen=True)
+class Frame:
+    """One frame of a backtrace. error is set for Delve's `error: ...` frames."""
+
+    index: int
+    pc: int
+    function: str
+    file: str
+    line: int
+    error: str = ""
+
+    @property
+    def location(self) -> Location:
+        return Location(self.file, self.line, self.function)
+
+    @property
+    def is_runtime(self) -> bool:
+        return is_runtime_function(self.function)
+
+
+@dataclass(frozen=True)
+class Backtrace:
+    goroutine_id: int | None
+    frames: tuple[Frame, ...]
+    truncated: bool = False
+
+    def first_user_frame(self) -> Frame | None:
+        """The faulting user frame: the first frame, from the top, outside runtime."""
+        for frame in self.frames:
+            if not frame.is_runtime and not frame.error:
+                return frame
+        return None
+
+    def find(self, function: str) -> Frame | None:
+        for frame in self.frames:
+            if frame.function == function:
+                return frame
+        return None
+
+
+@dataclass(frozen=True)
+class Variable:
+    """A name = value line of `args`/`locals`, its value parsed into a tree.
+
+    kind says which list it came from ("arg" or "local"); children hold the
+    fields, elements or map entries of composite values.
+    """
+
+    name: str
+    value: str
+    type: str = ""
+    kind: str = "local"
+    children: tuple["Variable", ...] = ()
+    shadowed: bool = False
+
+    @property
+    def unreadable(self) -> bool:
+        return self.value.startswith("(unreadable")
+
+
+class CrashKind(str, Enum):
+    PANIC = "panic"
+    RUNTIME_ERROR = "runtime error"
+    FATAL_ERROR = "fatal error"
+    UNKNOWN = "unknown"
+
+
+SIGNAL_NAMES = {
+    1: "SIGHUP", 2: "SIGINT", 3: "SIGQUIT", 4: "SIGILL", 5: "SIGTRAP",
+    6: "SIGABRT", 7: "SIGBUS", 8: "SIGFPE", 9: "SIGKILL", 11: "SIGSEGV",
+    13: "SIGPIPE", 15: "SIGTERM",
+}
+
+
+def signal_name(number: int | None) -> str:
+    if not number:
+        return ""
+    return SIGNAL_NAMES.get(number, f"signal {number}")
+
+
+@dataclass(frozen=True)
+class Crash:
+    """Why the program died, as far as the core tells.
+
+    signal is the signal that killed the process (SIGABRT under
+    GOTRACEBACK=crash); fault_signal the one that started a runtime error
+    (SIGSEGV for a nil dereference), with fault_address.
+    goroutine_id is None when the crash ran on a system stack (a deadlock).
+    frame is the faulting user frame of focus_goroutine_id.
+    """
+
+    kind: CrashKind
+    message: str
+    signal: int | None
+    goroutine_id: int | None
+    focus_goroutine_id: int | None
+    frame: Frame | None
+    fault_signal: int | None = None
+    fault_address: int | None = None
+
+    def headline(self) -> str:
+        text = self.kind.value
+        if self.message:
+            text += f": {self.message}"
+        return text
+
+
+@dataclass(frozen=True)
+class Target:
+    executable: str
+    core: str
+    go_version: str = ""
+    delve_version: str = ""
+
+
+@dataclass(frozen=True)
+class SourceExcerpt:
+    """Lines around a location, as read from disk (or why they were not)."""
+
+    path: str
+    line: int
+    first_line: int = 1
+    lines: tuple[str, ...] = ()
+    missing_reason: str = ""
+
+
+@dataclass(frozen=True)
+class FrameState:
+    """What the panes show for one selected frame."""
+
+    goroutine_id: int | None
+    frame_index: int
+    args: tuple[Variable, ...] = ()
+    locals: tuple[Variable, ...] = ()
+    error: str = ""
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """Everything the first screen shows, in one value (also the report's source)."""
+
+    target: Target
+    crash: Crash
+    goroutines: tuple[Goroutine, ...]
+    backtrace: Backtrace
+    frame: FrameState
+    warnings: tuple[str, ...] = field(default=())

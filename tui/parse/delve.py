@@ -1,0 +1,185 @@
+"""Parsers for the text `dlv` prints (verified on 1.20 through 1.27).
+
+Each function takes a command's output (line endings already `\\n`) and
+returns model values, or raises ParseError. No I/O.
+"""
+
+from __future__ import annotations
+
+import re
+
+from ..model import Backtrace, Frame, Goroutine, Location, Variable
+from .errors import ParseError
+from .values import parse_value
+
+# "Command failed: <err>" is how every runtime error of a command looks.
+_COMMAND_FAILED = re.compile(r"^Command failed: (?P<err>.*)$", re.M)
+
+
+def command_error(output: str) -> str | None:
+    """The error text when a command failed, else None."""
+    match = _COMMAND_FAILED.search(output)
+    return match["err"].strip() if match else None
+
+
+# Goroutine lines. Variants:
+#   "  Goroutine 1 - User: ./main.go:16 main.main (0x4b16a5) [chan receive]"
+#   "  Goroutine 2 - User: /x/proc.go:364 runtime.gopark (0x43ac5d) [force gc (idle) 2720431775670]"
+#   "* Goroutine 18 - User: ./main.go:13 main.main.func1 (0x4b15e7) (thread 2663)"
+#   "  Goroutine 5 - User: ???:0 ??? (0x0)"      (unknown location)
+#   "  goroutine 1 - User: ..."                   (lower case, old releases)
+#   "  Goroutine (unreadable <err>)"             (no id)
+# The label may be User, Runtime, Go or Start; ` {k: v}` labels may follow (-l).
+_GOROUTINE = re.compile(
+    r"^(?P<sel>[* ])\s*[Gg]oroutine (?P<id>\d+) - (?:User|Runtime|Go|Start): "
+    r"(?P<file>.*?):(?P<line>-?\d+) (?P<func>\S+) \(0x(?P<pc>[0-9a-f]+)\)(?P<rest>.*)$"
+)
+_GOROUTINE_UNREADABLE = re.compile(r"^(?P<sel>[* ])\s*[Gg]oroutine \(unreadable (?P<err>.*)\)\s*$")
+_THREAD = re.compile(r"\(thread (\d+)\)")
+_WAIT = re.compile(r"\[(?P<reason>[^\[\]]*?)(?: (?P<since>\d+))?\]")
+_GOROUTINE_TOTAL = re.compile(r"^\[(\d+) goroutines?\]$")
+
+
+def parse_goroutine_line(line: str) -> Goroutine | None:
+    """One `goroutines` line, or None for lines that are not goroutines."""
+    match = _GOROUTINE.match(line)
+    if match:
+        rest = match["rest"]
+        thread = _THREAD.search(rest)
+        wait = _WAIT.search(_THREAD.sub("", rest))
+        return Goroutine(
+            id=int(match["id"]),
+            location=Location(_clean_file(match["file"]), max(int(match["line"]), 0), match["func"]),
+            pc=int(match["pc"], 16),
+            wait_reason=wait["reason"].strip() if wait else "",
+            wait_since=int(wait["since"]) if wait and wait["since"] else None,
+            thread=int(thread[1]) if thread else None,
+            selected=match["sel"] == "*",
+        )
+    match = _GOROUTINE_UNREADABLE.match(line)
+    if match:
+        return Goroutine(id=None, location=None, selected=match["sel"] == "*", unreadable=match["err"])
+    return None
+
+
+def parse_goroutines(output: str) -> tuple[tuple[Goroutine, ...], int | None]:
+    """`goroutines` -> (goroutines, total Delve reported or None)."""
+    error = command_error(output)
+    if error:
+        raise ParseError(f"goroutines failed: {error}", output)
+    items: list[Goroutine] = []
+    total = None
+    for line in output.splitlines():
+        goroutine = parse_goroutine_line(line)
+        if goroutine is not None:
+            items.append(goroutine)
+            continue
+        match = _GOROUTINE_TOTAL.match(line.strip())
+        if match:
+            total = int(match[1])
+    return tuple(items), total
+
+
+# Backtrace frames, two lines each (index right-aligned to the widest):
+#   " 9  0x00000000004b15e7 in main.main.func1"
+#   "    at ./main.go:13"
+# Unknown frames: "in ???" / "at ?:-1" / "at :0". A frame Delve could not
+# unwind: a line "    error: <msg>". Depth cut: "(truncated)".
+# `stack -full` adds "        name = value" lines, which we skip.
+_FRAME = re.compile(r"^\s*(?P<index>\d+)\s+0x(?P<pc>[0-9a-f]+) in (?P<func>.+?)\s*$")
+_FRAME_AT = re.compile(r"^\s+at (?P<file>.*):(?P<line>-?\d+)\s*$")
+_FRAME_ERROR = re.compile(r"^\s+error: (?P<err>.*)$")
+
+
+def parse_backtrace(output: str, goroutine_id: int | None = None) -> Backtrace:
+    error = command_error(output)
+    if error:
+        raise ParseError(f"stack failed: {error}", output)
+    frames: list[Frame] = []
+    truncated = False
+    for line in output.splitlines():
+        match = _FRAME.match(line)
+        if match:
+            frames.append(Frame(int(match["index"]), int(match["pc"], 16), match["func"], "", 0))
+            continue
+        if not frames:
+            if line.strip() == "(truncated)":
+                truncated = True
+            continue
+        last = frames[-1]
+        match = _FRAME_AT.match(line)
+        if match and not last.file and not last.line:
+            file = _clean_file(match["file"])
+            frames[-1] = Frame(last.index, last.pc, last.function, file, max(int(match["line"]), 0))
+            continue
+        match = _FRAME_ERROR.match(line)
+        if match:
+            frames[-1] = Frame(last.index, last.pc, last.function, last.file, last.line, match["err"])
+            continue
+        if line.strip() == "(truncated)":
+            truncated = True
+    return Backtrace(goroutine_id, tuple(frames), truncated)
+
+
+def _clean_file(file: str) -> str:
+    return "" if file in ("?", "???", "") else file
+
+
+# `args` / `locals` (with or without -v):
+#   "(no args)" / "(no locals)"
+#   "name = value"           "(name) = value"  (shadowed)
+#   -v continuation lines: tab-indented fields, or the pointee line of a
+#   pointer printed at column 0 ("*time.Timer {...}").
+_VAR_START = re.compile(r"^(?P<shadow>\()?(?P<name>[\w~.$&#]+)(?(shadow)\)) = (?P<value>.*)$")
+
+
+def parse_variables(output: str, kind: str = "local") -> tuple[Variable, ...]:
+    error = command_error(output)
+    if error:
+        raise ParseError(f"{kind}s failed: {error}", output)
+    entries: list[tuple[str, list[str], bool]] = []
+    for line in output.splitlines():
+        stripped = line.strip()
+        if not entries and (not stripped or stripped.startswith("(no ")):
+            continue
+        match = _VAR_START.match(line)
+        if match:
+            entries.append((match["name"], [match["value"]], bool(match["shadow"])))
+        elif entries:
+            entries[-1][1].append(line)
+        elif stripped:
+            raise ParseError(f"unexpected line in {kind}s: {line!r}", output)
+    return tuple(parse_value(name, "\n".join(lines), kind, shadowed) for name, lines, shadowed in entries)
+
+
+def parse_print(output: str) -> str:
+    """`print EXPR` -> the value text (multi-line kept)."""
+    error = command_error(output)
+    if error:
+        raise ParseError(f"print failed: {error}", output)
+    return output.strip("\n")
+
+
+_SWITCHED = re.compile(r"^Switched from (?P<old>-?\d+) to (?P<new>-?\d+)")
+
+
+def parse_switched(output: str) -> int:
+    """`goroutine N` -> N, or ParseError (e.g. `unknown goroutine N`)."""
+    error = command_error(output)
+    if error:
+        raise ParseError(error, output)
+    match = _SWITCHED.search(output)
+    if not match:
+        raise ParseError("no 'Switched from' line", output)
+    return int(match["new"])
+
+
+_VERSION = re.compile(r"^Version: (?P<version>\S+)", re.M)
+
+
+def parse_version(output: str) -> str:
+    """`dlv version` -> "1.27.2"."""
+    match = _VERSION.search(output)
+    if not match:
+        raise ParseError("no 'Version:' line in dlv version output", output)
+    return match["version"]

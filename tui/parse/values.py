@@ -1,0 +1,158 @@
+"""Delve's printed values -> a tree of Variables.
+
+Accepted shapes (single-line and `-v` multi-line alike; whitespace outside
+strings is insignificant):
+    "abc"   "aaaa...+936 more"   5   true   nil
+    []int len: 3, cap: 3, [1,2,3]          [3]int [1,2,3]
+    map[string]int ["a": 1, "b": 2, ]      main.T {A: 1, B: "x",...+2 more}
+    *main.T {A: 1}   *main.T nil   (*main.T)(0xc000010000)
+    (*time.Timer)(0xc0)\n*time.Timer {C: ...}        (pointer, -v form)
+    error(*errors.errorString) *{s: "boom"}   interface {}(string) "PANIC"
+    (unreadable could not find loclist entry at 0x3fcab for address 0x437c5a)
+"""
+
+from __future__ import annotations
+
+import re
+
+from ..model import Variable
+from .errors import ParseError
+
+_OPENERS = {"{": "}", "[": "]", "(": ")"}
+_CLOSERS = {v: k for k, v in _OPENERS.items()}
+_MORE = re.compile(r"^\.\.\.\+(\d+) more$")
+_POINTER_HEADER = re.compile(r"^\(\*[^)]*\)\(0x[0-9a-f]+\)$")
+_INTERFACE = re.compile(r"^(?P<iface>[\w./]+(?: \{\})?)\((?P<dyn>[^()]*(?:\([^()]*\))?[^()]*)\) (?P<value>.*)$", re.S)
+
+
+def _scan(text: str):
+    """Yield (index, char, depth) for characters outside string literals."""
+    depth = 0
+    i = 0
+    n = len(text)
+    while i < n:
+        ch = text[i]
+        if ch in "\"`":
+            quote = ch
+            i += 1
+            while i < n and text[i] != quote:
+                if quote == '"' and text[i] == "\\":
+                    i += 1
+                i += 1
+            i += 1
+            continue
+        if ch == "'" and i + 2 < n:
+            # rune literal such as 'a' or '\n'
+            end = text.find("'", i + 2 if text[i + 1] == "\\" else i + 1)
+            if end != -1 and end - i <= 12:
+                i = end + 1
+                continue
+        if ch in _OPENERS:
+            yield i, ch, depth
+            depth += 1
+        elif ch in _CLOSERS:
+            depth -= 1
+            if depth < 0:
+                raise ParseError(f"unbalanced {ch!r} in value: {text[:120]!r}")
+            yield i, ch, depth
+        else:
+            yield i, ch, depth
+        i += 1
+
+
+def _matching_close(text: str, start: int) -> int:
+    for i, ch, depth in _scan(text[start:]):
+        if ch in _CLOSERS and depth == 0:
+            return start + i
+    raise ParseError(f"unterminated {text[start]!r} in value: {text[:120]!r}")
+
+
+def _split_top(text: str, sep: str) -> list[str]:
+    parts, last = [], 0
+    for i, ch, depth in _scan(text):
+        if ch == sep and depth == 0:
+            parts.append(text[last:i])
+            last = i + 1
+    parts.append(text[last:])
+    return parts
+
+
+def _key_split(item: str) -> tuple[str, str] | None:
+    """`key: value` at depth 0, outside strings; None for a plain element."""
+    for i, ch, depth in _scan(item):
+        if ch == ":" and depth == 0 and item[i + 1:i + 2] in (" ", "\n", "\t", ""):
+            return item[:i].strip(), item[i + 1:].strip()
+    return None
+
+
+def _body_start(text: str) -> int | None:
+    """Where the composite body starts: a `{`/`[` at depth 0, after a space
+    or `*`, whose matching bracket ends the text. Type names such as
+    `map[string]int` or `[]int` never qualify."""
+    for i, ch, depth in _scan(text):
+        if depth == 0 and ch in "{[" and (i == 0 or text[i - 1] in " *\n\t"):
+            if _matching_close(text, i) == len(text) - 1:
+                return i
+    return None
+
+
+def one_line(text: str, limit: int = 160) -> str:
+    """A value squeezed onto one line for labels and summaries."""
+    squeezed = re.sub(r"\s*\n\s*", " ", text.strip())
+    squeezed = re.sub(r"([{\[])\s+", r"\1", squeezed)
+    squeezed = squeezed.replace(",}", "}").replace(", ]", "]").replace(",]", "]")
+    return squeezed if len(squeezed) <= limit else squeezed[: limit - 1] + "…"
+
+
+def parse_value(name: str, text: str, kind: str = "local", shadowed: bool = False) -> Variable:
+    """One value (as printed after `name = `) into a Variable tree."""
+    text = text.strip()
+    if "\n" in text:
+        head, _, rest = text.partition("\n")
+        if _POINTER_HEADER.match(head.strip()):
+            pointee = parse_value("*", rest, kind)
+            return Variable(name, head.strip(), pointee.type, kind, pointee.children or (pointee,), shadowed)
+    if text.startswith("(unreadable"):
+        return Variable(name, one_line(text), "", kind, (), shadowed)
+    match = _INTERFACE.match(text)
+    if match and not text.startswith(("[", "map[", "(")):
+        inner = parse_value(name, match["value"], kind, shadowed)
+        type_text = f"{match['iface']}({match['dyn']})"
+        return Variable(name, one_line(text), type_text, kind, inner.children, shadowed)
+    start = _body_start(text)
+    if start is None:
+        return Variable(name, one_line(text), "", kind, (), shadowed)
+    # "[]int len: 3, cap: 3, [1,2,3]": the type is what precedes " len:".
+    type_text = re.split(r" len: ", text[:start], maxsplit=1)[0].rstrip(" *").strip()
+    body = text[start + 1:-1]
+    children = _parse_items(body, text[start] == "{", kind)
+    return Variable(name, one_line(text), type_text, kind, children, shadowed)
+
+
+def _parse_items(body: str, is_struct: bool, kind: str) -> tuple[Variable, ...]:
+    children: list[Variable] = []
+    index = 0
+    for raw in _split_top(body, ","):
+        item = raw.strip()
+        if not item:
+            continue
+        more = _MORE.match(item)
+        if more:
+            children.append(Variable(f"…+{more[1]} more", "", "", kind))
+            continue
+        if item.startswith("...+"):
+            # Delve glues the elision onto the last item without a comma.
+            continue
+        tail = re.search(r"\.\.\.\+(\d+) more$", item)
+        if tail and not item.startswith('"'):
+            item = item[: tail.start()].rstrip()
+        pair = _key_split(item)
+        if pair and (is_struct or not item.startswith(("[", "{"))):
+            key, value = pair
+            children.append(parse_value(key if is_struct else f"[{key}]", value, kind))
+        else:
+            children.append(parse_value(f"[{index}]", item, kind))
+            index += 1
+        if tail:
+            children.append(Variable(f"…+{tail[1]} more", "", "", kind))
+    return tuple(children)

@@ -1,0 +1,135 @@
+"""The first screen as data: a JSON report and a Markdown one.
+
+Both come from build_report(), so they can never disagree.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any, Sequence
+
+from .model import Frame, Goroutine, Snapshot, Variable, signal_name
+from .source import resolve
+
+SCHEMA = "gocore-tui/report/1"
+CONTEXT_LINES = 5
+
+
+def _frame(frame: Frame) -> dict[str, Any]:
+    return {"index": frame.index, "function": frame.function, "file": frame.file,
+            "line": frame.line, "pc": f"0x{frame.pc:x}", "runtime": frame.is_runtime}
+
+
+def _goroutine(goroutine: Goroutine, crashing: int | None) -> dict[str, Any]:
+    location = goroutine.location
+    return {
+        "id": goroutine.id,
+        "state": goroutine.state,
+        "location": {"file": location.file, "line": location.line, "function": location.function} if location else None,
+        "thread": goroutine.thread,
+        "crashing": goroutine.id is not None and goroutine.id == crashing,
+    }
+
+
+def _variable(variable: Variable) -> dict[str, Any]:
+    data: dict[str, Any] = {"name": variable.name, "type": variable.type, "value": variable.value}
+    if variable.children:
+        data["children"] = [_variable(child) for child in variable.children]
+    return data
+
+
+def source_excerpt(file: str, line: int, substitutions: Sequence[tuple[str, str]] = ()) -> dict[str, Any]:
+    path = resolve(file, substitutions)
+    if path is None:
+        return {"file": file, "line": line, "missing": f"{file} is not on this machine"}
+    try:
+        lines = path.read_text(encoding="utf-8", errors="replace").splitlines()
+    except OSError as err:
+        return {"file": file, "line": line, "missing": f"cannot read {path}: {err.strerror}"}
+    first = max(1, line - CONTEXT_LINES)
+    last = min(len(lines), line + CONTEXT_LINES)
+    return {"file": file, "path": str(path), "line": line, "first_line": first, "lines": lines[first - 1:last]}
+
+
+def build_report(snapshot: Snapshot, substitutions: Sequence[tuple[str, str]] = ()) -> dict[str, Any]:
+    crash = snapshot.crash
+    frame = crash.frame
+    return {
+        "schema": SCHEMA,
+        "target": {"executable": snapshot.target.executable, "core": snapshot.target.core,
+                   "go_version": snapshot.target.go_version},
+        "delve": {"version": snapshot.target.delve_version},
+        "crash": {
+            "kind": crash.kind.value,
+            "message": crash.message,
+            "signal": signal_name(crash.signal),
+            "fault_signal": signal_name(crash.fault_signal) or None,
+            "fault_address": None if crash.fault_address is None else f"0x{crash.fault_address:x}",
+            "goroutine": crash.goroutine_id,
+            "focus_goroutine": crash.focus_goroutine_id,
+            "frame": _frame(frame) if frame else None,
+        },
+        "goroutines": {
+            "total": len(snapshot.goroutines),
+            "items": [_goroutine(g, crash.goroutine_id) for g in snapshot.goroutines],
+        },
+        "backtrace": [_frame(f) for f in snapshot.backtrace.frames],
+        "source": source_excerpt(frame.file, frame.line, substitutions) if frame else None,
+        "variables": {
+            "frame": snapshot.frame.frame_index,
+            "args": [_variable(v) for v in snapshot.frame.args],
+            "locals": [_variable(v) for v in snapshot.frame.locals],
+        },
+        "warnings": list(snapshot.warnings),
+    }
+
+
+def to_json(report: dict[str, Any]) -> str:
+    return json.dumps(report, indent=2) + "\n"
+
+
+def to_markdown(report: dict[str, Any]) -> str:
+    crash, target = report["crash"], report["target"]
+    frame = crash["frame"]
+    out = [f"# Crash report: {target['executable']}", ""]
+    rows = [
+        ("Executable", target["executable"]), ("Core", target["core"]),
+        ("Go", target["go_version"]), ("Delve", report["delve"]["version"]),
+        ("Signal", crash["signal"] + (f" (after {crash['fault_signal']} at {crash['fault_address']})" if crash["fault_signal"] else "")),
+        ("Kind", crash["kind"]), ("Message", crash["message"]),
+        ("Goroutine", str(crash["goroutine"]) if crash["goroutine"] is not None else "none (system stack)"),
+        ("Faulting frame", f"{frame['file']}:{frame['line']} {frame['function']}" if frame else "not found"),
+    ]
+    out += ["| | |", "| --- | --- |"] + [f"| {k} | {_cell(v)} |" for k, v in rows] + [""]
+    source = report["source"]
+    if source:
+        out.append(f"## Source: {source['file']}:{source['line']}")
+        out.append("")
+        if "missing" in source:
+            out += [source["missing"], ""]
+        else:
+            out.append("```go")
+            for number, text in enumerate(source["lines"], source["first_line"]):
+                marker = "=>" if number == source["line"] else "  "
+                out.append(f"{marker}{number:5d}  {text}")
+            out += ["```", ""]
+    out += [f"## Backtrace of goroutine {crash['focus_goroutine']}", "", "| # | function | location |", "| --- | --- | --- |"]
+    out += [f"| {f['index']} | {_cell(f['function'])} | {_cell(f['file'])}:{f['line']} |" for f in report["backtrace"]]
+    out += ["", f"## Variables of frame {report['variables']['frame']}", ""]
+    for kind in ("args", "locals"):
+        for variable in report["variables"][kind]:
+            out.append(f"- `{variable['name']}` ({kind[:-1]}) = `{_cell(variable['value'])}`")
+    goroutines = report["goroutines"]
+    out += ["", f"## Goroutines ({goroutines['total']})", "", "| id | state | location |", "| --- | --- | --- |"]
+    for g in goroutines["items"]:
+        loc = g["location"]
+        where = f"{loc['file']}:{loc['line']} {loc['function']}" if loc else "unreadable"
+        mark = " (crashed)" if g["crashing"] else ""
+        out.append(f"| {g['id']}{mark} | {_cell(g['state'])} | {_cell(where)} |")
+    if report["warnings"]:
+        out += ["", "## Warnings", ""] + [f"- {w}" for w in report["warnings"]]
+    return "\n".join(out) + "\n"
+
+
+def _cell(text: str) -> str:
+    return str(text).replace("|", "\\|").replace("\n", " ")

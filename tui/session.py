@@ -1,0 +1,206 @@
+"""One interactive debugger child on a pty: spawn, run a command, close.
+
+The pty belongs to exactly one PromptSession. Commands are serialised by a
+lock so that two threads can never interleave their writes, every read has a
+timeout, and the child is reaped on every path (close, error, interpreter
+exit, SIGTERM/SIGHUP of our process).
+"""
+
+from __future__ import annotations
+
+import atexit
+import json
+import os
+import signal
+import threading
+import weakref
+from pathlib import Path
+from typing import Protocol
+
+import pexpect
+
+
+class SessionError(Exception):
+    """The debugger child misbehaved: it died, or did not answer in time."""
+
+
+class SessionDied(SessionError):
+    pass
+
+
+class CommandTimeout(SessionError):
+    pass
+
+
+class CommandRunner(Protocol):
+    """What the typed backends need: run one command, get its output."""
+
+    def run(self, command: str, timeout: float | None = None) -> str: ...
+
+    def close(self) -> None: ...
+
+
+_live_sessions: "weakref.WeakSet[PromptSession]" = weakref.WeakSet()
+
+
+def _close_all_sessions() -> None:
+    for session in list(_live_sessions):
+        session.close()
+
+
+def _terminate_on_signal(signum, _frame) -> None:
+    _close_all_sessions()
+    # Re-raise with the default action so our exit status tells the truth.
+    signal.signal(signum, signal.SIG_DFL)
+    os.kill(os.getpid(), signum)
+
+
+def install_signal_reaper() -> None:
+    """Reap every child when the terminal hangs up or we are told to stop."""
+    if threading.current_thread() is not threading.main_thread():
+        return
+    for signum in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(signum, _terminate_on_signal)
+
+
+atexit.register(_close_all_sessions)
+
+
+class PromptSession:
+    """A REPL child driven by exact prompt matching (after pexpect's replwrap).
+
+    run() sends one line, waits for the prompt, and returns what came
+    between, without the echoed command and with `\\r\\n` folded to `\\n`.
+    """
+
+    def __init__(
+        self,
+        argv: list[str],
+        prompt: str,
+        env: dict[str, str] | None = None,
+        cwd: str | None = None,
+        startup_timeout: float = 60.0,
+        command_timeout: float = 30.0,
+    ) -> None:
+        self.prompt = prompt
+        self.command_timeout = command_timeout
+        self._lock = threading.Lock()
+        self._closed = False
+        self.transcript: list[tuple[str, str]] | None = None
+        # Huge outputs (100k goroutines) arrive in big reads; the prompt can
+        # only sit at the end, so pexpect need not rescan the whole buffer.
+        self.child = pexpect.spawn(
+            argv[0],
+            argv[1:],
+            env=env,
+            cwd=cwd,
+            encoding="utf-8",
+            codec_errors="replace",
+            dimensions=(50, 500),
+            maxread=1 << 20,
+            searchwindowsize=len(prompt) + 64,
+            timeout=startup_timeout,
+        )
+        # Every send would otherwise sleep 50 ms before writing.
+        self.child.delaybeforesend = None
+        _live_sessions.add(self)
+        self.banner = self._read_until_prompt(startup_timeout, "start")
+
+    @property
+    def pid(self) -> int:
+        return self.child.pid
+
+    def is_alive(self) -> bool:
+        return not self._closed and self.child.isalive()
+
+    def _read_until_prompt(self, timeout: float, what: str) -> str:
+        try:
+            self.child.expect_exact(self.prompt, timeout=timeout)
+        except pexpect.EOF:
+            output = _fold(self.child.before or "")
+            self.close()
+            raise SessionDied(output.strip() or f"the debugger exited during {what}") from None
+        except pexpect.TIMEOUT:
+            self.close()
+            raise CommandTimeout(f"no prompt after {timeout:g}s during {what}") from None
+        return _fold(self.child.before or "")
+
+    def run(self, command: str, timeout: float | None = None) -> str:
+        if "\n" in command or "\r" in command or not command.strip():
+            # An empty line repeats the previous command; a newline would
+            # smuggle in a second one.
+            raise ValueError(f"refusing to send {command!r}: one non-empty line only")
+        with self._lock:
+            if self._closed:
+                raise SessionDied("the debugger session is closed")
+            self.child.sendline(command)
+            output = self._read_until_prompt(timeout or self.command_timeout, repr(command))
+            output = _strip_echo(output, command)
+            if self.transcript is not None:
+                self.transcript.append((command, output))
+            return output
+
+    def close(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        _live_sessions.discard(self)
+        try:
+            if self.child.isalive():
+                try:
+                    self.child.sendline("quit")
+                    self.child.expect(pexpect.EOF, timeout=2)
+                except (pexpect.ExceptionPexpect, OSError):
+                    pass
+            self.child.close(force=True)
+        except (pexpect.ExceptionPexpect, OSError):
+            pass
+        finally:
+            if self.child.isalive():
+                try:
+                    os.kill(self.child.pid, signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
+
+
+def _fold(text: str) -> str:
+    return text.replace("\r\n", "\n")
+
+
+def _strip_echo(output: str, command: str) -> str:
+    first, sep, rest = output.partition("\n")
+    if first.strip() == command.strip():
+        return rest
+    return output
+
+
+class ReplaySession:
+    """A stand-in that answers from a transcript recorded off a real session.
+
+    Only for frozen pictures (snapshot tests): the same screens are tested
+    against the real dlv elsewhere.
+    """
+
+    def __init__(self, transcript: dict[str, str], banner: str = "", meta: dict | None = None) -> None:
+        self._answers = transcript
+        self.banner = banner
+        self.meta = meta or {}
+
+    @classmethod
+    def load(cls, path: str | Path) -> "ReplaySession":
+        data = json.loads(Path(path).read_text())
+        return cls(dict(data["commands"]), data.get("banner", ""), data.get("meta", {}))
+
+    def run(self, command: str, timeout: float | None = None) -> str:
+        try:
+            return self._answers[command]
+        except KeyError:
+            raise SessionError(f"not in the recorded transcript: {command!r}") from None
+
+    def close(self) -> None:
+        pass
+
+
+def save_transcript(path: str | Path, banner: str, pairs: list[tuple[str, str]], meta: dict) -> None:
+    data = {"meta": meta, "banner": banner, "commands": {cmd: out for cmd, out in pairs}}
+    Path(path).write_text(json.dumps(data, indent=1, sort_keys=True) + "\n")
