@@ -7,7 +7,8 @@ import sys
 
 from . import __version__
 from .delve import DLV_VERSION, Delve
-from .report import build_report, to_json, to_markdown
+from .report import build_report, comparison_report, to_json, to_markdown
+from .showdown import run_comparison
 from .session import SessionError, install_signal_reaper
 from .source import parse_substitution
 from .startup import OpenError
@@ -29,6 +30,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--substitute-path", action="append", default=[], metavar="FROM=TO",
                         help="map a build path prefix to a local one (repeatable)")
     parser.add_argument("--dlv", metavar="PATH", help=f"the dlv to use (default: set-up's, then PATH; pinned {DLV_VERSION})")
+    parser.add_argument("--no-gdb", action="store_true", help="skip the GDB-vs-Delve comparison")
     parser.add_argument("--version", action="version", version=f"gocore-tui {__version__}")
     return parser
 
@@ -50,7 +52,7 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_INTERRUPTED
     try:
         if args.report:
-            return _report(delve, args.report, substitutions)
+            return _report(delve, args.report, substitutions, not args.no_gdb)
         from .app import GocoreApp
 
         app = GocoreApp(lambda: delve, substitutions=substitutions, title_paths=(args.executable, args.core))
@@ -64,8 +66,13 @@ def main(argv: list[str] | None = None) -> int:
         delve.close()
 
 
-def _report(delve: Delve, fmt: str, substitutions) -> int:
-    report = build_report(delve.snapshot(), substitutions)
+def _report(delve: Delve, fmt: str, substitutions, with_gdb: bool) -> int:
+    snapshot = delve.snapshot()
+    comparison = None
+    if with_gdb:
+        run, result = run_comparison(snapshot)
+        comparison = comparison_report(run, None if run.error else result)
+    report = build_report(snapshot, substitutions, comparison)
     sys.stdout.write(to_json(report) if fmt == "json" else to_markdown(report))
     return EXIT_OK
 

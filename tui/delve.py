@@ -11,6 +11,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 from . import crash as crash_rules
@@ -62,14 +63,15 @@ def _dlv_env() -> dict[str, str]:
     return env
 
 
-_config_dir: str | None = None
-
-
 def _private_config_dir() -> str:
-    global _config_dir
-    if _config_dir is None:
-        _config_dir = tempfile.mkdtemp(prefix="gocore-tui-dlv-")
-    return _config_dir
+    """An empty config home of our own (dlv writes its default config.yml there)."""
+    cache = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    path = os.path.join(cache, "gocore-tui", "dlv-config")
+    try:
+        os.makedirs(path, exist_ok=True)
+        return path
+    except OSError:
+        return tempfile.mkdtemp(prefix="gocore-tui-dlv-")
 
 
 class Delve:
@@ -78,6 +80,7 @@ class Delve:
     def __init__(self, runner: CommandRunner, target: Target) -> None:
         self.runner = runner
         self.target = target
+        self.open_seconds = 0.0
 
     @classmethod
     def open(cls, executable: str, core: str, dlv: str | None = None, startup_timeout: float = 120.0) -> "Delve":
@@ -90,6 +93,7 @@ class Delve:
         check_inputs(executable, core)
         dlv_path = find_dlv(dlv)
         version = dlv_version(dlv_path)
+        started = time.monotonic()
         try:
             session = PromptSession([dlv_path, "core", executable, core], PROMPT, env=_dlv_env(), startup_timeout=startup_timeout)
         except SessionError as err:
@@ -104,6 +108,7 @@ class Delve:
                 session.run(command)
             delve = cls(session, Target(executable, core, delve_version=version))
             delve.target = Target(executable, core, delve._go_version(), version)
+            delve.open_seconds = time.monotonic() - started
             return delve
         except BaseException:
             session.close()
@@ -180,6 +185,7 @@ class Delve:
 
     def snapshot(self, goroutines: tuple[Goroutine, ...] | None = None) -> Snapshot:
         """Everything the first screen shows."""
+        started = time.monotonic()
         if goroutines is None:
             goroutines = self.goroutines()
         selected = next((g.id for g in goroutines if g.selected), None)
@@ -198,6 +204,8 @@ class Delve:
             backtrace=focus_backtrace,
             frame=self.frame_state(focus, frame_index),
             warnings=tuple(warnings),
+            crash_backtrace=None if focus == selected else evidence.backtrace,
+            seconds=self.open_seconds + time.monotonic() - started,
         )
 
     def run_raw(self, command: str) -> str:

@@ -215,3 +215,12 @@ class Snapshot:
     backtrace: Backtrace
     frame: FrameState
     warnings: tuple[str, ...] = field(default=())
+    # The crashing thread's stack when it is not `backtrace` (a crash on a
+    # system stack); what gdb's `bt` walks.
+    crash_backtrace: Backtrace | None = None
+    # Seconds Delve took from spawn to this snapshot.
+    seconds: float = 0.0
+
+    @property
+    def crash_stack(self) -> Backtrace:
+        return self.crash_backtrace or self.backtrace

@@ -8,6 +8,8 @@ from __future__ import annotations
 import json
 from typing import Any, Sequence
 
+from .compare import Comparison, Score
+from .gdb import GdbRun
 from .model import Frame, Goroutine, Snapshot, Variable, signal_name
 from .source import resolve
 
@@ -51,7 +53,29 @@ def source_excerpt(file: str, line: int, substitutions: Sequence[tuple[str, str]
     return {"file": file, "path": str(path), "line": line, "first_line": first, "lines": lines[first - 1:last]}
 
 
-def build_report(snapshot: Snapshot, substitutions: Sequence[tuple[str, str]] = ()) -> dict[str, Any]:
+def _score(score: Score) -> dict[str, Any]:
+    return {"frames": score.frames, "frames_resolved": score.frames_resolved,
+            "reached_user_frame": score.reached_user_frame, "goroutines_visible": score.goroutines_visible,
+            "user_locations": score.user_locations, "panic_value_recovered": score.panic_value,
+            "seconds": round(score.seconds, 3)}
+
+
+def comparison_report(run: GdbRun, comparison: Comparison | None) -> dict[str, Any]:
+    if comparison is None:
+        return {"error": run.error}
+    return {
+        "delve": _score(comparison.delve),
+        "gdb": {**_score(comparison.gdb), "threads": run.threads, "runtime_gdb": run.runtime_gdb or None,
+                "goroutine_bt_errors": list(run.goroutine_bt_errors), "timed_out": run.timed_out},
+        "verdict": comparison.verdict,
+        "rows": [{"mark": row.mark.value,
+                  "delve": _frame(row.delve) if row.delve else None,
+                  "gdb": _frame(row.gdb) if row.gdb else None} for row in comparison.rows],
+    }
+
+
+def build_report(snapshot: Snapshot, substitutions: Sequence[tuple[str, str]] = (),
+                 comparison: dict[str, Any] | None = None) -> dict[str, Any]:
     crash = snapshot.crash
     frame = crash.frame
     return {
@@ -81,6 +105,7 @@ def build_report(snapshot: Snapshot, substitutions: Sequence[tuple[str, str]] = 
             "locals": [_variable(v) for v in snapshot.frame.locals],
         },
         "warnings": list(snapshot.warnings),
+        "comparison": comparison,
     }
 
 
@@ -126,6 +151,19 @@ def to_markdown(report: dict[str, Any]) -> str:
         where = f"{loc['file']}:{loc['line']} {loc['function']}" if loc else "unreadable"
         mark = " (crashed)" if g["crashing"] else ""
         out.append(f"| {g['id']}{mark} | {_cell(g['state'])} | {_cell(where)} |")
+    comparison = report.get("comparison")
+    if comparison:
+        out += ["", "## GDB vs Delve", ""]
+        if "error" in comparison:
+            out.append(comparison["error"])
+        else:
+            keys = [("frames", "frames printed"), ("frames_resolved", "frames resolved to a function and line"),
+                    ("reached_user_frame", "reached the faulting user frame"), ("goroutines_visible", "goroutines visible"),
+                    ("user_locations", "goroutines with a user location"), ("panic_value_recovered", "panic value recovered"),
+                    ("seconds", "seconds")]
+            out += ["| measure | Delve | gdb |", "| --- | --- | --- |"]
+            out += [f"| {label} | {comparison['delve'][key]} | {comparison['gdb'][key]} |" for key, label in keys]
+            out += ["", comparison["verdict"]]
     if report["warnings"]:
         out += ["", "## Warnings", ""] + [f"- {w}" for w in report["warnings"]]
     return "\n".join(out) + "\n"

@@ -204,3 +204,40 @@ class ReplaySession:
 def save_transcript(path: str | Path, banner: str, pairs: list[tuple[str, str]], meta: dict) -> None:
     data = {"meta": meta, "banner": banner, "commands": {cmd: out for cmd, out in pairs}}
     Path(path).write_text(json.dumps(data, indent=1, sort_keys=True) + "\n")
+
+
+class BatchResult:
+    """What a batch run printed, how it ended, and how long it took."""
+
+    def __init__(self, output: str, returncode: int | None, seconds: float, timed_out: bool) -> None:
+        self.output = output
+        self.returncode = returncode
+        self.seconds = seconds
+        self.timed_out = timed_out
+
+
+def run_batch(argv: list[str], timeout: float, env: dict[str, str] | None = None, cwd: str | None = None) -> BatchResult:
+    """Run a non-interactive debugger (gdb -batch) to completion or timeout.
+
+    On timeout the whole process group is killed and what it printed so far
+    is kept: a looping unwinder still shows the frames it found.
+    """
+    import subprocess
+    import time
+
+    started = time.monotonic()
+    process = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                               env=env, cwd=cwd, start_new_session=True)
+    try:
+        output, _ = process.communicate(timeout=timeout)
+        timed_out = False
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        output, _ = process.communicate()
+        timed_out = True
+    except BaseException:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
+        raise
+    text = output.decode("utf-8", errors="replace").replace("\r\n", "\n")
+    return BatchResult(text, process.returncode, time.monotonic() - started, timed_out)

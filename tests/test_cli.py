@@ -1,0 +1,187 @@
+"""The command line against the real dlv on real cores: reports and bad input."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tui.delve import find_dlv
+from tui.startup import OpenError, explain_startup_failure
+
+EXPECTED = {
+    # fixture: (kind, message, function of the faulting frame)
+    "goroutine_panic": ("panic", "PANIC", "main.main.func1"),
+    "loop_panic": ("panic", "panic for GOTRACEBACK", "main.main"),
+    "nil_deref": ("runtime error", "runtime error: invalid memory address or nil pointer dereference", "main.retries"),
+    "index_range": ("runtime error", "runtime error: index out of range [5] with length 3", "main.pick"),
+    "panic_error": ("panic", "load 42: record not found", "main.main"),
+    "panic_struct": ("panic", 'main.Failure {Code: 7, Reason: "negative balance"}', "main.check"),
+    "deadlock": ("fatal error", "all goroutines are asleep - deadlock!", "main.main"),
+    "many_goroutines": ("panic", "worker exploded", "main.crash"),
+}
+
+
+def gocore(*args: str, cwd: Path | None = None, env: dict | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "tui", *map(str, args)], capture_output=True, text=True,
+                          timeout=120, cwd=cwd, env=env)
+
+
+def dlv_processes_for(path: Path) -> list[int]:
+    """Live dlv processes whose command line names this file."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            argv = (entry / "cmdline").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        if argv and argv[0].endswith(b"dlv") and str(path).encode() in argv:
+            found.append(int(entry.name))
+    return found
+
+
+@pytest.mark.parametrize("name", sorted(EXPECTED))
+def test_report_names_the_crash(cores, name):
+    fixture = cores[name]
+    result = gocore(fixture.exe, fixture.core, "--report", "json")
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    kind, message, function = EXPECTED[name]
+    crash = report["crash"]
+    assert (crash["kind"], crash["message"]) == (kind, message)
+    assert crash["signal"] == "SIGABRT"
+    assert crash["frame"]["function"] == function
+    assert crash["frame"]["file"].endswith(f"{name}/main.go")
+    assert crash["frame"]["line"] == fixture.crash_line
+    assert report["backtrace"][crash["frame"]["index"]]["function"] == function
+    ids = [g["id"] for g in report["goroutines"]["items"]]
+    assert report["goroutines"]["total"] == len(ids)
+    if name == "deadlock":
+        # thrown from the scheduler's stack: no goroutine crashed, main is blocked
+        assert crash["goroutine"] is None and crash["focus_goroutine"] == 1
+    else:
+        crashed = [g for g in report["goroutines"]["items"] if g["crashing"]]
+        assert [g["id"] for g in crashed] == [crash["goroutine"]]
+    source = report["source"]
+    marked = source["lines"][source["line"] - source["first_line"]]
+    assert "// CRASH" in marked
+    assert report["delve"]["version"] and report["target"]["go_version"].startswith("go1.")
+    assert not dlv_processes_for(fixture.core)
+
+
+def test_nil_dereference_reports_the_fault_signal(cores):
+    fixture = cores["nil_deref"]
+    report = json.loads(gocore(fixture.exe, fixture.core, "--report", "json").stdout)
+    assert report["crash"]["fault_signal"] == "SIGSEGV"
+    args = {v["name"]: v["value"] for v in report["variables"]["args"]}
+    assert args["c"] == "*main.Config nil"
+
+
+def test_many_goroutines_are_all_listed(cores):
+    fixture = cores["many_goroutines"]
+    report = json.loads(gocore(fixture.exe, fixture.core, "--report", "json").stdout)
+    assert report["goroutines"]["total"] >= 351
+    waiting = [g for g in report["goroutines"]["items"] if g["state"] == "chan receive"]
+    assert len(waiting) >= 200
+
+
+def test_markdown_report_marks_the_faulting_line(cores):
+    fixture = cores["goroutine_panic"]
+    result = gocore(fixture.exe, fixture.core, "--report", "md")
+    assert result.returncode == 0
+    assert "| Message | PANIC |" in result.stdout
+    marked = [line for line in result.stdout.splitlines() if line.startswith("=>")]
+    assert marked == [f"=>{fixture.crash_line:5d}  \t\tpanic(\"PANIC\") // CRASH"]
+
+
+def test_substitute_path_finds_moved_sources(cores, tmp_path):
+    fixture = cores["goroutine_panic"]
+    moved = tmp_path / "elsewhere"
+    moved.mkdir()
+    shutil.copy(fixture.source, moved / "main.go")
+    # From a directory where the build path does not resolve, only the
+    # substitution can find the file.
+    result = gocore(fixture.exe, fixture.core, "--report", "json",
+                    "--substitute-path", f"{fixture.source.parent}={moved}", cwd=tmp_path)
+    source = json.loads(result.stdout)["source"]
+    assert source["path"] == str(moved / "main.go")
+
+
+def test_help_version_and_module_entry():
+    assert gocore("--version").stdout.startswith("gocore-tui ")
+    usage = gocore("--help")
+    assert usage.returncode == 0 and "--substitute-path" in usage.stdout and "--report" in usage.stdout
+    assert gocore().returncode == 2
+
+
+def _assert_one_line_error(result, *needles):
+    assert result.returncode == 2, result
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert "Traceback" not in result.stderr
+    for needle in needles:
+        assert needle in lines[0], lines[0]
+
+
+def test_missing_files(cores, tmp_path):
+    fixture = cores["goroutine_panic"]
+    _assert_one_line_error(gocore(tmp_path / "nope", fixture.core), "nope")
+    _assert_one_line_error(gocore(fixture.exe, tmp_path / "nocore"), "nocore")
+
+
+def test_wrong_kinds_of_file(cores, tmp_path):
+    fixture = cores["goroutine_panic"]
+    text = tmp_path / "notes.txt"
+    text.write_text("package main\n")
+    empty = tmp_path / "empty.core"
+    empty.write_bytes(b"")
+    _assert_one_line_error(gocore(text, fixture.core), "notes.txt", "ELF")
+    _assert_one_line_error(gocore(fixture.exe, text), "notes.txt")
+    _assert_one_line_error(gocore(fixture.exe, empty), "empty.core", "empty")
+    _assert_one_line_error(gocore(fixture.exe, fixture.exe), "core")
+    assert not dlv_processes_for(fixture.core)
+
+
+def test_truncated_core(cores, tmp_path):
+    fixture = cores["goroutine_panic"]
+    cut = tmp_path / "cut.core"
+    with open(fixture.core, "rb") as src, open(cut, "wb") as dst:
+        dst.write(src.read(1 << 20))
+    _assert_one_line_error(gocore(fixture.exe, cut), "cut.core", "ulimit -c")
+
+
+def test_stripped_executable(cores, tmp_path):
+    fixture = cores["goroutine_panic"]
+    stripped = tmp_path / "stripped"
+    env = dict(os.environ, GOTOOLCHAIN="local", GOFLAGS="-mod=mod")
+    subprocess.run(["go", "build", "-ldflags=-s -w", "-o", str(stripped), "."], cwd=fixture.source.parent,
+                   check=True, env=env)
+    _assert_one_line_error(gocore(stripped, fixture.core), "stripped", "debug info")
+
+
+def test_dlv_not_installed(monkeypatch, tmp_path):
+    monkeypatch.setattr(sys, "executable", str(tmp_path / "python"))
+    monkeypatch.setenv("PATH", str(tmp_path))
+    with pytest.raises(OpenError, match="go install github.com/go-delve/delve/cmd/dlv@"):
+        find_dlv()
+    with pytest.raises(OpenError, match="--dlv"):
+        find_dlv(str(tmp_path / "dlv"))
+
+
+def test_go_version_outside_delve_range_names_the_release():
+    # The text Delve's pkg/goversion/compat.go prints in both directions.
+    newer = explain_startup_failure(
+        "Version of Delve is too old for Go version go1.29.1 (maximum supported version 1.27, "
+        "suppress this error with --check-go-version=false)", "/x/main", "/x/core", "1.27.2")
+    assert "Go 1.29" in newer and "dlv@latest" in newer
+    older = explain_startup_failure(
+        "Go version go1.19.13 is too old for this version of Delve (minimum supported version 1.25, "
+        "suppress this error with --check-go-version=false)", "/x/main", "/x/core", "1.27.2")
+    assert "Go 1.19" in older and "dlv@v1.22" in older
