@@ -67,7 +67,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _report(delve: Delve, fmt: str, substitutions, with_gdb: bool) -> int:
-    snapshot = delve.snapshot()
+    snapshot = delve.snapshot(delve.goroutines())
     comparison = None
     if with_gdb:
         run, result = run_comparison(snapshot)

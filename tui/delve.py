@@ -13,11 +13,22 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Iterator
 
 from . import crash as crash_rules
 from .model import Backtrace, FrameState, Goroutine, Snapshot, Target
 from .parse import ParseError
-from .parse.delve import command_error, parse_backtrace, parse_goroutines, parse_print, parse_variables, parse_version
+from .parse.delve import (
+    command_error,
+    parse_backtrace,
+    parse_current_goroutine,
+    parse_goroutine_page,
+    parse_goroutines,
+    parse_print,
+    parse_string_array,
+    parse_variables,
+    parse_version,
+)
 from .session import CommandRunner, PromptSession, ReplaySession, SessionError
 from .startup import OpenError, check_inputs, explain_startup_failure, no_debug_info_warning
 
@@ -26,7 +37,9 @@ INSTALL_HINT = f"go install github.com/go-delve/delve/cmd/dlv@{DLV_VERSION}"
 PROMPT = "(dlv) "
 # Delve's defaults cut strings at 64 bytes and arrays at 64 values; a
 # post-mortem wants a little more, without flooding the pty.
-_CONFIG = ("config max-string-len 256", "config max-array-values 100")
+_CONFIG = ("config max-string-len 256", "config max-array-values 256")
+PAGES_SCRIPT = Path(__file__).parent / "star" / "pages.star"
+PAGE_SIZE = 500
 
 
 def find_dlv(explicit: str | None = None) -> str:
@@ -81,6 +94,8 @@ class Delve:
         self.runner = runner
         self.target = target
         self.open_seconds = 0.0
+        self._wait_reasons: tuple[str, ...] | None = None
+        self._paging_ready = False
 
     @classmethod
     def open(cls, executable: str, core: str, dlv: str | None = None, startup_timeout: float = 120.0) -> "Delve":
@@ -129,8 +144,43 @@ class Delve:
         return scope
 
     def goroutines(self) -> tuple[Goroutine, ...]:
-        items, _total = parse_goroutines(self.runner.run("goroutines", timeout=600))
-        return items
+        """Every goroutine: through the paged API listing, or Delve's
+        `goroutines` text where Starlark is not available."""
+        try:
+            return tuple(g for page in self.goroutine_pages() for g in page)
+        except ParseError:
+            items, _total = parse_goroutines(self.runner.run("goroutines", timeout=600))
+            return items
+
+    def current_goroutine(self) -> int | None:
+        return parse_current_goroutine(self.runner.run("goroutine"))
+
+    def wait_reasons(self) -> tuple[str, ...]:
+        """The target's own runtime.waitReasonStrings: names change between
+        Go releases, so they are read from the binary, not from a table."""
+        if self._wait_reasons is None:
+            try:
+                self._wait_reasons = parse_string_array(self.runner.run("print runtime.waitReasonStrings"))
+            except ParseError:
+                self._wait_reasons = ()
+        return self._wait_reasons
+
+    def goroutine_pages(self, page_size: int = PAGE_SIZE) -> Iterator[tuple[Goroutine, ...]]:
+        """The goroutine list a page at a time. Each page is one command, so
+        the user's commands get the pty between pages."""
+        if not self._paging_ready:
+            error = command_error(self.runner.run(f"source {PAGES_SCRIPT}"))
+            if error:
+                raise ParseError(f"cannot load the paging script: {error}")
+            self._paging_ready = True
+        wait_reasons = self.wait_reasons()
+        selected = self.current_goroutine()
+        interned: dict = {}
+        start = 0
+        while start >= 0:
+            output = self.runner.run(f"gocore_page {start} {int(page_size)}", timeout=120)
+            items, start = parse_goroutine_page(output, wait_reasons, selected, interned)
+            yield items
 
     def backtrace(self, goroutine_id: int | None, depth: int = 50) -> Backtrace:
         output = self.runner.run(f"{self._scope(goroutine_id)}stack {int(depth)}")
@@ -183,14 +233,26 @@ class Delve:
             fault_address=self._int(selected, sigpanic.index, "gp.sigcode1") if sigpanic else None,
         )
 
+    def _main_goroutine(self) -> int | None:
+        """Goroutine 1 (main), if the core still has it."""
+        output = self.runner.run("goroutine 1 stack 1")
+        return None if command_error(output) else 1
+
     def snapshot(self, goroutines: tuple[Goroutine, ...] | None = None) -> Snapshot:
-        """Everything the first screen shows."""
+        """Everything the first screen shows.
+
+        Without a goroutine list, the crash, its backtrace, source and
+        variables come first (a few commands, whatever the core's size) and
+        Snapshot.goroutines is empty: the list is paged in behind.
+        """
         started = time.monotonic()
         if goroutines is None:
-            goroutines = self.goroutines()
-        selected = next((g.id for g in goroutines if g.selected), None)
+            selected = self.current_goroutine()
+            focus = selected if selected is not None else self._main_goroutine()
+        else:
+            selected = next((g.id for g in goroutines if g.selected), None)
+            focus = crash_rules.focus_goroutine(selected, goroutines)
         evidence = self.evidence(selected)
-        focus = crash_rules.focus_goroutine(selected, goroutines)
         focus_backtrace = evidence.backtrace if focus == selected else self.backtrace(focus)
         crash = crash_rules.analyse(evidence, focus_backtrace)
         frame_index = crash.frame.index if crash.frame else 0
@@ -200,7 +262,7 @@ class Delve:
         return Snapshot(
             target=self.target,
             crash=crash,
-            goroutines=goroutines,
+            goroutines=goroutines or (),
             backtrace=focus_backtrace,
             frame=self.frame_state(focus, frame_index),
             warnings=tuple(warnings),

@@ -17,7 +17,7 @@ def is_runtime_function(function: str) -> bool:
     return function.startswith(RUNTIME_PREFIXES) or function == "???"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Location:
     """A place in the program: file:line in function."""
 
@@ -37,13 +37,15 @@ class Location:
         return f"{self.file}:{self.line} {self.function}"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Goroutine:
     """One line of `goroutines`.
 
     id is None for Delve's `Goroutine (unreadable ...)` lines.
     location is the label Delve printed (User location by default).
     wait_reason is empty when the goroutine was running or runnable.
+    current/go/start are the Runtime, Go-statement and Start locations,
+    known when the list came from Delve's API (the paged listing).
     """
 
     id: int | None
@@ -54,6 +56,10 @@ class Goroutine:
     thread: int | None = None
     selected: bool = False
     unreadable: str = ""
+    current: Location | None = None
+    go: Location | None = None
+    start: Location | None = None
+    status: str = ""
 
     @property
     def state(self) -> str:
@@ -61,7 +67,14 @@ class Goroutine:
             return "unreadable"
         if self.wait_reason:
             return self.wait_reason
+        if self.status:
+            return self.status
         return "running" if self.thread is not None else "runnable"
+
+    def signature(self) -> tuple:
+        """What goroutines of one bucket share: where they are, where they
+        were started, and what they wait for."""
+        return (self.current, self.location, self.go, self.start, self.wait_reason)
 
     @property
     def is_runtime(self) -> bool:

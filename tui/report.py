@@ -159,7 +159,7 @@ def to_markdown(report: dict[str, Any]) -> str:
         else:
             keys = [("frames", "frames printed"), ("frames_resolved", "frames resolved to a function and line"),
                     ("reached_user_frame", "reached the faulting user frame"), ("goroutines_visible", "goroutines visible"),
-                    ("user_locations", "goroutines with a user location"), ("panic_value_recovered", "panic value recovered"),
+                    ("user_locations", "goroutines with a user location"), ("panic_value_recovered", "panic value or fatal message recovered"),
                     ("seconds", "seconds")]
             out += ["| measure | Delve | gdb |", "| --- | --- | --- |"]
             out += [f"| {label} | {comparison['delve'][key]} | {comparison['gdb'][key]} |" for key, label in keys]

@@ -183,3 +183,88 @@ def parse_version(output: str) -> str:
     if not match:
         raise ParseError("no 'Version:' line in dlv version output", output)
     return match["version"]
+
+
+# The paged listing of tui/star/pages.star: per goroutine
+#   G id thread status waitreason waitsince  (pc file line func) x4  unreadable
+# (tab-separated; locations: current, user, go statement, start), then
+#   NEXT nextg          (-1 when the list is complete)
+_API_STATUS = {1: "runnable", 2: "running", 3: "syscall", 4: "waiting"}
+
+
+def parse_goroutine_page(output: str, wait_reasons: tuple[str, ...] = (), selected: int | None = None,
+                         interned: dict | None = None) -> tuple[tuple[Goroutine, ...], int]:
+    """One `gocore_page START COUNT` answer -> (goroutines, next start).
+
+    interned shares equal Locations between goroutines (100k goroutines
+    stand in a few hundred places), which keeps a huge list small.
+    """
+    error = command_error(output)
+    if error:
+        raise ParseError(f"goroutine page failed: {error}", output)
+    interned = {} if interned is None else interned
+    items: list[Goroutine] = []
+    next_start = None
+    for line in output.splitlines():
+        fields = line.split("\t")
+        if fields[0] == "NEXT" and len(fields) == 2:
+            next_start = int(fields[1])
+        elif fields[0] == "G" and len(fields) == 23:
+            items.append(_page_goroutine(fields, wait_reasons, selected, interned))
+    if next_start is None:
+        raise ParseError("goroutine page without a NEXT line", output)
+    return tuple(items), next_start
+
+
+def _page_goroutine(fields: list[str], wait_reasons: tuple[str, ...], selected: int | None, interned: dict) -> Goroutine:
+    gid, thread, status, reason, since = (int(x) for x in fields[1:6])
+
+    def location(at: int) -> Location | None:
+        pc, file, line, function = fields[at:at + 4]
+        if pc == "0" and not file:
+            return None
+        key = (file, line, function)
+        found = interned.get(key)
+        if found is None:
+            found = interned[key] = Location(file, int(line), function)
+        return found
+
+    waiting = status in (3, 4) and reason > 0
+    reason_text = ""
+    if waiting:
+        reason_text = wait_reasons[reason] if reason < len(wait_reasons) else f"wait reason {reason}"
+    return Goroutine(
+        id=gid,
+        location=location(10),
+        pc=int(fields[10], 16),
+        wait_reason=reason_text,
+        wait_since=since or None,
+        thread=thread or None,
+        selected=gid == selected,
+        unreadable=fields[22],
+        current=location(6),
+        go=location(14),
+        start=location(18),
+        status=_API_STATUS.get(status, ""),
+    )
+
+
+_STRING_ELEMENT = re.compile(r'^\s*"((?:[^"\\]|\\.)*)",?\s*$')
+
+
+def parse_string_array(output: str) -> tuple[str, ...]:
+    """`print` of a [N]string in the multi-line form -> its elements."""
+    error = command_error(output)
+    if error:
+        raise ParseError(f"print failed: {error}", output)
+    return tuple(m[1] for m in map(_STRING_ELEMENT.match, output.splitlines()) if m)
+
+
+_CURRENT_GOROUTINE = re.compile(r"^Goroutine (\d+):$", re.M)
+
+
+def parse_current_goroutine(output: str) -> int | None:
+    """`goroutine` with no argument -> the selected goroutine, or None when
+    the current thread runs no goroutine (a crash on a system stack)."""
+    match = _CURRENT_GOROUTINE.search(output)
+    return int(match[1]) if match else None

@@ -1,0 +1,3 @@
+module gocoretui.example/bench
+
+go 1.19
