@@ -175,11 +175,11 @@ class Delve:
             self._paging_ready = True
         wait_reasons = self.wait_reasons()
         selected = self.current_goroutine()
-        interned: dict = {}
+        places: dict = {}
         start = 0
         while start >= 0:
             output = self.runner.run(f"gocore_page {start} {int(page_size)}", timeout=120)
-            items, start = parse_goroutine_page(output, wait_reasons, selected, interned)
+            items, start = parse_goroutine_page(output, wait_reasons, selected, places)
             yield items
 
     def backtrace(self, goroutine_id: int | None, depth: int = 50) -> Backtrace:

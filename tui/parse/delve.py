@@ -185,66 +185,62 @@ def parse_version(output: str) -> str:
     return match["version"]
 
 
-# The paged listing of tui/star/pages.star: per goroutine
-#   G id thread status waitreason waitsince  (pc file line func) x4  unreadable
-# (tab-separated; locations: current, user, go statement, start), then
-#   NEXT nextg          (-1 when the list is complete)
+# The paged listing of tui/star/pages.star:
+#   L pc file line function         a location, once per page, before its use
+#   G id thread status waitreason waitsince curpc userpc gopc startpc unreadable
+#   NEXT nextg                      (-1 when the list is complete)
 _API_STATUS = {1: "runnable", 2: "running", 3: "syscall", 4: "waiting"}
 
 
 def parse_goroutine_page(output: str, wait_reasons: tuple[str, ...] = (), selected: int | None = None,
-                         interned: dict | None = None) -> tuple[tuple[Goroutine, ...], int]:
+                         places: dict | None = None) -> tuple[tuple[Goroutine, ...], int]:
     """One `gocore_page START COUNT` answer -> (goroutines, next start).
 
-    interned shares equal Locations between goroutines (100k goroutines
-    stand in a few hundred places), which keeps a huge list small.
+    places maps PCs to Locations across pages, so that goroutines standing
+    in the same place share one Location object: a huge list stays small.
     """
     error = command_error(output)
     if error:
         raise ParseError(f"goroutine page failed: {error}", output)
-    interned = {} if interned is None else interned
+    places = {} if places is None else places
     items: list[Goroutine] = []
     next_start = None
     for line in output.splitlines():
         fields = line.split("\t")
-        if fields[0] == "NEXT" and len(fields) == 2:
-            next_start = int(fields[1])
-        elif fields[0] == "G" and len(fields) == 23:
-            items.append(_page_goroutine(fields, wait_reasons, selected, interned))
+        kind = fields[0]
+        try:
+            if kind == "G" and len(fields) == 11:
+                items.append(_page_goroutine(fields, wait_reasons, selected, places))
+            elif kind == "L" and len(fields) == 5:
+                pc = int(fields[1])
+                if pc not in places:
+                    places[pc] = Location(fields[2], int(fields[3]), fields[4]) if pc else None
+            elif kind == "NEXT" and len(fields) == 2:
+                next_start = int(fields[1])
+        except (ValueError, KeyError) as err:
+            raise ParseError(f"bad goroutine page line {line!r}: {err}", output) from None
     if next_start is None:
         raise ParseError("goroutine page without a NEXT line", output)
     return tuple(items), next_start
 
 
-def _page_goroutine(fields: list[str], wait_reasons: tuple[str, ...], selected: int | None, interned: dict) -> Goroutine:
-    gid, thread, status, reason, since = (int(x) for x in fields[1:6])
-
-    def location(at: int) -> Location | None:
-        pc, file, line, function = fields[at:at + 4]
-        if pc == "0" and not file:
-            return None
-        key = (file, line, function)
-        found = interned.get(key)
-        if found is None:
-            found = interned[key] = Location(file, int(line), function)
-        return found
-
-    waiting = status in (3, 4) and reason > 0
+def _page_goroutine(fields: list[str], wait_reasons: tuple[str, ...], selected: int | None, places: dict) -> Goroutine:
+    gid, thread, status, reason, since, current, user, go, start = (int(x) for x in fields[1:10])
     reason_text = ""
-    if waiting:
+    if status in (3, 4) and reason > 0:
         reason_text = wait_reasons[reason] if reason < len(wait_reasons) else f"wait reason {reason}"
     return Goroutine(
         id=gid,
-        location=location(10),
-        pc=int(fields[10], 16),
+        location=places[user],
+        pc=user,
         wait_reason=reason_text,
         wait_since=since or None,
         thread=thread or None,
         selected=gid == selected,
-        unreadable=fields[22],
-        current=location(6),
-        go=location(14),
-        start=location(18),
+        unreadable=fields[10],
+        current=places[current],
+        go=places[go],
+        start=places[start],
         status=_API_STATUS.get(status, ""),
     )
 
