@@ -3,8 +3,7 @@
 from pathlib import Path
 
 from tui.compare import RowMark, align, compare, verdict, Score
-from tui.gdb import GdbRun
-from tui.model import Crash, CrashKind, Frame, Goroutine, Location
+from tui.model import Crash, CrashKind, Frame, GdbRun, Goroutine, Location
 from tui.parse.delve import parse_backtrace as parse_delve_backtrace
 from tui.parse.delve import parse_goroutines as parse_delve_goroutines
 from tui.parse.gdb import SIGNAL_HANDLER, fold_noise, parse_backtrace, parse_goroutines, parse_threads, python_errors

@@ -11,8 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import Enum
 
-from .gdb import GdbRun
-from .model import Crash, Frame, Goroutine, is_runtime_function
+from .model import Crash, Frame, GdbRun, Goroutine, is_runtime_function
 from .parse.gdb import SIGNAL_HANDLER
 
 

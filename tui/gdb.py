@@ -11,35 +11,16 @@ from __future__ import annotations
 import os
 import shutil
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
 from pathlib import Path
 
-from .model import Frame
-from .parse.gdb import GdbGoroutine, parse_backtrace, parse_goroutines, parse_threads, python_errors
+from .model import Frame, GdbRun
+from .parse.gdb import fold_noise, parse_backtrace, parse_goroutines, parse_threads, python_errors
 from .session import run_batch
 
 # arm64 and cgo cores can make gdb unwind runtime.sigtramp forever.
 MAX_FRAMES = 64
 TIMEOUT = 30.0
 INSTALL_HINT = "install it with `apt-get install gdb` (or your system's package manager)"
-
-
-@dataclass(frozen=True)
-class GdbRun:
-    """What gdb could tell about the core. error is set when gdb could not run."""
-
-    frames: tuple[Frame, ...] = ()
-    stopped_early: bool = False
-    threads: int = 0
-    goroutines: tuple[GdbGoroutine, ...] = ()
-    goroutine_bt_errors: tuple[str, ...] = ()
-    plain_output: str = ""
-    go_output: str = ""
-    seconds: float = 0.0
-    timed_out: bool = False
-    runtime_gdb: str = ""
-    version: str = ""
-    error: str = ""
 
 
 def find_gdb() -> str | None:
@@ -91,6 +72,8 @@ def run_gdb(executable: str, core: str, goroutine_id: int | None, goroot: str | 
         go_result = go_run.result() if go_run else None
     frames, stopped = parse_backtrace(plain_result.output)
     go_output = go_result.output if go_result else ""
+    plain_folded, plain_noise = fold_noise(plain_result.output)
+    go_folded, go_noise = fold_noise(go_output)
     return GdbRun(
         frames=frames,
         stopped_early=stopped or plain_result.timed_out,
@@ -102,4 +85,7 @@ def run_gdb(executable: str, core: str, goroutine_id: int | None, goroot: str | 
         seconds=max(plain_result.seconds, go_result.seconds if go_result else 0.0),
         timed_out=plain_result.timed_out or bool(go_result and go_result.timed_out),
         runtime_gdb=str(script) if script else "",
+        plain_folded=plain_folded,
+        go_folded=go_folded,
+        folded_lines=plain_noise + go_noise,
     )

@@ -237,3 +237,33 @@ class Snapshot:
     @property
     def crash_stack(self) -> Backtrace:
         return self.crash_backtrace or self.backtrace
+
+
+@dataclass(frozen=True)
+class GdbGoroutine:
+    id: int
+    state: str
+    function: str
+    selected: bool = False
+
+
+@dataclass(frozen=True)
+class GdbRun:
+    """What gdb could tell about the core. error is set when gdb could not run."""
+
+    frames: tuple[Frame, ...] = ()
+    stopped_early: bool = False
+    threads: int = 0
+    goroutines: tuple[GdbGoroutine, ...] = ()
+    goroutine_bt_errors: tuple[str, ...] = ()
+    plain_output: str = ""
+    go_output: str = ""
+    seconds: float = 0.0
+    timed_out: bool = False
+    runtime_gdb: str = ""
+    error: str = ""
+    # The outputs without `[New LWP n]` and warning lines, and how many
+    # lines were folded away (shown as a count, never silently dropped).
+    plain_folded: str = ""
+    go_folded: str = ""
+    folded_lines: int = 0

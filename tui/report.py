@@ -9,8 +9,7 @@ import json
 from typing import Any, Sequence
 
 from .compare import Comparison, Score
-from .gdb import GdbRun
-from .model import Frame, Goroutine, Snapshot, Variable, signal_name
+from .model import Frame, GdbRun, Goroutine, Snapshot, Variable, signal_name
 from .source import resolve
 
 SCHEMA = "gocore-tui/report/1"

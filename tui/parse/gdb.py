@@ -6,9 +6,7 @@ Pure functions over the whole batch output; no I/O.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
-
-from ..model import Frame
+from ..model import Frame, GdbGoroutine
 
 # Backtrace lines. Variants:
 #   "#0  runtime.raise () at /usr/local/go/src/runtime/sys_linux_amd64.s:154"   (no PC: at a line start)
@@ -33,14 +31,6 @@ _NOISE = (
     re.compile(r"^Loading Go Runtime support\.$"),
 )
 SIGNAL_HANDLER = "<signal handler called>"
-
-
-@dataclass(frozen=True)
-class GdbGoroutine:
-    id: int
-    state: str
-    function: str
-    selected: bool = False
 
 
 def parse_backtrace(output: str) -> tuple[tuple[Frame, ...], bool]:
