@@ -1,0 +1,42 @@
+"""Shared fixtures: real cores of tests/fixtures programs, and the dlv to read them."""
+
+from __future__ import annotations
+
+import shutil
+import sys
+from pathlib import Path
+from typing import Callable, Mapping
+
+import pytest
+
+from corecache import FixtureCore, all_cores
+
+
+@pytest.fixture(scope="session")
+def cores() -> Mapping[str, FixtureCore]:
+    """name -> FixtureCore for every tests/fixtures/<name>/main.go, built once per session."""
+    return all_cores()
+
+
+@pytest.fixture(scope="session")
+def fixture_core(cores) -> Callable[[str], FixtureCore]:
+    """fixture_core("deadlock"): one fixture's core, with a clear error for a bad name."""
+
+    def get(name: str) -> FixtureCore:
+        if name not in cores:
+            raise KeyError(f"no tests/fixtures/{name}/main.go (have: {', '.join(sorted(cores))})")
+        return cores[name]
+
+    return get
+
+
+@pytest.fixture(scope="session")
+def dlv_path() -> Path:
+    """The dlv `make setup` installed next to this interpreter, else the one on PATH."""
+    beside = Path(sys.executable).parent / "dlv"
+    if beside.exists():
+        return beside
+    found = shutil.which("dlv")
+    # Fail, not skip: a suite that silently skips every dlv test proves nothing.
+    assert found, f"dlv not found in {beside.parent} or on PATH; run `make setup`"
+    return Path(found)

@@ -1,0 +1,16 @@
+"""The import contracts in pyproject.toml hold: no Textual in the backend, no pexpect in widgets."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_import_contracts():
+    lint = Path(sys.executable).parent / "lint-imports"
+    assert lint.exists(), f"{lint} missing; run `make setup`"
+    result = subprocess.run([str(lint)], cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stdout + result.stderr

@@ -1,0 +1,298 @@
+"""Checking an executable and a core dump before dlv sees them.
+
+dlv's own messages for bad input are cryptic (`bad magic number ...`), and a
+truncated or mismatched core opens without complaint and shows garbage. Every
+check here reads only the ELF header, program/section headers and notes, by
+seeking: never the body of a core, which can be gigabytes.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+import struct
+from dataclasses import dataclass
+from pathlib import Path
+
+ET_REL, ET_EXEC, ET_DYN, ET_CORE = 1, 2, 3, 4
+PT_LOAD, PT_NOTE = 1, 4
+NT_PRSTATUS = 1
+NT_FILE = 0x46494C45  # "FILE"
+NT_GNU_BUILD_ID = 3
+NT_GO_BUILD_ID = 4  # note name "Go", written by cmd/link
+PN_XNUM = 0xFFFF  # e_phnum overflow: the real count is in section 0's sh_info
+
+# elf_prstatus starts with elf_siginfo {int signo, code, errno}, then short
+# pr_cursig: offset 12 on x86_64 and aarch64 alike (and on 32-bit targets).
+_PR_CURSIG_OFFSET = 12
+
+MACHINES = {3: "386", 8: "mips", 20: "ppc", 21: "ppc64", 22: "s390x", 40: "arm",
+            62: "amd64", 183: "arm64", 243: "riscv64", 258: "loong64"}
+
+_E_TYPES = {ET_REL: "relocatable object", ET_EXEC: "executable", ET_DYN: "executable (PIE or shared object)",
+            ET_CORE: "core dump"}
+
+# Magic numbers of compressors cores are commonly stored with, and how to undo them.
+_COMPRESSED = (
+    (b"\x28\xb5\x2f\xfd", "zstd", "zstd -d {p} -o core (systemd-coredump stores cores so: "
+                                  "`coredumpctl dump PID -o core` does it for you)"),
+    (b"\x04\x22\x4d\x18", "lz4", "lz4 -d {p} core"),
+    (b"\x1f\x8b", "gzip", "gzip -dc {p} > core"),
+    (b"\xfd7zXZ\x00", "xz", "xz -dc {p} > core"),
+)
+
+# Notes larger than this are not from a sane core; don't allocate for them.
+_MAX_NOTES = 64 << 20
+
+
+class InputError(Exception):
+    """A file we cannot use. str() is one line: the file, the problem, what to do."""
+
+
+@dataclass(frozen=True)
+class ExecutableInfo:
+    path: Path
+    machine: str
+    is_pie: bool
+    has_debug_info: bool
+    build_id: str | None  # NT_GNU_BUILD_ID as hex
+    go_build_id: str | None  # the "Go" note, as `go tool buildid` prints it
+
+
+@dataclass(frozen=True)
+class CoreInfo:
+    path: Path
+    machine: str
+    signal: int | None  # pr_cursig of the first thread
+    mapped_files: tuple[str, ...]  # NT_FILE names, in mapping order
+    main_executable: str | None  # first NT_FILE entry
+    expected_size: int  # end of the furthest segment
+    actual_size: int
+
+
+@dataclass(frozen=True)
+class _Header:
+    e_type: int
+    machine: int
+    is64: bool
+    endian: str  # struct prefix: "<" or ">"
+    phoff: int
+    phentsize: int
+    phnum: int
+    shoff: int
+    shentsize: int
+    shnum: int
+    shstrndx: int
+
+
+@dataclass(frozen=True)
+class _Segment:
+    p_type: int
+    offset: int
+    filesz: int
+
+
+def machine_name(e_machine: int) -> str:
+    return MACHINES.get(e_machine, f"e_machine {e_machine}")
+
+
+def check_executable(path: str | os.PathLike) -> ExecutableInfo:
+    p = Path(path)
+    with _open(p, "executable") as f:
+        head = _read_ident(f, p, "executable")
+        if not head.startswith(b"\x7fELF"):
+            raise InputError(f"{p} is not an ELF file; pass the Go executable that crashed (a Linux binary)")
+        h = _header(f, p, head)
+        if h.e_type == ET_CORE:
+            raise InputError(f"{p} is a core dump, not an executable; pass the Go binary first, then the core")
+        if h.e_type not in (ET_EXEC, ET_DYN):
+            kind = _E_TYPES.get(h.e_type, f"file of e_type {h.e_type}")
+            raise InputError(f"{p} is an ELF {kind}, not an executable; pass the Go binary that crashed")
+        sections = _sections(f, p, h)
+        names = {name for name, _, _, _ in sections}
+        if ".debug_info" not in names and ".zdebug_info" not in names:
+            raise InputError(f"{p} has no DWARF debug info (stripped); rebuild without -ldflags=\"-s -w\", "
+                             f"e.g. go build -gcflags=all=\"-N -l\"")
+        build_id = go_build_id = None
+        for name, sh_type, offset, size in sections:
+            if sh_type == 7 and size <= _MAX_NOTES:  # SHT_NOTE
+                f.seek(offset)
+                for owner, n_type, desc in _notes(f.read(size), h.endian):
+                    if owner == b"GNU" and n_type == NT_GNU_BUILD_ID:
+                        build_id = desc.hex()
+                    elif owner == b"Go" and n_type == NT_GO_BUILD_ID:
+                        go_build_id = desc.rstrip(b"\0").decode("utf-8", "replace")
+        return ExecutableInfo(p, machine_name(h.machine), h.e_type == ET_DYN, True, build_id, go_build_id)
+
+
+def check_core(path: str | os.PathLike) -> CoreInfo:
+    p = Path(path)
+    with _open(p, "core") as f:
+        head = _read_ident(f, p, "core")
+        if not head.startswith(b"\x7fELF"):
+            for magic, tool, how in _COMPRESSED:
+                if head.startswith(magic):
+                    raise InputError(f"{p} is a {tool}-compressed core; decompress it first: {how.format(p=p)}")
+            raise InputError(f"{p} is not an ELF core dump; pass the core file the kernel wrote "
+                             f"(see /proc/sys/kernel/core_pattern)")
+        h = _header(f, p, head)
+        if h.e_type != ET_CORE:
+            kind = "executable" if h.e_type in (ET_EXEC, ET_DYN) else _E_TYPES.get(h.e_type, "file")
+            raise InputError(f"{p} is an ELF {kind}, not a core dump; pass the core file the program left")
+        actual = os.fstat(f.fileno()).st_size
+        segments = _segments(f, p, h, actual)
+        expected = max([h.phoff + h.phnum * h.phentsize] + [s.offset + s.filesz for s in segments])
+        if actual < expected:
+            raise InputError(f"{p} is truncated: cut off at {actual} of {expected} bytes; "
+                             f"raise the limit with `ulimit -c unlimited` (and check free disk space), "
+                             f"then crash the program again")
+        signal, files = None, ()
+        for seg in segments:
+            if seg.p_type != PT_NOTE or seg.filesz > _MAX_NOTES:
+                continue
+            f.seek(seg.offset)
+            for owner, n_type, desc in _notes(f.read(seg.filesz), h.endian):
+                if owner != b"CORE":
+                    continue
+                if n_type == NT_PRSTATUS and signal is None and len(desc) >= _PR_CURSIG_OFFSET + 2:
+                    (signal,) = struct.unpack_from(h.endian + "h", desc, _PR_CURSIG_OFFSET)
+                elif n_type == NT_FILE and not files:
+                    files = _file_note(desc, h)
+        return CoreInfo(p, machine_name(h.machine), signal, files, files[0] if files else None, expected, actual)
+
+
+def check_pair(exe: ExecutableInfo, core: CoreInfo) -> None:
+    """dlv's own mismatch error prints raw structs; say which file is which."""
+    if exe.machine != core.machine:
+        raise InputError(f"{core.path} was dumped by a {core.machine} process but {exe.path} is built for "
+                         f"{exe.machine}; pass the executable that produced this core")
+
+
+def _open(p: Path, role: str):
+    what = "the Go binary that crashed" if role == "executable" else "the core file itself"
+    try:
+        mode = p.stat().st_mode
+    except FileNotFoundError:
+        raise InputError(f"{p}: no such file; check the path") from None
+    except PermissionError:
+        raise InputError(f"{p}: permission denied; run as a user who can read it") from None
+    if stat.S_ISDIR(mode):
+        raise InputError(f"{p} is a directory; pass {what}")
+    if not stat.S_ISREG(mode):
+        raise InputError(f"{p} is not a regular file; pass {what}")
+    try:
+        return open(p, "rb")
+    except PermissionError:
+        # Kernel-written cores are mode 0600, owned by the crashed process's user.
+        raise InputError(f"{p}: permission denied; run as its owner, or `sudo chmod a+r {p}`") from None
+    except OSError as err:
+        raise InputError(f"{p}: cannot read ({err.strerror})") from None
+
+
+def _read_ident(f, p: Path, role: str) -> bytes:
+    head = f.read(64)
+    if not head:
+        if role == "core":
+            raise InputError(f"{p} is empty (0 bytes): the kernel did not write the core; "
+                             f"run `ulimit -c unlimited` before the program crashes")
+        raise InputError(f"{p} is empty (0 bytes); pass the Go binary that crashed")
+    return head
+
+
+def _header(f, p: Path, head: bytes) -> _Header:
+    ei_class, ei_data = head[4], head[5]
+    if ei_class not in (1, 2) or ei_data not in (1, 2):
+        raise InputError(f"{p}: corrupt ELF header (class {ei_class}, data {ei_data}); the file is damaged")
+    is64, endian = ei_class == 2, "<" if ei_data == 1 else ">"
+    # Elf32/64_Ehdr after e_ident: type machine version entry phoff shoff
+    # flags ehsize phentsize phnum shentsize shnum shstrndx.
+    fmt = endian + ("HHIQQQIHHHHHH" if is64 else "HHIIIIIHHHHHH")
+    if len(head) < 16 + struct.calcsize(fmt):
+        raise InputError(f"{p} is truncated inside its ELF header ({len(head)} bytes); the file is damaged")
+    (e_type, machine, _, _, phoff, shoff, _, _, phentsize, phnum, shentsize, shnum,
+     shstrndx) = struct.unpack_from(fmt, head, 16)
+    h = _Header(e_type, machine, is64, endian, phoff, phentsize, phnum, shoff, shentsize, shnum, shstrndx)
+    if phnum == PN_XNUM and shoff:
+        # More than 65534 segments (cores of big processes): count in sh_info of section 0.
+        sh0 = _read_at(f, p, shoff, shentsize)
+        real = struct.unpack_from(endian + "I", sh0, 44 if is64 else 28)[0]
+        h = _Header(e_type, machine, is64, endian, phoff, phentsize, real, shoff, shentsize, shnum, shstrndx)
+    return h
+
+
+def _read_at(f, p: Path, offset: int, size: int) -> bytes:
+    f.seek(offset)
+    data = f.read(size)
+    if len(data) < size:
+        size_now = os.fstat(f.fileno()).st_size
+        raise InputError(f"{p} is truncated: cut off at {size_now} bytes, inside its ELF headers; "
+                         f"copy it again in full (for a core: `ulimit -c unlimited`, then crash again)")
+    return data
+
+
+def _segments(f, p: Path, h: _Header, actual: int) -> list[_Segment]:
+    if not h.phnum:
+        return []
+    table = h.phoff + h.phnum * h.phentsize
+    if actual < table:
+        raise InputError(f"{p} is truncated: cut off at {actual} of at least {table} bytes; "
+                         f"raise the limit with `ulimit -c unlimited`, then crash the program again")
+    raw = _read_at(f, p, h.phoff, h.phnum * h.phentsize)
+    # Elf64_Phdr: type flags offset vaddr paddr filesz ...; Elf32: type offset vaddr paddr filesz ...
+    fmt, fields = (h.endian + "IIQQQQ", (0, 2, 5)) if h.is64 else (h.endian + "IIIII", (0, 1, 4))
+    out = []
+    for i in range(h.phnum):
+        values = struct.unpack_from(fmt, raw, i * h.phentsize)
+        out.append(_Segment(*(values[k] for k in fields)))
+    return out
+
+
+def _sections(f, p: Path, h: _Header) -> list[tuple[str, int, int, int]]:
+    """(name, sh_type, offset, size) of each section; [] when there is no table."""
+    if not h.shoff or not h.shentsize:
+        return []
+    count = h.shnum
+    fmt, fields = (h.endian + "IIQQQQ", (0, 1, 4, 5)) if h.is64 else (h.endian + "IIIIII", (0, 1, 4, 5))
+    if count == 0:  # >= 0xff00 sections: the count is in section 0's sh_size
+        count = struct.unpack_from(fmt, _read_at(f, p, h.shoff, h.shentsize))[5]
+    raw = _read_at(f, p, h.shoff, count * h.shentsize)
+    rows = [tuple(struct.unpack_from(fmt, raw, i * h.shentsize)[k] for k in fields) for i in range(count)]
+    if h.shstrndx >= count:
+        return [("", t, o, s) for _, t, o, s in rows]
+    _, _, str_off, str_size = rows[h.shstrndx]
+    names = _read_at(f, p, str_off, str_size)
+    return [(_cstr(names, n), t, o, s) for n, t, o, s in rows]
+
+
+def _notes(data: bytes, endian: str):
+    """Yield (owner, type, desc) from a note segment; stop at anything malformed."""
+    pos = 0
+    while pos + 12 <= len(data):
+        namesz, descsz, n_type = struct.unpack_from(endian + "III", data, pos)
+        pos += 12
+        name_end = pos + namesz
+        desc_start = (name_end + 3) & ~3
+        desc_end = desc_start + descsz
+        if desc_end > len(data):
+            return
+        yield data[pos:name_end].rstrip(b"\0"), n_type, data[desc_start:desc_end]
+        pos = (desc_end + 3) & ~3
+
+
+def _file_note(desc: bytes, h: _Header) -> tuple[str, ...]:
+    # NT_FILE: count, page_size, count x (start, end, file_ofs), then count names.
+    word = "Q" if h.is64 else "I"
+    size = 8 if h.is64 else 4
+    if len(desc) < 2 * size:
+        return ()
+    count = struct.unpack_from(h.endian + word, desc, 0)[0]
+    names_at = 2 * size + 3 * size * count
+    if names_at > len(desc):
+        return ()
+    names = desc[names_at:].split(b"\0")[:count]
+    return tuple(n.decode("utf-8", "surrogateescape") for n in names)
+
+
+def _cstr(table: bytes, offset: int) -> str:
+    end = table.find(b"\0", offset)
+    return table[offset:end if end >= 0 else len(table)].decode("ascii", "replace")
