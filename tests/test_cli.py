@@ -185,3 +185,14 @@ def test_go_version_outside_delve_range_names_the_release():
         "Go version go1.19.13 is too old for this version of Delve (minimum supported version 1.25, "
         "suppress this error with --check-go-version=false)", "/x/main", "/x/core", "1.27.2")
     assert "Go 1.19" in older and "dlv@v1.22" in older
+
+
+def test_core_from_another_executable_is_refused_unless_forced(cores):
+    core = cores["goroutine_panic"].core
+    other = cores["nil_deref"].exe
+    _assert_one_line_error(gocore(other, core), str(core), str(other), "--force")
+    assert not dlv_processes_for(core)
+    forced = gocore(other, core, "--report", "json", "--no-gdb", "--force")
+    assert forced.returncode == 0
+    warnings = json.loads(forced.stdout)["warnings"]
+    assert warnings and warnings[0].startswith("UNTRUSTWORTHY VIEW")

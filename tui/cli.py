@@ -30,6 +30,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--substitute-path", action="append", default=[], metavar="FROM=TO",
                         help="map a build path prefix to a local one (repeatable)")
     parser.add_argument("--dlv", metavar="PATH", help=f"the dlv to use (default: set-up's, then PATH; pinned {DLV_VERSION})")
+    parser.add_argument("--force", action="store_true",
+                        help="open a core that does not match the executable (the view is marked untrustworthy)")
     parser.add_argument("--no-gdb", action="store_true", help="skip the GDB-vs-Delve comparison")
     parser.add_argument("--version", action="version", version=f"gocore-tui {__version__}")
     return parser
@@ -45,7 +47,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         # Opening synchronously keeps every bad input a one-line error with
         # exit 2, before any screen is drawn; it takes a fraction of a second.
-        delve = Delve.open(args.executable, args.core, dlv=args.dlv)
+        delve = Delve.open(args.executable, args.core, dlv=args.dlv, force=args.force)
     except OpenError as err:
         return _fail(str(err))
     except KeyboardInterrupt:

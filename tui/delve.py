@@ -94,18 +94,21 @@ class Delve:
         self.runner = runner
         self.target = target
         self.open_seconds = 0.0
+        self.input_warnings: tuple[str, ...] = ()
+        self.listing_problem = ""
         self._wait_reasons: tuple[str, ...] | None = None
         self._paging_ready = False
 
     @classmethod
-    def open(cls, executable: str, core: str, dlv: str | None = None, startup_timeout: float = 120.0) -> "Delve":
+    def open(cls, executable: str, core: str, dlv: str | None = None, startup_timeout: float = 120.0,
+             force: bool = False) -> "Delve":
         """Check the inputs, spawn `dlv core`, and configure it.
 
         Raises OpenError with a one-line message for every bad input; no dlv
         is left running when it does.
         """
         executable, core = os.path.abspath(executable), os.path.abspath(core)
-        check_inputs(executable, core)
+        input_warnings = check_inputs(executable, core, force)
         dlv_path = find_dlv(dlv)
         version = dlv_version(dlv_path)
         started = time.monotonic()
@@ -124,6 +127,7 @@ class Delve:
             delve = cls(session, Target(executable, core, delve_version=version))
             delve.target = Target(executable, core, delve._go_version(), version)
             delve.open_seconds = time.monotonic() - started
+            delve.input_warnings = input_warnings
             return delve
         except BaseException:
             session.close()
@@ -146,11 +150,16 @@ class Delve:
     def goroutines(self) -> tuple[Goroutine, ...]:
         """Every goroutine: through the paged API listing, or Delve's
         `goroutines` text where Starlark is not available."""
-        try:
-            return tuple(g for page in self.goroutine_pages() for g in page)
-        except ParseError:
+        if not self._load_paging():
             items, _total = parse_goroutines(self.runner.run("goroutines", timeout=600))
             return items
+        return tuple(g for page in self.goroutine_pages() for g in page)
+
+    def _load_paging(self) -> bool:
+        """Source the paging script once; False where this dlv cannot."""
+        if not self._paging_ready:
+            self._paging_ready = command_error(self.runner.run(f"source {PAGES_SCRIPT}")) is None
+        return self._paging_ready
 
     def current_goroutine(self) -> int | None:
         return parse_current_goroutine(self.runner.run("goroutine"))
@@ -168,18 +177,25 @@ class Delve:
     def goroutine_pages(self, page_size: int = PAGE_SIZE) -> Iterator[tuple[Goroutine, ...]]:
         """The goroutine list a page at a time. Each page is one command, so
         the user's commands get the pty between pages."""
-        if not self._paging_ready:
-            error = command_error(self.runner.run(f"source {PAGES_SCRIPT}"))
-            if error:
-                raise ParseError(f"cannot load the paging script: {error}")
-            self._paging_ready = True
+        if not self._load_paging():
+            raise ParseError(f"this dlv cannot run {PAGES_SCRIPT.name}")
         wait_reasons = self.wait_reasons()
         selected = self.current_goroutine()
         places: dict = {}
         start = 0
         while start >= 0:
             output = self.runner.run(f"gocore_page {start} {int(page_size)}", timeout=120)
-            items, start = parse_goroutine_page(output, wait_reasons, selected, places)
+            items, next_start = parse_goroutine_page(output, wait_reasons, selected, places)
+            if items and all(g.id is None for g in items):
+                # A whole page Delve cannot read: allgs is garbage (a core from
+                # another binary, or damaged). Listing on would never end.
+                self.listing_problem = (f"goroutine listing stopped at {start}: Delve could not read a whole page "
+                                        f"of goroutines ({items[0].unreadable}); is the core from this executable?")
+                yield items[:1]
+                return
+            if next_start >= 0 and next_start <= start:
+                raise ParseError(f"goroutine listing made no progress at {start}")
+            start = next_start
             yield items
 
     def backtrace(self, goroutine_id: int | None, depth: int = 50) -> Backtrace:
@@ -256,7 +272,9 @@ class Delve:
         focus_backtrace = evidence.backtrace if focus == selected else self.backtrace(focus)
         crash = crash_rules.analyse(evidence, focus_backtrace)
         frame_index = crash.frame.index if crash.frame else 0
-        warnings = []
+        warnings = list(self.input_warnings)
+        if self.listing_problem:
+            warnings.append(self.listing_problem)
         if focus_backtrace.truncated:
             warnings.append("backtrace cut at 50 frames")
         return Snapshot(

@@ -49,6 +49,10 @@ class InputError(Exception):
     """A file we cannot use. str() is one line: the file, the problem, what to do."""
 
 
+class MismatchError(InputError):
+    """The core was dumped by another executable (--force opens it anyway)."""
+
+
 @dataclass(frozen=True)
 class ExecutableInfo:
     path: Path
@@ -68,6 +72,9 @@ class CoreInfo:
     main_executable: str | None  # first NT_FILE entry
     expected_size: int  # end of the furthest segment
     actual_size: int
+    # The first bytes of the main executable's mapping as the core holds
+    # them (the kernel dumps ELF header pages), or b"" when not dumped.
+    main_image_head: bytes = b""
 
 
 @dataclass(frozen=True)
@@ -90,6 +97,7 @@ class _Segment:
     p_type: int
     offset: int
     filesz: int
+    vaddr: int = 0
 
 
 def machine_name(e_machine: int) -> str:
@@ -146,7 +154,7 @@ def check_core(path: str | os.PathLike) -> CoreInfo:
             raise InputError(f"{p} is truncated: cut off at {actual} of {expected} bytes; "
                              f"raise the limit with `ulimit -c unlimited` (and check free disk space), "
                              f"then crash the program again")
-        signal, files = None, ()
+        signal, files, mappings = None, (), ()
         for seg in segments:
             if seg.p_type != PT_NOTE or seg.filesz > _MAX_NOTES:
                 continue
@@ -157,8 +165,37 @@ def check_core(path: str | os.PathLike) -> CoreInfo:
                 if n_type == NT_PRSTATUS and signal is None and len(desc) >= _PR_CURSIG_OFFSET + 2:
                     (signal,) = struct.unpack_from(h.endian + "h", desc, _PR_CURSIG_OFFSET)
                 elif n_type == NT_FILE and not files:
-                    files = _file_note(desc, h)
-        return CoreInfo(p, machine_name(h.machine), signal, files, files[0] if files else None, expected, actual)
+                    files, mappings = _file_note(desc, h)
+        head = _main_image_head(f, segments, files, mappings)
+        return CoreInfo(p, machine_name(h.machine), signal, files, files[0] if files else None, expected, actual, head)
+
+
+_HEAD_BYTES = 4096
+
+
+def _main_image_head(f, segments: list[_Segment], files: tuple[str, ...], mappings: tuple) -> bytes:
+    """The core's copy of the main executable's first page, if it has one."""
+    if not files:
+        return b""
+    for name, (start, _end, file_page) in zip(files, mappings):
+        if name == files[0] and file_page == 0:
+            for seg in segments:
+                if seg.p_type == PT_LOAD and seg.vaddr == start and seg.filesz:
+                    f.seek(seg.offset)
+                    return f.read(min(seg.filesz, _HEAD_BYTES))
+    return b""
+
+
+def image_matches(exe: ExecutableInfo, core: CoreInfo) -> bool | None:
+    """Does the core's copy of the executable's first page equal the file's?
+
+    None when the core did not keep that page (then nobody can tell).
+    Delve has no such check: a wrong pair opens and shows garbage.
+    """
+    if not core.main_image_head:
+        return None
+    with open(exe.path, "rb") as f:
+        return f.read(len(core.main_image_head)) == core.main_image_head
 
 
 def check_pair(exe: ExecutableInfo, core: CoreInfo) -> None:
@@ -166,6 +203,10 @@ def check_pair(exe: ExecutableInfo, core: CoreInfo) -> None:
     if exe.machine != core.machine:
         raise InputError(f"{core.path} was dumped by a {core.machine} process but {exe.path} is built for "
                          f"{exe.machine}; pass the executable that produced this core")
+    if image_matches(exe, core) is False:
+        ran = f" (the core says it ran {core.main_executable})" if core.main_executable else ""
+        raise MismatchError(f"{core.path} was not dumped by {exe.path}{ran}: the executable's first page differs "
+                         f"from the core's copy; pass the exact binary that crashed, or --force to open anyway")
 
 
 def _open(p: Path, role: str):
@@ -239,7 +280,7 @@ def _segments(f, p: Path, h: _Header, actual: int) -> list[_Segment]:
                          f"raise the limit with `ulimit -c unlimited`, then crash the program again")
     raw = _read_at(f, p, h.phoff, h.phnum * h.phentsize)
     # Elf64_Phdr: type flags offset vaddr paddr filesz ...; Elf32: type offset vaddr paddr filesz ...
-    fmt, fields = (h.endian + "IIQQQQ", (0, 2, 5)) if h.is64 else (h.endian + "IIIII", (0, 1, 4))
+    fmt, fields = (h.endian + "IIQQQQ", (0, 2, 5, 3)) if h.is64 else (h.endian + "IIIII", (0, 1, 4, 2))
     out = []
     for i in range(h.phnum):
         values = struct.unpack_from(fmt, raw, i * h.phentsize)
@@ -279,18 +320,19 @@ def _notes(data: bytes, endian: str):
         pos = (desc_end + 3) & ~3
 
 
-def _file_note(desc: bytes, h: _Header) -> tuple[str, ...]:
-    # NT_FILE: count, page_size, count x (start, end, file_ofs), then count names.
+def _file_note(desc: bytes, h: _Header) -> tuple[tuple[str, ...], tuple[tuple[int, int, int], ...]]:
+    # NT_FILE: count, page_size, count x (start, end, file_ofs in pages), then count names.
     word = "Q" if h.is64 else "I"
     size = 8 if h.is64 else 4
     if len(desc) < 2 * size:
-        return ()
+        return (), ()
     count = struct.unpack_from(h.endian + word, desc, 0)[0]
     names_at = 2 * size + 3 * size * count
     if names_at > len(desc):
-        return ()
+        return (), ()
+    mappings = tuple(struct.unpack_from(h.endian + word * 3, desc, 2 * size + 3 * size * i) for i in range(count))
     names = desc[names_at:].split(b"\0")[:count]
-    return tuple(n.decode("utf-8", "surrogateescape") for n in names)
+    return tuple(n.decode("utf-8", "surrogateescape") for n in names), mappings
 
 
 def _cstr(table: bytes, offset: int) -> str:

@@ -25,14 +25,23 @@ def delve_for_go(minor: int) -> str:
     return "latest" if minor > max(_DELVE_FOR_GO) else "v1.20"
 
 
-def check_inputs(executable: str, core: str) -> None:
-    """Reject what dlv would reject (or worse, accept and misread) up front."""
+def check_inputs(executable: str, core: str, force: bool = False) -> tuple[str, ...]:
+    """Reject what dlv would reject (or worse, accept and misread) up front.
+
+    Returns warnings to show on screen: with force, a core/executable
+    mismatch becomes a banner instead of an error.
+    """
     try:
         exe_info = elf.check_executable(executable)
         core_info = elf.check_core(core)
         elf.check_pair(exe_info, core_info)
+    except elf.MismatchError as err:
+        if not force:
+            raise OpenError(str(err)) from None
+        return (f"UNTRUSTWORTHY VIEW (--force): {err}",)
     except elf.InputError as err:
         raise OpenError(str(err)) from None
+    return ()
 
 
 # dlv 1.20-1.27 start-up failures, as printed on the pty before it exits 1.

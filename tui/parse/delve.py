@@ -226,6 +226,9 @@ def parse_goroutine_page(output: str, wait_reasons: tuple[str, ...] = (), select
 
 def _page_goroutine(fields: list[str], wait_reasons: tuple[str, ...], selected: int | None, places: dict) -> Goroutine:
     gid, thread, status, reason, since, current, user, go, start = (int(x) for x in fields[1:10])
+    if fields[10]:
+        # Delve could not read this g: no id, no places, only why.
+        return Goroutine(id=None, location=None, unreadable=fields[10])
     reason_text = ""
     if status in (3, 4) and reason > 0:
         reason_text = wait_reasons[reason] if reason < len(wait_reasons) else f"wait reason {reason}"
