@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import inspect
 import shutil
 import sys
 from pathlib import Path
@@ -40,3 +42,13 @@ def dlv_path() -> Path:
     # Fail, not skip: a suite that silently skips every dlv test proves nothing.
     assert found, f"dlv not found in {beside.parent} or on PATH; run `make setup`"
     return Path(found)
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_pyfunc_call(pyfuncitem):
+    """Run `async def` tests (Pilot) on a fresh event loop, without a plugin."""
+    if inspect.iscoroutinefunction(pyfuncitem.obj):
+        names = pyfuncitem._fixtureinfo.argnames
+        asyncio.run(pyfuncitem.obj(**{name: pyfuncitem.funcargs[name] for name in names}))
+        return True
+    return None

@@ -15,7 +15,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from tui.corerun import build, crash  # noqa: E402
+from tui.corerun import build_and_crash  # noqa: E402
 from tui.delve import Delve  # noqa: E402
 from tui.session import save_transcript  # noqa: E402
 
@@ -24,15 +24,16 @@ ROOT = Path(__file__).resolve().parents[1]
 
 def record(name: str) -> Path:
     out = ROOT / "build" / "transcript-cores" / name
-    exe = build(ROOT / "tests" / "fixtures" / name, out)
-    core = crash(exe, out).core
+    exe, core, _fresh = build_and_crash(ROOT / "tests" / "fixtures" / name, out)
     delve = Delve.open(str(exe), str(core))
     session = delve.runner
     session.transcript = []
     delve._go_version()
     snapshot = delve.snapshot()
+    goroutines = delve.goroutines()
+    delve.snapshot(goroutines)
     # Every frame of every goroutine, so navigation works in the replay too.
-    for goroutine in snapshot.goroutines:
+    for goroutine in goroutines:
         backtrace = delve.backtrace(goroutine.id)
         for frame in backtrace.frames:
             delve.frame_state(goroutine.id, frame.index)
@@ -44,7 +45,10 @@ def record(name: str) -> Path:
         "recorded_with": "tests/record_transcript.py",
     }
     path = ROOT / "tests" / "transcripts" / f"{name}.json"
-    save_transcript(path, session.banner, session.transcript, meta)
+    # Paths under the checkout are kept relative (as dlv itself prints them
+    # for the working directory), so the replay is the same on any machine.
+    pairs = [(cmd, out.replace(f"{ROOT}/", "./")) for cmd, out in session.transcript]
+    save_transcript(path, session.banner, pairs, meta)
     delve.close()
     return path
 

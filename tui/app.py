@@ -1,0 +1,338 @@
+"""The Textual app: layout, key bindings, background workers, message wiring.
+
+Every dlv command runs in a thread worker; results come back only as
+messages (tui/messages.py). Which panes an event makes stale:
+
+    goroutine switch -> backtrace, source, variables
+    frame switch     -> source, variables
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Callable, Sequence
+
+from textual import work
+from textual.app import App, ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.widgets import Footer
+
+from . import source
+from .delve import Delve
+from .messages import BacktraceLoaded, BackendFailed, ComparisonLoaded, FrameLoaded, GoroutinesPaged, SnapshotLoaded
+from .model import Backtrace, Snapshot
+from .showdown import run_comparison
+from .widgets.backtrace_view import BacktraceView
+from .widgets.crash_summary import CrashSummary
+from .widgets.error_screen import ErrorScreen
+from .widgets.filter_prompt import FilterPrompt
+from .widgets.goroutine_list import GoroutineList
+from .widgets.goto_prompt import GotoPrompt
+from .widgets.help_screen import HelpScreen
+from .widgets.source_view import SourceView
+from .widgets.variables_view import VariablesView
+
+# Small pages keep the pty free for the user's own commands while a huge
+# list loads (a page of 250 takes about 35 ms of dlv's time).
+PAGE_SIZE = 250
+# Rebuilding the grouped rows is cheap, but not on every page of 100k.
+REGROUP_EVERY = 0.5
+
+PANE_KEYS = [
+    ("↑/↓, j/k", "move in the focused pane"),
+    ("enter", "select: a goroutine loads its backtrace, a frame its source and variables; a group expands"),
+    ("tab / shift+tab", "next / previous pane"),
+]
+
+
+class GocoreApp(App[int]):
+    CSS_PATH = "app.tcss"
+    TITLE = "gocore-tui"
+    BINDINGS = [
+        Binding("u", "up", "Caller", id="frame.up", tooltip="Move to the caller frame (Delve's up)"),
+        Binding("d", "down", "Callee", id="frame.down", tooltip="Move to the callee frame (Delve's down)"),
+        Binding("g", "goto", "Goroutine…", id="goroutine.goto", tooltip="Jump to a goroutine by id"),
+        Binding("slash", "filter", "Filter", id="goroutine.filter", tooltip="Filter goroutines by function, file, wait reason or id"),
+        Binding("v", "toggle_grouped", "Grouped/flat", id="goroutine.grouped", tooltip="Group goroutines by where they stand, or list them all"),
+        Binding("h", "toggle_runtime", "Runtime", id="goroutine.runtime", tooltip="Hide or show goroutines that are only in the runtime"),
+        Binding("c", "compare", "GDB vs Delve", id="compare", tooltip="Compare gdb and Delve on this core"),
+        Binding("question_mark", "help", "Keys", id="help", tooltip="Show every key binding"),
+        Binding("q", "quit", "Quit", id="quit", tooltip="Leave gocore-tui"),
+    ]
+
+    def __init__(self, open_backend: Callable[[], Delve], substitutions: Sequence[tuple[str, str]] = (),
+                 title_paths: tuple[str, str] = ("", "")) -> None:
+        super().__init__()
+        self.open_backend = open_backend
+        self.substitutions = tuple(substitutions)
+        self.sub_title = "  ".join(p for p in title_paths if p)
+        self.delve: Delve | None = None
+        self.snapshot: Snapshot | None = None
+        self.backtrace: Backtrace | None = None
+        self.goroutine_id: int | None = None
+        self.frame_index = 0
+        self.generation = 0
+        # Hooks for tests and benchmarks.
+        self.first_screen_ready = False
+        self.goroutines_complete = False
+        self.panes_updated = 0
+        self.comparison: ComparisonLoaded | None = None
+        self._last_regroup = 0.0
+
+    def compose(self) -> ComposeResult:
+        yield CrashSummary("opening the core…", id="summary")
+        with Horizontal(id="panes"):
+            with Vertical(id="left"):
+                yield GoroutineList(id="goroutines")
+                yield BacktraceView(id="backtrace")
+            with Vertical(id="right"):
+                yield SourceView(id="source")
+                yield VariablesView(id="variables")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        for pane, title in (("#goroutines", "Goroutines: loading…"), ("#backtrace", "Backtrace"),
+                            ("#source", "Source"), ("#variables", "Variables")):
+            self.query_one(pane).border_title = title
+        self._load_first_screen()
+
+    # -- workers (threads: dlv blocks) -----------------------------------------
+
+    @work(thread=True, exit_on_error=False, group="startup")
+    def _load_first_screen(self) -> None:
+        try:
+            self.delve = delve = self.open_backend()
+            snapshot = delve.snapshot()
+            self.post_message(SnapshotLoaded(snapshot))
+            frame = snapshot.crash.frame or (snapshot.backtrace.frames[0] if snapshot.backtrace.frames else None)
+            if frame is not None:
+                loaded = source.load(frame.file, self.substitutions)
+                self.post_message(FrameLoaded(0, snapshot.backtrace.goroutine_id, frame.index, snapshot.frame, loaded))
+        except Exception as err:  # anything: the user gets a screen, not a traceback
+            self.post_message(BackendFailed(str(err) or type(err).__name__, fatal=True))
+            return
+        self._page_goroutines(delve, snapshot)
+
+    def _page_goroutines(self, delve: Delve, snapshot: Snapshot) -> None:
+        try:
+            for page in delve.goroutine_pages(PAGE_SIZE):
+                self.post_message(GoroutinesPaged(page, complete=False))
+            self.post_message(GoroutinesPaged((), complete=True, problem=delve.listing_problem))
+        except Exception as err:
+            self.post_message(GoroutinesPaged((), complete=True, problem=f"goroutine list incomplete: {err}"))
+
+    @work(thread=True, exit_on_error=False, group="compare", exclusive=True)
+    def _run_comparison(self, snapshot: Snapshot, goroutines: tuple) -> None:
+        run, comparison = run_comparison(snapshot, goroutines)
+        self.post_message(ComparisonLoaded(run, None if run.error else comparison))
+
+    @work(thread=True, exit_on_error=False, group="navigate", exclusive=True)
+    def _load_goroutine(self, goroutine_id: int, generation: int) -> None:
+        try:
+            backtrace = self.delve.backtrace(goroutine_id)
+        except Exception as err:
+            self.post_message(BackendFailed(f"goroutine {goroutine_id}: {err}"))
+            return
+        frame = backtrace.first_user_frame() or (backtrace.frames[0] if backtrace.frames else None)
+        index = frame.index if frame else 0
+        self.post_message(BacktraceLoaded(generation, goroutine_id, backtrace, index))
+        if frame is not None:
+            self._fetch_frame(goroutine_id, backtrace, index, generation)
+
+    @work(thread=True, exit_on_error=False, group="navigate", exclusive=True)
+    def _load_frame(self, goroutine_id: int | None, backtrace: Backtrace, index: int, generation: int) -> None:
+        self._fetch_frame(goroutine_id, backtrace, index, generation)
+
+    def _fetch_frame(self, goroutine_id: int | None, backtrace: Backtrace, index: int, generation: int) -> None:
+        if generation != self.generation:
+            return  # the user has moved on; don't spend dlv's time on it
+        frame = backtrace.frames[index]
+        try:
+            state = self.delve.frame_state(goroutine_id, index)
+        except Exception as err:
+            self.post_message(BackendFailed(f"frame {index}: {err}"))
+            return
+        self.post_message(FrameLoaded(generation, goroutine_id, index, state, source.load(frame.file, self.substitutions)))
+
+    # -- results -------------------------------------------------------------------
+
+    def on_snapshot_loaded(self, message: SnapshotLoaded) -> None:
+        snapshot = self.snapshot = message.snapshot
+        self.query_one(CrashSummary).show(snapshot)
+        goroutines = self.query_one(GoroutineList)
+        goroutines.set_crashing(snapshot.crash.goroutine_id)
+        goroutines.shown_goroutine = snapshot.backtrace.goroutine_id
+        self._show_backtrace(snapshot.backtrace, snapshot.crash.frame.index if snapshot.crash.frame else 0)
+
+    def _show_backtrace(self, backtrace: Backtrace, frame_index: int) -> None:
+        self.backtrace = backtrace
+        self.goroutine_id = backtrace.goroutine_id
+        self.frame_index = frame_index
+        view = self.query_one(BacktraceView)
+        view.border_title = f"Backtrace · goroutine {backtrace.goroutine_id}" if backtrace.goroutine_id is not None \
+            else "Backtrace · crashing thread"
+        view.show(backtrace, frame_index)
+        self.query_one(GoroutineList).mark_shown(backtrace.goroutine_id)
+        self.refresh_bindings()
+
+    def on_backtrace_loaded(self, message: BacktraceLoaded) -> None:
+        if message.generation == self.generation:
+            self._show_backtrace(message.backtrace, message.frame_index)
+
+    def on_frame_loaded(self, message: FrameLoaded) -> None:
+        if message.generation != self.generation:
+            return
+        frame = self.backtrace.frames[message.frame_index] if self.backtrace else None
+        source_view = self.query_one(SourceView)
+        if frame is not None:
+            source_view.show(message.source, frame.location)
+            source_view.border_title = f"Source · {frame.location.short()} {frame.function}"
+        variables = self.query_one(VariablesView)
+        variables.show(message.state)
+        variables.border_title = f"Variables · frame {message.frame_index}"
+        self.panes_updated += 1
+        if not self.first_screen_ready:
+            self.first_screen_ready = True
+            self.query_one(BacktraceView).focus()
+
+    def on_goroutines_paged(self, message: GoroutinesPaged) -> None:
+        pane = self.query_one(GoroutineList)
+        pane.add_page(message.goroutines)
+        now = time.monotonic()
+        if message.complete:
+            self.goroutines_complete = True
+            pane.refresh_rows()
+            if self.goroutine_id is not None:
+                pane.reveal(self.goroutine_id)
+            if message.problem:
+                self.notify(message.problem, severity="warning", timeout=10)
+            if self.snapshot is not None:
+                self._run_comparison(self.snapshot, tuple(pane.index.by_id.values()))
+        elif pane.grouped and now - self._last_regroup > REGROUP_EVERY:
+            self._last_regroup = now
+            pane.refresh_rows()
+        pane.border_title = pane.title(self.goroutines_complete)
+
+    def on_comparison_loaded(self, message: ComparisonLoaded) -> None:
+        self.comparison = message
+
+    def on_backend_failed(self, message: BackendFailed) -> None:
+        if message.fatal:
+            self.push_screen(ErrorScreen(message.text))
+        else:
+            self.notify(message.text, severity="error", timeout=8)
+
+    # -- user actions ------------------------------------------------------------
+
+    def on_goroutine_list_chosen(self, message: GoroutineList.Chosen) -> None:
+        self.select_goroutine(message.goroutine_id)
+
+    def on_data_table_row_selected(self, message: BacktraceView.RowSelected) -> None:
+        if message.data_table.id == "backtrace" and message.row_key.value not in (None, "truncated"):
+            self.select_frame(int(message.row_key.value))
+
+    def select_goroutine(self, goroutine_id: int) -> None:
+        if self.delve is None:
+            return
+        self.generation += 1
+        self.query_one(SourceView).clear()
+        self.query_one(VariablesView).clear()
+        self._load_goroutine(goroutine_id, self.generation)
+
+    def select_frame(self, index: int) -> None:
+        if self.backtrace is None or not 0 <= index < len(self.backtrace.frames):
+            return
+        self.generation += 1
+        self.frame_index = index
+        self.query_one(BacktraceView).select(index)
+        self.refresh_bindings()
+        self._load_frame(self.goroutine_id, self.backtrace, index, self.generation)
+
+    def action_up(self) -> None:
+        self.select_frame(self.frame_index + 1)
+
+    def action_down(self) -> None:
+        self.select_frame(self.frame_index - 1)
+
+    def check_action(self, action: str, parameters: tuple) -> bool | None:
+        if action == "up":
+            return None if self.backtrace is None or self.frame_index >= len(self.backtrace.frames) - 1 else True
+        if action == "down":
+            return None if self.backtrace is None or self.frame_index <= 0 else True
+        return True
+
+    def action_goto(self) -> None:
+        def jump(goroutine_id: int | None) -> None:
+            if goroutine_id is None:
+                return
+            pane = self.query_one(GoroutineList)
+            if self.goroutines_complete and goroutine_id not in pane.index.by_id:
+                self.notify(f"no goroutine {goroutine_id} in this core", severity="warning")
+                return
+            pane.reveal(goroutine_id)
+            self.select_goroutine(goroutine_id)
+
+        self.push_screen(GotoPrompt(), jump)
+
+    def action_filter(self) -> None:
+        pane = self.query_one(GoroutineList)
+
+        def apply(text: str | None) -> None:
+            if text is None:
+                return
+            pane.filter_text = text
+            pane.refresh_rows()
+            pane.border_title = pane.title(self.goroutines_complete)
+
+        self.push_screen(FilterPrompt(pane.filter_text), apply)
+
+    def action_toggle_grouped(self) -> None:
+        pane = self.query_one(GoroutineList)
+        pane.grouped = not pane.grouped
+        pane.refresh_rows()
+        if self.goroutine_id is not None:
+            pane.reveal(self.goroutine_id)
+        pane.border_title = pane.title(self.goroutines_complete)
+
+    def action_toggle_runtime(self) -> None:
+        pane = self.query_one(GoroutineList)
+        pane.hide_runtime = not pane.hide_runtime
+        pane.refresh_rows()
+        pane.border_title = pane.title(self.goroutines_complete)
+
+    def action_compare(self) -> None:
+        from .widgets.comparison_screen import ComparisonScreen
+
+        self.push_screen(ComparisonScreen(self.comparison), self._comparison_closed)
+
+    def _comparison_closed(self, frame_index: int | None) -> None:
+        snapshot = self.snapshot
+        if frame_index is None or snapshot is None:
+            return
+        crash_stack = snapshot.crash_stack
+        if crash_stack is not self.backtrace:
+            self.generation += 1
+            self._show_backtrace(crash_stack, frame_index)
+        self.select_frame(frame_index)
+
+    def action_help(self) -> None:
+        keys = [(b.key.replace("question_mark", "?").replace("slash", "/"), b.tooltip or b.description)
+                for b in self.BINDINGS]
+        self.push_screen(HelpScreen(keys + PANE_KEYS))
+
+    def action_quit_with_error(self) -> None:
+        self.exit(return_code=2)
+
+    def switch_targets(self) -> list[int]:
+        """A few goroutines to switch between (benchmarks)."""
+        ids = sorted(self.query_one(GoroutineList).index.by_id)
+        return ids[:: max(1, len(ids) // 20)][:20] or ([self.goroutine_id] if self.goroutine_id else [])
+
+    @property
+    def goroutine_count(self) -> int:
+        return len(self.query_one(GoroutineList).index)
+
+    def on_unmount(self) -> None:
+        if self.delve is not None:
+            self.delve.close()

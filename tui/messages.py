@@ -1,0 +1,55 @@
+"""What the backend workers report to the app. Results come back only as
+these messages; `generation` lets the app drop answers nobody waits for."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from textual.message import Message
+
+from .compare import Comparison
+from .model import Backtrace, FrameState, GdbRun, Goroutine, Snapshot
+from .source import SourceFile
+
+
+@dataclass
+class SnapshotLoaded(Message):
+    snapshot: Snapshot
+
+
+@dataclass
+class GoroutinesPaged(Message):
+    goroutines: tuple[Goroutine, ...]
+    complete: bool
+    problem: str = ""
+
+
+@dataclass
+class BacktraceLoaded(Message):
+    generation: int
+    goroutine_id: int | None
+    backtrace: Backtrace
+    frame_index: int
+
+
+@dataclass
+class FrameLoaded(Message):
+    generation: int
+    goroutine_id: int | None
+    frame_index: int
+    state: FrameState
+    source: SourceFile
+
+
+@dataclass
+class ComparisonLoaded(Message):
+    run: GdbRun
+    comparison: Comparison | None
+
+
+@dataclass
+class BackendFailed(Message):
+    """A command failed; fatal when the first screen could not be built."""
+
+    text: str
+    fatal: bool = False

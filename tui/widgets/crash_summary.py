@@ -1,0 +1,70 @@
+"""The crash summary across the top: why the program died, in four lines."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.widgets import Static
+
+from ..model import CrashKind, Snapshot, signal_name
+
+_KIND_STYLE = {
+    CrashKind.PANIC: "bold red",
+    CrashKind.RUNTIME_ERROR: "bold red",
+    CrashKind.FATAL_ERROR: "bold magenta",
+    CrashKind.UNKNOWN: "bold yellow",
+}
+
+
+def describe_signal(snapshot: Snapshot) -> str:
+    crash = snapshot.crash
+    text = signal_name(crash.signal) or "unknown"
+    if crash.fault_signal:
+        text = f"{signal_name(crash.fault_signal)}"
+        if crash.fault_address is not None:
+            text += f" at 0x{crash.fault_address:x}"
+        text += f", then {signal_name(crash.signal) or 'abort'}"
+    return text
+
+
+def summary_text(snapshot: Snapshot) -> Text:
+    crash, target = snapshot.crash, snapshot.target
+    text = Text()
+    text.append(crash.kind.value, _KIND_STYLE[crash.kind])
+    if crash.message:
+        text.append(": ")
+        text.append(crash.message, "bold")
+    text.append("\n")
+    goroutine = f"goroutine {crash.goroutine_id}" if crash.goroutine_id is not None else "no goroutine (system stack)"
+    text.append("crashed in ", "dim")
+    text.append(goroutine, "bold")
+    text.append("  at ", "dim")
+    if crash.frame:
+        text.append(f"{crash.frame.file}:{crash.frame.line}", "bold cyan")
+        text.append(f" {crash.frame.function}")
+        if crash.goroutine_id is None and crash.focus_goroutine_id is not None:
+            text.append(f" (goroutine {crash.focus_goroutine_id})", "dim")
+    else:
+        text.append("no user frame found", "yellow")
+    text.append("\n")
+    text.append("signal ", "dim")
+    text.append(describe_signal(snapshot))
+    text.append("   Go ", "dim")
+    text.append(target.go_version or "?")
+    text.append("   Delve ", "dim")
+    text.append(target.delve_version or "?")
+    text.append("\n")
+    text.append(f"{target.executable}  ", "dim")
+    text.append(target.core, "dim")
+    for warning in snapshot.warnings:
+        text.append("\n")
+        text.append(f"⚠ {warning}", "bold yellow")
+    return text
+
+
+class CrashSummary(Static):
+    DEFAULT_CSS = """
+    CrashSummary { height: auto; padding: 0 1; background: $boost; border-bottom: solid $primary; }
+    """
+
+    def show(self, snapshot: Snapshot) -> None:
+        self.update(summary_text(snapshot))

@@ -1,0 +1,172 @@
+"""The goroutines pane: buckets of goroutines that stand in the same place,
+or every goroutine flat; filtered by text; filled while the list pages in.
+
+One DataTable (rows are rendered lazily), never a widget per goroutine.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from rich.text import Text
+from textual.message import Message
+from textual.binding import Binding
+from textual.widgets import DataTable
+
+from ..groups import Bucket, GoroutineIndex
+from ..model import Goroutine, Location
+
+CRASHED = "✖"
+SHOWN = "●"
+
+
+def _where(location: Location | None) -> str:
+    if location is None:
+        return "?"
+    return f"{location.short()} {location.function}"
+
+
+class GoroutineList(DataTable):
+    """Row keys: "b<n>" for bucket n, "g<id>" for a goroutine."""
+
+    BINDINGS = [
+        Binding("j", "cursor_down", "Down", show=False, id="goroutines.down", tooltip="Next row"),
+        Binding("k", "cursor_up", "Up", show=False, id="goroutines.up", tooltip="Previous row"),
+    ]
+
+    DEFAULT_CSS = """
+    GoroutineList { height: 1fr; }
+    """
+
+    @dataclass
+    class Chosen(Message):
+        """The user picked a goroutine (enter or click on its row)."""
+
+        goroutine_id: int
+        """Which goroutine to show."""
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id, cursor_type="row", zebra_stripes=False)
+        self.index = GoroutineIndex()
+        self.grouped = True
+        self.hide_runtime = False
+        self.filter_text = ""
+        self.shown_goroutine: int | None = None
+        self._buckets: list[Bucket] = []
+        self._expanded: set[tuple] = set()
+
+    def on_mount(self) -> None:
+        self.add_columns(" ", "id / count", "state", "location", "thread")
+
+    # -- data -----------------------------------------------------------------
+
+    def set_crashing(self, goroutine_id: int | None) -> None:
+        self.index.crashing = goroutine_id
+
+    def add_page(self, goroutines: tuple[Goroutine, ...]) -> None:
+        """Append a page; flat mode appends rows, grouped mode is rebuilt by
+        refresh_rows() (the app throttles that while the list loads)."""
+        self.index.add(goroutines)
+        if not self.grouped and not self.filter_text and not self.hide_runtime:
+            for goroutine in goroutines:
+                if goroutine.id is not None:
+                    self._add_goroutine_row(goroutine, indent=False)
+
+    def refresh_rows(self) -> None:
+        """Rebuild the rows for the current mode and filter, keeping the cursor's row."""
+        key = self._cursor_key()
+        self.clear()
+        if self.grouped:
+            self._buckets = self.index.buckets(self.filter_text, self.hide_runtime)
+            for number, bucket in enumerate(self._buckets):
+                if bucket.count == 1:
+                    # A group of one is just that goroutine.
+                    self._add_goroutine_row(self.index.by_id[bucket.ids[0]], indent=False)
+                    continue
+                self._add_bucket_row(number, bucket)
+                if bucket.key in self._expanded:
+                    for gid in bucket.ids:
+                        self._add_goroutine_row(self.index.by_id[gid], indent=True)
+        else:
+            for goroutine in self.index.flat(self.filter_text, self.hide_runtime):
+                self._add_goroutine_row(goroutine, indent=False)
+        if key is not None and key in self.rows:
+            self.move_cursor(row=self.get_row_index(key), animate=False)
+
+    def _cursor_key(self) -> str | None:
+        if not self.row_count:
+            return None
+        try:
+            return self.coordinate_to_cell_key((self.cursor_row, 0)).row_key.value
+        except Exception:  # the table is empty or being rebuilt
+            return None
+
+    def _add_bucket_row(self, number: int, bucket: Bucket) -> None:
+        expanded = bucket.key in self._expanded
+        style = "dim" if bucket.runtime_only else ""
+        marker = Text(CRASHED if bucket.crashing else ("▾" if expanded else "▸"), "bold red" if bucket.crashing else "")
+        self.add_row(marker, Text(f"×{bucket.count}", "bold"), Text(bucket.state, style),
+                     Text(_where(bucket.location), style), Text(""), key=f"b{number}")
+
+    def _add_goroutine_row(self, goroutine: Goroutine, indent: bool) -> None:
+        crashed = goroutine.id == self.index.crashing
+        shown = goroutine.id == self.shown_goroutine
+        marker = Text(CRASHED if crashed else (SHOWN if shown else ""), "bold red" if crashed else "bold green")
+        style = "dim" if goroutine.is_runtime else ""
+        ident = f"  {goroutine.id}" if indent else str(goroutine.id)
+        thread = str(goroutine.thread) if goroutine.thread else ""
+        self.add_row(marker, Text(ident, "bold" if shown else style), Text(goroutine.state, style),
+                     Text(_where(goroutine.location), style), Text(thread, style), key=f"g{goroutine.id}")
+
+    # -- selection --------------------------------------------------------------
+
+    def reveal(self, goroutine_id: int) -> bool:
+        """Put the cursor on a goroutine's row, expanding its bucket; False if filtered out."""
+        if goroutine_id not in self.index.by_id:
+            return False
+        if self.grouped:
+            signature = self.index.by_id[goroutine_id].signature()
+            if f"g{goroutine_id}" not in self.rows and signature not in self._expanded:
+                self._expanded.add(signature)
+                self.refresh_rows()
+        key = f"g{goroutine_id}"
+        if key not in self.rows:
+            return False
+        self.move_cursor(row=self.get_row_index(key), animate=False, scroll=True)
+        return True
+
+    def mark_shown(self, goroutine_id: int | None) -> None:
+        previous, self.shown_goroutine = self.shown_goroutine, goroutine_id
+        for gid in (previous, goroutine_id):
+            key = f"g{gid}"
+            if gid is not None and key in self.rows and gid in self.index.by_id:
+                crashed = gid == self.index.crashing
+                shown = gid == goroutine_id
+                self.update_cell(key, self.ordered_columns[0].key,
+                                 Text(CRASHED if crashed else (SHOWN if shown else ""), "bold red" if crashed else "bold green"))
+
+    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+        event.stop()
+        key = event.row_key.value or ""
+        if key.startswith("g"):
+            self.post_message(self.Chosen(int(key[1:])))
+        elif key.startswith("b"):
+            bucket = self._buckets[int(key[1:])]
+            if bucket.count == 1:
+                self.post_message(self.Chosen(bucket.ids[0]))
+                return
+            self._expanded.symmetric_difference_update({bucket.key})
+            self.refresh_rows()
+
+    def title(self, complete: bool) -> str:
+        total = len(self.index)
+        text = f"Goroutines {total}" if complete else f"Goroutines: loading… {total}"
+        if self.grouped:
+            text += f" in {len(self._buckets)} groups"
+        else:
+            text += " (flat)"
+        if self.hide_runtime:
+            text += f" ({self.index.runtime_count()} runtime hidden)"
+        if self.filter_text:
+            text += f"  /{self.filter_text}"
+        return text
