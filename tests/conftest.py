@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Callable, Mapping
 
 import pytest
+import pytest_textual_snapshot
 
 from corecache import FixtureCore, all_cores
 
@@ -52,3 +53,12 @@ def pytest_pyfunc_call(pyfuncitem):
         asyncio.run(pyfuncitem.obj(**{name: pyfuncitem.funcargs[name] for name in names}))
         return True
     return None
+
+
+def _snapshots_under_top_level(cls, *, test_location) -> str:
+    """Reviewed SVGs live in the top-level snapshots/ (one folder per test file)."""
+    return str(Path(__file__).resolve().parents[1] / "snapshots" / test_location.basename)
+
+
+# snap_compare always switches to this extension; point it at snapshots/.
+pytest_textual_snapshot.SVGImageExtension.dirname = classmethod(_snapshots_under_top_level)

@@ -33,9 +33,6 @@ from .widgets.help_screen import HelpScreen
 from .widgets.source_view import SourceView
 from .widgets.variables_view import VariablesView
 
-# Small pages keep the pty free for the user's own commands while a huge
-# list loads (a page of 250 takes about 35 ms of dlv's time).
-PAGE_SIZE = 250
 # Rebuilding the grouped rows is cheap, but not on every page of 100k.
 REGROUP_EVERY = 0.5
 
@@ -62,8 +59,9 @@ class GocoreApp(App[int]):
     ]
 
     def __init__(self, open_backend: Callable[[], Delve], substitutions: Sequence[tuple[str, str]] = (),
-                 title_paths: tuple[str, str] = ("", "")) -> None:
+                 title_paths: tuple[str, str] = ("", ""), compare_with_gdb: bool = True) -> None:
         super().__init__()
+        self.compare_with_gdb = compare_with_gdb
         self.open_backend = open_backend
         self.substitutions = tuple(substitutions)
         self.sub_title = "  ".join(p for p in title_paths if p)
@@ -116,7 +114,7 @@ class GocoreApp(App[int]):
 
     def _page_goroutines(self, delve: Delve, snapshot: Snapshot) -> None:
         try:
-            for page in delve.goroutine_pages(PAGE_SIZE):
+            for page in delve.goroutine_pages():
                 self.post_message(GoroutinesPaged(page, complete=False))
             self.post_message(GoroutinesPaged((), complete=True, problem=delve.listing_problem))
         except Exception as err:
@@ -207,7 +205,7 @@ class GocoreApp(App[int]):
                 pane.reveal(self.goroutine_id)
             if message.problem:
                 self.notify(message.problem, severity="warning", timeout=10)
-            if self.snapshot is not None:
+            if self.snapshot is not None and self.compare_with_gdb:
                 self._run_comparison(self.snapshot, tuple(pane.index.by_id.values()))
         elif pane.grouped and now - self._last_regroup > REGROUP_EVERY:
             self._last_regroup = now

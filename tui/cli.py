@@ -57,7 +57,8 @@ def main(argv: list[str] | None = None) -> int:
             return _report(delve, args.report, substitutions, not args.no_gdb)
         from .app import GocoreApp
 
-        app = GocoreApp(lambda: delve, substitutions=substitutions, title_paths=(args.executable, args.core))
+        app = GocoreApp(lambda: delve, substitutions=substitutions, title_paths=(args.executable, args.core),
+                        compare_with_gdb=not args.no_gdb)
         app.run()
         return app.return_code or EXIT_OK
     except KeyboardInterrupt:

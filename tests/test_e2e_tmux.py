@@ -1,0 +1,64 @@
+"""The installed gocore-tui in a real terminal (tmux 200x50), as a user runs it."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from test_cli import dlv_processes_for
+
+pytestmark = [pytest.mark.e2e, pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed")]
+
+
+def tmux(*args: str) -> str:
+    return subprocess.run(["tmux", *args], capture_output=True, text=True, check=True).stdout
+
+
+def wait_for_screen(session: str, predicate, timeout: float = 30.0) -> str:
+    deadline = time.monotonic() + timeout
+    while True:
+        screen = tmux("capture-pane", "-t", session, "-p")
+        if predicate(screen):
+            return screen
+        if time.monotonic() > deadline:
+            raise AssertionError(f"screen never got there; last screen:\n{screen}")
+        time.sleep(0.1)
+
+
+def test_installed_tui_marks_the_faulting_line_and_quits_cleanly(cores, tmp_path):
+    fixture = cores["goroutine_panic"]
+    installed = Path(sys.executable).parent / "gocore-tui"
+    assert installed.exists(), "make setup installs gocore-tui into .venv/bin"
+    session = f"gocore-e2e-{os.getpid()}"
+    status = tmp_path / "status"
+    # A plain PATH without the venv: the tool must find its own dlv.
+    command = (f"env -i HOME={os.environ.get('HOME', '/root')} PATH=/usr/bin:/bin TERM=xterm-256color "
+               f"{installed} {fixture.exe} {fixture.core}; echo $? > {status}; sleep 30")
+    tmux("new-session", "-d", "-s", session, "-x", "200", "-y", "50", command)
+    try:
+        marked = f"▶ {fixture.crash_line}"
+        screen = wait_for_screen(session, lambda s: marked in s and "Goroutines 6" in s)
+        line = next(row for row in screen.splitlines() if marked in row)
+        assert 'panic("PANIC") // CRASH' in line
+        assert "panic: PANIC" in screen
+
+        tmux("send-keys", "-t", session, "u")
+        wait_for_screen(session, lambda s: "Variables · frame 9" in s)
+        tmux("send-keys", "-t", session, "d")
+        wait_for_screen(session, lambda s: "Variables · frame 8" in s and marked in s)
+
+        tmux("send-keys", "-t", session, "q")
+        deadline = time.monotonic() + 15
+        while not status.exists() or not status.read_text().strip():
+            assert time.monotonic() < deadline, "gocore-tui did not exit on q"
+            time.sleep(0.1)
+        assert status.read_text().strip() == "0"
+        assert not dlv_processes_for(fixture.core)
+    finally:
+        subprocess.run(["tmux", "kill-session", "-t", session], capture_output=True)

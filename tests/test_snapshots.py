@@ -1,0 +1,42 @@
+"""Reviewed pictures of the screens (snapshots/), from a recorded session."""
+
+from __future__ import annotations
+
+import time
+
+from snapshot_app import failing_app, recorded_app
+
+SIZE = (160, 45)
+
+
+async def _settled(pilot) -> None:
+    app = pilot.app
+    deadline = time.monotonic() + 30
+    while not (app.first_screen_ready and app.goroutines_complete):
+        assert time.monotonic() < deadline, "the recorded app never settled"
+        await pilot.pause(0.02)
+    await pilot.pause(0.1)
+
+
+def test_main_screen(snap_compare):
+    app = recorded_app()
+    assert snap_compare(app, terminal_size=SIZE, run_before=_settled)
+    # the picture is the crash, not a half-loaded screen
+    assert app.snapshot.crash.message == "PANIC"
+
+
+def test_help_screen(snap_compare):
+    async def open_help(pilot) -> None:
+        await _settled(pilot)
+        await pilot.press("question_mark")
+        await pilot.pause(0.1)
+
+    assert snap_compare(recorded_app(), terminal_size=SIZE, run_before=open_help)
+
+
+def test_error_screen(snap_compare):
+    async def settle(pilot) -> None:
+        await pilot.pause(0.3)
+
+    app = failing_app()
+    assert snap_compare(app, terminal_size=SIZE, run_before=settle)
