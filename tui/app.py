@@ -9,10 +9,13 @@ messages (tui/messages.py). Which panes an event makes stale:
 
 from __future__ import annotations
 
+import functools
 import time
 from typing import Callable, Sequence
 
 from textual import work
+from textual.css.query import NoMatches
+from textual.worker import get_current_worker
 from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
@@ -20,8 +23,16 @@ from textual.widgets import Footer
 
 from . import source
 from .delve import Delve
-from .messages import BacktraceLoaded, BackendFailed, ComparisonLoaded, FrameLoaded, GoroutinesPaged, SnapshotLoaded
-from .model import Backtrace, Snapshot
+from .messages import (
+    BacktraceLoaded,
+    BackendFailed,
+    ComparisonLoaded,
+    FrameLoaded,
+    GoroutinesPaged,
+    SnapshotLoaded,
+    VariableLoaded,
+)
+from .model import Backtrace, Snapshot, Variable
 from .showdown import run_comparison
 from .widgets.backtrace_view import BacktraceView
 from .widgets.crash_summary import CrashSummary
@@ -35,12 +46,29 @@ from .widgets.variables_view import VariablesView
 
 # Rebuilding the grouped rows is cheap, but not on every page of 100k.
 REGROUP_EVERY = 0.5
+# Seconds of calm before the footer shows which of u/d apply.
+FOOTER_SETTLE = 0.3
 
 PANE_KEYS = [
     ("↑/↓, j/k", "move in the focused pane"),
     ("enter", "select: a goroutine loads its backtrace, a frame its source and variables; a group expands"),
     ("tab / shift+tab", "next / previous pane"),
 ]
+
+
+def _while_mounted(handler):
+    """Drop a worker's answer that arrives after the panes are gone (the app
+    is closing); everything else still raises."""
+
+    @functools.wraps(handler)
+    def guarded(self, message):
+        try:
+            return handler(self, message)
+        except NoMatches:
+            if self.is_running and self.screen.is_attached and self.screen.children:
+                raise
+
+    return guarded
 
 
 class GocoreApp(App[int]):
@@ -75,8 +103,13 @@ class GocoreApp(App[int]):
         self.first_screen_ready = False
         self.goroutines_complete = False
         self.panes_updated = 0
+        # When the last navigation started and when its panes were redrawn.
+        self.navigated_at = 0.0
+        self.updated_at = 0.0
         self.comparison: ComparisonLoaded | None = None
         self._last_regroup = 0.0
+        self._frame_key_state: tuple | None = None
+        self._footer_timer = None
 
     def compose(self) -> ComposeResult:
         yield CrashSummary("opening the core…", id="summary")
@@ -113,8 +146,11 @@ class GocoreApp(App[int]):
         self._page_goroutines(delve, snapshot)
 
     def _page_goroutines(self, delve: Delve, snapshot: Snapshot) -> None:
+        worker = get_current_worker()
         try:
             for page in delve.goroutine_pages():
+                if worker.is_cancelled:  # the app is closing: stop asking dlv
+                    return
                 self.post_message(GoroutinesPaged(page, complete=False))
             self.post_message(GoroutinesPaged((), complete=True, problem=delve.listing_problem))
         except Exception as err:
@@ -132,29 +168,49 @@ class GocoreApp(App[int]):
         except Exception as err:
             self.post_message(BackendFailed(f"goroutine {goroutine_id}: {err}"))
             return
+        if generation != self.generation:
+            return
         frame = backtrace.first_user_frame() or (backtrace.frames[0] if backtrace.frames else None)
         index = frame.index if frame else 0
+        loaded = self._frame_message(goroutine_id, backtrace, index, generation) if frame is not None else None
+        # Backtrace, source and variables land together: one repaint, not three.
         self.post_message(BacktraceLoaded(generation, goroutine_id, backtrace, index))
-        if frame is not None:
-            self._fetch_frame(goroutine_id, backtrace, index, generation)
+        if loaded is not None:
+            self.post_message(loaded)
 
     @work(thread=True, exit_on_error=False, group="navigate", exclusive=True)
     def _load_frame(self, goroutine_id: int | None, backtrace: Backtrace, index: int, generation: int) -> None:
         self._fetch_frame(goroutine_id, backtrace, index, generation)
 
     def _fetch_frame(self, goroutine_id: int | None, backtrace: Backtrace, index: int, generation: int) -> None:
+        loaded = self._frame_message(goroutine_id, backtrace, index, generation)
+        if loaded is not None:
+            self.post_message(loaded)
+
+    def _frame_message(self, goroutine_id: int | None, backtrace: Backtrace, index: int,
+                       generation: int) -> FrameLoaded | None:
         if generation != self.generation:
-            return  # the user has moved on; don't spend dlv's time on it
+            return None  # the user has moved on; don't spend dlv's time on it
         frame = backtrace.frames[index]
         try:
             state = self.delve.frame_state(goroutine_id, index)
         except Exception as err:
             self.post_message(BackendFailed(f"frame {index}: {err}"))
+            return None
+        return FrameLoaded(generation, goroutine_id, index, state, source.load(frame.file, self.substitutions))
+
+    @work(thread=True, exit_on_error=False, group="variables")
+    def _load_variable(self, node_id: int, variable: Variable, generation: int) -> None:
+        try:
+            full = self.delve.expand(self.goroutine_id, self.frame_index, variable)
+        except Exception as err:
+            self.post_message(BackendFailed(f"{variable.expr}: {err}"))
             return
-        self.post_message(FrameLoaded(generation, goroutine_id, index, state, source.load(frame.file, self.substitutions)))
+        self.post_message(VariableLoaded(generation, node_id, full))
 
     # -- results -------------------------------------------------------------------
 
+    @_while_mounted
     def on_snapshot_loaded(self, message: SnapshotLoaded) -> None:
         snapshot = self.snapshot = message.snapshot
         self.query_one(CrashSummary).show(snapshot)
@@ -172,12 +228,14 @@ class GocoreApp(App[int]):
             else "Backtrace · crashing thread"
         view.show(backtrace, frame_index)
         self.query_one(GoroutineList).mark_shown(backtrace.goroutine_id)
-        self.refresh_bindings()
+        self._refresh_frame_keys()
 
+    @_while_mounted
     def on_backtrace_loaded(self, message: BacktraceLoaded) -> None:
         if message.generation == self.generation:
             self._show_backtrace(message.backtrace, message.frame_index)
 
+    @_while_mounted
     def on_frame_loaded(self, message: FrameLoaded) -> None:
         if message.generation != self.generation:
             return
@@ -189,11 +247,21 @@ class GocoreApp(App[int]):
         variables = self.query_one(VariablesView)
         variables.show(message.state)
         variables.border_title = f"Variables · frame {message.frame_index}"
+        self.updated_at = time.monotonic()
         self.panes_updated += 1
         if not self.first_screen_ready:
             self.first_screen_ready = True
             self.query_one(BacktraceView).focus()
 
+    def on_variables_view_load_wanted(self, message: VariablesView.LoadWanted) -> None:
+        self._load_variable(message.node_id, message.variable, self.generation)
+
+    @_while_mounted
+    def on_variable_loaded(self, message: VariableLoaded) -> None:
+        if message.generation == self.generation:
+            self.query_one(VariablesView).fill(message.node_id, message.variable)
+
+    @_while_mounted
     def on_goroutines_paged(self, message: GoroutinesPaged) -> None:
         pane = self.query_one(GoroutineList)
         pane.add_page(message.goroutines)
@@ -212,6 +280,7 @@ class GocoreApp(App[int]):
             pane.refresh_rows()
         pane.border_title = pane.title(self.goroutines_complete)
 
+    @_while_mounted
     def on_comparison_loaded(self, message: ComparisonLoaded) -> None:
         self.comparison = message
 
@@ -233,19 +302,36 @@ class GocoreApp(App[int]):
     def select_goroutine(self, goroutine_id: int) -> None:
         if self.delve is None:
             return
+        self.navigated_at = time.monotonic()
         self.generation += 1
-        self.query_one(SourceView).clear()
-        self.query_one(VariablesView).clear()
+        # The old goroutine's panes stay until the new ones replace them in
+        # one repaint; answers for an older generation are dropped.
         self._load_goroutine(goroutine_id, self.generation)
 
     def select_frame(self, index: int) -> None:
         if self.backtrace is None or not 0 <= index < len(self.backtrace.frames):
             return
+        self.navigated_at = time.monotonic()
         self.generation += 1
         self.frame_index = index
         self.query_one(BacktraceView).select(index)
-        self.refresh_bindings()
+        self._refresh_frame_keys()
         self._load_frame(self.goroutine_id, self.backtrace, index, self.generation)
+
+    def _refresh_frame_keys(self) -> None:
+        """Grey out u/d in the footer at the ends of the stack.
+
+        Textual's Footer re-mounts all its keys on a bindings refresh (tens
+        of ms of restyling), so it follows a moment after the user stops
+        moving; check_action already refuses u/d at the ends meanwhile.
+        """
+        ends = (self.check_action("up", ()), self.check_action("down", ()))
+        if ends == self._frame_key_state:
+            return
+        self._frame_key_state = ends
+        if self._footer_timer is not None:
+            self._footer_timer.stop()
+        self._footer_timer = self.set_timer(FOOTER_SETTLE, self.refresh_bindings)
 
     def action_up(self) -> None:
         self.select_frame(self.frame_index + 1)

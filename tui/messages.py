@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from textual.message import Message
 
 from .compare import Comparison
-from .model import Backtrace, FrameState, GdbRun, Goroutine, Snapshot
+from .model import Backtrace, FrameState, GdbRun, Goroutine, Snapshot, Variable
 from .source import SourceFile
 
 
@@ -39,6 +39,13 @@ class FrameLoaded(Message):
     frame_index: int
     state: FrameState
     source: SourceFile
+
+
+@dataclass
+class VariableLoaded(Message):
+    generation: int
+    node_id: int
+    variable: Variable
 
 
 @dataclass

@@ -126,7 +126,9 @@ class Variable:
     """A name = value line of `args`/`locals`, its value parsed into a tree.
 
     kind says which list it came from ("arg" or "local"); children hold the
-    fields, elements or map entries of composite values.
+    fields, elements or map entries of composite values, as far as Delve
+    printed them (partial says it elided some: `...+2 more`, `[...]`, or a
+    pointer it did not follow).
     """
 
     name: str
@@ -135,10 +137,18 @@ class Variable:
     kind: str = "local"
     children: tuple["Variable", ...] = ()
     shadowed: bool = False
+    # The Go expression that prints this value in its frame ("" when none,
+    # e.g. a map entry), and whether Delve elided part of it.
+    expr: str = ""
+    partial: bool = False
 
     @property
     def unreadable(self) -> bool:
         return self.value.startswith("(unreadable")
+
+    @property
+    def expandable(self) -> bool:
+        return bool(self.children) or (self.partial and bool(self.expr))
 
 
 class CrashKind(str, Enum):

@@ -104,37 +104,53 @@ def one_line(text: str, limit: int = 160) -> str:
     return squeezed if len(squeezed) <= limit else squeezed[: limit - 1] + "…"
 
 
-def parse_value(name: str, text: str, kind: str = "local", shadowed: bool = False) -> Variable:
-    """One value (as printed after `name = `) into a Variable tree."""
+_ELIDED = re.compile(r"\.\.\.\+\d+ more|\[\.\.\.\]|\{\.\.\.\}")
+# "(*main.T)(0xc000010000)" or "*(*interface {})(0xc0...)": an address Delve did not follow.
+_UNFOLLOWED_POINTER = re.compile(r"^\*?\(\*[^)]*\)\(0x[0-9a-f]*[1-9a-f][0-9a-f]*\)$")
+
+
+def _is_partial(text: str) -> bool:
+    """Did Delve leave part of this value out (elisions, a pointer not followed)?"""
+    return bool(_ELIDED.search(text) or _UNFOLLOWED_POINTER.match(text.strip()))
+
+
+def parse_value(name: str, text: str, kind: str = "local", shadowed: bool = False, expr: str | None = None) -> Variable:
+    """One value (as printed after `name = `) into a Variable tree.
+
+    expr is the Go expression for it (default: name); children get theirs
+    (`expr.field`, `expr[i]`), so an elided part can be printed in full later.
+    """
     text = text.strip()
+    expr = name if expr is None else expr
+    partial = _is_partial(text)
     if "\n" in text:
         head, _, rest = text.partition("\n")
         if _POINTER_HEADER.match(head.strip()):
-            pointee = parse_value("*", rest, kind)
-            return Variable(name, head.strip(), pointee.type, kind, pointee.children or (pointee,), shadowed)
+            pointee = parse_value("*", rest, kind, expr=expr)
+            return Variable(name, head.strip(), pointee.type, kind, pointee.children or (pointee,), shadowed,
+                            expr, pointee.partial)
     if text.startswith("(unreadable"):
         return Variable(name, one_line(text), "", kind, (), shadowed)
     match = _INTERFACE.match(text)
     if match and not text.startswith(("[", "map[", "(")):
-        inner = parse_value(name, match["value"], kind, shadowed)
+        inner = parse_value(name, match["value"], kind, shadowed, expr)
         type_text = f"{match['iface']}({match['dyn']})"
-        return Variable(name, one_line(text), type_text, kind, inner.children, shadowed)
+        return Variable(name, one_line(text), type_text, kind, inner.children, shadowed, expr, partial)
     start = _body_start(text)
     if start is None:
-        return Variable(name, one_line(text), "", kind, (), shadowed)
-    # "[]int len: 3, cap: 3, [1,2,3]": the type is what precedes " len:".
+        return Variable(name, one_line(text), "", kind, (), shadowed, expr, partial)
     type_text = re.split(r" len: ", text[:start], maxsplit=1)[0].rstrip(" *").strip()
     body = text[start + 1:-1]
-    children = _parse_items(body, text[start] == "{", kind)
-    return Variable(name, one_line(text), type_text, kind, children, shadowed)
+    children = _parse_items(body, text[start] == "{", kind, expr)
+    return Variable(name, one_line(text), type_text, kind, children, shadowed, expr, partial)
 
 
-def _parse_items(body: str, is_struct: bool, kind: str) -> tuple[Variable, ...]:
+def _parse_items(body: str, is_struct: bool, kind: str, expr: str = "") -> tuple[Variable, ...]:
     children: list[Variable] = []
     index = 0
     for raw in _split_top(body, ","):
         item = raw.strip()
-        if not item:
+        if not item or item == "...":  # "[...]": elements not loaded
             continue
         more = _MORE.match(item)
         if more:
@@ -149,9 +165,12 @@ def _parse_items(body: str, is_struct: bool, kind: str) -> tuple[Variable, ...]:
         pair = _key_split(item)
         if pair and (is_struct or not item.startswith(("[", "{"))):
             key, value = pair
-            children.append(parse_value(key if is_struct else f"[{key}]", value, kind))
+            if is_struct:
+                children.append(parse_value(key, value, kind, expr=f"{expr}.{key}" if expr else ""))
+            else:  # a map entry: no expression reaches it again
+                children.append(parse_value(f"[{key}]", value, kind, expr=""))
         else:
-            children.append(parse_value(f"[{index}]", item, kind))
+            children.append(parse_value(f"[{index}]", item, kind, expr=f"{expr}[{index}]" if expr else ""))
             index += 1
         if tail:
             children.append(Variable(f"…+{tail[1]} more", "", "", kind))

@@ -40,12 +40,14 @@ class SourceView(ScrollView, can_focus=True):
         self._notice: tuple[Text, ...] = (Text("loading…", style="dim"),)
         self.marked_line = 0
         self.path = ""
+        self._width = 0
 
     def show(self, source: SourceFile, location: Location) -> None:
         self.path = source.path or source.requested
         self.marked_line = location.line
         if source.lines:
             self._lines = source.lines
+            self._width = source.width
             self._notice = ()
         else:
             self._lines = ()
@@ -66,9 +68,11 @@ class SourceView(ScrollView, can_focus=True):
         return len(str(len(self._lines))) + 3
 
     def _resize(self) -> None:
-        rows = self._lines or self._notice
-        width = max((line.cell_len for line in rows), default=0) + self.gutter_width
-        self.virtual_size = Size(width, len(rows))
+        if self._lines:
+            rows, width = len(self._lines), self._width
+        else:
+            rows, width = len(self._notice), max((line.cell_len for line in self._notice), default=0)
+        self.virtual_size = Size(width + self.gutter_width, rows)
         self.refresh()
 
     def centre_on_mark(self) -> None:

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from rich.text import Text
 from textual.binding import Binding
+from textual.message import Message
 from textual.widgets import Tree
 from textual.widgets.tree import TreeNode
 
@@ -49,13 +52,46 @@ class VariablesView(Tree):
             for variable in variables:
                 self._add(group, variable)
 
+    @dataclass
+    class LoadWanted(Message):
+        """A node was opened whose value Delve elided: print it in full."""
+
+        node_id: int
+        """The tree node to fill (TreeNode.id)."""
+        variable: Variable
+        """The variable as shown so far; its expr says what to print."""
+
     def _add(self, parent: TreeNode, variable: Variable) -> None:
-        if variable.children:
-            node = parent.add(label(variable), expand=False)
-            for child in variable.children:
-                self._add(node, child)
+        # Children are added when a node is first opened: a runtime frame's
+        # `gp` alone is hundreds of fields deep.
+        if variable.expandable:
+            parent.add(label(variable), data=variable, expand=False, allow_expand=True)
         else:
-            parent.add_leaf(label(variable))
+            parent.add_leaf(label(variable), data=variable)
+
+    def on_tree_node_expanded(self, event: Tree.NodeExpanded) -> None:
+        node = event.node
+        variable = node.data
+        if not isinstance(variable, Variable) or node.children:
+            return
+        if variable.partial and variable.expr:
+            node.add_leaf(Text("loading…", "dim"))
+            self.post_message(self.LoadWanted(node.id, variable))
+            return
+        for child in variable.children:
+            self._add(node, child)
+
+    def fill(self, node_id: int, variable: Variable) -> None:
+        """Replace an opened node's children with the value printed in full."""
+        try:
+            node = self.get_node_by_id(node_id)
+        except Exception:  # the tree was rebuilt meanwhile (another frame)
+            return
+        node.data = variable
+        node.set_label(label(variable))
+        node.remove_children()
+        for child in variable.children:
+            self._add(node, child)
 
     def labels(self) -> list[str]:
         """Every visible line, for tests."""

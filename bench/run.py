@@ -1,0 +1,112 @@
+"""`make bench`: gocore-tui against raw `dlv core` on the same cores, same run.
+
+Cores: the 6-goroutine seed example and bench/crowd with 1k, 10k and 100k
+goroutines (built with -N -l, crashed with GOTRACEBACK=crash, cached under
+build/bench/). For each core it prints raw dlv's time to list every
+goroutine and its peak RSS, and the TUI's (bench/probe.py, a process of its
+own) time to the first useful screen, to the full grouped list, its peak
+RSS, and keypress-to-panes latencies; then the ratios the targets are in.
+
+    python bench/run.py [--sizes 1000,10000,100000] [--presses 50]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from bench.rawdlv import raw_dlv  # noqa: E402
+from tui.corerun import build, crash  # noqa: E402
+
+BUILD = ROOT / "build" / "bench"
+
+
+def crowd_core(size: int) -> tuple[Path, Path]:
+    out = BUILD / f"crowd-{size}"
+    exe, core = out / "main", out / "core"
+    if core.exists() and exe.exists() and core.stat().st_mtime > (ROOT / "bench" / "crowd" / "main.go").stat().st_mtime:
+        return exe, core
+    out.mkdir(parents=True, exist_ok=True)
+    build(ROOT / "bench" / "crowd", out)
+    found = crash(exe, out, args=(str(size),), timeout=300).core
+    if found != core:
+        found.rename(core)
+    return exe, core
+
+
+def seed_core() -> tuple[Path, Path]:
+    out = BUILD / "seed"
+    exe, core = out / "main", out / "core"
+    if not core.exists():
+        out.mkdir(parents=True, exist_ok=True)
+        build(ROOT / "tests" / "fixtures" / "goroutine_panic", out)
+        found = crash(exe, out).core
+        if found != core:
+            found.rename(core)
+    return exe, core
+
+
+def probe(exe: Path, core: Path, presses: int) -> dict:
+    result = subprocess.run([sys.executable, str(ROOT / "bench" / "probe.py"), str(exe), str(core),
+                             "--presses", str(presses)], capture_output=True, text=True, timeout=1800, cwd=ROOT)
+    if result.returncode != 0:
+        raise SystemExit(f"probe failed on {core}:\n{result.stderr[-2000:]}")
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def machine() -> str:
+    cpu = ""
+    try:
+        cpu = next(line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo") if line.startswith("model name"))
+    except (OSError, StopIteration):
+        pass
+    memory = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
+    return f"{platform.machine()}, {os.cpu_count()} CPUs ({cpu}), {memory:.0f} GiB, Python {platform.python_version()}"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--sizes", default="1000,10000,100000")
+    parser.add_argument("--presses", type=int, default=50)
+    args = parser.parse_args()
+    cores = [("seed (6)", *seed_core())] + [(f"{int(n):,}", *crowd_core(int(n))) for n in args.sizes.split(",")]
+    print(f"machine: {machine()}")
+    rows = []
+    for label, exe, core in cores:
+        raw = raw_dlv(str(exe), str(core), ["goroutines"])
+        tui = probe(exe, core, args.presses)
+        rows.append((label, raw, tui))
+        print(f"measured {label}: raw dlv {raw.seconds:.2f}s, TUI first screen {tui['first_screen_s']:.2f}s", flush=True)
+    seed_first = rows[0][2]["first_screen_s"]
+    header = ("goroutines", "raw dlv goroutines", "TUI first screen", "vs raw", "vs seed", "full grouped list",
+              "vs raw", "TUI peak RSS", "dlv peak RSS", "vs dlv", "u/d p50/p95 ms", "switch p50/p95 ms")
+    print()
+    print("| " + " | ".join(header) + " |")
+    print("|" + " --- |" * len(header))
+    for label, raw, tui in rows:
+        print("| " + " | ".join([
+            f"{label} ({tui['goroutines']:,} listed)",
+            f"{raw.seconds:.2f} s",
+            f"{tui['first_screen_s']:.2f} s",
+            f"{tui['first_screen_s'] / raw.seconds:.2f}x",
+            f"{tui['first_screen_s'] / seed_first:.2f}x",
+            f"{tui['full_list_s']:.2f} s",
+            f"{tui['full_list_s'] / raw.seconds:.2f}x",
+            f"{tui['tui_peak_rss_mb']:.0f} MB",
+            f"{raw.peak_rss_mb:.0f} MB",
+            f"{tui['tui_peak_rss_mb'] / raw.peak_rss_mb:.2f}x",
+            f"{tui['nav_ms_median']:.1f} / {tui['nav_ms_p95']:.1f}",
+            f"{tui['switch_ms_median']:.1f} / {tui['switch_ms_p95']:.1f}",
+        ]) + " |")
+
+
+if __name__ == "__main__":
+    main()
