@@ -10,7 +10,7 @@ STAMP := $(VENV)/.installed
 # Delve 1.27.x reads cores of Go 1.25-1.27; keep in step with tui/delve.py.
 DLV_VERSION := v1.27.2
 
-.PHONY: setup demo test clean
+.PHONY: setup demo test bench clean
 
 setup: $(STAMP)
 	@if $(BIN)/dlv version 2>/dev/null | grep -q 'Version: $(DLV_VERSION:v%=%)$$'; then \
@@ -35,6 +35,11 @@ demo: setup
 
 test: setup
 	$(BIN)/python -m pytest -q
+
+# gocore-tui against raw dlv on cores with 6, 1k, 10k and 100k goroutines
+# (built and crashed once, cached under build/bench/); prints the table.
+bench: setup
+	$(BIN)/python bench/run.py
 
 # Keeps .venv (and the dlv in it): `rm -rf .venv` for a full reset.
 clean:

@@ -37,12 +37,20 @@ def record(name: str) -> Path:
         backtrace = delve.backtrace(goroutine.id)
         for frame in backtrace.frames:
             delve.frame_state(goroutine.id, frame.index)
+    from tui.gdb import goroot_from_frames, run_gdb
+
+    gdb = run_gdb(str(exe), str(core), snapshot.crash.goroutine_id, goroot_from_frames(snapshot.crash_stack.frames))
     meta = {
         "executable": "./main",
         "core": "./core",
         "go_version": delve.target.go_version,
         "delve_version": delve.target.delve_version,
         "recorded_with": "tests/record_transcript.py",
+        "gdb_plain": gdb.plain_output.replace(f"{out}/", "./"),
+        "gdb_go": gdb.go_output.replace(f"{out}/", "./"),
+        "gdb_seconds": round(gdb.seconds, 2),
+        "delve_seconds": round(snapshot.seconds, 2),
+        "runtime_gdb": gdb.runtime_gdb,
     }
     path = ROOT / "tests" / "transcripts" / f"{name}.json"
     # Paths under the checkout are kept relative (as dlv itself prints them

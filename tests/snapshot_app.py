@@ -23,3 +23,13 @@ def failing_app() -> GocoreApp:
                         "pass the exact binary that crashed, or --force to open anyway")
 
     return GocoreApp(refuse, title_paths=("./main", "./core"), compare_with_gdb=False)
+
+
+def recorded_gdb_run():
+    """gdb's output on the same core, recorded beside the dlv transcript."""
+    import json
+
+    from tui.gdb import gdb_run_from_outputs
+
+    meta = json.loads((TRANSCRIPTS / "goroutine_panic.json").read_text())["meta"]
+    return gdb_run_from_outputs(meta["gdb_plain"], meta["gdb_go"], meta["gdb_seconds"], runtime_gdb=meta["runtime_gdb"])

@@ -53,6 +53,14 @@ def test_installed_tui_marks_the_faulting_line_and_quits_cleanly(cores, tmp_path
         tmux("send-keys", "-t", session, "d")
         wait_for_screen(session, lambda s: "Variables · frame 8" in s and marked in s)
 
+        # the GDB-vs-Delve pane, computed from both debuggers' output
+        tmux("send-keys", "-t", session, "c")
+        screen = wait_for_screen(session, lambda s: "frames resolved to a function and line" in s)
+        assert "Delve function" in screen and "gdb function" in screen
+        assert "(Delve vs gdb)." in screen
+        tmux("send-keys", "-t", session, "Escape")
+        wait_for_screen(session, lambda s: marked in s)
+
         tmux("send-keys", "-t", session, "q")
         deadline = time.monotonic() + 15
         while not status.exists() or not status.read_text().strip():

@@ -6,7 +6,7 @@ import pytest
 
 from tui.groups import GoroutineIndex, matches
 from tui.parse import ParseError
-from tui.parse.delve import parse_current_goroutine, parse_goroutine_page, parse_string_array
+from tui.parse.delve import page_next_start, parse_current_goroutine, parse_goroutine_page, parse_string_array
 
 DATA = Path(__file__).parent / "data" / "dlv"
 
@@ -81,6 +81,8 @@ def test_filter_matches_id_function_file_and_reason(index):
 
 def test_a_page_without_its_end_marker_is_a_parse_error():
     with pytest.raises(ParseError):
-        parse_goroutine_page("G\t1\t0\t4\t14\t0\t1\t2\t3\t4\t\n")
+        parse_goroutine_page("G\t1\t0\t4\t14\t2\t3\t4\t\n")
     with pytest.raises(ParseError):
-        parse_goroutine_page("G\t1\t0\t4\t14\t0\t1\t2\t3\t4\t\nNEXT\t-1\n")  # PCs never described
+        parse_goroutine_page("G\t1\t0\t4\t14\t2\t3\t4\t\nNEXT\t-1\n")  # PCs never described
+    assert page_next_start("L\t1\tx.go\t3\tmain.f\nNEXT\t250\n") == 250
+    assert page_next_start("G\t1\n") is None

@@ -40,3 +40,18 @@ def test_error_screen(snap_compare):
 
     app = failing_app()
     assert snap_compare(app, terminal_size=SIZE, run_before=settle)
+
+
+def test_comparison_screen(snap_compare):
+    from snapshot_app import recorded_gdb_run
+
+    app = recorded_app()
+
+    async def open_comparison(pilot) -> None:
+        await _settled(pilot)
+        app.gdb_run = recorded_gdb_run()
+        await pilot.press("c")
+        await pilot.pause(0.2)
+        assert "(Delve vs gdb)." in str(app.screen.query_one("#verdict").render())
+
+    assert snap_compare(app, terminal_size=SIZE, run_before=open_comparison)

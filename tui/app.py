@@ -26,14 +26,15 @@ from .delve import Delve
 from .messages import (
     BacktraceLoaded,
     BackendFailed,
-    ComparisonLoaded,
     FrameLoaded,
+    GdbFinished,
     GoroutinesPaged,
     SnapshotLoaded,
     VariableLoaded,
 )
 from .model import Backtrace, Snapshot, Variable
-from .showdown import run_comparison
+from .compare import compare
+from .gdb import goroot_from_frames, run_gdb
 from .widgets.backtrace_view import BacktraceView
 from .widgets.crash_summary import CrashSummary
 from .widgets.error_screen import ErrorScreen
@@ -106,7 +107,7 @@ class GocoreApp(App[int]):
         # When the last navigation started and when its panes were redrawn.
         self.navigated_at = 0.0
         self.updated_at = 0.0
-        self.comparison: ComparisonLoaded | None = None
+        self.gdb_run = None
         self._last_regroup = 0.0
         self._frame_key_state: tuple | None = None
         self._footer_timer = None
@@ -157,9 +158,12 @@ class GocoreApp(App[int]):
             self.post_message(GoroutinesPaged((), complete=True, problem=f"goroutine list incomplete: {err}"))
 
     @work(thread=True, exit_on_error=False, group="compare", exclusive=True)
-    def _run_comparison(self, snapshot: Snapshot, goroutines: tuple) -> None:
-        run, comparison = run_comparison(snapshot, goroutines)
-        self.post_message(ComparisonLoaded(run, None if run.error else comparison))
+    def _run_gdb(self, snapshot: Snapshot) -> None:
+        """gdb beside Delve, in the background: the TUI stays usable."""
+        stack = snapshot.crash_stack
+        run = run_gdb(snapshot.target.executable, snapshot.target.core, snapshot.crash.goroutine_id,
+                      goroot_from_frames(stack.frames))
+        self.post_message(GdbFinished(run))
 
     @work(thread=True, exit_on_error=False, group="navigate", exclusive=True)
     def _load_goroutine(self, goroutine_id: int, generation: int) -> None:
@@ -213,6 +217,8 @@ class GocoreApp(App[int]):
     @_while_mounted
     def on_snapshot_loaded(self, message: SnapshotLoaded) -> None:
         snapshot = self.snapshot = message.snapshot
+        if self.compare_with_gdb:
+            self._run_gdb(snapshot)
         self.query_one(CrashSummary).show(snapshot)
         goroutines = self.query_one(GoroutineList)
         goroutines.set_crashing(snapshot.crash.goroutine_id)
@@ -273,16 +279,34 @@ class GocoreApp(App[int]):
                 pane.reveal(self.goroutine_id)
             if message.problem:
                 self.notify(message.problem, severity="warning", timeout=10)
-            if self.snapshot is not None and self.compare_with_gdb:
-                self._run_comparison(self.snapshot, tuple(pane.index.by_id.values()))
+            self._update_comparison()
         elif pane.grouped and now - self._last_regroup > REGROUP_EVERY:
             self._last_regroup = now
             pane.refresh_rows()
         pane.border_title = pane.title(self.goroutines_complete)
 
     @_while_mounted
-    def on_comparison_loaded(self, message: ComparisonLoaded) -> None:
-        self.comparison = message
+    def on_gdb_finished(self, message: GdbFinished) -> None:
+        self.gdb_run = message.run
+        self._update_comparison()
+
+    def comparison(self):
+        """(GdbRun, Comparison or None) once gdb has run, else None. The
+        scorecard counts the goroutines listed so far."""
+        if self.gdb_run is None or self.snapshot is None:
+            return None
+        if self.gdb_run.error:
+            return self.gdb_run, None
+        snapshot = self.snapshot
+        goroutines = tuple(self.query_one(GoroutineList).index.by_id.values())
+        return self.gdb_run, compare(snapshot.crash, snapshot.crash_stack.frames, snapshot.backtrace.frames,
+                                     goroutines, self.gdb_run, snapshot.seconds)
+
+    def _update_comparison(self) -> None:
+        from .widgets.comparison_screen import ComparisonScreen
+
+        if isinstance(self.screen, ComparisonScreen):
+            self.screen.show(self.comparison())
 
     def on_backend_failed(self, message: BackendFailed) -> None:
         if message.fatal:
@@ -388,7 +412,7 @@ class GocoreApp(App[int]):
     def action_compare(self) -> None:
         from .widgets.comparison_screen import ComparisonScreen
 
-        self.push_screen(ComparisonScreen(self.comparison), self._comparison_closed)
+        self.push_screen(ComparisonScreen(self.comparison()), self._comparison_closed)
 
     def _comparison_closed(self, frame_index: int | None) -> None:
         snapshot = self.snapshot

@@ -12,6 +12,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from pathlib import Path
 from typing import Iterator
@@ -26,6 +27,7 @@ from .parse.delve import (
     parse_current_goroutine,
     parse_goroutine_page,
     parse_goroutines,
+    page_next_start,
     parse_print,
     parse_string_array,
     parse_variables,
@@ -42,8 +44,8 @@ PROMPT = "(dlv) "
 _CONFIG = ("config max-string-len 256", "config max-array-values 256")
 PAGES_SCRIPT = Path(__file__).parent / "star" / "pages.star"
 # Small pages keep the pty free for the user's own commands while a huge
-# list loads (a page of 250 takes about 35 ms of dlv's time).
-PAGE_SIZE = 250
+# list loads (a page of 500 takes about 60 ms of dlv's time).
+PAGE_SIZE = 500
 
 
 def find_dlv(explicit: str | None = None) -> str:
@@ -187,20 +189,35 @@ class Delve:
         selected = self.current_goroutine()
         places: dict = {}
         start = 0
-        while start >= 0:
-            output = self.runner.run(f"gocore_page {start} {int(page_size)}", timeout=120)
-            items, next_start = parse_goroutine_page(output, wait_reasons, selected, places)
-            if items and all(g.id is None for g in items):
-                # A whole page Delve cannot read: allgs is garbage (a core from
-                # another binary, or damaged). Listing on would never end.
-                self.listing_problem = (f"goroutine listing stopped at {start}: Delve could not read a whole page "
-                                        f"of goroutines ({items[0].unreadable}); is the core from this executable?")
-                yield items[:1]
-                return
-            if next_start >= 0 and next_start <= start:
-                raise ParseError(f"goroutine listing made no progress at {start}")
-            start = next_start
-            yield items
+        # Page k is parsed on a second thread while dlv produces page k+1:
+        # waiting on the pty releases the GIL, so the two overlap.
+        with ThreadPoolExecutor(max_workers=1) as parser:
+            pending = None
+            while start >= 0 or pending is not None:
+                output = None
+                if start >= 0:
+                    output = self.runner.run(f"gocore_page {start} {int(page_size)}", timeout=120)
+                if pending is not None:
+                    items, _ = pending.result()
+                    if items and all(g.id is None for g in items):
+                        # A whole page Delve cannot read: allgs is garbage (a core
+                        # from another binary, or damaged); it would never end.
+                        self.listing_problem = (
+                            f"goroutine listing stopped at {pending_start}: Delve could not read a whole page of "
+                            f"goroutines ({items[0].unreadable}); is the core from this executable?")
+                        yield items[:1]
+                        return
+                    yield items
+                    pending = None
+                if output is None:
+                    break
+                next_start = page_next_start(output)
+                if next_start is None:
+                    raise ParseError("goroutine page without a NEXT line", output)
+                if 0 <= next_start <= start:
+                    raise ParseError(f"goroutine listing made no progress at {start}")
+                pending = parser.submit(parse_goroutine_page, output, wait_reasons, selected, places)
+                pending_start, start = start, next_start
 
     def backtrace(self, goroutine_id: int | None, depth: int = 50) -> Backtrace:
         output = self.runner.run(f"{self._scope(goroutine_id)}stack {int(depth)}")
@@ -319,4 +336,6 @@ def replay(path: str) -> Delve:
     """A Delve answering from a transcript recorded by tests/record_transcript.py."""
     runner = ReplaySession.load(path)
     meta = runner.meta
-    return Delve(runner, Target(meta["executable"], meta["core"], meta["go_version"], meta["delve_version"]))
+    delve = Delve(runner, Target(meta["executable"], meta["core"], meta["go_version"], meta["delve_version"]))
+    delve.open_seconds = meta.get("delve_seconds", 0.0)  # what the recorded session took
+    return delve

@@ -65,26 +65,39 @@ def run_gdb(executable: str, core: str, goroutine_id: int | None, goroot: str | 
         if script is not None:
             go_cmd = base + ["-iex", f"add-auto-load-safe-path {script.parent}", "-ex", f"source {script}",
                              "-ex", "info goroutines"]
-            if goroutine_id is not None:
-                go_cmd += ["-ex", f"goroutine {goroutine_id} bt {MAX_FRAMES}"]
+            # The crashing goroutine runs on the thread gdb already shows; a
+            # parked one (main, goroutine 1) is where runtime-gdb.py fails on
+            # a core ("You can't do that without a process to debug").
+            for gid in dict.fromkeys(g for g in (goroutine_id, 1) if g is not None):
+                go_cmd += ["-ex", f"goroutine {gid} bt {MAX_FRAMES}"]
             go_run = pool.submit(run_batch, go_cmd + ["--", executable, core], timeout, _env())
         plain_result = plain_run.result()
         go_result = go_run.result() if go_run else None
-    frames, stopped = parse_backtrace(plain_result.output)
-    go_output = go_result.output if go_result else ""
-    plain_folded, plain_noise = fold_noise(plain_result.output)
-    go_folded, go_noise = fold_noise(go_output)
-    return GdbRun(
-        frames=frames,
-        stopped_early=stopped or plain_result.timed_out,
-        threads=parse_threads(plain_result.output),
-        goroutines=parse_goroutines(go_output),
-        goroutine_bt_errors=python_errors(go_output),
-        plain_output=plain_result.output,
-        go_output=go_output,
+    return gdb_run_from_outputs(
+        plain_result.output, go_output=go_result.output if go_result else "",
         seconds=max(plain_result.seconds, go_result.seconds if go_result else 0.0),
         timed_out=plain_result.timed_out or bool(go_result and go_result.timed_out),
         runtime_gdb=str(script) if script else "",
+    )
+
+
+def gdb_run_from_outputs(plain_output: str, go_output: str = "", seconds: float = 0.0, timed_out: bool = False,
+                         runtime_gdb: str = "") -> GdbRun:
+    """What gdb printed -> GdbRun (pure: also used on recorded transcripts)."""
+    frames, stopped = parse_backtrace(plain_output)
+    plain_folded, plain_noise = fold_noise(plain_output)
+    go_folded, go_noise = fold_noise(go_output)
+    return GdbRun(
+        frames=frames,
+        stopped_early=stopped or timed_out,
+        threads=parse_threads(plain_output),
+        goroutines=parse_goroutines(go_output),
+        goroutine_bt_errors=python_errors(go_output),
+        plain_output=plain_output,
+        go_output=go_output,
+        seconds=seconds,
+        timed_out=timed_out,
+        runtime_gdb=runtime_gdb,
         plain_folded=plain_folded,
         go_folded=go_folded,
         folded_lines=plain_noise + go_noise,

@@ -95,7 +95,7 @@ def _bucket_matches(goroutine: Goroutine, text: str) -> bool:
     needle = text.lower()
     if needle in goroutine.state.lower():
         return True
-    for location in (goroutine.location, goroutine.current, goroutine.go, goroutine.start):
+    for location in (goroutine.location, goroutine.go, goroutine.start):
         if location and (needle in location.function.lower() or needle in location.file.lower()):
             return True
     return False

@@ -7,7 +7,6 @@ from dataclasses import dataclass
 
 from textual.message import Message
 
-from .compare import Comparison
 from .model import Backtrace, FrameState, GdbRun, Goroutine, Snapshot, Variable
 from .source import SourceFile
 
@@ -49,9 +48,10 @@ class VariableLoaded(Message):
 
 
 @dataclass
-class ComparisonLoaded(Message):
+class GdbFinished(Message):
+    """gdb's two batch runs on the same core are done (or could not run)."""
+
     run: GdbRun
-    comparison: Comparison | None
 
 
 @dataclass

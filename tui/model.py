@@ -44,8 +44,8 @@ class Goroutine:
     id is None for Delve's `Goroutine (unreadable ...)` lines.
     location is the label Delve printed (User location by default).
     wait_reason is empty when the goroutine was running or runnable.
-    current/go/start are the Runtime, Go-statement and Start locations,
-    known when the list came from Delve's API (the paged listing).
+    go/start are the Go-statement and Start locations, known when the list
+    came from Delve's API (the paged listing).
     """
 
     id: int | None
@@ -56,7 +56,6 @@ class Goroutine:
     thread: int | None = None
     selected: bool = False
     unreadable: str = ""
-    current: Location | None = None
     go: Location | None = None
     start: Location | None = None
     status: str = ""
@@ -74,7 +73,7 @@ class Goroutine:
     def signature(self) -> tuple:
         """What goroutines of one bucket share: where they are, where they
         were started, and what they wait for."""
-        return (self.current, self.location, self.go, self.start, self.wait_reason)
+        return (self.location, self.go, self.start, self.wait_reason)
 
     @property
     def is_runtime(self) -> bool:

@@ -187,7 +187,7 @@ def parse_version(output: str) -> str:
 
 # The paged listing of tui/star/pages.star:
 #   L pc file line function         a location, once per page, before its use
-#   G id thread status waitreason waitsince curpc userpc gopc startpc unreadable
+#   G id thread status waitreason userpc gopc startpc unreadable
 #   NEXT nextg                      (-1 when the list is complete)
 _API_STATUS = {1: "runnable", 2: "running", 3: "syscall", 4: "waiting"}
 
@@ -209,7 +209,7 @@ def parse_goroutine_page(output: str, wait_reasons: tuple[str, ...] = (), select
         fields = line.split("\t")
         kind = fields[0]
         try:
-            if kind == "G" and len(fields) == 11:
+            if kind == "G" and len(fields) == 9:
                 items.append(_page_goroutine(fields, wait_reasons, selected, places))
             elif kind == "L" and len(fields) == 5:
                 pc = int(fields[1])
@@ -225,10 +225,10 @@ def parse_goroutine_page(output: str, wait_reasons: tuple[str, ...] = (), select
 
 
 def _page_goroutine(fields: list[str], wait_reasons: tuple[str, ...], selected: int | None, places: dict) -> Goroutine:
-    gid, thread, status, reason, since, current, user, go, start = (int(x) for x in fields[1:10])
-    if fields[10]:
+    gid, thread, status, reason, user, go, start = (int(x) for x in fields[1:8])
+    if fields[8]:
         # Delve could not read this g: no id, no places, only why.
-        return Goroutine(id=None, location=None, unreadable=fields[10])
+        return Goroutine(id=None, location=None, unreadable=fields[8])
     reason_text = ""
     if status in (3, 4) and reason > 0:
         reason_text = wait_reasons[reason] if reason < len(wait_reasons) else f"wait reason {reason}"
@@ -237,11 +237,8 @@ def _page_goroutine(fields: list[str], wait_reasons: tuple[str, ...], selected: 
         location=places[user],
         pc=user,
         wait_reason=reason_text,
-        wait_since=since or None,
         thread=thread or None,
         selected=gid == selected,
-        unreadable=fields[10],
-        current=places[current],
         go=places[go],
         start=places[start],
         status=_API_STATUS.get(status, ""),
@@ -267,3 +264,10 @@ def parse_current_goroutine(output: str) -> int | None:
     the current thread runs no goroutine (a crash on a system stack)."""
     match = _CURRENT_GOROUTINE.search(output)
     return int(match[1]) if match else None
+
+
+def page_next_start(output: str) -> int | None:
+    """The NEXT field of a page, read off its last line without parsing the rest."""
+    last = output.rstrip().rsplit("\n", 1)[-1]
+    kind, _, value = last.partition("\t")
+    return int(value) if kind == "NEXT" and value.lstrip("-").isdigit() else None

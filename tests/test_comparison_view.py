@@ -1,0 +1,175 @@
+"""The GDB-vs-Delve pane, fed by recorded dlv and gdb output of the seed core
+(tests/data): what it shows, what it posts, and its picture."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from textual.app import App, ComposeResult
+from textual.widgets import DataTable, Footer
+
+from tui.compare import Comparison, compare
+from tui.gdb import gdb_run_from_outputs
+from tui.model import Crash, CrashKind, GdbRun
+from tui.parse.delve import parse_backtrace, parse_goroutines
+from tui.widgets.comparison_view import ComparisonView
+
+DATA = Path(__file__).parent / "data"
+RUNTIME_GDB = "/usr/local/go/src/runtime/runtime-gdb.py"
+GDB_MISSING = "gdb not found: install it with `apt-get install gdb` (or your system's package manager)"
+
+
+def recorded_comparison(name: str = "goroutine_panic") -> tuple[GdbRun, Comparison]:
+    """What the app would compute from dlv and gdb on that core."""
+    delve_frames = parse_backtrace((DATA / "dlv" / f"{name}.stack.txt").read_text()).frames
+    goroutines, _ = parse_goroutines((DATA / "dlv" / f"{name}.goroutines.txt").read_text())
+    run = gdb_run_from_outputs((DATA / "gdb" / f"{name}.plain.txt").read_text(),
+                               (DATA / "gdb" / f"{name}.go.txt").read_text(), seconds=0.41, runtime_gdb=RUNTIME_GDB)
+    user = next(f for f in delve_frames if f.function == "main.main.func1")
+    crash = Crash(CrashKind.PANIC, "PANIC", 6, 18, 18, user)
+    return run, compare(crash, delve_frames, delve_frames, goroutines, run, 0.23)
+
+
+class ComparisonApp(App):
+    """The pane alone, as the comparison screen shows it; records FrameChosen."""
+
+    def __init__(self, loaded: tuple[GdbRun, Comparison] | None = None) -> None:
+        super().__init__()
+        self.loaded = loaded or recorded_comparison()
+        self.chosen: list[int] = []
+
+    def compose(self) -> ComposeResult:
+        yield ComparisonView(id="comparison")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one(ComparisonView).show(*self.loaded)
+
+    def on_comparison_view_frame_chosen(self, message: ComparisonView.FrameChosen) -> None:
+        self.chosen.append(message.frame_index)
+
+
+def _cells(table: DataTable, key: str) -> list[str]:
+    return [str(cell) for cell in table.get_row(key)]
+
+
+async def test_the_verdict_is_shown():
+    app = ComparisonApp()
+    async with app.run_test(size=(160, 45)):
+        verdict = str(app.query_one("#verdict").render())
+        assert verdict == app.loaded[1].verdict and verdict.startswith("Delve wins 3 of 5")
+
+
+async def test_scorecard_cells_are_the_scores():
+    app = ComparisonApp()
+    run, comparison = app.loaded
+    d, g = comparison.delve, comparison.gdb
+    async with app.run_test(size=(160, 45)):
+        card = app.query_one("#scorecard", DataTable)
+        assert _cells(card, "frames") == ["frames printed", str(d.frames), str(g.frames)]
+        assert _cells(card, "resolved")[1:] == [f"{d.frames_resolved}/{d.frames}", f"{g.frames_resolved}/{g.frames}"]
+        assert _cells(card, "resolved")[1:] == ["10/10", "12/14"]
+        assert _cells(card, "reached") == [f"reached {comparison.user_frame}", "yes", "yes"]
+        # gdb's count says where it came from
+        assert _cells(card, "goroutines")[1:] == ["6", "6 (runtime-gdb.py, 4 OS threads)"]
+        assert _cells(card, "user_locations")[1:] == [str(d.user_locations), str(g.user_locations)] == ["2", "1"]
+        assert _cells(card, "panic_value")[1:] == ["yes", "no"]
+        assert _cells(card, "seconds")[1:] == ["0.23", "0.41"]
+        # the better value is the highlighted one: Delve on user locations, nobody on reached
+        better = app.query_one(ComparisonView).get_component_rich_style("comparison-view--better", partial=True)
+        delve_cell, gdb_cell = card.get_row("user_locations")[1:]
+        assert delve_cell.style == better and gdb_cell.style != better
+        assert all(cell.style != better for cell in card.get_row("reached")[1:])
+
+
+async def test_the_user_frame_row_has_both_sides():
+    app = ComparisonApp()
+    async with app.run_test(size=(160, 45)):
+        rows = app.query_one("#rows", DataTable)
+        cells = [_cells(rows, key.value) for key in rows.rows]
+        user = [c for c in cells if c[1] == "main.main.func1"]
+        assert user == [["8", "main.main.func1", "main.go:15", "=", "11", "main.main.func1", "main.go:15"]]
+        # gdb's extra frames are marked, not dropped
+        assert ["", "", "", "? unknown", "13", "???", ""] in cells
+        assert any(c[3] == "~ signal" for c in cells)
+
+
+async def test_enter_on_the_user_frame_posts_its_delve_index():
+    app = ComparisonApp()
+    async with app.run_test(size=(160, 45)) as pilot:
+        rows = app.query_one("#rows", DataTable)
+        number = next(i for i, row in enumerate(app.loaded[1].rows) if row.is_user)
+        rows.focus()
+        rows.move_cursor(row=number)
+        await pilot.press("enter")
+        await pilot.pause()
+        assert app.chosen == [8]
+        # a gdb-only row has no Delve frame to move to
+        rows.move_cursor(row=len(app.loaded[1].rows) - 1)
+        await pilot.press("enter")
+        await pilot.pause()
+        assert app.chosen == [8]
+
+
+async def test_raw_view_folds_noise_and_f_unfolds():
+    app = ComparisonApp()
+    async with app.run_test(size=(160, 45)) as pilot:
+        view = app.query_one(ComparisonView)
+        app.query_one("#rows").focus()
+        await pilot.press("r")
+        assert view.has_class("-raw") and app.query_one("#raw-scroll").has_focus
+        assert "#11 0x00000000004d2bc5 in main.main.func1" in view.raw_text()
+        assert "[New LWP" not in view.raw_text()
+        status = str(app.query_one("#raw-status").render())
+        assert status == "11 noise lines folded (`[New LWP n]`, warnings) — press f to unfold"
+        await pilot.press("f")
+        assert "[New LWP 6530]" in view.raw_text()
+        await pilot.press("r")
+        assert not view.has_class("-raw") and app.query_one("#rows").has_focus
+
+
+async def test_findings_say_what_runtime_gdb_py_could_not_do():
+    app = ComparisonApp()
+    async with app.run_test(size=(160, 45)):
+        findings = str(app.query_one("#findings").render())
+        assert "`info goroutines` lists 6: 4 waiting, 1 runnable, 1 running, each only at a runtime function." in findings
+        assert "Python Exception <class 'gdb.error'>: You can't do that without a process to debug." in findings
+        assert "stopped early" in findings
+
+
+async def test_without_runtime_gdb_py_and_after_a_timeout():
+    plain = (DATA / "gdb" / "goroutine_panic.plain.txt").read_text()
+    run = gdb_run_from_outputs(plain, seconds=30.0, timed_out=True)
+    _, comparison = recorded_comparison()
+    app = ComparisonApp((run, comparison))
+    async with app.run_test(size=(160, 45)):
+        findings = str(app.query_one("#findings").render())
+        assert "runtime-gdb.py not found" in findings and "gdb timed out" in findings
+        assert _cells(app.query_one("#scorecard", DataTable), "goroutines")[2].endswith("(OS threads)")
+
+
+async def test_running_and_gdb_missing():
+    app = ComparisonApp()
+    async with app.run_test(size=(160, 45)) as pilot:
+        view = app.query_one(ComparisonView)
+        view.show_running()
+        await pilot.pause()
+        assert str(view.query_one("#verdict").render()) == "running gdb on the same core…"
+        assert not view.query_one("#body").display
+        view.show_error(GDB_MISSING)
+        await pilot.pause()
+        assert str(view.query_one("#verdict").render()) == GDB_MISSING
+        # nothing raw to show
+        await pilot.press("r")
+        assert not view.has_class("-raw")
+
+
+def test_comparison_picture(snap_compare):
+    # conftest.py stores it in snapshots/test_comparison_view/.
+    app = ComparisonApp()
+
+    async def settle(pilot) -> None:
+        await pilot.pause()
+        assert app.chosen == []
+
+    assert snap_compare(app, terminal_size=(160, 45), run_before=settle)
