@@ -1,7 +1,7 @@
 """`make bench`: gocore-tui against raw `dlv core` on the same cores, same run.
 
-Cores: the 6-goroutine seed example and bench/crowd with 1k, 10k and 100k
-goroutines (built with -N -l, crashed with GOTRACEBACK=crash, cached under
+Cores: the 6-goroutine seed example and tests/fixtures/many_goroutines run
+with 1k, 10k and 100k goroutines (built with -N -l, crashed with GOTRACEBACK=crash, cached under
 build/bench/). For each core it prints raw dlv's time to list every
 goroutine and its peak RSS, and the TUI's (bench/probe.py, a process of its
 own) time to the first useful screen, to the full grouped list, its peak
@@ -27,15 +27,16 @@ from bench.rawdlv import raw_dlv  # noqa: E402
 from tui.corerun import build, crash  # noqa: E402
 
 BUILD = ROOT / "build" / "bench"
+CROWD = ROOT / "tests" / "fixtures" / "many_goroutines"
 
 
 def crowd_core(size: int) -> tuple[Path, Path]:
     out = BUILD / f"crowd-{size}"
     exe, core = out / "main", out / "core"
-    if core.exists() and exe.exists() and core.stat().st_mtime > (ROOT / "bench" / "crowd" / "main.go").stat().st_mtime:
+    if core.exists() and exe.exists() and core.stat().st_mtime > (CROWD / "main.go").stat().st_mtime:
         return exe, core
     out.mkdir(parents=True, exist_ok=True)
-    build(ROOT / "bench" / "crowd", out)
+    build(CROWD, out)
     found = crash(exe, out, args=(str(size),), timeout=300).core
     if found != core:
         found.rename(core)

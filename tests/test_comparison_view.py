@@ -111,6 +111,17 @@ async def test_enter_on_the_user_frame_posts_its_delve_index():
         assert app.chosen == [8]
 
 
+async def test_clicking_the_highlighted_row_chooses_it():
+    app = ComparisonApp()
+    async with app.run_test(size=(160, 45)) as pilot:
+        number = next(i for i, row in enumerate(app.loaded[1].rows) if row.is_user)
+        # below the border and the header; the first click highlights, the second selects
+        for _ in range(2):
+            await pilot.click("#rows", offset=(4, 2 + number))
+        await pilot.pause()
+        assert app.chosen == [8]
+
+
 async def test_raw_view_folds_noise_and_f_unfolds():
     app = ComparisonApp()
     async with app.run_test(size=(160, 45)) as pilot:

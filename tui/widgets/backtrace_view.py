@@ -3,19 +3,16 @@
 from __future__ import annotations
 
 from rich.text import Text
-from textual.binding import Binding
 from textual.widgets import DataTable
 
 from ..model import Backtrace
+from .keys import row_keys
 
 
 class BacktraceView(DataTable):
     """Rows keyed by frame index; the cursor is the selected frame."""
 
-    BINDINGS = [
-        Binding("j", "cursor_down", "Down", show=False, id="backtrace.down", tooltip="Next row"),
-        Binding("k", "cursor_up", "Up", show=False, id="backtrace.up", tooltip="Previous row"),
-    ]
+    BINDINGS = row_keys("backtrace")
 
     DEFAULT_CSS = """
     BacktraceView { height: 1fr; }

@@ -207,7 +207,7 @@ class ComparisonView(Vertical):
         warning = self._style("warning")
         delve = [str(row.delve.index) if row.delve else "", row.delve.function if row.delve else "", _where(row.delve)]
         gdb = [str(row.gdb.index) if row.gdb else "", row.gdb.function if row.gdb else "", _where(row.gdb)]
-        # On a matched row, the gdb cells that say something else than Delve's.
+        # On a matched row, the gdb cells that say something other than Delve's.
         differs = [False, bool(row.delve and row.gdb and delve[1] != gdb[1]),
                    bool(row.delve and row.gdb and delve[2] != gdb[2])]
         mark = Text(MARKS[row.mark], self._style("runtime") if row.mark is RowMark.SAME else warning)

@@ -10,11 +10,11 @@ from dataclasses import dataclass
 
 from rich.text import Text
 from textual.message import Message
-from textual.binding import Binding
 from textual.widgets import DataTable
 
 from ..groups import Bucket, GoroutineIndex
 from ..model import Goroutine, Location
+from .keys import row_keys
 
 CRASHED = "✖"
 SHOWN = "●"
@@ -29,10 +29,7 @@ def _where(location: Location | None) -> str:
 class GoroutineList(DataTable):
     """Row keys: "b<n>" for bucket n, "g<id>" for a goroutine."""
 
-    BINDINGS = [
-        Binding("j", "cursor_down", "Down", show=False, id="goroutines.down", tooltip="Next row"),
-        Binding("k", "cursor_up", "Up", show=False, id="goroutines.up", tooltip="Previous row"),
-    ]
+    BINDINGS = row_keys("goroutines")
 
     DEFAULT_CSS = """
     GoroutineList { height: 1fr; }

@@ -9,13 +9,13 @@ from __future__ import annotations
 from rich.segment import Segment
 from rich.style import Style
 from rich.text import Text
-from textual.binding import Binding
 from textual.geometry import Size
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from ..model import Location
 from ..source import SourceFile
+from .keys import row_keys
 
 MARK = "▶"
 _GUTTER_STYLE = Style(color="#75715e")
@@ -26,10 +26,7 @@ _MARKED_LINE = Style(bgcolor="#3a2a2a")
 class SourceView(ScrollView, can_focus=True):
     """Shows a SourceFile; `marked_line` is 1-based, 0 for none."""
 
-    BINDINGS = [
-        Binding("j", "scroll_down", "Down", show=False, id="source.down", tooltip="Scroll down"),
-        Binding("k", "scroll_up", "Up", show=False, id="source.up", tooltip="Scroll up"),
-    ]
+    BINDINGS = row_keys("source", "scroll_down", "scroll_up")
     DEFAULT_CSS = """
     SourceView { background: $surface; }
     """

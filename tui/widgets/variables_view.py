@@ -5,12 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from rich.text import Text
-from textual.binding import Binding
 from textual.message import Message
 from textual.widgets import Tree
 from textual.widgets.tree import TreeNode
 
 from ..model import FrameState, Variable
+from .keys import row_keys
 
 
 def label(variable: Variable) -> Text:
@@ -25,10 +25,7 @@ def label(variable: Variable) -> Text:
 
 
 class VariablesView(Tree):
-    BINDINGS = [
-        Binding("j", "cursor_down", "Down", show=False, id="variables.down", tooltip="Next row"),
-        Binding("k", "cursor_up", "Up", show=False, id="variables.up", tooltip="Previous row"),
-    ]
+    BINDINGS = row_keys("variables")
 
     DEFAULT_CSS = """
     VariablesView { height: 1fr; }

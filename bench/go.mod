@@ -1,3 +1,0 @@
-module gocoretui.example/bench
-
-go 1.19
