@@ -43,8 +43,8 @@ def test_gdb_threads_goroutines_and_failures():
 def test_noise_is_folded_not_lost():
     text = gdb_text("goroutine_panic.plain")
     kept, folded = fold_noise(text)
-    # four "[New LWP n]" lines and the auto-load warning
-    assert folded == 5 and "[New LWP" not in kept
+    # four "[New LWP n]" lines and the ten lines of the auto-load warning
+    assert folded == 14 and "[New LWP" not in kept and "auto-load" not in kept
     assert "#11 0x00000000004d2bc5 in main.main.func1" in kept
 
 

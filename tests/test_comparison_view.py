@@ -132,7 +132,10 @@ async def test_raw_view_folds_noise_and_f_unfolds():
         assert "#11 0x00000000004d2bc5 in main.main.func1" in view.raw_text()
         assert "[New LWP" not in view.raw_text()
         status = str(app.query_one("#raw-status").render())
-        assert status == "11 noise lines folded (`[New LWP n]`, warnings) — press f to unfold"
+        # plain run: 4 `[New LWP n]` and gdb's 10-line auto-load advice;
+        # runtime-gdb.py run: 4 `[New LWP n]` and 2 "Loading Go Runtime support."
+        assert view.run.folded_lines == 20
+        assert status == "20 noise lines folded (`[New LWP n]`, warnings) — press f to unfold"
         await pilot.press("f")
         assert "[New LWP 6530]" in view.raw_text()
         await pilot.press("r")

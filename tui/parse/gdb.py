@@ -29,6 +29,13 @@ _NOISE = (
     re.compile(r"^warning: Unexpected size of section"),
     re.compile(r"^warning: "),
     re.compile(r"^Loading Go Runtime support\.$"),
+    # the rest of gdb's "auto-loading has been declined" advice
+    re.compile(r"^To (enable execution of this file|completely disable this security protection) add$"),
+    re.compile(r"^\s+(add-auto-load-safe-path|set auto-load safe-path) "),
+    re.compile(r"^line to your configuration file "),
+    re.compile(r"^For more information about this security protection see the$"),
+    re.compile(r'^"Auto-loading safe path" section in the GDB manual'),
+    re.compile(r'^\s+info "\(gdb\)Auto-loading safe path"$'),
 )
 SIGNAL_HANDLER = "<signal handler called>"
 
