@@ -110,3 +110,11 @@ def test_unmatched_delve_frames_are_marked_missing():
     assert [r.mark for r in rows] == [RowMark.SAME, RowMark.GDB_MISSING]
     goroutine = Goroutine(1, Location("a.go", 1, "main.a"))
     assert not goroutine.is_runtime
+
+
+def test_a_hung_debugger_is_cut_off_and_what_it_printed_is_kept():
+    from tui.session import run_batch
+
+    result = run_batch(["bash", "-c", "echo '#0  0x1 in main.f () at a.go:3'; sleep 30"], timeout=1.0)
+    assert result.timed_out and result.seconds < 5
+    assert parse_backtrace(result.output)[0][0].function == "main.f"

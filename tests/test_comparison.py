@@ -111,3 +111,15 @@ async def test_the_pane_opens_with_c_and_a_row_moves_the_main_view(cores):
         await until(pilot, lambda: app.panes_updated > before)
         assert not isinstance(app.screen, ComparisonScreen)
         assert app.query_one(SourceView).marked_line == fixture.crash_line
+
+
+async def test_the_command_palette_offers_the_comparison(cores):
+    app = open_app(cores["goroutine_panic"])
+    async with app.run_test(size=(200, 50)) as pilot:
+        await until(pilot, lambda: app.first_screen_ready)
+        titles = [command.title for command in app.get_system_commands(app.screen)]
+        assert "GDB vs Delve" in titles
+        command = next(c for c in app.get_system_commands(app.screen) if c.title == "GDB vs Delve")
+        command.callback()
+        await pilot.pause()
+        assert isinstance(app.screen, ComparisonScreen)

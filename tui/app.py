@@ -16,7 +16,7 @@ from typing import Callable, Sequence
 from textual import work
 from textual.css.query import NoMatches
 from textual.worker import get_current_worker
-from textual.app import App, ComposeResult
+from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.widgets import Footer
@@ -85,6 +85,9 @@ class GocoreApp(App[int]):
         Binding("c", "compare", "GDB vs Delve", id="compare", tooltip="Compare gdb and Delve on this core"),
         Binding("question_mark", "help", "Keys", id="help", tooltip="Show every key binding"),
         Binding("q", "quit", "Quit", id="quit", tooltip="Leave gocore-tui"),
+        # In the TUI's raw terminal Ctrl+C is a key, not a signal: it quits,
+        # as it would quit dlv.
+        Binding("ctrl+c", "quit", "Quit", show=False, priority=True, id="quit.ctrl_c", tooltip="Leave gocore-tui"),
     ]
 
     def __init__(self, open_backend: Callable[[], Delve], substitutions: Sequence[tuple[str, str]] = (),
@@ -423,6 +426,14 @@ class GocoreApp(App[int]):
             self.generation += 1
             self._show_backtrace(crash_stack, frame_index)
         self.select_frame(frame_index)
+
+    def get_system_commands(self, screen):
+        """The command palette (ctrl+p) offers the app's own actions too."""
+        yield from super().get_system_commands(screen)
+        yield SystemCommand("GDB vs Delve", "Run gdb on the same core and compare, frame by frame", self.action_compare)
+        yield SystemCommand("Go to goroutine", "Jump to a goroutine by id", self.action_goto)
+        yield SystemCommand("Filter goroutines", "By function, file, wait reason or id", self.action_filter)
+        yield SystemCommand("Grouped / flat goroutines", "Toggle the goroutine list's grouping", self.action_toggle_grouped)
 
     def action_help(self) -> None:
         keys = [(b.key.replace("question_mark", "?").replace("slash", "/"), b.tooltip or b.description)

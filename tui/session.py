@@ -56,10 +56,11 @@ def _terminate_on_signal(signum, _frame) -> None:
 
 
 def install_signal_reaper() -> None:
-    """Reap every child when the terminal hangs up or we are told to stop."""
+    """Reap every child when the terminal hangs up or we are told to stop
+    (SIGINT too: Ctrl+C before the TUI takes the terminal, or `kill -INT`)."""
     if threading.current_thread() is not threading.main_thread():
         return
-    for signum in (signal.SIGTERM, signal.SIGHUP):
+    for signum in (signal.SIGTERM, signal.SIGHUP, signal.SIGINT):
         signal.signal(signum, _terminate_on_signal)
 
 
