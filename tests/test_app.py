@@ -189,3 +189,17 @@ async def test_groups_filter_and_flat_view(cores):
         # flat view lists every matching goroutine
         await pilot.press("v")
         assert table.row_count == 50
+
+
+def test_a_large_file_is_shown_at_once_and_highlighted_in_full_later():
+    from tui import source
+
+    big = "/usr/local/go/src/runtime/proc.go"
+    source._cache.clear()
+    first = source.load(big, line=463)
+    assert any(isinstance(line, str) for line in first.lines)  # not highlighted yet away from the frame
+    assert first.lines[462].spans  # the frame's line is
+    deadline = time.monotonic() + 20
+    while not all(not isinstance(line, str) for line in source.load(big, line=463).lines):
+        assert time.monotonic() < deadline, "the full highlight never arrived"
+        time.sleep(0.05)

@@ -142,7 +142,7 @@ class GocoreApp(App[int]):
             self.post_message(SnapshotLoaded(snapshot))
             frame = snapshot.crash.frame or (snapshot.backtrace.frames[0] if snapshot.backtrace.frames else None)
             if frame is not None:
-                loaded = source.load(frame.file, self.substitutions)
+                loaded = source.load(frame.file, self.substitutions, line=frame.line)
                 self.post_message(FrameLoaded(0, snapshot.backtrace.goroutine_id, frame.index, snapshot.frame, loaded))
         except Exception as err:  # anything: the user gets a screen, not a traceback
             self.post_message(BackendFailed(str(err) or type(err).__name__, fatal=True))
@@ -204,7 +204,8 @@ class GocoreApp(App[int]):
         except Exception as err:
             self.post_message(BackendFailed(f"frame {index}: {err}"))
             return None
-        return FrameLoaded(generation, goroutine_id, index, state, source.load(frame.file, self.substitutions))
+        return FrameLoaded(generation, goroutine_id, index, state,
+                           source.load(frame.file, self.substitutions, line=frame.line))
 
     @work(thread=True, exit_on_error=False, group="variables")
     def _load_variable(self, node_id: int, variable: Variable, generation: int) -> None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 import os
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Sequence
@@ -34,12 +35,13 @@ class SourceFile:
     """A source file as the source pane shows it.
 
     requested is the path DWARF gave; path the file we found (None when
-    none); lines the highlighted lines; missing_reason says why not.
+    none); lines the highlighted lines (plain str where a large file is not
+    highlighted yet); missing_reason says why not.
     """
 
     requested: str
     path: str | None
-    lines: tuple[Text, ...] = ()
+    lines: tuple[Text | str, ...] = ()
     missing_reason: str = ""
     width: int = 0  # the widest line, in cells
 
@@ -107,7 +109,12 @@ def _common_tail(a: Sequence[str], b: Sequence[str]) -> int:
     return count
 
 
-def load(requested: str, substitutions: Sequence[tuple[str, str]] = (), cwd: str | None = None) -> SourceFile:
+def load(requested: str, substitutions: Sequence[tuple[str, str]] = (), cwd: str | None = None,
+         line: int = 0) -> SourceFile:
+    """The file for a frame, highlighted. A large file seen for the first
+    time is highlighted around `line` at once and in full on a background
+    thread, so the first visit to runtime/proc.go (8k lines, ~0.6 s of
+    Pygments) does not hold up the panes."""
     path = resolve(requested, tuple(substitutions), cwd)
     if path is None:
         reason = f"{requested or 'unknown file'} is not on this machine"
@@ -115,19 +122,77 @@ def load(requested: str, substitutions: Sequence[tuple[str, str]] = (), cwd: str
             reason += " (relative to where the binary was built)"
         return SourceFile(requested, None, (), reason + "; map it with --substitute-path FROM=TO")
     try:
-        if path.stat().st_size > _MAX_BYTES:
+        stat = path.stat()
+        if stat.st_size > _MAX_BYTES:
             return SourceFile(requested, str(path), (), f"{path} is larger than 8 MiB; not shown")
-        lines, width = _highlight(str(path), path.stat().st_mtime_ns)
-        return SourceFile(requested, str(path), lines, width=width)
+        key = (str(path), stat.st_mtime_ns)
+        cached = _cache.get(key)
+        if cached is None:
+            code = path.read_text(encoding="utf-8", errors="replace")
+            if line and code.count("\n") > _LARGE:
+                lines, width = _around(code, str(path), line)
+                _highlight_later(key, code)
+                return SourceFile(requested, str(path), lines, width=width)
+            cached = _remember(key, _highlight_all(code, str(path)))
+        return SourceFile(requested, str(path), cached[0], width=cached[1])
     except OSError as err:
         return SourceFile(requested, str(path), (), f"cannot read {path}: {err.strerror}")
 
 
-@functools.lru_cache(maxsize=64)
-def _highlight(path: str, _mtime: int) -> tuple[tuple[Text, ...], int]:
-    code = Path(path).read_text(encoding="utf-8", errors="replace")
-    lines = highlight_code(code, path)
+# Files of more lines than this are highlighted around the frame first.
+_LARGE = 1500
+_WINDOW = 120
+_LATER = 0.5
+_cache: dict[tuple[str, int], tuple[tuple[Text, ...], int]] = {}
+_warming: set[tuple[str, int]] = set()
+_lock = threading.Lock()
+
+
+def _highlight_all(code: str, filename: str) -> tuple[tuple[Text, ...], int]:
+    lines = highlight_code(code, filename)
     return lines, max((line.cell_len for line in lines), default=0)
+
+
+def _remember(key: tuple[str, int], value: tuple[tuple[Text, ...], int]) -> tuple[tuple[Text, ...], int]:
+    with _lock:
+        if len(_cache) >= 64:
+            _cache.pop(next(iter(_cache)))
+        _cache[key] = value
+    return value
+
+
+def _around(code: str, filename: str, line: int) -> tuple[tuple[Text | str, ...], int]:
+    """Plain lines, with a highlighted window around `line` (1-based)."""
+    raw = code.expandtabs(4).split("\n")
+    if raw and raw[-1] == "" and code.endswith("\n"):
+        raw.pop()
+    first = max(0, line - 1 - _WINDOW)
+    last = min(len(raw), line + _WINDOW)
+    window = highlight_code("\n".join(raw[first:last]) + "\n", filename)
+    # Plain lines stay str (the view wraps the few it draws): building 8k
+    # Text objects would cost more than highlighting the window.
+    lines = raw[:first] + list(window) + raw[first + len(window):]
+    return tuple(lines), max(map(len, raw), default=0)
+
+
+def _highlight_later(key: tuple[str, int], code: str) -> None:
+    with _lock:
+        if key in _warming:
+            return
+        _warming.add(key)
+
+    def highlight() -> None:
+        try:
+            _remember(key, _highlight_all(code, key[0]))
+        finally:
+            with _lock:
+                _warming.discard(key)
+
+    # Later, not now: the panes this window is for should render first
+    # (the full pass holds the GIL for a while).
+    timer = threading.Timer(_LATER, highlight)
+    timer.daemon = True
+    timer.start()
 
 
 def highlight_code(code: str, filename: str = "x.go") -> tuple[Text, ...]:

@@ -33,7 +33,7 @@ class SourceView(ScrollView, can_focus=True):
 
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
-        self._lines: tuple[Text, ...] = ()
+        self._lines: tuple[Text | str, ...] = ()
         self._notice: tuple[Text, ...] = (Text("loading…", style="dim"),)
         self.marked_line = 0
         self.path = ""
@@ -82,7 +82,10 @@ class SourceView(ScrollView, can_focus=True):
 
     def line_text(self, number: int) -> str:
         """The plain text of a 1-based line (for tests and search)."""
-        return self._lines[number - 1].plain if 0 < number <= len(self._lines) else ""
+        if not 0 < number <= len(self._lines):
+            return ""
+        line = self._lines[number - 1]
+        return line if isinstance(line, str) else line.plain
 
     def render_line(self, y: int) -> Strip:
         scroll_x, scroll_y = self.scroll_offset
@@ -102,7 +105,8 @@ class SourceView(ScrollView, can_focus=True):
             Segment(f"{MARK} " if marked else "  ", _MARK_STYLE if marked else _GUTTER_STYLE),
             Segment(f"{number:>{digits}} ", _MARK_STYLE if marked else _GUTTER_STYLE),
         ]
-        body = list(self._lines[index].render(self.app.console))
+        line = self._lines[index]
+        body = list((Text(line) if isinstance(line, str) else line).render(self.app.console))
         line_style = _MARKED_LINE if marked else None
         strip = Strip(gutter + body).crop_extend(scroll_x, scroll_x + width, line_style)
         if marked:
