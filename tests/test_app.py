@@ -192,9 +192,13 @@ async def test_groups_filter_and_flat_view(cores):
 
 
 def test_a_large_file_is_shown_at_once_and_highlighted_in_full_later():
-    from tui import source
+    import subprocess
 
-    big = "/usr/local/go/src/runtime/proc.go"
+    from tui import source
+    from tui.corerun import find_go
+
+    goroot = subprocess.run([find_go(), "env", "GOROOT"], capture_output=True, text=True, check=True).stdout.strip()
+    big = f"{goroot}/src/runtime/proc.go"
     source._cache.clear()
     first = source.load(big, line=463)
     assert any(isinstance(line, str) for line in first.lines)  # not highlighted yet away from the frame
