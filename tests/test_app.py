@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import asyncio
+import contextlib
 import time
 
 import pytest
@@ -37,6 +37,15 @@ def open_app(fixture) -> GocoreApp:
     return GocoreApp(lambda: delve, title_paths=(str(fixture.exe), str(fixture.core)))
 
 
+@contextlib.asynccontextmanager
+async def running(fixture, ready=lambda app: app.first_screen_ready):
+    """The app on a real core, once `ready(app)` holds: yields (app, pilot)."""
+    app = open_app(fixture)
+    async with app.run_test(size=(200, 50)) as pilot:
+        await until(pilot, lambda: ready(app))
+        yield app, pilot
+
+
 def summary(app) -> str:
     return str(app.query_one(CrashSummary).render())
 
@@ -44,9 +53,7 @@ def summary(app) -> str:
 @pytest.mark.e2e
 async def test_first_screen_shows_the_crash(cores):
     fixture = cores["goroutine_panic"]
-    app = open_app(fixture)
-    async with app.run_test(size=(200, 50)) as pilot:
-        await until(pilot, lambda: app.first_screen_ready)
+    async with running(fixture) as (app, pilot):
         assert "panic: PANIC" in summary(app)
         crashed = app.snapshot.crash.goroutine_id
         assert f"crashed in goroutine {crashed}" in summary(app)
@@ -67,9 +74,7 @@ async def test_first_screen_shows_the_crash(cores):
 @pytest.mark.e2e
 async def test_up_and_down_move_between_frames(cores):
     fixture = cores["goroutine_panic"]
-    app = open_app(fixture)
-    async with app.run_test(size=(200, 50)) as pilot:
-        await until(pilot, lambda: app.first_screen_ready)
+    async with running(fixture) as (app, pilot):
         start = app.frame_index
         await moved(pilot, app, "u")
         assert app.frame_index == start + 1
@@ -93,9 +98,7 @@ async def test_up_and_down_move_between_frames(cores):
 @pytest.mark.e2e
 async def test_switching_goroutines_by_id_and_from_the_table(cores):
     fixture = cores["goroutine_panic"]
-    app = open_app(fixture)
-    async with app.run_test(size=(200, 50)) as pilot:
-        await until(pilot, lambda: app.first_screen_ready and app.goroutines_complete)
+    async with running(fixture, lambda a: a.first_screen_ready and a.goroutines_complete) as (app, pilot):
         before = app.panes_updated
         await pilot.press("g", "1", "enter")
         await until(pilot, lambda: app.panes_updated > before and app.goroutine_id == 1)
@@ -119,9 +122,7 @@ async def test_switching_goroutines_by_id_and_from_the_table(cores):
 
 @pytest.mark.e2e
 async def test_unknown_goroutine_and_non_digits_are_harmless(cores):
-    app = open_app(cores["goroutine_panic"])
-    async with app.run_test(size=(200, 50)) as pilot:
-        await until(pilot, lambda: app.first_screen_ready and app.goroutines_complete)
+    async with running(cores["goroutine_panic"], lambda a: a.first_screen_ready and a.goroutines_complete) as (app, pilot):
         shown = app.goroutine_id
         await pilot.press("g", "9", "9", "9", "9", "enter")
         await pilot.pause(0.2)
@@ -135,9 +136,7 @@ async def test_unknown_goroutine_and_non_digits_are_harmless(cores):
 
 @pytest.mark.e2e
 async def test_help_lists_every_binding_and_q_quits(cores):
-    app = open_app(cores["goroutine_panic"])
-    async with app.run_test(size=(200, 50)) as pilot:
-        await until(pilot, lambda: app.first_screen_ready)
+    async with running(cores["goroutine_panic"]) as (app, pilot):
         await pilot.press("question_mark")
         assert isinstance(app.screen, HelpScreen)
         listed = {key for key, _ in app.screen.bindings}
@@ -150,9 +149,7 @@ async def test_help_lists_every_binding_and_q_quits(cores):
 @pytest.mark.e2e
 async def test_deadlock_starts_on_the_blocked_main_goroutine(cores):
     fixture = cores["deadlock"]
-    app = open_app(fixture)
-    async with app.run_test(size=(200, 50)) as pilot:
-        await until(pilot, lambda: app.first_screen_ready)
+    async with running(fixture) as (app, pilot):
         text = summary(app)
         assert "fatal error: all goroutines are asleep - deadlock!" in text
         assert "no goroutine (system stack)" in text
@@ -163,9 +160,7 @@ async def test_deadlock_starts_on_the_blocked_main_goroutine(cores):
 @pytest.mark.e2e
 async def test_groups_filter_and_flat_view(cores):
     fixture = cores["many_goroutines"]
-    app = open_app(fixture)
-    async with app.run_test(size=(200, 50)) as pilot:
-        await until(pilot, lambda: app.first_screen_ready and app.goroutines_complete)
+    async with running(fixture, lambda a: a.first_screen_ready and a.goroutines_complete) as (app, pilot):
         table = app.query_one(GoroutineList)
         buckets = table.index.buckets()
         assert sum(b.count for b in buckets) == len(table.index)

@@ -14,6 +14,7 @@ import time
 from typing import Callable, Sequence
 
 from textual import work
+from textual.app import ScreenStackError
 from textual.css.query import NoMatches
 from textual.worker import get_current_worker
 from textual.app import App, ComposeResult, SystemCommand
@@ -65,9 +66,10 @@ def _while_mounted(handler):
     def guarded(self, message):
         try:
             return handler(self, message)
-        except NoMatches:
-            if self.is_running and self.screen.is_attached and self.screen.children:
-                raise
+        except (NoMatches, ScreenStackError):
+            if self._closing_down():
+                return None
+            raise
 
     return guarded
 
@@ -359,7 +361,11 @@ class GocoreApp(App[int]):
         self._frame_key_state = ends
         if self._footer_timer is not None:
             self._footer_timer.stop()
-        self._footer_timer = self.set_timer(FOOTER_SETTLE, self.refresh_bindings)
+        self._footer_timer = self.set_timer(FOOTER_SETTLE, self._refresh_footer)
+
+    def _refresh_footer(self) -> None:
+        if not self._closing_down():
+            self.refresh_bindings()
 
     def action_up(self) -> None:
         self.select_frame(self.frame_index + 1)
@@ -452,6 +458,13 @@ class GocoreApp(App[int]):
     @property
     def goroutine_count(self) -> int:
         return len(self.query_one(GoroutineList).index)
+
+    def _closing_down(self) -> bool:
+        """True once the screens are being torn down (app exiting)."""
+        try:
+            return not (self.is_running and self.screen.is_attached and self.screen.children)
+        except ScreenStackError:
+            return True
 
     def on_unmount(self) -> None:
         if self.delve is not None:
