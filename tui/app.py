@@ -34,8 +34,7 @@ from .messages import (
     VariableLoaded,
 )
 from .model import Backtrace, Snapshot, Variable
-from .compare import compare
-from .gdb import goroot_from_frames, run_gdb
+from .showdown import run_gdb_for, score
 from .widgets.backtrace_view import BacktraceView
 from .widgets.crash_summary import CrashSummary
 from .widgets.error_screen import ErrorScreen
@@ -165,10 +164,7 @@ class GocoreApp(App[int]):
     @work(thread=True, exit_on_error=False, group="compare", exclusive=True)
     def _run_gdb(self, snapshot: Snapshot) -> None:
         """gdb beside Delve, in the background: the TUI stays usable."""
-        stack = snapshot.crash_stack
-        run = run_gdb(snapshot.target.executable, snapshot.target.core, snapshot.crash.goroutine_id,
-                      goroot_from_frames(stack.frames))
-        self.post_message(GdbFinished(run))
+        self.post_message(GdbFinished(run_gdb_for(snapshot)))
 
     @work(thread=True, exit_on_error=False, group="navigate", exclusive=True)
     def _load_goroutine(self, goroutine_id: int, generation: int) -> None:
@@ -303,10 +299,8 @@ class GocoreApp(App[int]):
             return None
         if self.gdb_run.error:
             return self.gdb_run, None
-        snapshot = self.snapshot
         goroutines = tuple(self.query_one(GoroutineList).index.by_id.values())
-        return self.gdb_run, compare(snapshot.crash, snapshot.crash_stack.frames, snapshot.backtrace.frames,
-                                     goroutines, self.gdb_run, snapshot.seconds)
+        return self.gdb_run, score(self.snapshot, goroutines, self.gdb_run)
 
     def _update_comparison(self) -> None:
         from .widgets.comparison_screen import ComparisonScreen
