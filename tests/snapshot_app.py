@@ -10,19 +10,37 @@ from tui.delve import replay
 from tui.startup import OpenError
 
 TRANSCRIPTS = Path(__file__).parent / "transcripts"
+# The recorded DWARF paths are relative to the repository ("./tests/fixtures/...");
+# map them so the pictures do not depend on where pytest is started.
+SUBSTITUTIONS = (("./tests/fixtures", str(Path(__file__).parent / "fixtures")),)
 
 
-def recorded_app(name: str = "goroutine_panic") -> GocoreApp:
+class RecordingApp(GocoreApp):
+    """Notes the name of every backend message (tui/messages.py) posted to
+    it, so a test can check the sequence before it looks at the picture."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.backend_messages: list[str] = []
+
+    def post_message(self, message) -> bool:
+        if type(message).__module__ == "tui.messages":
+            self.backend_messages.append(type(message).__name__)  # list.append: safe from worker threads
+        return super().post_message(message)
+
+
+def recorded_app(name: str = "goroutine_panic") -> RecordingApp:
     delve = replay(str(TRANSCRIPTS / f"{name}.json"))
-    return GocoreApp(lambda: delve, title_paths=(delve.target.executable, delve.target.core), compare_with_gdb=False)
+    return RecordingApp(lambda: delve, substitutions=SUBSTITUTIONS,
+                        title_paths=(delve.target.executable, delve.target.core), compare_with_gdb=False)
 
 
-def failing_app() -> GocoreApp:
+def failing_app() -> RecordingApp:
     def refuse():
         raise OpenError("./core was not dumped by ./main: the executable's first page differs from the core's copy; "
                         "pass the exact binary that crashed, or --force to open anyway")
 
-    return GocoreApp(refuse, title_paths=("./main", "./core"), compare_with_gdb=False)
+    return RecordingApp(refuse, title_paths=("./main", "./core"), compare_with_gdb=False)
 
 
 def recorded_gdb_run():

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import contextlib
+import threading
 import time
 
 import pytest
 
-from tui.app import GocoreApp
+from tui.app import STALE_NOTICE, GocoreApp
 from tui.delve import Delve
 from tui.widgets.backtrace_view import BacktraceView
 from tui.widgets.crash_summary import CrashSummary
@@ -34,7 +35,9 @@ async def moved(pilot, app, key: str) -> None:
 
 def open_app(fixture) -> GocoreApp:
     delve = Delve.open(str(fixture.exe), str(fixture.core))
-    return GocoreApp(lambda: delve, title_paths=(str(fixture.exe), str(fixture.core)))
+    # DWARF paths are relative to the repository: map them, wherever pytest runs
+    substitutions = ((f"./tests/fixtures/{fixture.name}", str(fixture.source.parent)),)
+    return GocoreApp(lambda: delve, substitutions=substitutions, title_paths=(str(fixture.exe), str(fixture.core)))
 
 
 @contextlib.asynccontextmanager
@@ -81,11 +84,14 @@ async def test_up_and_down_move_between_frames(cores):
         assert app.query_one(BacktraceView).cursor_row == start + 1
         caller = app.backtrace.frames[start + 1]
         assert app.query_one(SourceView).marked_line == caller.line
+        # runtime.goexit's asm_amd64.s is long: the view scrolled to the mark
+        assert app.query_one(SourceView).mark_visible
         assert app.query_one(VariablesView).border_title == f"Variables · frame {start + 1}"
         await moved(pilot, app, "d")
         await moved(pilot, app, "d")
         assert app.frame_index == start - 1
         assert app.backtrace.frames[start - 1].function == "runtime.gopanic"
+        assert app.query_one(SourceView).mark_visible
         # gopanic's own record holds the panic value; Delve elides it in the
         # short listing and prints it in full when the node is opened
         variables = app.query_one(VariablesView)
@@ -93,6 +99,83 @@ async def test_up_and_down_move_between_frames(cores):
         assert record.data.partial and record.allow_expand
         record.expand()
         await until(pilot, lambda: any('arg = interface {}(string) "PANIC"' in line for line in variables.labels()))
+
+
+class Slowed:
+    """The real Delve, with frame_state held back (until `gate` is set) or
+    failing on demand."""
+
+    def __init__(self, delve: Delve) -> None:
+        self.delve, self.fail, self.fail_backtrace = delve, False, False
+        self.gate = threading.Event()
+        self.gate.set()
+
+    def __getattr__(self, name):
+        return getattr(self.delve, name)
+
+    def frame_state(self, goroutine_id, frame_index):
+        self.gate.wait(30)
+        if self.fail:
+            raise RuntimeError("frame state refused")
+        return self.delve.frame_state(goroutine_id, frame_index)
+
+    def backtrace(self, goroutine_id, *args, **kwargs):
+        if self.fail_backtrace:
+            raise RuntimeError("backtrace refused")
+        return self.delve.backtrace(goroutine_id, *args, **kwargs)
+
+
+@pytest.mark.e2e
+async def test_stale_panes_say_so_until_the_answer_lands(cores):
+    fixture = cores["goroutine_panic"]
+    slowed = Slowed(Delve.open(str(fixture.exe), str(fixture.core)))
+    app = GocoreApp(lambda: slowed, compare_with_gdb=False)
+    async with app.run_test(size=(200, 50)) as pilot:
+        await until(pilot, lambda: app.first_screen_ready)
+        source, variables, backtrace = (app.query_one(SourceView), app.query_one(VariablesView),
+                                        app.query_one(BacktraceView))
+        # a slow frame switch: source and variables (not the backtrace) say so
+        slowed.gate.clear()
+        before = app.panes_updated
+        await pilot.press("u")
+        await until(pilot, lambda: source.has_class("-stale"))
+        assert variables.has_class("-stale") and source.border_subtitle == "loading…"
+        assert not backtrace.has_class("-stale")
+        slowed.gate.set()
+        await until(pilot, lambda: app.panes_updated > before)
+        assert not app.stale_panes and not source.has_class("-stale") and not source.border_subtitle
+        # a fast one leaves nothing marked
+        await moved(pilot, app, "d")
+        assert not source.has_class("-stale")
+        # a failed one: notified, and the old source is not passed off as current
+        slowed.fail = True
+        await pilot.press("u")
+        await until(pilot, lambda: source.has_class("-stale"))
+        assert source.border_subtitle == "not updated: dlv failed"
+        assert any("frame state refused" in n.message for n in app._notifications)
+        # a failed goroutine switch: the old goroutine stays, whole and unmarked
+        slowed.fail, slowed.fail_backtrace = False, True
+        await moved(pilot, app, "d")
+        shown = app.goroutine_id
+        await pilot.press("g", "1", "enter")
+        await until(pilot, lambda: any("backtrace refused" in n.message for n in app._notifications))
+        await pilot.pause(STALE_NOTICE + 0.1)
+        assert app.goroutine_id == shown and not app.stale_panes
+        assert not (source.has_class("-stale") or backtrace.has_class("-stale"))
+        # a frame move while a goroutine switch waits: the switch is dropped,
+        # the backtrace on screen is current again
+        slowed.fail_backtrace = False
+        slowed.gate.clear()
+        await pilot.press("g", "1", "enter")
+        await until(pilot, lambda: backtrace.has_class("-stale"))
+        await pilot.press("u")
+        assert not backtrace.has_class("-stale") and source.has_class("-stale")
+        before = app.panes_updated
+        slowed.gate.set()
+        await until(pilot, lambda: app.panes_updated > before)
+        await pilot.pause(0.2)
+        assert app.goroutine_id == shown and not app.stale_panes
+        assert not source.has_class("-stale")
 
 
 @pytest.mark.e2e
@@ -152,9 +235,22 @@ async def test_deadlock_starts_on_the_blocked_main_goroutine(cores):
     async with running(fixture) as (app, pilot):
         text = summary(app)
         assert "fatal error: all goroutines are asleep - deadlock!" in text
-        assert "no goroutine (system stack)" in text
+        assert "crashed on the system stack (no goroutine); showing goroutine 1" in text
         assert app.goroutine_id == 1
         assert app.query_one(SourceView).marked_line == fixture.crash_line
+
+
+@pytest.mark.e2e
+async def test_nil_dereference_names_the_fault_once(cores):
+    fixture = cores["nil_deref"]
+    async with running(fixture) as (app, pilot):
+        text = summary(app)
+        assert "runtime error: invalid memory address or nil pointer dereference" in text
+        assert "runtime error: runtime error" not in text
+        assert "SIGSEGV at 0x0, then SIGABRT" in text
+        assert app.backtrace.frames[app.frame_index].function == "main.retries"
+        assert app.query_one(SourceView).marked_line == fixture.crash_line
+        assert any(line.startswith("c = ") for line in app.query_one(VariablesView).labels())
 
 
 @pytest.mark.e2e
@@ -202,3 +298,44 @@ def test_a_large_file_is_shown_at_once_and_highlighted_in_full_later():
     while not all(not isinstance(line, str) for line in source.load(big, line=463).lines):
         assert time.monotonic() < deadline, "the full highlight never arrived"
         time.sleep(0.05)
+
+
+async def test_table_rows_painted_before_measuring_are_redrawn_at_full_width():
+    """A row painted between add_row and the table's idle (a race in a real
+    terminal) must not stay cut to the header's widths."""
+    from textual.app import App
+
+    from tui.widgets.fitted_table import FittedTable
+
+    class Narrow(App):
+        CSS = "FittedTable { height: 5; width: 12; }"
+
+        def compose(self):
+            yield FittedTable()
+
+    app = Narrow()
+    async with app.run_test(size=(40, 10)) as pilot:
+        table = app.query_one(FittedTable)
+        table.add_columns("a", "b")
+        await pilot.pause()
+        table.add_row("x" * 20, "y" * 10)
+        assert table.render_line(1).text.strip() == "x  y"  # painted before the widths are known
+        await pilot.pause()
+        assert table.render_line(1).text == " " + "x" * 11
+
+
+async def test_a_core_that_cannot_be_opened_shows_why_and_q_exits_2():
+    from snapshot_app import failing_app
+
+    from tui.widgets.error_screen import ErrorScreen
+
+    app = failing_app()
+    async with app.run_test(size=(120, 35)) as pilot:
+        await until(pilot, lambda: isinstance(app.screen, ErrorScreen) and app.screen.query("#error-message"))
+        assert "was not dumped by ./main" in str(app.screen.query_one("#error-message").render())
+        # nothing to navigate: the main screen's keys are off
+        assert app.check_action("goto", ()) is False and app.check_action("up", ()) is False
+        await pilot.press("g")
+        assert isinstance(app.screen, ErrorScreen)
+        await pilot.press("q")
+    assert app.return_code == 2

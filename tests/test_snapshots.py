@@ -15,12 +15,21 @@ async def _settled(pilot) -> None:
     while not (app.first_screen_ready and app.goroutines_complete):
         assert time.monotonic() < deadline, "the recorded app never settled"
         await pilot.pause(0.02)
+    await app.workers.wait_for_complete()
     await pilot.pause(0.1)
 
 
 def test_main_screen(snap_compare):
     app = recorded_app()
-    assert snap_compare(app, terminal_size=SIZE, run_before=_settled)
+
+    async def settled_in_order(pilot) -> None:
+        await _settled(pilot)
+        # the crash and its frame first, then the goroutine list in pages
+        messages = app.backend_messages
+        assert messages[:2] == ["SnapshotLoaded", "FrameLoaded"], messages
+        assert set(messages[2:]) == {"GoroutinesPaged"}, messages
+
+    assert snap_compare(app, terminal_size=SIZE, run_before=settled_in_order)
     # the picture is the crash, not a half-loaded screen
     assert app.snapshot.crash.message == "PANIC"
 
@@ -40,6 +49,7 @@ def test_error_screen(snap_compare):
 
     app = failing_app()
     assert snap_compare(app, terminal_size=SIZE, run_before=settle)
+    assert app.backend_messages == ["BackendFailed"]
 
 
 def test_comparison_screen(snap_compare):

@@ -1,7 +1,8 @@
 """The Textual app: layout, key bindings, background workers, message wiring.
 
 Every dlv command runs in a thread worker; results come back only as
-messages (tui/messages.py). Which panes an event makes stale:
+messages (tui/messages.py). Which panes an event makes stale is the table
+STALE_AFTER (as gdlv's refreshState):
 
     goroutine switch -> backtrace, source, variables
     frame switch     -> source, variables
@@ -11,6 +12,7 @@ from __future__ import annotations
 
 import functools
 import time
+from pathlib import Path
 from typing import Callable, Sequence
 
 from textual import work
@@ -50,10 +52,21 @@ REGROUP_EVERY = 0.5
 # Seconds of calm before the footer shows which of u/d apply.
 FOOTER_SETTLE = 0.3
 
+# The panes a navigation makes stale. They keep the old content until the
+# answer replaces it in one repaint; a pane still waiting after STALE_NOTICE
+# seconds (or whose command failed) says so in its border, so quick moves
+# never flicker and a slow or failed one never passes for current.
+STALE_AFTER = {
+    "goroutine": ("#backtrace", "#source", "#variables"),
+    "frame": ("#source", "#variables"),
+}
+STALE_NOTICE = 0.15
+
 PANE_KEYS = [
     ("↑/↓, j/k", "move in the focused pane"),
     ("enter", "select: a goroutine loads its backtrace, a frame its source and variables; a group expands"),
     ("tab / shift+tab", "next / previous pane"),
+    ("ctrl+p", "command palette: the actions above by name"),
 ]
 
 
@@ -74,7 +87,9 @@ def _while_mounted(handler):
 
 
 class GocoreApp(App[int]):
-    CSS_PATH = "app.tcss"
+    # Absolute: Textual resolves a relative CSS_PATH against the module of
+    # the class that uses it, which breaks subclasses in tests and tools.
+    CSS_PATH = Path(__file__).with_name("app.tcss")
     TITLE = "gocore-tui"
     BINDINGS = [
         Binding("u", "up", "Caller", id="frame.up", tooltip="Move to the caller frame (Delve's up)"),
@@ -115,6 +130,9 @@ class GocoreApp(App[int]):
         self._last_regroup = 0.0
         self._frame_key_state: tuple | None = None
         self._footer_timer = None
+        # Panes (selectors from STALE_AFTER) still showing an older selection.
+        self.stale_panes: set[str] = set()
+        self._stale_timer = None
 
     def compose(self) -> ComposeResult:
         yield CrashSummary("opening the core…", id="summary")
@@ -171,7 +189,8 @@ class GocoreApp(App[int]):
         try:
             backtrace = self.delve.backtrace(goroutine_id)
         except Exception as err:
-            self.post_message(BackendFailed(f"goroutine {goroutine_id}: {err}"))
+            self.post_message(BackendFailed(f"goroutine {goroutine_id}: {err}", generation=generation,
+                                             navigation="goroutine"))
             return
         if generation != self.generation:
             return
@@ -200,7 +219,7 @@ class GocoreApp(App[int]):
         try:
             state = self.delve.frame_state(goroutine_id, index)
         except Exception as err:
-            self.post_message(BackendFailed(f"frame {index}: {err}"))
+            self.post_message(BackendFailed(f"frame {index}: {err}", generation=generation, navigation="frame"))
             return None
         return FrameLoaded(generation, goroutine_id, index, state,
                            source.load(frame.file, self.substitutions, line=frame.line))
@@ -237,11 +256,14 @@ class GocoreApp(App[int]):
         view.show(backtrace, frame_index)
         self.query_one(GoroutineList).mark_shown(backtrace.goroutine_id)
         self._refresh_frame_keys()
+        self._fresh("#backtrace")
 
     @_while_mounted
     def on_backtrace_loaded(self, message: BacktraceLoaded) -> None:
         if message.generation == self.generation:
             self._show_backtrace(message.backtrace, message.frame_index)
+            if not message.backtrace.frames:  # no frame to show source or variables of
+                self._show_stale("no frames", self.generation)
 
     @_while_mounted
     def on_frame_loaded(self, message: FrameLoaded) -> None:
@@ -255,6 +277,7 @@ class GocoreApp(App[int]):
         variables = self.query_one(VariablesView)
         variables.show(message.state)
         variables.border_title = f"Variables · frame {message.frame_index}"
+        self._fresh("#source", "#variables")
         self.updated_at = time.monotonic()
         self.panes_updated += 1
         if not self.first_screen_ready:
@@ -313,6 +336,43 @@ class GocoreApp(App[int]):
             self.push_screen(ErrorScreen(message.text))
         else:
             self.notify(message.text, severity="error", timeout=8)
+            if message.generation != self.generation:
+                return
+            if message.navigation == "goroutine":
+                self._fresh(*STALE_AFTER["goroutine"])  # still the old goroutine, whole
+            else:
+                self._show_stale("not updated: dlv failed", message.generation)
+
+    # -- staleness -------------------------------------------------------------------
+
+    def _going_stale(self, event: str) -> None:
+        """A navigation started: its panes wait for the answer (STALE_AFTER).
+        It replaces any pending one, whose answer will be dropped: a frame
+        move during a goroutine switch stays in the backtrace on screen."""
+        waiting = set(STALE_AFTER[event])
+        self._fresh(*(self.stale_panes - waiting))
+        self.stale_panes = waiting
+        if self._stale_timer is not None:
+            self._stale_timer.stop()
+        self._stale_timer = self.set_timer(STALE_NOTICE, functools.partial(self._show_stale, "loading…",
+                                                                           self.generation))
+
+    def _show_stale(self, why: str, generation: int) -> None:
+        if generation != self.generation or self._closing_down():
+            return  # the answer came, or the user has moved on again
+        for selector in self.stale_panes:
+            pane = self.query_one(selector)
+            pane.border_subtitle = why
+            pane.add_class("-stale")
+
+    def _fresh(self, *selectors: str) -> None:
+        for selector in selectors:
+            if selector in self.stale_panes:
+                self.stale_panes.discard(selector)
+                pane = self.query_one(selector)
+                if pane.has_class("-stale"):
+                    pane.border_subtitle = ""
+                    pane.remove_class("-stale")
 
     # -- user actions ------------------------------------------------------------
 
@@ -330,6 +390,7 @@ class GocoreApp(App[int]):
         self.generation += 1
         # The old goroutine's panes stay until the new ones replace them in
         # one repaint; answers for an older generation are dropped.
+        self._going_stale("goroutine")
         self._load_goroutine(goroutine_id, self.generation)
 
     def select_frame(self, index: int) -> None:
@@ -340,6 +401,7 @@ class GocoreApp(App[int]):
         self.frame_index = index
         self.query_one(BacktraceView).select(index)
         self._refresh_frame_keys()
+        self._going_stale("frame")
         self._load_frame(self.goroutine_id, self.backtrace, index, self.generation)
 
     def _refresh_frame_keys(self) -> None:
@@ -368,6 +430,8 @@ class GocoreApp(App[int]):
         self.select_frame(self.frame_index - 1)
 
     def check_action(self, action: str, parameters: tuple) -> bool | None:
+        if isinstance(self.screen, ErrorScreen) and action not in ("help", "quit", "quit_with_error"):
+            return False  # no core, nothing to navigate: only help and quit apply
         if action == "up":
             return None if self.backtrace is None or self.frame_index >= len(self.backtrace.frames) - 1 else True
         if action == "down":

@@ -60,3 +60,9 @@ class BackendFailed(Message):
 
     text: str
     fatal: bool = False
+    generation: int | None = None
+    """The navigation it answered, if any."""
+    navigation: str = ""
+    """Which kind ("goroutine", "frame"): a failed goroutine switch leaves
+    the old goroutine whole on screen; a failed frame leaves its source and
+    variables behind the backtrace's cursor, so they are marked stale."""

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from rich.text import Text
-from textual.widgets import DataTable
 
 from ..model import Backtrace
+from .fitted_table import FittedTable
 from .keys import row_keys
 
 
-class BacktraceView(DataTable):
+class BacktraceView(FittedTable):
     """Rows keyed by frame index; the cursor is the selected frame."""
 
     BINDINGS = row_keys("backtrace")

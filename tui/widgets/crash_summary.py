@@ -30,19 +30,25 @@ def summary_text(snapshot: Snapshot) -> Text:
     crash, target = snapshot.crash, snapshot.target
     text = Text()
     text.append(crash.kind.value, _KIND_STYLE[crash.kind])
-    if crash.message:
+    # A runtime error's value already starts with "runtime error: " (as Go
+    # prints it); say it once.
+    message = crash.message.removeprefix(f"{crash.kind.value}: ")
+    if message:
         text.append(": ")
-        text.append(crash.message, "bold")
+        text.append(message, "bold")
     text.append("\n")
-    goroutine = f"goroutine {crash.goroutine_id}" if crash.goroutine_id is not None else "no goroutine (system stack)"
-    text.append("crashed in ", "dim")
-    text.append(goroutine, "bold")
+    if crash.goroutine_id is not None:
+        text.append("crashed in ", "dim")
+        text.append(f"goroutine {crash.goroutine_id}", "bold")
+    else:  # a deadlock: the runtime threw on the scheduler's stack
+        text.append("crashed on ", "dim")
+        text.append("the system stack (no goroutine)", "bold")
+        if crash.focus_goroutine_id is not None:
+            text.append(f"; showing goroutine {crash.focus_goroutine_id}", "dim")
     text.append("  at ", "dim")
     if crash.frame:
         text.append(f"{crash.frame.file}:{crash.frame.line}", "bold cyan")
         text.append(f" {crash.frame.function}")
-        if crash.goroutine_id is None and crash.focus_goroutine_id is not None:
-            text.append(f" (goroutine {crash.focus_goroutine_id})", "dim")
     else:
         text.append("no user frame found", "yellow")
     text.append("\n")

@@ -14,6 +14,7 @@ from textual.widgets import DataTable
 
 from ..groups import Bucket, GoroutineIndex
 from ..model import Goroutine, Location
+from .fitted_table import FittedTable
 from .keys import row_keys
 
 CRASHED = "✖"
@@ -26,7 +27,7 @@ def _where(location: Location | None) -> str:
     return f"{location.short()} {location.function}"
 
 
-class GoroutineList(DataTable):
+class GoroutineList(FittedTable):
     """Row keys: "b<n>" for bucket n, "g<id>" for a goroutine."""
 
     BINDINGS = row_keys("goroutines")

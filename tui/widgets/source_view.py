@@ -75,10 +75,19 @@ class SourceView(ScrollView, can_focus=True):
     def centre_on_mark(self) -> None:
         if self.marked_line and self._lines:
             target = max(0, self.marked_line - 1 - self.size.height // 2)
-            self.scroll_to(y=target, animate=False)
+            # force: coming from a file short enough to need no scrollbar,
+            # Textual refuses to scroll until the next layout shows one.
+            # immediate: no frame drawn at the old offset in the new file.
+            self.scroll_to(y=target, animate=False, force=True, immediate=True)
 
     def on_resize(self) -> None:
         self.centre_on_mark()
+
+    @property
+    def mark_visible(self) -> bool:
+        """Whether the marked line is inside the window (for tests)."""
+        top = self.scroll_offset.y
+        return top < self.marked_line <= top + self.size.height
 
     def line_text(self, number: int) -> str:
         """The plain text of a 1-based line (for tests and search)."""
