@@ -29,7 +29,12 @@ class SessionDied(SessionError):
 
 
 class CommandTimeout(SessionError):
-    pass
+    """A command ran past its timeout and was interrupted; the session
+    is still usable (when it could not be interrupted, SessionDied)."""
+
+
+# How long an interrupted command may take to give the prompt back.
+INTERRUPT_GRACE = 5.0
 
 
 class CommandRunner(Protocol):
@@ -87,6 +92,7 @@ class PromptSession:
         self.command_timeout = command_timeout
         self._lock = threading.Lock()
         self._closed = False
+        self._resyncs = 0
         self.transcript: list[tuple[str, str]] | None = None
         # Huge outputs (100k goroutines) arrive in big reads; the prompt can
         # only sit at the end, so pexpect need not rescan the whole buffer.
@@ -115,31 +121,61 @@ class PromptSession:
         return not self._closed and self.child.isalive()
 
     def _read_until_prompt(self, timeout: float, what: str) -> str:
+        output = self._expect(self.prompt, timeout, what)
+        if output is None:
+            self.close()
+            raise CommandTimeout(f"no prompt after {timeout:g}s during {what}")
+        return output
+
+    def _expect(self, text: str, timeout: float, what: str) -> str | None:
+        """What came before `text`; None on timeout; SessionDied on EOF."""
         try:
-            self.child.expect_exact(self.prompt, timeout=timeout)
+            self.child.expect_exact(text, timeout=timeout)
         except pexpect.EOF:
             output = _fold(self.child.before or "")
             self.close()
             raise SessionDied(output.strip() or f"the debugger exited during {what}") from None
         except pexpect.TIMEOUT:
-            self.close()
-            raise CommandTimeout(f"no prompt after {timeout:g}s during {what}") from None
+            return None
         return _fold(self.child.before or "")
 
     def run(self, command: str, timeout: float | None = None) -> str:
-        if "\n" in command or "\r" in command or not command.strip():
-            # An empty line repeats the previous command; a newline would
-            # smuggle in a second one.
-            raise ValueError(f"refusing to send {command!r}: one non-empty line only")
+        if not command.strip() or any(ord(c) < 0x20 or ord(c) == 0x7F for c in command):
+            # An empty line repeats the previous command, a newline would
+            # smuggle in a second one, and the pty's line discipline acts
+            # on control characters (^C interrupts, ^U erases the line).
+            raise ValueError(f"refusing to send {command!r}: one line of printable text only")
         with self._lock:
             if self._closed:
                 raise SessionDied("the debugger session is closed")
             self.child.sendline(command)
-            output = self._read_until_prompt(timeout or self.command_timeout, repr(command))
+            timeout = timeout or self.command_timeout
+            output = self._expect(self.prompt, timeout, repr(command))
+            if output is None:
+                self._interrupt(command, timeout)
             output = _strip_echo(output, command)
             if self.transcript is not None:
                 self.transcript.append((command, output))
             return output
+
+    def _interrupt(self, command: str, timeout: float) -> None:
+        """Stop a command that ran too long, so its late output can never
+        be read as the answer to the next one; raise what happened.
+
+        Ctrl+C makes dlv cancel the command (a Starlark loop included) and
+        print a prompt; a ^C that lands after the prompt prints a stray
+        "received SIGINT" later. So the session is resynchronised on a
+        marker: everything before the marker's own answer is discarded.
+        """
+        self._resyncs += 1
+        marker = f"gocore-resync-{self._resyncs}"
+        self.child.sendintr()
+        self.child.sendline(f'print "{marker}"')
+        if self._expect(f'"{marker}"\r\n{self.prompt}', INTERRUPT_GRACE, "an interrupt") is None:
+            self.close()
+            raise SessionDied(f"dlv did not answer {command!r} within {timeout:g}s, nor stop when interrupted; "
+                              "it was stopped")
+        raise CommandTimeout(f"{command!r} took longer than {timeout:g}s; interrupted")
 
     def close(self) -> None:
         if self._closed:
