@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import contextlib
+import os
+import signal
 import threading
 import time
 
@@ -339,3 +341,41 @@ async def test_a_core_that_cannot_be_opened_shows_why_and_q_exits_2():
         assert isinstance(app.screen, ErrorScreen)
         await pilot.press("q")
     assert app.return_code == 2
+
+
+@pytest.mark.e2e
+async def test_dlv_killed_keeps_the_screen_and_R_restarts_it(cores):
+    fixture = cores["goroutine_panic"]
+    opened: list[Delve] = []
+
+    def open_backend() -> Delve:
+        opened.append(Delve.open(str(fixture.exe), str(fixture.core)))
+        return opened[-1]
+
+    substitutions = ((f"./tests/fixtures/{fixture.name}", str(fixture.source.parent)),)
+    app = GocoreApp(open_backend, substitutions=substitutions)
+    async with app.run_test(size=(200, 50)) as pilot:
+        await until(pilot, lambda: app.first_screen_ready and app.goroutines_complete)
+        crash_frame = app.frame_index
+        assert not app.check_action("restart", ())  # nothing to restart yet
+        os.kill(opened[0].runner.pid, signal.SIGKILL)
+        await pilot.press("u")
+        await until(pilot, lambda: app.backend_lost)
+        # What was on screen stays: the crash, its backtrace, its source.
+        assert "panic: PANIC" in summary(app)
+        assert app.query_one(SourceView).marked_line == fixture.crash_line
+        assert app.query_one(BacktraceView).row_count == len(app.backtrace.frames)
+        assert "R restarts" in app.query_one(CrashSummary).border_subtitle
+        assert app.check_action("restart", ())
+
+        before = app.panes_updated
+        await pilot.press("R")
+        await until(pilot, lambda: not app.backend_lost and app.panes_updated > before)
+        assert len(opened) == 2 and app.delve is opened[1] and opened[1].alive
+        assert not opened[0].alive
+        # The view comes back where the user was (the u that failed moved the
+        # cursor one frame up), from the new session, and navigation works.
+        assert app.frame_index == crash_frame + 1
+        await moved(pilot, app, "d")
+        assert app.frame_index == crash_frame
+        assert app.query_one(SourceView).marked_line == fixture.crash_line

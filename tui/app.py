@@ -29,6 +29,7 @@ from .delve import Delve
 from .messages import (
     BacktraceLoaded,
     BackendFailed,
+    BackendRestarted,
     FrameLoaded,
     GdbFinished,
     GoroutinesPaged,
@@ -98,6 +99,7 @@ class GocoreApp(App[int]):
         Binding("slash", "filter", "Filter", id="goroutine.filter", tooltip="Filter goroutines by function, file, wait reason or id"),
         Binding("v", "toggle_grouped", "Grouped/flat", id="goroutine.grouped", tooltip="Group goroutines by where they stand, or list them all"),
         Binding("h", "toggle_runtime", "Runtime", id="goroutine.runtime", tooltip="Hide or show goroutines that are only in the runtime"),
+        Binding("R", "restart", "Restart dlv", id="restart", tooltip="Start dlv again after it died or hung; the screen is kept"),
         Binding("c", "compare", "GDB vs Delve", id="compare", tooltip="Compare gdb and Delve on this core"),
         Binding("question_mark", "help", "Keys", id="help", tooltip="Show every key binding"),
         Binding("q", "quit", "Quit", id="quit", tooltip="Leave gocore-tui"),
@@ -133,6 +135,9 @@ class GocoreApp(App[int]):
         # Panes (selectors from STALE_AFTER) still showing an older selection.
         self.stale_panes: set[str] = set()
         self._stale_timer = None
+        # dlv died or hung: the screen stays, R starts a new one.
+        self.backend_lost = False
+        self._listing_cut = False
 
     def compose(self) -> ComposeResult:
         yield CrashSummary("opening the core…", id="summary")
@@ -166,9 +171,9 @@ class GocoreApp(App[int]):
         except Exception as err:  # anything: the user gets a screen, not a traceback
             self.post_message(BackendFailed(str(err) or type(err).__name__, fatal=True))
             return
-        self._page_goroutines(delve, snapshot)
+        self._page_goroutines(delve)
 
-    def _page_goroutines(self, delve: Delve, snapshot: Snapshot) -> None:
+    def _page_goroutines(self, delve: Delve) -> None:
         worker = get_current_worker()
         try:
             for page in delve.goroutine_pages():
@@ -179,13 +184,26 @@ class GocoreApp(App[int]):
         except Exception as err:
             self.post_message(GoroutinesPaged((), complete=True, problem=f"goroutine list incomplete: {err}"))
 
+    @work(thread=True, exit_on_error=False, group="startup", exclusive=True)
+    def _restart_backend(self) -> None:
+        try:
+            delve = self.open_backend()
+        except Exception as err:
+            self.post_message(BackendFailed(f"dlv could not be restarted: {err}"))
+            return
+        self.post_message(BackendRestarted(delve))
+
+    @work(thread=True, exit_on_error=False, group="pages", exclusive=True)
+    def _repage_goroutines(self, delve: Delve) -> None:
+        self._page_goroutines(delve)
+
     @work(thread=True, exit_on_error=False, group="compare", exclusive=True)
     def _run_gdb(self, snapshot: Snapshot) -> None:
         """gdb beside Delve, in the background: the TUI stays usable."""
         self.post_message(GdbFinished(run_gdb_for(snapshot)))
 
     @work(thread=True, exit_on_error=False, group="navigate", exclusive=True)
-    def _load_goroutine(self, goroutine_id: int, generation: int) -> None:
+    def _load_goroutine(self, goroutine_id: int | None, generation: int, frame_index: int | None = None) -> None:
         try:
             backtrace = self.delve.backtrace(goroutine_id)
         except Exception as err:
@@ -194,7 +212,10 @@ class GocoreApp(App[int]):
             return
         if generation != self.generation:
             return
-        frame = backtrace.first_user_frame() or (backtrace.frames[0] if backtrace.frames else None)
+        if frame_index is not None and frame_index < len(backtrace.frames):
+            frame = backtrace.frames[frame_index]  # where the user was (a restart)
+        else:
+            frame = backtrace.first_user_frame() or (backtrace.frames[0] if backtrace.frames else None)
         index = frame.index if frame else 0
         loaded = self._frame_message(goroutine_id, backtrace, index, generation) if frame is not None else None
         # Backtrace, source and variables land together: one repaint, not three.
@@ -302,7 +323,9 @@ class GocoreApp(App[int]):
             pane.refresh_rows()
             if self.goroutine_id is not None:
                 pane.reveal(self.goroutine_id)
-            if message.problem:
+            if message.problem and self._check_backend(message.problem):
+                self._listing_cut = True
+            elif message.problem:
                 self.notify(message.problem, severity="warning", timeout=10)
             self._update_comparison()
         elif pane.grouped and now - self._last_regroup > REGROUP_EVERY:
@@ -335,13 +358,56 @@ class GocoreApp(App[int]):
         if message.fatal:
             self.push_screen(ErrorScreen(message.text))
         else:
-            self.notify(message.text, severity="error", timeout=8)
+            if not self._check_backend(message.text):
+                self.notify(message.text, severity="error", timeout=8)
             if message.generation != self.generation:
                 return
             if message.navigation == "goroutine":
                 self._fresh(*STALE_AFTER["goroutine"])  # still the old goroutine, whole
             else:
+                if self._stale_timer is not None:
+                    self._stale_timer.stop()  # the answer came, as a failure: not "loading…"
                 self._show_stale("not updated: dlv failed", message.generation)
+
+    # -- dlv lost and restarted -----------------------------------------------------
+
+    def _check_backend(self, why: str) -> bool:
+        """After a failure: if dlv itself is gone, say so once and offer R."""
+        if self.delve is None or self.delve.alive:
+            return False
+        if not self.backend_lost:
+            self.backend_lost = True
+            # Workers queued behind the dead session would each fail alike.
+            self.workers.cancel_group(self, "navigate")
+            self.query_one(CrashSummary).border_subtitle = "dlv stopped · R restarts it"
+            self.notify(f"dlv stopped ({why}). The screen is kept; press R to restart dlv.",
+                        severity="error", timeout=30)
+            self.refresh_bindings()
+        return True
+
+    def action_restart(self) -> None:
+        if self.backend_lost:
+            self.notify("restarting dlv…", timeout=3)
+            self._restart_backend()
+
+    @_while_mounted
+    def on_backend_restarted(self, message: BackendRestarted) -> None:
+        old, self.delve = self.delve, message.delve
+        if old is not None:
+            old.close()
+        self.backend_lost = False
+        self.query_one(CrashSummary).border_subtitle = ""
+        self.refresh_bindings()
+        self.notify("dlv restarted", timeout=3)
+        # Reload what is on screen from the new session, and page in the
+        # goroutines the old one never listed.
+        self.generation += 1
+        self._going_stale("goroutine")
+        self._load_goroutine(self.goroutine_id, self.generation, self.frame_index)
+        if self._listing_cut:
+            self._listing_cut = False
+            self.goroutines_complete = False
+            self._repage_goroutines(self.delve)
 
     # -- staleness -------------------------------------------------------------------
 
@@ -432,6 +498,8 @@ class GocoreApp(App[int]):
     def check_action(self, action: str, parameters: tuple) -> bool | None:
         if isinstance(self.screen, ErrorScreen) and action not in ("help", "quit", "quit_with_error"):
             return False  # no core, nothing to navigate: only help and quit apply
+        if action == "restart":
+            return self.backend_lost
         if action == "up":
             return None if self.backtrace is None or self.frame_index >= len(self.backtrace.frames) - 1 else True
         if action == "down":

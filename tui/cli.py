@@ -61,7 +61,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.report:
             return _report(delve, args.report, substitutions, not args.no_gdb)
-        app = GocoreApp(lambda: delve, substitutions=substitutions, title_paths=(args.executable, args.core),
+        app = GocoreApp(_opener(delve, args), substitutions=substitutions, title_paths=(args.executable, args.core),
                         compare_with_gdb=not args.no_gdb)
         app.run()
         return app.return_code or EXIT_OK
@@ -71,6 +71,16 @@ def main(argv: list[str] | None = None) -> int:
         return _fail(f"{args.core}: dlv stopped answering: {err}", EXIT_FAILURE)
     finally:
         delve.close()
+
+
+def _opener(first: Delve, args: argparse.Namespace):
+    """The session opened above, then a new one for each restart (R)."""
+    pending = [first]
+
+    def open_backend() -> Delve:
+        return pending.pop() if pending else Delve.open(args.executable, args.core, dlv=args.dlv, force=args.force)
+
+    return open_backend
 
 
 def _report(delve: Delve, fmt: str, substitutions, with_gdb: bool) -> int:

@@ -322,6 +322,12 @@ class Delve:
             seconds=self.open_seconds + time.monotonic() - started,
         )
 
+    @property
+    def alive(self) -> bool:
+        """False once dlv has died or been stopped (a recording never dies)."""
+        is_alive = getattr(self.runner, "is_alive", None)
+        return is_alive() if is_alive is not None else True
+
     def run_raw(self, command: str) -> str:
         """A command typed by the user; its failure comes back as text."""
         output = self.runner.run(command)

@@ -50,13 +50,20 @@ class GoroutineIndex:
     def __len__(self) -> int:
         return len(self.by_id) + len(self.unreadable)
 
-    def add(self, goroutines: Iterable[Goroutine]) -> None:
+    def add(self, goroutines: Iterable[Goroutine]) -> list[Goroutine]:
+        """Index a page; returns the goroutines not seen before (a listing
+        restarted with a new dlv pages through the known ones again)."""
+        added = []
         for goroutine in goroutines:
             if goroutine.id is None:
                 self.unreadable.append(goroutine)
                 continue
+            if goroutine.id in self.by_id:
+                continue
             self.by_id[goroutine.id] = goroutine
             self._members.setdefault(goroutine.signature(), []).append(goroutine.id)
+            added.append(goroutine)
+        return added
 
     def runtime_count(self) -> int:
         return sum(1 for g in self.by_id.values() if g.is_runtime)

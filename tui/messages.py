@@ -55,6 +55,13 @@ class GdbFinished(Message):
 
 
 @dataclass
+class BackendRestarted(Message):
+    """A new dlv session on the same core, after the old one died or hung."""
+
+    delve: object  # tui.delve.Delve (not imported: messages stay light)
+
+
+@dataclass
 class BackendFailed(Message):
     """A command failed; fatal when the first screen could not be built."""
 

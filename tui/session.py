@@ -150,7 +150,13 @@ class PromptSession:
                 raise SessionDied("the debugger session is closed")
             self.child.sendline(command)
             timeout = timeout or self.command_timeout
-            output = self._expect(self.prompt, timeout, repr(command))
+            try:
+                output = self._expect(self.prompt, timeout, repr(command))
+            except SessionDied as died:
+                last_words = _strip_echo(str(died), command).strip()
+                if last_words.startswith("the debugger exited during"):
+                    last_words = ""
+                raise SessionDied(f"dlv exited during {command!r}" + (f": {last_words}" if last_words else "")) from None
             if output is None:
                 self._interrupt(command, timeout)
             output = _strip_echo(output, command)

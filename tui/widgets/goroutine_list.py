@@ -64,11 +64,10 @@ class GoroutineList(FittedTable):
     def add_page(self, goroutines: tuple[Goroutine, ...]) -> None:
         """Append a page; flat mode appends rows, grouped mode is rebuilt by
         refresh_rows() (the app throttles that while the list loads)."""
-        self.index.add(goroutines)
+        added = self.index.add(goroutines)
         if not self.grouped and not self.filter_text and not self.hide_runtime:
-            for goroutine in goroutines:
-                if goroutine.id is not None:
-                    self._add_goroutine_row(goroutine, indent=False)
+            for goroutine in added:
+                self._add_goroutine_row(goroutine, indent=False)
 
     def refresh_rows(self) -> None:
         """Rebuild the rows for the current mode and filter, keeping the cursor's row."""
