@@ -37,6 +37,7 @@ from .messages import (
     VariableLoaded,
 )
 from .model import Backtrace, Snapshot, Variable
+from .session import stop_batches
 from .showdown import run_gdb_for, score
 from .widgets.backtrace_view import BacktraceView
 from .widgets.crash_summary import CrashSummary
@@ -593,5 +594,6 @@ class GocoreApp(App[int]):
             return True
 
     def on_unmount(self) -> None:
+        stop_batches()  # a gdb still reading the core is not waited for
         if self.delve is not None:
             self.delve.close()

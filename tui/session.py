@@ -46,11 +46,27 @@ class CommandRunner(Protocol):
 
 
 _live_sessions: "weakref.WeakSet[PromptSession]" = weakref.WeakSet()
+# Process groups of running batch debuggers (gdb): killed with the sessions.
+_live_batches: set[int] = set()
 
 
 def _close_all_sessions() -> None:
     for session in list(_live_sessions):
         session.close()
+    stop_batches()
+
+
+def stop_batches() -> None:
+    """Kill every batch debugger still running (the app is closing)."""
+    for group in list(_live_batches):
+        _kill_group(group)
+
+
+def _kill_group(group: int) -> None:
+    try:
+        os.killpg(group, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        pass
 
 
 def _terminate_on_signal(signum, _frame) -> None:
@@ -267,22 +283,33 @@ def run_batch(argv: list[str], timeout: float, env: dict[str, str] | None = None
     On timeout the whole process group is killed and what it printed so far
     is kept: a looping unwinder still shows the frames it found.
     """
+    import shutil
     import subprocess
     import time
 
+    program = shutil.which(argv[0])
+    if program is None:
+        raise FileNotFoundError(argv[0])
+    # If we are killed outright (SIGKILL, or a crash no handler sees), the
+    # kernel kills the debugger too: no gdb left looping on a core. (The
+    # parent that counts is this thread, which waits for the child.)
+    guard = [setpriv, "--pdeathsig", "KILL", "--"] if (setpriv := shutil.which("setpriv")) else []
     started = time.monotonic()
-    process = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                               env=env, cwd=cwd, start_new_session=True)
+    process = subprocess.Popen(guard + [program, *argv[1:]], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                               stdin=subprocess.DEVNULL, env=env, cwd=cwd, start_new_session=True)
+    _live_batches.add(process.pid)
     try:
         output, _ = process.communicate(timeout=timeout)
         timed_out = False
     except subprocess.TimeoutExpired:
-        os.killpg(process.pid, signal.SIGKILL)
+        _kill_group(process.pid)
         output, _ = process.communicate()
         timed_out = True
     except BaseException:
-        os.killpg(process.pid, signal.SIGKILL)
+        _kill_group(process.pid)
         process.wait()
         raise
+    finally:
+        _live_batches.discard(process.pid)
     text = output.decode("utf-8", errors="replace").replace("\r\n", "\n")
     return BatchResult(text, process.returncode, time.monotonic() - started, timed_out)

@@ -1,0 +1,71 @@
+"""Batch debugger runs (gdb -batch) never outlive us, however we end."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import pytest
+
+from tui.session import run_batch
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def sleepers(tag: str) -> list[int]:
+    out = subprocess.run(["pgrep", "-f", f"sleep {tag}"], capture_output=True, text=True).stdout
+    return [int(pid) for pid in out.split()]
+
+
+def wait_for(predicate, timeout: float = 10.0) -> bool:
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.05)
+    return True
+
+
+def test_a_timeout_kills_the_run_and_keeps_its_output():
+    result = run_batch(["sh", "-c", "echo frame-0; exec sleep 301"], timeout=0.5)
+    assert result.timed_out and "frame-0" in result.output
+    assert sleepers("301") == []
+
+
+def test_a_missing_program_is_file_not_found():
+    with pytest.raises(FileNotFoundError):
+        run_batch(["gocore-no-such-debugger"], timeout=1)
+
+
+@pytest.mark.parametrize("ending", ["sigkill", "exit", "stop_batches"])
+def test_no_batch_run_outlives_its_caller(ending, tmp_path):
+    tag = {"sigkill": "302", "exit": "303", "stop_batches": "304"}[ending]
+    script = textwrap.dedent(f"""
+        import sys, threading, time
+        from tui.session import run_batch, stop_batches
+        threading.Thread(target=run_batch, args=(["sleep", "{tag}"], 600), daemon=True).start()
+        time.sleep(0.5)
+        print("running", flush=True)
+        if "{ending}" == "stop_batches":
+            stop_batches()
+            time.sleep(30)
+        elif "{ending}" == "exit":
+            sys.exit(0)  # the atexit reaper
+        else:
+            time.sleep(30)  # killed outright by the test
+    """)
+    child = subprocess.Popen([sys.executable, "-c", script], cwd=ROOT, stdout=subprocess.PIPE, text=True)
+    try:
+        assert child.stdout.readline().strip() == "running"
+        if ending == "sigkill":
+            assert sleepers(tag)
+            child.kill()
+        assert wait_for(lambda: sleepers(tag) == []), f"sleep {tag} outlived its caller ({ending})"
+    finally:
+        child.kill()
+        child.wait()
+        for pid in sleepers(tag):
+            subprocess.run(["kill", "-9", str(pid)])
