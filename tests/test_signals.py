@@ -50,7 +50,9 @@ def gone(pids: list[int], timeout: float = 5.0) -> bool:
     return True
 
 
-@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGHUP, signal.SIGINT])
+# SIGKILL stands for a crash of the TUI itself: no handler runs, and dlv
+# still goes (its pty closes under it).
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGHUP, signal.SIGINT, signal.SIGKILL])
 def test_a_signal_ends_the_tui_and_its_dlv(cores, signum):
     child, dlvs = started(cores["goroutine_panic"])
     os.kill(child.pid, signum)
