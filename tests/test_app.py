@@ -379,3 +379,26 @@ async def test_dlv_killed_keeps_the_screen_and_R_restarts_it(cores):
         await moved(pilot, app, "d")
         assert app.frame_index == crash_frame
         assert app.query_one(SourceView).marked_line == fixture.crash_line
+
+
+@pytest.mark.e2e
+async def test_a_parse_problem_is_shown_with_dlvs_text_not_a_traceback(cores, monkeypatch):
+    import tui.delve
+    from tui.parse import ParseError
+
+    fixture = cores["goroutine_panic"]
+    async with running(fixture, ready=lambda app: app.first_screen_ready and app.goroutines_complete) as (app, pilot):
+        def unparseable(output, goroutine_id):
+            raise ParseError("frame line without a location", raw=output)
+
+        monkeypatch.setattr(tui.delve, "parse_backtrace", unparseable)
+        shown = app.goroutine_id
+        before = len(list(app._notifications))
+        app.select_goroutine(1)
+        await until(pilot, lambda: len(list(app._notifications)) > before)
+        note = list(app._notifications)[-1]
+        assert note.severity == "error"
+        assert note.message.startswith("goroutine 1: frame line without a location\ndlv printed:\n")
+        assert "main.main" in note.message  # dlv's real answer for goroutine 1, its first lines
+        # The old goroutine stays on screen, whole.
+        assert app.goroutine_id == shown and app.query_one(BacktraceView).row_count == len(app.backtrace.frames)

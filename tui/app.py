@@ -51,6 +51,8 @@ from .widgets.variables_view import VariablesView
 
 # Rebuilding the grouped rows is cheap, but not on every page of 100k.
 REGROUP_EVERY = 0.5
+# Lines of dlv's own output shown with a parse problem.
+RAW_LINES = 8
 # Seconds of calm before the footer shows which of u/d apply.
 FOOTER_SETTLE = 0.3
 
@@ -70,6 +72,19 @@ PANE_KEYS = [
     ("tab / shift+tab", "next / previous pane"),
     ("ctrl+p", "command palette: the actions above by name"),
 ]
+
+
+def describe(err: Exception) -> str:
+    """A failure as the user reads it; a parse problem with the text dlv
+    actually printed (its first lines), never a traceback."""
+    text = str(err) or type(err).__name__
+    raw = getattr(err, "raw", "").strip()
+    if raw:
+        lines = raw.splitlines()
+        text += "\ndlv printed:\n" + "\n".join(line[:160] for line in lines[:RAW_LINES])
+        if len(lines) > RAW_LINES:
+            text += f"\n… ({len(lines) - RAW_LINES} more lines)"
+    return text
 
 
 def _while_mounted(handler):
@@ -170,7 +185,7 @@ class GocoreApp(App[int]):
                 loaded = source.load(frame.file, self.substitutions, line=frame.line)
                 self.post_message(FrameLoaded(0, snapshot.backtrace.goroutine_id, frame.index, snapshot.frame, loaded))
         except Exception as err:  # anything: the user gets a screen, not a traceback
-            self.post_message(BackendFailed(str(err) or type(err).__name__, fatal=True))
+            self.post_message(BackendFailed(describe(err), fatal=True))
             return
         self._page_goroutines(delve)
 
@@ -183,7 +198,7 @@ class GocoreApp(App[int]):
                 self.post_message(GoroutinesPaged(page, complete=False))
             self.post_message(GoroutinesPaged((), complete=True, problem=delve.listing_problem))
         except Exception as err:
-            self.post_message(GoroutinesPaged((), complete=True, problem=f"goroutine list incomplete: {err}"))
+            self.post_message(GoroutinesPaged((), complete=True, problem=f"goroutine list incomplete: {describe(err)}"))
 
     @work(thread=True, exit_on_error=False, group="startup", exclusive=True)
     def _restart_backend(self) -> None:
@@ -208,7 +223,7 @@ class GocoreApp(App[int]):
         try:
             backtrace = self.delve.backtrace(goroutine_id)
         except Exception as err:
-            self.post_message(BackendFailed(f"goroutine {goroutine_id}: {err}", generation=generation,
+            self.post_message(BackendFailed(f"goroutine {goroutine_id}: {describe(err)}", generation=generation,
                                              navigation="goroutine"))
             return
         if generation != self.generation:
@@ -241,7 +256,7 @@ class GocoreApp(App[int]):
         try:
             state = self.delve.frame_state(goroutine_id, index)
         except Exception as err:
-            self.post_message(BackendFailed(f"frame {index}: {err}", generation=generation, navigation="frame"))
+            self.post_message(BackendFailed(f"frame {index}: {describe(err)}", generation=generation, navigation="frame"))
             return None
         return FrameLoaded(generation, goroutine_id, index, state,
                            source.load(frame.file, self.substitutions, line=frame.line))
@@ -251,7 +266,7 @@ class GocoreApp(App[int]):
         try:
             full = self.delve.expand(self.goroutine_id, self.frame_index, variable)
         except Exception as err:
-            self.post_message(BackendFailed(f"{variable.expr}: {err}"))
+            self.post_message(BackendFailed(f"{variable.expr}: {describe(err)}"))
             return
         self.post_message(VariableLoaded(generation, node_id, full))
 
@@ -327,7 +342,7 @@ class GocoreApp(App[int]):
             if message.problem and self._check_backend(message.problem):
                 self._listing_cut = True
             elif message.problem:
-                self.notify(message.problem, severity="warning", timeout=10)
+                self.notify(message.problem, severity="warning", timeout=10, markup=False)
             self._update_comparison()
         elif pane.grouped and now - self._last_regroup > REGROUP_EVERY:
             self._last_regroup = now
@@ -360,7 +375,7 @@ class GocoreApp(App[int]):
             self.push_screen(ErrorScreen(message.text))
         else:
             if not self._check_backend(message.text):
-                self.notify(message.text, severity="error", timeout=8)
+                self.notify(message.text, severity="error", timeout=8, markup=False)
             if message.generation != self.generation:
                 return
             if message.navigation == "goroutine":
@@ -382,7 +397,7 @@ class GocoreApp(App[int]):
             self.workers.cancel_group(self, "navigate")
             self.query_one(CrashSummary).border_subtitle = "dlv stopped · R restarts it"
             self.notify(f"dlv stopped ({why}). The screen is kept; press R to restart dlv.",
-                        severity="error", timeout=30)
+                        severity="error", timeout=30, markup=False)
             self.refresh_bindings()
         return True
 
