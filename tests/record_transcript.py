@@ -32,6 +32,7 @@ def record(name: str) -> Path:
     snapshot = delve.snapshot()
     goroutines = delve.goroutines()
     delve.snapshot(goroutines)
+    list(delve.stack_pages())  # whole stacks, for grouping by stack
     # Every frame of every goroutine, so navigation works in the replay too.
     for goroutine in goroutines:
         backtrace = delve.backtrace(goroutine.id)

@@ -6,7 +6,13 @@ import pytest
 
 from tui.groups import GoroutineIndex, matches
 from tui.parse import ParseError
-from tui.parse.delve import page_next_start, parse_current_goroutine, parse_goroutine_page, parse_string_array
+from tui.parse.delve import (
+    page_next_start,
+    parse_current_goroutine,
+    parse_goroutine_page,
+    parse_stack_page,
+    parse_string_array,
+)
 
 DATA = Path(__file__).parent / "data" / "dlv"
 
@@ -86,3 +92,52 @@ def test_a_page_without_its_end_marker_is_a_parse_error():
         parse_goroutine_page("G\t1\t0\t4\t14\t2\t3\t4\t\nNEXT\t-1\n")  # PCs never described
     assert page_next_start("L\t1\tx.go\t3\tmain.f\nNEXT\t250\n") == 250
     assert page_next_start("G\t1\n") is None
+
+
+@pytest.fixture(scope="module")
+def split():
+    """tests/fixtures/split_stacks: 30 goroutines parked on one line by two call paths."""
+    reasons = parse_string_array(recorded("split_stacks.waitreasons"))
+    goroutines, next_start = parse_goroutine_page(recorded("split_stacks.page"), reasons)
+    assert next_start == -1
+    stacks, next_start = parse_stack_page(recorded("split_stacks.stacks"))
+    assert next_start == -1
+    return goroutines, stacks
+
+
+def test_whole_stacks_split_a_bucket_by_call_path(split):
+    goroutines, stacks = split
+    index = GoroutineIndex()
+    index.add(goroutines)
+    (parked,) = [b for b in index.buckets() if b.location and b.location.function == "main.park"]
+    assert parked.count == 30 and parked.via == ""
+    index.add_stacks(stacks)
+    assert index.stacks_known == len(index.by_id)
+    parts = [b for b in index.buckets() if b.location and b.location.function == "main.park"]
+    assert [(b.count, b.via) for b in parts] == [(20, "main.viaRight"), (10, "main.viaLeft")]
+    assert set(parts[0].ids) | set(parts[1].ids) == set(parked.ids)
+    assert sum(b.count for b in index.buckets()) == len(index)
+    # A member's bucket key finds its part (the list expands it on reveal).
+    assert index.bucket_key(parts[1].ids[0]) == parts[1].key != parts[0].key
+    # Once stacks are read, the filter finds callers too.
+    assert [(b.count, b.via) for b in index.buckets("viaLeft")] == [(10, "main.viaLeft")]
+    assert len(index.flat("viaright")) == 20
+    assert [b.count for b in index.buckets("main.park")] == [20, 10]
+
+
+def test_stacks_still_unknown_stay_apart_from_the_known(split):
+    goroutines, stacks = split
+    index = GoroutineIndex()
+    index.add(goroutines)
+    index.add_stacks(stacks[:5])  # a first page of stacks only
+    counts = sorted(b.count for b in index.buckets() if b.location and b.location.function == "main.park")
+    assert sum(counts) == 30
+    unread = [b for b in index.buckets() if b.via == "(stack not read)"]
+    assert unread and all(b.count > 0 for b in unread)
+
+
+def test_a_stack_page_without_its_end_marker_is_a_parse_error():
+    with pytest.raises(ParseError):
+        parse_stack_page("L\t1\tx.go\t3\tmain.f\nS\t7\t1\n")
+    with pytest.raises(ParseError):
+        parse_stack_page("S\t7\t1,2\nNEXT\t-1\n")  # PCs never described

@@ -12,7 +12,7 @@ SIZE = (160, 45)
 async def _settled(pilot) -> None:
     app = pilot.app
     deadline = time.monotonic() + 30
-    while not (app.first_screen_ready and app.goroutines_complete):
+    while not (app.first_screen_ready and app.stacks_complete):
         assert time.monotonic() < deadline, "the recorded app never settled"
         await pilot.pause(0.02)
     await app.workers.wait_for_complete()
@@ -24,10 +24,12 @@ def test_main_screen(snap_compare):
 
     async def settled_in_order(pilot) -> None:
         await _settled(pilot)
-        # the crash and its frame first, then the goroutine list in pages
+        # the crash and its frame first, then the goroutine list in pages,
+        # then the whole stacks that regroup it
         messages = app.backend_messages
         assert messages[:2] == ["SnapshotLoaded", "FrameLoaded"], messages
-        assert set(messages[2:]) == {"GoroutinesPaged"}, messages
+        paged = messages.index("StacksPaged")
+        assert set(messages[2:paged]) == {"GoroutinesPaged"} and set(messages[paged:]) == {"StacksPaged"}, messages
 
     assert snap_compare(app, terminal_size=SIZE, run_before=settled_in_order)
     # the picture is the crash, not a half-loaded screen

@@ -35,6 +35,7 @@ from .messages import (
     GdbFinished,
     GoroutinesPaged,
     SnapshotLoaded,
+    StacksPaged,
     VariableLoaded,
 )
 from .model import Backtrace, Snapshot, Variable
@@ -146,6 +147,7 @@ class GocoreApp(App[int]):
         # Hooks for tests and benchmarks.
         self.first_screen_ready = False
         self.goroutines_complete = False
+        self.stacks_complete = False
         self.panes_updated = 0
         # When the last navigation started and when its panes were redrawn.
         self.navigated_at = 0.0
@@ -160,6 +162,7 @@ class GocoreApp(App[int]):
         # dlv died or hung: the screen stays, R starts a new one.
         self.backend_lost = False
         self._listing_cut = False
+        self._stacks_cut = False
 
     def compose(self) -> ComposeResult:
         yield CrashSummary("opening the core…", id="summary")
@@ -218,6 +221,20 @@ class GocoreApp(App[int]):
     @work(thread=True, exit_on_error=False, group="pages", exclusive=True)
     def _repage_goroutines(self, delve: Delve) -> None:
         self._page_goroutines(delve)
+
+    @work(thread=True, exit_on_error=False, group="pages", exclusive=True)
+    def _read_stacks(self, delve: Delve) -> None:
+        """Whole stacks, after the list: they split buckets whose members
+        got to the same place by different calls."""
+        worker = get_current_worker()
+        try:
+            for stacks in delve.stack_pages():
+                if worker.is_cancelled:
+                    return
+                self.post_message(StacksPaged(stacks, complete=False))
+            self.post_message(StacksPaged((), complete=True))
+        except Exception as err:
+            self.post_message(StacksPaged((), complete=True, problem=f"grouping by whole stack stopped: {describe(err)}"))
 
     @work(thread=True, exit_on_error=False, group="compare", exclusive=True)
     def _run_gdb(self, snapshot: Snapshot) -> None:
@@ -349,11 +366,35 @@ class GocoreApp(App[int]):
                 self._listing_cut = True
             elif message.problem:
                 self.notify(message.problem, severity="warning", timeout=10, markup=False)
+            if not message.problem:
+                self._read_stacks(self.delve)
+            else:
+                self.stacks_complete = True  # not on a list that is cut or garbage
             self._update_comparison()
         elif pane.grouped and now - self._last_regroup > REGROUP_EVERY:
             self._last_regroup = now
             pane.refresh_rows()
-        pane.border_title = pane.title(self.goroutines_complete)
+        self._retitle_goroutines()
+
+    @_while_mounted
+    def on_stacks_paged(self, message: StacksPaged) -> None:
+        pane = self.query_one(GoroutineList)
+        pane.index.add_stacks(message.stacks)
+        now = time.monotonic()
+        if message.complete:
+            self.stacks_complete = True
+            if message.problem and self._check_backend(message.problem):
+                self._stacks_cut = True
+            elif message.problem:
+                self.notify(message.problem, severity="warning", timeout=10, markup=False)
+        if pane.grouped and (message.complete or now - self._last_regroup > REGROUP_EVERY):
+            self._last_regroup = now
+            pane.refresh_rows()
+        self._retitle_goroutines()
+
+    def _retitle_goroutines(self) -> None:
+        pane = self.query_one(GoroutineList)
+        pane.border_title = pane.title(self.goroutines_complete, self.stacks_complete)
 
     @_while_mounted
     def on_gdb_finished(self, message: GdbFinished) -> None:
@@ -429,7 +470,11 @@ class GocoreApp(App[int]):
         if self._listing_cut:
             self._listing_cut = False
             self.goroutines_complete = False
-            self._repage_goroutines(self.delve)
+            self._repage_goroutines(self.delve)  # then the stacks, as at the start
+        elif self._stacks_cut:
+            self._stacks_cut = False
+            self.stacks_complete = False
+            self._read_stacks(self.delve)
 
     # -- staleness -------------------------------------------------------------------
 
@@ -549,7 +594,7 @@ class GocoreApp(App[int]):
                 return
             pane.filter_text = text
             pane.refresh_rows()
-            pane.border_title = pane.title(self.goroutines_complete)
+            self._retitle_goroutines()
 
         self.push_screen(FilterPrompt(pane.filter_text), apply)
 
@@ -559,13 +604,13 @@ class GocoreApp(App[int]):
         pane.refresh_rows()
         if self.goroutine_id is not None:
             pane.reveal(self.goroutine_id)
-        pane.border_title = pane.title(self.goroutines_complete)
+        self._retitle_goroutines()
 
     def action_toggle_runtime(self) -> None:
         pane = self.query_one(GoroutineList)
         pane.hide_runtime = not pane.hide_runtime
         pane.refresh_rows()
-        pane.border_title = pane.title(self.goroutines_complete)
+        self._retitle_goroutines()
 
     def action_compare(self) -> None:
         from .widgets.comparison_screen import ComparisonScreen

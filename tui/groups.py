@@ -1,8 +1,11 @@
 """Goroutine buckets and filters, for lists of any size. Pure: no I/O.
 
 Goroutines that stand in the same place, were started the same way and
-wait for the same thing are one bucket (what panicparse does for text
-tracebacks): 100k goroutines usually make a few dozen buckets.
+wait for the same thing are one bucket: 100k goroutines usually make a few
+dozen buckets. That much comes with the list itself. Whole stacks cost dlv
+a stack walk per goroutine, so they arrive afterwards (add_stacks) and
+split a bucket whose members got there by different calls: then every
+bucket is one stack, as panicparse groups text tracebacks.
 """
 
 from __future__ import annotations
@@ -27,6 +30,9 @@ class Bucket:
     location: Location | None
     crashing: bool
     runtime_only: bool
+    via: str = ""
+    """For a bucket split by whole stacks: the function where its stack
+    parts from its biggest sibling's ("" when not split)."""
 
     @property
     def count(self) -> int:
@@ -46,6 +52,10 @@ class GoroutineIndex:
         self.unreadable: list[Goroutine] = []
         self._members: dict[tuple, list[int]] = {}
         self.complete = False
+        # Whole stacks as they arrive: goroutine id -> stack number.
+        self._stack_of: dict[int, int] = {}
+        self._stack_numbers: dict[tuple[Location, ...], int] = {}
+        self._stacks: list[tuple[Location, ...]] = []
 
     def __len__(self) -> int:
         return len(self.by_id) + len(self.unreadable)
@@ -65,6 +75,61 @@ class GoroutineIndex:
             added.append(goroutine)
         return added
 
+    def add_stacks(self, stacks: Iterable[tuple[int, tuple[Location, ...]]]) -> None:
+        """Record whole stacks (id, frames innermost first); equal stacks are stored once."""
+        for goroutine_id, stack in stacks:
+            if goroutine_id not in self.by_id:
+                continue
+            number = self._stack_numbers.get(stack)
+            if number is None:
+                number = self._stack_numbers[stack] = len(self._stacks)
+                self._stacks.append(stack)
+            self._stack_of[goroutine_id] = number
+
+    @property
+    def stacks_known(self) -> int:
+        return len(self._stack_of)
+
+    def bucket_key(self, goroutine_id: int) -> tuple:
+        """The key of the bucket a goroutine is in (to expand it)."""
+        signature = self.by_id[goroutine_id].signature()
+        parts = self._by_stack(self._members[signature])
+        return signature if len(parts) <= 1 else (signature, self._stack_of.get(goroutine_id))
+
+    def _by_stack(self, ids: list[int]) -> dict[int | None, list[int]]:
+        parts: dict[int | None, list[int]] = {}
+        for goroutine_id in ids:
+            parts.setdefault(self._stack_of.get(goroutine_id), []).append(goroutine_id)
+        return parts
+
+    def _split(self, key: tuple, ids: list[int]) -> list[tuple[tuple, list[int], str]]:
+        """A bucket's members by whole stack: [(key, ids, via)]; one part,
+        under the bucket's own key, while its stacks agree or are unknown."""
+        if not self._stack_of:
+            return [(key, ids, "")]
+        parts = self._by_stack(ids)
+        if len(parts) <= 1:
+            return [(key, ids, "")]
+        ordered = sorted(parts.items(), key=lambda item: -len(item[1]))
+        return [((key, number), members, self._parting(number, ordered[1 if rank == 0 else 0][0]))
+                for rank, (number, members) in enumerate(ordered)]
+
+    def _stack_matches(self, goroutine_id: int, needle: str) -> bool:
+        """Whether any frame of a goroutine's whole stack (once read) names `needle`."""
+        number = self._stack_of.get(goroutine_id)
+        return number is not None and any(needle in frame.function.lower() or needle in frame.file.lower()
+                                          for frame in self._stacks[number])
+
+    def _parting(self, number: int | None, other: int | None) -> str:
+        """The function of the innermost frame where two stacks differ."""
+        if number is None:
+            return "(stack not read)"
+        mine, theirs = self._stacks[number], self._stacks[other] if other is not None else ()
+        for depth, frame in enumerate(mine):
+            if depth >= len(theirs) or theirs[depth] != frame:
+                return frame.function
+        return mine[-1].function if mine else ""
+
     def runtime_count(self) -> int:
         return sum(1 for g in self.by_id.values() if g.is_runtime)
 
@@ -75,20 +140,22 @@ class GoroutineIndex:
             sample = self.by_id[ids[0]]
             if hide_runtime and sample.is_runtime:
                 continue
-            if text and not _bucket_matches(sample, text):
-                # ids can still match one by one
-                ids = [i for i in ids if text in str(i)] if text.isdigit() else []
-                if not ids:
-                    continue
-            result.append(Bucket(key, tuple(ids), sample.state, sample.location,
-                                 self.crashing in ids, sample.is_runtime))
+            for part_key, part_ids, via in self._split(key, ids):
+                if text and not (_bucket_matches(sample, text) or self._stack_matches(part_ids[0], text.lower())):
+                    # ids can still match one by one
+                    part_ids = [i for i in part_ids if text in str(i)] if text.isdigit() else []
+                    if not part_ids:
+                        continue
+                result.append(Bucket(part_key, tuple(part_ids), sample.state, sample.location,
+                                     self.crashing in part_ids, sample.is_runtime, via))
         result.sort(key=lambda b: (-b.count, b.ids[0]))
         return result
 
     def flat(self, text: str = "", hide_runtime: bool = False) -> list[Goroutine]:
         """Goroutines in id order that match the filter."""
         return [g for _, g in sorted(self.by_id.items())
-                if not (hide_runtime and g.is_runtime) and (not text or matches(g, text))]
+                if not (hide_runtime and g.is_runtime)
+                and (not text or matches(g, text) or self._stack_matches(g.id, text.lower()))]
 
 
 def matches(goroutine: Goroutine, text: str) -> bool:

@@ -24,6 +24,15 @@ class GoroutinesPaged(Message):
 
 
 @dataclass
+class StacksPaged(Message):
+    """Whole stacks of a page of goroutines: (id, frames innermost first)."""
+
+    stacks: tuple
+    complete: bool
+    problem: str = ""
+
+
+@dataclass
 class BacktraceLoaded(Message):
     generation: int
     goroutine_id: int | None

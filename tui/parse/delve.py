@@ -224,6 +224,35 @@ def parse_goroutine_page(output: str, wait_reasons: tuple[str, ...] = (), select
     return tuple(items), next_start
 
 
+def parse_stack_page(output: str, places: dict | None = None) -> tuple[tuple[tuple[int, tuple[Location, ...]], ...], int]:
+    """One `gocore_stacks START COUNT DEPTH` answer -> ((id, stack), ...), next start.
+
+    A stack is its frames' Locations, innermost first; places (PC ->
+    Location) is shared across pages so equal stacks share their parts.
+    """
+    error = command_error(output)
+    if error:
+        raise ParseError(f"stack page failed: {error}", output)
+    places = {} if places is None else places
+    stacks: list[tuple[int, tuple[Location, ...]]] = []
+    next_start = None
+    for line in output.splitlines():
+        fields = line.split("\t")
+        try:
+            if fields[0] == "S" and len(fields) == 3:
+                pcs = fields[2].split(",") if fields[2] else []
+                stacks.append((int(fields[1]), tuple(places[int(pc)] for pc in pcs)))
+            elif fields[0] == "L" and len(fields) == 5:
+                places.setdefault(int(fields[1]), Location(fields[2], int(fields[3]), fields[4]))
+            elif fields[0] == "NEXT" and len(fields) == 2:
+                next_start = int(fields[1])
+        except (ValueError, KeyError) as err:
+            raise ParseError(f"bad stack page line {line!r}: {err}", output) from None
+    if next_start is None:
+        raise ParseError("stack page without a NEXT line", output)
+    return tuple(stacks), next_start
+
+
 def _page_goroutine(fields: list[str], wait_reasons: tuple[str, ...], selected: int | None, places: dict) -> Goroutine:
     gid, thread, status, reason, user, go, start = (int(x) for x in fields[1:8])
     if fields[8]:

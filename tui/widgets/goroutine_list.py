@@ -102,8 +102,11 @@ class GoroutineList(FittedTable):
         expanded = bucket.key in self._expanded
         style = "dim" if bucket.runtime_only else ""
         marker = Text(CRASHED if bucket.crashing else ("▾" if expanded else "▸"), "bold red" if bucket.crashing else "")
+        where = Text(_where(bucket.location), style)
+        if bucket.via:  # split by whole stack: say which call path this is
+            where.append(f"  via {bucket.via}", "italic")
         self.add_row(marker, Text(f"×{bucket.count}", "bold"), Text(bucket.state, style),
-                     Text(_where(bucket.location), style), Text(""), key=f"b{number}")
+                     where, Text(""), key=f"b{number}")
 
     def _add_goroutine_row(self, goroutine: Goroutine, indent: bool) -> None:
         crashed = goroutine.id == self.index.crashing
@@ -122,9 +125,9 @@ class GoroutineList(FittedTable):
         if goroutine_id not in self.index.by_id:
             return False
         if self.grouped:
-            signature = self.index.by_id[goroutine_id].signature()
-            if f"g{goroutine_id}" not in self.rows and signature not in self._expanded:
-                self._expanded.add(signature)
+            bucket_key = self.index.bucket_key(goroutine_id)
+            if f"g{goroutine_id}" not in self.rows and bucket_key not in self._expanded:
+                self._expanded.add(bucket_key)
                 self.refresh_rows()
         key = f"g{goroutine_id}"
         if key not in self.rows:
@@ -155,11 +158,13 @@ class GoroutineList(FittedTable):
             self._expanded.symmetric_difference_update({bucket.key})
             self.refresh_rows()
 
-    def title(self, complete: bool) -> str:
+    def title(self, complete: bool, stacks_complete: bool = True) -> str:
         total = len(self.index)
         text = f"Goroutines {total}" if complete else f"Goroutines: loading… {total}"
         if self.grouped:
             text += f" in {len(self._buckets)} groups"
+            if complete and not stacks_complete:
+                text += f" (reading stacks {self.index.stacks_known:,}/{len(self.index.by_id):,})"
         else:
             text += " (flat)"
         if self.hide_runtime:
