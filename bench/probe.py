@@ -55,6 +55,10 @@ async def probe(executable: str, core: str, presses: int) -> dict:
         full = await _until(lambda: app.goroutines_complete, 900)
         result["full_list_s"] = full - launched
         result["goroutines"] = app.goroutine_count
+        # Whole stacks come after the list; navigation is measured once
+        # they are in, so the two do not blur each other.
+        stacks = await _until(lambda: app.stacks_complete, 1800)
+        result["stack_groups_s"] = stacks - launched
 
         async def press(key: str) -> float:
             """Key handled -> source and variables redrawn, as the app timed

@@ -4,7 +4,8 @@ Cores: the 6-goroutine seed example and tests/fixtures/many_goroutines run
 with 1k, 10k and 100k goroutines (built with -N -l, crashed with GOTRACEBACK=crash, cached under
 build/bench/). For each core it prints raw dlv's time to list every
 goroutine and its peak RSS, and the TUI's (bench/probe.py, a process of its
-own) time to the first useful screen, to the full grouped list, its peak
+own) time to the first useful screen, to the full grouped list, to the
+groups by whole stack (read behind the list), its peak
 RSS, and keypress-to-panes latencies; then the ratios the targets are in.
 
     python bench/run.py [--sizes 1000,10000,100000] [--presses 50]
@@ -88,7 +89,7 @@ def main() -> None:
         print(f"measured {label}: raw dlv {raw.seconds:.2f}s, TUI first screen {tui['first_screen_s']:.2f}s", flush=True)
     seed_first = rows[0][2]["first_screen_s"]
     header = ("goroutines", "raw dlv goroutines", "TUI first screen", "vs raw", "vs seed", "full grouped list",
-              "vs raw", "TUI peak RSS", "dlv peak RSS", "vs dlv", "u/d p50/p95 ms", "switch p50/p95 ms")
+              "vs raw", "grouped by whole stack", "TUI peak RSS", "dlv peak RSS", "vs dlv", "u/d p50/p95 ms", "switch p50/p95 ms")
     print()
     print("| " + " | ".join(header) + " |")
     print("|" + " --- |" * len(header))
@@ -101,6 +102,7 @@ def main() -> None:
             f"{tui['first_screen_s'] / seed_first:.2f}x",
             f"{tui['full_list_s']:.2f} s",
             f"{tui['full_list_s'] / raw.seconds:.2f}x",
+            f"{tui['stack_groups_s']:.2f} s",
             f"{tui['tui_peak_rss_mb']:.0f} MB",
             f"{raw.peak_rss_mb:.0f} MB",
             f"{tui['tui_peak_rss_mb'] / raw.peak_rss_mb:.2f}x",
