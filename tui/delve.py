@@ -53,6 +53,9 @@ STACK_PAGE_SIZE = 200
 STACK_DEPTH = 64
 
 
+_UNKNOWN = object()
+
+
 def find_dlv(explicit: str | None = None) -> str:
     """--dlv, else the dlv set-up installed beside our interpreter, else PATH."""
     if explicit:
@@ -109,6 +112,7 @@ class Delve:
         self.listing_problem = ""
         self._wait_reasons: tuple[str, ...] | None = None
         self._paging_ready = False
+        self._selected: int | None | object = _UNKNOWN
 
     @classmethod
     def open(cls, executable: str, core: str, dlv: str | None = None, startup_timeout: float = 120.0,
@@ -173,7 +177,10 @@ class Delve:
         return self._paging_ready
 
     def current_goroutine(self) -> int | None:
-        return parse_current_goroutine(self.runner.run("goroutine"))
+        """The goroutine the core stopped in (asked once: a core never moves)."""
+        if self._selected is _UNKNOWN:
+            self._selected = parse_current_goroutine(self.runner.run("goroutine"))
+        return self._selected
 
     def wait_reasons(self) -> tuple[str, ...]:
         """The target's own runtime.waitReasonStrings: names change between
