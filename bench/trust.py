@@ -25,27 +25,13 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests"))
 
 from corecache import all_cores  # noqa: E402
+from test_cli import dlv_processes_for  # noqa: E402
 
 
 def digest(path: Path) -> str:
     if not path.is_file():
         return "-"
     return hashlib.sha256(path.read_bytes()).hexdigest()
-
-
-def debuggers_naming(path: Path) -> list[int]:
-    """Live dlv or gdb processes whose command line names this file."""
-    found = []
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            argv = (entry / "cmdline").read_bytes().split(b"\0")
-        except OSError:
-            continue
-        if argv and Path(argv[0].decode(errors="replace")).name in ("dlv", "gdb") and str(path).encode() in argv:
-            found.append(int(entry.name))
-    return found
 
 
 def attempt(label: str, exe: Path, core: Path, *extra: str) -> tuple[str, str, int, str, str]:
@@ -67,7 +53,7 @@ def attempt(label: str, exe: Path, core: Path, *extra: str) -> tuple[str, str, i
     else:
         lines = result.stderr.strip().splitlines()
         seen = lines[0] if len(lines) == 1 else f"{len(lines)} lines on stderr: {lines[:1]}"
-    left = debuggers_naming(core) + debuggers_naming(exe)
+    left = [pid for path in (exe, core) for pid in dlv_processes_for(path, names=("dlv", "gdb"))]
     changed = (digest(exe), digest(core)) != before
     return label, seen.replace("|", "\\|"), result.returncode, "yes" if left else "no", "yes" if changed else "no"
 

@@ -32,8 +32,8 @@ def gocore(*args: str, cwd: Path | None = None, env: dict | None = None) -> subp
                           timeout=120, cwd=cwd, env=env)
 
 
-def dlv_processes_for(path: Path) -> list[int]:
-    """Live dlv processes whose command line names this file."""
+def dlv_processes_for(path: Path, names: tuple[str, ...] = ("dlv",)) -> list[int]:
+    """Live dlv processes (or others by `names`) whose command line names this file."""
     found = []
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
@@ -42,7 +42,7 @@ def dlv_processes_for(path: Path) -> list[int]:
             argv = (entry / "cmdline").read_bytes().split(b"\0")
         except OSError:
             continue
-        if argv and argv[0].endswith(b"dlv") and str(path).encode() in argv:
+        if argv and Path(argv[0].decode(errors="replace")).name in names and str(path).encode() in argv:
             found.append(int(entry.name))
     return found
 

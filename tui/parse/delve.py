@@ -199,28 +199,14 @@ def parse_goroutine_page(output: str, wait_reasons: tuple[str, ...] = (), select
     places maps PCs to Locations across pages, so that goroutines standing
     in the same place share one Location object: a huge list stays small.
     """
-    error = command_error(output)
-    if error:
-        raise ParseError(f"goroutine page failed: {error}", output)
     places = {} if places is None else places
     items: list[Goroutine] = []
-    next_start = None
-    for line in output.splitlines():
-        fields = line.split("\t")
-        kind = fields[0]
-        try:
-            if kind == "G" and len(fields) == 9:
-                items.append(_page_goroutine(fields, wait_reasons, selected, places))
-            elif kind == "L" and len(fields) == 5:
-                pc = int(fields[1])
-                if pc not in places:
-                    places[pc] = Location(fields[2], int(fields[3]), fields[4]) if pc else None
-            elif kind == "NEXT" and len(fields) == 2:
-                next_start = int(fields[1])
-        except (ValueError, KeyError) as err:
-            raise ParseError(f"bad goroutine page line {line!r}: {err}", output) from None
-    if next_start is None:
-        raise ParseError("goroutine page without a NEXT line", output)
+
+    def goroutine(fields: list[str]) -> None:
+        if fields[0] == "G" and len(fields) == 9:
+            items.append(_page_goroutine(fields, wait_reasons, selected, places))
+
+    next_start = _read_page(output, places, "goroutine", goroutine)
     return tuple(items), next_start
 
 
@@ -230,27 +216,41 @@ def parse_stack_page(output: str, places: dict | None = None) -> tuple[tuple[tup
     A stack is its frames' Locations, innermost first; places (PC ->
     Location) is shared across pages so equal stacks share their parts.
     """
-    error = command_error(output)
-    if error:
-        raise ParseError(f"stack page failed: {error}", output)
     places = {} if places is None else places
     stacks: list[tuple[int, tuple[Location, ...]]] = []
+
+    def stack(fields: list[str]) -> None:
+        if fields[0] == "S" and len(fields) == 3:
+            pcs = fields[2].split(",") if fields[2] else []
+            stacks.append((int(fields[1]), tuple(places[int(pc)] for pc in pcs)))
+
+    next_start = _read_page(output, places, "stack", stack)
+    return tuple(stacks), next_start
+
+
+def _read_page(output: str, places: dict, what: str, record) -> int:
+    """The lines both page formats share: `L` places into places, `NEXT`
+    returned; every other line goes to record(fields)."""
+    error = command_error(output)
+    if error:
+        raise ParseError(f"{what} page failed: {error}", output)
     next_start = None
     for line in output.splitlines():
         fields = line.split("\t")
         try:
-            if fields[0] == "S" and len(fields) == 3:
-                pcs = fields[2].split(",") if fields[2] else []
-                stacks.append((int(fields[1]), tuple(places[int(pc)] for pc in pcs)))
-            elif fields[0] == "L" and len(fields) == 5:
-                places.setdefault(int(fields[1]), Location(fields[2], int(fields[3]), fields[4]))
+            if fields[0] == "L" and len(fields) == 5:
+                pc = int(fields[1])
+                if pc not in places:
+                    places[pc] = Location(fields[2], int(fields[3]), fields[4]) if pc else None
             elif fields[0] == "NEXT" and len(fields) == 2:
                 next_start = int(fields[1])
+            else:
+                record(fields)
         except (ValueError, KeyError) as err:
-            raise ParseError(f"bad stack page line {line!r}: {err}", output) from None
+            raise ParseError(f"bad {what} page line {line!r}: {err}", output) from None
     if next_start is None:
-        raise ParseError("stack page without a NEXT line", output)
-    return tuple(stacks), next_start
+        raise ParseError(f"{what} page without a NEXT line", output)
+    return next_start
 
 
 def _page_goroutine(fields: list[str], wait_reasons: tuple[str, ...], selected: int | None, places: dict) -> Goroutine:
