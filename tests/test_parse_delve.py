@@ -230,3 +230,26 @@ def test_rendered_goroutine_lines_parse_back(gid, line, reason, selected):
     text += f" [{reason}]" if reason else " (thread 42)"
     g = parse_goroutine_line(text)
     assert (g.id, g.location.line, g.wait_reason, g.selected) == (gid, line, reason, selected)
+
+
+_page_noise = st.text(alphabet=st.sampled_from(list("GLSNEXT\t\n0123456789-,./main.go?")), max_size=300)
+
+
+def _mutated(recorded_text: str):
+    """A recorded page with a slice cut out and noise put in its place."""
+    size = len(recorded_text)
+    return st.tuples(st.integers(0, size), st.integers(0, 200), _page_noise).map(
+        lambda cut: recorded_text[:cut[0]] + cut[2] + recorded_text[cut[0] + cut[1]:])
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.one_of(_page_noise, _mutated(recorded("many_goroutines.page0")),
+                 _mutated((Path(__file__).parent / "data" / "dlv" / "split_stacks.stacks.txt").read_text())))
+def test_page_parsers_only_raise_parse_error(text):
+    from tui.parse.delve import parse_goroutine_page, parse_stack_page
+
+    for parser in (parse_goroutine_page, parse_stack_page):
+        try:
+            parser(text)
+        except ParseError:
+            pass
