@@ -47,9 +47,9 @@ PAGES_SCRIPT = Path(__file__).parent / "star" / "pages.star"
 # Small pages keep the pty free for the user's own commands while a huge
 # list loads (a page of 500 takes about 60 ms of dlv's time).
 PAGE_SIZE = 500
-# Whole stacks cost dlv ~0.3 ms a goroutine: pages of 200 hold the pty for
-# ~70 ms, so a keypress never waits long behind them.
-STACK_PAGE_SIZE = 200
+# Whole stacks cost dlv ~0.3 ms a goroutine: pages of 100 hold the pty for
+# ~35 ms, the longest a keypress waits behind them.
+STACK_PAGE_SIZE = 100
 STACK_DEPTH = 64
 
 
@@ -208,7 +208,7 @@ class Delve:
             while start >= 0 or pending is not None:
                 output = None
                 if start >= 0:
-                    output = self.runner.run(f"gocore_page {start} {int(page_size)}", timeout=120)
+                    output = self._background(f"gocore_page {start} {int(page_size)}")
                 if pending is not None:
                     items, _ = pending.result()
                     if items and all(g.id is None for g in items):
@@ -239,12 +239,16 @@ class Delve:
         places: dict = {}
         start = 0
         while start >= 0:
-            output = self.runner.run(f"gocore_stacks {start} {int(page_size)} {int(depth)}", timeout=120)
+            output = self._background(f"gocore_stacks {start} {int(page_size)} {int(depth)}")
             stacks, next_start = parse_stack_page(output, places)
             if 0 <= next_start <= start:
                 raise ParseError(f"stack listing made no progress at {start}")
             yield stacks
             start = next_start
+
+    def _background(self, command: str) -> str:
+        """A page of a listing: it gives way to the user's commands."""
+        return self.runner.run(command, timeout=120, background=True)
 
     def backtrace(self, goroutine_id: int | None, depth: int = 50) -> Backtrace:
         output = self.runner.run(f"{self._scope(goroutine_id)}stack {int(depth)}")

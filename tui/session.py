@@ -13,6 +13,7 @@ import json
 import os
 import signal
 import threading
+import time
 import weakref
 from pathlib import Path
 from typing import Protocol
@@ -33,6 +34,10 @@ class CommandTimeout(SessionError):
     is still usable (when it could not be interrupted, SessionDied)."""
 
 
+# A user's action is often a few commands in a row (args, then locals):
+# background pages hold off this long after a foreground command, so they
+# do not slip in between them.
+FOREGROUND_GRACE = 0.03
 # How long an interrupted command may take to give the prompt back.
 INTERRUPT_GRACE = 5.0
 
@@ -40,7 +45,7 @@ INTERRUPT_GRACE = 5.0
 class CommandRunner(Protocol):
     """What the typed backends need: run one command, get its output."""
 
-    def run(self, command: str, timeout: float | None = None) -> str: ...
+    def run(self, command: str, timeout: float | None = None, background: bool = False) -> str: ...
 
     def close(self) -> None: ...
 
@@ -107,6 +112,14 @@ class PromptSession:
         self.prompt = prompt
         self.command_timeout = command_timeout
         self._lock = threading.Lock()
+        # Background commands (pages of a listing) wait while a user's
+        # command waits for the pty: a keypress is never queued behind a
+        # run of pages, only behind the one page being printed.
+        self._count_lock = threading.Lock()
+        self._foreground_waiting = 0
+        self._no_foreground = threading.Event()
+        self._no_foreground.set()
+        self._foreground_done = 0.0
         self._closed = False
         self._resyncs = 0
         self.transcript: list[tuple[str, str]] | None = None
@@ -155,30 +168,63 @@ class PromptSession:
             return None
         return _fold(self.child.before or "")
 
-    def run(self, command: str, timeout: float | None = None) -> str:
+    def run(self, command: str, timeout: float | None = None, background: bool = False) -> str:
+        """Send one command and return its output. A background command
+        (a page of a listing) gives way to foreground ones: it waits while
+        one is waiting or has just run. (It is not cancelled with ^C for
+        them: a ^C that reaches the pty before dlv has read the command's
+        line flushes it, and dlv would never answer.)"""
         if not command.strip() or any(ord(c) < 0x20 or ord(c) == 0x7F for c in command):
             # An empty line repeats the previous command, a newline would
             # smuggle in a second one, and the pty's line discipline acts
             # on control characters (^C interrupts, ^U erases the line).
             raise ValueError(f"refusing to send {command!r}: one line of printable text only")
+        if background:
+            self._wait_for_calm()
+        else:
+            self._foreground(+1)
         with self._lock:
+            if not background:
+                self._foreground(-1)
             if self._closed:
                 raise SessionDied("the debugger session is closed")
-            self.child.sendline(command)
-            timeout = timeout or self.command_timeout
-            try:
-                output = self._expect(self.prompt, timeout, repr(command))
-            except SessionDied as died:
-                last_words = _strip_echo(str(died), command).strip()
-                if last_words.startswith("the debugger exited during"):
-                    last_words = ""
-                raise SessionDied(f"dlv exited during {command!r}" + (f": {last_words}" if last_words else "")) from None
-            if output is None:
-                self._interrupt(command, timeout)
-            output = _strip_echo(output, command)
-            if self.transcript is not None:
-                self.transcript.append((command, output))
+            output = self._send(command, timeout)
+            if not background:
+                self._foreground_done = time.monotonic()
             return output
+
+    def _send(self, command: str, timeout: float | None) -> str:
+        self.child.sendline(command)
+        timeout = timeout or self.command_timeout
+        try:
+            output = self._expect(self.prompt, timeout, repr(command))
+        except SessionDied as died:
+            last_words = _strip_echo(str(died), command).strip()
+            if last_words.startswith("the debugger exited during"):
+                last_words = ""
+            raise SessionDied(f"dlv exited during {command!r}" + (f": {last_words}" if last_words else "")) from None
+        if output is None:
+            self._interrupt(command, timeout)
+        output = _strip_echo(output, command)
+        if self.transcript is not None:
+            self.transcript.append((command, output))
+        return output
+
+    def _wait_for_calm(self) -> None:
+        while True:
+            self._no_foreground.wait()
+            quiet = time.monotonic() - self._foreground_done
+            if quiet >= FOREGROUND_GRACE:
+                return
+            time.sleep(FOREGROUND_GRACE - quiet)
+
+    def _foreground(self, change: int) -> None:
+        with self._count_lock:
+            self._foreground_waiting += change
+            if self._foreground_waiting:
+                self._no_foreground.clear()
+            else:
+                self._no_foreground.set()
 
     def _interrupt(self, command: str, timeout: float) -> None:
         """Stop a command that ran too long, so its late output can never
@@ -189,15 +235,20 @@ class PromptSession:
         "received SIGINT" later. So the session is resynchronised on a
         marker: everything before the marker's own answer is discarded.
         """
-        self._resyncs += 1
-        marker = f"gocore-resync-{self._resyncs}"
         self.child.sendintr()
-        self.child.sendline(f'print "{marker}"')
-        if self._expect(f'"{marker}"\r\n{self.prompt}', INTERRUPT_GRACE, "an interrupt") is None:
+        if not self._resync():
             self.close()
             raise SessionDied(f"dlv did not answer {command!r} within {timeout:g}s, nor stop when interrupted; "
                               "it was stopped")
         raise CommandTimeout(f"{command!r} took longer than {timeout:g}s; interrupted")
+
+    def _resync(self) -> bool:
+        """Read up to the answer of a fresh marker, discarding whatever a
+        ^C left behind; False if dlv does not answer."""
+        self._resyncs += 1
+        marker = f"gocore-resync-{self._resyncs}"
+        self.child.sendline(f'print "{marker}"')
+        return self._expect(f'"{marker}"\r\n{self.prompt}', INTERRUPT_GRACE, "an interrupt") is not None
 
     def close(self) -> None:
         if self._closed:
@@ -250,7 +301,7 @@ class ReplaySession:
         data = json.loads(Path(path).read_text())
         return cls(dict(data["commands"]), data.get("banner", ""), data.get("meta", {}))
 
-    def run(self, command: str, timeout: float | None = None) -> str:
+    def run(self, command: str, timeout: float | None = None, background: bool = False) -> str:
         if command.startswith("source "):
             return ""  # scripts ran in the recorded session; their commands' answers are recorded
         try:
