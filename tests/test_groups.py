@@ -8,6 +8,8 @@ from tui.groups import GoroutineIndex, matches
 from tui.parse import ParseError
 from tui.parse.delve import page_next_start, parse_current_goroutine, parse_goroutine_page, parse_string_array
 
+pytestmark = pytest.mark.toolchain_independent
+
 DATA = Path(__file__).parent / "data" / "dlv"
 
 

@@ -45,8 +45,10 @@ def check_inputs(executable: str, core: str, force: bool = False) -> tuple[str, 
 
 
 # dlv 1.20-1.27 start-up failures, as printed on the pty before it exits 1.
-_TOO_NEW = re.compile(r"Version of Delve is too old for Go version go1\.(\d+)")
-_TOO_OLD = re.compile(r"Go version go1\.(\d+)(?:\.\d+)? is too old for this version of Delve")
+# Up to 1.20 the version comes without its "go" ("Go version 1.26.8"); the
+# recorded ones are in tests/data/dlv/<dlv version>/startup.other-go.txt.
+_TOO_NEW = re.compile(r"Version of Delve is too old for Go version (?:go)?1\.(\d+)")
+_TOO_OLD = re.compile(r"Go version (?:go)?1\.(\d+)(?:\.\d+)? is too old for this version of Delve")
 
 
 def explain_startup_failure(output: str, executable: str, core: str, dlv_version: str) -> str:
