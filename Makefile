@@ -52,22 +52,26 @@ demo: setup
 	$(BIN)/python -m tui.corerun tests/fixtures/goroutine_panic build/demo
 	$(BIN)/gocore-tui build/demo/main build/demo/core
 
-# Both legs run even when the first fails; either failing fails the target.
+# Leg 1, the pinned Delve in .venv/bin with the machine's Go: the whole suite.
+# Leg 2, Debian 12's dlv 1.20.2 and Go 1.19: every test that opens a core
+# (the toolchain-independent ones ran in leg 1). Both legs run even when the
+# first fails; either failing fails the target.
+LEG1 := GOCORE_TOOLCHAIN=latest $(BIN)/python -m pytest -q
+LEG2 := GOCORE_TOOLCHAIN=debian $(BIN)/python -m pytest -q
+
 test: setup
 	@status=0; \
-	$(MAKE) --no-print-directory test-latest || status=1; \
-	$(MAKE) --no-print-directory test-debian || status=1; \
+	echo "== leg 1: dlv $(DLV_VERSION), $$($(GO) version)"; \
+	$(LEG1) || status=1; \
+	echo "== leg 2: Debian's dlv $$($(DEBIAN_DLV) version | sed -n 's/^Version: //p'), $$($(DEBIAN_GO) version)"; \
+	$(LEG2) || status=1; \
 	exit $$status
 
-# The pinned Delve in .venv/bin with the machine's Go: the whole suite.
 test-latest: setup
-	@echo "== leg 1: dlv $(DLV_VERSION), $$($(GO) version)"
-	GOCORE_TOOLCHAIN=latest $(BIN)/python -m pytest -q
+	$(LEG1)
 
-# Debian 12's dlv 1.20.2 and Go 1.19: every test that opens a core.
 test-debian: setup
-	@echo "== leg 2: Debian's $$($(DEBIAN_DLV) version | grep Version), $$($(DEBIAN_GO) version)"
-	GOCORE_TOOLCHAIN=debian $(BIN)/python -m pytest -q
+	$(LEG2)
 
 # gocore-tui against raw dlv on cores with 6, 1k, 10k and 100k goroutines
 # (built and crashed once, cached under build/bench/); prints the table.
