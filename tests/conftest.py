@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import inspect
+import os
 from pathlib import Path
 from typing import Callable, Mapping
 
@@ -17,6 +18,7 @@ import pytest_textual_snapshot
 
 import toolchains
 from corecache import FixtureCore, all_cores
+from tui.delve import DLV_VARIABLE
 
 INDEPENDENT = "toolchain_independent"
 _TOOLCHAIN = pytest.StashKey[toolchains.Toolchain]()
@@ -24,10 +26,14 @@ _TOOLCHAIN = pytest.StashKey[toolchains.Toolchain]()
 
 def pytest_configure(config):
     try:
-        config.stash[_TOOLCHAIN] = toolchains.current()
+        chosen = config.stash[_TOOLCHAIN] = toolchains.current()
     except toolchains.ToolchainMissing as err:
         # Fail, not skip: a leg that silently skips every dlv test proves nothing.
         raise pytest.UsageError(str(err)) from None
+    if not chosen.is_latest:
+        # Every Delve.open and gocore-tui run of this leg, in process or not,
+        # then uses the leg's dlv, also in tests that do not pass --dlv.
+        os.environ[DLV_VARIABLE] = chosen.dlv
 
 
 def pytest_report_header(config):
@@ -40,7 +46,7 @@ def pytest_collection_modifyitems(config, items):
     test marked so that still opens a core (it would then be untested on
     the other toolchains)."""
     for item in items:
-        if item.get_closest_marker(INDEPENDENT) and {"cores", "fixture_core", "toolchain"} & set(item.fixturenames):
+        if item.get_closest_marker(INDEPENDENT) and {"cores", "fixture_core", "toolchain", "dlv_path"} & set(item.fixturenames):
             raise pytest.UsageError(f"{item.nodeid} is marked {INDEPENDENT} but uses a core or dlv")
     if config.stash[_TOOLCHAIN].is_latest:
         return
@@ -52,6 +58,12 @@ def pytest_collection_modifyitems(config, items):
 @pytest.fixture(scope="session")
 def toolchain(pytestconfig) -> toolchains.Toolchain:
     return pytestconfig.stash[_TOOLCHAIN]
+
+
+@pytest.fixture(scope="session")
+def dlv_path(toolchain) -> Path:
+    """The leg's dlv: `make setup`'s in .venv/bin, or Debian's /usr/bin/dlv."""
+    return Path(toolchain.dlv)
 
 
 @pytest.fixture(scope="session")

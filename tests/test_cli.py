@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 import toolchains
-from tui.delve import find_dlv
+from tui.delve import DLV_VARIABLE, find_dlv
 from corecache import go_version, make_core
 from tui.startup import OpenError, delve_for_go, explain_startup_failure
 
@@ -174,10 +174,15 @@ def test_stripped_executable(cores, tmp_path):
 def test_dlv_not_installed(monkeypatch, tmp_path):
     monkeypatch.setattr(sys, "executable", str(tmp_path / "python"))
     monkeypatch.setenv("PATH", str(tmp_path))
+    monkeypatch.delenv(DLV_VARIABLE, raising=False)
     with pytest.raises(OpenError, match="go install github.com/go-delve/delve/cmd/dlv@"):
         find_dlv()
     with pytest.raises(OpenError, match="--dlv"):
         find_dlv(str(tmp_path / "dlv"))
+    monkeypatch.setenv(DLV_VARIABLE, str(tmp_path / "old-dlv"))
+    with pytest.raises(OpenError, match=f"old-dlv: not an executable dlv \\(check {DLV_VARIABLE}\\)"):
+        find_dlv()
+    assert find_dlv("/bin/true") == "/bin/true"  # --dlv wins over the variable
 
 
 @pytest.mark.toolchain_independent

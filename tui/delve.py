@@ -25,8 +25,8 @@ from .parse.delve import (
     command_error,
     parse_backtrace,
     parse_current_goroutine,
-    parse_goroutine_page,
     parse_frame_offsets,
+    parse_goroutine_page,
     parse_goroutines,
     parse_listing_pc,
     parse_memory_words,
@@ -51,12 +51,18 @@ PAGES_SCRIPT = Path(__file__).parent / "star" / "pages.star"
 PAGE_SIZE = 500
 
 
+# A dlv chosen once for every run (e.g. an older Delve for older Go cores).
+DLV_VARIABLE = "GOCORE_TUI_DLV"
+
+
 def find_dlv(explicit: str | None = None) -> str:
-    """--dlv, else the dlv set-up installed beside our interpreter, else PATH."""
-    if explicit:
-        if not (os.path.isfile(explicit) and os.access(explicit, os.X_OK)):
-            raise OpenError(f"{explicit}: not an executable dlv (check --dlv)")
-        return explicit
+    """--dlv, else $GOCORE_TUI_DLV, else the dlv set-up installed beside our
+    interpreter, else PATH."""
+    for chosen, source in ((explicit, "--dlv"), (os.environ.get(DLV_VARIABLE), DLV_VARIABLE)):
+        if chosen:
+            if not (os.path.isfile(chosen) and os.access(chosen, os.X_OK)):
+                raise OpenError(f"{chosen}: not an executable dlv (check {source})")
+            return chosen
     beside = Path(sys.executable).parent / "dlv"
     if beside.is_file() and os.access(beside, os.X_OK):
         return str(beside)
@@ -293,7 +299,7 @@ class Delve:
 
         Go 1.19 keeps `s` only in a register where the core stopped (Delve:
         "could not find loclist entry"), but throw and fatal first built
-        `systemstack(func() { print("fatal error: ", s, "\n") })`'s closure on
+        `systemstack(func() { print("fatal error: ", s, "\\n") })`'s closure on
         their own frame: {code pointer, s.ptr, s.len}. The closure is found
         by its code pointer (the func1's entry), so no other word is taken
         for a string.
