@@ -31,7 +31,8 @@ EXPECTED = {
 
 def gocore(*args: str, cwd: Path | None = None, env: dict | None = None) -> subprocess.CompletedProcess:
     """gocore-tui ARGS with the dlv of the toolchain under test."""
-    command = [sys.executable, "-m", "tui", *map(str, args), "--dlv", toolchains.current().dlv]
+    # --dlv first: args may end in `-- PATHS`
+    command = [sys.executable, "-m", "tui", "--dlv", toolchains.current().dlv, *map(str, args)]
     return subprocess.run(command, capture_output=True, text=True, timeout=120, cwd=cwd, env=env)
 
 
