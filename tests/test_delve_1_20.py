@@ -23,7 +23,7 @@ from tui.parse.delve import (
     parse_version,
     page_next_start,
 )
-from tui.startup import explain_startup_failure
+from tui.startup import delve_for_go, explain_startup_failure
 
 pytestmark = pytest.mark.toolchain_independent
 
@@ -147,3 +147,11 @@ def test_go_outside_the_range_names_the_delve_release(dlv, go, release):
     assert "\n" not in message
     assert f"built with Go {go}" in message and f"dlv {dlv}" in message
     assert f"go install github.com/go-delve/delve/cmd/dlv@{release}" in message
+
+
+@pytest.mark.parametrize("go_minor, release", [
+    # the newest tag whose MinSupportedVersionOfGoMinor..Max covers it
+    (17, "v1.9.1"), (18, "v1.21.0"), (19, "v1.22"), (21, "v1.25.0"), (24, "v1.26"), (26, "v1.27"), (30, "latest"),
+])
+def test_the_delve_release_for_each_go(go_minor, release):
+    assert delve_for_go(go_minor) == release
