@@ -9,15 +9,34 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 # Delve 1.27.x reads cores of Go 1.25-1.27; keep in step with tui/delve.py.
 DLV_VERSION := v1.27.2
+# The second leg of `make test`: Debian 12's Delve 1.20.2 and Go 1.19, used by
+# path (tests/toolchains.py). golang-1.19-go rather than golang-go: the same Go,
+# without the /usr/bin/go link that could shadow the machine's newer default go.
+DEBIAN_PACKAGES := golang-1.19-go delve
+DEBIAN_GO := /usr/lib/go-1.19/bin/go
+DEBIAN_DLV := /usr/bin/dlv
 
-.PHONY: setup demo test bench clean
+.PHONY: setup debian-toolchain demo test test-latest test-debian bench clean
 
-setup: $(STAMP)
+setup: $(STAMP) debian-toolchain
 	@if $(BIN)/dlv version 2>/dev/null | grep -q 'Version: $(DLV_VERSION:v%=%)$$'; then \
 		echo "dlv $(DLV_VERSION) already in $(BIN)"; \
 	else \
 		echo "go install dlv@$(DLV_VERSION) into $(BIN)"; \
 		GOBIN=$(CURDIR)/$(BIN) GOTOOLCHAIN=local $(GO) install github.com/go-delve/delve/cmd/dlv@$(DLV_VERSION); \
+	fi
+
+# Quiet when both are there; apt-get update only when the package lists are stale.
+debian-toolchain:
+	@if [ ! -x $(DEBIAN_GO) ] || [ ! -x $(DEBIAN_DLV) ]; then \
+		if ! command -v apt-get >/dev/null; then \
+			echo "no apt-get: install Go 1.19 at $(DEBIAN_GO) and Delve 1.20.2 at $(DEBIAN_DLV) for the second test leg" >&2; exit 1; \
+		fi; \
+		SUDO=$$([ "$$(id -u)" = 0 ] || echo sudo); \
+		echo "apt-get install $(DEBIAN_PACKAGES) (Debian's Go 1.19 and Delve 1.20.2, for make test)"; \
+		export DEBIAN_FRONTEND=noninteractive; \
+		$$SUDO apt-get install -y -qq $(DEBIAN_PACKAGES) >/dev/null || \
+			{ $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq $(DEBIAN_PACKAGES) >/dev/null; } || exit 1; \
 	fi
 
 $(BIN)/python:
@@ -33,8 +52,26 @@ demo: setup
 	$(BIN)/python -m tui.corerun tests/fixtures/goroutine_panic build/demo
 	$(BIN)/gocore-tui build/demo/main build/demo/core
 
+# Leg 1, the pinned Delve in .venv/bin with the machine's Go: the whole suite.
+# Leg 2, Debian 12's dlv 1.20.2 and Go 1.19: every test that opens a core
+# (the toolchain-independent ones ran in leg 1). Both legs run even when the
+# first fails; either failing fails the target.
+LEG1 := GOCORE_TOOLCHAIN=latest $(BIN)/python -m pytest -q
+LEG2 := GOCORE_TOOLCHAIN=debian $(BIN)/python -m pytest -q
+
 test: setup
-	$(BIN)/python -m pytest -q
+	@status=0; \
+	echo "== leg 1: dlv $(DLV_VERSION), $$($(GO) version)"; \
+	$(LEG1) || status=1; \
+	echo "== leg 2: Debian's dlv $$($(DEBIAN_DLV) version | sed -n 's/^Version: //p'), $$($(DEBIAN_GO) version)"; \
+	$(LEG2) || status=1; \
+	exit $$status
+
+test-latest: setup
+	$(LEG1)
+
+test-debian: setup
+	$(LEG2)
 
 # gocore-tui against raw dlv on cores with 6, 1k, 10k and 100k goroutines
 # (built and crashed once, cached under build/bench/); prints the table.

@@ -1,24 +1,75 @@
-"""Shared fixtures: real cores of tests/fixtures programs, and the dlv to read them."""
+"""Shared fixtures: real cores of tests/fixtures programs, and the dlv to read them.
+
+GOCORE_TOOLCHAIN (tests/toolchains.py) picks the Go that builds the cores and
+the dlv that opens them. Tests marked toolchain_independent (pure parsers,
+recorded transcripts, import contracts) run with the latest toolchain only.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import inspect
-import shutil
-import sys
+import os
 from pathlib import Path
 from typing import Callable, Mapping
 
 import pytest
 import pytest_textual_snapshot
 
+import toolchains
 from corecache import FixtureCore, all_cores
+from tui.delve import DLV_VARIABLE
+
+INDEPENDENT = "toolchain_independent"
+_TOOLCHAIN = pytest.StashKey[toolchains.Toolchain]()
+
+
+def pytest_configure(config):
+    try:
+        chosen = config.stash[_TOOLCHAIN] = toolchains.current()
+    except toolchains.ToolchainMissing as err:
+        # Fail, not skip: a leg that silently skips every dlv test proves nothing.
+        raise pytest.UsageError(str(err)) from None
+    if not chosen.is_latest:
+        # Every Delve.open and gocore-tui run of this leg, in process or not,
+        # then uses the leg's dlv, also in tests that do not pass --dlv.
+        os.environ[DLV_VARIABLE] = chosen.dlv
+
+
+def pytest_report_header(config):
+    chosen = config.stash[_TOOLCHAIN]
+    return f"toolchain: {chosen.name} (go {chosen.go}, dlv {chosen.dlv})"
+
+
+def pytest_collection_modifyitems(config, items):
+    """Leave out toolchain-independent tests after the first leg; refuse a
+    test marked so that still opens a core (it would then be untested on
+    the other toolchains)."""
+    for item in items:
+        if item.get_closest_marker(INDEPENDENT) and {"cores", "fixture_core", "toolchain", "dlv_path"} & set(item.fixturenames):
+            raise pytest.UsageError(f"{item.nodeid} is marked {INDEPENDENT} but uses a core or dlv")
+    if config.stash[_TOOLCHAIN].is_latest:
+        return
+    kept = [item for item in items if not item.get_closest_marker(INDEPENDENT)]
+    config.hook.pytest_deselected(items=[item for item in items if item.get_closest_marker(INDEPENDENT)])
+    items[:] = kept
 
 
 @pytest.fixture(scope="session")
-def cores() -> Mapping[str, FixtureCore]:
+def toolchain(pytestconfig) -> toolchains.Toolchain:
+    return pytestconfig.stash[_TOOLCHAIN]
+
+
+@pytest.fixture(scope="session")
+def dlv_path(toolchain) -> Path:
+    """The leg's dlv: `make setup`'s in .venv/bin, or Debian's /usr/bin/dlv."""
+    return Path(toolchain.dlv)
+
+
+@pytest.fixture(scope="session")
+def cores(toolchain) -> Mapping[str, FixtureCore]:
     """name -> FixtureCore for every tests/fixtures/<name>/main.go, built once per session."""
-    return all_cores()
+    return all_cores(toolchain)
 
 
 @pytest.fixture(scope="session")
@@ -31,18 +82,6 @@ def fixture_core(cores) -> Callable[[str], FixtureCore]:
         return cores[name]
 
     return get
-
-
-@pytest.fixture(scope="session")
-def dlv_path() -> Path:
-    """The dlv `make setup` installed next to this interpreter, else the one on PATH."""
-    beside = Path(sys.executable).parent / "dlv"
-    if beside.exists():
-        return beside
-    found = shutil.which("dlv")
-    # Fail, not skip: a suite that silently skips every dlv test proves nothing.
-    assert found, f"dlv not found in {beside.parent} or on PATH; run `make setup`"
-    return Path(found)
 
 
 @pytest.hookimpl(tryfirst=True)

@@ -1,8 +1,9 @@
 """Cores of the Go programs under tests/fixtures, built and crashed once.
 
 Building and crashing eight programs takes a few seconds and leaves ~40 MB
-each, so the results are cached in build/test-cores/<name>/ and reused while
-main.go, go.mod and `go version` are unchanged.
+each, so the results are cached in build/test-cores/<toolchain>/<name>/ and
+reused while main.go, go.mod and `go version` are unchanged. The toolchain
+(tests/toolchains.py) picks the Go that builds them and the dlv that reads them.
 """
 
 from __future__ import annotations
@@ -15,7 +16,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from tui import elf
-from tui.corerun import build, crash, find_go, go_env
+from tui.corerun import build, crash, go_env
+from toolchains import Toolchain, current
 
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURES = ROOT / "tests" / "fixtures"
@@ -30,6 +32,8 @@ class FixtureCore:
     core: Path
     source: Path  # the fixture's main.go
     crash_line: int  # 1-based line of the `// CRASH` comment
+    dlv: str  # the toolchain's dlv: pass it as dlv= / --dlv
+    go: str  # the Go that built exe
 
 
 def fixture_names() -> list[str]:
@@ -43,8 +47,8 @@ def crash_line(source: Path) -> int:
     raise AssertionError(f"{source} has no {MARK} comment")
 
 
-def go_version() -> str:
-    return subprocess.run([find_go(), "version"], capture_output=True, text=True, check=True, env=go_env()).stdout.strip()
+def go_version(go: str) -> str:
+    return subprocess.run([go, "version"], capture_output=True, text=True, check=True, env=go_env()).stdout.strip()
 
 
 def cache_key(source: Path, version: str) -> str:
@@ -65,23 +69,24 @@ def _is_valid(out: Path, key: str) -> bool:
     return True
 
 
-def make_core(name: str, version: str) -> FixtureCore:
+def make_core(name: str, version: str, toolchain: Toolchain) -> FixtureCore:
     source = FIXTURES / name / "main.go"
-    out = CACHE / name
+    out = CACHE / toolchain.name / name
     key = cache_key(source, version)
     if not _is_valid(out, key):
         shutil.rmtree(out, ignore_errors=True)
-        exe = build(source.parent, out)
+        exe = build(source.parent, out, go=toolchain.go)
         found = crash(exe, out).core
         if found != out / "core":
             shutil.move(str(found), out / "core")
         # Written last: its presence vouches for main and core.
         (out / "key").write_text(key)
-    return FixtureCore(name, out / "main", out / "core", source, crash_line(source))
+    return FixtureCore(name, out / "main", out / "core", source, crash_line(source), toolchain.dlv, toolchain.go)
 
 
-def all_cores() -> dict[str, FixtureCore]:
-    version = go_version()
+def all_cores(toolchain: Toolchain | None = None) -> dict[str, FixtureCore]:
+    toolchain = toolchain or current()
+    version = go_version(toolchain.go)
     with ThreadPoolExecutor(max_workers=2) as pool:
-        made = pool.map(lambda name: make_core(name, version), fixture_names())
+        made = pool.map(lambda name: make_core(name, version, toolchain), fixture_names())
         return {core.name: core for core in made}

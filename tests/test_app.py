@@ -36,7 +36,7 @@ async def moved(pilot, app, key: str) -> None:
 
 
 def open_app(fixture) -> GocoreApp:
-    delve = Delve.open(str(fixture.exe), str(fixture.core))
+    delve = Delve.open(str(fixture.exe), str(fixture.core), dlv=fixture.dlv)
     # DWARF paths are relative to the repository: map them, wherever pytest runs
     substitutions = ((f"./tests/fixtures/{fixture.name}", str(fixture.source.parent)),)
     return GocoreApp(lambda: delve, substitutions=substitutions, title_paths=(str(fixture.exe), str(fixture.core)))
@@ -130,7 +130,7 @@ class Slowed:
 @pytest.mark.e2e
 async def test_stale_panes_say_so_until_the_answer_lands(cores):
     fixture = cores["goroutine_panic"]
-    slowed = Slowed(Delve.open(str(fixture.exe), str(fixture.core)))
+    slowed = Slowed(Delve.open(str(fixture.exe), str(fixture.core), dlv=fixture.dlv))
     app = GocoreApp(lambda: slowed, compare_with_gdb=False)
     async with app.run_test(size=(200, 50)) as pilot:
         await until(pilot, lambda: app.first_screen_ready)
@@ -284,6 +284,7 @@ async def test_groups_filter_and_flat_view(cores):
         assert table.row_count == 50
 
 
+@pytest.mark.toolchain_independent
 def test_a_large_file_is_shown_at_once_and_highlighted_in_full_later():
     import subprocess
 

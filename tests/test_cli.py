@@ -11,8 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from tui.delve import find_dlv
-from tui.startup import OpenError, explain_startup_failure
+import toolchains
+from tui.delve import DLV_VARIABLE, find_dlv
+from corecache import go_version, make_core
+from tui.startup import OpenError, delve_for_go, explain_startup_failure
 
 EXPECTED = {
     # fixture: (kind, message, function of the faulting frame)
@@ -28,8 +30,10 @@ EXPECTED = {
 
 
 def gocore(*args: str, cwd: Path | None = None, env: dict | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "tui", *map(str, args)], capture_output=True, text=True,
-                          timeout=120, cwd=cwd, env=env)
+    """gocore-tui ARGS with the dlv of the toolchain under test."""
+    # --dlv first: args may end in `-- PATHS`
+    command = [sys.executable, "-m", "tui", "--dlv", toolchains.current().dlv, *map(str, args)]
+    return subprocess.run(command, capture_output=True, text=True, timeout=120, cwd=cwd, env=env)
 
 
 def dlv_processes_for(path: Path, names: tuple[str, ...] = ("dlv",)) -> list[int]:
@@ -114,6 +118,7 @@ def test_substitute_path_finds_moved_sources(cores, tmp_path):
     assert source["path"] == str(moved / "main.go")
 
 
+@pytest.mark.toolchain_independent
 def test_help_version_and_module_entry():
     assert gocore("--version").stdout.startswith("gocore-tui ")
     usage = gocore("--help")
@@ -161,20 +166,27 @@ def test_stripped_executable(cores, tmp_path):
     fixture = cores["goroutine_panic"]
     stripped = tmp_path / "stripped"
     env = dict(os.environ, GOTOOLCHAIN="local", GOFLAGS="-mod=mod")
-    subprocess.run(["go", "build", "-ldflags=-s -w", "-o", str(stripped), "."], cwd=fixture.source.parent,
+    subprocess.run([fixture.go, "build", "-ldflags=-s -w", "-o", str(stripped), "."], cwd=fixture.source.parent,
                    check=True, env=env)
     _assert_one_line_error(gocore(stripped, fixture.core), "stripped", "debug info")
 
 
+@pytest.mark.toolchain_independent
 def test_dlv_not_installed(monkeypatch, tmp_path):
     monkeypatch.setattr(sys, "executable", str(tmp_path / "python"))
     monkeypatch.setenv("PATH", str(tmp_path))
+    monkeypatch.delenv(DLV_VARIABLE, raising=False)
     with pytest.raises(OpenError, match="go install github.com/go-delve/delve/cmd/dlv@"):
         find_dlv()
     with pytest.raises(OpenError, match="--dlv"):
         find_dlv(str(tmp_path / "dlv"))
+    monkeypatch.setenv(DLV_VARIABLE, str(tmp_path / "old-dlv"))
+    with pytest.raises(OpenError, match=f"old-dlv: not an executable dlv \\(check {DLV_VARIABLE}\\)"):
+        find_dlv()
+    assert find_dlv("/bin/true") == "/bin/true"  # --dlv wins over the variable
 
 
+@pytest.mark.toolchain_independent
 def test_go_version_outside_delve_range_names_the_release():
     # The text Delve's pkg/goversion/compat.go prints in both directions.
     newer = explain_startup_failure(
@@ -185,6 +197,22 @@ def test_go_version_outside_delve_range_names_the_release():
         "Go version go1.19.13 is too old for this version of Delve (minimum supported version 1.25, "
         "suppress this error with --check-go-version=false)", "/x/main", "/x/core", "1.27.2")
     assert "Go 1.19" in older and "dlv@v1.22" in older
+
+
+def test_a_core_of_the_other_toolchains_go_names_the_delve_release(toolchain):
+    """Leg 1: a Go 1.19 core with dlv 1.27.2 (too old for it); leg 2: a Go
+    1.26 core with dlv 1.20.2 (too new for it). Real dlv, real refusal."""
+    try:
+        other = toolchains.other(toolchain)
+    except toolchains.ToolchainMissing as err:
+        pytest.skip(f"the other toolchain is not installed, so there is no core outside this dlv's range: {err}")
+    fixture = make_core("goroutine_panic", go_version(other.go), other)
+    go_minor = int(go_version(other.go).split()[2].split(".")[1])
+    result = gocore(fixture.exe, fixture.core)
+    release = delve_for_go(go_minor)
+    _assert_one_line_error(result, str(fixture.exe), f"Go 1.{go_minor}",
+                           f"go install github.com/go-delve/delve/cmd/dlv@{release}")
+    assert not dlv_processes_for(fixture.core)
 
 
 def test_core_from_another_executable_is_refused_unless_forced(cores):

@@ -2,11 +2,15 @@
 
 from pathlib import Path
 
+import pytest
+
 from tui.compare import RowMark, align, compare, verdict, Score
 from tui.model import Crash, CrashKind, Frame, GdbRun, Goroutine, Location
 from tui.parse.delve import parse_backtrace as parse_delve_backtrace
 from tui.parse.delve import parse_goroutines as parse_delve_goroutines
 from tui.parse.gdb import SIGNAL_HANDLER, fold_noise, parse_backtrace, parse_goroutines, parse_threads, python_errors
+
+pytestmark = pytest.mark.toolchain_independent
 
 DATA = Path(__file__).parent / "data"
 

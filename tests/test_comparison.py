@@ -23,7 +23,7 @@ pytestmark = pytest.mark.e2e
 @pytest.fixture(scope="module")
 def seed(cores):
     fixture = cores["goroutine_panic"]
-    delve = Delve.open(str(fixture.exe), str(fixture.core))
+    delve = Delve.open(str(fixture.exe), str(fixture.core), dlv=fixture.dlv)
     try:
         snapshot = delve.snapshot(delve.goroutines())
     finally:
@@ -100,7 +100,10 @@ async def test_the_pane_opens_with_c_and_a_row_moves_the_main_view(cores):
         rows.focus()
         rows.move_cursor(row=number)
         await pilot.press("r")
-        assert "main.main.func1" in view.raw_text()
+        # gdb's raw text holds every frame it resolved (it reaches
+        # main.main.func1 on newer Go; on Go 1.19 it stops in runtime.sigtramp)
+        named = {frame.function for frame in app.gdb_run.frames if frame.function != "???"}
+        assert named and all(function in view.raw_text() for function in named)
         assert not re.search(r"\[New LWP \d+\]", view.raw_text())
         assert "noise lines folded" in str(view.query_one("#raw-status").render())
         await pilot.press("f")

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from textual.app import App, ComposeResult
 from textual.widgets import DataTable, Footer
 
@@ -13,6 +15,8 @@ from tui.gdb import gdb_run_from_outputs
 from tui.model import Crash, CrashKind, GdbRun
 from tui.parse.delve import parse_backtrace, parse_goroutines
 from tui.widgets.comparison_view import ComparisonView
+
+pytestmark = pytest.mark.toolchain_independent
 
 DATA = Path(__file__).parent / "data"
 RUNTIME_GDB = "/usr/local/go/src/runtime/runtime-gdb.py"

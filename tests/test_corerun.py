@@ -11,6 +11,8 @@ import pytest
 
 from tui import corerun, elf
 
+pytestmark = pytest.mark.toolchain_independent
+
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLE = ROOT / "tests" / "fixtures" / "goroutine_panic"
 

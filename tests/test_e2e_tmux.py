@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -31,15 +32,17 @@ def wait_for_screen(session: str, predicate, timeout: float = 30.0) -> str:
         time.sleep(0.1)
 
 
-def test_installed_tui_marks_the_faulting_line_and_quits_cleanly(cores, tmp_path):
+def test_installed_tui_marks_the_faulting_line_and_quits_cleanly(cores, toolchain, tmp_path):
     fixture = cores["goroutine_panic"]
     installed = Path(sys.executable).parent / "gocore-tui"
     assert installed.exists(), "make setup installs gocore-tui into .venv/bin"
     session = f"gocore-e2e-{os.getpid()}"
     status = tmp_path / "status"
-    # A plain PATH without the venv: the tool must find its own dlv.
+    # A plain PATH without the venv: the tool must find its own dlv (the
+    # pinned one beside it); another toolchain's dlv is named with --dlv.
+    dlv = "" if toolchain.is_latest else f" --dlv {fixture.dlv}"
     command = (f"env -i HOME={os.environ.get('HOME', '/root')} PATH=/usr/bin:/bin TERM=xterm-256color "
-               f"{installed} {fixture.exe} {fixture.core}; echo $? > {status}; sleep 30")
+               f"{installed} {fixture.exe} {fixture.core}{dlv}; echo $? > {status}; sleep 30")
     tmux("new-session", "-d", "-s", session, "-x", "200", "-y", "50", command)
     try:
         marked = f"▶ {fixture.crash_line}"
@@ -48,10 +51,13 @@ def test_installed_tui_marks_the_faulting_line_and_quits_cleanly(cores, tmp_path
         assert 'panic("PANIC") // CRASH' in line
         assert "panic: PANIC" in screen
 
+        # the faulting frame's index depends on the Go release's runtime frames
+        user = int(re.search(r"Variables · frame (\d+)", screen)[1])
+        assert re.search(rf"^\W*{user}\s+main\.main\.func1\s", screen, re.M)
         tmux("send-keys", "-t", session, "u")
-        wait_for_screen(session, lambda s: "Variables · frame 9" in s)
+        wait_for_screen(session, lambda s: f"Variables · frame {user + 1}" in s)
         tmux("send-keys", "-t", session, "d")
-        wait_for_screen(session, lambda s: "Variables · frame 8" in s and marked in s)
+        wait_for_screen(session, lambda s: f"Variables · frame {user}" in s and marked in s)
 
         # the GDB-vs-Delve pane, computed from both debuggers' output
         tmux("send-keys", "-t", session, "c")

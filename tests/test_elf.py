@@ -13,7 +13,7 @@ import subprocess
 import pytest
 
 from tui import elf
-from tui.corerun import find_go, go_env
+from tui.corerun import go_env
 
 HOST = {"x86_64": "amd64", "aarch64": "arm64"}.get(platform.machine(), platform.machine())
 
@@ -66,6 +66,7 @@ def test_only_headers_and_notes_are_read(cores, monkeypatch):
     assert 0 < sum(read) < 64 * 1024 < fixture.core.stat().st_size
 
 
+@pytest.mark.toolchain_independent
 def test_missing_directory_fifo(tmp_path):
     with pytest.raises(elf.InputError, match=r"^.*/nope: no such file; check the path$"):
         elf.check_core(tmp_path / "nope")
@@ -77,6 +78,7 @@ def test_missing_directory_fifo(tmp_path):
         elf.check_core(fifo)
 
 
+@pytest.mark.toolchain_independent
 def test_unreadable(tmp_path, monkeypatch):
     locked = tmp_path / "core"
     locked.write_bytes(b"\x7fELF")
@@ -91,6 +93,7 @@ def test_unreadable(tmp_path, monkeypatch):
         elf.check_core(locked)
 
 
+@pytest.mark.toolchain_independent
 def test_empty_and_text_files(tmp_path):
     empty = tmp_path / "empty.core"
     empty.write_bytes(b"")
@@ -150,7 +153,7 @@ def test_truncated_core(cores, tmp_path, size):
 
 
 def _go_build(fixture, out, *flags, env=None):
-    subprocess.run([find_go(), "build", *flags, "-o", str(out), "."], cwd=fixture.source.parent,
+    subprocess.run([fixture.go, "build", *flags, "-o", str(out), "."], cwd=fixture.source.parent,
                    check=True, env=dict(go_env(), **(env or {})))
 
 
@@ -204,6 +207,7 @@ def craft_core(machine: int, e: str = "<", signal: int = 11, files=("/srv/app", 
     return ehdr + phdrs + section0 + notes + bytes(load_size)
 
 
+@pytest.mark.toolchain_independent
 @pytest.mark.parametrize("machine, name, e, xnum", [
     (183, "arm64", "<", False),
     (62, "amd64", "<", True),  # PN_XNUM: the segment count lives in section 0

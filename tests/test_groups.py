@@ -14,6 +14,8 @@ from tui.parse.delve import (
     parse_string_array,
 )
 
+pytestmark = pytest.mark.toolchain_independent
+
 DATA = Path(__file__).parent / "data" / "dlv"
 
 

@@ -18,6 +18,8 @@ from tui.parse.delve import (
 )
 from tui.parse.values import parse_value
 
+pytestmark = pytest.mark.toolchain_independent
+
 DATA = Path(__file__).parent / "data" / "dlv"
 
 

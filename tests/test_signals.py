@@ -32,7 +32,7 @@ def alive(pid: int) -> bool:
 
 
 def started(fixture) -> tuple[pexpect.spawn, list[int]]:
-    child = pexpect.spawn(str(Path(sys.executable).parent / "gocore-tui"), [str(fixture.exe), str(fixture.core), "--no-gdb"],
+    child = pexpect.spawn(str(Path(sys.executable).parent / "gocore-tui"), [str(fixture.exe), str(fixture.core), "--no-gdb", "--dlv", fixture.dlv],
                           env=dict(os.environ, TERM="xterm-256color"), dimensions=(50, 200),
                           encoding="utf-8", codec_errors="replace", timeout=30)
     child.expect_exact("Variables · frame")

@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import time
 
+import pytest
+
 from snapshot_app import failing_app, recorded_app
+
+pytestmark = pytest.mark.toolchain_independent
 
 SIZE = (160, 45)
 

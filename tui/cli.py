@@ -30,7 +30,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--report", choices=("json", "md"), help="print a report instead of starting the TUI")
     parser.add_argument("--substitute-path", action="append", default=[], metavar="FROM=TO",
                         help="map a build path prefix to a local one (repeatable)")
-    parser.add_argument("--dlv", metavar="PATH", help=f"the dlv to use (default: set-up's, then PATH; pinned {DLV_VERSION})")
+    parser.add_argument("--dlv", metavar="PATH", help=f"the dlv to use (default: $GOCORE_TUI_DLV, then set-up's, then PATH; pinned {DLV_VERSION})")
     parser.add_argument("--force", action="store_true",
                         help="open a core that does not match the executable (the view is marked untrustworthy)")
     parser.add_argument("--no-gdb", action="store_true", help="skip the GDB-vs-Delve comparison")

@@ -63,12 +63,13 @@ def find_go() -> str:
     return go
 
 
-def build(package_dir: Path, out_dir: Path) -> Path:
-    """Compile the main package in package_dir to out_dir/main, optimizer off."""
+def build(package_dir: Path, out_dir: Path, go: str | None = None) -> Path:
+    """Compile the main package in package_dir to out_dir/main, optimizer off,
+    with the given go binary (tests build with an older Go too) or find_go()'s."""
     out_dir = Path(out_dir).resolve()
     out_dir.mkdir(parents=True, exist_ok=True)
     exe = out_dir / "main"
-    cmd = [find_go(), "build", "-gcflags=all=-N -l", "-o", str(exe), "."]
+    cmd = [go or find_go(), "build", "-gcflags=all=-N -l", "-o", str(exe), "."]
     result = subprocess.run(cmd, cwd=package_dir, env=go_env(), capture_output=True, text=True)
     if result.returncode != 0:
         lines = [line for line in result.stderr.splitlines() if line.strip()]

@@ -18,15 +18,18 @@ from pathlib import Path
 from typing import Iterator
 
 from . import crash as crash_rules
-from .model import Backtrace, FrameState, Goroutine, Snapshot, Target, Variable
+from .model import Backtrace, Frame, FrameState, Goroutine, Snapshot, Target, Variable
 from .parse import ParseError
 from .parse.values import parse_value
 from .parse.delve import (
     command_error,
     parse_backtrace,
     parse_current_goroutine,
+    parse_frame_offsets,
     parse_goroutine_page,
     parse_goroutines,
+    parse_listing_pc,
+    parse_memory_words,
     page_next_start,
     parse_print,
     parse_stack_page,
@@ -56,12 +59,18 @@ STACK_DEPTH = 64
 _UNKNOWN = object()
 
 
+# A dlv chosen once for every run (e.g. an older Delve for older Go cores).
+DLV_VARIABLE = "GOCORE_TUI_DLV"
+
+
 def find_dlv(explicit: str | None = None) -> str:
-    """--dlv, else the dlv set-up installed beside our interpreter, else PATH."""
-    if explicit:
-        if not (os.path.isfile(explicit) and os.access(explicit, os.X_OK)):
-            raise OpenError(f"{explicit}: not an executable dlv (check --dlv)")
-        return explicit
+    """--dlv, else $GOCORE_TUI_DLV, else the dlv set-up installed beside our
+    interpreter, else PATH."""
+    for chosen, source in ((explicit, "--dlv"), (os.environ.get(DLV_VARIABLE), DLV_VARIABLE)):
+        if chosen:
+            if not (os.path.isfile(chosen) and os.access(chosen, os.X_OK)):
+                raise OpenError(f"{chosen}: not an executable dlv (check {source})")
+            return chosen
     beside = Path(sys.executable).parent / "dlv"
     if beside.is_file() and os.access(beside, os.X_OK):
         return str(beside)
@@ -304,15 +313,58 @@ class Delve:
             panic_value = self.evaluate(selected, panicking.index, "p.arg") or self.evaluate(selected, panicking.index, "e")
         elif fatal is not None:
             fatal_message = self.evaluate(selected, fatal.index, "s")
+            if fatal_message is None or fatal_message.startswith("(unreadable"):
+                fatal_message = self._message_from_closure(selected, fatal) or fatal_message
         return crash_rules.CrashEvidence(
             backtrace=backtrace,
             selected_goroutine=selected,
             panic_value=panic_value,
             fatal_message=fatal_message,
             signal=self._int(selected, dying.index, "sig") if dying else None,
-            fault_signal=self._int(selected, sigpanic.index, "gp.sig") if sigpanic else None,
-            fault_address=self._int(selected, sigpanic.index, "gp.sigcode1") if sigpanic else None,
+            fault_signal=self._fault(selected, sigpanic.index, "sig") if sigpanic else None,
+            fault_address=self._fault(selected, sigpanic.index, "sigcode1") if sigpanic else None,
         )
+
+    def _message_from_closure(self, goroutine_id: int | None, fatal: Frame) -> str | None:
+        """runtime.throw/fatal's message when `s` itself is unreadable.
+
+        Go 1.19 keeps `s` only in a register where the core stopped (Delve:
+        "could not find loclist entry"), but throw and fatal first built
+        `systemstack(func() { print("fatal error: ", s, "\\n") })`'s closure on
+        their own frame: {code pointer, s.ptr, s.len}. The closure is found
+        by its code pointer (the func1's entry), so no other word is taken
+        for a string.
+        """
+        scope = self._scope(goroutine_id)
+        try:
+            frame_addresses = parse_frame_offsets(self.runner.run(f"{scope}stack -offsets {fatal.index}"))
+            entry = parse_listing_pc(self.runner.run(f"list {fatal.function}.func1"))
+        except ParseError:
+            return None
+        if not 0 < fatal.index < len(frame_addresses):
+            return None
+        # The frame lies between its callee's frame address and its own.
+        low, high = frame_addresses[fatal.index - 1], frame_addresses[fatal.index]
+        count = (high - low) // 8
+        if not 3 <= count <= 64:
+            return None
+        try:
+            words = parse_memory_words(self.runner.run(f"x -count {count} -size 8 -x {low:#x}"))
+        except ParseError:
+            return None
+        for offset in range(len(words) - 2):
+            code, pointer, length = words[offset:offset + 3]
+            # `list` shows the PC after the closure's prologue, a few bytes in.
+            if 0 <= entry - code < 32 and pointer and 0 < length <= 1 << 16:
+                return self.evaluate(goroutine_id, fatal.index, f"*(*string)({low + 8 * (offset + 1):#x})")
+        return None
+
+    def _fault(self, goroutine_id: int | None, frame_index: int, field: str) -> int | None:
+        """A field of the g that faulted, read in runtime.sigpanic's frame.
+        Its local `gp` is unreadable in Go 1.19 cores (no location list entry
+        at that PC); Delve's runtime.curg is the same g, by another road."""
+        value = self._int(goroutine_id, frame_index, f"gp.{field}")
+        return value if value is not None else self._int(goroutine_id, frame_index, f"runtime.curg.{field}")
 
     def _main_goroutine(self) -> int | None:
         """Goroutine 1 (main), if the core still has it."""

@@ -12,17 +12,18 @@ class OpenError(Exception):
 
 
 # Which Delve release supports a Go minor version (pkg/goversion/compat.go
-# of each release): the newest release whose range includes it.
+# of each tag from v1.7.3 to v1.27.1): the newest release whose range
+# includes it. Delve went from v1.9.1 to v1.20.0.
 _DELVE_FOR_GO = {
-    18: "v1.20", 19: "v1.22", 20: "v1.22", 21: "v1.25.0", 22: "v1.25.2",
-    23: "v1.25.2", 24: "v1.26", 25: "v1.27", 26: "v1.27", 27: "v1.27",
+    15: "v1.7.3", 16: "v1.8.3", 17: "v1.9.1", 18: "v1.21.0", 19: "v1.22", 20: "v1.22",
+    21: "v1.25.0", 22: "v1.25.2", 23: "v1.25.2", 24: "v1.26", 25: "v1.27", 26: "v1.27", 27: "v1.27",
 }
 
 
 def delve_for_go(minor: int) -> str:
     if minor in _DELVE_FOR_GO:
         return _DELVE_FOR_GO[minor]
-    return "latest" if minor > max(_DELVE_FOR_GO) else "v1.20"
+    return "latest" if minor > max(_DELVE_FOR_GO) else _DELVE_FOR_GO[min(_DELVE_FOR_GO)]
 
 
 def check_inputs(executable: str, core: str, force: bool = False) -> tuple[str, ...]:
@@ -45,8 +46,10 @@ def check_inputs(executable: str, core: str, force: bool = False) -> tuple[str, 
 
 
 # dlv 1.20-1.27 start-up failures, as printed on the pty before it exits 1.
-_TOO_NEW = re.compile(r"Version of Delve is too old for Go version go1\.(\d+)")
-_TOO_OLD = re.compile(r"Go version go1\.(\d+)(?:\.\d+)? is too old for this version of Delve")
+# Up to 1.20 the version comes without its "go" ("Go version 1.26.8"); the
+# recorded ones are in tests/data/dlv/<dlv version>/startup.other-go.txt.
+_TOO_NEW = re.compile(r"Version of Delve is too old for Go version (?:go)?1\.(\d+)")
+_TOO_OLD = re.compile(r"Go version (?:go)?1\.(\d+)(?:\.\d+)? is too old for this version of Delve")
 
 
 def explain_startup_failure(output: str, executable: str, core: str, dlv_version: str) -> str:

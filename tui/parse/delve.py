@@ -300,3 +300,54 @@ def page_next_start(output: str) -> int | None:
     last = output.rstrip().rsplit("\n", 1)[-1]
     kind, _, value = last.partition("\t")
     return int(value) if kind == "NEXT" and value.lstrip("-").isdigit() else None
+
+
+# `stack -offsets N` adds under each frame's "at" line:
+#   "    frame: +0x7fff355d6c68 frame pointer +0x7fff355d6c58"
+# The first number is the frame's canonical frame address (its caller's SP).
+_FRAME_OFFSETS = re.compile(r"^\s+frame: \+?(?P<cfa>-?(?:0x)?[0-9a-f]+) frame pointer ", re.M)
+
+
+def parse_frame_offsets(output: str) -> tuple[int, ...]:
+    """`stack -offsets` -> each frame's canonical frame address, by index."""
+    error = command_error(output)
+    if error:
+        raise ParseError(f"stack failed: {error}", output)
+    found = tuple(int(match["cfa"], 0) for match in _FRAME_OFFSETS.finditer(output))
+    if not found:
+        raise ParseError("no 'frame:' lines in stack -offsets output", output)
+    return found
+
+
+# `x -count N -size 8 -x ADDR` (examinemem):
+#   "0x7fff355d6c38:   0x00007fff355d6c40   0x00000000004332a0   ..."
+_MEMORY_LINE = re.compile(r"^0x[0-9a-f]+:((?:\s+0x[0-9a-f]+)+)\s*$")
+
+
+def parse_memory_words(output: str) -> tuple[int, ...]:
+    """examinemem's hex words, in address order."""
+    error = command_error(output)
+    if error:
+        raise ParseError(f"examinemem failed: {error}", output)
+    words: list[int] = []
+    for line in output.splitlines():
+        match = _MEMORY_LINE.match(line.strip())
+        if match:
+            words += [int(word, 16) for word in match[1].split()]
+    if not words:
+        raise ParseError("no memory lines in examinemem output", output)
+    return tuple(words)
+
+
+_LISTING_PC = re.compile(r"^Showing .*:\d+ \(PC: (?P<pc>0x[0-9a-f]+)\)", re.M)
+
+
+def parse_listing_pc(output: str) -> int:
+    """`list FUNCTION` -> the PC its header names (just past the prologue)."""
+    error = command_error(output)
+    if error:
+        raise ParseError(f"list failed: {error}", output)
+    match = _LISTING_PC.search(output)
+    if not match:
+        raise ParseError("no 'Showing FILE:LINE (PC: ...)' header in list output", output)
+    return int(match["pc"], 16)
