@@ -1,7 +1,8 @@
 """The trust table (issue 5): every crash kind and bad input we try, what the
 user saw, the exit code, and whether a process was left or an input changed.
 
-    python bench/trust.py            # prints a Markdown table
+    python bench/trust.py                          # prints a Markdown table
+    GOCORE_TOOLCHAIN=debian python bench/trust.py  # the same with dlv 1.20.2, Go 1.19
 
 Runs the installed command line (`python -m tui ... --report json`, and the
 one-line errors) on the test cores (built and cached by tests/corecache.py)
@@ -44,7 +45,7 @@ def attempt(label: str, exe: Path, core: Path, *extra: str) -> tuple[str, str, i
         where = f"{Path(frame.get('file', '?')).name}:{frame.get('line', '?')} {frame.get('function', '')}"
         warnings = json.loads(result.stdout).get("warnings") or []
         message = crash["message"] or ""
-        if not message.startswith(crash["kind"]):  # Go's own text already says "runtime error: ..."
+        if not message.startswith(crash["kind"] + ":"):  # Go's own text already says "runtime error: ..."
             message = f"{crash['kind']}: {message}".rstrip(": ")
         goroutine = "no goroutine (system stack)" if crash["goroutine"] is None else f"goroutine {crash['goroutine']}"
         seen = f"{message} — {goroutine} at {where}"
@@ -88,7 +89,9 @@ def bad_inputs(cores, scratch: Path):
 
 
 def main() -> None:
-    cores = all_cores()
+    cores = all_cores()  # of the toolchain GOCORE_TOOLCHAIN names (tests/toolchains.py)
+    # Every run opens them with that toolchain's dlv.
+    os.environ["GOCORE_TUI_DLV"] = str(next(iter(cores.values())).dlv)
     rows = []
     for name, fixture in sorted(cores.items()):
         rows.append(attempt(f"crash: {name}", fixture.exe, fixture.core, "--no-gdb"))
