@@ -428,3 +428,24 @@ async def test_whole_stacks_split_a_group_and_a_member_loads_its_own_path(cores)
         await until(pilot, lambda: app.panes_updated > before and app.goroutine_id == member)
         functions = [frame.function for frame in app.backtrace.frames]
         assert "main.viaLeft" in functions and "main.viaRight" not in functions
+
+
+@pytest.mark.e2e
+async def test_the_list_comes_from_a_second_dlv_that_leaves_when_done(cores, monkeypatch):
+    listers: list[Delve] = []
+    spawn = Delve.lister
+
+    def recorded(self):
+        listers.append(spawn(self))
+        return listers[-1]
+
+    monkeypatch.setattr(Delve, "lister", recorded)
+    fixture = cores["many_goroutines"]
+    async with running(fixture, lambda a: a.first_screen_ready and a.stacks_complete) as (app, pilot):
+        (lister,) = listers
+        assert lister is not app.delve and lister.runner.pid != app.delve.runner.pid
+        assert len(app.query_one(GoroutineList).index) == 356
+        # Its work done, the second dlv is gone; the first still answers.
+        assert app.lister is None and not lister.alive
+        await moved(pilot, app, "u")
+        assert app.delve.alive

@@ -13,6 +13,7 @@ from __future__ import annotations
 import functools
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Callable, Sequence
 
@@ -139,6 +140,8 @@ class GocoreApp(App[int]):
         self.substitutions = tuple(substitutions)
         self.sub_title = "  ".join(p for p in title_paths if p)
         self.delve: Delve | None = None
+        # A second dlv that pages in the goroutine list and whole stacks.
+        self.lister: Delve | None = None
         self.snapshot: Snapshot | None = None
         self.backtrace: Backtrace | None = None
         self.goroutine_id: int | None = None
@@ -185,18 +188,28 @@ class GocoreApp(App[int]):
 
     @work(thread=True, exit_on_error=False, group="startup")
     def _load_first_screen(self) -> None:
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            try:
+                self.delve = delve = self.open_backend()
+                # The list's own dlv starts while this one reads the crash.
+                lister = pool.submit(delve.lister)
+                snapshot = delve.snapshot()
+                self.post_message(SnapshotLoaded(snapshot))
+                frame = snapshot.crash.frame or (snapshot.backtrace.frames[0] if snapshot.backtrace.frames else None)
+                if frame is not None:
+                    loaded = source.load(frame.file, self.substitutions, line=frame.line)
+                    self.post_message(FrameLoaded(0, snapshot.backtrace.goroutine_id, frame.index, snapshot.frame,
+                                                  loaded))
+            except Exception as err:  # anything: the user gets a screen, not a traceback
+                self.post_message(BackendFailed(describe(err), fatal=True))
+                if self.delve is not None:
+                    pool.submit(lambda: lister.result().close() if lister.result() is not delve else None)
+                return
         try:
-            self.delve = delve = self.open_backend()
-            snapshot = delve.snapshot()
-            self.post_message(SnapshotLoaded(snapshot))
-            frame = snapshot.crash.frame or (snapshot.backtrace.frames[0] if snapshot.backtrace.frames else None)
-            if frame is not None:
-                loaded = source.load(frame.file, self.substitutions, line=frame.line)
-                self.post_message(FrameLoaded(0, snapshot.backtrace.goroutine_id, frame.index, snapshot.frame, loaded))
-        except Exception as err:  # anything: the user gets a screen, not a traceback
-            self.post_message(BackendFailed(describe(err), fatal=True))
-            return
-        self._page_goroutines(delve)
+            self.lister = lister.result()
+        except Exception:
+            self.lister = delve  # no second dlv: list through the first
+        self._page_goroutines(self.lister)
 
     def _page_goroutines(self, delve: Delve) -> None:
         worker = get_current_worker()
@@ -367,9 +380,10 @@ class GocoreApp(App[int]):
             elif message.problem:
                 self.notify(message.problem, severity="warning", timeout=10, markup=False)
             if not message.problem:
-                self._read_stacks(self.delve)
+                self._read_stacks(self.lister or self.delve)
             else:
                 self.stacks_complete = True  # not on a list that is cut or garbage
+                self._retire_lister()
             self._update_comparison()
         elif pane.grouped and now - self._last_regroup > REGROUP_EVERY:
             self._last_regroup = now
@@ -383,6 +397,7 @@ class GocoreApp(App[int]):
         now = time.monotonic()
         if message.complete:
             self.stacks_complete = True
+            self._retire_lister()
             if message.problem and self._check_backend(message.problem):
                 self._stacks_cut = True
             elif message.problem:
@@ -391,6 +406,12 @@ class GocoreApp(App[int]):
             self._last_regroup = now
             pane.refresh_rows()
         self._retitle_goroutines()
+
+    def _retire_lister(self) -> None:
+        """The list and stacks are in: the second dlv has done its work."""
+        lister, self.lister = self.lister, None
+        if lister is not None and lister is not self.delve:
+            lister.close()
 
     def _retitle_goroutines(self) -> None:
         pane = self.query_one(GoroutineList)
@@ -661,5 +682,6 @@ class GocoreApp(App[int]):
 
     def on_unmount(self) -> None:
         stop_batches()  # a gdb still reading the core is not waited for
+        self._retire_lister()
         if self.delve is not None:
             self.delve.close()

@@ -122,6 +122,7 @@ class Delve:
         self._wait_reasons: tuple[str, ...] | None = None
         self._paging_ready = False
         self._selected: int | None | object = _UNKNOWN
+        self.dlv_path = ""
 
     @classmethod
     def open(cls, executable: str, core: str, dlv: str | None = None, startup_timeout: float = 120.0,
@@ -152,10 +153,30 @@ class Delve:
             delve.target = Target(executable, core, delve._go_version(), version)
             delve.open_seconds = time.monotonic() - started
             delve.input_warnings = input_warnings
+            delve.dlv_path = dlv_path
             return delve
         except BaseException:
             session.close()
             raise
+
+    def lister(self) -> "Delve":
+        """A second dlv session on the same core, for the goroutine list and
+        the whole stacks, so the user's commands never wait behind their
+        pages. It runs niced: the first screen, loading beside it, comes
+        first. A recorded session (replay) lists itself."""
+        if not isinstance(self.runner, PromptSession) or not self.dlv_path:
+            return self
+        nice = shutil.which("nice")
+        argv = [self.dlv_path, "core", self.target.executable, self.target.core]
+        session = PromptSession([nice, "-n", "10", *argv] if nice else argv, PROMPT, env=_dlv_env(),
+                                startup_timeout=120)
+        try:
+            for command in _CONFIG:
+                session.run(command)
+        except BaseException:
+            session.close()
+            raise
+        return Delve(session, self.target)
 
     def _go_version(self) -> str:
         try:
