@@ -449,3 +449,30 @@ async def test_the_list_comes_from_a_second_dlv_that_leaves_when_done(cores, mon
         assert app.lister is None and not lister.alive
         await moved(pilot, app, "u")
         assert app.delve.alive
+
+
+@pytest.mark.e2e
+async def test_t_shows_what_go_printed_beside_delves_view(cores):
+    from textual.widgets import Static
+
+    from tui.widgets.traceback_screen import TracebackScreen
+
+    fixture = cores["nil_deref"]
+    printed = "panic: runtime error: invalid memory address or nil pointer dereference\n[signal SIGSEGV: segmentation violation]\n"
+    delve = Delve.open(str(fixture.exe), str(fixture.core))
+    app = GocoreApp(lambda: delve, go_traceback=printed)
+    async with app.run_test(size=(200, 50)) as pilot:
+        await until(pilot, lambda: app.first_screen_ready)
+        assert app.check_action("traceback", ())
+        await pilot.press("t")
+        await until(pilot, lambda: isinstance(app.screen, TracebackScreen))
+        shown = str(app.screen.query_one("#traceback-text", Static).render())
+        assert shown == printed.rstrip("\n")  # brackets kept: not read as markup
+        await pilot.press("escape")
+        await until(pilot, lambda: not isinstance(app.screen, TracebackScreen))
+
+
+@pytest.mark.e2e
+async def test_t_is_not_offered_without_a_traceback(cores):
+    async with running(cores["goroutine_panic"]) as (app, pilot):
+        assert not app.check_action("traceback", ())

@@ -123,6 +123,8 @@ class GocoreApp(App[int]):
         Binding("v", "toggle_grouped", "Grouped/flat", id="goroutine.grouped", tooltip="Group goroutines by where they stand, or list them all"),
         Binding("h", "toggle_runtime", "Runtime", id="goroutine.runtime", tooltip="Hide or show goroutines that are only in the runtime"),
         Binding("R", "restart", "Restart dlv", id="restart", tooltip="Start dlv again after it died or hung; the screen is kept"),
+        Binding("t", "traceback", "Go traceback", id="traceback",
+                tooltip="What the program printed to stderr when it died (gocore-tui run)"),
         Binding("c", "compare", "GDB vs Delve", id="compare", tooltip="Compare gdb and Delve on this core"),
         Binding("question_mark", "help", "Keys", id="help", tooltip="Show every key binding"),
         Binding("q", "quit", "Quit", id="quit", tooltip="Leave gocore-tui"),
@@ -132,10 +134,12 @@ class GocoreApp(App[int]):
     ]
 
     def __init__(self, open_backend: Callable[[], Delve], substitutions: Sequence[tuple[str, str]] = (),
-                 title_paths: tuple[str, str] = ("", ""), compare_with_gdb: bool = True) -> None:
+                 title_paths: tuple[str, str] = ("", ""), compare_with_gdb: bool = True,
+                 go_traceback: str = "") -> None:
         super().__init__()
         sys.setswitchinterval(GIL_SWITCH_INTERVAL)
         self.compare_with_gdb = compare_with_gdb
+        self.go_traceback = go_traceback
         self.open_backend = open_backend
         self.substitutions = tuple(substitutions)
         self.sub_title = "  ".join(p for p in title_paths if p)
@@ -588,6 +592,8 @@ class GocoreApp(App[int]):
             return False  # no core, nothing to navigate: only help and quit apply
         if action == "restart":
             return self.backend_lost
+        if action == "traceback":
+            return bool(self.go_traceback)
         if action == "up":
             return None if self.backtrace is None or self.frame_index >= len(self.backtrace.frames) - 1 else True
         if action == "down":
@@ -655,6 +661,12 @@ class GocoreApp(App[int]):
         yield SystemCommand("Go to goroutine", "Jump to a goroutine by id", self.action_goto)
         yield SystemCommand("Filter goroutines", "By function, file, wait reason or id", self.action_filter)
         yield SystemCommand("Grouped / flat goroutines", "Toggle the goroutine list's grouping", self.action_toggle_grouped)
+
+    def action_traceback(self) -> None:
+        from .widgets.traceback_screen import TracebackScreen
+
+        if self.go_traceback:
+            self.push_screen(TracebackScreen(self.go_traceback))
 
     def action_help(self) -> None:
         keys = [(b.key.replace("question_mark", "?").replace("slash", "/"), b.tooltip or b.description)

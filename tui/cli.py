@@ -8,6 +8,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 from . import __version__
 from .delve import DLV_VERSION, Delve
+from .runner import RunError, run_and_catch
 from .report import build_report, comparison_report, to_json, to_markdown
 from .showdown import run_comparison
 from .session import SessionError, install_signal_reaper
@@ -21,25 +22,71 @@ EXIT_INTERRUPTED = 130
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="gocore-tui",
-        description="Open a Go core dump with Delve and see why the program died.",
+        description="Open a Go core dump with Delve and see why the program died. "
+        "Also: `gocore-tui run -- PROG ARGS` (run it and open its core when it crashes), "
+        "`gocore-tui doctor [EXE]` (check this machine can make and read cores).",
         epilog="Get a core: build with -gcflags=all=\"-N -l\", run with GOTRACEBACK=crash "
-        "after `ulimit -c unlimited`.",
+        "after `ulimit -c unlimited`. A file named like a sub-command opens as ./doctor, ./run.",
     )
     parser.add_argument("executable", help="the Go binary that crashed")
     parser.add_argument("core", help="the core dump it left")
-    parser.add_argument("--report", choices=("json", "md"), help="print a report instead of starting the TUI")
-    parser.add_argument("--substitute-path", action="append", default=[], metavar="FROM=TO",
-                        help="map a build path prefix to a local one (repeatable)")
-    parser.add_argument("--dlv", metavar="PATH", help=f"the dlv to use (default: $GOCORE_TUI_DLV, then set-up's, then PATH; pinned {DLV_VERSION})")
+    _add_view_options(parser)
     parser.add_argument("--force", action="store_true",
                         help="open a core that does not match the executable (the view is marked untrustworthy)")
-    parser.add_argument("--no-gdb", action="store_true", help="skip the GDB-vs-Delve comparison")
     parser.add_argument("--version", action="version", version=f"gocore-tui {__version__}")
     return parser
 
 
+def build_run_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="gocore-tui run",
+        description="Run PROG with GOTRACEBACK=crash and the core size limit raised (stdin, stdout and stderr "
+        "pass through); when it crashes, find its core and open it (or print the report). "
+        "If it exits on its own, exit with its status.",
+        usage="gocore-tui run [options] -- PROG [ARGS...]",
+    )
+    _add_view_options(parser)
+    parser.add_argument("command", nargs=argparse.REMAINDER, help="the program and its arguments, after --")
+    return parser
+
+
+def _add_view_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--report", choices=("json", "md"), help="print a report instead of starting the TUI")
+    parser.add_argument("--substitute-path", action="append", default=[], metavar="FROM=TO",
+                        help="map a build path prefix to a local one (repeatable)")
+    parser.add_argument("--dlv", metavar="PATH", help=f"the dlv to use (default: $GOCORE_TUI_DLV, then set-up's, then PATH; pinned {DLV_VERSION})")
+    parser.add_argument("--no-gdb", action="store_true", help="skip the GDB-vs-Delve comparison")
+
+
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if argv[:1] == ["run"]:
+        return _run(build_run_parser().parse_args(argv[1:]))
+    if argv[:1] == ["doctor"]:
+        from .doctor import main as doctor
+
+        return doctor(argv[1:])
+    return _open(build_parser().parse_args(argv))
+
+
+def _run(args: argparse.Namespace) -> int:
+    command = args.command[1:] if args.command[:1] == ["--"] else args.command
+    if not command:
+        return _fail("run: no program given; usage: gocore-tui run [options] -- PROG [ARGS...]")
+    try:
+        caught = run_and_catch(command)
+    except RunError as err:
+        return _fail(str(err), EXIT_FAILURE if "crashed" in str(err) else EXIT_USAGE)
+    if caught.core is None:
+        print(f"gocore-tui: {command[0]} exited with status {caught.returncode}; it did not crash, so there is "
+              "no core", file=sys.stderr)
+        return caught.returncode
+    print(f"gocore-tui: {command[0]} crashed; its core is {caught.core}", file=sys.stderr)
+    args.executable, args.core, args.force = str(caught.program), str(caught.core), False
+    return _open(args, go_traceback=caught.stderr)
+
+
+def _open(args: argparse.Namespace, go_traceback: str = "") -> int:
     try:
         substitutions = tuple(parse_substitution(spec) for spec in args.substitute_path)
     except ValueError as err:
@@ -60,9 +107,9 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_INTERRUPTED  # a session that opened meanwhile is reaped at exit
     try:
         if args.report:
-            return _report(delve, args.report, substitutions, not args.no_gdb)
+            return _report(delve, args.report, substitutions, not args.no_gdb, go_traceback)
         app = GocoreApp(_opener(delve, args), substitutions=substitutions, title_paths=(args.executable, args.core),
-                        compare_with_gdb=not args.no_gdb)
+                        compare_with_gdb=not args.no_gdb, go_traceback=go_traceback)
         app.run()
         return app.return_code or EXIT_OK
     except KeyboardInterrupt:
@@ -83,13 +130,13 @@ def _opener(first: Delve, args: argparse.Namespace):
     return open_backend
 
 
-def _report(delve: Delve, fmt: str, substitutions, with_gdb: bool) -> int:
+def _report(delve: Delve, fmt: str, substitutions, with_gdb: bool, go_traceback: str = "") -> int:
     snapshot = delve.snapshot(delve.goroutines())
     comparison = None
     if with_gdb:
         run, result = run_comparison(snapshot)
         comparison = comparison_report(run, None if run.error else result)
-    report = build_report(snapshot, substitutions, comparison)
+    report = build_report(snapshot, substitutions, comparison, go_traceback)
     sys.stdout.write(to_json(report) if fmt == "json" else to_markdown(report))
     return EXIT_OK
 

@@ -77,7 +77,7 @@ def build(package_dir: Path, out_dir: Path, go: str | None = None) -> Path:
     return exe
 
 
-def _raise_core_limit() -> None:
+def raise_core_limit() -> None:
     # In the child only: the soft limit is often 0; the hard limit is the most we may ask.
     _, hard = resource.getrlimit(resource.RLIMIT_CORE)
     resource.setrlimit(resource.RLIMIT_CORE, (hard, hard))
@@ -90,7 +90,7 @@ def crash(exe: Path, cwd: Path, args: Sequence[str] = (), timeout: float = 60) -
     started = time.time()
     env = dict(os.environ, GOTRACEBACK="crash")
     proc = subprocess.Popen([str(exe), *args], cwd=cwd, env=env, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.PIPE, text=True, errors="replace", preexec_fn=_raise_core_limit)
+                            stderr=subprocess.PIPE, text=True, errors="replace", preexec_fn=raise_core_limit)
     try:
         _, stderr = proc.communicate(timeout=timeout)
     except subprocess.TimeoutExpired:
@@ -100,12 +100,16 @@ def crash(exe: Path, cwd: Path, args: Sequence[str] = (), timeout: float = 60) -
     if proc.returncode >= 0:
         raise NotCrashed(f"{exe} exited with status {proc.returncode} instead of crashing; "
                          f"a core needs a fatal signal (panic under GOTRACEBACK=crash)")
-    signo = -proc.returncode
+    return CrashResult(find_core(exe, cwd, proc.pid, -proc.returncode, started, pattern), proc.returncode, stderr)
+
+
+def find_core(exe: Path, cwd: Path, pid: int, signo: int, started: float, pattern: str | None = None) -> Path:
+    """The core the kernel wrote for process pid (started at `started`),
+    wherever core_pattern sent it; CoreNotFound says where it looked."""
+    pattern = CORE_PATTERN.read_text().strip() if pattern is None else pattern
     if pattern.startswith("|"):
-        core = _from_pipe(pattern, proc.pid, cwd)
-    else:
-        core = _from_file(pattern, exe, cwd, proc.pid, signo, started)
-    return CrashResult(core, proc.returncode, stderr)
+        return _from_pipe(pattern, pid, cwd)
+    return _from_file(pattern, exe, cwd, pid, signo, started)
 
 
 def _from_pipe(pattern: str, pid: int, cwd: Path) -> Path:

@@ -74,7 +74,7 @@ def comparison_report(run: GdbRun, comparison: Comparison | None) -> dict[str, A
 
 
 def build_report(snapshot: Snapshot, substitutions: Sequence[tuple[str, str]] = (),
-                 comparison: dict[str, Any] | None = None) -> dict[str, Any]:
+                 comparison: dict[str, Any] | None = None, go_traceback: str = "") -> dict[str, Any]:
     crash = snapshot.crash
     frame = crash.frame
     return {
@@ -105,6 +105,7 @@ def build_report(snapshot: Snapshot, substitutions: Sequence[tuple[str, str]] = 
         },
         "warnings": list(snapshot.warnings),
         "comparison": comparison,
+        "go_traceback": go_traceback or None,
     }
 
 
@@ -163,6 +164,9 @@ def to_markdown(report: dict[str, Any]) -> str:
             out += ["| measure | Delve | gdb |", "| --- | --- | --- |"]
             out += [f"| {label} | {comparison['delve'][key]} | {comparison['gdb'][key]} |" for key, label in keys]
             out += ["", comparison["verdict"]]
+    if report.get("go_traceback"):
+        out += ["", "## What the program printed to stderr (gocore-tui run)", "", "```text"]
+        out += [report["go_traceback"].rstrip("\n"), "```"]
     if report["warnings"]:
         out += ["", "## Warnings", ""] + [f"- {w}" for w in report["warnings"]]
     return "\n".join(out) + "\n"
