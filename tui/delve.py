@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Iterator
 
 from . import crash as crash_rules
+from . import elf
 from .model import Backtrace, FrameState, Goroutine, Snapshot, Target, Variable
 from .parse import ParseError
 from .parse.values import parse_value
@@ -33,6 +34,7 @@ from .parse.delve import (
     parse_variables,
     parse_version,
 )
+from .source import resolve as resolve_source
 from .session import CommandRunner, PromptSession, ReplaySession, SessionError
 from .startup import OpenError, check_inputs, explain_startup_failure, no_debug_info_warning
 
@@ -101,6 +103,11 @@ class Delve:
         self.target = target
         self.open_seconds = 0.0
         self.input_warnings: tuple[str, ...] = ()
+        # From the files themselves: the signal the core's notes record
+        # (0 for gcore's dump of a live process) and whether the optimizer
+        # was on (DWARF producer flags).
+        self.core_signal: int | None = None
+        self.optimized = False
         self.listing_problem = ""
         self._wait_reasons: tuple[str, ...] | None = None
         self._paging_ready = False
@@ -134,6 +141,7 @@ class Delve:
             delve.target = Target(executable, core, delve._go_version(), version)
             delve.open_seconds = time.monotonic() - started
             delve.input_warnings = input_warnings
+            delve.core_signal, delve.optimized = _build_facts(executable, core)
             return delve
         except BaseException:
             session.close()
@@ -266,21 +274,39 @@ class Delve:
         fatal = crash_rules.fatal_frame(backtrace)
         dying = backtrace.find(crash_rules.SIGNAL_FUNCTION)
         sigpanic = backtrace.find(crash_rules.SIGPANIC_FUNCTION)
-        panic_value = fatal_message = None
+        trampoline = crash_rules.signal_trampoline(backtrace)
+        panic_value = fatal_message = throw_site = max_stack = None
+        fault_signal = fault_address = None
         if panicking is not None:
             # gopanic's own argument `e` is often unreadable in cores (its
             # register is reused); the _panic record `p` keeps the value.
             panic_value = self.evaluate(selected, panicking.index, "p.arg") or self.evaluate(selected, panicking.index, "e")
         elif fatal is not None:
             fatal_message = self.evaluate(selected, fatal.index, "s")
+            site = crash_rules.thrower(backtrace)
+            if site is not None and (fatal_message is None or fatal_message.startswith("(unreadable")):
+                # The runtime is optimized even in a -N -l build: `s` is
+                # often gone, but the call site in GOROOT says it.
+                throw_site = _source_line(site.file, site.line)
+            if site is not None and site.function == crash_rules.STACK_GROWTH_FUNCTION:
+                max_stack = self._int(selected, site.index, "runtime.maxstacksize")
+        if sigpanic is not None:
+            fault_signal = self._int(selected, sigpanic.index, "gp.sig")
+            fault_address = self._int(selected, sigpanic.index, "gp.sigcode1")
+        elif trampoline is not None:
+            fault_signal = self._int(selected, trampoline.index, "sig")
+            fault_address = self._int(selected, trampoline.index, "info.si_addr")
         return crash_rules.CrashEvidence(
             backtrace=backtrace,
             selected_goroutine=selected,
             panic_value=panic_value,
             fatal_message=fatal_message,
             signal=self._int(selected, dying.index, "sig") if dying else None,
-            fault_signal=self._int(selected, sigpanic.index, "gp.sig") if sigpanic else None,
-            fault_address=self._int(selected, sigpanic.index, "gp.sigcode1") if sigpanic else None,
+            fault_signal=fault_signal,
+            fault_address=fault_address,
+            throw_site=throw_site,
+            max_stack=max_stack,
+            core_signal=self.core_signal,
         )
 
     def _main_goroutine(self) -> int | None:
@@ -307,6 +333,8 @@ class Delve:
         crash = crash_rules.analyse(evidence, focus_backtrace)
         frame_index = crash.frame.index if crash.frame else 0
         warnings = list(self.input_warnings)
+        if self.optimized:
+            warnings.append(crash_rules.OPTIMIZED_WARNING)
         if self.listing_problem:
             warnings.append(self.listing_problem)
         if focus_backtrace.truncated:
@@ -330,6 +358,30 @@ class Delve:
 
     def close(self) -> None:
         self.runner.close()
+
+
+def _build_facts(executable: str, core: str) -> tuple[int | None, bool]:
+    """(signal in the core's notes, optimized build) read off the files."""
+    try:
+        core_signal = elf.check_core(core).signal
+    except elf.InputError:
+        core_signal = None
+    producers = elf.go_producers(executable, enough=" -N")
+    return core_signal, crash_rules.optimized_build(producers)
+
+
+def _source_line(file: str, line: int) -> str | None:
+    path = resolve_source(file)
+    if path is None or line < 1:
+        return None
+    try:
+        with open(path, encoding="utf-8", errors="replace") as f:
+            for number, text in enumerate(f, 1):
+                if number == line:
+                    return text
+    except OSError:
+        return None
+    return None
 
 
 def replay(path: str) -> Delve:
