@@ -148,6 +148,9 @@ def fatal_message(evidence: CrashEvidence, backtrace: Backtrace) -> str:
     if message == "stack overflow" and evidence.max_stack and site and site.function == STACK_GROWTH_FUNCTION:
         # What the runtime prints on the line before "fatal error: stack overflow".
         message += f" (goroutine stack exceeds {evidence.max_stack}-byte limit)"
+    elif message == "fault" and evidence.fault_address is not None:
+        # sigpanic's line before "fatal error: fault" for a non-nil bad address.
+        message += f" (unexpected fault address 0x{evidence.fault_address:x})"
     return message
 
 
