@@ -64,6 +64,8 @@ class CrashEvidence:
     throw_site: str | None = None
     max_stack: int | None = None
     core_signal: int | None = None
+    # The goroutine's own stack, when the crash is on another (the thread's).
+    goroutine_backtrace: Backtrace | None = None
 
 
 def panic_frame(backtrace: Backtrace) -> Frame | None:
@@ -104,18 +106,27 @@ def c_fault(backtrace: Backtrace) -> tuple[Frame | None, Frame | None]:
     Below the trampoline comes the interrupted code; Delve unwinds through
     it, asmcgocall and the cgo wrapper back to the Go function calling C.
     """
-    trampoline = signal_trampoline(backtrace)
-    if trampoline is None:
+    anchor = signal_trampoline(backtrace) or backtrace.find(SIGPANIC_FUNCTION)
+    if anchor is None:
         return None, None
-    below = [f for f in backtrace.frames if f.index > trampoline.index]
+    below = [f for f in backtrace.frames if f.index > anchor.index]
     interrupted = next((f for f in below if f.function not in TRAMPOLINE_FUNCTIONS), None)
     if interrupted is None or not interrupted.is_c:
         return None, None
-    wrapper = next((f for f in below if CGO_WRAPPER in f.function), None)
-    caller = None
-    if wrapper is not None:
-        caller = next((f for f in below if f.index > wrapper.index and not f.is_runtime and not f.is_c), None)
-    return interrupted, caller
+    return interrupted, go_caller_of_c(backtrace)
+
+
+def go_caller_of_c(backtrace: Backtrace) -> Frame | None:
+    """The Go function below the cgo wrapper: the one whose call went into C."""
+    wrapper = next((f for f in backtrace.frames if CGO_WRAPPER in f.function), None)
+    if wrapper is None:
+        return None
+    return next((f for f in backtrace.frames if f.index > wrapper.index and not f.is_runtime and not f.is_c), None)
+
+
+def has_crash_frames(backtrace: Backtrace) -> bool:
+    """Does this stack hold the crash itself (a panic, a throw, a signal)?"""
+    return any(f is not None for f in (panic_frame(backtrace), fatal_frame(backtrace), signal_trampoline(backtrace)))
 
 
 def optimized_build(producers: tuple[str, ...]) -> bool:
@@ -181,9 +192,11 @@ def analyse(evidence: CrashEvidence, focus_backtrace: Backtrace) -> Crash:
     backtrace = evidence.backtrace
     panicking = panic_frame(backtrace)
     fatal = fatal_frame(backtrace)
-    c_frame = go_caller = None
-    if panicking is None and fatal is None:
-        c_frame, go_caller = c_fault(backtrace)
+    c_frame, go_caller = c_fault(backtrace)
+    if c_frame is not None and go_caller is None:
+        # Delve stopped the thread's stack in C: the goroutine's own stack
+        # still shows the call into C.
+        go_caller = go_caller_of_c(focus_backtrace)
     if panicking is not None:
         message, runtime_error = panic_message(evidence.panic_value)
         helpers = [f for f in backtrace.frames if f.index > panicking.index and _RUNTIME_ERROR_HELPER.match(f.function)]
@@ -201,7 +214,9 @@ def analyse(evidence: CrashEvidence, focus_backtrace: Backtrace) -> Crash:
     return Crash(
         kind=kind,
         message=message,
-        signal=evidence.signal,
+        # dieFromSignal's `sig` when Delve can read it, else the kernel's
+        # record of the signal that dumped the core (0: none, a live dump).
+        signal=evidence.signal if evidence.signal is not None else (evidence.core_signal or None),
         goroutine_id=evidence.selected_goroutine,
         focus_goroutine_id=focus_backtrace.goroutine_id,
         frame=focus_backtrace.first_user_frame(),

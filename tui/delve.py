@@ -267,9 +267,28 @@ class Delve:
         except ValueError:
             return None
 
+    def crash_stack(self, selected: int | None) -> tuple[Backtrace, Backtrace | None]:
+        """(the stack that holds the crash, the goroutine's own stack when that differs).
+
+        Older Delve (1.20) shows a goroutine that crashed on the system stack
+        (a throw from newstack, a signal in C code) from its saved state,
+        without the throw; `-mode simple` unwinds the thread as it is.
+        """
+        goroutine = self.backtrace(selected)
+        if selected is None or crash_rules.has_crash_frames(goroutine):
+            return goroutine, None
+        output = self.runner.run(f"{self._scope(selected)}stack -mode simple 50")
+        if command_error(output):
+            return goroutine, None
+        try:
+            thread = parse_backtrace(output, selected)
+        except ParseError:
+            return goroutine, None
+        return (thread, goroutine) if crash_rules.has_crash_frames(thread) else (goroutine, None)
+
     def evidence(self, selected: int | None) -> crash_rules.CrashEvidence:
         """Read what the crash left behind on the crashing stack."""
-        backtrace = self.backtrace(selected)
+        backtrace, own_stack = self.crash_stack(selected)
         panicking = crash_rules.panic_frame(backtrace)
         fatal = crash_rules.fatal_frame(backtrace)
         dying = backtrace.find(crash_rules.SIGNAL_FUNCTION)
@@ -293,6 +312,16 @@ class Delve:
         if sigpanic is not None:
             fault_signal = self._int(selected, sigpanic.index, "gp.sig")
             fault_address = self._int(selected, sigpanic.index, "gp.sigcode1")
+            if fault_signal is None and selected is not None:
+                # Go 1.19's optimized sigpanic keeps no `gp`: the same
+                # fields of the goroutine's g, found in runtime.allgs.
+                g = self._g_expression(selected)
+                # A signal in C code arrived on the thread's g0, not on the goroutine.
+                for owner in (g, f"{g}.m.g0") if g is not None else ():
+                    fault_signal = self._int(None, 0, f"{owner}.sig") or None
+                    if fault_signal is not None:
+                        fault_address = self._int(None, 0, f"{owner}.sigcode1")
+                        break
         elif trampoline is not None:
             fault_signal = self._int(selected, trampoline.index, "sig")
             fault_address = self._int(selected, trampoline.index, "info.si_addr")
@@ -307,7 +336,17 @@ class Delve:
             throw_site=throw_site,
             max_stack=max_stack,
             core_signal=self.core_signal,
+            goroutine_backtrace=own_stack,
         )
+
+    def _g_expression(self, goroutine_id: int, limit: int = 256) -> str | None:
+        """`runtime.allgs[i]` for the goroutine, searched from the start
+        (ids grow with the index, so a crash in main is found at once)."""
+        count = self._int(None, 0, "len(runtime.allgs)") or 0
+        for i in range(min(count, limit)):
+            if self._int(None, 0, f"runtime.allgs[{i}].goid") == goroutine_id:
+                return f"runtime.allgs[{i}]"
+        return None
 
     def _main_goroutine(self) -> int | None:
         """Goroutine 1 (main), if the core still has it."""
@@ -329,7 +368,10 @@ class Delve:
             selected = next((g.id for g in goroutines if g.selected), None)
             focus = crash_rules.focus_goroutine(selected, goroutines)
         evidence = self.evidence(selected)
-        focus_backtrace = evidence.backtrace if focus == selected else self.backtrace(focus)
+        if focus == selected:
+            focus_backtrace = evidence.goroutine_backtrace or evidence.backtrace
+        else:
+            focus_backtrace = self.backtrace(focus)
         crash = crash_rules.analyse(evidence, focus_backtrace)
         frame_index = crash.frame.index if crash.frame else 0
         warnings = list(self.input_warnings)
@@ -346,7 +388,7 @@ class Delve:
             backtrace=focus_backtrace,
             frame=self.frame_state(focus, frame_index),
             warnings=tuple(warnings),
-            crash_backtrace=None if focus == selected else evidence.backtrace,
+            crash_backtrace=None if focus_backtrace is evidence.backtrace else evidence.backtrace,
             seconds=self.open_seconds + time.monotonic() - started,
         )
 

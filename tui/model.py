@@ -106,6 +106,11 @@ class Frame:
         return self.function.startswith("C.")
 
     @property
+    def is_cgo_wrapper(self) -> bool:
+        """cmd/cgo's generated Go side of a C call (main._Cfunc_name)."""
+        return "._Cfunc_" in self.function
+
+    @property
     def in_runtime_source(self) -> bool:
         """Code of the runtime's own directory, whatever its package name
         (time.Sleep lives in runtime/time.go)."""
@@ -124,7 +129,7 @@ class Backtrace:
     def first_user_frame(self) -> Frame | None:
         """The faulting user frame: the first frame, from the top, outside runtime."""
         for frame in self.frames:
-            if not frame.is_runtime and not frame.error and not frame.in_runtime_source:
+            if not (frame.is_runtime or frame.error or frame.in_runtime_source or frame.is_cgo_wrapper):
                 return frame
         return None
 

@@ -100,6 +100,10 @@ def build_report(snapshot: Snapshot, substitutions: Sequence[tuple[str, str]] = 
             "items": [_goroutine(g, crash.goroutine_id) for g in snapshot.goroutines],
         },
         "backtrace": [_frame(f) for f in snapshot.backtrace.frames],
+        # The stack that holds the crash when it is not the goroutine's own
+        # (a throw on the system stack, a signal in C code under old Delve).
+        "crash_backtrace": ([_frame(f) for f in snapshot.crash_backtrace.frames]
+                            if snapshot.crash_backtrace else None),
         "source": source_excerpt(frame.file, frame.line, substitutions) if frame else None,
         "variables": {
             "frame": snapshot.frame.frame_index,
