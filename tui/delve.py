@@ -312,15 +312,14 @@ class Delve:
         if sigpanic is not None:
             fault_signal = self._int(selected, sigpanic.index, "gp.sig")
             fault_address = self._int(selected, sigpanic.index, "gp.sigcode1")
-            if fault_signal is None and selected is not None:
-                # Go 1.19's optimized sigpanic keeps no `gp`: the same
-                # fields of the goroutine's g, found in runtime.allgs.
-                g = self._g_expression(selected)
-                # A signal in C code arrived on the thread's g0, not on the goroutine.
-                for owner in (g, f"{g}.m.g0") if g is not None else ():
-                    fault_signal = self._int(None, 0, f"{owner}.sig") or None
+            if fault_signal is None:
+                # Go 1.19's optimized sigpanic keeps no `gp`: Delve's
+                # runtime.curg is the same g; a signal in C code arrived on
+                # the thread's g0 instead.
+                for owner in ("runtime.curg", "runtime.curg.m.g0"):
+                    fault_signal = self._int(selected, 0, f"{owner}.sig") or None
                     if fault_signal is not None:
-                        fault_address = self._int(None, 0, f"{owner}.sigcode1")
+                        fault_address = self._int(selected, 0, f"{owner}.sigcode1")
                         break
         elif trampoline is not None:
             fault_signal = self._int(selected, trampoline.index, "sig")
@@ -338,15 +337,6 @@ class Delve:
             core_signal=self.core_signal,
             goroutine_backtrace=own_stack,
         )
-
-    def _g_expression(self, goroutine_id: int, limit: int = 256) -> str | None:
-        """`runtime.allgs[i]` for the goroutine, searched from the start
-        (ids grow with the index, so a crash in main is found at once)."""
-        count = self._int(None, 0, "len(runtime.allgs)") or 0
-        for i in range(min(count, limit)):
-            if self._int(None, 0, f"runtime.allgs[{i}].goid") == goroutine_id:
-                return f"runtime.allgs[{i}]"
-        return None
 
     def _main_goroutine(self) -> int | None:
         """Goroutine 1 (main), if the core still has it."""
