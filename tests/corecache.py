@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from tui import elf
-from tui.corerun import build, crash, go_env
+from tui.corerun import build, go_env, make_core as make_recipe_core, read_recipe
 from toolchains import Toolchain, current
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -51,8 +51,14 @@ def go_version(go: str) -> str:
     return subprocess.run([go, "version"], capture_output=True, text=True, check=True, env=go_env()).stdout.strip()
 
 
+# Bump when the recipe in tui/corerun.py changes what a header means.
+RECIPE_VERSION = "2"
+
+
 def cache_key(source: Path, version: str) -> str:
-    digest = hashlib.sha256(version.encode())
+    # The `// gocore:` header (build flags, optimizer, limits, gcore) is part
+    # of main.go, so the source bytes key the recipe too.
+    digest = hashlib.sha256(f"{version}\0{RECIPE_VERSION}".encode())
     for part in (source, FIXTURES / "go.mod"):
         digest.update(part.read_bytes())
     return digest.hexdigest()
@@ -75,8 +81,9 @@ def make_core(name: str, version: str, toolchain: Toolchain) -> FixtureCore:
     key = cache_key(source, version)
     if not _is_valid(out, key):
         shutil.rmtree(out, ignore_errors=True)
-        exe = build(source.parent, out, go=toolchain.go)
-        found = crash(exe, out).core
+        recipe = read_recipe(source.parent)
+        exe = build(source.parent, out, recipe, go=toolchain.go)
+        found = make_recipe_core(exe, out, recipe).core
         if found != out / "core":
             shutil.move(str(found), out / "core")
         # Written last: its presence vouches for main and core.

@@ -80,3 +80,38 @@ def test_module_entry_point(tmp_path):
     bad = run(tmp_path / "nowhere", tmp_path / "out2")
     assert bad.returncode == 2 and bad.stdout == ""
     assert bad.stderr == f"corerun: {tmp_path / 'nowhere'}: no such directory; pass a Go main package\n"
+
+
+def test_recipe_from_the_header():
+    recipe = corerun.parse_recipe("// gocore:build -buildmode=pie -trimpath\n// gocore:optimize\n"
+                                  "// gocore:rlimit-as 1073741824\n// A comment.\npackage main\n"
+                                  "// gocore:gcore (after the package clause: not a directive)\n")
+    assert recipe == corerun.Recipe(optimize=True, build_flags=("-buildmode=pie", "-trimpath"),
+                                    rlimit_as=1 << 30, gcore=False)
+    assert corerun.parse_recipe("package main\n") == corerun.Recipe()
+    with pytest.raises(corerun.BuildError, match="unknown directive // gocore:optimise"):
+        corerun.parse_recipe("// gocore:optimise\npackage main\n")
+
+
+def test_cache_key_follows_the_header(tmp_path, monkeypatch):
+    sys.path.insert(0, str(ROOT / "tests"))
+    import corecache
+
+    monkeypatch.setattr(corecache, "FIXTURES", tmp_path)
+    (tmp_path / "go.mod").write_text("module x\n\ngo 1.19\n")
+    source = tmp_path / "main.go"
+    source.write_text("package main\n")
+    plain = corecache.cache_key(source, "go1.26")
+    source.write_text("// gocore:build -buildmode=pie\npackage main\n")
+    assert corecache.cache_key(source, "go1.26") != plain
+    assert corecache.cache_key(source, "go1.19") != corecache.cache_key(source, "go1.26")
+
+
+def test_live_process_dump_is_not_a_crash(tmp_path):
+    exe = corerun.build(ROOT / "tests" / "fixtures" / "gcore_live", tmp_path)
+    result = corerun.make_core(exe, tmp_path, corerun.read_recipe(ROOT / "tests" / "fixtures" / "gcore_live"))
+    assert result.returncode == 0
+    info = elf.check_core(result.core)
+    assert info.signal == 0 and info.main_executable == str(exe)
+    # the runtime's reservations were left out: tens of MB, not a gigabyte
+    assert result.core.stat().st_size < 200 << 20

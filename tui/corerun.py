@@ -6,6 +6,13 @@ RLIMIT_CORE raised so the kernel writes a core, then wherever
 /proc/sys/kernel/core_pattern sends it.
 
     python -m tui.corerun PACKAGE_DIR OUT_DIR   # leaves OUT_DIR/main and OUT_DIR/core
+
+A main.go may change the recipe with header comments before `package`:
+    // gocore:optimize              build with the optimizer on (no -N -l)
+    // gocore:build -buildmode=pie  extra `go build` flags
+    // gocore:rlimit-as BYTES       run under this address-space limit
+    // gocore:gcore                 do not crash: dump the live process with
+                                    gdb's gcore once it prints a line
 """
 
 from __future__ import annotations
@@ -50,6 +57,46 @@ class CrashResult:
     stderr: str
 
 
+@dataclass(frozen=True)
+class Recipe:
+    """How one program is built and turned into a core (from its header)."""
+
+    optimize: bool = False
+    build_flags: tuple[str, ...] = ()
+    rlimit_as: int | None = None
+    gcore: bool = False
+
+
+HEADER = "// gocore:"
+
+
+def parse_recipe(source: str) -> Recipe:
+    """The `// gocore:` directives above the package clause."""
+    optimize, gcore, flags, rlimit_as = False, False, [], None
+    for line in source.splitlines():
+        if line.startswith("package "):
+            break
+        if not line.startswith(HEADER):
+            continue
+        word, _, rest = line[len(HEADER):].strip().partition(" ")
+        if word == "optimize":
+            optimize = True
+        elif word == "gcore":
+            gcore = True
+        elif word == "build":
+            flags += rest.split()
+        elif word == "rlimit-as":
+            rlimit_as = int(rest.strip())
+        else:
+            raise BuildError(f"unknown directive {HEADER}{word}")
+    return Recipe(optimize, tuple(flags), rlimit_as, gcore)
+
+
+def read_recipe(package_dir: Path) -> Recipe:
+    main_go = Path(package_dir) / "main.go"
+    return parse_recipe(main_go.read_text()) if main_go.exists() else Recipe()
+
+
 def go_env() -> dict[str, str]:
     # GOTOOLCHAIN=local: never download another toolchain behind our back.
     return dict(os.environ, GOTOOLCHAIN="local", GOFLAGS="-mod=mod")
@@ -63,13 +110,16 @@ def find_go() -> str:
     return go
 
 
-def build(package_dir: Path, out_dir: Path, go: str | None = None) -> Path:
-    """Compile the main package in package_dir to out_dir/main, optimizer off,
-    with the given go binary (tests build with an older Go too) or find_go()'s."""
+def build(package_dir: Path, out_dir: Path, recipe: Recipe | None = None, go: str | None = None) -> Path:
+    """Compile the main package in package_dir to out_dir/main, optimizer off
+    unless the recipe (by default: main.go's header) turns it on; with the
+    given go binary (tests build with an older Go too) or find_go()'s."""
+    recipe = read_recipe(package_dir) if recipe is None else recipe
     out_dir = Path(out_dir).resolve()
     out_dir.mkdir(parents=True, exist_ok=True)
     exe = out_dir / "main"
-    cmd = [go or find_go(), "build", "-gcflags=all=-N -l", "-o", str(exe), "."]
+    gcflags = [] if recipe.optimize else ["-gcflags=all=-N -l"]
+    cmd = [go or find_go(), "build", *gcflags, *recipe.build_flags, "-o", str(exe), "."]
     result = subprocess.run(cmd, cwd=package_dir, env=go_env(), capture_output=True, text=True)
     if result.returncode != 0:
         lines = [line for line in result.stderr.splitlines() if line.strip()]
@@ -83,14 +133,23 @@ def raise_core_limit() -> None:
     resource.setrlimit(resource.RLIMIT_CORE, (hard, hard))
 
 
-def crash(exe: Path, cwd: Path, args: Sequence[str] = (), timeout: float = 60) -> CrashResult:
+def _child_limits(rlimit_as: int | None):
+    def apply() -> None:
+        raise_core_limit()
+        if rlimit_as is not None:
+            resource.setrlimit(resource.RLIMIT_AS, (rlimit_as, rlimit_as))
+    return apply
+
+
+def crash(exe: Path, cwd: Path, args: Sequence[str] = (), timeout: float = 60,
+          rlimit_as: int | None = None) -> CrashResult:
     """Run exe in cwd with GOTRACEBACK=crash and return where its core went."""
     exe, cwd = Path(exe).resolve(), Path(cwd).resolve()
     pattern = CORE_PATTERN.read_text().strip()
     started = time.time()
     env = dict(os.environ, GOTRACEBACK="crash")
     proc = subprocess.Popen([str(exe), *args], cwd=cwd, env=env, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.PIPE, text=True, errors="replace", preexec_fn=raise_core_limit)
+                            stderr=subprocess.PIPE, text=True, errors="replace", preexec_fn=_child_limits(rlimit_as))
     try:
         _, stderr = proc.communicate(timeout=timeout)
     except subprocess.TimeoutExpired:
@@ -110,6 +169,34 @@ def find_core(exe: Path, cwd: Path, pid: int, signo: int, started: float, patter
     if pattern.startswith("|"):
         return _from_pipe(pattern, pid, cwd)
     return _from_file(pattern, exe, cwd, pid, signo, started)
+
+
+def dump_live(exe: Path, cwd: Path, timeout: float = 60) -> CrashResult:
+    """Run exe until it prints its first line, dump it with gdb's gcore, then stop it."""
+    exe, cwd = Path(exe).resolve(), Path(cwd).resolve()
+    gcore = shutil.which("gcore")
+    if gcore is None:
+        raise CoreNotFound("gcore not found: install gdb to dump a live process")
+    proc = subprocess.Popen([str(exe)], cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    try:
+        # The program says when it has reached the state worth dumping.
+        proc.stdout.readline()
+        prefix = cwd / "gcore"
+        done = subprocess.run([gcore, "-o", str(prefix), str(proc.pid)], capture_output=True, text=True,
+                              timeout=timeout)
+        core = Path(f"{prefix}.{proc.pid}")
+        if done.returncode != 0 or not core.exists():
+            lines = [line for line in done.stderr.splitlines() if line.strip()]
+            raise CoreNotFound(f"gcore could not dump {exe}: {lines[-1] if lines else 'no output'}")
+    finally:
+        proc.kill()
+        proc.communicate()
+    return CrashResult(core, 0, "")
+
+
+def make_core(exe: Path, cwd: Path, recipe: Recipe) -> CrashResult:
+    """The core the recipe asks for: of a crash, or of the live process."""
+    return dump_live(exe, cwd) if recipe.gcore else crash(exe, cwd, rlimit_as=recipe.rlimit_as)
 
 
 def _from_pipe(pattern: str, pid: int, cwd: Path) -> Path:
@@ -184,8 +271,9 @@ def build_and_crash(package_dir: Path, out_dir: Path) -> tuple[Path, Path, bool]
         raise BuildError(f"{package_dir}: no such directory; pass a Go main package")
     if exe.exists() and core.exists() and core.stat().st_mtime > _newest_source(package_dir):
         return exe, core, False
-    exe = build(package_dir, out_dir)
-    found = crash(exe, out_dir).core
+    recipe = read_recipe(package_dir)
+    exe = build(package_dir, out_dir, recipe)
+    found = make_core(exe, out_dir, recipe).core
     if found != core:
         shutil.move(str(found), core)
     return exe, core, True

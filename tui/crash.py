@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from .model import Backtrace, Crash, CrashKind, Frame, Goroutine
+from .model import SIGNAL_DESCRIPTIONS, Backtrace, Crash, CrashKind, Frame, Goroutine, signal_name
 from .parse.values import one_line
 
 PANIC_FUNCTION = "runtime.gopanic"
@@ -13,6 +13,16 @@ SIGNAL_FUNCTION = "runtime.dieFromSignal"
 SIGPANIC_FUNCTION = "runtime.sigpanic"
 # A fatal error (deadlock, concurrent map writes) throws instead of panicking.
 FATAL_FUNCTIONS = ("runtime.throw", "runtime.fatal", "runtime.fatalthrow")
+# A signal the runtime did not turn into a panic (a fault in C code) is
+# handled here, on the trampoline called with the signal's context.
+HANDLER_FUNCTION = "runtime.sighandler"
+TRAMPOLINE_FUNCTIONS = ("runtime.sigtrampgo", "runtime.sigtramp", "runtime.cgoSigtramp")
+# cmd/cgo's Go wrapper around each C function: main._Cfunc_name.
+CGO_WRAPPER = "._Cfunc_"
+# runtime.newstack throws "stack overflow" past runtime.maxstacksize.
+STACK_GROWTH_FUNCTION = "runtime.newstack"
+OPTIMIZED_WARNING = ("optimized build (compiled without -gcflags=all=\"-N -l\"): "
+                     "variables may be unreadable or optimized away")
 # Helpers the compiler calls for runtime errors that are not signals.
 _RUNTIME_ERROR_HELPER = re.compile(r"^runtime\.(sigpanic|panic\w+|goPanic\w+)$")
 
@@ -36,7 +46,12 @@ class CrashEvidence:
 
     panic_value: `print p.arg` of the gopanic frame; fatal_message: the `s`
     argument of runtime.throw/fatal; signal: runtime.dieFromSignal's `sig`;
-    fault_signal/fault_address: gp.sig/gp.sigcode1 in runtime.sigpanic.
+    fault_signal/fault_address: gp.sig/gp.sigcode1 in runtime.sigpanic, or
+    sig/info.si_addr of the signal trampoline for a fault in C code.
+    throw_site: the source line that called throw/fatal, read when `s` is
+    unreadable (the runtime is optimized even in a -N -l build).
+    max_stack: runtime.maxstacksize, read for a stack overflow.
+    core_signal: the signal the core's notes say dumped it (0: gcore).
     """
 
     backtrace: Backtrace
@@ -46,6 +61,11 @@ class CrashEvidence:
     signal: int | None = None
     fault_signal: int | None = None
     fault_address: int | None = None
+    throw_site: str | None = None
+    max_stack: int | None = None
+    core_signal: int | None = None
+    # The goroutine's own stack, when the crash is on another (the thread's).
+    goroutine_backtrace: Backtrace | None = None
 
 
 def panic_frame(backtrace: Backtrace) -> Frame | None:
@@ -61,6 +81,95 @@ def fatal_frame(backtrace: Backtrace) -> Frame | None:
                 continue
             return frame
     return None
+
+
+def thrower(backtrace: Backtrace) -> Frame | None:
+    """The function that called throw/fatal: where the reason is written."""
+    fatal = fatal_frame(backtrace)
+    if fatal is None:
+        return None
+    return next((f for f in backtrace.frames if f.index > fatal.index and f.function not in FATAL_FUNCTIONS), None)
+
+
+def signal_trampoline(backtrace: Backtrace) -> Frame | None:
+    """The trampoline that received a signal runtime.sighandler could not
+    turn into a panic; its arguments hold the signal and its address."""
+    handler = backtrace.find(HANDLER_FUNCTION)
+    if handler is None:
+        return None
+    return next((f for f in backtrace.frames if f.index > handler.index and f.function in TRAMPOLINE_FUNCTIONS), None)
+
+
+def c_fault(backtrace: Backtrace) -> tuple[Frame | None, Frame | None]:
+    """(innermost C frame, Go caller) when a signal arrived in C code.
+
+    Below the trampoline comes the interrupted code; Delve unwinds through
+    it, asmcgocall and the cgo wrapper back to the Go function calling C.
+    """
+    anchor = signal_trampoline(backtrace) or backtrace.find(SIGPANIC_FUNCTION)
+    if anchor is None:
+        return None, None
+    below = [f for f in backtrace.frames if f.index > anchor.index]
+    interrupted = next((f for f in below if f.function not in TRAMPOLINE_FUNCTIONS), None)
+    if interrupted is None or not interrupted.is_c:
+        return None, None
+    return interrupted, go_caller_of_c(backtrace)
+
+
+def go_caller_of_c(backtrace: Backtrace) -> Frame | None:
+    """The Go function below the cgo wrapper: the one whose call went into C."""
+    wrapper = next((f for f in backtrace.frames if CGO_WRAPPER in f.function), None)
+    if wrapper is None:
+        return None
+    return next((f for f in backtrace.frames if f.index > wrapper.index and not f.is_runtime and not f.is_c), None)
+
+
+def has_crash_frames(backtrace: Backtrace) -> bool:
+    """Does this stack hold the crash itself (a panic, a throw, a signal)?"""
+    return any(f is not None for f in (panic_frame(backtrace), fatal_frame(backtrace), signal_trampoline(backtrace)))
+
+
+def optimized_build(producers: tuple[str, ...]) -> bool:
+    """True when no Go compile unit was compiled with -N (optimizer off).
+
+    cmd/compile writes its flags into DW_AT_producer
+    ("Go cmd/compile go1.26.8; -N -l regabi"); a -gcflags=all="-N -l" build
+    has them on user packages (the runtime keeps -l only).
+    """
+    go = [p for p in producers if p.startswith("Go cmd/compile")]
+    return bool(go) and not any("-N" in p.partition(";")[2].split() for p in go)
+
+
+_THROW_CALL = re.compile(r'\b(?:throw|fatal)\("((?:[^"\\]|\\.)*)"')
+
+
+def throw_literal(source_line: str | None) -> str:
+    """The message of a `throw("...")` call written on a line of source."""
+    match = _THROW_CALL.search(source_line or "")
+    return unquote(f'"{match[1]}"') if match else ""
+
+
+def fatal_message(evidence: CrashEvidence, backtrace: Backtrace) -> str:
+    message = evidence.fatal_message
+    if message and not message.startswith("(unreadable"):
+        message = unquote(message)
+    else:
+        message = throw_literal(evidence.throw_site)
+    site = thrower(backtrace)
+    if message == "stack overflow" and evidence.max_stack and site and site.function == STACK_GROWTH_FUNCTION:
+        # What the runtime prints on the line before "fatal error: stack overflow".
+        message += f" (goroutine stack exceeds {evidence.max_stack}-byte limit)"
+    elif message == "fault" and evidence.fault_address is not None:
+        # sigpanic's line before "fatal error: fault" for a non-nil bad address.
+        message += f" (unexpected fault address 0x{evidence.fault_address:x})"
+    return message
+
+
+def signal_message(number: int | None) -> str:
+    """The line Go prints for a fatal signal: "SIGSEGV: segmentation violation"."""
+    name = signal_name(number)
+    description = SIGNAL_DESCRIPTIONS.get(number or 0)
+    return f"{name}: {description}" if name and description else name
 
 
 def focus_goroutine(selected: int | None, goroutines: tuple[Goroutine, ...]) -> int | None:
@@ -83,24 +192,38 @@ def analyse(evidence: CrashEvidence, focus_backtrace: Backtrace) -> Crash:
     backtrace = evidence.backtrace
     panicking = panic_frame(backtrace)
     fatal = fatal_frame(backtrace)
+    c_frame, go_caller = c_fault(backtrace)
+    if c_frame is not None and go_caller is None:
+        # Delve stopped the thread's stack in C: the goroutine's own stack
+        # still shows the call into C.
+        go_caller = go_caller_of_c(focus_backtrace)
     if panicking is not None:
         message, runtime_error = panic_message(evidence.panic_value)
         helpers = [f for f in backtrace.frames if f.index > panicking.index and _RUNTIME_ERROR_HELPER.match(f.function)]
         kind = CrashKind.RUNTIME_ERROR if runtime_error or helpers else CrashKind.PANIC
     elif fatal is not None:
         kind = CrashKind.FATAL_ERROR
-        message = unquote(evidence.fatal_message) if evidence.fatal_message else ""
+        message = fatal_message(evidence, backtrace)
+    elif signal_trampoline(backtrace) is not None:
+        kind, message = CrashKind.FATAL_SIGNAL, signal_message(evidence.fault_signal)
+    elif evidence.core_signal == 0 and evidence.signal is None and backtrace.find(SIGNAL_FUNCTION) is None:
+        # No signal in the core's notes and none on the stack: dumped alive.
+        kind, message = CrashKind.NO_CRASH, "core of a live process (gcore)"
     else:
         kind, message = CrashKind.UNKNOWN, ""
     return Crash(
         kind=kind,
         message=message,
-        signal=evidence.signal,
+        # dieFromSignal's `sig` when Delve can read it, else the kernel's
+        # record of the signal that dumped the core (0: none, a live dump).
+        signal=evidence.signal if evidence.signal is not None else (evidence.core_signal or None),
         goroutine_id=evidence.selected_goroutine,
         focus_goroutine_id=focus_backtrace.goroutine_id,
         frame=focus_backtrace.first_user_frame(),
         fault_signal=evidence.fault_signal,
         fault_address=evidence.fault_address,
+        c_frame=c_frame,
+        go_caller=go_caller,
     )
 
 

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Iterator
 
 from . import crash as crash_rules
+from . import elf
 from .model import Backtrace, Frame, FrameState, Goroutine, Snapshot, Target, Variable
 from .parse import ParseError
 from .parse.values import parse_value
@@ -37,6 +38,7 @@ from .parse.delve import (
     parse_variables,
     parse_version,
 )
+from .source import resolve as resolve_source
 from .session import CommandRunner, PromptSession, ReplaySession, SessionError
 from .startup import OpenError, check_inputs, explain_startup_failure, no_debug_info_warning
 
@@ -118,6 +120,11 @@ class Delve:
         self.target = target
         self.open_seconds = 0.0
         self.input_warnings: tuple[str, ...] = ()
+        # From the files themselves: the signal the core's notes record
+        # (0 for gcore's dump of a live process) and whether the optimizer
+        # was on (DWARF producer flags).
+        self.core_signal: int | None = None
+        self.optimized = False
         self.listing_problem = ""
         self._wait_reasons: tuple[str, ...] | None = None
         self._paging_ready = False
@@ -154,6 +161,7 @@ class Delve:
             delve.open_seconds = time.monotonic() - started
             delve.input_warnings = input_warnings
             delve.dlv_path = dlv_path
+            delve.core_signal, delve.optimized = _build_facts(executable, core)
             return delve
         except BaseException:
             session.close()
@@ -320,14 +328,35 @@ class Delve:
         except ValueError:
             return None
 
+    def crash_stack(self, selected: int | None) -> tuple[Backtrace, Backtrace | None]:
+        """(the stack that holds the crash, the goroutine's own stack when that differs).
+
+        Older Delve (1.20) shows a goroutine that crashed on the system stack
+        (a throw from newstack, a signal in C code) from its saved state,
+        without the throw; `-mode simple` unwinds the thread as it is.
+        """
+        goroutine = self.backtrace(selected)
+        if selected is None or crash_rules.has_crash_frames(goroutine):
+            return goroutine, None
+        output = self.runner.run(f"{self._scope(selected)}stack -mode simple 50")
+        if command_error(output):
+            return goroutine, None
+        try:
+            thread = parse_backtrace(output, selected)
+        except ParseError:
+            return goroutine, None
+        return (thread, goroutine) if crash_rules.has_crash_frames(thread) else (goroutine, None)
+
     def evidence(self, selected: int | None) -> crash_rules.CrashEvidence:
         """Read what the crash left behind on the crashing stack."""
-        backtrace = self.backtrace(selected)
+        backtrace, own_stack = self.crash_stack(selected)
         panicking = crash_rules.panic_frame(backtrace)
         fatal = crash_rules.fatal_frame(backtrace)
         dying = backtrace.find(crash_rules.SIGNAL_FUNCTION)
         sigpanic = backtrace.find(crash_rules.SIGPANIC_FUNCTION)
-        panic_value = fatal_message = None
+        trampoline = crash_rules.signal_trampoline(backtrace)
+        panic_value = fatal_message = throw_site = max_stack = None
+        fault_signal = fault_address = None
         if panicking is not None:
             # gopanic's own argument `e` is often unreadable in cores (its
             # register is reused); the _panic record `p` keeps the value.
@@ -336,14 +365,40 @@ class Delve:
             fatal_message = self.evaluate(selected, fatal.index, "s")
             if fatal_message is None or fatal_message.startswith("(unreadable"):
                 fatal_message = self._message_from_closure(selected, fatal) or fatal_message
+            site = crash_rules.thrower(backtrace)
+            if site is not None and (fatal_message is None or fatal_message.startswith("(unreadable")):
+                # The runtime is optimized even in a -N -l build: `s` is
+                # often gone, but the call site in GOROOT says it.
+                throw_site = _source_line(site.file, site.line)
+            if site is not None and site.function == crash_rules.STACK_GROWTH_FUNCTION:
+                max_stack = self._int(selected, site.index, "runtime.maxstacksize")
+        if sigpanic is not None:
+            fault_signal = self._int(selected, sigpanic.index, "gp.sig")
+            fault_address = self._int(selected, sigpanic.index, "gp.sigcode1")
+            if fault_signal is None:
+                # Go 1.19's optimized sigpanic keeps no `gp`: Delve's
+                # runtime.curg is the same g; a signal in C code arrived on
+                # the thread's g0 instead.
+                for owner in ("runtime.curg", "runtime.curg.m.g0"):
+                    fault_signal = self._int(selected, 0, f"{owner}.sig") or None
+                    if fault_signal is not None:
+                        fault_address = self._int(selected, 0, f"{owner}.sigcode1")
+                        break
+        elif trampoline is not None:
+            fault_signal = self._int(selected, trampoline.index, "sig")
+            fault_address = self._int(selected, trampoline.index, "info.si_addr")
         return crash_rules.CrashEvidence(
             backtrace=backtrace,
             selected_goroutine=selected,
             panic_value=panic_value,
             fatal_message=fatal_message,
             signal=self._int(selected, dying.index, "sig") if dying else None,
-            fault_signal=self._fault(selected, sigpanic.index, "sig") if sigpanic else None,
-            fault_address=self._fault(selected, sigpanic.index, "sigcode1") if sigpanic else None,
+            fault_signal=fault_signal,
+            fault_address=fault_address,
+            throw_site=throw_site,
+            max_stack=max_stack,
+            core_signal=self.core_signal,
+            goroutine_backtrace=own_stack,
         )
 
     def _message_from_closure(self, goroutine_id: int | None, fatal: Frame) -> str | None:
@@ -380,13 +435,6 @@ class Delve:
                 return self.evaluate(goroutine_id, fatal.index, f"*(*string)({low + 8 * (offset + 1):#x})")
         return None
 
-    def _fault(self, goroutine_id: int | None, frame_index: int, field: str) -> int | None:
-        """A field of the g that faulted, read in runtime.sigpanic's frame.
-        Its local `gp` is unreadable in Go 1.19 cores (no location list entry
-        at that PC); Delve's runtime.curg is the same g, by another road."""
-        value = self._int(goroutine_id, frame_index, f"gp.{field}")
-        return value if value is not None else self._int(goroutine_id, frame_index, f"runtime.curg.{field}")
-
     def _main_goroutine(self) -> int | None:
         """Goroutine 1 (main), if the core still has it."""
         output = self.runner.run("goroutine 1 stack 1")
@@ -407,10 +455,15 @@ class Delve:
             selected = next((g.id for g in goroutines if g.selected), None)
             focus = crash_rules.focus_goroutine(selected, goroutines)
         evidence = self.evidence(selected)
-        focus_backtrace = evidence.backtrace if focus == selected else self.backtrace(focus)
+        if focus == selected:
+            focus_backtrace = evidence.goroutine_backtrace or evidence.backtrace
+        else:
+            focus_backtrace = self.backtrace(focus)
         crash = crash_rules.analyse(evidence, focus_backtrace)
         frame_index = crash.frame.index if crash.frame else 0
         warnings = list(self.input_warnings)
+        if self.optimized:
+            warnings.append(crash_rules.OPTIMIZED_WARNING)
         if self.listing_problem:
             warnings.append(self.listing_problem)
         if focus_backtrace.truncated:
@@ -422,7 +475,7 @@ class Delve:
             backtrace=focus_backtrace,
             frame=self.frame_state(focus, frame_index),
             warnings=tuple(warnings),
-            crash_backtrace=None if focus == selected else evidence.backtrace,
+            crash_backtrace=None if focus_backtrace is evidence.backtrace else evidence.backtrace,
             seconds=self.open_seconds + time.monotonic() - started,
         )
 
@@ -440,6 +493,30 @@ class Delve:
 
     def close(self) -> None:
         self.runner.close()
+
+
+def _build_facts(executable: str, core: str) -> tuple[int | None, bool]:
+    """(signal in the core's notes, optimized build) read off the files."""
+    try:
+        core_signal = elf.check_core(core).signal
+    except elf.InputError:
+        core_signal = None
+    producers = elf.go_producers(executable, enough=" -N")
+    return core_signal, crash_rules.optimized_build(producers)
+
+
+def _source_line(file: str, line: int) -> str | None:
+    path = resolve_source(file)
+    if path is None or line < 1:
+        return None
+    try:
+        with open(path, encoding="utf-8", errors="replace") as f:
+            for number, text in enumerate(f, 1):
+                if number == line:
+                    return text
+    except OSError:
+        return None
+    return None
 
 
 def replay(path: str) -> Delve:

@@ -9,8 +9,10 @@ seeking: never the body of a core, which can be gigabytes.
 from __future__ import annotations
 
 import os
+import re
 import stat
 import struct
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -338,3 +340,56 @@ def _file_note(desc: bytes, h: _Header) -> tuple[tuple[str, ...], tuple[tuple[in
 def _cstr(table: bytes, offset: int) -> str:
     end = table.find(b"\0", offset)
     return table[offset:end if end >= 0 else len(table)].decode("ascii", "replace")
+
+
+_PRODUCER = re.compile(rb"Go cmd/compile [^\0]{0,200}\0")
+_CHUNK = 1 << 20
+
+
+def go_producers(path: str | os.PathLike, enough: str = "") -> tuple[str, ...]:
+    """The distinct DW_AT_producer strings of Go compile units.
+
+    Reads .debug_info (zlib-compressed as SHF_COMPRESSED or .zdebug_info
+    by Go's linker) a chunk at a time, and stops at the first producer
+    containing `enough`. () when there is no readable DWARF.
+    """
+    p = Path(path)
+    try:
+        with open(p, "rb") as f:
+            h = _header(f, p, f.read(64))
+            sections = {name: (offset, size) for name, _, offset, size in _sections(f, p, h)}
+            name = ".debug_info" if ".debug_info" in sections else ".zdebug_info"
+            if name not in sections:
+                return ()
+            offset, size = sections[name]
+            f.seek(offset)
+            head = f.read(min(size, 24))
+            decompress, skip = _dwarf_decompressor(head, h)
+            f.seek(offset + skip)
+            found: dict[str, None] = {}
+            tail, left = b"", size - skip
+            while left > 0:
+                raw = f.read(min(_CHUNK, left))
+                if not raw:
+                    break
+                left -= len(raw)
+                data = tail + decompress(raw)
+                for match in _PRODUCER.finditer(data):
+                    producer = match[0][:-1].decode("utf-8", "replace")
+                    found[producer] = None
+                    if enough and enough in producer:
+                        return tuple(found)
+                tail = data[-256:]
+            return tuple(found)
+    except (OSError, InputError, zlib.error, struct.error):
+        return ()
+
+
+def _dwarf_decompressor(head: bytes, h: _Header):
+    """(chunk -> bytes, bytes of header to skip) for a debug section."""
+    if head.startswith(b"ZLIB"):  # .zdebug_*: "ZLIB" and a big-endian size
+        return zlib.decompressobj().decompress, 12
+    chdr = 24 if h.is64 else 12
+    if len(head) >= chdr and struct.unpack_from(h.endian + "I", head, 0)[0] == 1:  # ELFCOMPRESS_ZLIB
+        return zlib.decompressobj().decompress, chdr
+    return (lambda raw: raw), 0

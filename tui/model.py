@@ -6,6 +6,7 @@ dataclasses. Nothing here does I/O or knows about Delve's text formats.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from enum import Enum
 
@@ -99,6 +100,25 @@ class Frame:
     def is_runtime(self) -> bool:
         return is_runtime_function(self.function)
 
+    @property
+    def is_c(self) -> bool:
+        """A frame of C code (cgo): Delve names C functions `C.name`."""
+        return self.function.startswith("C.")
+
+    @property
+    def is_cgo_wrapper(self) -> bool:
+        """cmd/cgo's generated Go side of a C call (main._Cfunc_name)."""
+        return "._Cfunc_" in self.function
+
+    @property
+    def in_runtime_source(self) -> bool:
+        """Code of the runtime's own directory, whatever its package name
+        (time.Sleep lives in runtime/time.go)."""
+        return _RUNTIME_SOURCE.search(self.file) is not None
+
+
+_RUNTIME_SOURCE = re.compile(r"(^|/)src/runtime/[^/]+$")
+
 
 @dataclass(frozen=True)
 class Backtrace:
@@ -109,7 +129,7 @@ class Backtrace:
     def first_user_frame(self) -> Frame | None:
         """The faulting user frame: the first frame, from the top, outside runtime."""
         for frame in self.frames:
-            if not frame.is_runtime and not frame.error:
+            if not (frame.is_runtime or frame.error or frame.in_runtime_source or frame.is_cgo_wrapper):
                 return frame
         return None
 
@@ -154,6 +174,10 @@ class CrashKind(str, Enum):
     PANIC = "panic"
     RUNTIME_ERROR = "runtime error"
     FATAL_ERROR = "fatal error"
+    # A signal the runtime could not turn into a panic (a fault in C code).
+    FATAL_SIGNAL = "fatal signal"
+    # A core dumped from a live process (gdb's gcore): nothing crashed.
+    NO_CRASH = "no crash"
     UNKNOWN = "unknown"
 
 
@@ -161,6 +185,13 @@ SIGNAL_NAMES = {
     1: "SIGHUP", 2: "SIGINT", 3: "SIGQUIT", 4: "SIGILL", 5: "SIGTRAP",
     6: "SIGABRT", 7: "SIGBUS", 8: "SIGFPE", 9: "SIGKILL", 11: "SIGSEGV",
     13: "SIGPIPE", 15: "SIGTERM",
+}
+
+
+# What Go's runtime prints after the name (runtime/sigtab_linux_generic.go).
+SIGNAL_DESCRIPTIONS = {
+    4: "illegal instruction", 5: "trace trap", 6: "abort", 7: "bus error",
+    8: "floating-point exception", 11: "segmentation violation",
 }
 
 
@@ -189,6 +220,14 @@ class Crash:
     frame: Frame | None
     fault_signal: int | None = None
     fault_address: int | None = None
+    # A fault in C code: the innermost C frame, and the Go function that
+    # called into C (the caller of the cgo `_Cfunc_` wrapper).
+    c_frame: Frame | None = None
+    go_caller: Frame | None = None
+
+    @property
+    def in_c(self) -> bool:
+        return self.c_frame is not None
 
     def headline(self) -> str:
         text = self.kind.value

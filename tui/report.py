@@ -9,7 +9,7 @@ import json
 from typing import Any, Sequence
 
 from .compare import Comparison, Score
-from .model import Frame, GdbRun, Goroutine, Snapshot, Variable, signal_name
+from .model import CrashKind, Frame, GdbRun, Goroutine, Snapshot, Variable, signal_name
 from .source import resolve
 
 SCHEMA = "gocore-tui/report/1"
@@ -91,12 +91,19 @@ def build_report(snapshot: Snapshot, substitutions: Sequence[tuple[str, str]] = 
             "goroutine": crash.goroutine_id,
             "focus_goroutine": crash.focus_goroutine_id,
             "frame": _frame(frame) if frame else None,
+            # A fault in C code: where in C, and the Go function that called C.
+            "c_frame": _frame(crash.c_frame) if crash.c_frame else None,
+            "go_caller": _frame(crash.go_caller) if crash.go_caller else None,
         },
         "goroutines": {
             "total": len(snapshot.goroutines),
             "items": [_goroutine(g, crash.goroutine_id) for g in snapshot.goroutines],
         },
         "backtrace": [_frame(f) for f in snapshot.backtrace.frames],
+        # The stack that holds the crash when it is not the goroutine's own
+        # (a throw on the system stack, a signal in C code under old Delve).
+        "crash_backtrace": ([_frame(f) for f in snapshot.crash_backtrace.frames]
+                            if snapshot.crash_backtrace else None),
         "source": source_excerpt(frame.file, frame.line, substitutions) if frame else None,
         "variables": {
             "frame": snapshot.frame.frame_index,
@@ -122,9 +129,11 @@ def to_markdown(report: dict[str, Any]) -> str:
         ("Go", target["go_version"]), ("Delve", report["delve"]["version"]),
         ("Signal", crash["signal"] + (f" (after {crash['fault_signal']} at {crash['fault_address']})" if crash["fault_signal"] else "")),
         ("Kind", crash["kind"]), ("Message", crash["message"]),
-        ("Goroutine", str(crash["goroutine"]) if crash["goroutine"] is not None else "none (system stack)"),
-        ("Faulting frame", f"{frame['file']}:{frame['line']} {frame['function']}" if frame else "not found"),
+        ("Goroutine", _goroutine_cell(crash)),
+        ("Faulting frame", _place(frame)),
     ]
+    if crash["c_frame"]:
+        rows += [("In C code", _place(crash["c_frame"])), ("Called from Go", _place(crash["go_caller"]))]
     out += ["| | |", "| --- | --- |"] + [f"| {k} | {_cell(v)} |" for k, v in rows] + [""]
     source = report["source"]
     if source:
@@ -170,6 +179,18 @@ def to_markdown(report: dict[str, Any]) -> str:
     if report["warnings"]:
         out += ["", "## Warnings", ""] + [f"- {w}" for w in report["warnings"]]
     return "\n".join(out) + "\n"
+
+
+def _place(frame: dict[str, Any] | None) -> str:
+    return f"{frame['file']}:{frame['line']} {frame['function']}" if frame else "not found"
+
+
+def _goroutine_cell(crash: dict[str, Any]) -> str:
+    if crash["goroutine"] is not None:
+        return str(crash["goroutine"])
+    if crash["kind"] == CrashKind.NO_CRASH.value:
+        return f"none (no crash; showing {crash['focus_goroutine']})"
+    return "none (system stack)"
 
 
 def _cell(text: str) -> str:

@@ -5,18 +5,22 @@ from __future__ import annotations
 from rich.text import Text
 from textual.widgets import Static
 
-from ..model import CrashKind, Snapshot, signal_name
+from ..model import CrashKind, Frame, Snapshot, signal_name
 
 _KIND_STYLE = {
     CrashKind.PANIC: "bold red",
     CrashKind.RUNTIME_ERROR: "bold red",
     CrashKind.FATAL_ERROR: "bold magenta",
+    CrashKind.FATAL_SIGNAL: "bold magenta",
+    CrashKind.NO_CRASH: "bold green",
     CrashKind.UNKNOWN: "bold yellow",
 }
 
 
 def describe_signal(snapshot: Snapshot) -> str:
     crash = snapshot.crash
+    if crash.kind is CrashKind.NO_CRASH:
+        return "none"
     text = signal_name(crash.signal) or "unknown"
     if crash.fault_signal:
         text = f"{signal_name(crash.fault_signal)}"
@@ -37,7 +41,10 @@ def summary_text(snapshot: Snapshot) -> Text:
         text.append(": ")
         text.append(message, "bold")
     text.append("\n")
-    if crash.goroutine_id is not None:
+    if crash.kind is CrashKind.NO_CRASH:
+        text.append("showing ", "dim")
+        text.append(f"goroutine {crash.focus_goroutine_id}", "bold")
+    elif crash.goroutine_id is not None:
         text.append("crashed in ", "dim")
         text.append(f"goroutine {crash.goroutine_id}", "bold")
     else:  # a deadlock: the runtime threw on the scheduler's stack
@@ -45,12 +52,13 @@ def summary_text(snapshot: Snapshot) -> Text:
         text.append("the system stack (no goroutine)", "bold")
         if crash.focus_goroutine_id is not None:
             text.append(f"; showing goroutine {crash.focus_goroutine_id}", "dim")
-    text.append("  at ", "dim")
-    if crash.frame:
-        text.append(f"{crash.frame.file}:{crash.frame.line}", "bold cyan")
-        text.append(f" {crash.frame.function}")
+    if crash.c_frame is not None:
+        text.append(" in C code", "bold magenta")
+        _append_place(text, crash.c_frame)
+        text.append(", called from Go", "dim")
+        _append_place(text, crash.go_caller)
     else:
-        text.append("no user frame found", "yellow")
+        _append_place(text, crash.frame)
     text.append("\n")
     text.append("signal ", "dim")
     text.append(describe_signal(snapshot))
@@ -65,6 +73,15 @@ def summary_text(snapshot: Snapshot) -> Text:
         text.append("\n")
         text.append(f"⚠ {warning}", "bold yellow")
     return text
+
+
+def _append_place(text: Text, frame: Frame | None) -> None:
+    text.append("  at ", "dim")
+    if frame:
+        text.append(f"{frame.file}:{frame.line}", "bold cyan")
+        text.append(f" {frame.function}")
+    else:
+        text.append("no user frame found", "yellow")
 
 
 class CrashSummary(Static):
