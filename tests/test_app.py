@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import os
 import signal
@@ -10,6 +11,7 @@ import time
 
 import pytest
 
+from test_cli import dlv_processes_for
 from tui.app import STALE_NOTICE, GocoreApp
 from tui.delve import Delve
 from tui.widgets.backtrace_view import BacktraceView
@@ -49,6 +51,11 @@ async def running(fixture, ready=lambda app: app.first_screen_ready):
     async with app.run_test(size=(200, 50)) as pilot:
         await until(pilot, lambda: ready(app))
         yield app, pilot
+    # Closing the app takes every dlv it started with it (the lister too).
+    deadline = time.monotonic() + 5
+    while dlv_processes_for(fixture.core):
+        assert time.monotonic() < deadline, f"dlv left running on {fixture.core}"
+        await asyncio.sleep(0.05)
 
 
 def summary(app) -> str:

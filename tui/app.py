@@ -213,6 +213,9 @@ class GocoreApp(App[int]):
             self.lister = lister.result()
         except Exception:
             self.lister = delve  # no second dlv: list through the first
+        if get_current_worker().is_cancelled:  # the app closed while it started
+            self._retire_lister()
+            return
         self._page_goroutines(self.lister)
 
     def _page_goroutines(self, delve: Delve) -> None:
@@ -220,6 +223,7 @@ class GocoreApp(App[int]):
         try:
             for page in delve.goroutine_pages():
                 if worker.is_cancelled:  # the app is closing: stop asking dlv
+                    self._retire_lister()
                     return
                 self.post_message(GoroutinesPaged(page, complete=False))
             self.post_message(GoroutinesPaged((), complete=True, problem=delve.listing_problem))
@@ -247,6 +251,7 @@ class GocoreApp(App[int]):
         try:
             for stacks in delve.stack_pages():
                 if worker.is_cancelled:
+                    self._retire_lister()
                     return
                 self.post_message(StacksPaged(stacks, complete=False))
             self.post_message(StacksPaged((), complete=True))

@@ -380,9 +380,9 @@ class Delve:
                 # runtime.curg is the same g; a signal in C code arrived on
                 # the thread's g0 instead.
                 for owner in ("runtime.curg", "runtime.curg.m.g0"):
-                    fault_signal = self._int(selected, 0, f"{owner}.sig") or None
+                    fault_signal = self._int(selected, sigpanic.index, f"{owner}.sig") or None
                     if fault_signal is not None:
-                        fault_address = self._int(selected, 0, f"{owner}.sigcode1")
+                        fault_address = self._int(selected, sigpanic.index, f"{owner}.sigcode1")
                         break
         elif trampoline is not None:
             fault_signal = self._int(selected, trampoline.index, "sig")
