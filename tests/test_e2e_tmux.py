@@ -76,3 +76,34 @@ def test_installed_tui_marks_the_faulting_line_and_quits_cleanly(cores, toolchai
         assert not dlv_processes_for(fixture.core)
     finally:
         subprocess.run(["tmux", "kill-session", "-t", session], capture_output=True)
+
+
+def test_e_hands_the_terminal_to_the_editor_and_takes_it_back(cores, toolchain, tmp_path):
+    fixture = cores["nil_deref"]
+    installed = Path(sys.executable).parent / "gocore-tui"
+    record = tmp_path / "editor-args"
+    editor = tmp_path / "editor"
+    # An editor that shows itself full-screen, notes its arguments and waits for a key.
+    editor.write_text(f'#!/bin/sh\nprintf "%s\\n" "$@" > {record}\nclear\necho FAKE-EDITOR-OPEN\nread answer\n')
+    editor.chmod(0o755)
+    session = f"gocore-e2e-edit-{os.getpid()}"
+    dlv = "" if toolchain.is_latest else f" --dlv {fixture.dlv}"
+    command = (f"env -i HOME={os.environ.get('HOME', '/root')} PATH=/usr/bin:/bin TERM=xterm-256color "
+               f"VISUAL={editor} {installed} {fixture.exe} {fixture.core} --no-gdb{dlv}; sleep 30")
+    tmux("new-session", "-d", "-s", session, "-x", "200", "-y", "50", command)
+    try:
+        marked = f"▶ {fixture.crash_line}"
+        wait_for_screen(session, lambda s: marked in s)
+        tmux("send-keys", "-t", session, "e")
+        screen = wait_for_screen(session, lambda s: "FAKE-EDITOR-OPEN" in s)
+        assert marked not in screen  # the editor has the whole terminal
+        assert record.read_text().splitlines() == [f"+{fixture.crash_line}", str(fixture.source)]
+        tmux("send-keys", "-t", session, "Enter")
+        wait_for_screen(session, lambda s: marked in s and "FAKE-EDITOR-OPEN" not in s)  # the TUI is back
+        tmux("send-keys", "-t", session, "q")
+        deadline = time.monotonic() + 10
+        while dlv_processes_for(fixture.core):
+            assert time.monotonic() < deadline, "dlv outlived the TUI"
+            time.sleep(0.1)
+    finally:
+        subprocess.run(["tmux", "kill-session", "-t", session], capture_output=True)

@@ -11,6 +11,7 @@ STALE_AFTER (as gdlv's refreshState):
 from __future__ import annotations
 
 import functools
+import subprocess
 import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -21,7 +22,7 @@ from textual import work
 from textual.app import ScreenStackError
 from textual.css.query import NoMatches
 from textual.worker import get_current_worker
-from textual.app import App, ComposeResult, SystemCommand
+from textual.app import App, ComposeResult, SuspendNotSupported, SystemCommand
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.widgets import Footer
@@ -40,6 +41,8 @@ from .messages import (
     VariableLoaded,
 )
 from .model import Backtrace, Snapshot, Variable
+from .editor import editor_command
+from .report import comparison_report, export_markdown, view_report
 from .session import stop_batches
 from .showdown import run_gdb_for, score
 from .widgets.backtrace_view import BacktraceView
@@ -125,6 +128,9 @@ class GocoreApp(App[int]):
         Binding("R", "restart", "Restart dlv", id="restart", tooltip="Start dlv again after it died or hung; the screen is kept"),
         Binding("t", "traceback", "Go traceback", id="traceback",
                 tooltip="What the program printed to stderr when it died (gocore-tui run)"),
+        Binding("x", "export", "Export", id="export",
+                tooltip="Write the Markdown report of this view (and the GDB-vs-Delve scorecard) to a file"),
+        Binding("e", "edit", "Editor", id="edit", tooltip="Open the frame's source file at its line in $EDITOR"),
         Binding("c", "compare", "GDB vs Delve", id="compare", tooltip="Compare gdb and Delve on this core"),
         Binding("question_mark", "help", "Keys", id="help", tooltip="Show every key binding"),
         Binding("q", "quit", "Quit", id="quit", tooltip="Leave gocore-tui"),
@@ -170,6 +176,8 @@ class GocoreApp(App[int]):
         self.backend_lost = False
         self._listing_cut = False
         self._stacks_cut = False
+        self.frame_state = None  # of the frame on screen, for `x`
+        self.export_folder = Path.cwd()
 
     def compose(self) -> ComposeResult:
         yield CrashSummary("opening the core…", id="summary")
@@ -358,6 +366,7 @@ class GocoreApp(App[int]):
             source_view.border_title = f"Source · {frame.location.short()} {frame.function}"
         variables = self.query_one(VariablesView)
         variables.show(message.state)
+        self.frame_state = message.state
         variables.border_title = f"Variables · frame {message.frame_index}"
         self._fresh("#source", "#variables")
         self.updated_at = time.monotonic()
@@ -599,6 +608,8 @@ class GocoreApp(App[int]):
             return self.backend_lost
         if action == "traceback":
             return bool(self.go_traceback)
+        if action in ("export", "edit"):
+            return self.frame_state is not None
         if action == "up":
             return None if self.backtrace is None or self.frame_index >= len(self.backtrace.frames) - 1 else True
         if action == "down":
@@ -666,6 +677,41 @@ class GocoreApp(App[int]):
         yield SystemCommand("Go to goroutine", "Jump to a goroutine by id", self.action_goto)
         yield SystemCommand("Filter goroutines", "By function, file, wait reason or id", self.action_filter)
         yield SystemCommand("Grouped / flat goroutines", "Toggle the goroutine list's grouping", self.action_toggle_grouped)
+
+    def action_export(self) -> None:
+        if self.snapshot is None or self.backtrace is None or self.frame_state is None:
+            return
+        comparison = self.comparison()
+        scorecard = comparison_report(*comparison) if comparison else None
+        goroutines = tuple(self.query_one(GoroutineList).index.by_id.values())
+        report = view_report(self.snapshot, self.backtrace, self.frame_state, goroutines, self.substitutions,
+                             scorecard)
+        try:
+            path = export_markdown(report, self.export_folder)
+        except OSError as err:
+            self.notify(f"report not written: {err}", severity="error", markup=False)
+            return
+        self.exported = path
+        self.notify(f"report written to {path}", timeout=8, markup=False)
+
+    def action_edit(self) -> None:
+        if self.backtrace is None or not 0 <= self.frame_index < len(self.backtrace.frames):
+            return
+        frame = self.backtrace.frames[self.frame_index]
+        path = source.resolve(frame.file, self.substitutions)
+        if path is None:
+            self.notify(f"{frame.file} is not on this machine; map it with --substitute-path", severity="warning",
+                        markup=False)
+            return
+        command = editor_command(path, frame.line)
+        try:
+            try:
+                with self.suspend():  # the editor gets the terminal; the TUI comes back after
+                    subprocess.run(command)
+            except SuspendNotSupported:  # no terminal of ours (headless, a browser): a GUI editor still works
+                subprocess.run(command, stdin=subprocess.DEVNULL, timeout=600)
+        except (OSError, subprocess.SubprocessError) as err:
+            self.notify(f"could not run {command[0]}: {err}", severity="error", markup=False)
 
     def action_traceback(self) -> None:
         from .widgets.traceback_screen import TracebackScreen

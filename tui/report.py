@@ -6,10 +6,12 @@ Both come from build_report(), so they can never disagree.
 from __future__ import annotations
 
 import json
+from dataclasses import replace
+from pathlib import Path
 from typing import Any, Sequence
 
 from .compare import Comparison, Score
-from .model import CrashKind, Frame, GdbRun, Goroutine, Snapshot, Variable, signal_name
+from .model import Backtrace, CrashKind, Frame, FrameState, GdbRun, Goroutine, Snapshot, Variable, signal_name
 from .source import resolve
 
 SCHEMA = "gocore-tui/report/1"
@@ -116,6 +118,33 @@ def build_report(snapshot: Snapshot, substitutions: Sequence[tuple[str, str]] = 
     }
 
 
+def view_report(snapshot: Snapshot, shown: Backtrace, state: FrameState, goroutines: Sequence[Goroutine],
+                substitutions: Sequence[tuple[str, str]] = (), comparison: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The report of what the TUI shows (`x`): the crash, every goroutine
+    listed, and the goroutine, frame, source and variables the user is on."""
+    frame = shown.frames[state.frame_index] if 0 <= state.frame_index < len(shown.frames) else None
+    report = build_report(replace(snapshot, goroutines=tuple(goroutines), backtrace=shown, frame=state),
+                          substitutions, comparison)
+    report["view"] = {"goroutine": shown.goroutine_id, "frame": _frame(frame) if frame else None}
+    if frame is not None:
+        report["source"] = source_excerpt(frame.file, frame.line, substitutions)
+    return report
+
+
+def export_markdown(report: dict[str, Any], folder: Path) -> Path:
+    """Write the Markdown report to folder/gocore-EXE-CORE.md, never over an
+    existing file (-1, -2, ... are added); returns where it went."""
+    stem = "gocore-" + "-".join(Path(report["target"][k]).name for k in ("executable", "core"))
+    path = folder / f"{stem}.md"
+    number = 0
+    while path.exists():
+        number += 1
+        path = folder / f"{stem}-{number}.md"
+    with open(path, "x", encoding="utf-8") as out:  # "x": a file that appeared meanwhile is not overwritten
+        out.write(to_markdown(report))
+    return path
+
+
 def to_json(report: dict[str, Any]) -> str:
     return json.dumps(report, indent=2) + "\n"
 
@@ -147,7 +176,8 @@ def to_markdown(report: dict[str, Any]) -> str:
                 marker = "=>" if number == source["line"] else "  "
                 out.append(f"{marker}{number:5d}  {text}")
             out += ["```", ""]
-    out += [f"## Backtrace of goroutine {crash['focus_goroutine']}", "", "| # | function | location |", "| --- | --- | --- |"]
+    shown = report.get("view", {}).get("goroutine", crash["focus_goroutine"])
+    out += [f"## Backtrace of goroutine {shown}", "", "| # | function | location |", "| --- | --- | --- |"]
     out += [f"| {f['index']} | {_cell(f['function'])} | {_cell(f['file'])}:{f['line']} |" for f in report["backtrace"]]
     out += ["", f"## Variables of frame {report['variables']['frame']}", ""]
     for kind in ("args", "locals"):

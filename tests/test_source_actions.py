@@ -1,0 +1,60 @@
+"""`x` writes the report of the view on screen; `e` opens the frame in $EDITOR."""
+
+from __future__ import annotations
+
+import json
+import os
+import stat
+
+import pytest
+
+from test_app import moved, running, until
+from tui.editor import editor_command
+
+
+@pytest.mark.e2e
+async def test_x_writes_the_report_of_this_view_and_never_overwrites(cores, tmp_path):
+    fixture = cores["goroutine_panic"]
+    async with running(fixture, lambda a: a.first_screen_ready and a.stacks_complete) as (app, pilot):
+        app.export_folder = tmp_path
+        await moved(pilot, app, "u")  # the view is now the crash frame's caller
+        shown = app.backtrace.frames[app.frame_index]
+        await pilot.press("x")
+        first = tmp_path / "gocore-main-core.md"
+        await until(pilot, lambda: first.exists())
+        text = first.read_text()
+        assert "| Message | PANIC |" in text
+        assert f"## Backtrace of goroutine {app.goroutine_id}" in text
+        assert f"## Source: {shown.file}:{shown.line}" in text
+        await pilot.press("x")
+        await until(pilot, lambda: (tmp_path / "gocore-main-core-1.md").exists())
+        assert first.read_text() == text  # the first one untouched
+
+
+@pytest.mark.e2e
+async def test_e_opens_the_frame_in_the_editor_and_comes_back(cores, tmp_path, monkeypatch):
+    fixture = cores["nil_deref"]
+    record = tmp_path / "args"
+    editor = tmp_path / "fake-editor"
+    editor.write_text(f'#!/bin/sh\nprintf "%s\\n" "$@" > {record}\n')
+    editor.chmod(editor.stat().st_mode | stat.S_IEXEC)
+    monkeypatch.setenv("VISUAL", str(editor))
+    async with running(fixture) as (app, pilot):
+        frame = app.backtrace.frames[app.frame_index]
+        await pilot.press("e")
+        await until(pilot, lambda: record.exists())
+        assert record.read_text().splitlines() == [f"+{fixture.crash_line}", str(fixture.source)]
+        assert frame.line == fixture.crash_line
+        await moved(pilot, app, "u")  # the TUI is back and answers
+        assert app.frame_index == frame.index + 1
+
+
+@pytest.mark.parametrize("editor, expected", [
+    ("vim", ["vim", "+12", "/src/main.go"]),
+    ("nano -w", ["nano", "-w", "+12", "/src/main.go"]),
+    ("code --wait", ["code", "--wait", "-g", "/src/main.go:12"]),
+    ("/opt/bin/subl", ["/opt/bin/subl", "/src/main.go:12"]),
+])
+def test_each_editor_gets_the_line_its_own_way(editor, expected):
+    assert editor_command("/src/main.go", 12, {"EDITOR": editor}) == expected
+    assert editor_command("/src/main.go", 12, {}) == ["vi", "+12", "/src/main.go"]
