@@ -58,3 +58,25 @@ async def test_e_opens_the_frame_in_the_editor_and_comes_back(cores, tmp_path, m
 def test_each_editor_gets_the_line_its_own_way(editor, expected):
     assert editor_command("/src/main.go", 12, {"EDITOR": editor}) == expected
     assert editor_command("/src/main.go", 12, {}) == ["vi", "+12", "/src/main.go"]
+
+
+@pytest.mark.e2e
+async def test_the_palette_finds_a_goroutine_by_id_and_a_frame_by_function(cores):
+    from textual.command import CommandPalette
+
+    fixture = cores["goroutine_panic"]
+    async with running(fixture, lambda a: a.first_screen_ready and a.stacks_complete) as (app, pilot):
+        await pilot.press("ctrl+p")
+        await until(pilot, lambda: isinstance(app.screen, CommandPalette))
+        await pilot.press(*"goroutine 1")
+        await pilot.pause(0.5)
+        await pilot.press("enter")
+        await until(pilot, lambda: app.goroutine_id == 1 and not isinstance(app.screen, CommandPalette))
+        await until(pilot, lambda: app.backtrace.goroutine_id == 1)
+        # now a frame of goroutine 1's backtrace, by function
+        await pilot.press("ctrl+p")
+        await until(pilot, lambda: isinstance(app.screen, CommandPalette))
+        await pilot.press(*"chanrecv1")
+        await pilot.pause(0.5)
+        await pilot.press("enter")
+        await until(pilot, lambda: app.backtrace.frames[app.frame_index].function == "runtime.chanrecv1")

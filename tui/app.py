@@ -42,6 +42,7 @@ from .messages import (
 )
 from .model import Backtrace, Snapshot, Variable
 from .editor import editor_command
+from .palette import GoroutineAndFrameCommands
 from .report import comparison_report, export_markdown, view_report
 from .session import stop_batches
 from .showdown import run_gdb_for, score
@@ -118,6 +119,7 @@ class GocoreApp(App[int]):
     # the class that uses it, which breaks subclasses in tests and tools.
     CSS_PATH = Path(__file__).with_name("app.tcss")
     TITLE = "gocore-tui"
+    COMMANDS = App.COMMANDS | {GoroutineAndFrameCommands}
     BINDINGS = [
         Binding("u", "up", "Caller", id="frame.up", tooltip="Move to the caller frame (Delve's up)"),
         Binding("d", "down", "Callee", id="frame.down", tooltip="Move to the callee frame (Delve's down)"),
@@ -617,17 +619,20 @@ class GocoreApp(App[int]):
         return True
 
     def action_goto(self) -> None:
-        def jump(goroutine_id: int | None) -> None:
-            if goroutine_id is None:
-                return
-            pane = self.query_one(GoroutineList)
-            if self.goroutines_complete and goroutine_id not in pane.index.by_id:
-                self.notify(f"no goroutine {goroutine_id} in this core", severity="warning")
-                return
-            pane.reveal(goroutine_id)
-            self.select_goroutine(goroutine_id)
+        self.push_screen(GotoPrompt(), lambda goroutine_id: goroutine_id is not None and self.show_goroutine(goroutine_id))
 
-        self.push_screen(GotoPrompt(), jump)
+    def show_goroutine(self, goroutine_id: int) -> None:
+        """Put a goroutine on screen, its row under the list's cursor."""
+        pane = self.query_one(GoroutineList)
+        if self.goroutines_complete and goroutine_id not in pane.index.by_id:
+            self.notify(f"no goroutine {goroutine_id} in this core", severity="warning")
+            return
+        pane.reveal(goroutine_id)
+        self.select_goroutine(goroutine_id)
+
+    @property
+    def goroutine_index(self):
+        return self.query_one(GoroutineList).index
 
     def action_filter(self) -> None:
         pane = self.query_one(GoroutineList)
