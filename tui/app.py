@@ -18,6 +18,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Callable, Sequence
 
+from rich.text import Text
 from textual import work
 from textual.app import ScreenStackError
 from textual.css.query import NoMatches
@@ -33,6 +34,8 @@ from .messages import (
     BacktraceLoaded,
     BackendFailed,
     BackendRestarted,
+    ConsoleAnswered,
+    WatchesEvaluated,
     FrameLoaded,
     GdbFinished,
     GoroutinesPaged,
@@ -42,7 +45,9 @@ from .messages import (
 )
 from .model import Backtrace, Snapshot, Variable
 from .editor import editor_command
+from .console import Refused, console_command
 from .palette import GoroutineAndFrameCommands
+from .widgets.console_screen import ConsoleScreen
 from .report import comparison_report, export_markdown, view_report
 from .session import stop_batches
 from .showdown import run_gdb_for, score
@@ -130,6 +135,8 @@ class GocoreApp(App[int]):
         Binding("R", "restart", "Restart dlv", id="restart", tooltip="Start dlv again after it died or hung; the screen is kept"),
         Binding("t", "traceback", "Go traceback", id="traceback",
                 tooltip="What the program printed to stderr when it died (gocore-tui run)"),
+        Binding("colon", "console", "Console", id="console",
+                tooltip="Type dlv commands (print, locals, stack ...) in the frame on screen; ctrl+t there pins a watch"),
         Binding("x", "export", "Export", id="export",
                 tooltip="Write the Markdown report of this view (and the GDB-vs-Delve scorecard) to a file"),
         Binding("e", "edit", "Editor", id="edit", tooltip="Open the frame's source file at its line in $EDITOR"),
@@ -179,6 +186,11 @@ class GocoreApp(App[int]):
         self._listing_cut = False
         self._stacks_cut = False
         self.frame_state = None  # of the frame on screen, for `x`
+        # The console's history and log outlive its screen; watches are
+        # expressions evaluated in every frame shown.
+        self.console_history: list[str] = []
+        self.console_log: list = []
+        self.watches: list[str] = []
         self.export_folder = Path.cwd()
 
     def compose(self) -> ComposeResult:
@@ -267,6 +279,25 @@ class GocoreApp(App[int]):
             self.post_message(StacksPaged((), complete=True))
         except Exception as err:
             self.post_message(StacksPaged((), complete=True, problem=f"grouping by whole stack stopped: {describe(err)}"))
+
+    @work(thread=True, exit_on_error=False, group="console")
+    def _send_to_dlv(self, typed: str, line: str) -> None:
+        try:
+            output = self.delve.run_raw(line)
+        except Exception as err:
+            output = f"error: {describe(err)}"
+        self.post_message(ConsoleAnswered(typed, output))
+
+    @work(thread=True, exit_on_error=False, group="watches", exclusive=True)
+    def _evaluate_watches(self, goroutine_id: int | None, frame_index: int, generation: int) -> None:
+        values = []
+        for expression in list(self.watches):
+            try:
+                value = self.delve.evaluate(goroutine_id, frame_index, expression)
+            except Exception as err:
+                value = f"({err})"
+            values.append((expression, value if value is not None else "(not in this frame)"))
+        self.post_message(WatchesEvaluated(generation, values))
 
     @work(thread=True, exit_on_error=False, group="compare", exclusive=True)
     def _run_gdb(self, snapshot: Snapshot) -> None:
@@ -369,6 +400,8 @@ class GocoreApp(App[int]):
         variables = self.query_one(VariablesView)
         variables.show(message.state)
         self.frame_state = message.state
+        if self.watches:
+            self._evaluate_watches(message.goroutine_id, message.frame_index, self.generation)
         variables.border_title = f"Variables · frame {message.frame_index}"
         self._fresh("#source", "#variables")
         self.updated_at = time.monotonic()
@@ -610,6 +643,8 @@ class GocoreApp(App[int]):
             return self.backend_lost
         if action == "traceback":
             return bool(self.go_traceback)
+        if action == "console":
+            return self.delve is not None and not self.backend_lost and self.first_screen_ready
         if action in ("export", "edit"):
             return self.frame_state is not None
         if action == "up":
@@ -682,6 +717,39 @@ class GocoreApp(App[int]):
         yield SystemCommand("Go to goroutine", "Jump to a goroutine by id", self.action_goto)
         yield SystemCommand("Filter goroutines", "By function, file, wait reason or id", self.action_filter)
         yield SystemCommand("Grouped / flat goroutines", "Toggle the goroutine list's grouping", self.action_toggle_grouped)
+
+    def action_console(self) -> None:
+        scope = f"goroutine {self.goroutine_id} frame {self.frame_index}" if self.goroutine_id is not None \
+            else f"frame {self.frame_index}"
+        self.push_screen(ConsoleScreen(self.console_history, self.console_log, scope))
+
+    def on_console_screen_submitted(self, message: ConsoleScreen.Submitted) -> None:
+        try:
+            line = console_command(message.text, self.goroutine_id, self.frame_index)
+        except Refused as refused:
+            self._console_write(Text(f"> {message.text.strip()}\n", "bold") + Text(str(refused), "yellow"))
+            return
+        self._send_to_dlv(message.text.strip(), line)
+
+    @_while_mounted
+    def on_console_answered(self, message: ConsoleAnswered) -> None:
+        self._console_write(Text(f"> {message.sent}\n", "bold") + Text(message.output.rstrip("\n") or "(no output)"))
+
+    def _console_write(self, entry: Text) -> None:
+        self.console_log.append(entry)
+        if isinstance(self.screen, ConsoleScreen):
+            self.screen.show(entry)
+
+    def on_console_screen_watch_wanted(self, message: ConsoleScreen.WatchWanted) -> None:
+        if message.expression not in self.watches:
+            self.watches.append(message.expression)
+        self.notify(f"watching {message.expression}", timeout=3, markup=False)
+        self._evaluate_watches(self.goroutine_id, self.frame_index, self.generation)
+
+    @_while_mounted
+    def on_watches_evaluated(self, message: WatchesEvaluated) -> None:
+        if message.generation == self.generation:
+            self.query_one(VariablesView).show_watches(message.values)
 
     def action_export(self) -> None:
         if self.snapshot is None or self.backtrace is None or self.frame_state is None:

@@ -71,6 +71,20 @@ class BackendRestarted(Message):
 
 
 @dataclass
+class ConsoleAnswered(Message):
+    """What dlv answered to a line typed in the console."""
+
+    sent: str
+    output: str
+
+
+@dataclass
+class WatchesEvaluated(Message):
+    generation: int
+    values: list  # [(expression, value or why not)]
+
+
+@dataclass
 class BackendFailed(Message):
     """A command failed; fatal when the first screen could not be built."""
 

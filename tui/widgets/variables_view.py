@@ -49,6 +49,21 @@ class VariablesView(Tree):
             for variable in variables:
                 self._add(group, variable)
 
+    def show_watches(self, values: list[tuple[str, str]]) -> None:
+        """Pinned expressions (`:` then ctrl+t), evaluated in this frame, above the args."""
+        for node in list(self.root.children):
+            if str(node.label) == "watches":
+                node.remove()
+        if not values:
+            return
+        group = self.root.add(Text("watches", "bold magenta"), expand=True, before=0)
+        for expression, value in values:
+            text = Text(expression, "bold")
+            text.append(" = ")
+            # print's multi-line form, on the one line a tree row has
+            text.append(" ".join(value.split()), "yellow" if value.startswith("(") else "")
+            group.add_leaf(text)
+
     @dataclass
     class LoadWanted(Message):
         """A node was opened whose value Delve elided: print it in full."""
