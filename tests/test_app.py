@@ -483,3 +483,12 @@ async def test_t_shows_what_go_printed_beside_delves_view(cores):
 async def test_t_is_not_offered_without_a_traceback(cores):
     async with running(cores["goroutine_panic"]) as (app, pilot):
         assert not app.check_action("traceback", ())
+
+
+@pytest.mark.e2e
+async def test_no_color_draws_every_pane(cores, monkeypatch):
+    monkeypatch.setenv("NO_COLOR", "1")
+    async with running(cores["goroutine_panic"], lambda a: a.first_screen_ready and a.stacks_complete) as (app, pilot):
+        await moved(pilot, app, "u")
+        await pilot.pause(0.2)  # a full repaint through the monochrome filter
+        assert app.query_one(SourceView).marked_line and not app._exception

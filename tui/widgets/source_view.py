@@ -97,6 +97,11 @@ class SourceView(ScrollView, can_focus=True):
         return line if isinstance(line, str) else line.plain
 
     def render_line(self, y: int) -> Strip:
+        # Every segment gets a style (the widget's own underneath): NO_COLOR's
+        # monochrome filter cannot take a segment without one.
+        return self._line(y).apply_style(self.rich_style)
+
+    def _line(self, y: int) -> Strip:
         scroll_x, scroll_y = self.scroll_offset
         index = scroll_y + y
         width = self.size.width
