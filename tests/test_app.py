@@ -75,7 +75,7 @@ async def test_first_screen_shows_the_crash(cores):
         source = app.query_one(SourceView)
         assert source.marked_line == fixture.crash_line
         assert "// CRASH" in source.line_text(source.marked_line)
-        await until(pilot, lambda: app.stacks_complete)
+        await until(pilot, lambda: app.goroutines_complete and app.stacks_complete)
         goroutines = app.query_one(GoroutineList)
         assert len(goroutines.index) == 6
         row = goroutines.get_row(f"g{crashed}")
@@ -190,7 +190,7 @@ async def test_stale_panes_say_so_until_the_answer_lands(cores):
 @pytest.mark.e2e
 async def test_switching_goroutines_by_id_and_from_the_table(cores):
     fixture = cores["goroutine_panic"]
-    async with running(fixture, lambda a: a.first_screen_ready and a.stacks_complete) as (app, pilot):
+    async with running(fixture, lambda a: a.first_screen_ready and a.goroutines_complete and a.stacks_complete) as (app, pilot):
         before = app.panes_updated
         await pilot.press("g", "1", "enter")
         await until(pilot, lambda: app.panes_updated > before and app.goroutine_id == 1)
@@ -214,7 +214,7 @@ async def test_switching_goroutines_by_id_and_from_the_table(cores):
 
 @pytest.mark.e2e
 async def test_unknown_goroutine_and_non_digits_are_harmless(cores):
-    async with running(cores["goroutine_panic"], lambda a: a.first_screen_ready and a.stacks_complete) as (app, pilot):
+    async with running(cores["goroutine_panic"], lambda a: a.first_screen_ready and a.goroutines_complete and a.stacks_complete) as (app, pilot):
         shown = app.goroutine_id
         await pilot.press("g", "9", "9", "9", "9", "enter")
         await pilot.pause(0.2)
@@ -265,7 +265,7 @@ async def test_nil_dereference_names_the_fault_once(cores):
 @pytest.mark.e2e
 async def test_groups_filter_and_flat_view(cores):
     fixture = cores["many_goroutines"]
-    async with running(fixture, lambda a: a.first_screen_ready and a.stacks_complete) as (app, pilot):
+    async with running(fixture, lambda a: a.first_screen_ready and a.goroutines_complete and a.stacks_complete) as (app, pilot):
         table = app.query_one(GoroutineList)
         buckets = table.index.buckets()
         assert sum(b.count for b in buckets) == len(table.index)
@@ -363,7 +363,7 @@ async def test_dlv_killed_keeps_the_screen_and_R_restarts_it(cores):
     substitutions = ((f"./tests/fixtures/{fixture.name}", str(fixture.source.parent)),)
     app = GocoreApp(open_backend, substitutions=substitutions)
     async with app.run_test(size=(200, 50)) as pilot:
-        await until(pilot, lambda: app.first_screen_ready and app.stacks_complete)
+        await until(pilot, lambda: app.first_screen_ready and app.goroutines_complete and app.stacks_complete)
         crash_frame = app.frame_index
         assert not app.check_action("restart", ())  # nothing to restart yet
         os.kill(opened[0].runner.pid, signal.SIGKILL)
@@ -395,7 +395,7 @@ async def test_a_parse_problem_is_shown_with_dlvs_text_not_a_traceback(cores, mo
     from tui.parse import ParseError
 
     fixture = cores["goroutine_panic"]
-    async with running(fixture, ready=lambda app: app.first_screen_ready and app.stacks_complete) as (app, pilot):
+    async with running(fixture, ready=lambda app: app.first_screen_ready and app.goroutines_complete and app.stacks_complete) as (app, pilot):
         def unparseable(output, goroutine_id):
             raise ParseError("frame line without a location", raw=output)
 
@@ -415,12 +415,12 @@ async def test_a_parse_problem_is_shown_with_dlvs_text_not_a_traceback(cores, mo
 @pytest.mark.e2e
 async def test_whole_stacks_split_a_group_and_a_member_loads_its_own_path(cores):
     fixture = cores["split_stacks"]
-    async with running(fixture, lambda a: a.first_screen_ready and a.stacks_complete) as (app, pilot):
+    async with running(fixture, lambda a: a.first_screen_ready and a.goroutines_complete and a.stacks_complete) as (app, pilot):
         table = app.query_one(GoroutineList)
         rows = {k.value: [str(cell) for cell in table.get_row(k)] for k in table.rows}
         parked = {cells[1]: cells[3] for key, cells in rows.items() if key.startswith("b") and "main.park" in cells[3]}
         assert parked == {"×20": "main.go:15 main.park  via main.viaRight", "×10": "main.go:15 main.park  via main.viaLeft"}
-        assert "Goroutines 34 in" in table.border_title and "reading stacks" not in table.border_title
+        assert "Goroutines 34 in" in table.border_title and "stacks read" not in table.border_title
         # expand the viaLeft group and pick a member: its backtrace goes through viaLeft
         key = next(key for key, cells in rows.items() if cells[1] == "×10")
         table.focus()
@@ -438,7 +438,7 @@ async def test_whole_stacks_split_a_group_and_a_member_loads_its_own_path(cores)
 
 
 @pytest.mark.e2e
-async def test_the_list_comes_from_a_second_dlv_that_leaves_when_done(cores, monkeypatch):
+async def test_stacks_come_from_a_second_dlv_that_leaves_when_done(cores, monkeypatch):
     listers: list[Delve] = []
     spawn = Delve.lister
 
@@ -448,7 +448,7 @@ async def test_the_list_comes_from_a_second_dlv_that_leaves_when_done(cores, mon
 
     monkeypatch.setattr(Delve, "lister", recorded)
     fixture = cores["many_goroutines"]
-    async with running(fixture, lambda a: a.first_screen_ready and a.stacks_complete) as (app, pilot):
+    async with running(fixture, lambda a: a.first_screen_ready and a.goroutines_complete and a.stacks_complete) as (app, pilot):
         (lister,) = listers
         assert lister is not app.delve and lister.runner.pid != app.delve.runner.pid
         assert len(app.query_one(GoroutineList).index) == 356
@@ -488,7 +488,7 @@ async def test_t_is_not_offered_without_a_traceback(cores):
 @pytest.mark.e2e
 async def test_no_color_draws_every_pane(cores, monkeypatch):
     monkeypatch.setenv("NO_COLOR", "1")
-    async with running(cores["goroutine_panic"], lambda a: a.first_screen_ready and a.stacks_complete) as (app, pilot):
+    async with running(cores["goroutine_panic"], lambda a: a.first_screen_ready and a.goroutines_complete and a.stacks_complete) as (app, pilot):
         await moved(pilot, app, "u")
         await pilot.pause(0.2)  # a full repaint through the monochrome filter
         assert app.query_one(SourceView).marked_line and not app._exception

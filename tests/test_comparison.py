@@ -88,7 +88,7 @@ async def test_the_pane_opens_with_c_and_a_row_moves_the_main_view(cores):
     fixture = cores["goroutine_panic"]
     app = open_app(fixture)
     async with app.run_test(size=(200, 50)) as pilot:
-        await until(pilot, lambda: app.first_screen_ready and app.gdb_run is not None and app.stacks_complete)
+        await until(pilot, lambda: app.first_screen_ready and app.gdb_run is not None and app.goroutines_complete and app.stacks_complete)
         await pilot.press("u")
         await pilot.press("c")
         assert isinstance(app.screen, ComparisonScreen)

@@ -16,7 +16,7 @@ SIZE = (160, 45)
 async def _settled(pilot) -> None:
     app = pilot.app
     deadline = time.monotonic() + 30
-    while not (app.first_screen_ready and app.stacks_complete):
+    while not (app.first_screen_ready and app.goroutines_complete and app.stacks_complete):
         assert time.monotonic() < deadline, "the recorded app never settled"
         await pilot.pause(0.02)
     await app.workers.wait_for_complete()

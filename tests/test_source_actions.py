@@ -15,7 +15,7 @@ from tui.editor import editor_command
 @pytest.mark.e2e
 async def test_x_writes_the_report_of_this_view_and_never_overwrites(cores, tmp_path):
     fixture = cores["goroutine_panic"]
-    async with running(fixture, lambda a: a.first_screen_ready and a.stacks_complete) as (app, pilot):
+    async with running(fixture, lambda a: a.first_screen_ready and a.goroutines_complete and a.stacks_complete) as (app, pilot):
         app.export_folder = tmp_path
         await moved(pilot, app, "u")  # the view is now the crash frame's caller
         shown = app.backtrace.frames[app.frame_index]
@@ -65,7 +65,7 @@ async def test_the_palette_finds_a_goroutine_by_id_and_a_frame_by_function(cores
     from textual.command import CommandPalette
 
     fixture = cores["goroutine_panic"]
-    async with running(fixture, lambda a: a.first_screen_ready and a.stacks_complete) as (app, pilot):
+    async with running(fixture, lambda a: a.first_screen_ready and a.goroutines_complete and a.stacks_complete) as (app, pilot):
         await pilot.press("ctrl+p")
         await until(pilot, lambda: isinstance(app.screen, CommandPalette))
         await pilot.press(*"goroutine 1")
@@ -80,3 +80,60 @@ async def test_the_palette_finds_a_goroutine_by_id_and_a_frame_by_function(cores
         await pilot.pause(0.5)
         await pilot.press("enter")
         await until(pilot, lambda: app.backtrace.frames[app.frame_index].function == "runtime.chanrecv1")
+
+
+@pytest.mark.e2e
+async def test_slash_in_the_source_pane_searches_the_file(cores):
+    from tui.widgets.source_view import SourceView
+
+    fixture = cores["goroutine_panic"]  # "timer" is on lines 2, 13 and 18; the crash on 15
+    async with running(fixture, lambda a: a.first_screen_ready and a.goroutines_complete and a.stacks_complete) as (app, pilot):
+        source = app.query_one(SourceView)
+        source.focus()
+        await pilot.press("slash", *"TIMER", "enter")
+        await until(pilot, lambda: source.found_line == 18)  # forward from the marked line, any case
+        await pilot.press("n")
+        assert source.found_line == 2  # wrapped around
+        await pilot.press("n")
+        assert source.found_line == 13
+        await pilot.press("N", "N")
+        assert source.found_line == 18
+        assert app.query_one("#goroutines").filter_text == ""  # the goroutine filter was not touched
+        await pilot.press("slash", *"no such text", "enter")
+        await pilot.pause(0.1)
+        assert source.found_line == 0 and source.search_text == "no such text"  # nothing highlighted
+
+
+def test_disassembly_parses_and_marks_the_call_of_a_caller_frame():
+    from pathlib import Path
+
+    from tui.model import Frame
+    from tui.parse.delve import parse_disassembly
+    from tui.source import disassembly
+
+    text = (Path(__file__).parent / "data" / "dlv" / "nil_deref.disassemble.txt").read_text()
+    instructions = parse_disassembly(text)
+    assert (instructions[0].pc, instructions[0].location, instructions[0].text) == (
+        0x484520, "main.go:13", "cmp rsp, qword ptr [r14+0x10]")
+    # main.main is a caller: its PC is the return address after `call main.retries`
+    listing = disassembly(Frame(11, 0x48453e, "main.main", "main.go", 15), instructions)
+    assert "call main.retries" in listing.lines[listing.marked_line - 1].plain
+
+
+@pytest.mark.e2e
+async def test_a_toggles_the_source_pane_to_the_frames_instructions(cores):
+    from tui.widgets.source_view import SourceView
+
+    fixture = cores["nil_deref"]
+    async with running(fixture) as (app, pilot):
+        source = app.query_one(SourceView)
+        before = app.panes_updated
+        await pilot.press("a")
+        await until(pilot, lambda: app.panes_updated > before)
+        assert source.border_title == "Disassembly · main.retries"
+        marked = source.line_text(source.marked_line)
+        assert marked.startswith("main.go:10")  # the faulting instruction is on the faulting line
+        await moved(pilot, app, "u")  # main.main: the call into retries is marked
+        assert "call main.retries" in source.line_text(source.marked_line)
+        await moved(pilot, app, "a")
+        assert source.border_title.startswith("Source") and source.marked_line == 15

@@ -13,8 +13,10 @@ from __future__ import annotations
 import functools
 import subprocess
 import sys
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 from pathlib import Path
 from typing import Callable, Sequence
 
@@ -44,6 +46,7 @@ from .messages import (
     VariableLoaded,
 )
 from .model import Backtrace, Snapshot, Variable
+from .crash import SIGPANIC_FUNCTION
 from .editor import editor_command
 from .console import Refused, console_command
 from .palette import GoroutineAndFrameCommands
@@ -86,7 +89,8 @@ PANE_KEYS = [
     ("↑/↓, j/k", "move in the focused pane"),
     ("enter", "select: a goroutine loads its backtrace, a frame its source and variables; a group expands"),
     ("tab / shift+tab", "next / previous pane"),
-    ("ctrl+p", "command palette: the actions above by name"),
+    ("/ then n, N (source pane)", "search the file on screen; next / previous match"),
+    ("ctrl+p", "command palette: the actions above by name, a goroutine by id, a frame by function"),
 ]
 
 
@@ -137,6 +141,8 @@ class GocoreApp(App[int]):
                 tooltip="What the program printed to stderr when it died (gocore-tui run)"),
         Binding("colon", "console", "Console", id="console",
                 tooltip="Type dlv commands (print, locals, stack ...) in the frame on screen; ctrl+t there pins a watch"),
+        Binding("a", "toggle_disassembly", "Asm/source", id="disassembly",
+                tooltip="Show the frame's instructions instead of its source, or back (frames without source get them anyway)"),
         Binding("x", "export", "Export", id="export",
                 tooltip="Write the Markdown report of this view (and the GDB-vs-Delve scorecard) to a file"),
         Binding("e", "edit", "Editor", id="edit", tooltip="Open the frame's source file at its line in $EDITOR"),
@@ -170,6 +176,7 @@ class GocoreApp(App[int]):
         self.first_screen_ready = False
         self.goroutines_complete = False
         self.stacks_complete = False
+        self.stacks_started = False
         self.panes_updated = 0
         # When the last navigation started and when its panes were redrawn.
         self.navigated_at = 0.0
@@ -191,6 +198,7 @@ class GocoreApp(App[int]):
         self.console_history: list[str] = []
         self.console_log: list = []
         self.watches: list[str] = []
+        self.show_disassembly = False
         self.export_folder = Path.cwd()
 
     def compose(self) -> ComposeResult:
@@ -234,11 +242,17 @@ class GocoreApp(App[int]):
         try:
             self.lister = lister.result()
         except Exception:
-            self.lister = delve  # no second dlv: list through the first
+            self.lister = None
+        if self.lister is delve:  # a recording lists itself
+            self.lister = None  # no second dlv: the stacks follow the list in the first
         if get_current_worker().is_cancelled:  # the app closed while it started
             self._retire_lister()
             return
-        self._page_goroutines(self.lister)
+        if self.lister is not None:
+            # Whole stacks from the second dlv, beside the list from this one
+            # (which also leaves this dlv's goroutine cache warm for switches).
+            self.call_from_thread(self._read_stacks, self.lister)
+        self._page_goroutines(delve)
 
     def _page_goroutines(self, delve: Delve) -> None:
         worker = get_current_worker()
@@ -265,10 +279,11 @@ class GocoreApp(App[int]):
     def _repage_goroutines(self, delve: Delve) -> None:
         self._page_goroutines(delve)
 
-    @work(thread=True, exit_on_error=False, group="pages", exclusive=True)
+    @work(thread=True, exit_on_error=False, group="stacks", exclusive=True)
     def _read_stacks(self, delve: Delve) -> None:
-        """Whole stacks, after the list: they split buckets whose members
-        got to the same place by different calls."""
+        """Whole stacks: they split buckets whose members got to the same
+        place by different calls."""
+        self.stacks_started = True
         worker = get_current_worker()
         try:
             for stacks in delve.stack_pages():
@@ -344,8 +359,16 @@ class GocoreApp(App[int]):
         except Exception as err:
             self.post_message(BackendFailed(f"frame {index}: {describe(err)}", generation=generation, navigation="frame"))
             return None
-        return FrameLoaded(generation, goroutine_id, index, state,
-                           source.load(frame.file, self.substitutions, line=frame.line))
+        loaded = source.load(frame.file, self.substitutions, line=frame.line)
+        if self.show_disassembly or not loaded.lines:  # `a`, or a frame without source
+            try:
+                # A frame a signal interrupted stopped at its PC, not after a call.
+                interrupted = index > 0 and backtrace.frames[index - 1].function == SIGPANIC_FUNCTION
+                loaded = source.disassembly(frame, self.delve.disassemble(goroutine_id, index), exact=interrupted)
+            except Exception as err:  # keep the source's own reason, and say why no disassembly
+                loaded = replace(loaded, missing_reason=f"{loaded.missing_reason or 'no source'}; "
+                                                        f"no disassembly either: {describe(err)}")
+        return FrameLoaded(generation, goroutine_id, index, state, loaded)
 
     @work(thread=True, exit_on_error=False, group="variables")
     def _load_variable(self, node_id: int, variable: Variable, generation: int) -> None:
@@ -395,8 +418,12 @@ class GocoreApp(App[int]):
         frame = self.backtrace.frames[message.frame_index] if self.backtrace else None
         source_view = self.query_one(SourceView)
         if frame is not None:
-            source_view.show(message.source, frame.location)
-            source_view.border_title = f"Source · {frame.location.short()} {frame.function}"
+            if message.source.marked_line:  # a disassembly, with its own line to mark
+                source_view.show(message.source, replace(frame.location, line=message.source.marked_line))
+                source_view.border_title = f"Disassembly · {frame.function}"
+            else:
+                source_view.show(message.source, frame.location)
+                source_view.border_title = f"Source · {frame.location.short()} {frame.function}"
         variables = self.query_one(VariablesView)
         variables.show(message.state)
         self.frame_state = message.state
@@ -432,11 +459,12 @@ class GocoreApp(App[int]):
                 self._listing_cut = True
             elif message.problem:
                 self.notify(message.problem, severity="warning", timeout=10, markup=False)
-            if not message.problem:
-                self._read_stacks(self.lister or self.delve)
-            else:
-                self.stacks_complete = True  # not on a list that is cut or garbage
+            if message.problem:  # a list that is cut or garbage: no stacks either
+                self.workers.cancel_group(self, "stacks")
+                self.stacks_complete = True
                 self._retire_lister()
+            elif not self.stacks_started:  # no second dlv: the stacks come now, from the first
+                self._read_stacks(self.delve)
             self._update_comparison()
         elif pane.grouped and now - self._last_regroup > REGROUP_EVERY:
             self._last_regroup = now
@@ -460,11 +488,15 @@ class GocoreApp(App[int]):
             pane.refresh_rows()
         self._retitle_goroutines()
 
-    def _retire_lister(self) -> None:
-        """The list and stacks are in: the second dlv has done its work."""
+    def _retire_lister(self, wait: bool = False) -> None:
+        """The stacks are in: the second dlv has done its work. It is closed
+        on a thread: a dlv holding 100k goroutines takes a while to quit."""
         lister, self.lister = self.lister, None
         if lister is not None and lister is not self.delve:
-            lister.close()
+            if wait:
+                lister.close()
+            else:
+                threading.Thread(target=lister.close, name="close-lister", daemon=True).start()
 
     def _retitle_goroutines(self) -> None:
         pane = self.query_one(GoroutineList)
@@ -751,6 +783,11 @@ class GocoreApp(App[int]):
         if message.generation == self.generation:
             self.query_one(VariablesView).show_watches(message.values)
 
+    def action_toggle_disassembly(self) -> None:
+        self.show_disassembly = not self.show_disassembly
+        if self.backtrace is not None and self.backtrace.frames:
+            self.select_frame(self.frame_index)
+
     def action_export(self) -> None:
         if self.snapshot is None or self.backtrace is None or self.frame_state is None:
             return
@@ -793,7 +830,7 @@ class GocoreApp(App[int]):
             self.push_screen(TracebackScreen(self.go_traceback))
 
     def action_help(self) -> None:
-        keys = [(b.key.replace("question_mark", "?").replace("slash", "/"), b.tooltip or b.description)
+        keys = [(b.key.replace("question_mark", "?").replace("slash", "/").replace("colon", ":"), b.tooltip or b.description)
                 for b in self.BINDINGS]
         self.push_screen(HelpScreen(keys + PANE_KEYS))
 
@@ -818,6 +855,6 @@ class GocoreApp(App[int]):
 
     def on_unmount(self) -> None:
         stop_batches()  # a gdb still reading the core is not waited for
-        self._retire_lister()
+        self._retire_lister(wait=True)
         if self.delve is not None:
             self.delve.close()

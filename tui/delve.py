@@ -19,13 +19,14 @@ from typing import Iterator
 
 from . import crash as crash_rules
 from . import elf
-from .model import Backtrace, Frame, FrameState, Goroutine, Snapshot, Target, Variable
+from .model import Backtrace, Frame, FrameState, Goroutine, Instruction, Snapshot, Target, Variable
 from .parse import ParseError
 from .parse.values import parse_value
 from .parse.delve import (
     command_error,
     parse_backtrace,
     parse_current_goroutine,
+    parse_disassembly,
     parse_frame_offsets,
     parse_goroutine_page,
     parse_goroutines,
@@ -484,6 +485,10 @@ class Delve:
         """False once dlv has died or been stopped (a recording never dies)."""
         is_alive = getattr(self.runner, "is_alive", None)
         return is_alive() if is_alive is not None else True
+
+    def disassemble(self, goroutine_id: int | None, frame_index: int) -> tuple[Instruction, ...]:
+        """The instructions of a frame's function."""
+        return parse_disassembly(self.runner.run(f"{self._scope(goroutine_id, frame_index)}disassemble"))
 
     def run_raw(self, command: str) -> str:
         """A command typed by the user; its failure comes back as text."""

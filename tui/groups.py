@@ -77,9 +77,9 @@ class GoroutineIndex:
 
     def add_stacks(self, stacks: Iterable[tuple[int, tuple[Location, ...]]]) -> None:
         """Record whole stacks (id, frames innermost first); equal stacks are stored once."""
+        # Stacks may come before their goroutines are listed (a second dlv
+        # reads them beside the list): they wait here for them.
         for goroutine_id, stack in stacks:
-            if goroutine_id not in self.by_id:
-                continue
             number = self._stack_numbers.get(stack)
             if number is None:
                 number = self._stack_numbers[stack] = len(self._stacks)

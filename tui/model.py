@@ -315,3 +315,13 @@ class GdbRun:
     plain_folded: str = ""
     go_folded: str = ""
     folded_lines: int = 0
+
+
+@dataclass(frozen=True)
+class Instruction:
+    """One line of Delve's `disassemble`."""
+
+    pc: int
+    location: str  # file:line, as Delve prints it
+    text: str  # the instruction, Intel syntax
+    current: bool = False  # Delve's `=>`: where the thread stopped

@@ -22,6 +22,8 @@ from pygments.util import ClassNotFound
 from rich.style import Style
 from rich.text import Text
 
+from .model import Frame, Instruction
+
 # How far below the current directory we look for a file with the same
 # trailing path (a core built on another machine, sources checked out here).
 _SEARCH_DEPTH = 6
@@ -44,6 +46,7 @@ class SourceFile:
     lines: tuple[Text | str, ...] = ()
     missing_reason: str = ""
     width: int = 0  # the widest line, in cells
+    marked_line: int = 0  # a disassembly's line to mark (a source file's is the frame's)
 
 
 def parse_substitution(spec: str) -> tuple[str, str]:
@@ -235,3 +238,28 @@ def _token_styles() -> dict:
             italic=spec["italic"] or None,
         )
     return result
+
+
+def disassembly(frame: Frame, instructions: Sequence[Instruction], exact: bool = False) -> SourceFile:
+    """The frame's function as instructions, for the source pane, with the
+    line to mark. exact: the frame's PC is the instruction itself (frame 0,
+    or the frame a signal interrupted), not a return address."""
+    lines = []
+    for instruction in instructions:
+        text = Text(f"{instruction.location:<24} ", "dim")
+        text.append(f"{instruction.pc:#x}  ", "cyan")
+        text.append(instruction.text)
+        lines.append(text)
+    return SourceFile(f"disassembly of {frame.function}", None, tuple(lines),
+                      width=max((line.cell_len for line in lines), default=0),
+                      marked_line=_marked(frame, instructions, exact or frame.index == 0))
+
+
+def _marked(frame: Frame, instructions: Sequence[Instruction], exact: bool) -> int:
+    """Where the frame stopped (Delve's `=>`, or its PC); for a caller,
+    whose PC is the return address, the call just before it."""
+    for number, instruction in enumerate(instructions, 1):
+        if instruction.current or (exact and instruction.pc == frame.pc):
+            return number
+    before = [number for number, instruction in enumerate(instructions, 1) if instruction.pc < frame.pc]
+    return before[-1] if before else 1

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 
-from ..model import Backtrace, Frame, Goroutine, Location, Variable
+from ..model import Backtrace, Frame, Goroutine, Instruction, Location, Variable
 from .errors import ParseError
 from .values import parse_value
 
@@ -351,3 +351,30 @@ def parse_listing_pc(output: str) -> int:
     if not match:
         raise ParseError("no 'Showing FILE:LINE (PC: ...)' header in list output", output)
     return int(match["pc"], 16)
+
+
+def parse_disassembly(output: str) -> tuple[Instruction, ...]:
+    """`disassemble` -> its instructions (the TEXT header and blank lines dropped).
+
+    Each line: [`=>`] TAB file:line TAB 0xPC[*] TAB bytes TAB+ instruction.
+    """
+    error = command_error(output)
+    if error:
+        raise ParseError(f"disassemble failed: {error}", output)
+    found = []
+    for line in output.splitlines():
+        if not line.strip() or line.startswith("TEXT "):
+            continue
+        fields = [f for f in line.split("\t")]
+        current = fields[0].strip() == "=>"
+        rest = [f for f in fields[1:] if f != ""]
+        if len(rest) < 4 or not rest[1].startswith("0x"):
+            raise ParseError(f"bad disassembly line {line!r}", output)
+        try:
+            pc = int(rest[1].rstrip("*"), 16)
+        except ValueError:
+            raise ParseError(f"bad address in {line!r}", output) from None
+        found.append(Instruction(pc, rest[0], " ".join(rest[3:]), current))
+    if not found:
+        raise ParseError("disassemble printed no instructions", output)
+    return tuple(found)

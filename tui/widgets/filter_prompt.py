@@ -1,4 +1,4 @@
-"""`/`: filter goroutines by text (function, file, wait reason, id)."""
+"""`/`: a line of text: the goroutine filter, or a search in the source pane."""
 
 from __future__ import annotations
 
@@ -16,13 +16,14 @@ class FilterPrompt(ModalScreen[str | None]):
     FilterPrompt > Vertical { width: 60; height: auto; border: thick $primary; background: $surface; padding: 0 1; }
     """
 
-    def __init__(self, current: str) -> None:
+    def __init__(self, current: str, label: str = "Filter goroutines (empty clears):") -> None:
         super().__init__()
         self.current = current
+        self.label = label
 
     def compose(self) -> ComposeResult:
         with Vertical():
-            yield Label("Filter goroutines (empty clears):")
+            yield Label(self.label)
             # Printable text only: the filter never reaches dlv, but keep it one line.
             yield Input(value=self.current, restrict=r"[^\x00-\x1f\x7f]*", max_length=200, id="filter-text")
 

@@ -163,8 +163,8 @@ class GoroutineList(FittedTable):
         text = f"Goroutines {total}" if complete else f"Goroutines: loading… {total}"
         if self.grouped:
             text += f" in {len(self._buckets)} groups"
-            if complete and not stacks_complete:
-                text += f" (reading stacks {self.index.stacks_known:,}/{len(self.index.by_id):,})"
+            if not stacks_complete:
+                text += f" (stacks read: {self.index.stacks_known:,})"
         else:
             text += " (flat)"
         if self.hide_runtime:

@@ -9,6 +9,7 @@ from __future__ import annotations
 from rich.segment import Segment
 from rich.style import Style
 from rich.text import Text
+from textual.binding import Binding
 from textual.geometry import Size
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
@@ -17,16 +18,24 @@ from ..model import Location
 from ..source import SourceFile
 from .keys import row_keys
 
+from .filter_prompt import FilterPrompt
+
 MARK = "▶"
 _GUTTER_STYLE = Style(color="#75715e")
 _MARK_STYLE = Style(color="#ff5f5f", bold=True)
 _MARKED_LINE = Style(bgcolor="#3a2a2a")
+_FOUND_LINE = Style(bgcolor="#1f3a5a", underline=True)
 
 
 class SourceView(ScrollView, can_focus=True):
     """Shows a SourceFile; `marked_line` is 1-based, 0 for none."""
 
-    BINDINGS = row_keys("source", "scroll_down", "scroll_up")
+    BINDINGS = row_keys("source", "scroll_down", "scroll_up") + [
+        Binding("slash", "search", "Search", id="source.search", tooltip="Search this file (n / N: next / previous)"),
+        Binding("n", "next_match(1)", "Next", show=False, id="source.next", tooltip="Next match of the search"),
+        Binding("N", "next_match(-1)", "Previous", show=False, id="source.previous",
+                tooltip="Previous match of the search"),
+    ]
     DEFAULT_CSS = """
     SourceView { background: $surface; }
     """
@@ -38,8 +47,12 @@ class SourceView(ScrollView, can_focus=True):
         self.marked_line = 0
         self.path = ""
         self._width = 0
+        # The search (`/` here): its text and the line of the match shown.
+        self.search_text = ""
+        self.found_line = 0
 
     def show(self, source: SourceFile, location: Location) -> None:
+        self.found_line = 0
         self.path = source.path or source.requested
         self.marked_line = location.line
         if source.lines:
@@ -89,6 +102,37 @@ class SourceView(ScrollView, can_focus=True):
         top = self.scroll_offset.y
         return top < self.marked_line <= top + self.size.height
 
+    def action_search(self) -> None:
+        def search(text: str | None) -> None:
+            if text:
+                self.search_text = text
+                self.found_line = 0
+                self.action_next_match(1)
+
+        self.app.push_screen(FilterPrompt(self.search_text, "Search this file:"), search)
+
+    def action_next_match(self, step: int) -> None:
+        if not self.search_text or not self._lines:
+            return
+        found = self.find(self.search_text, self.found_line or self.marked_line or 1, step,
+                          first=not self.found_line)
+        if not found:
+            self.notify(f"{self.search_text!r} is not in this file", severity="warning", markup=False)
+            return
+        self.found_line = found
+        self.scroll_to(y=max(0, found - 1 - self.size.height // 2), animate=False, force=True, immediate=True)
+        self.refresh()
+
+    def find(self, text: str, start: int, step: int = 1, first: bool = False) -> int:
+        """The 1-based line after (or before) `start`, wrapping around, that
+        contains text (case-insensitive); `first` counts start itself; 0 if none."""
+        needle, count = text.lower(), len(self._lines)
+        for offset in range(0 if first else 1, count + 1):
+            number = (start - 1 + step * offset) % count + 1
+            if needle in self.line_text(number).lower():
+                return number
+        return 0
+
     def line_text(self, number: int) -> str:
         """The plain text of a 1-based line (for tests and search)."""
         if not 0 < number <= len(self._lines):
@@ -121,8 +165,8 @@ class SourceView(ScrollView, can_focus=True):
         ]
         line = self._lines[index]
         body = list((Text(line) if isinstance(line, str) else line).render(self.app.console))
-        line_style = _MARKED_LINE if marked else None
+        line_style = _MARKED_LINE if marked else _FOUND_LINE if number == self.found_line else None
         strip = Strip(gutter + body).crop_extend(scroll_x, scroll_x + width, line_style)
-        if marked:
-            strip = strip.apply_style(_MARKED_LINE)
+        if line_style is not None:
+            strip = strip.apply_style(line_style)
         return strip
