@@ -20,12 +20,16 @@ async def send(pilot, app, text: str) -> None:
     await until(pilot, lambda: len(app.console_log) > before)
 
 
+async def open_console(pilot, app) -> None:
+    await pilot.press("colon")
+    await until(pilot, lambda: isinstance(app.screen, ConsoleScreen))
+
+
 @pytest.mark.e2e
 async def test_print_runs_in_the_frame_on_screen_and_a_watch_follows_navigation(cores):
     fixture = cores["panic_error"]
     async with running(fixture) as (app, pilot):
-        await pilot.press("colon")
-        await until(pilot, lambda: isinstance(app.screen, ConsoleScreen))
+        await open_console(pilot, app)
         await send(pilot, app, "print err")
         assert '> print err\n' in log_text(app)
         assert "record not found" in log_text(app)  # main.main's err, the frame on screen
@@ -47,8 +51,7 @@ async def test_print_runs_in_the_frame_on_screen_and_a_watch_follows_navigation(
 async def test_refused_commands_are_not_sent_and_the_session_goes_on(cores):
     fixture = cores["nil_deref"]
     async with running(fixture) as (app, pilot):
-        await pilot.press("colon")
-        await until(pilot, lambda: isinstance(app.screen, ConsoleScreen))
+        await open_console(pilot, app)
         await send(pilot, app, "exit")
         assert "`exit` is not sent" in log_text(app)
         assert app.delve.alive

@@ -32,18 +32,25 @@ def wait_for_screen(session: str, predicate, timeout: float = 30.0) -> str:
         time.sleep(0.1)
 
 
-def test_installed_tui_marks_the_faulting_line_and_quits_cleanly(cores, toolchain, tmp_path):
-    fixture = cores["goroutine_panic"]
+def start_installed(session: str, fixture, toolchain, args: str = "", env: str = "", then: str = "") -> None:
+    """The installed gocore-tui on a fixture core in a new 200x50 tmux session.
+
+    A plain PATH without the venv: the tool must find its own dlv (the
+    pinned one beside it); another toolchain's dlv is named with --dlv.
+    """
     installed = Path(sys.executable).parent / "gocore-tui"
     assert installed.exists(), "make setup installs gocore-tui into .venv/bin"
+    dlv = "" if toolchain.is_latest else f" --dlv {fixture.dlv}"
+    command = (f"env -i HOME={os.environ.get('HOME', '/root')} PATH=/usr/bin:/bin TERM=xterm-256color {env} "
+               f"{installed} {fixture.exe} {fixture.core}{args}{dlv}; {then} sleep 30")
+    tmux("new-session", "-d", "-s", session, "-x", "200", "-y", "50", command)
+
+
+def test_installed_tui_marks_the_faulting_line_and_quits_cleanly(cores, toolchain, tmp_path):
+    fixture = cores["goroutine_panic"]
     session = f"gocore-e2e-{os.getpid()}"
     status = tmp_path / "status"
-    # A plain PATH without the venv: the tool must find its own dlv (the
-    # pinned one beside it); another toolchain's dlv is named with --dlv.
-    dlv = "" if toolchain.is_latest else f" --dlv {fixture.dlv}"
-    command = (f"env -i HOME={os.environ.get('HOME', '/root')} PATH=/usr/bin:/bin TERM=xterm-256color "
-               f"{installed} {fixture.exe} {fixture.core}{dlv}; echo $? > {status}; sleep 30")
-    tmux("new-session", "-d", "-s", session, "-x", "200", "-y", "50", command)
+    start_installed(session, fixture, toolchain, then=f"echo $? > {status};")
     try:
         marked = f"▶ {fixture.crash_line}"
         screen = wait_for_screen(session, lambda s: marked in s and "Goroutines 6" in s)
@@ -80,17 +87,13 @@ def test_installed_tui_marks_the_faulting_line_and_quits_cleanly(cores, toolchai
 
 def test_e_hands_the_terminal_to_the_editor_and_takes_it_back(cores, toolchain, tmp_path):
     fixture = cores["nil_deref"]
-    installed = Path(sys.executable).parent / "gocore-tui"
     record = tmp_path / "editor-args"
     editor = tmp_path / "editor"
     # An editor that shows itself full-screen, notes its arguments and waits for a key.
     editor.write_text(f'#!/bin/sh\nprintf "%s\\n" "$@" > {record}\nclear\necho FAKE-EDITOR-OPEN\nread answer\n')
     editor.chmod(0o755)
     session = f"gocore-e2e-edit-{os.getpid()}"
-    dlv = "" if toolchain.is_latest else f" --dlv {fixture.dlv}"
-    command = (f"env -i HOME={os.environ.get('HOME', '/root')} PATH=/usr/bin:/bin TERM=xterm-256color "
-               f"VISUAL={editor} {installed} {fixture.exe} {fixture.core} --no-gdb{dlv}; sleep 30")
-    tmux("new-session", "-d", "-s", session, "-x", "200", "-y", "50", command)
+    start_installed(session, fixture, toolchain, args=" --no-gdb", env=f"VISUAL={editor}")
     try:
         marked = f"▶ {fixture.crash_line}"
         wait_for_screen(session, lambda s: marked in s)

@@ -176,7 +176,6 @@ class GocoreApp(App[int]):
         self.first_screen_ready = False
         self.goroutines_complete = False
         self.stacks_complete = False
-        self.stacks_started = False
         self.panes_updated = 0
         # When the last navigation started and when its panes were redrawn.
         self.navigated_at = 0.0
@@ -248,10 +247,8 @@ class GocoreApp(App[int]):
         if get_current_worker().is_cancelled:  # the app closed while it started
             self._retire_lister()
             return
-        if self.lister is not None:
-            # Whole stacks from the second dlv, beside the list from this one
-            # (which also leaves this dlv's goroutine cache warm for switches).
-            self.call_from_thread(self._read_stacks, self.lister)
+        # The list from this dlv (which leaves its goroutine cache warm for
+        # switches); then the whole stacks from the second one.
         self._page_goroutines(delve)
 
     def _page_goroutines(self, delve: Delve) -> None:
@@ -283,7 +280,6 @@ class GocoreApp(App[int]):
     def _read_stacks(self, delve: Delve) -> None:
         """Whole stacks: they split buckets whose members got to the same
         place by different calls."""
-        self.stacks_started = True
         worker = get_current_worker()
         try:
             for stacks in delve.stack_pages():
@@ -463,8 +459,9 @@ class GocoreApp(App[int]):
                 self.workers.cancel_group(self, "stacks")
                 self.stacks_complete = True
                 self._retire_lister()
-            elif not self.stacks_started:  # no second dlv: the stacks come now, from the first
-                self._read_stacks(self.delve)
+            else:
+                # Not beside the list: on two CPUs the two dlvs slowed the list by half.
+                self._read_stacks(self.lister or self.delve)
             self._update_comparison()
         elif pane.grouped and now - self._last_regroup > REGROUP_EVERY:
             self._last_regroup = now

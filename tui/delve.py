@@ -169,15 +169,15 @@ class Delve:
             raise
 
     def lister(self) -> "Delve":
-        """A second dlv session on the same core, for the goroutine list and
-        the whole stacks, so the user's commands never wait behind their
-        pages. It runs niced: the first screen, loading beside it, comes
-        first. A recorded session (replay) lists itself."""
+        """A second dlv session on the same core, for the whole stacks, so
+        the user's commands never wait behind their pages. It starts at the
+        lowest CPU priority (nice 19) beside the first screen, and waits.
+        A recorded session (replay) lists itself."""
         if not isinstance(self.runner, PromptSession) or not self.dlv_path:
             return self
         nice = shutil.which("nice")
         argv = [self.dlv_path, "core", self.target.executable, self.target.core]
-        session = PromptSession([nice, "-n", "10", *argv] if nice else argv, PROMPT, env=_dlv_env(),
+        session = PromptSession([nice, "-n", "19", *argv] if nice else argv, PROMPT, env=_dlv_env(),
                                 startup_timeout=120)
         try:
             for command in _CONFIG:
