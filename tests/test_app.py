@@ -492,3 +492,21 @@ async def test_no_color_draws_every_pane(cores, monkeypatch):
         await moved(pilot, app, "u")
         await pilot.pause(0.2)  # a full repaint through the monochrome filter
         assert app.query_one(SourceView).marked_line and not app._exception
+
+
+@pytest.mark.e2e
+async def test_a_light_theme_rehighlights_the_source_for_a_light_background(cores):
+    from tui import source as source_module
+
+    async with running(cores["goroutine_panic"]) as (app, pilot):
+        view = app.query_one(SourceView)
+        dark = str(list(view.render_line(view.marked_line - 1 - view.scroll_offset.y)))
+        before = app.panes_updated
+        app.theme = "textual-light"
+        await until(pilot, lambda: app.panes_updated > before)
+        assert source_module._style_name == source_module.PYGMENTS_LIGHT_STYLE
+        await pilot.pause(0.1)
+        light = str(list(view.render_line(view.marked_line - 1 - view.scroll_offset.y)))
+        assert light != dark and "// CRASH" in view.line_text(view.marked_line)
+        app.theme = "textual-dark"
+        await until(pilot, lambda: source_module._style_name == source_module.PYGMENTS_STYLE)

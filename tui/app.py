@@ -211,7 +211,14 @@ class GocoreApp(App[int]):
                 yield VariablesView(id="variables")
         yield Footer()
 
+    def _theme_changed(self, theme) -> None:
+        """Source highlighting follows the theme (ctrl+p "Change theme")."""
+        if source.use_light_style(not theme.dark) and self.backtrace is not None and self.backtrace.frames:
+            self.select_frame(self.frame_index)
+
     def on_mount(self) -> None:
+        self.theme_changed_signal.subscribe(self, self._theme_changed)
+        source.use_light_style(not self.current_theme.dark)
         for pane, title in (("#goroutines", "Goroutines: loading…"), ("#backtrace", "Backtrace"),
                             ("#source", "Source"), ("#variables", "Variables")):
             self.query_one(pane).border_title = title

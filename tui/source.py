@@ -28,7 +28,10 @@ from .model import Frame, Instruction
 # trailing path (a core built on another machine, sources checked out here).
 _SEARCH_DEPTH = 6
 _MAX_BYTES = 8 << 20
+# Pygments styles for dark and light Textual themes (use_light_style).
 PYGMENTS_STYLE = "monokai"
+PYGMENTS_LIGHT_STYLE = "friendly"
+_style_name = PYGMENTS_STYLE
 _LEXERS = {".go": GoLexer, ".s": GasLexer, ".c": CLexer, ".h": CLexer}
 
 
@@ -210,7 +213,7 @@ def highlight_code(code: str, filename: str = "x.go") -> tuple[Text, ...]:
             lexer = get_lexer_for_filename(filename, stripnl=False, ensurenl=False)
     except ClassNotFound:
         lexer = GoLexer(stripnl=False, ensurenl=False)
-    styles = _token_styles()
+    styles = _token_styles(_style_name)
     lines: list[Text] = [Text()]
     for token_type, value in lexer.get_tokens(code.expandtabs(4)):
         style = styles.get(token_type)
@@ -227,9 +230,22 @@ def highlight_code(code: str, filename: str = "x.go") -> tuple[Text, ...]:
     return tuple(lines)
 
 
-@functools.lru_cache(maxsize=1)
-def _token_styles() -> dict:
-    style = get_style_by_name(PYGMENTS_STYLE)
+def use_light_style(light: bool) -> bool:
+    """Highlight for a light or a dark background; True if that changed
+    (highlighted files are then forgotten, to be highlighted again)."""
+    global _style_name
+    wanted = PYGMENTS_LIGHT_STYLE if light else PYGMENTS_STYLE
+    if wanted == _style_name:
+        return False
+    with _lock:
+        _style_name = wanted
+        _cache.clear()
+    return True
+
+
+@functools.lru_cache(maxsize=2)
+def _token_styles(name: str) -> dict:
+    style = get_style_by_name(name)
     result = {}
     for token_type, spec in style:
         result[token_type] = Style(

@@ -25,6 +25,9 @@ _GUTTER_STYLE = Style(color="#75715e")
 _MARK_STYLE = Style(color="#ff5f5f", bold=True)
 _MARKED_LINE = Style(bgcolor="#3a2a2a")
 _FOUND_LINE = Style(bgcolor="#1f3a5a", underline=True)
+# On a light theme: the same marks, light.
+_MARKED_LINE_LIGHT = Style(bgcolor="#ffe0e0")
+_FOUND_LINE_LIGHT = Style(bgcolor="#d8e8ff", underline=True)
 
 
 class SourceView(ScrollView, can_focus=True):
@@ -165,7 +168,13 @@ class SourceView(ScrollView, can_focus=True):
         ]
         line = self._lines[index]
         body = list((Text(line) if isinstance(line, str) else line).render(self.app.console))
-        line_style = _MARKED_LINE if marked else _FOUND_LINE if number == self.found_line else None
+        light = not self.app.current_theme.dark
+        if marked:
+            line_style = _MARKED_LINE_LIGHT if light else _MARKED_LINE
+        elif number == self.found_line:
+            line_style = _FOUND_LINE_LIGHT if light else _FOUND_LINE
+        else:
+            line_style = None
         strip = Strip(gutter + body).crop_extend(scroll_x, scroll_x + width, line_style)
         if line_style is not None:
             strip = strip.apply_style(line_style)
