@@ -315,14 +315,14 @@ class Delve:
         full = parse_value(variable.name, parse_print(output), variable.kind, variable.shadowed, variable.expr)
         return replace(full, partial=False, children=full.children or (replace(full, name="value", children=()),))
 
-    def evaluate(self, goroutine_id: int | None, frame_index: int, expression: str) -> str | None:
-        """`print EXPR` in a frame; None when Delve cannot evaluate it."""
+    def evaluate(self, goroutine_id: int | None, frame_index: int | None, expression: str) -> str | None:
+        """`print EXPR` in a frame (None: the goroutine's); None when Delve cannot evaluate it."""
         try:
             return parse_print(self.runner.run(f"{self._scope(goroutine_id, frame_index)}print {expression}"))
         except ParseError:
             return None
 
-    def _int(self, goroutine_id: int | None, frame_index: int, expression: str) -> int | None:
+    def _int(self, goroutine_id: int | None, frame_index: int | None, expression: str) -> int | None:
         value = self.evaluate(goroutine_id, frame_index, expression)
         try:
             return int(value, 0) if value is not None else None
@@ -379,11 +379,12 @@ class Delve:
             if fault_signal is None:
                 # Go 1.19's optimized sigpanic keeps no `gp`: Delve's
                 # runtime.curg is the same g; a signal in C code arrived on
-                # the thread's g0 instead.
+                # the thread's g0 instead. Asked without a frame: Delve 1.20
+                # cannot address the frames of a thread's system stack.
                 for owner in ("runtime.curg", "runtime.curg.m.g0"):
-                    fault_signal = self._int(selected, sigpanic.index, f"{owner}.sig") or None
+                    fault_signal = self._int(selected, None, f"{owner}.sig") or None
                     if fault_signal is not None:
-                        fault_address = self._int(selected, sigpanic.index, f"{owner}.sigcode1")
+                        fault_address = self._int(selected, None, f"{owner}.sigcode1")
                         break
         elif trampoline is not None:
             fault_signal = self._int(selected, trampoline.index, "sig")
