@@ -459,6 +459,37 @@ async def test_stacks_come_from_a_second_dlv_that_leaves_when_done(cores, monkey
 
 
 @pytest.mark.e2e
+@pytest.mark.parametrize("slow", ["first", "second"])
+async def test_a_quit_while_a_dlv_is_still_starting_leaves_none_behind(cores, monkeypatch, slow):
+    """The user quits before a dlv is up: it is closed the moment it comes up."""
+    fixture = cores["goroutine_panic"]
+    spawn = Delve.lister
+    started = threading.Event()
+
+    def open_backend() -> Delve:
+        if slow == "first":
+            time.sleep(1)
+        started.set()
+        return Delve.open(str(fixture.exe), str(fixture.core), dlv=fixture.dlv)
+
+    def slow_lister(self):
+        time.sleep(1)
+        return spawn(self)
+
+    monkeypatch.setattr(Delve, "lister", slow_lister)
+    app = GocoreApp(open_backend)
+    async with app.run_test(size=(200, 50)) as pilot:
+        if slow == "second":
+            await until(pilot, lambda: app.first_screen_ready)
+            assert app.lister is None  # still starting
+    assert not app.first_screen_ready or slow == "second"
+    deadline = time.monotonic() + 15
+    while not started.is_set() or dlv_processes_for(fixture.core):
+        assert time.monotonic() < deadline, f"dlv left running on {fixture.core}"
+        await asyncio.sleep(0.05)
+
+
+@pytest.mark.e2e
 async def test_t_shows_what_go_printed_beside_delves_view(cores):
     from textual.widgets import Static
 

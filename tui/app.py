@@ -167,6 +167,10 @@ class GocoreApp(App[int]):
         self.delve: Delve | None = None
         # A second dlv that pages in the goroutine list and whole stacks.
         self.lister: Delve | None = None
+        # dlvs are started on worker threads; one that comes up after the app
+        # has unmounted is closed at once rather than left running.
+        self._dlv_lock = threading.Lock()
+        self._unmounted = False
         self.snapshot: Snapshot | None = None
         self.backtrace: Backtrace | None = None
         self.goroutine_id: int | None = None
@@ -230,7 +234,9 @@ class GocoreApp(App[int]):
     def _load_first_screen(self) -> None:
         with ThreadPoolExecutor(max_workers=1) as pool:
             try:
-                self.delve = delve = self.open_backend()
+                delve = self.open_backend()
+                if not self._adopt(delve, "delve"):
+                    return
                 # The list's own dlv starts while this one reads the crash.
                 lister = pool.submit(delve.lister)
                 snapshot = delve.snapshot()
@@ -246,11 +252,12 @@ class GocoreApp(App[int]):
                     pool.submit(lambda: lister.result().close() if lister.result() is not delve else None)
                 return
         try:
-            self.lister = lister.result()
+            second = lister.result()
         except Exception:
-            self.lister = None
-        if self.lister is delve:  # a recording lists itself
-            self.lister = None  # no second dlv: the stacks follow the list in the first
+            second = None
+        # A recording lists itself: no second dlv, the stacks follow the list in the first.
+        if second is not None and second is not delve and not self._adopt(second, "lister"):
+            return
         if get_current_worker().is_cancelled:  # the app closed while it started
             self._retire_lister()
             return
@@ -277,7 +284,11 @@ class GocoreApp(App[int]):
         except Exception as err:
             self.post_message(BackendFailed(f"dlv could not be restarted: {err}"))
             return
-        self.post_message(BackendRestarted(delve))
+        old = self.delve
+        if self._adopt(delve, "delve"):  # swapped here: a quit meanwhile closes the new one too
+            if old is not None:
+                old.close()
+            self.post_message(BackendRestarted(delve))
 
     @work(thread=True, exit_on_error=False, group="pages", exclusive=True)
     def _repage_goroutines(self, delve: Delve) -> None:
@@ -492,10 +503,21 @@ class GocoreApp(App[int]):
             pane.refresh_rows()
         self._retitle_goroutines()
 
+    def _adopt(self, delve: Delve, role: str) -> bool:
+        """Keep a dlv that just came up as self.<role>; False (and closed) when
+        the app unmounted while it started."""
+        with self._dlv_lock:
+            if not self._unmounted:
+                setattr(self, role, delve)
+                return True
+        delve.close()
+        return False
+
     def _retire_lister(self, wait: bool = False) -> None:
         """The stacks are in: the second dlv has done its work. It is closed
         on a thread: a dlv holding 100k goroutines takes a while to quit."""
-        lister, self.lister = self.lister, None
+        with self._dlv_lock:
+            lister, self.lister = self.lister, None
         if lister is not None and lister is not self.delve:
             if wait:
                 lister.close()
@@ -565,9 +587,6 @@ class GocoreApp(App[int]):
 
     @_while_mounted
     def on_backend_restarted(self, message: BackendRestarted) -> None:
-        old, self.delve = self.delve, message.delve
-        if old is not None:
-            old.close()
         self.backend_lost = False
         self.query_one(CrashSummary).border_subtitle = ""
         self.refresh_bindings()
@@ -859,6 +878,8 @@ class GocoreApp(App[int]):
 
     def on_unmount(self) -> None:
         stop_batches()  # a gdb still reading the core is not waited for
+        with self._dlv_lock:
+            self._unmounted = True
         self._retire_lister(wait=True)
         if self.delve is not None:
             self.delve.close()
