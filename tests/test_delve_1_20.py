@@ -126,9 +126,9 @@ def test_fault_signal_through_runtime_curg_when_gp_is_unreadable():
         "goroutine 1 frame 8 print p.arg": recorded("nil_deref.panic-arg"),
         "goroutine 1 frame 1 print sig": "6\n",
         "goroutine 1 frame 10 print gp.sig": recorded("nil_deref.sigpanic-gp"),
-        "goroutine 1 frame 10 print runtime.curg.sig": recorded("nil_deref.sigpanic-curg"),
+        "goroutine 1 print runtime.curg.sig": recorded("nil_deref.sigpanic-curg"),
         "goroutine 1 frame 10 print gp.sigcode1": recorded("nil_deref.sigpanic-gp"),
-        "goroutine 1 frame 10 print runtime.curg.sigcode1": "0\n",
+        "goroutine 1 print runtime.curg.sigcode1": "0\n",
     })
     evidence = Delve(runner, Target("main", "core")).evidence(1)
     assert (evidence.signal, evidence.fault_signal, evidence.fault_address) == (6, 11, 0)
