@@ -12,9 +12,11 @@ DLV_VERSION := v1.27.2
 # The second leg of `make test`: Debian 12's Delve 1.20.2 and Go 1.19, used by
 # path (tests/toolchains.py). golang-1.19-go rather than golang-go: the same Go,
 # without the /usr/bin/go link that could shadow the machine's newer default go.
-DEBIAN_PACKAGES := golang-1.19-go delve
+# And Debian's Chromium, which loads `gocore-tui serve` in tests/test_serve.py.
+DEBIAN_PACKAGES := golang-1.19-go delve chromium
 DEBIAN_GO := /usr/lib/go-1.19/bin/go
 DEBIAN_DLV := /usr/bin/dlv
+CHROMIUM := /usr/bin/chromium
 
 .PHONY: setup debian-toolchain demo test test-latest test-debian bench clean
 
@@ -28,12 +30,12 @@ setup: $(STAMP)
 
 # Quiet when both are there; apt-get update only when the package lists are stale.
 debian-toolchain:
-	@if [ ! -x $(DEBIAN_GO) ] || [ ! -x $(DEBIAN_DLV) ]; then \
+	@if [ ! -x $(DEBIAN_GO) ] || [ ! -x $(DEBIAN_DLV) ] || [ ! -x $(CHROMIUM) ]; then \
 		if ! command -v apt-get >/dev/null; then \
-			echo "no apt-get: install Go 1.19 at $(DEBIAN_GO) and Delve 1.20.2 at $(DEBIAN_DLV) for the second test leg" >&2; exit 1; \
+			echo "no apt-get: install Go 1.19 at $(DEBIAN_GO), Delve 1.20.2 at $(DEBIAN_DLV) and Chromium at $(CHROMIUM) for make test" >&2; exit 1; \
 		fi; \
 		SUDO=$$([ "$$(id -u)" = 0 ] || echo sudo); \
-		echo "apt-get install $(DEBIAN_PACKAGES) (Debian's Go 1.19 and Delve 1.20.2, for make test)"; \
+		echo "apt-get install $(DEBIAN_PACKAGES) (Debian's Go 1.19, Delve 1.20.2 and Chromium, for make test)"; \
 		export DEBIAN_FRONTEND=noninteractive; \
 		$$SUDO apt-get install -y -qq $(DEBIAN_PACKAGES) >/dev/null || \
 			{ $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq $(DEBIAN_PACKAGES) >/dev/null; } || exit 1; \

@@ -11,6 +11,7 @@ from . import __version__
 from .delve import DLV_VERSION, Delve
 from .runner import RunError, run_and_catch
 from .report import build_report, comparison_report, to_json, to_markdown
+from .serve import DEFAULT_PORT, ServeError, ServeRequest, serve
 from .showdown import run_comparison
 from .session import SessionError, install_signal_reaper
 from .source import parse_substitution
@@ -25,9 +26,10 @@ def build_parser() -> argparse.ArgumentParser:
         prog="gocore-tui",
         description="Open a Go core dump with Delve and see why the program died. "
         "Also: `gocore-tui run -- PROG ARGS` (run it and open its core when it crashes), "
-        "`gocore-tui doctor [EXE]` (check this machine can make and read cores).",
+        "`gocore-tui doctor [EXE]` (check this machine can make and read cores), "
+        "`gocore-tui serve EXE CORE` (the same view in a browser, on 127.0.0.1).",
         epilog="Get a core: build with -gcflags=all=\"-N -l\", run with GOTRACEBACK=crash "
-        "after `ulimit -c unlimited`. A file named like a sub-command opens as ./doctor, ./run.",
+        "after `ulimit -c unlimited`. A file named like a sub-command opens as ./doctor, ./run, ./serve.",
     )
     parser.add_argument("executable", help="the Go binary that crashed")
     parser.add_argument("core", help="the core dump it left")
@@ -51,8 +53,25 @@ def build_run_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _add_view_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--report", choices=("json", "md"), help="print a report instead of starting the TUI")
+def build_serve_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="gocore-tui serve",
+        description="Serve the TUI on a core to a web browser (textual-serve), on 127.0.0.1 only: "
+        "each tab that connects gets its own view. For a shared screen or a talk.",
+        usage="gocore-tui serve [options] [--] EXE CORE",
+    )
+    parser.add_argument("executable", help="the Go binary that crashed")
+    parser.add_argument("core", help="the core dump it left")
+    parser.add_argument("--port", type=int, default=DEFAULT_PORT, help=f"the port to listen on (default {DEFAULT_PORT})")
+    _add_view_options(parser, report=False)
+    parser.add_argument("--force", action="store_true",
+                        help="open a core that does not match the executable (the view is marked untrustworthy)")
+    return parser
+
+
+def _add_view_options(parser: argparse.ArgumentParser, report: bool = True) -> None:
+    if report:
+        parser.add_argument("--report", choices=("json", "md"), help="print a report instead of starting the TUI")
     parser.add_argument("--substitute-path", action="append", default=[], metavar="FROM=TO",
                         help="map a build path prefix to a local one (repeatable)")
     parser.add_argument("--dlv", metavar="PATH", help=f"the dlv to use (default: $GOCORE_TUI_DLV, then set-up's, then PATH; pinned {DLV_VERSION})")
@@ -67,6 +86,8 @@ def main(argv: list[str] | None = None) -> int:
         from .doctor import main as doctor
 
         return doctor(argv[1:])
+    if argv[:1] == ["serve"]:
+        return _serve(build_serve_parser().parse_args(argv[1:]))
     return _open(build_parser().parse_args(argv))
 
 
@@ -85,6 +106,19 @@ def _run(args: argparse.Namespace) -> int:
     print(f"gocore-tui: {command[0]} crashed; its core is {caught.core}", file=sys.stderr)
     args.executable, args.core, args.force = str(caught.program), str(caught.core), False
     return _open(args, go_traceback=caught.stderr)
+
+
+def _serve(args: argparse.Namespace) -> int:
+    request = ServeRequest(args.executable, args.core, args.port, dlv=args.dlv,
+                           substitute_path=tuple(args.substitute_path), no_gdb=args.no_gdb, force=args.force)
+    try:
+        for spec in request.substitute_path:
+            parse_substitution(spec)
+        return serve(request)
+    except ValueError as err:
+        return _fail(str(err))
+    except ServeError as err:
+        return _fail(f"serve: {err}")
 
 
 def _open(args: argparse.Namespace, go_traceback: str = "") -> int:
