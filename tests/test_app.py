@@ -301,13 +301,33 @@ def test_a_large_file_is_shown_at_once_and_highlighted_in_full_later():
     goroot = subprocess.run([find_go(), "env", "GOROOT"], capture_output=True, text=True, check=True).stdout.strip()
     big = f"{goroot}/src/runtime/proc.go"
     source._cache.clear()
-    first = source.load(big, line=463)
+    told = []
+    first = source.load(big, line=463, on_highlighted=told.append)
     assert any(isinstance(line, str) for line in first.lines)  # not highlighted yet away from the frame
     assert first.lines[462].spans  # the frame's line is
     deadline = time.monotonic() + 20
-    while not all(not isinstance(line, str) for line in source.load(big, line=463).lines):
+    while not told:
         assert time.monotonic() < deadline, "the full highlight never arrived"
         time.sleep(0.05)
+    assert told == [big]
+    assert all(not isinstance(line, str) for line in source.load(big, line=463).lines)
+
+
+@pytest.mark.e2e
+async def test_a_runtime_file_on_screen_is_highlighted_whole_where_the_view_stays(cores):
+    """signal_unix.go (1.5k lines) is shown at once, highlighted around the
+    frame; the rest is highlighted behind and the pane takes it in place."""
+    from tui import source
+
+    source._cache.clear()
+    async with running(cores["goroutine_panic"]) as (app, pilot):
+        view = app.query_one(SourceView)
+        while not app.backtrace.frames[app.frame_index].file.endswith("signal_unix.go"):
+            await moved(pilot, app, "d")
+        path, marked, scrolled = view.path, view.marked_line, view.scroll_offset
+        assert any(isinstance(line, str) for line in view._lines)  # plain away from the frame, at first
+        await until(pilot, lambda: all(not isinstance(line, str) for line in view._lines))
+        assert (view.path, view.marked_line, view.scroll_offset) == (path, marked, scrolled)
 
 
 async def test_table_rows_painted_before_measuring_are_redrawn_at_full_width():

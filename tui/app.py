@@ -42,12 +42,14 @@ from .messages import (
     GdbFinished,
     GoroutinesPaged,
     SnapshotLoaded,
+    SourceHighlighted,
     StacksPaged,
     VariableLoaded,
 )
 from .model import Backtrace, Snapshot, Variable
 from .crash import SIGPANIC_FUNCTION
 from .editor import editor_command
+from .gc_policy import freeze_long_lived
 from .console import Refused, console_command
 from .palette import GoroutineAndFrameCommands
 from .widgets.console_screen import ConsoleScreen
@@ -243,7 +245,7 @@ class GocoreApp(App[int]):
                 self.post_message(SnapshotLoaded(snapshot))
                 frame = snapshot.crash.frame or (snapshot.backtrace.frames[0] if snapshot.backtrace.frames else None)
                 if frame is not None:
-                    loaded = source.load(frame.file, self.substitutions, line=frame.line)
+                    loaded = source.load(frame.file, self.substitutions, line=frame.line, on_highlighted=self._highlighted)
                     self.post_message(FrameLoaded(0, snapshot.backtrace.goroutine_id, frame.index, snapshot.frame,
                                                   loaded))
             except Exception as err:  # anything: the user gets a screen, not a traceback
@@ -373,7 +375,7 @@ class GocoreApp(App[int]):
         except Exception as err:
             self.post_message(BackendFailed(f"frame {index}: {describe(err)}", generation=generation, navigation="frame"))
             return None
-        loaded = source.load(frame.file, self.substitutions, line=frame.line)
+        loaded = source.load(frame.file, self.substitutions, line=frame.line, on_highlighted=self._highlighted)
         if self.show_disassembly or not loaded.lines:  # `a`, or a frame without source
             try:
                 # A frame a signal interrupted stopped at its PC, not after a call.
@@ -450,6 +452,16 @@ class GocoreApp(App[int]):
         if not self.first_screen_ready:
             self.first_screen_ready = True
             self.query_one(BacktraceView).focus()
+            freeze_long_lived()
+
+    def _highlighted(self, path: str) -> None:
+        self.post_message(SourceHighlighted(path))  # from the highlighting thread: a message is thread-safe
+
+    @_while_mounted
+    def on_source_highlighted(self, message: SourceHighlighted) -> None:
+        view = self.query_one(SourceView)
+        if view.path == message.path and not self.show_disassembly:
+            view.restyle(source.load(message.path))
 
     def on_variables_view_load_wanted(self, message: VariablesView.LoadWanted) -> None:
         self._load_variable(message.node_id, message.variable, self.generation)
@@ -467,6 +479,7 @@ class GocoreApp(App[int]):
         if message.complete:
             self.goroutines_complete = True
             pane.refresh_rows()
+            freeze_long_lived()
             if self.goroutine_id is not None:
                 pane.reveal(self.goroutine_id)
             if message.problem and self._check_backend(message.problem):
@@ -494,6 +507,7 @@ class GocoreApp(App[int]):
         if message.complete:
             self.stacks_complete = True
             self._retire_lister()
+            freeze_long_lived()
             if message.problem and self._check_backend(message.problem):
                 self._stacks_cut = True
             elif message.problem:

@@ -50,6 +50,13 @@ class FrameLoaded(Message):
 
 
 @dataclass
+class SourceHighlighted(Message):
+    """A file shown highlighted only around its line is now highlighted whole."""
+
+    path: str
+
+
+@dataclass
 class VariableLoaded(Message):
     generation: int
     node_id: int

@@ -9,9 +9,10 @@ from __future__ import annotations
 import functools
 import os
 import threading
+import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Sequence
+from typing import Callable, Sequence
 
 from pygments.lexers import get_lexer_for_filename
 from pygments.lexers.asm import GasLexer
@@ -22,6 +23,7 @@ from pygments.util import ClassNotFound
 from rich.style import Style
 from rich.text import Text
 
+from .gc_policy import freeze_long_lived
 from .model import Frame, Instruction
 
 # How far below the current directory we look for a file with the same
@@ -116,11 +118,12 @@ def _common_tail(a: Sequence[str], b: Sequence[str]) -> int:
 
 
 def load(requested: str, substitutions: Sequence[tuple[str, str]] = (), cwd: str | None = None,
-         line: int = 0) -> SourceFile:
+         line: int = 0, on_highlighted: Callable[[str], None] | None = None) -> SourceFile:
     """The file for a frame, highlighted. A large file seen for the first
     time is highlighted around `line` at once and in full on a background
     thread, so the first visit to runtime/proc.go (8k lines, ~0.6 s of
-    Pygments) does not hold up the panes."""
+    Pygments) does not hold up the panes; on_highlighted(path) is called
+    (on that thread) when the whole file is, and load() then returns it."""
     path = resolve(requested, tuple(substitutions), cwd)
     if path is None:
         reason = f"{requested or 'unknown file'} is not on this machine"
@@ -137,7 +140,7 @@ def load(requested: str, substitutions: Sequence[tuple[str, str]] = (), cwd: str
             code = path.read_text(encoding="utf-8", errors="replace")
             if line and code.count("\n") > _LARGE:
                 lines, width = _around(code, str(path), line)
-                _highlight_later(key, code)
+                _highlight_later(key, code, on_highlighted)
                 return SourceFile(requested, str(path), lines, width=width)
             cached = _remember(key, _highlight_all(code, str(path)))
         return SourceFile(requested, str(path), cached[0], width=cached[1])
@@ -145,17 +148,20 @@ def load(requested: str, substitutions: Sequence[tuple[str, str]] = (), cwd: str
         return SourceFile(requested, str(path), (), f"cannot read {path}: {err.strerror}")
 
 
-# Files of more lines than this are highlighted around the frame first.
-_LARGE = 1500
-_WINDOW = 120
+# Files of more lines than this are highlighted around the frame first:
+# Pygments takes ~0.15 ms a line of Go (more for assembly), so a whole
+# runtime file (signal_unix.go, 1.5k lines) would cost a keypress 0.2 s.
+_LARGE = 300
+_WINDOW = 60  # lines either side: more than a tall source pane shows
 _LATER = 0.5
+_GENTLE_TOKENS, _GENTLE_PAUSE = 300, 0.0005
 _cache: dict[tuple[str, int], tuple[tuple[Text, ...], int]] = {}
 _warming: set[tuple[str, int]] = set()
 _lock = threading.Lock()
 
 
-def _highlight_all(code: str, filename: str) -> tuple[tuple[Text, ...], int]:
-    lines = highlight_code(code, filename)
+def _highlight_all(code: str, filename: str, gentle: bool = False) -> tuple[tuple[Text, ...], int]:
+    lines = highlight_code(code, filename, gentle)
     return lines, max((line.cell_len for line in lines), default=0)
 
 
@@ -181,7 +187,7 @@ def _around(code: str, filename: str, line: int) -> tuple[tuple[Text | str, ...]
     return tuple(lines), max(map(len, raw), default=0)
 
 
-def _highlight_later(key: tuple[str, int], code: str) -> None:
+def _highlight_later(key: tuple[str, int], code: str, on_highlighted: Callable[[str], None] | None) -> None:
     with _lock:
         if key in _warming:
             return
@@ -189,10 +195,13 @@ def _highlight_later(key: tuple[str, int], code: str) -> None:
 
     def highlight() -> None:
         try:
-            _remember(key, _highlight_all(code, key[0]))
+            _remember(key, _highlight_all(code, key[0], gentle=True))
+            freeze_long_lived()  # tens of thousands of objects, as long as the cache
         finally:
             with _lock:
                 _warming.discard(key)
+        if on_highlighted is not None:
+            on_highlighted(key[0])
 
     # Later, not now: the panes this window is for should render first
     # (the full pass holds the GIL for a while).
@@ -201,8 +210,12 @@ def _highlight_later(key: tuple[str, int], code: str) -> None:
     timer.start()
 
 
-def highlight_code(code: str, filename: str = "x.go") -> tuple[Text, ...]:
-    """Pygments tokens -> one rich Text per line."""
+def highlight_code(code: str, filename: str = "x.go", gentle: bool = False) -> tuple[Text, ...]:
+    """Pygments tokens -> one rich Text per line. `gentle` (a background
+    pass) lets go of the GIL every few hundred tokens: otherwise the UI
+    thread waits up to Python's 5 ms switch interval at each of the many
+    times a keypress's work gives up the GIL (every pty read), and a
+    keypress during the pass takes 50-200 ms instead of 10."""
     # What Go stacks point at, without get_lexer_for_filename's scan of
     # every installed lexer plugin (~0.4 s on first use).
     known = _LEXERS.get(os.path.splitext(filename)[1])
@@ -215,7 +228,9 @@ def highlight_code(code: str, filename: str = "x.go") -> tuple[Text, ...]:
         lexer = GoLexer(stripnl=False, ensurenl=False)
     styles = _token_styles(_style_name)
     lines: list[Text] = [Text()]
-    for token_type, value in lexer.get_tokens(code.expandtabs(4)):
+    for count, (token_type, value) in enumerate(lexer.get_tokens(code.expandtabs(4))):
+        if gentle and count % _GENTLE_TOKENS == 0:
+            time.sleep(_GENTLE_PAUSE)
         style = styles.get(token_type)
         while style is None and token_type.parent is not None:
             token_type = token_type.parent

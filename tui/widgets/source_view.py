@@ -72,6 +72,12 @@ class SourceView(ScrollView, can_focus=True):
         self._resize()
         self.centre_on_mark()
 
+    def restyle(self, source: SourceFile) -> None:
+        """The same file, highlighted anew: where the view is stays."""
+        if (source.path or source.requested) == self.path and len(source.lines) == len(self._lines):
+            self._lines = source.lines
+            self.refresh()
+
     def clear(self) -> None:
         self._lines, self._notice, self.marked_line = (), (Text("loading…", style="dim"),), 0
         self._resize()
