@@ -10,9 +10,12 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
 import itertools
+import os
 import re
 import shutil
+import signal
 import subprocess
 from pathlib import Path
 
@@ -35,7 +38,10 @@ class Browser:
     """One headless Chromium, looking at one tab at a time. Use as an async context manager."""
 
     def __init__(self, chromium: str, profile: Path) -> None:
-        self._argv = [chromium, "--headless=new", "--no-sandbox", "--disable-gpu", "--no-first-run",
+        # --no-sandbox: tests may run as root; --disable-dev-shm-usage: a
+        # container's /dev/shm is often too small for Chromium.
+        self._argv = [chromium, "--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu",
+                      "--disable-breakpad", "--disable-crash-reporter", "--no-first-run",
                       "--remote-debugging-port=0", f"--user-data-dir={profile}", "--window-size=1600,1000",
                       "about:blank"]
         self._ids = itertools.count(1)
@@ -63,8 +69,10 @@ class Browser:
         try:
             self.process.wait(10)
         except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
+            pass
+        with contextlib.suppress(ProcessLookupError):  # helpers that outlived it (its own session)
+            os.killpg(self.process.pid, signal.SIGKILL)
+        self.process.wait()
 
     def _devtools_endpoint(self) -> str:
         for raw in self.process.stderr:
