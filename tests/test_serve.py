@@ -32,17 +32,22 @@ def start_serve(*args: str | Path) -> subprocess.Popen:
                             start_new_session=True)
 
 
+def is_listening(port: int) -> bool:
+    try:
+        socket.create_connection((HOST, port), timeout=1).close()
+        return True
+    except OSError:
+        return False
+
+
 def wait_listening(server: subprocess.Popen, port: int, timeout: float = 60) -> None:
     deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
+    while not is_listening(port):
         if server.poll() is not None:
             pytest.fail(f"serve exited with {server.returncode}: {server.stdout.read()}")
-        try:
-            socket.create_connection((HOST, port), timeout=1).close()
-            return
-        except OSError:
-            time.sleep(0.1)
-    pytest.fail(f"serve did not listen on {HOST}:{port} in {timeout:.0f} s")
+        if time.monotonic() > deadline:
+            pytest.fail(f"serve did not listen on {HOST}:{port} in {timeout:.0f} s")
+        time.sleep(0.1)
 
 
 async def wait_until(condition, timeout: float, failure: str) -> None:
@@ -51,14 +56,6 @@ async def wait_until(condition, timeout: float, failure: str) -> None:
         if time.monotonic() > deadline:
             pytest.fail(f"{failure} after {timeout:.0f} s")
         await asyncio.sleep(0.1)
-
-
-def is_listening(port: int) -> bool:
-    try:
-        socket.create_connection((HOST, port), timeout=1).close()
-        return True
-    except OSError:
-        return False
 
 
 async def test_serve_shows_the_crash_in_chromium_and_leaves_nothing_behind(fixture_core, tmp_path):
