@@ -77,10 +77,11 @@ async def test_serve_shows_the_crash_in_chromium_and_leaves_nothing_behind(fixtu
         wait_listening(server, port)
         async with Browser(chromium, tmp_path / "profile") as browser:
             await browser.open(url)
-            shown = await browser.wait_for_text("panic: PANIC", timeout=60)
-            assert "crashed in goroutine" in shown
-            assert "main.main.func1" in shown
-            assert 'panic("PANIC") // CRASH' in shown  # the source pane, at the faulting line
+            # The panes draw in separate frames (the source loads after the
+            # summary), so each text is waited for, not read from one frame.
+            for text in ("panic: PANIC", "crashed in goroutine", "main.main.func1",
+                         'panic("PANIC") // CRASH'):  # the last: the source pane, at the faulting line
+                await browser.wait_for_text(text, timeout=60)
             assert "-first-byte" in await browser.evaluate("document.body.className")  # the page drew it
             await browser.screenshot(tmp_path / "serve.png")
             assert dlv_processes_for(core), "the tab's gocore-tui reads the core with a dlv of its own"
