@@ -30,6 +30,7 @@ def record(name: str) -> Path:
     session.transcript = []
     delve._go_version()
     snapshot = delve.snapshot()
+    delve.allgs_length()  # how the app decides whether a second dlv lists too
     goroutines = delve.goroutines()
     delve.snapshot(goroutines)
     list(delve.stack_pages())  # whole stacks, for grouping by stack

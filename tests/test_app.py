@@ -12,6 +12,7 @@ import time
 import pytest
 
 from test_cli import dlv_processes_for
+from tui import listing
 from tui.app import STALE_NOTICE, GocoreApp
 from tui.delve import Delve
 from tui.widgets.backtrace_view import BacktraceView
@@ -476,6 +477,59 @@ async def test_stacks_come_from_a_second_dlv_that_leaves_when_done(cores, monkey
         assert app.lister is None and not lister.alive
         await moved(pilot, app, "u")
         assert app.delve.alive
+
+
+@pytest.mark.e2e
+async def test_two_dlvs_list_a_core_from_both_ends_and_every_goroutine_arrives(cores, monkeypatch):
+    # Pages of 40: the 356 goroutines are a list long enough to split.
+    monkeypatch.setattr(listing, "PAGE_SIZE", 40)
+    pages_from: dict[int, int] = {}
+    warmed_from: list[int | None] = []
+    paginate, warm = Delve.goroutine_pages, Delve.warm_cache
+
+    second_listed = threading.Event()
+
+    def counted(self, claim=None):
+        for page in paginate(self, claim):
+            pages_from[self.runner.pid] = pages_from.get(self.runner.pid, 0) + 1
+            if self is not listing_first[0]:
+                second_listed.set()
+            yield page
+            # A small list is over before the second dlv is up: here the
+            # first waits for it, as the first of a huge list would.
+            second_listed.wait(30)
+
+    listing_first = []
+    allgs_length = Delve.allgs_length
+
+    def first_asked(self):
+        listing_first.append(self)
+        return allgs_length(self)
+
+    def recorded_warm(self, chunk=10_000):
+        warmed_from.append(self.unwarmed_from)
+        warm(self, chunk)
+
+    fixture = cores["many_goroutines"]
+    expected = Delve.open(str(fixture.exe), str(fixture.core), dlv=fixture.dlv)
+    try:
+        expected_ids = sorted(g.id for g in expected.goroutines())
+    finally:
+        expected.close()
+    monkeypatch.setattr(Delve, "goroutine_pages", counted)
+    monkeypatch.setattr(Delve, "warm_cache", recorded_warm)
+    monkeypatch.setattr(Delve, "allgs_length", first_asked)
+    async with running(fixture, lambda a: a.goroutines_complete and a.stacks_complete and warmed_from) as (app, pilot):
+        assert sorted(app.query_one(GoroutineList).index.by_id) == expected_ids
+        main = app.delve.runner.pid
+        assert pages_from.get(main, 0) >= 1 and len(pages_from) == 2, pages_from  # the second dlv listed too
+        assert warmed_from[0] and warmed_from[0] > 0 and app.delve.unwarmed_from is None
+        # The last goroutine came from the second dlv: the first still switches to it.
+        last = expected_ids[-1]
+        before = app.panes_updated
+        await pilot.press("g", *str(last), "enter")
+        await until(pilot, lambda: app.panes_updated > before and app.goroutine_id == last)
+        assert app.backtrace.frames and f"goroutine {last}" in app.query_one(BacktraceView).border_title
 
 
 @pytest.mark.e2e

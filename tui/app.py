@@ -49,6 +49,7 @@ from .messages import (
 from .model import Backtrace, Snapshot, Variable
 from .crash import SIGPANIC_FUNCTION
 from .editor import editor_command
+from .listing import pages_from_both_ends
 from .gc_policy import freeze_long_lived
 from .console import Refused, console_command
 from .palette import GoroutineAndFrameCommands
@@ -68,6 +69,9 @@ from .widgets.variables_view import VariablesView
 
 # Rebuilding the grouped rows is cheap, but not on every page of 100k.
 REGROUP_EVERY = 0.5
+# ...unless a bucket of 50k members is open: then a rebuild takes a second,
+# and pages arriving faster than that must not keep the UI rebuilding.
+REGROUP_IDLE_FACTOR = 10
 # dlv's answers are read by worker threads, a pty chunk at a time. With
 # Python's default 5 ms GIL switch interval each chunk waits behind the UI
 # thread's painting: a 1k-goroutine list took 1.0 s instead of 0.7 s.
@@ -188,6 +192,7 @@ class GocoreApp(App[int]):
         self.updated_at = 0.0
         self.gdb_run = None
         self._last_regroup = 0.0
+        self._regroup_seconds = 0.0
         self._frame_key_state: tuple | None = None
         self._footer_timer = None
         # Panes (selectors from STALE_AFTER) still showing an older selection.
@@ -234,50 +239,63 @@ class GocoreApp(App[int]):
 
     @work(thread=True, exit_on_error=False, group="startup")
     def _load_first_screen(self) -> None:
-        with ThreadPoolExecutor(max_workers=1) as pool:
-            try:
-                delve = self.open_backend()
-                if not self._adopt(delve, "delve"):
-                    return
-                # The list's own dlv starts while this one reads the crash.
-                lister = pool.submit(delve.lister)
-                snapshot = delve.snapshot()
-                self.post_message(SnapshotLoaded(snapshot))
-                frame = snapshot.crash.frame or (snapshot.backtrace.frames[0] if snapshot.backtrace.frames else None)
-                if frame is not None:
-                    loaded = source.load(frame.file, self.substitutions, line=frame.line, on_highlighted=self._highlighted)
-                    self.post_message(FrameLoaded(0, snapshot.backtrace.goroutine_id, frame.index, snapshot.frame,
-                                                  loaded))
-            except Exception as err:  # anything: the user gets a screen, not a traceback
-                self.post_message(BackendFailed(describe(err), fatal=True))
-                if self.delve is not None:
-                    pool.submit(lambda: lister.result().close() if lister.result() is not delve else None)
-                return
+        # Not a with-block: leaving it would wait for the second dlv, and the
+        # list does not (it starts in the first dlv, the second joins when up).
+        pool = ThreadPoolExecutor(max_workers=1)
         try:
-            second = lister.result()
-        except Exception:
-            second = None
-        # A recording lists itself: no second dlv, the stacks follow the list in the first.
-        if second is not None and second is not delve and not self._adopt(second, "lister"):
+            delve = self.open_backend()
+            if not self._adopt(delve, "delve"):
+                return
+            # The list's own dlv starts while this one reads the crash.
+            lister = pool.submit(delve.lister)
+            snapshot = delve.snapshot()
+            self.post_message(SnapshotLoaded(snapshot))
+            frame = snapshot.crash.frame or (snapshot.backtrace.frames[0] if snapshot.backtrace.frames else None)
+            if frame is not None:
+                loaded = source.load(frame.file, self.substitutions, line=frame.line, on_highlighted=self._highlighted)
+                self.post_message(FrameLoaded(0, snapshot.backtrace.goroutine_id, frame.index, snapshot.frame,
+                                              loaded))
+        except Exception as err:  # anything: the user gets a screen, not a traceback
+            self.post_message(BackendFailed(describe(err), fatal=True))
+            if self.delve is not None:
+                pool.submit(lambda: lister.result().close() if lister.result() is not delve else None)
             return
-        if get_current_worker().is_cancelled:  # the app closed while it started
-            self._retire_lister()
-            return
-        # The list from this dlv (which leaves its goroutine cache warm for
-        # switches); then the whole stacks from the second one.
-        self._page_goroutines(delve)
+        finally:
+            pool.shutdown(wait=False)
 
-    def _page_goroutines(self, delve: Delve) -> None:
+        @functools.cache
+        def second() -> Delve | None:
+            """The second dlv once it is up (None: a recording lists itself, or it failed)."""
+            try:
+                lister_dlv = lister.result()
+            except Exception:
+                return None
+            if lister_dlv is delve or not self._adopt(lister_dlv, "lister"):
+                return None
+            return lister_dlv
+
+        # The list from both dlvs, one from each end of allgs; then the whole
+        # stacks from the second one.
+        self._page_goroutines(delve, second)
+
+    def _page_goroutines(self, delve: Delve, second: Callable[[], Delve | None] = lambda: None) -> None:
         worker = get_current_worker()
         try:
-            for page in delve.goroutine_pages():
+            for page in pages_from_both_ends(delve, second):
                 if worker.is_cancelled:  # the app is closing: stop asking dlv
+                    second()  # adopted, so that it is closed
                     self._retire_lister()
                     return
                 self.post_message(GoroutinesPaged(page, complete=False))
-            self.post_message(GoroutinesPaged((), complete=True, problem=delve.listing_problem))
+            problem = delve.listing_problem
         except Exception as err:
-            self.post_message(GoroutinesPaged((), complete=True, problem=f"goroutine list incomplete: {describe(err)}"))
+            problem = f"goroutine list incomplete: {describe(err)}"
+        second()  # adopted before the list is complete: it reads the stacks, or is retired
+        self.post_message(GoroutinesPaged((), complete=True, problem=problem))
+        try:
+            delve.warm_cache()  # switches to what only the second dlv listed
+        except Exception:
+            pass  # only a switch's speed depends on it
 
     @work(thread=True, exit_on_error=False, group="startup", exclusive=True)
     def _restart_backend(self) -> None:
@@ -494,9 +512,8 @@ class GocoreApp(App[int]):
                 # Not beside the list: on two CPUs the two dlvs slowed the list by half.
                 self._read_stacks(self.lister or self.delve)
             self._update_comparison()
-        elif pane.grouped and now - self._last_regroup > REGROUP_EVERY:
-            self._last_regroup = now
-            pane.refresh_rows()
+        elif pane.grouped and self._regroup_due(now):
+            self._regroup(pane)
         self._retitle_goroutines()
 
     @_while_mounted
@@ -512,10 +529,20 @@ class GocoreApp(App[int]):
                 self._stacks_cut = True
             elif message.problem:
                 self.notify(message.problem, severity="warning", timeout=10, markup=False)
-        if pane.grouped and (message.complete or now - self._last_regroup > REGROUP_EVERY):
-            self._last_regroup = now
-            pane.refresh_rows()
+        if pane.grouped and (message.complete or self._regroup_due(now)):
+            self._regroup(pane)
         self._retitle_goroutines()
+
+    def _regroup_due(self, now: float) -> bool:
+        return now - self._last_regroup > max(REGROUP_EVERY, REGROUP_IDLE_FACTOR * self._regroup_seconds)
+
+    def _regroup(self, pane: GoroutineList) -> None:
+        """Rebuild the grouped rows while pages arrive, timed: the next waits
+        ten times as long as this one took, so the keys keep the UI."""
+        started = time.monotonic()
+        pane.refresh_rows()
+        self._last_regroup = time.monotonic()
+        self._regroup_seconds = self._last_regroup - started
 
     def _adopt(self, delve: Delve, role: str) -> bool:
         """Keep a dlv that just came up as self.<role>; False (and closed) when

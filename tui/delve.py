@@ -19,6 +19,7 @@ from typing import Iterator
 
 from . import crash as crash_rules
 from . import elf
+from .listing import PAGE_SIZE, Claim, Page, sequential
 from .model import Backtrace, Frame, FrameState, Goroutine, Instruction, Snapshot, Target, Variable
 from .parse import ParseError
 from .parse.values import parse_value
@@ -50,9 +51,6 @@ PROMPT = "(dlv) "
 # post-mortem wants a little more, without flooding the pty.
 _CONFIG = ("config max-string-len 256", "config max-array-values 256")
 PAGES_SCRIPT = Path(__file__).parent / "star" / "pages.star"
-# Small pages keep the pty free for the user's own commands while a huge
-# list loads (a page of 500 takes about 60 ms of dlv's time).
-PAGE_SIZE = 500
 # Whole stacks cost dlv ~0.3 ms a goroutine: pages of 100 hold the pty for
 # ~35 ms, the longest a keypress waits behind them.
 STACK_PAGE_SIZE = 100
@@ -127,6 +125,8 @@ class Delve:
         self.core_signal: int | None = None
         self.optimized = False
         self.listing_problem = ""
+        # Where this dlv's goroutine cache stops short of the list (listing.py).
+        self.unwarmed_from: int | None = None
         self._wait_reasons: tuple[str, ...] | None = None
         self._paging_ready = False
         self._selected: int | None | object = _UNKNOWN
@@ -231,23 +231,26 @@ class Delve:
                 self._wait_reasons = ()
         return self._wait_reasons
 
-    def goroutine_pages(self, page_size: int = PAGE_SIZE) -> Iterator[tuple[Goroutine, ...]]:
+    def goroutine_pages(self, claim: Claim | None = None) -> Iterator[Page]:
         """The goroutine list a page at a time. Each page is one command, so
-        the user's commands get the pty between pages."""
+        the user's commands get the pty between pages. `claim` says where
+        each page starts (see listing.py); by default, where the last stopped."""
         if not self._load_paging():
             raise ParseError(f"this dlv cannot run {PAGES_SCRIPT.name}")
+        claim = claim or sequential(PAGE_SIZE)
         wait_reasons = self.wait_reasons()
         selected = self.current_goroutine()
         places: dict = {}
-        start = 0
+        page = claim(0)
         # Page k is parsed on a second thread while dlv produces page k+1:
         # waiting on the pty releases the GIL, so the two overlap.
         with ThreadPoolExecutor(max_workers=1) as parser:
             pending = None
-            while start >= 0 or pending is not None:
+            while page is not None or pending is not None:
                 output = None
-                if start >= 0:
-                    output = self._background(f"gocore_page {start} {int(page_size)}")
+                if page is not None:
+                    start, count = page
+                    output = self._background(f"gocore_page {int(start)} {int(count)}")
                 if pending is not None:
                     items, _ = pending.result()
                     if items and all(g.id is None for g in items):
@@ -268,7 +271,23 @@ class Delve:
                 if 0 <= next_start <= start:
                     raise ParseError(f"goroutine listing made no progress at {start}")
                 pending = parser.submit(parse_goroutine_page, output, wait_reasons, selected, places)
-                pending_start, start = start, next_start
+                pending_start, page = start, claim(next_start)
+
+    def allgs_length(self) -> int | None:
+        """len(runtime.allgs): the index range a listing covers (dead slots included)."""
+        try:
+            return int(parse_print(self.runner.run("print len(runtime.allgs)")))
+        except (ParseError, ValueError):
+            return None
+
+    def warm_cache(self, chunk: int = 10_000) -> None:
+        """Read into this dlv's goroutine cache the goroutines only the second
+        dlv listed, so switching to one is as quick as to any other. In
+        background chunks: the user's commands go first."""
+        start = self.unwarmed_from
+        self.unwarmed_from = None
+        while start is not None and start >= 0:
+            start = page_next_start(self._background(f"gocore_warm {int(start)} {int(chunk)}"))
 
     def stack_pages(self, page_size: int = STACK_PAGE_SIZE, depth: int = STACK_DEPTH):
         """Every goroutine's whole stack, a page at a time: ((id, stack), ...)

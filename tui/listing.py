@@ -1,0 +1,149 @@
+"""The goroutine list of a huge core, read by two dlvs at once.
+
+Almost all of a listing's time is dlv converting goroutines for its API
+(about 0.1 ms each), on one CPU and a bit. Two dlvs on the same core page
+runtime.allgs from opposite ends and meet where the work is split evenly,
+whatever each one's speed: the first from index 0 upwards, the second from
+the end downwards. A goroutine read twice where the halves meet (a page
+runs past dead slots) is dropped by id when it is indexed.
+"""
+
+from __future__ import annotations
+
+import queue
+import threading
+from typing import Callable, Iterator
+
+from .model import Goroutine
+
+# Small pages keep the pty free for the user's own commands while a huge
+# list loads (a page of 500 takes about 60 ms of dlv's time).
+PAGE_SIZE = 500
+
+# One page's claim: (start index in runtime.allgs, how many goroutines).
+Claim = Callable[[int], "tuple[int, int] | None"]
+Page = tuple[Goroutine, ...]
+
+
+def sequential(page_size: int) -> Claim:
+    """One dlv alone: each page starts where the last one stopped."""
+    def claim(next_start: int) -> tuple[int, int] | None:
+        return None if next_start < 0 else (next_start, page_size)
+    return claim
+
+
+class SharedRange:
+    """The indices of runtime.allgs that neither dlv has claimed yet: [low, high).
+
+    A page of COUNT goroutines runs past START+COUNT by the dead slots it
+    skips. Going up, the first dlv's next page simply starts there. The
+    second takes blocks from the top and pages each block upwards, so only
+    a block's last page can run into goroutines it already listed.
+    """
+
+    BLOCK_PAGES = 10
+
+    def __init__(self, length: int, page_size: int) -> None:
+        self.low, self.high = 0, length
+        self.page_size = page_size
+        self._block: tuple[int, int] | None = None  # the second dlv's, [start, end)
+        self._lock = threading.Lock()
+
+    def claim_low(self, next_start: int) -> tuple[int, int] | None:
+        with self._lock:
+            if next_start < 0:  # the first dlv reached the end of allgs
+                self.low = max(self.low, self.high)
+                return None
+            self.low = max(self.low, next_start)
+            if self.low >= self.high:
+                return None
+            start, self.low = self.low, min(self.low + self.page_size, self.high)
+            return start, self.low - start
+
+    def claim_high(self, next_start: int) -> tuple[int, int] | None:
+        with self._lock:
+            if self._block is not None:
+                block_start, block_end = self._block
+                if block_start < next_start < block_end:  # on up through the block
+                    return next_start, min(self.page_size, block_end - next_start)
+                self._block = None
+            if self.low >= self.high:
+                return None
+            # Half of what is left, at most BLOCK_PAGES pages: the two ends
+            # then finish together, whatever each one's speed.
+            span = min(self.BLOCK_PAGES * self.page_size, max(self.page_size, (self.high - self.low) // 2))
+            end, self.high = self.high, max(self.low, self.high - span)
+            self._block = (self.high, end)
+            return self.high, min(self.page_size, end - self.high)
+
+    def give_back(self) -> None:
+        """The second dlv failed: its unfinished block goes to the first."""
+        with self._lock:
+            if self._block is not None:
+                self.high = max(self.high, self._block[1])
+                self._block = None
+
+    def close(self) -> None:
+        """Nobody claims anything more (the app is closing)."""
+        with self._lock:
+            self.low = self.high
+            self._block = None
+
+
+_DONE = object()
+
+
+def pages_from_both_ends(first, second: Callable[[], object], page_size: int | None = None) -> Iterator[Page]:
+    """Every goroutine's page, from `first` (a Delve) and the dlv `second()`
+    returns once it is up (None: there is none). The first starts at once;
+    the second joins when it can. Afterwards first.unwarmed_from is the index
+    from which only the second dlv read the goroutines (see Delve.warm_cache)."""
+    page_size = page_size or PAGE_SIZE
+    length = first.allgs_length()
+    if length is None or length <= 2 * page_size:  # two pages: not worth a second dlv
+        yield from first.goroutine_pages(sequential(page_size))
+        return
+    shared = SharedRange(length, page_size)
+    handed_over: queue.Queue = queue.Queue()
+
+    def list_high_end() -> None:
+        # The second dlv's pages cross threads through the queue; when it
+        # fails, its unfinished block goes back to the first dlv.
+        try:
+            helper_dlv = second()
+            if helper_dlv is not None and helper_dlv is not first:
+                for page in helper_dlv.goroutine_pages(shared.claim_high):
+                    handed_over.put(page)
+                if helper_dlv.listing_problem:
+                    shared.give_back()
+        except Exception:
+            shared.give_back()
+        finally:
+            handed_over.put(_DONE)
+
+    helper = threading.Thread(target=list_high_end, name="list-high-end", daemon=True)
+    helper.start()
+    try:
+        second_done = False
+        for page in first.goroutine_pages(shared.claim_low):
+            yield page
+            second_done = (yield from _drain(handed_over, block=False)) or second_done
+        if not second_done:
+            yield from _drain(handed_over, block=True)
+        if shared.low < shared.high and not first.listing_problem:  # the second dlv gave some back
+            yield from first.goroutine_pages(shared.claim_low)
+        first.unwarmed_from = shared.low
+    finally:
+        shared.close()
+
+
+def _drain(pages: queue.Queue, block: bool) -> Iterator[Page]:
+    """Yield what the second dlv handed over; returns True once it is done."""
+    while True:
+        try:
+            page = pages.get(block=block)
+        except queue.Empty:
+            return False
+        if page is _DONE:
+            return True
+        yield page
