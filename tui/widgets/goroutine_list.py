@@ -7,6 +7,7 @@ One DataTable (rows are rendered lazily), never a widget per goroutine.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Iterator
 
 from rich.text import Text
 from textual.message import Message
@@ -52,6 +53,7 @@ class GoroutineList(FittedTable):
         self.shown_goroutine: int | None = None
         self._buckets: list[Bucket] = []
         self._expanded: set[tuple] = set()
+        self._texts: dict[tuple[str, str], Text] = {}
 
     def on_mount(self) -> None:
         self.add_columns(" ", "id / count", "state", "location", "thread")
@@ -66,27 +68,13 @@ class GoroutineList(FittedTable):
         refresh_rows() (the app throttles that while the list loads)."""
         added = self.index.add(goroutines)
         if not self.grouped and not self.filter_text and not self.hide_runtime:
-            for goroutine in added:
-                self._add_goroutine_row(goroutine, indent=False)
+            self.add_rows_at_once(self._goroutine_row(goroutine, indent=False) for goroutine in added)
 
     def refresh_rows(self) -> None:
         """Rebuild the rows for the current mode and filter, keeping the cursor's row."""
         key = self._cursor_key()
         self.clear()
-        if self.grouped:
-            self._buckets = self.index.buckets(self.filter_text, self.hide_runtime)
-            for number, bucket in enumerate(self._buckets):
-                if bucket.count == 1:
-                    # A group of one is just that goroutine.
-                    self._add_goroutine_row(self.index.by_id[bucket.ids[0]], indent=False)
-                    continue
-                self._add_bucket_row(number, bucket)
-                if bucket.key in self._expanded:
-                    for gid in bucket.ids:
-                        self._add_goroutine_row(self.index.by_id[gid], indent=True)
-        else:
-            for goroutine in self.index.flat(self.filter_text, self.hide_runtime):
-                self._add_goroutine_row(goroutine, indent=False)
+        self.add_rows_at_once(self._rows())
         if key is not None and key in self.rows:
             self.move_cursor(row=self.get_row_index(key), animate=False)
 
@@ -98,25 +86,53 @@ class GoroutineList(FittedTable):
         except Exception:  # the table is empty or being rebuilt
             return None
 
-    def _add_bucket_row(self, number: int, bucket: Bucket) -> None:
+    def _rows(self) -> Iterator[tuple[str, tuple[Text, ...]]]:
+        """The rows for the current mode and filter: (key, cells)."""
+        if not self.grouped:
+            for goroutine in self.index.flat(self.filter_text, self.hide_runtime):
+                yield self._goroutine_row(goroutine, indent=False)
+            return
+        self._buckets = self.index.buckets(self.filter_text, self.hide_runtime)
+        for number, bucket in enumerate(self._buckets):
+            if bucket.count == 1:
+                # A group of one is just that goroutine.
+                yield self._goroutine_row(self.index.by_id[bucket.ids[0]], indent=False)
+                continue
+            yield self._bucket_row(number, bucket)
+            if bucket.key in self._expanded:
+                for gid in bucket.ids:
+                    yield self._goroutine_row(self.index.by_id[gid], indent=True)
+
+    def _bucket_row(self, number: int, bucket: Bucket) -> tuple[str, tuple[Text, ...]]:
         expanded = bucket.key in self._expanded
         style = "dim" if bucket.runtime_only else ""
         marker = Text(CRASHED if bucket.crashing else ("▾" if expanded else "▸"), "bold red" if bucket.crashing else "")
         where = Text(_where(bucket.location), style)
         if bucket.via:  # split by whole stack: say which call path this is
             where.append(f"  via {bucket.via}", "italic")
-        self.add_row(marker, Text(f"×{bucket.count}", "bold"), Text(bucket.state, style),
-                     where, Text(""), key=f"b{number}")
+        return f"b{number}", (marker, Text(f"×{bucket.count}", "bold"), Text(bucket.state, style), where, Text(""))
 
-    def _add_goroutine_row(self, goroutine: Goroutine, indent: bool) -> None:
+    def _goroutine_row(self, goroutine: Goroutine, indent: bool) -> tuple[str, tuple[Text, ...]]:
         crashed = goroutine.id == self.index.crashing
         shown = goroutine.id == self.shown_goroutine
-        marker = Text(CRASHED if crashed else (SHOWN if shown else ""), "bold red" if crashed else "bold green")
+        marker = self._text(CRASHED if crashed else (SHOWN if shown else ""), "bold red" if crashed else "bold green")
         style = "dim" if goroutine.is_runtime else ""
         ident = f"  {goroutine.id}" if indent else str(goroutine.id)
         thread = str(goroutine.thread) if goroutine.thread else ""
-        self.add_row(marker, Text(ident, "bold" if shown else style), Text(goroutine.state, style),
-                     Text(_where(goroutine.location), style), Text(thread, style), key=f"g{goroutine.id}")
+        return f"g{goroutine.id}", (marker, Text(ident, "bold" if shown else style), self._text(goroutine.state, style),
+                                    self._text(_where(goroutine.location), style), self._text(thread, style))
+
+    def _text(self, plain: str, style: str) -> Text:
+        """One Text for each text the rows repeat (a state, a place): 100k
+        goroutines stand in a few hundred places, and a Text costs ~10 µs to
+        make. The table only reads its cells."""
+        key = (plain, style)
+        text = self._texts.get(key)
+        if text is None:
+            if len(self._texts) > 10_000:
+                self._texts.clear()
+            text = self._texts[key] = Text(plain, style)
+        return text
 
     # -- selection --------------------------------------------------------------
 
