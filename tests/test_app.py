@@ -79,7 +79,7 @@ async def test_first_screen_shows_the_crash(cores):
         await until(pilot, lambda: app.goroutines_complete and app.stacks_complete)
         goroutines = app.query_one(GoroutineList)
         assert len(goroutines.index) == 6
-        row = goroutines.get_row(f"g{crashed}")
+        row = goroutines.row_cells(f"g{crashed}")
         assert str(row[0]) == "✖"
         assert goroutines.cursor_row == goroutines.get_row_index(f"g{crashed}")
 
@@ -270,13 +270,13 @@ async def test_groups_filter_and_flat_view(cores):
         table = app.query_one(GoroutineList)
         buckets = table.index.buckets()
         assert sum(b.count for b in buckets) == len(table.index)
-        assert "×200" in [str(table.get_row(k)[1]) for k in table.rows if k.value.startswith("b")]
+        assert "×200" in [str(table.row_cells(k)[1]) for k in table.row_keys() if k.startswith("b")]
         # expand the biggest group, then pick its first member
         table.focus()
         table.move_cursor(row=table.get_row_index("b0"))
         await pilot.press("enter")
         member = buckets[0].ids[0]
-        assert f"g{member}" in table.rows
+        assert table.has_row(f"g{member}")
         table.move_cursor(row=table.get_row_index(f"g{member}"))
         before = app.panes_updated
         await pilot.press("enter")
@@ -286,7 +286,7 @@ async def test_groups_filter_and_flat_view(cores):
         await pilot.press("slash")
         await pilot.press(*"Mutex", "enter")
         assert [b.count for b in table.index.buckets("Mutex")] == [50]
-        assert all("Mutex" in str(table.get_row(k)[3]) for k in table.rows)
+        assert all("Mutex" in str(table.row_cells(k)[3]) for k in table.row_keys())
         # flat view lists every matching goroutine
         await pilot.press("v")
         assert table.row_count == 50
@@ -438,7 +438,7 @@ async def test_whole_stacks_split_a_group_and_a_member_loads_its_own_path(cores)
     fixture = cores["split_stacks"]
     async with running(fixture, lambda a: a.first_screen_ready and a.goroutines_complete and a.stacks_complete) as (app, pilot):
         table = app.query_one(GoroutineList)
-        rows = {k.value: [str(cell) for cell in table.get_row(k)] for k in table.rows}
+        rows = {k: [str(cell) for cell in table.row_cells(k)] for k in table.row_keys()}
         parked = {cells[1]: cells[3] for key, cells in rows.items() if key.startswith("b") and "main.park" in cells[3]}
         assert parked == {"×20": "main.go:15 main.park  via main.viaRight", "×10": "main.go:15 main.park  via main.viaLeft"}
         assert "Goroutines 34 in" in table.border_title and "stacks read" not in table.border_title
@@ -448,7 +448,7 @@ async def test_whole_stacks_split_a_group_and_a_member_loads_its_own_path(cores)
         table.move_cursor(row=table.get_row_index(key))
         await pilot.press("enter")
         bucket = table._buckets[int(key[1:])]
-        assert all(f"g{gid}" in table.rows for gid in bucket.ids)
+        assert all(table.has_row(f"g{gid}") for gid in bucket.ids)
         member = bucket.ids[-1]
         table.move_cursor(row=table.get_row_index(f"g{member}"))
         before = app.panes_updated
@@ -520,7 +520,9 @@ async def test_two_dlvs_list_a_core_from_both_ends_and_every_goroutine_arrives(c
     monkeypatch.setattr(Delve, "warm_cache", recorded_warm)
     monkeypatch.setattr(Delve, "allgs_length", first_asked)
     async with running(fixture, lambda a: a.goroutines_complete and a.stacks_complete and warmed_from) as (app, pilot):
-        assert sorted(app.query_one(GoroutineList).index.by_id) == expected_ids
+        index = app.query_one(GoroutineList).index
+        assert sorted(index.by_id) == expected_ids
+        assert all(list(bucket.ids) == sorted(bucket.ids) for bucket in index.buckets())  # whichever end listed them
         main = app.delve.runner.pid
         assert pages_from.get(main, 0) >= 1 and len(pages_from) == 2, pages_from  # the second dlv listed too
         assert warmed_from[0] and warmed_from[0] > 0 and app.delve.unwarmed_from is None

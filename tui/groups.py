@@ -146,7 +146,8 @@ class GoroutineIndex:
                     part_ids = [i for i in part_ids if text in str(i)] if text.isdigit() else []
                     if not part_ids:
                         continue
-                result.append(Bucket(part_key, tuple(part_ids), sample.state, sample.location,
+                # Members in id order: two dlvs list from both ends of allgs.
+                result.append(Bucket(part_key, tuple(sorted(part_ids)), sample.state, sample.location,
                                      self.crashing in part_ids, sample.is_runtime, via))
         result.sort(key=lambda b: (-b.count, b.ids[0]))
         return result

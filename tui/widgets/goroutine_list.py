@@ -1,25 +1,38 @@
 """The goroutines pane: buckets of goroutines that stand in the same place,
 or every goroutine flat; filtered by text; filled while the list pages in.
 
-One DataTable (rows are rendered lazily), never a widget per goroutine.
+A virtual list (Textual's Line API): the rows are a list of keys, and only
+the rows on screen are turned into text. 100k goroutines flat, or a bucket
+of 52k opened, cost a list of 100k short tuples, not a table of cells
+(Textual's DataTable took 7 s to take 52k rows, and held the keys meanwhile).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Iterator
 
+from rich.cells import cell_len
+from rich.segment import Segment
 from rich.text import Text
+from textual.binding import Binding
+from textual.events import Click
+from textual.geometry import Size
 from textual.message import Message
-from textual.widgets import DataTable
+from textual.scroll_view import ScrollView
+from textual.strip import Strip
 
 from ..groups import Bucket, GoroutineIndex
 from ..model import Goroutine, Location
-from .fitted_table import FittedTable
 from .keys import row_keys
 
 CRASHED = "✖"
 SHOWN = "●"
+COLUMNS = (" ", "id / count", "state", "location", "thread")
+INDENT = "  "  # a bucket's members, under it
+
+# A row: its key ("b<n>" for bucket n, "g<id>" for a goroutine) and whether
+# it is indented under its bucket.
+Row = tuple[str, bool]
 
 
 def _where(location: Location | None) -> str:
@@ -28,13 +41,34 @@ def _where(location: Location | None) -> str:
     return f"{location.short()} {location.function}"
 
 
-class GoroutineList(FittedTable):
+class GoroutineList(ScrollView, can_focus=True):
     """Row keys: "b<n>" for bucket n, "g<id>" for a goroutine."""
 
-    BINDINGS = row_keys("goroutines")
+    BINDINGS = [
+        Binding("up", "cursor_up", "Up", show=False),
+        Binding("down", "cursor_down", "Down", show=False),
+        Binding("pageup", "page_up", "Page up", show=False),
+        Binding("pagedown", "page_down", "Page down", show=False),
+        Binding("home", "first", "First", show=False),
+        Binding("end", "last", "Last", show=False),
+        Binding("enter", "select", "Open", show=False),
+    ] + row_keys("goroutines")
+
+    COMPONENT_CLASSES = {"goroutine-list--header", "goroutine-list--cursor"}
 
     DEFAULT_CSS = """
-    GoroutineList { height: 1fr; }
+    GoroutineList { height: 1fr; background: $surface; }
+    GoroutineList > .goroutine-list--header { text-style: bold; background: $panel; color: $foreground; }
+    GoroutineList > .goroutine-list--cursor {
+        background: $block-cursor-blurred-background;
+        color: $block-cursor-blurred-foreground;
+        text-style: $block-cursor-blurred-text-style;
+    }
+    GoroutineList:focus > .goroutine-list--cursor {
+        background: $block-cursor-background;
+        color: $block-cursor-foreground;
+        text-style: $block-cursor-text-style;
+    }
     """
 
     @dataclass
@@ -45,18 +79,18 @@ class GoroutineList(FittedTable):
         """Which goroutine to show."""
 
     def __init__(self, *, id: str | None = None) -> None:
-        super().__init__(id=id, cursor_type="row", zebra_stripes=False)
+        super().__init__(id=id)
         self.index = GoroutineIndex()
         self.grouped = True
         self.hide_runtime = False
         self.filter_text = ""
         self.shown_goroutine: int | None = None
+        self.cursor_row = 0
         self._buckets: list[Bucket] = []
         self._expanded: set[tuple] = set()
-        self._texts: dict[tuple[str, str], Text] = {}
-
-    def on_mount(self) -> None:
-        self.add_columns(" ", "id / count", "state", "location", "thread")
+        self._rows: list[Row] = []
+        self._row_numbers: dict[str, int] | None = None  # built when first asked
+        self._widths = [cell_len(title) for title in COLUMNS]
 
     # -- data -----------------------------------------------------------------
 
@@ -67,72 +101,216 @@ class GoroutineList(FittedTable):
         """Append a page; flat mode appends rows, grouped mode is rebuilt by
         refresh_rows() (the app throttles that while the list loads)."""
         added = self.index.add(goroutines)
-        if not self.grouped and not self.filter_text and not self.hide_runtime:
-            self.add_rows_at_once(self._goroutine_row(goroutine, indent=False) for goroutine in added)
+        if not self.grouped and not self.filter_text and not self.hide_runtime and added:
+            rows = [(f"g{goroutine.id}", False) for goroutine in added]
+            self._rows.extend(rows)
+            self._row_numbers = None
+            self._widen(rows)
+            self._resize()
 
     def refresh_rows(self) -> None:
         """Rebuild the rows for the current mode and filter, keeping the cursor's row."""
-        key = self._cursor_key()
-        self.clear()
-        self.add_rows_at_once(self._rows())
-        if key is not None and key in self.rows:
-            self.move_cursor(row=self.get_row_index(key), animate=False)
+        key = self.cursor_key()
+        self._rows = list(self._build_rows())
+        self._row_numbers = None
+        self._widths = [cell_len(title) for title in COLUMNS]
+        self._widen(self._rows)
+        self._resize()
+        if key is not None and self.has_row(key):
+            self.move_cursor(row=self.get_row_index(key))
+        else:
+            self.move_cursor(row=min(self.cursor_row, max(0, len(self._rows) - 1)))
 
-    def _cursor_key(self) -> str | None:
-        if not self.row_count:
-            return None
-        try:
-            return self.coordinate_to_cell_key((self.cursor_row, 0)).row_key.value
-        except Exception:  # the table is empty or being rebuilt
-            return None
-
-    def _rows(self) -> Iterator[tuple[str, tuple[Text, ...]]]:
-        """The rows for the current mode and filter: (key, cells)."""
+    def _build_rows(self):
         if not self.grouped:
             for goroutine in self.index.flat(self.filter_text, self.hide_runtime):
-                yield self._goroutine_row(goroutine, indent=False)
+                yield f"g{goroutine.id}", False
             return
         self._buckets = self.index.buckets(self.filter_text, self.hide_runtime)
         for number, bucket in enumerate(self._buckets):
             if bucket.count == 1:
                 # A group of one is just that goroutine.
-                yield self._goroutine_row(self.index.by_id[bucket.ids[0]], indent=False)
+                yield f"g{bucket.ids[0]}", False
                 continue
-            yield self._bucket_row(number, bucket)
+            yield f"b{number}", False
             if bucket.key in self._expanded:
                 for gid in bucket.ids:
-                    yield self._goroutine_row(self.index.by_id[gid], indent=True)
+                    yield f"g{gid}", True
 
-    def _bucket_row(self, number: int, bucket: Bucket) -> tuple[str, tuple[Text, ...]]:
-        expanded = bucket.key in self._expanded
-        style = "dim" if bucket.runtime_only else ""
-        marker = Text(CRASHED if bucket.crashing else ("▾" if expanded else "▸"), "bold red" if bucket.crashing else "")
-        where = Text(_where(bucket.location), style)
-        if bucket.via:  # split by whole stack: say which call path this is
-            where.append(f"  via {bucket.via}", "italic")
-        return f"b{number}", (marker, Text(f"×{bucket.count}", "bold"), Text(bucket.state, style), where, Text(""))
+    def _widen(self, rows: list[Row]) -> None:
+        """Column widths for these rows, read off the strings the cells will
+        hold: each distinct state and place is measured once."""
+        widths = self._widths
+        seen: set = set()
+        by_id = self.index.by_id
+        for key, indent in rows:
+            if key[0] == "b":
+                cells = self._bucket_strings(self._buckets[int(key[1:])])
+            else:
+                goroutine = by_id[int(key[1:])]
+                identity = (goroutine.state, goroutine.location, goroutine.thread)
+                width = len(key) - 1 + (len(INDENT) if indent else 0)
+                if width > widths[1]:
+                    widths[1] = width
+                if identity in seen:
+                    continue
+                seen.add(identity)
+                cells = ("", "", goroutine.state, _where(goroutine.location), str(goroutine.thread or ""))
+            for column, cell in enumerate(cells):
+                if column and cell:
+                    widths[column] = max(widths[column], cell_len(cell))
 
-    def _goroutine_row(self, goroutine: Goroutine, indent: bool) -> tuple[str, tuple[Text, ...]]:
+    def _resize(self) -> None:
+        # One line for the header; each column padded by a space either side.
+        self.virtual_size = Size(sum(self._widths) + 2 * len(self._widths), len(self._rows) + 1)
+        self.refresh()
+
+    # -- rows -------------------------------------------------------------------
+
+    @property
+    def row_count(self) -> int:
+        return len(self._rows)
+
+    def row_keys(self) -> list[str]:
+        return [key for key, _ in self._rows]
+
+    def has_row(self, key: str) -> bool:
+        return key in self._numbers()
+
+    def get_row_index(self, key: str) -> int:
+        return self._numbers()[key]
+
+    def _numbers(self) -> dict[str, int]:
+        if self._row_numbers is None:
+            self._row_numbers = {key: number for number, (key, _) in enumerate(self._rows)}
+        return self._row_numbers
+
+    def cursor_key(self) -> str | None:
+        return self._rows[self.cursor_row][0] if 0 <= self.cursor_row < len(self._rows) else None
+
+    def row_cells(self, key: str) -> tuple[Text, ...]:
+        """The cells of a row as drawn (for tests and the renderer)."""
+        number = self.get_row_index(key)
+        return self._cells(self._rows[number])
+
+    def _cells(self, row: Row) -> tuple[Text, ...]:
+        key, indent = row
+        if key[0] == "b":
+            number = int(key[1:])
+            bucket = self._buckets[number]
+            expanded = bucket.key in self._expanded
+            style = "dim" if bucket.runtime_only else ""
+            marker = Text(CRASHED if bucket.crashing else ("▾" if expanded else "▸"),
+                          "bold red" if bucket.crashing else "")
+            _, count, state, where, _ = self._bucket_strings(bucket)
+            located = Text(_where(bucket.location), style)
+            if bucket.via:  # split by whole stack: say which call path this is
+                located.append(f"  via {bucket.via}", "italic")
+            return marker, Text(count, "bold"), Text(state, style), located, Text("")
+        goroutine = self.index.by_id[int(key[1:])]
         crashed = goroutine.id == self.index.crashing
         shown = goroutine.id == self.shown_goroutine
-        marker = self._text(CRASHED if crashed else (SHOWN if shown else ""), "bold red" if crashed else "bold green")
+        marker = Text(CRASHED if crashed else (SHOWN if shown else ""), "bold red" if crashed else "bold green")
         style = "dim" if goroutine.is_runtime else ""
-        ident = f"  {goroutine.id}" if indent else str(goroutine.id)
-        thread = str(goroutine.thread) if goroutine.thread else ""
-        return f"g{goroutine.id}", (marker, Text(ident, "bold" if shown else style), self._text(goroutine.state, style),
-                                    self._text(_where(goroutine.location), style), self._text(thread, style))
+        ident = f"{INDENT}{goroutine.id}" if indent else str(goroutine.id)
+        return (marker, Text(ident, "bold" if shown else style), Text(goroutine.state, style),
+                Text(_where(goroutine.location), style), Text(str(goroutine.thread or ""), style))
 
-    def _text(self, plain: str, style: str) -> Text:
-        """One Text for each text the rows repeat (a state, a place): 100k
-        goroutines stand in a few hundred places, and a Text costs ~10 µs to
-        make. The table only reads its cells."""
-        key = (plain, style)
-        text = self._texts.get(key)
-        if text is None:
-            if len(self._texts) > 10_000:
-                self._texts.clear()
-            text = self._texts[key] = Text(plain, style)
-        return text
+    @staticmethod
+    def _bucket_strings(bucket: Bucket) -> tuple[str, ...]:
+        where = _where(bucket.location) + (f"  via {bucket.via}" if bucket.via else "")
+        return "", f"×{bucket.count}", bucket.state, where, ""
+
+    # -- drawing ------------------------------------------------------------------
+
+    def render_line(self, y: int) -> Strip:
+        # Every segment gets a style (the widget's own underneath): NO_COLOR's
+        # monochrome filter cannot take a segment without one.
+        return self._line(y).apply_style(self.rich_style)
+
+    def _line(self, y: int) -> Strip:
+        scroll_x, scroll_y = self.scroll_offset
+        width = self.scrollable_content_region.width
+        if y == 0:
+            header = self.get_component_rich_style("goroutine-list--header")
+            cells = tuple(Text(title) for title in COLUMNS)
+            return self._strip(cells, scroll_x, width).apply_style(header)
+        number = scroll_y + y - 1
+        if number >= len(self._rows):
+            return Strip.blank(width)
+        strip = self._strip(self._cells(self._rows[number]), scroll_x, width)
+        if number == self.cursor_row:
+            strip = strip.apply_style(self.get_component_rich_style("goroutine-list--cursor"))
+        return strip
+
+    def _strip(self, cells: tuple[Text, ...], scroll_x: int, width: int) -> Strip:
+        line = Text(no_wrap=True, end="")
+        for cell, cell_width in zip(cells, self._widths):
+            line.append(" ")
+            cell = cell.copy()
+            cell.truncate(cell_width, pad=True)
+            line.append_text(cell)
+            line.append(" ")
+        segments = list(line.render(self.app.console))
+        return Strip(segments).crop_extend(scroll_x, scroll_x + width, None)
+
+    # -- cursor -------------------------------------------------------------------
+
+    def move_cursor(self, row: int, scroll: bool = True, **_ignored) -> None:
+        """Put the cursor on a row (clamped) and, by default, into view."""
+        self.cursor_row = max(0, min(row, len(self._rows) - 1))
+        if scroll:
+            self._scroll_to_cursor()
+        self.refresh()
+
+    def _scroll_to_cursor(self) -> None:
+        visible = max(1, self.scrollable_content_region.height - 1)  # under the header
+        top = self.scroll_offset.y
+        if self.cursor_row < top:
+            top = self.cursor_row
+        elif self.cursor_row >= top + visible:
+            top = self.cursor_row - visible + 1
+        else:
+            return
+        self.scroll_to(y=top, animate=False, force=True, immediate=True)
+
+    def action_cursor_down(self) -> None:
+        self.move_cursor(self.cursor_row + 1)
+
+    def action_cursor_up(self) -> None:
+        self.move_cursor(self.cursor_row - 1)
+
+    def action_page_down(self) -> None:
+        self.move_cursor(self.cursor_row + max(1, self.scrollable_content_region.height - 2))
+
+    def action_page_up(self) -> None:
+        self.move_cursor(self.cursor_row - max(1, self.scrollable_content_region.height - 2))
+
+    def action_first(self) -> None:
+        self.move_cursor(0)
+
+    def action_last(self) -> None:
+        self.move_cursor(len(self._rows) - 1)
+
+    def action_select(self) -> None:
+        key = self.cursor_key()
+        if key is None:
+            return
+        if key[0] == "g":
+            self.post_message(self.Chosen(int(key[1:])))
+            return
+        bucket = self._buckets[int(key[1:])]
+        self._expanded.symmetric_difference_update({bucket.key})
+        self.refresh_rows()
+
+    def on_click(self, event: Click) -> None:
+        offset = event.get_content_offset(self)
+        if offset is None or offset.y == 0:  # the header
+            return
+        number = self.scroll_offset.y + offset.y - 1
+        if number < len(self._rows):
+            self.move_cursor(number, scroll=False)
+            self.action_select()
 
     # -- selection --------------------------------------------------------------
 
@@ -140,39 +318,20 @@ class GoroutineList(FittedTable):
         """Put the cursor on a goroutine's row, expanding its bucket; False if filtered out."""
         if goroutine_id not in self.index.by_id:
             return False
+        key = f"g{goroutine_id}"
         if self.grouped:
             bucket_key = self.index.bucket_key(goroutine_id)
-            if f"g{goroutine_id}" not in self.rows and bucket_key not in self._expanded:
+            if not self.has_row(key) and bucket_key not in self._expanded:
                 self._expanded.add(bucket_key)
                 self.refresh_rows()
-        key = f"g{goroutine_id}"
-        if key not in self.rows:
+        if not self.has_row(key):
             return False
-        self.move_cursor(row=self.get_row_index(key), animate=False, scroll=True)
+        self.move_cursor(self.get_row_index(key))
         return True
 
     def mark_shown(self, goroutine_id: int | None) -> None:
-        previous, self.shown_goroutine = self.shown_goroutine, goroutine_id
-        for gid in (previous, goroutine_id):
-            key = f"g{gid}"
-            if gid is not None and key in self.rows and gid in self.index.by_id:
-                crashed = gid == self.index.crashing
-                shown = gid == goroutine_id
-                self.update_cell(key, self.ordered_columns[0].key,
-                                 Text(CRASHED if crashed else (SHOWN if shown else ""), "bold red" if crashed else "bold green"))
-
-    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
-        event.stop()
-        key = event.row_key.value or ""
-        if key.startswith("g"):
-            self.post_message(self.Chosen(int(key[1:])))
-        elif key.startswith("b"):
-            bucket = self._buckets[int(key[1:])]
-            if bucket.count == 1:
-                self.post_message(self.Chosen(bucket.ids[0]))
-                return
-            self._expanded.symmetric_difference_update({bucket.key})
-            self.refresh_rows()
+        self.shown_goroutine = goroutine_id
+        self.refresh()
 
     def title(self, complete: bool, stacks_complete: bool = True) -> str:
         total = len(self.index)
