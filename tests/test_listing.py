@@ -119,7 +119,7 @@ def test_no_second_dlv_and_a_short_list_take_the_first_alone():
 
 def test_a_second_dlv_that_comes_up_late_joins_for_what_is_left():
     allgs = allgs_with_dead_slots()
-    first, second = FakeDelve(allgs, pause=0.002), FakeDelve(allgs, pause=0.002)
+    first, second = FakeDelve(allgs, pause=0.01), FakeDelve(allgs, pause=0.002)
     up = threading.Event()
 
     def late():
@@ -144,3 +144,19 @@ def test_the_second_claims_nothing_more_once_the_listing_is_dropped():
     stopped_at = second.pages
     time.sleep(0.1)
     assert second.pages == stopped_at < 25
+
+
+def test_a_list_done_before_the_second_dlv_is_up_does_not_wait_for_it():
+    allgs = allgs_with_dead_slots(1000)
+    first = FakeDelve(allgs)
+    never = threading.Event()
+
+    def still_starting():
+        never.wait(10)
+        return None
+
+    started = time.monotonic()
+    ids = listed(pages_from_both_ends(first, still_starting, page_size=100))
+    never.set()
+    assert set(ids) == set(allgs) - {None}
+    assert time.monotonic() - started < 5

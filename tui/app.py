@@ -173,6 +173,8 @@ class GocoreApp(App[int]):
         self.delve: Delve | None = None
         # A second dlv that pages in the goroutine list and whole stacks.
         self.lister: Delve | None = None
+        # Waits for the second dlv and adopts it as self.lister (None: none).
+        self._lister_up: Callable[[], Delve | None] = lambda: None
         # dlvs are started on worker threads; one that comes up after the app
         # has unmounted is closed at once rather than left running.
         self._dlv_lock = threading.Lock()
@@ -276,6 +278,7 @@ class GocoreApp(App[int]):
 
         # The list from both dlvs, one from each end of allgs; then the whole
         # stacks from the second one.
+        self._lister_up = second
         self._page_goroutines(delve, second)
 
     def _page_goroutines(self, delve: Delve, second: Callable[[], Delve | None] = lambda: None) -> None:
@@ -290,8 +293,10 @@ class GocoreApp(App[int]):
             problem = delve.listing_problem
         except Exception as err:
             problem = f"goroutine list incomplete: {describe(err)}"
-        second()  # adopted before the list is complete: it reads the stacks, or is retired
+        # Browsable now, whether or not the second dlv is up yet (a short list
+        # is done before it): the stacks wait for it, the list does not.
         self.post_message(GoroutinesPaged((), complete=True, problem=problem))
+        second()  # adopted, so that it reads the stacks or is retired
         try:
             delve.warm_cache()  # switches to what only the second dlv listed
         except Exception:
@@ -315,10 +320,11 @@ class GocoreApp(App[int]):
         self._page_goroutines(delve)
 
     @work(thread=True, exit_on_error=False, group="stacks", exclusive=True)
-    def _read_stacks(self, delve: Delve) -> None:
+    def _read_stacks(self, delve: Delve | None = None) -> None:
         """Whole stacks: they split buckets whose members got to the same
-        place by different calls."""
+        place by different calls. By default from the second dlv, once up."""
         worker = get_current_worker()
+        delve = delve or self._lister_up() or self.delve
         try:
             for stacks in delve.stack_pages():
                 if worker.is_cancelled:
@@ -510,7 +516,7 @@ class GocoreApp(App[int]):
                 self._retire_lister()
             else:
                 # Not beside the list: on two CPUs the two dlvs slowed the list by half.
-                self._read_stacks(self.lister or self.delve)
+                self._read_stacks()
             self._update_comparison()
         elif pane.grouped and self._regroup_due(now):
             self._regroup(pane)
@@ -557,13 +563,17 @@ class GocoreApp(App[int]):
     def _retire_lister(self, wait: bool = False) -> None:
         """The stacks are in: the second dlv has done its work. It is closed
         on a thread: a dlv holding 100k goroutines takes a while to quit."""
+        if not wait:
+            threading.Thread(target=self._close_lister, name="close-lister", daemon=True).start()
+            return
         with self._dlv_lock:
             lister, self.lister = self.lister, None
         if lister is not None and lister is not self.delve:
-            if wait:
-                lister.close()
-            else:
-                threading.Thread(target=lister.close, name="close-lister", daemon=True).start()
+            lister.close()
+
+    def _close_lister(self) -> None:
+        self._lister_up()  # still starting: closed once up
+        self._retire_lister(wait=True)
 
     def _retitle_goroutines(self) -> None:
         pane = self.query_one(GoroutineList)

@@ -47,6 +47,7 @@ class SharedRange:
         self.low, self.high = 0, length
         self.page_size = page_size
         self._block: tuple[int, int] | None = None  # the second dlv's, [start, end)
+        self.second_claimed = False
         self._lock = threading.Lock()
 
     def claim_low(self, next_start: int) -> tuple[int, int] | None:
@@ -74,6 +75,7 @@ class SharedRange:
             span = min(self.BLOCK_PAGES * self.page_size, max(self.page_size, (self.high - self.low) // 2))
             end, self.high = self.high, max(self.low, self.high - span)
             self._block = (self.high, end)
+            self.second_claimed = True
             return self.high, min(self.page_size, end - self.high)
 
     def give_back(self) -> None:
@@ -128,8 +130,13 @@ def pages_from_both_ends(first, second: Callable[[], object], page_size: int | N
         for page in first.goroutine_pages(shared.claim_low):
             yield page
             second_done = (yield from _drain(handed_over, block=False)) or second_done
-        if not second_done:
+        # The first is done; the second claims nothing more. Its pages are
+        # waited for only if it took some: a short list does not wait for a
+        # second dlv that is still starting.
+        if not second_done and shared.second_claimed:
             yield from _drain(handed_over, block=True)
+        else:
+            yield from _drain(handed_over, block=False)
         if shared.low < shared.high and not first.listing_problem:  # the second dlv gave some back
             yield from first.goroutine_pages(shared.claim_low)
         first.unwarmed_from = shared.low
