@@ -3,8 +3,8 @@
 Almost all of a listing's time is dlv converting goroutines for its API
 (about 0.1 ms each), on one CPU and a bit. Two dlvs on the same core page
 runtime.allgs from opposite ends and meet where the work is split evenly,
-whatever each one's speed: the first from index 0 upwards, the second from
-the end downwards. A goroutine read twice where the halves meet (a page
+whatever each one's speed: the first pages from index 0 upwards, the
+second takes blocks from the end downwards. A goroutine read twice (a page
 runs past dead slots) is dropped by id when it is indexed.
 """
 
@@ -130,6 +130,8 @@ def pages_from_both_ends(first, second: Callable[[], object], page_size: int | N
         for page in first.goroutine_pages(shared.claim_low):
             yield page
             second_done = (yield from _drain(handed_over, block=False)) or second_done
+        if first.listing_problem:  # allgs is garbage: the second claims nothing more
+            shared.close()
         # The first is done; the second claims nothing more. Its pages are
         # waited for only if it took some: a short list does not wait for a
         # second dlv that is still starting.

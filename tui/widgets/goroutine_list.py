@@ -204,7 +204,7 @@ class GoroutineList(ScrollView, can_focus=True):
             style = "dim" if bucket.runtime_only else ""
             marker = Text(CRASHED if bucket.crashing else ("▾" if expanded else "▸"),
                           "bold red" if bucket.crashing else "")
-            _, count, state, where, _ = self._bucket_strings(bucket)
+            _, count, state, _, _ = self._bucket_strings(bucket)
             located = Text(_where(bucket.location), style)
             if bucket.via:  # split by whole stack: say which call path this is
                 located.append(f"  via {bucket.via}", "italic")
