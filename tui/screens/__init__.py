@@ -1,0 +1,1 @@
+"""The modal and full screens of the app."""
