@@ -51,7 +51,7 @@ $(STAMP): pyproject.toml | $(BIN)/python
 # Builds tests/fixtures/goroutine_panic and crashes it (skipped when the core
 # is newer than the source), then opens the core in the TUI.
 demo: setup
-	$(BIN)/python -m tui.corerun tests/fixtures/goroutine_panic build/demo
+	$(BIN)/python -m tui.cli.corerun tests/fixtures/goroutine_panic build/demo
 	$(BIN)/gocore-tui build/demo/main build/demo/core
 
 # Leg 1, the pinned Delve in .venv/bin with the machine's Go: the whole suite.

@@ -23,7 +23,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.rawdlv import peak_rss_mb  # noqa: E402
 from tui.app import GocoreApp  # noqa: E402
-from tui.delve import Delve  # noqa: E402
+from tui.cli.tuning import freeze_long_lived, tune_process  # noqa: E402
+from tui.core.backend import DelveBackend  # noqa: E402
+from tui.debugger.delve import Delve  # noqa: E402
 
 POLL = 0.002
 
@@ -47,14 +49,17 @@ async def probe(executable: str, core: str, presses: int) -> dict:
     delve = Delve.open(executable, core)
     # gdb is left out: it runs once beside the first screen and would blur
     # the list and navigation timings, which are Delve's path.
-    app = GocoreApp(lambda: delve, title_paths=(executable, core), compare_with_gdb=False)
+    # As the CLI starts it: the same process tuning, the same backend.
+    tune_process()
+    app = GocoreApp(lambda: DelveBackend(delve), title_paths=(executable, core), compare_with_gdb=False,
+                    on_settled=freeze_long_lived)
     result: dict = {}
     async with app.run_test(size=(200, 50)) as pilot:
         first = await _until(lambda: app.first_screen_ready, 120)
         result["first_screen_s"] = first - launched
         full = await _until(lambda: app.goroutines_complete, 900)
         result["full_list_s"] = full - launched
-        result["goroutines"] = app.goroutine_count
+        result["goroutines"] = len(app.store)
         # Whole stacks come after the list; navigation is measured once
         # they are in, so the two do not blur each other.
         stacks = await _until(lambda: app.stacks_complete, 1800)
@@ -76,7 +81,7 @@ async def probe(executable: str, core: str, presses: int) -> dict:
         result["nav_ms_p95"] = _percentile(navigation, 0.95)
 
         switches = []
-        targets = app.switch_targets()
+        targets = app.store.switch_targets() or [app.goroutine_id]
         for i in range(presses):
             before = app.panes_updated
             app.select_goroutine(targets[i % len(targets)])

@@ -6,8 +6,9 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 
-from tui.delve import PROMPT, _dlv_env, find_dlv
-from tui.session import PromptSession
+from tui.debugger.delve import PROMPT
+from tui.debugger.dlv import dlv_env, find_dlv
+from tui.debugger.session import PromptSession
 
 
 def peak_rss_mb(pid: int) -> float:
@@ -28,7 +29,7 @@ class RawRun:
 def raw_dlv(executable: str, core: str, commands: list[str]) -> RawRun:
     """Seconds from spawning dlv to the answer of the last command."""
     started = time.monotonic()
-    session = PromptSession([find_dlv(), "core", executable, core], PROMPT, env=_dlv_env())
+    session = PromptSession([find_dlv(), "core", executable, core], PROMPT, env=dlv_env())
     try:
         for command in commands:
             session.run(command, timeout=900)

@@ -25,7 +25,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bench.rawdlv import raw_dlv  # noqa: E402
-from tui.corerun import build, crash  # noqa: E402
+from tui.cli.corerun import build, crash  # noqa: E402
 
 BUILD = ROOT / "build" / "bench"
 CROWD = ROOT / "tests" / "fixtures" / "many_goroutines"

@@ -18,7 +18,7 @@ import pytest_textual_snapshot
 
 import toolchains
 from corecache import FixtureCore, all_cores
-from tui.delve import DLV_VARIABLE
+from tui.debugger.dlv import DLV_VARIABLE
 
 INDEPENDENT = "toolchain_independent"
 _TOOLCHAIN = pytest.StashKey[toolchains.Toolchain]()

@@ -15,8 +15,8 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
-from tui import elf
-from tui.corerun import build, go_env, make_core as make_recipe_core, read_recipe
+from tui.debugger import elf
+from tui.cli.corerun import build, go_env, make_core as make_recipe_core, read_recipe
 from toolchains import Toolchain, current
 
 ROOT = Path(__file__).resolve().parents[1]

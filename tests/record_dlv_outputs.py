@@ -19,9 +19,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import toolchains  # noqa: E402
 from corecache import CACHE  # noqa: E402
-from tui.delve import PAGES_SCRIPT, PROMPT, _dlv_env, dlv_version  # noqa: E402
+from tui.debugger.delve import PAGES_SCRIPT, PROMPT
+from tui.debugger.dlv import dlv_env, dlv_version  # noqa: E402
 from tui.parse.delve import parse_frame_offsets  # noqa: E402
-from tui.session import PromptSession, SessionError  # noqa: E402
+from tui.debugger.session import PromptSession, SessionError  # noqa: E402
 
 DATA = Path(__file__).resolve().parent / "data" / "dlv"
 
@@ -46,7 +47,7 @@ COMMANDS = {
 
 def record(name: str, commands: dict[str, str], chosen: toolchains.Toolchain, out: Path) -> None:
     core = CACHE / chosen.name / name
-    session = PromptSession([chosen.dlv, "core", str(core / "main"), str(core / "core")], PROMPT, env=_dlv_env())
+    session = PromptSession([chosen.dlv, "core", str(core / "main"), str(core / "core")], PROMPT, env=dlv_env())
     try:
         session.run(f"source {PAGES_SCRIPT}")
         for label, command in commands.items():
@@ -63,7 +64,7 @@ def record(name: str, commands: dict[str, str], chosen: toolchains.Toolchain, ou
 def startup_failure(exe: Path, core: Path, dlv: str) -> str:
     """What dlv prints when it refuses a core (it exits 1)."""
     try:
-        PromptSession([dlv, "core", str(exe), str(core)], PROMPT, env=_dlv_env()).close()
+        PromptSession([dlv, "core", str(exe), str(core)], PROMPT, env=dlv_env()).close()
     except SessionError as err:
         return str(err)
     return ""

@@ -15,9 +15,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from tui.corerun import build_and_crash  # noqa: E402
-from tui.delve import Delve  # noqa: E402
-from tui.session import save_transcript  # noqa: E402
+from tui.cli.corerun import build_and_crash  # noqa: E402
+from tui.analysis.forensics import read_snapshot  # noqa: E402
+from tui.debugger.delve import Delve  # noqa: E402
+from tui.debugger.session import save_transcript  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -29,17 +30,17 @@ def record(name: str) -> Path:
     session = delve.runner
     session.transcript = []
     delve._go_version()
-    snapshot = delve.snapshot()
+    snapshot = read_snapshot(delve)
     delve.allgs_length()  # how the app decides whether a second dlv lists too
-    goroutines = delve.goroutines()
-    delve.snapshot(goroutines)
+    goroutines, _ = delve.goroutines()
+    read_snapshot(delve, goroutines)
     list(delve.stack_pages())  # whole stacks, for grouping by stack
     # Every frame of every goroutine, so navigation works in the replay too.
     for goroutine in goroutines:
         backtrace = delve.backtrace(goroutine.id)
         for frame in backtrace.frames:
             delve.frame_state(goroutine.id, frame.index)
-    from tui.gdb import goroot_from_frames, run_gdb
+    from tui.debugger.gdb import goroot_from_frames, run_gdb
 
     gdb = run_gdb(str(exe), str(core), snapshot.crash.goroutine_id, goroot_from_frames(snapshot.crash_stack.frames))
     meta = {

@@ -6,8 +6,9 @@ from __future__ import annotations
 from pathlib import Path
 
 from tui.app import GocoreApp
-from tui.delve import replay
-from tui.startup import OpenError
+from tui.core.backend import DelveBackend
+from tui.debugger.delve import replay
+from tui.debugger.startup import OpenError
 
 TRANSCRIPTS = Path(__file__).parent / "transcripts"
 # The recorded DWARF paths are relative to the repository ("./tests/fixtures/...");
@@ -31,7 +32,7 @@ class RecordingApp(GocoreApp):
 
 def recorded_app(name: str = "goroutine_panic") -> RecordingApp:
     delve = replay(str(TRANSCRIPTS / f"{name}.json"))
-    return RecordingApp(lambda: delve, substitutions=SUBSTITUTIONS,
+    return RecordingApp(lambda: DelveBackend(delve), substitutions=SUBSTITUTIONS,
                         title_paths=(delve.target.executable, delve.target.core), compare_with_gdb=False)
 
 
@@ -47,7 +48,7 @@ def recorded_gdb_run():
     """gdb's output on the same core, recorded beside the dlv transcript."""
     import json
 
-    from tui.gdb import gdb_run_from_outputs
+    from tui.debugger.gdb import gdb_run_from_outputs
 
     meta = json.loads((TRANSCRIPTS / "goroutine_panic.json").read_text())["meta"]
     return gdb_run_from_outputs(meta["gdb_plain"], meta["gdb_go"], meta["gdb_seconds"], runtime_gdb=meta["runtime_gdb"])

@@ -12,13 +12,14 @@ import time
 import pytest
 
 from test_cli import dlv_processes_for
-from tui import listing
 from tui.app import STALE_NOTICE, GocoreApp
-from tui.delve import Delve
+from tui.core.backend import DelveBackend
+from tui.core import listing as listing_module
+from tui.debugger.delve import Delve
 from tui.widgets.backtrace_view import BacktraceView
 from tui.widgets.crash_summary import CrashSummary
 from tui.widgets.goroutine_list import GoroutineList
-from tui.widgets.help_screen import HelpScreen
+from tui.screens.help import HelpScreen
 from tui.widgets.source_view import SourceView
 from tui.widgets.variables_view import VariablesView
 
@@ -42,7 +43,8 @@ def open_app(fixture) -> GocoreApp:
     delve = Delve.open(str(fixture.exe), str(fixture.core), dlv=fixture.dlv)
     # DWARF paths are relative to the repository: map them, wherever pytest runs
     substitutions = ((f"./tests/fixtures/{fixture.name}", str(fixture.source.parent)),)
-    return GocoreApp(lambda: delve, substitutions=substitutions, title_paths=(str(fixture.exe), str(fixture.core)))
+    return GocoreApp(lambda: DelveBackend(delve), substitutions=substitutions,
+                     title_paths=(str(fixture.exe), str(fixture.core)))
 
 
 @contextlib.asynccontextmanager
@@ -112,11 +114,11 @@ async def test_up_and_down_move_between_frames(cores):
 
 
 class Slowed:
-    """The real Delve, with frame_state held back (until `gate` is set) or
-    failing on demand."""
+    """The real Delve backend, with frame_state held back (until `gate` is
+    set) or failing on demand."""
 
     def __init__(self, delve: Delve) -> None:
-        self.delve, self.fail, self.fail_backtrace = delve, False, False
+        self.delve, self.fail, self.fail_backtrace = DelveBackend(delve), False, False
         self.gate = threading.Event()
         self.gate.set()
 
@@ -129,10 +131,13 @@ class Slowed:
             raise RuntimeError("frame state refused")
         return self.delve.frame_state(goroutine_id, frame_index)
 
-    def backtrace(self, goroutine_id, *args, **kwargs):
+    def backtrace(self, goroutine_id):
         if self.fail_backtrace:
             raise RuntimeError("backtrace refused")
-        return self.delve.backtrace(goroutine_id, *args, **kwargs)
+        return self.delve.backtrace(goroutine_id)
+
+    def spawn_helper(self):
+        return None
 
 
 @pytest.mark.e2e
@@ -153,7 +158,7 @@ async def test_stale_panes_say_so_until_the_answer_lands(cores):
         assert not backtrace.has_class("-stale")
         slowed.gate.set()
         await until(pilot, lambda: app.panes_updated > before)
-        assert not app.stale_panes and not source.has_class("-stale") and not source.border_subtitle
+        assert not app.nav.stale and not source.has_class("-stale") and not source.border_subtitle
         # a fast one leaves nothing marked
         await moved(pilot, app, "d")
         assert not source.has_class("-stale")
@@ -170,7 +175,7 @@ async def test_stale_panes_say_so_until_the_answer_lands(cores):
         await pilot.press("g", "1", "enter")
         await until(pilot, lambda: any("backtrace refused" in n.message for n in app._notifications))
         await pilot.pause(STALE_NOTICE + 0.1)
-        assert app.goroutine_id == shown and not app.stale_panes
+        assert app.goroutine_id == shown and not app.nav.stale
         assert not (source.has_class("-stale") or backtrace.has_class("-stale"))
         # a frame move while a goroutine switch waits: the switch is dropped,
         # the backtrace on screen is current again
@@ -184,7 +189,7 @@ async def test_stale_panes_say_so_until_the_answer_lands(cores):
         slowed.gate.set()
         await until(pilot, lambda: app.panes_updated > before)
         await pilot.pause(0.2)
-        assert app.goroutine_id == shown and not app.stale_panes
+        assert app.goroutine_id == shown and not app.nav.stale
         assert not source.has_class("-stale")
 
 
@@ -296,14 +301,14 @@ async def test_groups_filter_and_flat_view(cores):
 def test_a_large_file_is_shown_at_once_and_highlighted_in_full_later():
     import subprocess
 
-    from tui import source
-    from tui.corerun import find_go
+    from tui.cli.corerun import find_go
+    from tui.sources.highlight import Highlighter
 
     goroot = subprocess.run([find_go(), "env", "GOROOT"], capture_output=True, text=True, check=True).stdout.strip()
     big = f"{goroot}/src/runtime/proc.go"
-    source._cache.clear()
     told = []
-    first = source.load(big, line=463, on_highlighted=told.append)
+    source = Highlighter(on_highlighted=told.append)
+    first = source.load(big, line=463)
     assert any(isinstance(line, str) for line in first.lines)  # not highlighted yet away from the frame
     assert first.lines[462].spans  # the frame's line is
     deadline = time.monotonic() + 20
@@ -318,9 +323,6 @@ def test_a_large_file_is_shown_at_once_and_highlighted_in_full_later():
 async def test_a_runtime_file_on_screen_is_highlighted_whole_where_the_view_stays(cores):
     """signal_unix.go (1.5k lines) is shown at once, highlighted around the
     frame; the rest is highlighted behind and the pane takes it in place."""
-    from tui import source
-
-    source._cache.clear()
     async with running(cores["goroutine_panic"]) as (app, pilot):
         view = app.query_one(SourceView)
         while not app.backtrace.frames[app.frame_index].file.endswith("signal_unix.go"):
@@ -358,14 +360,15 @@ async def test_table_rows_painted_before_measuring_are_redrawn_at_full_width():
 async def test_a_core_that_cannot_be_opened_shows_why_and_q_exits_2():
     from snapshot_app import failing_app
 
-    from tui.widgets.error_screen import ErrorScreen
+    from tui.screens.error import ErrorScreen
 
     app = failing_app()
     async with app.run_test(size=(120, 35)) as pilot:
         await until(pilot, lambda: isinstance(app.screen, ErrorScreen) and app.screen.query("#error-message"))
         assert "was not dumped by ./main" in str(app.screen.query_one("#error-message").render())
         # nothing to navigate: the main screen's keys are off
-        assert app.check_action("goto", ()) is False and app.check_action("up", ()) is False
+        assert not {"g", "u", "d", "c"} & set(app.active_bindings)
+        assert app.check_action("command_palette", ()) is False
         await pilot.press("g")
         assert isinstance(app.screen, ErrorScreen)
         await pilot.press("q")
@@ -377,16 +380,16 @@ async def test_dlv_killed_keeps_the_screen_and_R_restarts_it(cores):
     fixture = cores["goroutine_panic"]
     opened: list[Delve] = []
 
-    def open_backend() -> Delve:
+    def open_backend() -> DelveBackend:
         opened.append(Delve.open(str(fixture.exe), str(fixture.core)))
-        return opened[-1]
+        return DelveBackend(opened[-1])
 
     substitutions = ((f"./tests/fixtures/{fixture.name}", str(fixture.source.parent)),)
     app = GocoreApp(open_backend, substitutions=substitutions)
     async with app.run_test(size=(200, 50)) as pilot:
         await until(pilot, lambda: app.first_screen_ready and app.goroutines_complete and app.stacks_complete)
         crash_frame = app.frame_index
-        assert not app.check_action("restart", ())  # nothing to restart yet
+        assert not app.main.check_action("restart", ())  # nothing to restart yet
         os.kill(opened[0].runner.pid, signal.SIGKILL)
         await pilot.press("u")
         await until(pilot, lambda: app.backend_lost)
@@ -395,12 +398,12 @@ async def test_dlv_killed_keeps_the_screen_and_R_restarts_it(cores):
         assert app.query_one(SourceView).marked_line == fixture.crash_line
         assert app.query_one(BacktraceView).row_count == len(app.backtrace.frames)
         assert "R restarts" in app.query_one(CrashSummary).border_subtitle
-        assert app.check_action("restart", ())
+        assert app.main.check_action("restart", ())
 
         before = app.panes_updated
         await pilot.press("R")
         await until(pilot, lambda: not app.backend_lost and app.panes_updated > before)
-        assert len(opened) == 2 and app.delve is opened[1] and opened[1].alive
+        assert len(opened) == 2 and app.core.primary.delve is opened[1] and opened[1].alive
         assert not opened[0].alive
         # The view comes back where the user was (the u that failed moved the
         # cursor one frame up), from the new session, and navigation works.
@@ -412,15 +415,15 @@ async def test_dlv_killed_keeps_the_screen_and_R_restarts_it(cores):
 
 @pytest.mark.e2e
 async def test_a_parse_problem_is_shown_with_dlvs_text_not_a_traceback(cores, monkeypatch):
-    import tui.delve
+    import tui.debugger.delve
     from tui.parse import ParseError
 
     fixture = cores["goroutine_panic"]
     async with running(fixture, ready=lambda app: app.first_screen_ready and app.goroutines_complete and app.stacks_complete) as (app, pilot):
-        def unparseable(output, goroutine_id):
+        def unparseable(output, goroutine_id, simple=False):
             raise ParseError("frame line without a location", raw=output)
 
-        monkeypatch.setattr(tui.delve, "parse_backtrace", unparseable)
+        monkeypatch.setattr(tui.debugger.delve, "parse_backtrace", unparseable)
         shown = app.goroutine_id
         before = len(list(app._notifications))
         app.select_goroutine(1)
@@ -461,28 +464,29 @@ async def test_whole_stacks_split_a_group_and_a_member_loads_its_own_path(cores)
 @pytest.mark.e2e
 async def test_stacks_come_from_a_second_dlv_that_leaves_when_done(cores, monkeypatch):
     listers: list[Delve] = []
-    spawn = Delve.lister
+    spawn = Delve.spawn_helper
 
     def recorded(self):
         listers.append(spawn(self))
         return listers[-1]
 
-    monkeypatch.setattr(Delve, "lister", recorded)
+    monkeypatch.setattr(Delve, "spawn_helper", recorded)
     fixture = cores["many_goroutines"]
     async with running(fixture, lambda a: a.first_screen_ready and a.goroutines_complete and a.stacks_complete) as (app, pilot):
         (lister,) = listers
-        assert lister is not app.delve and lister.runner.pid != app.delve.runner.pid
+        first = app.core.primary.delve
+        assert lister is not first and lister.runner.pid != first.runner.pid
         assert len(app.query_one(GoroutineList).index) == 356
         # Its work done, the second dlv is gone; the first still answers.
-        assert app.lister is None and not lister.alive
+        assert app.core.helper() is None and not lister.alive
         await moved(pilot, app, "u")
-        assert app.delve.alive
+        assert first.alive
 
 
 @pytest.mark.e2e
 async def test_two_dlvs_list_a_core_from_both_ends_and_every_goroutine_arrives(cores, monkeypatch):
     # Pages of 40: the 356 goroutines are a list long enough to split.
-    monkeypatch.setattr(listing, "PAGE_SIZE", 40)
+    monkeypatch.setattr(listing_module, "PAGE_SIZE", 40)
     pages_from: dict[int, int] = {}
     warmed_from: list[int | None] = []
     paginate, warm = Delve.goroutine_pages, Delve.warm_cache
@@ -506,14 +510,14 @@ async def test_two_dlvs_list_a_core_from_both_ends_and_every_goroutine_arrives(c
         listing_first.append(self)
         return allgs_length(self)
 
-    def recorded_warm(self, chunk=10_000):
-        warmed_from.append(self.unwarmed_from)
-        warm(self, chunk)
+    def recorded_warm(self, start, chunk=10_000):
+        warmed_from.append(start)
+        warm(self, start, chunk)
 
     fixture = cores["many_goroutines"]
     expected = Delve.open(str(fixture.exe), str(fixture.core), dlv=fixture.dlv)
     try:
-        expected_ids = sorted(g.id for g in expected.goroutines())
+        expected_ids = sorted(g.id for g in expected.goroutines()[0])
     finally:
         expected.close()
     monkeypatch.setattr(Delve, "goroutine_pages", counted)
@@ -523,9 +527,9 @@ async def test_two_dlvs_list_a_core_from_both_ends_and_every_goroutine_arrives(c
         index = app.query_one(GoroutineList).index
         assert sorted(index.by_id) == expected_ids
         assert all(list(bucket.ids) == sorted(bucket.ids) for bucket in index.buckets())  # whichever end listed them
-        main = app.delve.runner.pid
+        main = app.core.primary.delve.runner.pid
         assert pages_from.get(main, 0) >= 1 and len(pages_from) == 2, pages_from  # the second dlv listed too
-        assert warmed_from[0] and warmed_from[0] > 0 and app.delve.unwarmed_from is None
+        assert warmed_from[0] and warmed_from[0] > 0
         # The last goroutine came from the second dlv: the first still switches to it.
         last = expected_ids[-1]
         before = app.panes_updated
@@ -539,25 +543,25 @@ async def test_two_dlvs_list_a_core_from_both_ends_and_every_goroutine_arrives(c
 async def test_a_quit_while_a_dlv_is_still_starting_leaves_none_behind(cores, monkeypatch, slow):
     """The user quits before a dlv is up: it is closed the moment it comes up."""
     fixture = cores["goroutine_panic"]
-    spawn = Delve.lister
+    spawn = Delve.spawn_helper
     started = threading.Event()
 
-    def open_backend() -> Delve:
+    def open_backend() -> DelveBackend:
         if slow == "first":
             time.sleep(1)
         started.set()
-        return Delve.open(str(fixture.exe), str(fixture.core), dlv=fixture.dlv)
+        return DelveBackend(Delve.open(str(fixture.exe), str(fixture.core), dlv=fixture.dlv))
 
     def slow_lister(self):
         time.sleep(1)
         return spawn(self)
 
-    monkeypatch.setattr(Delve, "lister", slow_lister)
+    monkeypatch.setattr(Delve, "spawn_helper", slow_lister)
     app = GocoreApp(open_backend)
     async with app.run_test(size=(200, 50)) as pilot:
         if slow == "second":
             await until(pilot, lambda: app.first_screen_ready)
-            assert app.lister is None  # still starting
+            assert app.core._helper is None  # still starting
     assert not app.first_screen_ready or slow == "second"
     deadline = time.monotonic() + 15
     while not started.is_set() or dlv_processes_for(fixture.core):
@@ -569,15 +573,15 @@ async def test_a_quit_while_a_dlv_is_still_starting_leaves_none_behind(cores, mo
 async def test_t_shows_what_go_printed_beside_delves_view(cores):
     from textual.widgets import Static
 
-    from tui.widgets.traceback_screen import TracebackScreen
+    from tui.screens.traceback import TracebackScreen
 
     fixture = cores["nil_deref"]
     printed = "panic: runtime error: invalid memory address or nil pointer dereference\n[signal SIGSEGV: segmentation violation]\n"
     delve = Delve.open(str(fixture.exe), str(fixture.core))
-    app = GocoreApp(lambda: delve, go_traceback=printed)
+    app = GocoreApp(lambda: DelveBackend(delve), go_traceback=printed)
     async with app.run_test(size=(200, 50)) as pilot:
         await until(pilot, lambda: app.first_screen_ready)
-        assert app.check_action("traceback", ())
+        assert app.main.check_action("traceback", ())
         await pilot.press("t")
         await until(pilot, lambda: isinstance(app.screen, TracebackScreen))
         shown = str(app.screen.query_one("#traceback-text", Static).render())
@@ -589,7 +593,7 @@ async def test_t_shows_what_go_printed_beside_delves_view(cores):
 @pytest.mark.e2e
 async def test_t_is_not_offered_without_a_traceback(cores):
     async with running(cores["goroutine_panic"]) as (app, pilot):
-        assert not app.check_action("traceback", ())
+        assert not app.main.check_action("traceback", ())
 
 
 @pytest.mark.e2e
@@ -603,7 +607,7 @@ async def test_no_color_draws_every_pane(cores, monkeypatch):
 
 @pytest.mark.e2e
 async def test_a_light_theme_rehighlights_the_source_for_a_light_background(cores):
-    from tui import source as source_module
+    from tui.sources.highlight import DARK_STYLE, LIGHT_STYLE
 
     async with running(cores["goroutine_panic"]) as (app, pilot):
         view = app.query_one(SourceView)
@@ -611,9 +615,9 @@ async def test_a_light_theme_rehighlights_the_source_for_a_light_background(core
         before = app.panes_updated
         app.theme = "textual-light"
         await until(pilot, lambda: app.panes_updated > before)
-        assert source_module._style_name == source_module.PYGMENTS_LIGHT_STYLE
+        assert app.highlighter.style == LIGHT_STYLE
         await pilot.pause(0.1)
         light = str(list(view.render_line(view.marked_line - 1 - view.scroll_offset.y)))
         assert light != dark and "// CRASH" in view.line_text(view.marked_line)
         app.theme = "textual-dark"
-        await until(pilot, lambda: source_module._style_name == source_module.PYGMENTS_STYLE)
+        await until(pilot, lambda: app.highlighter.style == DARK_STYLE)

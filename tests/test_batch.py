@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tui.session import run_batch
+from tui.debugger.batch import run_batch
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -45,7 +45,7 @@ def test_no_batch_run_outlives_its_caller(ending, tmp_path):
     tag = {"sigkill": "302", "exit": "303", "stop_batches": "304"}[ending]
     script = textwrap.dedent(f"""
         import sys, threading, time
-        from tui.session import run_batch, stop_batches
+        from tui.debugger.batch import run_batch, stop_batches
         threading.Thread(target=run_batch, args=(["sleep", "{tag}"], 600), daemon=True).start()
         time.sleep(0.5)
         print("running", flush=True)

@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 
 import toolchains
-from tui.delve import DLV_VARIABLE, find_dlv
+from tui.debugger.dlv import DLV_VARIABLE, find_dlv
 from corecache import go_version, make_core
-from tui.startup import OpenError, delve_for_go, explain_startup_failure
+from tui.debugger.startup import OpenError, delve_for_go, explain_startup_failure
 
 EXPECTED = {
     # fixture: (kind, message, function of the faulting frame)

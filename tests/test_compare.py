@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from tui.compare import RowMark, align, compare, verdict, Score
+from tui.analysis.compare import RowMark, align, compare, verdict, Score
 from tui.model import Crash, CrashKind, Frame, GdbRun, Goroutine, Location
 from tui.parse.delve import parse_backtrace as parse_delve_backtrace
 from tui.parse.delve import parse_goroutines as parse_delve_goroutines
@@ -117,7 +117,7 @@ def test_unmatched_delve_frames_are_marked_missing():
 
 
 def test_a_hung_debugger_is_cut_off_and_what_it_printed_is_kept():
-    from tui.session import run_batch
+    from tui.debugger.batch import run_batch
 
     result = run_batch(["bash", "-c", "echo '#0  0x1 in main.f () at a.go:3'; sleep 30"], timeout=1.0)
     assert result.timed_out and result.seconds < 5

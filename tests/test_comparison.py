@@ -10,10 +10,11 @@ import pytest
 
 from test_app import open_app, until
 from test_cli import gocore
-from tui import gdb as gdb_module
-from tui.delve import Delve
-from tui.showdown import run_comparison
-from tui.widgets.comparison_screen import ComparisonScreen
+from tui.debugger import gdb as gdb_module
+from tui.debugger.delve import Delve
+from tui.analysis.forensics import read_snapshot
+from tui.analysis.showdown import run_comparison
+from tui.screens.comparison import ComparisonScreen
 from tui.widgets.comparison_view import ComparisonView
 from tui.widgets.source_view import SourceView
 
@@ -25,7 +26,7 @@ def seed(cores):
     fixture = cores["goroutine_panic"]
     delve = Delve.open(str(fixture.exe), str(fixture.core), dlv=fixture.dlv)
     try:
-        snapshot = delve.snapshot(delve.goroutines())
+        snapshot = read_snapshot(delve, delve.goroutines()[0])
     finally:
         delve.close()
     run, comparison = run_comparison(snapshot)

@@ -10,8 +10,8 @@ import pytest
 from textual.app import App, ComposeResult
 from textual.widgets import DataTable, Footer
 
-from tui.compare import Comparison, compare
-from tui.gdb import gdb_run_from_outputs
+from tui.analysis.compare import Comparison, compare
+from tui.debugger.gdb import gdb_run_from_outputs
 from tui.model import Crash, CrashKind, GdbRun
 from tui.parse.delve import parse_backtrace, parse_goroutines
 from tui.widgets.comparison_view import ComparisonView

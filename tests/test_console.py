@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from test_app import moved, running, until
-from tui.console import Refused, console_command
-from tui.widgets.console_screen import ConsoleScreen
+from tui.analysis.console import Refused, console_command
+from tui.screens.console import ConsoleScreen
 from tui.widgets.variables_view import VariablesView
 
 
@@ -54,7 +54,7 @@ async def test_refused_commands_are_not_sent_and_the_session_goes_on(cores):
         await open_console(pilot, app)
         await send(pilot, app, "exit")
         assert "`exit` is not sent" in log_text(app)
-        assert app.delve.alive
+        assert app.core.primary.alive
         await send(pilot, app, "print c")
         assert "nil" in log_text(app).split("> print c")[-1]
 

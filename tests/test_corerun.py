@@ -1,4 +1,4 @@
-"""tui.corerun: build, crash, and find the core wherever core_pattern puts it."""
+"""tui.cli.corerun: build, crash, and find the core wherever core_pattern puts it."""
 
 from __future__ import annotations
 
@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from tui import corerun, elf
+from tui.cli import corerun
+from tui.debugger import elf
 
 pytestmark = pytest.mark.toolchain_independent
 
@@ -69,7 +70,7 @@ def test_pipes_other_than_systemd_coredump(tmp_path):
 
 def test_module_entry_point(tmp_path):
     def run(*args):
-        return subprocess.run([sys.executable, "-m", "tui.corerun", *map(str, args)], capture_output=True,
+        return subprocess.run([sys.executable, "-m", "tui.cli.corerun", *map(str, args)], capture_output=True,
                               text=True, cwd=ROOT, timeout=120)
 
     first = run(EXAMPLE, tmp_path / "out")

@@ -12,7 +12,7 @@ import pytest
 
 from test_app import running, summary
 from test_cli import dlv_processes_for, gocore
-from tui.crash import OPTIMIZED_WARNING
+from tui.analysis.crash import OPTIMIZED_WARNING
 from tui.widgets.backtrace_view import BacktraceView
 from tui.widgets.source_view import SourceView
 from tui.widgets.variables_view import VariablesView
@@ -184,7 +184,7 @@ async def test_core_of_a_live_process_says_no_crash(cores):
 # The pure rules, on values as Delve and cmd/compile write them.
 
 def test_optimized_build_reads_the_producer_flags():
-    from tui.crash import optimized_build
+    from tui.analysis.crash import optimized_build
 
     debug = ("Go cmd/compile go1.26.8; -l regabi", "Go cmd/compile go1.26.8; -N -l regabi")
     assert not optimized_build(debug)
@@ -196,7 +196,7 @@ def test_optimized_build_reads_the_producer_flags():
 
 
 def test_throw_message_from_its_call_site():
-    from tui.crash import throw_literal
+    from tui.analysis.crash import throw_literal
 
     assert throw_literal('\t\tthrow("out of memory")\n') == "out of memory"
     assert throw_literal('\tfatal("concurrent map writes")') == "concurrent map writes"
@@ -205,7 +205,7 @@ def test_throw_message_from_its_call_site():
 
 
 def test_a_signal_in_go_code_is_not_a_fault_in_c():
-    from tui.crash import c_fault
+    from tui.analysis.crash import c_fault
     from tui.model import Backtrace, Frame
 
     def bt(*functions):

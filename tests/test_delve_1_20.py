@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from tui import crash
-from tui.delve import Delve
+from tui.analysis import crash, forensics
+from tui.debugger.delve import Delve
 from tui.model import Target
 from tui.parse.delve import (
     parse_backtrace,
@@ -23,7 +23,7 @@ from tui.parse.delve import (
     parse_version,
     page_next_start,
 )
-from tui.startup import delve_for_go, explain_startup_failure
+from tui.debugger.startup import delve_for_go, explain_startup_failure
 
 pytestmark = pytest.mark.toolchain_independent
 
@@ -99,7 +99,7 @@ def test_fatal_message_read_from_the_closure_when_s_is_unreadable():
     # Go 1.19's runtime.fatal: `s` has no location at the crash PC
     assert recorded("deadlock.fatal-arg").startswith("(unreadable could not find loclist entry")
     delve, runner = deadlock_delve()
-    evidence = delve.evidence(None)
+    evidence = forensics.evidence(delve, None)
     assert evidence.fatal_message == '"all goroutines are asleep - deadlock!"'
     assert any(command.startswith("frame 9 print *(*string)(") for command in runner.asked)
 
@@ -108,7 +108,7 @@ def test_no_closure_in_the_frame_leaves_the_unreadable_value():
     delve, runner = deadlock_delve()
     frame_words = recorded("deadlock.fatal-frame").replace("0x00000000004332a0", "0x0000000000000001")
     runner.answers[next(c for c in runner.answers if c.startswith("x "))] = frame_words
-    assert delve.evidence(None).fatal_message.startswith("(unreadable")
+    assert forensics.evidence(delve, None).fatal_message.startswith("(unreadable")
 
 
 def test_frame_offsets_memory_words_and_listing_pc():
@@ -130,7 +130,7 @@ def test_fault_signal_through_runtime_curg_when_gp_is_unreadable():
         "goroutine 1 frame 10 print gp.sigcode1": recorded("nil_deref.sigpanic-gp"),
         "goroutine 1 print runtime.curg.sigcode1": "0\n",
     })
-    evidence = Delve(runner, Target("main", "core")).evidence(1)
+    evidence = forensics.evidence(Delve(runner, Target("main", "core")), 1)
     assert (evidence.signal, evidence.fault_signal, evidence.fault_address) == (6, 11, 0)
     found = crash.analyse(evidence, evidence.backtrace)
     assert found.kind is crash.CrashKind.RUNTIME_ERROR

@@ -10,7 +10,7 @@ import pytest
 
 import toolchains
 
-from tui import doctor
+from tui.cli import doctor
 
 
 def run_doctor(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:

@@ -1,4 +1,4 @@
-"""tui.elf on real cores and executables, and on files broken in the ways users break them."""
+"""tui.debugger.elf on real cores and executables, and on files broken in the ways users break them."""
 
 from __future__ import annotations
 
@@ -12,8 +12,8 @@ import subprocess
 
 import pytest
 
-from tui import elf
-from tui.corerun import go_env
+from tui.debugger import elf
+from tui.cli.corerun import go_env
 
 HOST = {"x86_64": "amd64", "aarch64": "arm64"}.get(platform.machine(), platform.machine())
 

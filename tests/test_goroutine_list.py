@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 from textual.app import App, ComposeResult
 
+from tui.core.store import GoroutineStore
 from tui.model import Goroutine, Location
 from tui.widgets.goroutine_list import GoroutineList
 
@@ -27,9 +28,10 @@ class ListApp(App):
     def __init__(self) -> None:
         super().__init__()
         self.chosen: list[int] = []
+        self.store = GoroutineStore()
 
     def compose(self) -> ComposeResult:
-        yield GoroutineList(id="goroutines")
+        yield GoroutineList(self.store, id="goroutines")
 
     def on_goroutine_list_chosen(self, message: GoroutineList.Chosen) -> None:
         self.chosen.append(message.goroutine_id)
@@ -43,11 +45,11 @@ async def test_a_hundred_thousand_goroutines_flat_are_all_reachable():
     app = ListApp()
     async with app.run_test(size=(100, 30)) as pilot:
         table = app.query_one(GoroutineList)
-        table.set_crashing(77_777)
+        app.store.crashing = 77_777
         table.grouped = False
         pages = crowd(100_000)
         for start in range(0, 100_000, 500):
-            table.add_page(tuple(pages[start:start + 500]))
+            table.rows_added(app.store.add_page(tuple(pages[start:start + 500])))
         assert table.row_count == 100_000 and table.row_keys()[0] == "g50001"  # as they came
         table.refresh_rows()  # the list is complete
         await pilot.pause()
@@ -71,7 +73,7 @@ async def test_a_click_on_a_row_picks_it_and_the_header_is_no_row():
     async with app.run_test(size=(100, 30)) as pilot:
         table = app.query_one(GoroutineList)
         table.grouped = False
-        table.add_page(tuple(crowd(40)))
+        table.rows_added(app.store.add_page(tuple(crowd(40))))
         table.refresh_rows()
         await pilot.pause()
         await pilot.click(GoroutineList, offset=(5, 0))  # the header
@@ -84,7 +86,7 @@ async def test_a_bucket_of_75_thousand_opens_and_reveals_a_member_in_id_order():
     app = ListApp()
     async with app.run_test(size=(100, 30)) as pilot:
         table = app.query_one(GoroutineList)
-        table.add_page(tuple(crowd(100_000)))
+        table.rows_added(app.store.add_page(tuple(crowd(100_000))))
         table.refresh_rows()
         await pilot.pause()
         assert table.row_keys() == ["b0", "b1"]

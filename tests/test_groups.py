@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from tui.groups import GoroutineIndex, matches
+from tui.analysis.groups import GoroutineIndex, matches
 from tui.parse import ParseError
 from tui.parse.delve import (
     page_next_start,

@@ -11,8 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from tui import source
-from tui.session import PromptSession
+from tui.sources.highlight import Highlighter
+from tui.sources.resolve import resolve
+from tui.debugger.session import PromptSession
 
 from test_cli import dlv_processes_for, gocore
 
@@ -65,10 +66,10 @@ def test_the_tui_never_writes_to_its_inputs(cores, tmp_path):
 def test_only_regular_files_are_shown_as_source(tmp_path):
     fifo = tmp_path / "main.go"
     os.mkfifo(fifo)  # opening it would block the UI forever
-    assert source.resolve(str(fifo)) is None
-    assert source.resolve("/dev/zero") is None
-    assert source.resolve(str(tmp_path)) is None
-    loaded = source.load(str(fifo))
+    assert resolve(str(fifo)) is None
+    assert resolve("/dev/zero") is None
+    assert resolve(str(tmp_path)) is None
+    loaded = Highlighter().load(str(fifo))
     assert loaded.lines == () and "not on this machine" in loaded.missing_reason
 
 

@@ -1,4 +1,4 @@
-"""Two dlvs listing one core from opposite ends of runtime.allgs (tui/listing.py).
+"""Two dlvs listing one core from opposite ends of runtime.allgs (tui/core/listing.py).
 
 Fakes stand in for dlv here, to reach the failures and races; the real two
 dlvs are tested in tests/test_app.py."""
@@ -10,7 +10,8 @@ import time
 
 import pytest
 
-from tui.listing import SharedRange, pages_from_both_ends, sequential
+from tui.core.listing import SharedRange, TwoEndedListing
+from tui.debugger.delve import ListingStopped, sequential
 
 pytestmark = pytest.mark.toolchain_independent
 
@@ -25,8 +26,6 @@ class FakeDelve:
         self.pause = pause
         self.pages = 0
         self.spans: list[tuple[int, int]] = []  # each page's [start, where it stopped)
-        self.listing_problem = ""
-        self.unwarmed_from = None
 
     def allgs_length(self):
         return len(self.allgs)
@@ -47,6 +46,10 @@ class FakeDelve:
             self.spans.append((start, index))
             yield tuple(ids)
             page = claim(index if index < len(self.allgs) else -1)
+
+
+def pages_from_both_ends(first, second, page_size):
+    return TwoEndedListing(first, second, page_size).pages()
 
 
 def allgs_with_dead_slots(n=5000):
@@ -89,7 +92,9 @@ def test_a_low_page_that_ran_past_dead_slots_moves_the_low_end():
 def test_every_goroutine_is_listed_once_by_the_two_together():
     allgs = allgs_with_dead_slots()
     first, second = FakeDelve(allgs, pause=0.001), FakeDelve(allgs, pause=0.001)
-    ids = listed(pages_from_both_ends(first, lambda: second, page_size=100))
+    listing = TwoEndedListing(first, lambda: second, page_size=100)
+    ids = listed(listing.pages())
+    unwarmed_from = listing.outcome.unwarmed_from
     live = [g for g in allgs if g is not None]
     assert set(ids) == set(live)
     # Read twice only past the top of each block of the second, and where the
@@ -99,8 +104,8 @@ def test_every_goroutine_is_listed_once_by_the_two_together():
     assert len(ids) - len(live) <= (blocks + 1) * 8
     assert first.pages > 5 and second.pages > 5
     # what only the second read is what the first must warm its cache with
-    assert allgs[first.unwarmed_from:] and set(allgs[first.unwarmed_from:]) - {None} <= set(ids)
-    assert all(g in set(ids) for g in allgs[: first.unwarmed_from] if g is not None)
+    assert allgs[unwarmed_from:] and set(allgs[unwarmed_from:]) - {None} <= set(ids)
+    assert all(g in set(ids) for g in allgs[:unwarmed_from] if g is not None)
 
 
 def test_a_second_dlv_that_dies_gives_its_part_back():
@@ -117,9 +122,10 @@ def test_no_second_dlv_and_a_short_list_take_the_first_alone():
     assert set(listed(pages_from_both_ends(first, lambda: None, page_size=100))) == set(allgs) - {None}
     short = FakeDelve(allgs[:150])
     asked = []
-    pages = listed(pages_from_both_ends(short, lambda: asked.append(1), page_size=100))
+    listing = TwoEndedListing(short, lambda: asked.append(1), page_size=100)
+    pages = listed(listing.pages())
     assert len(pages) == len([g for g in allgs[:150] if g is not None]) and not asked
-    assert short.unwarmed_from is None
+    assert listing.outcome.unwarmed_from is None
 
 
 def test_a_second_dlv_that_comes_up_late_joins_for_what_is_left():
@@ -165,3 +171,32 @@ def test_a_list_done_before_the_second_dlv_is_up_does_not_wait_for_it():
     never.set()
     assert set(ids) == set(allgs) - {None}
     assert time.monotonic() - started < 5
+
+
+class GarbageAfter(FakeDelve):
+    """Delve reads a whole page of nothing at `page`: allgs is garbage there."""
+
+    def __init__(self, allgs, garbage_at_page, **kwargs):
+        super().__init__(allgs, **kwargs)
+        self.garbage_at_page = garbage_at_page
+
+    def goroutine_pages(self, claim):
+        for number, page in enumerate(super().goroutine_pages(claim)):
+            if number == self.garbage_at_page:
+                yield (None,)
+                raise ListingStopped(f"goroutine listing stopped at page {number}")
+            yield page
+
+
+def test_garbage_allgs_ends_the_listing_with_the_reason_and_the_second_stops_claiming():
+    allgs = allgs_with_dead_slots()
+    first, second = GarbageAfter(allgs, garbage_at_page=2, pause=0.001), FakeDelve(allgs, pause=0.02)
+    listing = TwoEndedListing(first, lambda: second, page_size=100)
+    pages = list(listing.pages())
+    assert listing.outcome.problem == "goroutine listing stopped at page 2"
+    assert listing.outcome.unwarmed_from is None
+    assert (None,) in pages
+    time.sleep(0.1)
+    claimed = second.pages
+    time.sleep(0.1)
+    assert second.pages == claimed  # nothing more is claimed once the first saw garbage

@@ -5,7 +5,8 @@ from pathlib import Path
 
 import pytest
 
-from tui.crash import panic_message, unquote
+from tui.analysis.crash import panic_message
+from tui.parse.values import unquote
 from tui.parse import ParseError
 from tui.parse.delve import (
     command_error,

@@ -17,7 +17,7 @@ import pytest
 import toolchains
 from browser import Browser, find_chromium
 from test_cli import dlv_processes_for
-from tui.serve import HOST, ServeRequest, app_command
+from tui.cli.serve import HOST, ServeRequest, app_command
 
 
 def free_port() -> int:

@@ -8,8 +8,8 @@ import signal
 
 import pytest
 
-from tui.delve import Delve
-from tui.session import CommandTimeout, SessionDied
+from tui.debugger.delve import Delve
+from tui.debugger.session import CommandTimeout, SessionDied
 
 # A Starlark command that runs for minutes: dlv cancels it on Ctrl+C.
 SPIN = """
@@ -43,7 +43,7 @@ def test_a_command_past_its_timeout_is_interrupted_and_the_session_goes_on(delve
 
 
 def test_a_hung_dlv_is_stopped_not_waited_on(delve, monkeypatch):
-    monkeypatch.setattr("tui.session.INTERRUPT_GRACE", 1.0)
+    monkeypatch.setattr("tui.debugger.session.INTERRUPT_GRACE", 1.0)
     pid = delve.runner.pid
     os.kill(pid, signal.SIGSTOP)  # hung: answers nothing, not even Ctrl+C
     try:

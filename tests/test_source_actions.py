@@ -10,7 +10,7 @@ import stat
 import pytest
 
 from test_app import moved, running, until
-from tui.editor import editor_command
+from tui.sources.editor import editor_command
 
 
 @pytest.mark.e2e
@@ -110,7 +110,7 @@ def test_disassembly_parses_and_marks_the_call_of_a_caller_frame():
 
     from tui.model import Frame
     from tui.parse.delve import parse_disassembly
-    from tui.source import disassembly
+    from tui.sources.highlight import disassembly
 
     text = (Path(__file__).parent / "data" / "dlv" / "nil_deref.disassemble.txt").read_text()
     instructions = parse_disassembly(text)

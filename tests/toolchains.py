@@ -15,7 +15,7 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from tui.corerun import find_go
+from tui.cli.corerun import find_go
 
 VARIABLE = "GOCORE_TOOLCHAIN"
 LATEST, DEBIAN = "latest", "debian"

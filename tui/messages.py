@@ -1,5 +1,7 @@
-"""What the backend workers report to the app. Results come back only as
-these messages; `generation` lets the app drop answers nobody waits for."""
+"""What the workers report to the app. Results come back only as these
+messages, handled on the UI thread; `generation` lets the app drop
+answers nobody waits for any more. Failures are not messages: a worker
+raises, and the app's one failure handler takes it."""
 
 from __future__ import annotations
 
@@ -7,19 +9,26 @@ from dataclasses import dataclass
 
 from textual.message import Message
 
-from .model import Backtrace, FrameState, GdbRun, Goroutine, Snapshot, Variable
-from .source import SourceFile
+from .core.frames import FrameView
+from .core.navigator import Navigation
+from .model import Backtrace, GdbRun, Goroutine, Snapshot, Variable
 
 
 @dataclass
 class SnapshotLoaded(Message):
+    """The first screen: the crash, its backtrace, its frame."""
+
     snapshot: Snapshot
+    frame: FrameView | None
 
 
 @dataclass
 class GoroutinesPaged(Message):
+    """A page of the goroutine list; complete: the list is done (problem
+    says why it stopped short, "" when whole)."""
+
     goroutines: tuple[Goroutine, ...]
-    complete: bool
+    complete: bool = False
     problem: str = ""
 
 
@@ -28,25 +37,24 @@ class StacksPaged(Message):
     """Whole stacks of a page of goroutines: (id, frames innermost first)."""
 
     stacks: tuple
-    complete: bool
-    problem: str = ""
+    complete: bool = False
 
 
 @dataclass
 class BacktraceLoaded(Message):
-    generation: int
-    goroutine_id: int | None
+    """A goroutine switch answered: its backtrace, the frame to show, and
+    that frame's view (None when the backtrace has no frames)."""
+
+    navigation: Navigation
     backtrace: Backtrace
     frame_index: int
+    frame: FrameView | None
 
 
 @dataclass
 class FrameLoaded(Message):
-    generation: int
-    goroutine_id: int | None
-    frame_index: int
-    state: FrameState
-    source: SourceFile
+    navigation: Navigation
+    frame: FrameView
 
 
 @dataclass
@@ -74,8 +82,6 @@ class GdbFinished(Message):
 class BackendRestarted(Message):
     """A new dlv session on the same core, after the old one died or hung."""
 
-    delve: object  # tui.delve.Delve (not imported: messages stay light)
-
 
 @dataclass
 class ConsoleAnswered(Message):
@@ -89,17 +95,3 @@ class ConsoleAnswered(Message):
 class WatchesEvaluated(Message):
     generation: int
     values: list  # [(expression, value or why not)]
-
-
-@dataclass
-class BackendFailed(Message):
-    """A command failed; fatal when the first screen could not be built."""
-
-    text: str
-    fatal: bool = False
-    generation: int | None = None
-    """The navigation it answered, if any."""
-    navigation: str = ""
-    """Which kind ("goroutine", "frame"): a failed goroutine switch leaves
-    the old goroutine whole on screen; a failed frame leaves its source and
-    variables behind the backtrace's cursor, so they are marked stale."""

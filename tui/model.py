@@ -122,9 +122,14 @@ _RUNTIME_SOURCE = re.compile(r"(^|/)src/runtime/[^/]+$")
 
 @dataclass(frozen=True)
 class Backtrace:
+    """A goroutine's frames, innermost first. simple: unwound as the thread
+    stood (Delve's `-mode simple`), whose frame indices are not those that
+    `frame N` commands address."""
+
     goroutine_id: int | None
     frames: tuple[Frame, ...]
     truncated: bool = False
+    simple: bool = False
 
     def first_user_frame(self) -> Frame | None:
         """The faulting user frame: the first frame, from the top, outside runtime."""

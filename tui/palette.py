@@ -20,7 +20,7 @@ class GoroutineAndFrameCommands(Provider):
         app = self.app
         words = query.strip().lower().removeprefix("goroutine").strip().lstrip("#")
         if words.isdigit():
-            index = app.goroutine_index
+            index = app.store.index
             wanted = int(words)
             ids = ([wanted] if wanted in index.by_id else []) + [
                 gid for gid in sorted(index.by_id) if words in str(gid) and gid != wanted][:MAX_GOROUTINE_HITS]
@@ -29,10 +29,10 @@ class GoroutineAndFrameCommands(Provider):
                 where = f"{goroutine.location.short()} {goroutine.location.function}" if goroutine.location else "?"
                 yield Hit(1.0 if gid == wanted else 0.6, f"goroutine {gid}  {goroutine.state}  {where}",
                           partial(app.show_goroutine, gid), help="show its backtrace")
-        if app.backtrace is None or not query.strip():
+        if app.nav.backtrace is None or not query.strip():
             return
         matcher = self.matcher(query)
-        for frame in app.backtrace.frames:
+        for frame in app.nav.backtrace.frames:
             text = f"frame {frame.index}  {frame.function}  {frame.location.short()}"
             score = matcher.match(text)
             if score > 0:

@@ -91,7 +91,9 @@ _FRAME_AT = re.compile(r"^\s+at (?P<file>.*):(?P<line>-?\d+)\s*$")
 _FRAME_ERROR = re.compile(r"^\s+error: (?P<err>.*)$")
 
 
-def parse_backtrace(output: str, goroutine_id: int | None = None) -> Backtrace:
+def parse_backtrace(output: str, goroutine_id: int | None = None, simple: bool = False) -> Backtrace:
+    """`stack` (simple: `stack -mode simple`) -> a Backtrace that remembers
+    its mode: frame indices of the two modes differ."""
     error = command_error(output)
     if error:
         raise ParseError(f"stack failed: {error}", output)
@@ -118,7 +120,7 @@ def parse_backtrace(output: str, goroutine_id: int | None = None) -> Backtrace:
             continue
         if line.strip() == "(truncated)":
             truncated = True
-    return Backtrace(goroutine_id, tuple(frames), truncated)
+    return Backtrace(goroutine_id, tuple(frames), truncated, simple)
 
 
 def _clean_file(file: str) -> str:

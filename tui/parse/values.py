@@ -175,3 +175,25 @@ def _parse_items(body: str, is_struct: bool, kind: str, expr: str = "") -> tuple
         if tail:
             children.append(Variable(f"…+{tail[1]} more", "", "", kind))
     return tuple(children)
+
+
+_ESCAPE = re.compile(r"\\(x[0-9a-fA-F]{2}|u[0-9a-fA-F]{4}|U[0-9a-fA-F]{8}|[abfnrtv\\'\"])")
+_SIMPLE_ESCAPES = {"a": "\a", "b": "\b", "f": "\f", "n": "\n", "r": "\r", "t": "\t", "v": "\v", "\\": "\\", "'": "'", '"': '"'}
+
+
+def unquote(text: str) -> str:
+    """A Go-quoted string as Delve prints it, without quotes and escapes.
+
+    Delve's elision (`"abc...+936 more"`) is kept as it is.
+    """
+    text = text.strip()
+    if len(text) < 2 or text[0] != '"' or text[-1] != '"':
+        return text
+
+    def replace(match: re.Match) -> str:
+        code = match[1]
+        if code[0] in "xuU":
+            return chr(int(code[1:], 16))
+        return _SIMPLE_ESCAPES[code]
+
+    return _ESCAPE.sub(replace, text[1:-1])

@@ -15,7 +15,7 @@ from textual.containers import Vertical, VerticalScroll
 from textual.message import Message
 from textual.widgets import DataTable, Static
 
-from ..compare import Comparison, Row, RowMark
+from ..analysis.compare import Comparison, Row, RowMark
 from ..model import Frame, GdbRun, is_runtime_function
 
 RUNNING = "running gdb on the same core…"

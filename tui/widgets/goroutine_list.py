@@ -21,7 +21,10 @@ from textual.message import Message
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
-from ..groups import Bucket, GoroutineIndex
+from textual.reactive import reactive
+
+from ..analysis.groups import Bucket, GoroutineIndex
+from ..core.store import GoroutineStore
 from ..model import Goroutine, Location
 from .keys import row_keys
 
@@ -42,7 +45,11 @@ def _where(location: Location | None) -> str:
 
 
 class GoroutineList(ScrollView, can_focus=True):
-    """Row keys: "b<n>" for bucket n, "g<id>" for a goroutine."""
+    """Row keys: "b<n>" for bucket n, "g<id>" for a goroutine.
+
+    It draws the goroutines of a GoroutineStore (which owns them), grouped
+    or flat, filtered, runtime-only ones hidden or not: those three are
+    bound from the screen's reactives."""
 
     BINDINGS = [
         Binding("up", "cursor_up", "Up", show=False),
@@ -78,12 +85,13 @@ class GoroutineList(ScrollView, can_focus=True):
         goroutine_id: int
         """Which goroutine to show."""
 
-    def __init__(self, *, id: str | None = None) -> None:
+    grouped = reactive(True, init=False)
+    hide_runtime = reactive(False, init=False)
+    filter_text = reactive("", init=False)
+
+    def __init__(self, store: GoroutineStore, *, id: str | None = None) -> None:
         super().__init__(id=id)
-        self.index = GoroutineIndex()
-        self.grouped = True
-        self.hide_runtime = False
-        self.filter_text = ""
+        self.store = store
         self.shown_goroutine: int | None = None
         self.cursor_row = 0
         self._buckets: list[Bucket] = []
@@ -92,15 +100,33 @@ class GoroutineList(ScrollView, can_focus=True):
         self._row_numbers: dict[str, int] | None = None  # built when first asked
         self._widths = [cell_len(title) for title in COLUMNS]
 
+    @property
+    def index(self) -> GoroutineIndex:
+        return self.store.index
+
     # -- data -----------------------------------------------------------------
 
-    def set_crashing(self, goroutine_id: int | None) -> None:
-        self.index.crashing = goroutine_id
+    def watch_grouped(self) -> None:
+        self.refresh_rows()
+        if self.shown_goroutine is not None:
+            self.reveal(self.shown_goroutine)
+        self.retitle()
 
-    def add_page(self, goroutines: tuple[Goroutine, ...]) -> None:
-        """Append a page; flat mode appends rows, grouped mode is rebuilt by
-        refresh_rows() (the app throttles that while the list loads)."""
-        added = self.index.add(goroutines)
+    def watch_hide_runtime(self) -> None:
+        self.refresh_rows()
+        self.retitle()
+
+    def watch_filter_text(self) -> None:
+        self.refresh_rows()
+        self.retitle()
+
+    def retitle(self) -> None:
+        self.border_title = self.title()
+
+    def rows_added(self, added: list[Goroutine]) -> None:
+        """Goroutines the store just took: flat mode appends their rows,
+        grouped mode is rebuilt by refresh_rows() (throttled while the list
+        loads)."""
         if not self.grouped and not self.filter_text and not self.hide_runtime and added:
             rows = [(f"g{goroutine.id}", False) for goroutine in added]
             self._rows.extend(rows)
@@ -335,12 +361,12 @@ class GoroutineList(ScrollView, can_focus=True):
         self.shown_goroutine = goroutine_id
         self.refresh()
 
-    def title(self, complete: bool, stacks_complete: bool = True) -> str:
+    def title(self) -> str:
         total = len(self.index)
-        text = f"Goroutines {total}" if complete else f"Goroutines: loading… {total}"
+        text = f"Goroutines {total}" if self.store.list_complete else f"Goroutines: loading… {total}"
         if self.grouped:
             text += f" in {len(self._buckets)} groups"
-            if not stacks_complete:
+            if not self.store.stacks_complete:
                 text += f" (stacks read: {self.index.stacks_known:,})"
         else:
             text += " (flat)"

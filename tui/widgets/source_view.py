@@ -6,19 +6,20 @@ A Line-API ScrollView: only the visible lines are turned into Strips, so a
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from rich.segment import Segment
 from rich.style import Style
 from rich.text import Text
 from textual.binding import Binding
 from textual.geometry import Size
+from textual.message import Message
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from ..model import Location
-from ..source import SourceFile
+from ..sources.highlight import SourceFile
 from .keys import row_keys
-
-from .filter_prompt import FilterPrompt
 
 MARK = "▶"
 _GUTTER_STYLE = Style(color="#75715e")
@@ -111,14 +112,22 @@ class SourceView(ScrollView, can_focus=True):
         top = self.scroll_offset.y
         return top < self.marked_line <= top + self.size.height
 
-    def action_search(self) -> None:
-        def search(text: str | None) -> None:
-            if text:
-                self.search_text = text
-                self.found_line = 0
-                self.action_next_match(1)
+    @dataclass
+    class SearchWanted(Message):
+        """`/` in this pane: the screen asks for the text, then calls search()."""
 
-        self.app.push_screen(FilterPrompt(self.search_text, "Search this file:"), search)
+        current: str
+        """The search text so far."""
+
+    def action_search(self) -> None:
+        self.post_message(self.SearchWanted(self.search_text))
+
+    def search(self, text: str) -> None:
+        """Find `text` from the marked line on (n / N go on from there)."""
+        if text:
+            self.search_text = text
+            self.found_line = 0
+            self.action_next_match(1)
 
     def action_next_match(self, step: int) -> None:
         if not self.search_text or not self._lines:

@@ -72,6 +72,10 @@ class VariablesView(Tree):
         """The tree node to fill (TreeNode.id)."""
         variable: Variable
         """The variable as shown so far; its expr says what to print."""
+        goroutine_id: int | None
+        """The goroutine whose frame the tree shows."""
+        frame_index: int
+        """That frame, as Delve numbers it."""
 
     def _add(self, parent: TreeNode, variable: Variable) -> None:
         # Children are added when a node is first opened: a runtime frame's
@@ -88,7 +92,9 @@ class VariablesView(Tree):
             return
         if variable.partial and variable.expr:
             node.add_leaf(Text("loading…", "dim"))
-            self.post_message(self.LoadWanted(node.id, variable))
+            state = self.state
+            self.post_message(self.LoadWanted(node.id, variable, state.goroutine_id if state else None,
+                                              state.frame_index if state else 0))
             return
         for child in variable.children:
             self._add(node, child)

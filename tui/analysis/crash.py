@@ -5,8 +5,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from .model import SIGNAL_DESCRIPTIONS, Backtrace, Crash, CrashKind, Frame, Goroutine, signal_name
-from .parse.values import one_line
+from ..model import SIGNAL_DESCRIPTIONS, Backtrace, Crash, CrashKind, Frame, Goroutine, signal_name
+from ..parse.values import one_line, unquote
 
 PANIC_FUNCTION = "runtime.gopanic"
 SIGNAL_FUNCTION = "runtime.dieFromSignal"
@@ -66,6 +66,8 @@ class CrashEvidence:
     core_signal: int | None = None
     # The goroutine's own stack, when the crash is on another (the thread's).
     goroutine_backtrace: Backtrace | None = None
+    # No Go compile unit was built with -N (DWARF producer flags).
+    optimized: bool = False
 
 
 def panic_frame(backtrace: Backtrace) -> Frame | None:
@@ -254,25 +256,3 @@ def panic_message(value: str | None) -> tuple[str, bool]:
     if dynamic in ("runtime.errorString", "runtime.plainError"):
         return "runtime error: " + unquote(text), True
     return f"{dynamic} {one_line(text)}", dynamic.startswith("runtime.")
-
-
-_ESCAPE = re.compile(r"\\(x[0-9a-fA-F]{2}|u[0-9a-fA-F]{4}|U[0-9a-fA-F]{8}|[abfnrtv\\'\"])")
-_SIMPLE_ESCAPES = {"a": "\a", "b": "\b", "f": "\f", "n": "\n", "r": "\r", "t": "\t", "v": "\v", "\\": "\\", "'": "'", '"': '"'}
-
-
-def unquote(text: str) -> str:
-    """A Go-quoted string as Delve prints it, without quotes and escapes.
-
-    Delve's elision (`"abc...+936 more"`) is kept as it is.
-    """
-    text = text.strip()
-    if len(text) < 2 or text[0] != '"' or text[-1] != '"':
-        return text
-
-    def replace(match: re.Match) -> str:
-        code = match[1]
-        if code[0] in "xuU":
-            return chr(int(code[1:], 16))
-        return _SIMPLE_ESCAPES[code]
-
-    return _ESCAPE.sub(replace, text[1:-1])

@@ -11,8 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import Enum
 
-from .model import Crash, Frame, GdbRun, Goroutine, is_runtime_function
-from .parse.gdb import SIGNAL_HANDLER
+from ..model import Crash, Frame, GdbRun, Goroutine, is_runtime_function
+from ..parse.gdb import SIGNAL_HANDLER
 
 
 class RowMark(str, Enum):

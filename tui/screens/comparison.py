@@ -11,7 +11,7 @@ from textual.binding import Binding
 from textual.screen import Screen
 from textual.widgets import Footer
 
-from .comparison_view import ComparisonView
+from ..widgets.comparison_view import ComparisonView
 
 
 class ComparisonScreen(Screen[int | None]):

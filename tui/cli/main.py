@@ -7,15 +7,19 @@ import os
 import sys
 from concurrent.futures import ThreadPoolExecutor
 
-from . import __version__
-from .delve import DLV_VERSION, Delve
-from .runner import RunError, run_and_catch
-from .report import build_report, comparison_report, to_json, to_markdown
+from .. import __version__
+from ..analysis.forensics import read_snapshot
+from ..analysis.report import build_report, comparison_report, to_json, to_markdown
+from ..analysis.showdown import run_comparison
+from ..core.backend import DelveBackend
+from ..debugger.delve import Delve
+from ..debugger.dlv import DLV_VERSION
+from ..debugger.session import SessionError, install_signal_reaper
+from ..debugger.startup import OpenError
+from ..sources.resolve import parse_substitution
+from .run import RunError, run_and_catch
 from .serve import DEFAULT_PORT, ServeError, ServeRequest, serve
-from .showdown import run_comparison
-from .session import SessionError, install_signal_reaper
-from .source import parse_substitution
-from .startup import OpenError
+from .tuning import freeze_long_lived, tune_process
 
 EXIT_OK, EXIT_FAILURE, EXIT_USAGE = 0, 1, 2
 EXIT_INTERRUPTED = 130
@@ -134,7 +138,7 @@ def _open(args: argparse.Namespace, go_traceback: str = "") -> int:
         with ThreadPoolExecutor(max_workers=1) as pool:
             opening = pool.submit(Delve.open, args.executable, args.core, dlv=args.dlv, force=args.force)
             if not args.report:
-                from .app import GocoreApp
+                from ..app import GocoreApp
             delve = opening.result()
     except OpenError as err:
         return _fail(str(err))
@@ -143,8 +147,9 @@ def _open(args: argparse.Namespace, go_traceback: str = "") -> int:
     try:
         if args.report:
             return _report(delve, args.report, substitutions, not args.no_gdb, go_traceback)
+        tune_process()
         app = GocoreApp(_opener(delve, args), substitutions=substitutions, title_paths=(args.executable, args.core),
-                        compare_with_gdb=not args.no_gdb, go_traceback=go_traceback)
+                        compare_with_gdb=not args.no_gdb, go_traceback=go_traceback, on_settled=freeze_long_lived)
         app.run()
         return app.return_code or EXIT_OK
     except KeyboardInterrupt:
@@ -159,14 +164,16 @@ def _opener(first: Delve, args: argparse.Namespace):
     """The session opened above, then a new one for each restart (R)."""
     pending = [first]
 
-    def open_backend() -> Delve:
-        return pending.pop() if pending else Delve.open(args.executable, args.core, dlv=args.dlv, force=args.force)
+    def open_backend() -> DelveBackend:
+        delve = pending.pop() if pending else Delve.open(args.executable, args.core, dlv=args.dlv, force=args.force)
+        return DelveBackend(delve)
 
     return open_backend
 
 
 def _report(delve: Delve, fmt: str, substitutions, with_gdb: bool, go_traceback: str = "") -> int:
-    snapshot = delve.snapshot(delve.goroutines())
+    goroutines, problem = delve.goroutines()
+    snapshot = read_snapshot(delve, goroutines, warnings=(problem,) if problem else ())
     comparison = None
     if with_gdb:
         run, result = run_comparison(snapshot)

@@ -15,8 +15,8 @@ import socket
 import sys
 from dataclasses import dataclass
 
-from .delve import Delve
-from .startup import OpenError
+from ..debugger.delve import Delve
+from ..debugger.startup import OpenError
 
 # A core holds the crashed process's memory, secrets included: it is served
 # to this machine only, never to the network.
@@ -80,7 +80,7 @@ def check_core(request: ServeRequest) -> str:
     except OpenError as err:
         raise ServeError(str(err)) from None
     try:
-        return delve.dlv_path or "dlv"
+        return delve.launch.dlv if delve.launch else "dlv"
     finally:
         delve.close()
 

@@ -18,11 +18,13 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import elf
+from ..analysis.crash import optimized_build
+from ..analysis.forensics import read_snapshot
+from ..debugger import elf
+from ..debugger.delve import Delve
+from ..debugger.dlv import dlv_version, find_dlv
+from ..debugger.startup import OpenError
 from .corerun import CORE_PATTERN, CorerunError, build, crash, find_go, go_env
-from .crash import optimized_build
-from .delve import Delve, dlv_version, find_dlv
-from .startup import OpenError
 
 # Tests set this to see the pipe-handler advice without root.
 PATTERN_VARIABLE = "GOCORE_CORE_PATTERN"
@@ -124,7 +126,7 @@ def probe(go: str, dlv: str) -> Check:
         except OpenError as err:
             return Check(name, False, str(err))
         try:
-            snapshot = delve.snapshot()
+            snapshot = read_snapshot(delve)
         finally:
             delve.close()
         if snapshot.crash.message != "gocore-tui doctor probe":

@@ -4,8 +4,8 @@ the CLI's report and the TUI's pane)."""
 from __future__ import annotations
 
 from .compare import Comparison, compare
-from .gdb import goroot_from_frames, run_gdb
-from .model import GdbRun, Goroutine, Snapshot
+from ..debugger.gdb import goroot_from_frames, run_gdb
+from ..model import GdbRun, Goroutine, Snapshot
 
 
 def run_gdb_for(snapshot: Snapshot, gdb: str | None = None) -> GdbRun:

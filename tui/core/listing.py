@@ -12,24 +12,10 @@ from __future__ import annotations
 
 import queue
 import threading
+from dataclasses import dataclass
 from typing import Callable, Iterator
 
-from .model import Goroutine
-
-# Small pages keep the pty free for the user's own commands while a huge
-# list loads (a page of 500 takes about 60 ms of dlv's time).
-PAGE_SIZE = 500
-
-# One page's claim: (start index in runtime.allgs, how many goroutines).
-Claim = Callable[[int], "tuple[int, int] | None"]
-Page = tuple[Goroutine, ...]
-
-
-def sequential(page_size: int) -> Claim:
-    """One dlv alone: each page starts where the last one stopped."""
-    def claim(next_start: int) -> tuple[int, int] | None:
-        return None if next_start < 0 else (next_start, page_size)
-    return claim
+from ..debugger.delve import PAGE_SIZE, ListingStopped, Page, sequential
 
 
 class SharedRange:
@@ -95,55 +81,88 @@ class SharedRange:
 _DONE = object()
 
 
-def pages_from_both_ends(first, second: Callable[[], object], page_size: int | None = None) -> Iterator[Page]:
-    """Every goroutine's page, from `first` (a Delve) and the dlv `second()`
-    returns once it is up (None: there is none). The first starts at once;
-    the second joins when it can. Afterwards first.unwarmed_from is the index
-    from which only the second dlv read the goroutines (see Delve.warm_cache)."""
-    page_size = page_size or PAGE_SIZE
-    length = first.allgs_length()
-    if length is None or length <= 2 * page_size:  # two pages: not worth a second dlv
-        yield from first.goroutine_pages(sequential(page_size))
-        return
-    shared = SharedRange(length, page_size)
-    handed_over: queue.Queue = queue.Queue()
+@dataclass(frozen=True)
+class ListingOutcome:
+    """What a finished listing learned besides its pages.
 
-    def list_high_end() -> None:
-        # The second dlv's pages cross threads through the queue; when it
-        # fails, its unfinished block goes back to the first dlv.
+    problem: why it stopped short ("" when complete); unwarmed_from: the
+    allgs index from which only the second dlv read the goroutines (the
+    first should warm its cache from there, see Delve.warm_cache), or None.
+    """
+
+    problem: str = ""
+    unwarmed_from: int | None = None
+
+
+class TwoEndedListing:
+    """Every goroutine's page, from `first` (a Backend) and the helper that
+    `second()` returns once it is up (None: there is none). The first starts
+    at once; the second joins when it can. After pages() is exhausted,
+    `outcome` says how it ended."""
+
+    def __init__(self, first, second: Callable[[], object], page_size: int | None = None) -> None:
+        self.first = first
+        self.second = second
+        self.page_size = page_size or PAGE_SIZE
+        self.outcome = ListingOutcome()
+        self._shared: SharedRange | None = None
+
+    def close(self) -> None:
+        """Nobody claims anything more (we are closing)."""
+        if self._shared is not None:
+            self._shared.close()
+
+    def pages(self) -> Iterator[Page]:
         try:
-            helper_dlv = second()
-            if helper_dlv is not None and helper_dlv is not first:
-                for page in helper_dlv.goroutine_pages(shared.claim_high):
-                    handed_over.put(page)
-                if helper_dlv.listing_problem:
-                    shared.give_back()
-        except Exception:
-            shared.give_back()
-        finally:
-            handed_over.put(_DONE)
+            yield from self._pages()
+        except ListingStopped as stopped:
+            self.outcome = ListingOutcome(str(stopped))
 
-    helper = threading.Thread(target=list_high_end, name="list-high-end", daemon=True)
-    helper.start()
-    try:
-        second_done = False
-        for page in first.goroutine_pages(shared.claim_low):
-            yield page
-            second_done = (yield from _drain(handed_over, block=False)) or second_done
-        if first.listing_problem:  # allgs is garbage: the second claims nothing more
+    def _pages(self) -> Iterator[Page]:
+        first, page_size = self.first, self.page_size
+        length = first.allgs_length()
+        if length is None or length <= 2 * page_size:  # two pages: not worth a second dlv
+            yield from first.goroutine_pages(sequential(page_size))
+            return
+        shared = self._shared = SharedRange(length, page_size)
+        handed_over: queue.Queue = queue.Queue()
+
+        def list_high_end() -> None:
+            # The second dlv's pages cross threads through the queue; when it
+            # fails, its unfinished block goes back to the first dlv.
+            try:
+                helper = self.second()
+                if helper is not None and helper is not first:
+                    for page in helper.goroutine_pages(shared.claim_high):
+                        handed_over.put(page)
+            except Exception:
+                shared.give_back()
+            finally:
+                handed_over.put(_DONE)
+
+        threading.Thread(target=list_high_end, name="list-high-end", daemon=True).start()
+        try:
+            second_done = False
+            try:
+                for page in first.goroutine_pages(shared.claim_low):
+                    yield page
+                    second_done = (yield from _drain(handed_over, block=False)) or second_done
+            except ListingStopped:
+                shared.close()  # allgs is garbage: the second claims nothing more
+                yield from _drain(handed_over, block=False)
+                raise
+            # The first is done; the second claims nothing more. Its pages are
+            # waited for only if it took some: a short list does not wait for a
+            # second dlv that is still starting.
+            if not second_done and shared.second_claimed:
+                yield from _drain(handed_over, block=True)
+            else:
+                yield from _drain(handed_over, block=False)
+            if shared.low < shared.high:  # the second dlv gave some back
+                yield from first.goroutine_pages(shared.claim_low)
+            self.outcome = ListingOutcome(unwarmed_from=shared.low)
+        finally:
             shared.close()
-        # The first is done; the second claims nothing more. Its pages are
-        # waited for only if it took some: a short list does not wait for a
-        # second dlv that is still starting.
-        if not second_done and shared.second_claimed:
-            yield from _drain(handed_over, block=True)
-        else:
-            yield from _drain(handed_over, block=False)
-        if shared.low < shared.high and not first.listing_problem:  # the second dlv gave some back
-            yield from first.goroutine_pages(shared.claim_low)
-        first.unwarmed_from = shared.low
-    finally:
-        shared.close()
 
 
 def _drain(pages: queue.Queue, block: bool) -> Iterator[Page]:

@@ -10,9 +10,9 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any, Sequence
 
+from ..model import Backtrace, CrashKind, Frame, FrameState, GdbRun, Goroutine, Snapshot, Variable, signal_name
+from ..sources.resolve import resolve
 from .compare import Comparison, Score
-from .model import Backtrace, CrashKind, Frame, FrameState, GdbRun, Goroutine, Snapshot, Variable, signal_name
-from .source import resolve
 
 SCHEMA = "gocore-tui/report/1"
 CONTEXT_LINES = 5
@@ -119,10 +119,13 @@ def build_report(snapshot: Snapshot, substitutions: Sequence[tuple[str, str]] = 
 
 
 def view_report(snapshot: Snapshot, shown: Backtrace, state: FrameState, goroutines: Sequence[Goroutine],
-                substitutions: Sequence[tuple[str, str]] = (), comparison: dict[str, Any] | None = None) -> dict[str, Any]:
+                substitutions: Sequence[tuple[str, str]] = (), comparison: dict[str, Any] | None = None,
+                frame_index: int | None = None) -> dict[str, Any]:
     """The report of what the TUI shows (`x`): the crash, every goroutine
-    listed, and the goroutine, frame, source and variables the user is on."""
-    frame = shown.frames[state.frame_index] if 0 <= state.frame_index < len(shown.frames) else None
+    listed, and the goroutine, frame, source and variables the user is on
+    (frame_index in `shown`; by default the state's own)."""
+    frame_index = state.frame_index if frame_index is None else frame_index
+    frame = shown.frames[frame_index] if 0 <= frame_index < len(shown.frames) else None
     report = build_report(replace(snapshot, goroutines=tuple(goroutines), backtrace=shown, frame=state),
                           substitutions, comparison)
     report["view"] = {"goroutine": shown.goroutine_id, "frame": _frame(frame) if frame else None}

@@ -9,6 +9,8 @@ exit, SIGTERM/SIGHUP of our process).
 from __future__ import annotations
 
 import atexit
+import contextlib
+import contextvars
 import json
 import os
 import signal
@@ -19,6 +21,8 @@ from pathlib import Path
 from typing import Protocol
 
 import pexpect
+
+from .batch import stop_batches
 
 
 class SessionError(Exception):
@@ -42,40 +46,61 @@ FOREGROUND_GRACE = 0.03
 INTERRUPT_GRACE = 5.0
 
 
+# How long a polite `quit` may take before the child is killed, and how long
+# a closer waits for a thread still reading the killed child to let go.
+CLOSE_GRACE = 0.5
+LOCK_WAIT = 2.0
+
+
 class CommandRunner(Protocol):
     """What the typed backends need: run one command, get its output."""
 
     def run(self, command: str, timeout: float | None = None, background: bool = False) -> str: ...
 
+    def is_alive(self) -> bool: ...
+
     def close(self) -> None: ...
 
 
 _live_sessions: "weakref.WeakSet[PromptSession]" = weakref.WeakSet()
-# Process groups of running batch debuggers (gdb): killed with the sessions.
-_live_batches: set[int] = set()
+# Who started a session (a CoreSession): close_sessions_of() closes them all,
+# those still starting included.
+_owner: contextvars.ContextVar[object | None] = contextvars.ContextVar("gocore_session_owner", default=None)
 
 
-def _close_all_sessions() -> None:
-    for session in list(_live_sessions):
-        session.close()
-    stop_batches()
-
-
-def stop_batches() -> None:
-    """Kill every batch debugger still running (the app is closing)."""
-    for group in list(_live_batches):
-        _kill_group(group)
-
-
-def _kill_group(group: int) -> None:
+@contextlib.contextmanager
+def owned_by(owner: object):
+    """Sessions started inside this block (on this thread) belong to owner."""
+    token = _owner.set(owner)
     try:
-        os.killpg(group, signal.SIGKILL)
-    except (ProcessLookupError, PermissionError):
-        pass
+        yield
+    finally:
+        _owner.reset(token)
+
+
+def close_sessions_of(owner: object) -> None:
+    """Close every session `owner` started: a dlv still loading a huge core
+    is killed rather than waited for."""
+    _close_together([s for s in list(_live_sessions) if s.owner is owner])
+
+
+def _close_together(sessions: list["PromptSession"]) -> None:
+    """Each on its own thread: closing N dlvs costs one grace period, not N."""
+    closers = [threading.Thread(target=session.close, daemon=True) for session in sessions]
+    for closer in closers:
+        closer.start()
+    for closer in closers:
+        closer.join(CLOSE_GRACE + LOCK_WAIT + 1)
+
+
+def close_all_sessions() -> None:
+    """Close every debugger child and batch run still alive (we are exiting)."""
+    stop_batches()
+    _close_together(list(_live_sessions))
 
 
 def _terminate_on_signal(signum, _frame) -> None:
-    _close_all_sessions()
+    close_all_sessions()
     # Re-raise with the default action so our exit status tells the truth.
     signal.signal(signum, signal.SIG_DFL)
     os.kill(os.getpid(), signum)
@@ -90,7 +115,7 @@ def install_signal_reaper() -> None:
         signal.signal(signum, _terminate_on_signal)
 
 
-atexit.register(_close_all_sessions)
+atexit.register(close_all_sessions)
 
 
 class PromptSession:
@@ -111,7 +136,9 @@ class PromptSession:
     ) -> None:
         self.prompt = prompt
         self.command_timeout = command_timeout
-        self._lock = threading.Lock()
+        # Reentrant: a command that meets EOF closes the session from
+        # inside its own turn at the pty.
+        self._lock = threading.RLock()
         # Background commands (pages of a listing) wait while a user's
         # command waits for the pty: a keypress is never queued behind a
         # run of pages, only behind the one page being printed.
@@ -123,6 +150,7 @@ class PromptSession:
         self._closed = False
         self._resyncs = 0
         self.transcript: list[tuple[str, str]] | None = None
+        self.owner = _owner.get()
         # Huge outputs (100k goroutines) arrive in big reads; the prompt can
         # only sit at the end, so pexpect need not rescan the whole buffer.
         self.child = pexpect.spawn(
@@ -139,8 +167,13 @@ class PromptSession:
         )
         # Every send would otherwise sleep 50 ms before writing.
         self.child.delaybeforesend = None
+        # Registered before the banner: a close meanwhile (we are quitting)
+        # kills the child, and the wait below ends at once on its EOF.
         _live_sessions.add(self)
-        self.banner = self._read_until_prompt(startup_timeout, "start")
+        with self._lock:
+            if self._closed:
+                raise SessionDied("the debugger session was closed while it started")
+            self.banner = self._read_until_prompt(startup_timeout, "start")
 
     @property
     def pid(self) -> int:
@@ -251,26 +284,55 @@ class PromptSession:
         return self._expect(f'"{marker}"\r\n{self.prompt}', INTERRUPT_GRACE, "an interrupt") is not None
 
     def close(self) -> None:
-        if self._closed:
-            return
-        self._closed = True
+        """Quit the child and reap it, from any thread, without waiting long.
+
+        If no command is running, `quit` is asked politely (CLOSE_GRACE);
+        if one is (another thread reads the pty), the child is killed, that
+        reader gets EOF at once, and the child is reaped once it has let go.
+        Either way the child is gone and reaped when this returns.
+        """
+        with self._count_lock:
+            if self._closed:
+                return
+            self._closed = True
         _live_sessions.discard(self)
+        idle = self._lock.acquire(blocking=False)
+        try:
+            if idle:
+                self._quit_politely()
+            else:
+                self._kill()
+                idle = self._lock.acquire(timeout=LOCK_WAIT)
+            self._reap()
+        finally:
+            if idle:
+                self._lock.release()
+
+    def _quit_politely(self) -> None:
         try:
             if self.child.isalive():
-                try:
-                    self.child.sendline("quit")
-                    self.child.expect(pexpect.EOF, timeout=2)
-                except (pexpect.ExceptionPexpect, OSError):
-                    pass
+                self.child.sendline("quit")
+                self.child.expect(pexpect.EOF, timeout=CLOSE_GRACE)
+        except (pexpect.ExceptionPexpect, OSError):
+            pass
+
+    def _kill(self) -> None:
+        try:
+            os.kill(self.child.pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+
+    def _reap(self) -> None:
+        try:
             self.child.close(force=True)
         except (pexpect.ExceptionPexpect, OSError):
             pass
-        finally:
-            if self.child.isalive():
-                try:
-                    os.kill(self.child.pid, signal.SIGKILL)
-                except ProcessLookupError:
-                    pass
+        if self.child.isalive():  # close could not end it: kill it and wait
+            self._kill()
+            try:
+                os.waitpid(self.child.pid, 0)
+            except ChildProcessError:
+                pass
 
 
 def _fold(text: str) -> str:
@@ -309,6 +371,9 @@ class ReplaySession:
         except KeyError:
             raise SessionError(f"not in the recorded transcript: {command!r}") from None
 
+    def is_alive(self) -> bool:
+        return True  # a recording never dies
+
     def close(self) -> None:
         pass
 
@@ -316,51 +381,3 @@ class ReplaySession:
 def save_transcript(path: str | Path, banner: str, pairs: list[tuple[str, str]], meta: dict) -> None:
     data = {"meta": meta, "banner": banner, "commands": {cmd: out for cmd, out in pairs}}
     Path(path).write_text(json.dumps(data, indent=1, sort_keys=True) + "\n")
-
-
-class BatchResult:
-    """What a batch run printed, how it ended, and how long it took."""
-
-    def __init__(self, output: str, returncode: int | None, seconds: float, timed_out: bool) -> None:
-        self.output = output
-        self.returncode = returncode
-        self.seconds = seconds
-        self.timed_out = timed_out
-
-
-def run_batch(argv: list[str], timeout: float, env: dict[str, str] | None = None, cwd: str | None = None) -> BatchResult:
-    """Run a non-interactive debugger (gdb -batch) to completion or timeout.
-
-    On timeout the whole process group is killed and what it printed so far
-    is kept: a looping unwinder still shows the frames it found.
-    """
-    import shutil
-    import subprocess
-    import time
-
-    program = shutil.which(argv[0])
-    if program is None:
-        raise FileNotFoundError(argv[0])
-    # If we are killed outright (SIGKILL, or a crash no handler sees), the
-    # kernel kills the debugger too: no gdb left looping on a core. (The
-    # parent that counts is this thread, which waits for the child.)
-    guard = [setpriv, "--pdeathsig", "KILL", "--"] if (setpriv := shutil.which("setpriv")) else []
-    started = time.monotonic()
-    process = subprocess.Popen(guard + [program, *argv[1:]], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                               stdin=subprocess.DEVNULL, env=env, cwd=cwd, start_new_session=True)
-    _live_batches.add(process.pid)
-    try:
-        output, _ = process.communicate(timeout=timeout)
-        timed_out = False
-    except subprocess.TimeoutExpired:
-        _kill_group(process.pid)
-        output, _ = process.communicate()
-        timed_out = True
-    except BaseException:
-        _kill_group(process.pid)
-        process.wait()
-        raise
-    finally:
-        _live_batches.discard(process.pid)
-    text = output.decode("utf-8", errors="replace").replace("\r\n", "\n")
-    return BatchResult(text, process.returncode, time.monotonic() - started, timed_out)

@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Iterable
 
-from .model import Goroutine, Location
+from ..model import Goroutine, Location
 
 
 @dataclass(frozen=True)

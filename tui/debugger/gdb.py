@@ -13,9 +13,9 @@ import shutil
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from .model import Frame, GdbRun
-from .parse.gdb import fold_noise, parse_backtrace, parse_goroutines, parse_threads, python_errors
-from .session import run_batch
+from ..model import Frame, GdbRun
+from ..parse.gdb import fold_noise, parse_backtrace, parse_goroutines, parse_threads, python_errors
+from .batch import run_batch
 
 # arm64 and cgo cores can make gdb unwind runtime.sigtramp forever.
 MAX_FRAMES = 64

@@ -1,0 +1,268 @@
+"""The app's own behaviour on a fake Backend (tests/fake_backend.py): no Go,
+no dlv. Navigation, staleness, restart and the console, and the seams
+between the app, its workers and its dlvs where bugs lived."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import threading
+import time
+
+import pytest
+
+from fake_backend import FakeBackend, World, source_file
+from tui.app import STALE_NOTICE, GocoreApp
+from tui.widgets.source_view import SourceView
+from tui.widgets.variables_view import VariablesView
+
+pytestmark = pytest.mark.toolchain_independent
+
+
+async def until(pilot, predicate, timeout: float = 10.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise AssertionError("the app did not get there in time")
+        await pilot.pause(0.01)
+
+
+def everything_loaded(app) -> bool:
+    return app.first_screen_ready and app.goroutines_complete and app.stacks_complete
+
+
+@contextlib.asynccontextmanager
+async def running(backends, ready=everything_loaded, **kwargs):
+    """The app on fake backends: each (re)start takes the next of `backends`."""
+    queue = list(backends)
+    app = GocoreApp(lambda: queue.pop(0), compare_with_gdb=False, **kwargs)
+    async with app.run_test(size=(160, 45)) as pilot:
+        await until(pilot, lambda: ready(app))
+        yield app, pilot
+
+
+@pytest.fixture
+def world(tmp_path) -> World:
+    return World(str(source_file(tmp_path)))
+
+
+async def test_the_first_screen_opens_on_the_crashing_frame_and_u_d_move(world):
+    first = FakeBackend(world)
+    async with running([first]) as (app, pilot):
+        assert (app.goroutine_id, app.frame_index) == (1, 2)
+        assert app.backtrace.frames[app.frame_index].function == "main.crash"
+        assert app.query_one(SourceView).marked_line == 10
+        assert len(app.store) == 5
+        before = app.panes_updated
+        await pilot.press("u")
+        await until(pilot, lambda: app.panes_updated > before)
+        assert app.frame_index == 3 and app.query_one(SourceView).marked_line == 20
+        assert ("frame_state", 1, 3) in first.calls
+        # the top of the stack: d past frame 0 does nothing
+        for _ in range(4):
+            await pilot.press("d")
+        await until(pilot, lambda: app.frame_index == 0)
+        assert app.main.check_action("down", ()) is None and app.main.check_action("up", ())
+
+
+async def test_a_goroutine_switch_lands_on_its_first_user_frame(world):
+    async with running([FakeBackend(world)]) as (app, pilot):
+        app.select_goroutine(3)
+        await until(pilot, lambda: app.goroutine_id == 3 and not app.nav.stale)
+        assert app.backtrace.frames[app.frame_index].function == "main.wait"
+        assert "where = \"g3 f1\"" in " ".join(app.query_one(VariablesView).labels())
+
+
+async def test_a_slow_frame_is_marked_stale_then_fresh(world):
+    first = FakeBackend(world)
+    async with running([first]) as (app, pilot):
+        source = app.query_one(SourceView)
+        first.gate.clear()
+        await pilot.press("u")
+        await until(pilot, lambda: source.has_class("-stale"))
+        assert source.border_subtitle == "loading…"
+        first.gate.set()
+        await until(pilot, lambda: not source.has_class("-stale"))
+        assert not app.nav.stale
+
+
+async def test_grouped_flat_and_filter_are_reactive_and_the_footer_follows(world):
+    async with running([FakeBackend(world)]) as (app, pilot):
+        pane = app.query_one("#goroutines")
+        assert "in 2 groups" in pane.border_title
+        await pilot.press("v")
+        assert not app.main.grouped and not pane.grouped and "(flat)" in pane.border_title
+        assert pane.row_count == 5
+        app.main.goroutine_filter = "crash"
+        await pilot.pause()
+        assert pane.row_count == 1 and "/crash" in pane.border_title
+        # R is offered only once dlv is lost: the footer's bindings say so
+        # without anyone refreshing them by hand
+        assert "R" not in app.active_bindings or not app.active_bindings["R"].enabled
+
+
+async def test_dlv_dying_keeps_the_screen_and_R_starts_a_new_one_where_the_user_was(world):
+    first, second = FakeBackend(world), FakeBackend(world, name="second")
+    async with running([first, second]) as (app, pilot):
+        await pilot.press("u")
+        await until(pilot, lambda: app.frame_index == 3)
+        first.dead = True
+        await pilot.press("d")
+        await until(pilot, lambda: app.backend_lost)
+        assert app.main.check_action("restart", ())
+        assert sum("dlv stopped" in text for text in (n.message for n in app._notifications)) == 1
+        await pilot.press("R")
+        await until(pilot, lambda: not app.backend_lost and app.core.primary is second and not app.nav.stale)
+        assert ("backtrace", 1) in second.calls and app.frame_index == 2
+        assert first.closed
+
+
+async def test_the_console_runs_in_the_frame_on_screen(world):
+    first = FakeBackend(world)
+    async with running([first]) as (app, pilot):
+        await pilot.press("colon")
+        await pilot.press(*"print where", "enter")
+        await until(pilot, lambda: ("run", "goroutine 1 frame 2 print where") in first.calls)
+        await until(pilot, lambda: any("ran goroutine 1 frame 2 print where" in str(e) for e in app.console_log))
+        await pilot.press(*"exit", "enter")
+        await until(pilot, lambda: any("`exit` is not sent" in str(e) for e in app.console_log))
+        assert ("run", "exit") not in first.calls
+
+
+# -- the seams (issue 11): each test fails before its fix --------------------------
+
+
+async def test_after_a_restart_the_stacks_come_from_the_new_dlv_not_the_retired_helper(world):
+    """Bug 1: the helper is retired when the list is cut; after R the stacks
+    pass used to get that closed helper back ("the debugger session is closed")."""
+    helper = FakeBackend(world, name="helper")
+    first = FakeBackend(world, die_at_page=0, helper=helper)
+    second = FakeBackend(world, name="second")
+    async with running([first, second], ready=lambda a: a.backend_lost) as (app, pilot):
+        assert helper.closed  # retired when the list was cut
+        await pilot.press("R")
+        await until(pilot, lambda: everything_loaded(app) and not app.backend_lost)
+        assert ("stacks",) in second.calls and ("stacks",) not in helper.calls
+        assert not [f for f in app.failures if "closed" in f]
+        assert app.store.index.stacks_known == 5 and len(app.store) == 5
+
+
+async def test_a_variable_opened_then_u_is_printed_in_the_frame_it_was_opened_in(world):
+    """Bug 2: the worker read the frame on screen when it ran, not when the
+    node was opened: a quick u printed the expression in the wrong frame."""
+    first = FakeBackend(world)
+    async with running([first]) as (app, pilot):
+        tree = app.query_one(VariablesView)
+        node = next(n for group in tree.root.children for n in group.children
+                    if n.data is not None and n.data.name == "cfg")
+        first.gate.clear()  # the frame switch's answer waits: the tree still shows frame 2
+        node.expand()
+        app.select_frame(3)  # u, before the node's expansion is even handled
+        await until(pilot, lambda: any(c[0] == "expand" for c in first.calls))
+        first.gate.set()
+        assert ("expand", 1, 2, "cfg") in first.calls
+
+
+async def test_a_frame_picked_on_the_thread_stack_reads_the_variables_of_that_frame(world):
+    """Bug 3: after a system-stack crash (Delve 1.20's `stack -mode simple`),
+    a frame chosen in the comparison pane loaded its variables by its index
+    in the thread's stack, which `frame N` reads as another frame."""
+    world.system_stack = True
+    first = FakeBackend(world)
+    async with running([first]) as (app, pilot):
+        crash_stack = app.snapshot.crash_stack
+        assert crash_stack.simple and crash_stack.frames[4].function == "main.crash"
+        app._comparison_closed(4)  # the user picked main.crash there
+        await until(pilot, lambda: app.backtrace is crash_stack and app.frame_index == 4 and not app.nav.stale)
+        assert ("frame_state", 1, 2) in first.calls and ("frame_state", 1, 4) not in first.calls
+        assert 'where = "g1 f2"' in " ".join(app.query_one(VariablesView).labels())
+        # a frame of the system stack itself: said so, nothing asked of dlv
+        app.select_frame(3)
+        await until(pilot, lambda: app.frame_index == 3 and not app.nav.stale)
+        assert "system stack" in " ".join(app.query_one(VariablesView).labels())
+        assert ("frame_state", 1, 3) not in first.calls
+
+
+def test_a_theme_switch_during_background_highlighting_gets_the_new_colours(tmp_path):
+    """Bug 4: the highlight cache key had no style: a file whose background
+    pass began in the dark theme stayed dark after a switch to light."""
+    from tui.sources.highlight import DARK_STYLE, LIGHT_STYLE, Highlighter, highlight_code
+
+    big = source_file(tmp_path, lines=400)
+    done = threading.Event()
+    highlighter = Highlighter(on_highlighted=lambda path: done.set())
+    assert highlighter.load(str(big), line=200).style == DARK_STYLE  # window now, whole file later
+    highlighter.use_light(True)
+    assert done.wait(20)
+    light = highlighter.load(str(big), line=200)
+    assert light.style == LIGHT_STYLE
+    expected = highlight_code(big.read_text(), str(big), LIGHT_STYLE)
+    assert [line.spans if not isinstance(line, str) else line for line in light.lines[190:200]] == \
+        [line.spans for line in expected[190:200]]
+
+
+def test_closing_a_session_another_thread_reads_kills_it_at_once_and_reaps_it(tmp_path):
+    """Bug 5: close() did not take the command lock; it could close the pty
+    under a reading thread, and waited up to 2 s per dlv (on the UI thread)."""
+    from tui.debugger.session import PromptSession, SessionError
+
+    repl = tmp_path / "repl.sh"
+    repl.write_text("#!/bin/sh\nprintf '(fake) '\nwhile read line; do sleep 60; printf '(fake) '; done\n")
+    repl.chmod(0o755)
+    session = PromptSession([str(repl)], "(fake) ", startup_timeout=10)
+    failures = []
+
+    def read() -> None:
+        try:
+            session.run("slow", timeout=60)
+        except SessionError as err:
+            failures.append(err)
+
+    reader = threading.Thread(target=read)
+    reader.start()
+    time.sleep(0.3)  # the reader holds the pty
+    started = time.monotonic()
+    session.close()
+    assert time.monotonic() - started < 3
+    reader.join(5)
+    assert not reader.is_alive() and failures  # it got EOF, not a closed fd under it
+    assert not session.child.isalive()
+
+
+async def test_quitting_while_the_helper_still_loads_the_core_waits_for_nothing(world, tmp_path):
+    """Bug 6: a quit soon after opening a big core waited for the second dlv
+    to finish loading (thread workers are waited for at exit, no timeout)."""
+    from tui.debugger.session import PromptSession
+
+    loading = tmp_path / "loading-dlv.sh"
+    loading.write_text("#!/bin/sh\nexec sleep 6061\n")  # a dlv that never gets to its prompt
+    loading.chmod(0o755)
+    first = FakeBackend(world, helper=lambda: PromptSession([str(loading)], "(dlv) ", startup_timeout=120))
+    world.goroutines = 40  # long enough that the list wants the helper
+    app = GocoreApp(lambda: first, compare_with_gdb=False)
+    async with app.run_test(size=(160, 45)) as pilot:
+        await until(pilot, lambda: app.first_screen_ready and ("spawn_helper",) in first.calls)
+        await pilot.pause(0.2)
+        started = time.monotonic()
+        await pilot.press("q")
+    assert time.monotonic() - started < 3
+    await asyncio.sleep(0.2)
+    left = await asyncio.create_subprocess_exec("pgrep", "-f", "sleep 6061", stdout=asyncio.subprocess.PIPE)
+    assert not (await left.communicate())[0]
+
+
+async def test_long_lived_structures_are_frozen_on_the_ui_thread_only(world, tmp_path, monkeypatch):
+    """Bug 7: gc.freeze() ran on the highlighting timer thread, freezing
+    whatever cyclic garbage was alive at that moment there."""
+    import gc
+
+    frozen_on = []
+    monkeypatch.setattr(gc, "freeze", lambda: frozen_on.append(threading.current_thread().name))
+    world.file = str(source_file(tmp_path, lines=400))  # large: highlighted whole in the background
+    from tui.cli.tuning import freeze_long_lived
+
+    async with running([FakeBackend(world)], on_settled=freeze_long_lived) as (app, pilot):
+        view = app.query_one(SourceView)
+        await until(pilot, lambda: all(not isinstance(line, str) for line in view._lines))
+        await pilot.pause(0.1)
+    assert frozen_on and set(frozen_on) == {threading.main_thread().name}

@@ -1,0 +1,191 @@
+"""What the user's keys ask for beyond moving around: the comparison, the
+console and its watches, the disassembly, export, the editor, the Go
+traceback and help. Mixed into GocoreApp (it has core, nav, store, ...)."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+from rich.text import Text
+from textual.app import SuspendNotSupported, SystemCommand
+
+from .analysis.console import Refused, console_command
+from .analysis.report import comparison_report, export_markdown, view_report
+from .analysis.showdown import score
+from .messages import ConsoleAnswered, GdbFinished
+from .screens.comparison import ComparisonScreen
+from .screens.console import ConsoleScreen
+from .screens.help import HelpScreen
+from .screens.traceback import TracebackScreen
+from .sources.editor import editor_command
+from .sources.resolve import resolve
+
+PANE_KEYS = [
+    ("↑/↓, j/k", "move in the focused pane"),
+    ("enter", "select: a goroutine loads its backtrace, a frame its source and variables; a group expands"),
+    ("tab / shift+tab", "next / previous pane"),
+    ("/ then n, N (source pane)", "search the file on screen; next / previous match"),
+    ("ctrl+p", "command palette: the actions above by name, a goroutine by id, a frame by function"),
+]
+
+
+class ScreenActions:
+    console_history: list[str]
+    console_log: list[Text]
+    watches: list[str]
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        # The console's history and log outlive its screen; watches are
+        # expressions evaluated in every frame shown.
+        self.console_history, self.console_log, self.watches = [], [], []
+        self.export_folder = None  # the current directory, unless a test says otherwise
+        self.exported = None
+
+    def show_goroutine(self, goroutine_id: int) -> None:
+        """Put a goroutine on screen, its row under the list's cursor."""
+        if self.store.list_complete and goroutine_id not in self.store:
+            self.notify(f"no goroutine {goroutine_id} in this core", severity="warning")
+            return
+        self.main.reveal(goroutine_id)
+        self.select_goroutine(goroutine_id)
+
+    # -- GDB vs Delve ----------------------------------------------------------------
+
+    def on_gdb_finished(self, message: GdbFinished) -> None:
+        self.gdb_run = message.run
+        self.update_comparison()
+
+    def comparison(self):
+        """(GdbRun, Comparison or None) once gdb has run, else None. The
+        scorecard counts the goroutines listed so far."""
+        if self.gdb_run is None or self.snapshot is None:
+            return None
+        if self.gdb_run.error:
+            return self.gdb_run, None
+        return self.gdb_run, score(self.snapshot, self.store.goroutines(), self.gdb_run)
+
+    def compare(self) -> None:
+        self.push_screen(ComparisonScreen(self.comparison()), self._comparison_closed)
+
+    def update_comparison(self) -> None:
+        if not self.closing and isinstance(self.screen, ComparisonScreen):
+            self.screen.show(self.comparison())
+
+    def _comparison_closed(self, frame_index: int | None) -> None:
+        """The frame the user picked there, on the crashing stack, here."""
+        snapshot = self.snapshot
+        if frame_index is None or snapshot is None:
+            return
+        if snapshot.crash_stack is not self.nav.backtrace:
+            self.nav.redraw()
+            self._show_backtrace(snapshot.crash_stack, frame_index)
+        self.select_frame(frame_index)
+
+    # -- the console ----------------------------------------------------------------
+
+    def _dlv_scope(self) -> tuple[int | None, int]:
+        """The goroutine and the frame (in Delve's numbering) on screen."""
+        state = self.frame_view.state if self.frame_view is not None else None
+        return (state.goroutine_id, state.frame_index) if state is not None else (self.nav.goroutine_id, 0)
+
+    def open_console(self) -> None:
+        goroutine_id, frame_index = self._dlv_scope()
+        scope = f"goroutine {goroutine_id} frame {frame_index}" if goroutine_id is not None else f"frame {frame_index}"
+        self.push_screen(ConsoleScreen(self.console_history, self.console_log, scope))
+
+    def on_console_screen_submitted(self, message: ConsoleScreen.Submitted) -> None:
+        try:
+            line = console_command(message.text, *self._dlv_scope())
+        except Refused as refused:
+            self._console_write(Text(f"> {message.text.strip()}\n", "bold") + Text(str(refused), "yellow"))
+            return
+        self.send_to_dlv(message.text.strip(), line)
+
+    def on_console_answered(self, message: ConsoleAnswered) -> None:
+        self._console_write(Text(f"> {message.sent}\n", "bold") + Text(message.output.rstrip("\n") or "(no output)"))
+
+    def console_says(self, failure: str) -> None:
+        self._console_write(Text(f"error: {failure}", "red"))
+
+    def _console_write(self, entry: Text) -> None:
+        self.console_log.append(entry)
+        if not self.closing and isinstance(self.screen, ConsoleScreen):
+            self.screen.show(entry)
+
+    def on_console_screen_watch_wanted(self, message: ConsoleScreen.WatchWanted) -> None:
+        if message.expression not in self.watches:
+            self.watches.append(message.expression)
+        self.notify(f"watching {message.expression}", timeout=3, markup=False)
+        self.evaluate_watches(*self._dlv_scope(), self.nav.generation)
+
+    def on_variables_view_load_wanted(self, message) -> None:
+        # The frame whose variables the tree shows, fixed now (not when the
+        # worker runs: a quick `u` would print it in another frame).
+        self.load_variable(message.node_id, message.variable, message.goroutine_id, message.frame_index,
+                           self.nav.generation)
+
+    # -- views of the frame -------------------------------------------------------------
+
+    def toggle_disassembly(self) -> None:
+        self.show_disassembly = not self.show_disassembly
+        if self.nav.frame is not None:
+            self.select_frame(self.nav.frame_index)
+
+    def export(self) -> None:
+        view = self.frame_view
+        if self.snapshot is None or self.nav.backtrace is None or view is None:
+            return
+        comparison = self.comparison()
+        scorecard = comparison_report(*comparison) if comparison else None
+        report = view_report(self.snapshot, self.nav.backtrace, view.state, self.store.goroutines(),
+                             self.substitutions, scorecard, frame_index=view.frame_index)
+        try:
+            path = export_markdown(report, self.export_folder or Path.cwd())
+        except OSError as err:
+            self.notify(f"report not written: {err}", severity="error", markup=False)
+            return
+        self.exported = path
+        self.notify(f"report written to {path}", timeout=8, markup=False)
+
+    def edit(self) -> None:
+        frame = self.nav.frame
+        if frame is None:
+            return
+        path = resolve(frame.file, self.substitutions)
+        if path is None:
+            self.notify(f"{frame.file} is not on this machine; map it with --substitute-path", severity="warning",
+                        markup=False)
+            return
+        command = editor_command(path, frame.line)
+        try:
+            try:
+                with self.suspend():  # the editor gets the terminal; the TUI comes back after
+                    subprocess.run(command)
+            except SuspendNotSupported:  # no terminal of ours (headless, a browser): a GUI editor still works
+                subprocess.run(command, stdin=subprocess.DEVNULL, timeout=600)
+        except (OSError, subprocess.SubprocessError) as err:
+            self.notify(f"could not run {command[0]}: {err}", severity="error", markup=False)
+
+    def show_traceback(self) -> None:
+        if self.go_traceback:
+            self.push_screen(TracebackScreen(self.go_traceback))
+
+    def get_system_commands(self, screen):
+        """The command palette (ctrl+p) offers the app's own actions too."""
+        yield from super().get_system_commands(screen)
+        if self.main is not None:
+            yield SystemCommand("GDB vs Delve", "Run gdb on the same core and compare, frame by frame", self.compare)
+            yield SystemCommand("Go to goroutine", "Jump to a goroutine by id", self.main.action_goto)
+            yield SystemCommand("Filter goroutines", "By function, file, wait reason or id", self.main.action_filter)
+            yield SystemCommand("Grouped / flat goroutines", "Toggle the goroutine list's grouping",
+                                self.main.action_toggle_grouped)
+
+    def action_help(self) -> None:
+        keys = [(b.key.replace("question_mark", "?").replace("slash", "/").replace("colon", ":"),
+                 b.tooltip or b.description) for b in [*self.main.BINDINGS, *self.BINDINGS]]
+        self.push_screen(HelpScreen(keys + PANE_KEYS))
+
+    def action_quit_with_error(self) -> None:
+        self.exit(return_code=2)

@@ -1,0 +1,62 @@
+"""One frame as the panes show it: its variables and its source (or its
+instructions). Blocking (it asks the backend); run it on a worker."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+from ..analysis.crash import SIGPANIC_FUNCTION
+from ..analysis.forensics import addressable_index
+from ..model import Backtrace, FrameState
+from ..sources.highlight import Highlighter, SourceFile, disassembly
+from .backend import Backend
+
+SYSTEM_STACK_FRAME = ("this frame ran on the thread's system stack, outside the goroutine's own stack: "
+                      "Delve cannot address it to read its variables")
+
+
+@dataclass(frozen=True)
+class FrameView:
+    goroutine_id: int | None
+    frame_index: int
+    state: FrameState
+    source: SourceFile
+
+
+def describe(err: Exception, raw_lines: int = 8) -> str:
+    """A failure as the user reads it; a parse problem with the text dlv
+    actually printed (its first lines), never a traceback."""
+    text = str(err) or type(err).__name__
+    raw = getattr(err, "raw", "").strip()
+    if raw:
+        lines = raw.splitlines()
+        text += "\ndlv printed:\n" + "\n".join(line[:160] for line in lines[:raw_lines])
+        if len(lines) > raw_lines:
+            text += f"\n… ({len(lines) - raw_lines} more lines)"
+    return text
+
+
+def load_frame(backend: Backend, highlighter: Highlighter, backtrace: Backtrace, index: int,
+               show_disassembly: bool = False, own_stack: Backtrace | None = None) -> FrameView:
+    """Frame `index` of `backtrace`. A backtrace unwound in `-mode simple`
+    (the crashing thread's, on Delve 1.20) numbers its frames otherwise than
+    `frame N` does: its frame is found in `own_stack`, the goroutine's own."""
+    frame = backtrace.frames[index]
+    goroutine_id = backtrace.goroutine_id
+    addressable = addressable_index(frame, backtrace, own_stack or backtrace)
+    if addressable is None:
+        state = FrameState(goroutine_id, index, error=SYSTEM_STACK_FRAME)
+    else:
+        state = backend.frame_state(goroutine_id, addressable)  # in Delve's numbering
+    source = highlighter.load(frame.file, line=frame.line)
+    if show_disassembly or not source.lines:  # `a`, or a frame without source
+        try:
+            if addressable is None:
+                raise LookupError(SYSTEM_STACK_FRAME)
+            # A frame a signal interrupted stopped at its PC, not after a call.
+            interrupted = index > 0 and backtrace.frames[index - 1].function == SIGPANIC_FUNCTION
+            source = disassembly(frame, backend.disassemble(goroutine_id, addressable), exact=interrupted)
+        except Exception as err:  # keep the source's own reason, and say why no disassembly
+            source = replace(source, missing_reason=f"{source.missing_reason or 'no source'}; "
+                                                    f"no disassembly either: {describe(err)}")
+    return FrameView(goroutine_id, index, state, source)

@@ -1,0 +1,109 @@
+"""The dlvs of one core: the first (the user's commands), a helper for the
+listings, and a restart when the first dies. Blocking methods run on
+worker threads; what they learn is returned, never written into the UI.
+
+The helper starts beside the first screen at the lowest CPU priority and
+is retired when its listings are done (or cut short). Closing kills every
+dlv this session started, those still loading a huge core included, so
+nothing outlives a quit.
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import Callable
+
+from ..debugger.session import close_sessions_of, owned_by
+from .backend import Backend
+
+
+class SessionClosed(Exception):
+    """The core session was closed (we are quitting) while a dlv started."""
+
+
+class CoreSession:
+    def __init__(self, open_backend: Callable[[], Backend]) -> None:
+        self._open_backend = open_backend
+        self._lock = threading.Lock()
+        self._closed = False
+        self.primary: Backend | None = None
+        self._helper: Backend | None = None
+        self._helper_retired = False
+        self._helper_ready = threading.Event()
+        self._helper_ready.set()  # nothing to wait for until one is started
+        self.helper_problem = ""
+
+    @property
+    def closed(self) -> bool:
+        return self._closed
+
+    def open(self) -> Backend:
+        """The first dlv (blocking); the helper starts beside it."""
+        backend = self._start(self._open_backend)
+        with self._lock:
+            self.primary = backend
+            self._helper_ready.clear()
+        threading.Thread(target=self._spawn_helper, args=(backend,), name="spawn-helper", daemon=True).start()
+        return backend
+
+    def restart(self) -> Backend:
+        """A new first dlv after the old one died or hung (blocking); the
+        old one is closed. Listings go on from the new one alone."""
+        backend = self._start(self._open_backend)
+        with self._lock:
+            old, self.primary = self.primary, backend
+        if old is not None:
+            old.close()
+        return backend
+
+    def _start(self, opener: Callable[[], Backend]) -> Backend:
+        with owned_by(self):
+            backend = opener()
+        with self._lock:
+            if not self._closed:
+                return backend
+        backend.close()
+        raise SessionClosed("closed while dlv started")
+
+    def _spawn_helper(self, primary: Backend) -> None:
+        helper = None
+        try:
+            helper = self._start(primary.spawn_helper) if not self._closed else None
+        except SessionClosed:
+            helper = None
+        except Exception as err:  # listings fall back to the first dlv
+            self.helper_problem = f"the second dlv did not start: {err}"
+        with self._lock:
+            keep = helper is not None and not (self._closed or self._helper_retired)
+            if keep:
+                self._helper = helper
+        if helper is not None and not keep:
+            helper.close()
+        self._helper_ready.set()
+
+    def helper(self) -> Backend | None:
+        """The helper once it is up; None when there is none, it failed, or
+        it has been retired (its work is done, or the listing was cut)."""
+        self._helper_ready.wait()
+        with self._lock:
+            return self._helper
+
+    def retire_helper(self) -> None:
+        """The helper's work is done: it is closed on a thread (a dlv holding
+        100k goroutines takes a while to quit), and helper() is None from now on."""
+        with self._lock:
+            self._helper_retired = True
+            helper, self._helper = self._helper, None
+        if helper is not None:
+            threading.Thread(target=helper.close, name="close-helper", daemon=True).start()
+
+    def close(self) -> None:
+        """Close every dlv of this core, at once; idempotent."""
+        with self._lock:
+            self._closed = True
+            backends = [b for b in (self.primary, self._helper) if b is not None]
+            self._helper = None
+        close_sessions_of(self)  # the dlvs it started, those still loading too
+        for backend in backends:
+            backend.close()  # a backend opened elsewhere (the CLI's first dlv)
+        self._helper_ready.set()

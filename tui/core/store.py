@@ -1,0 +1,70 @@
+"""Every goroutine of the core as it pages in, and how far the listings
+got. The one owner of the goroutine index: panes read it, workers' pages
+are added to it on the UI thread."""
+
+from __future__ import annotations
+
+from typing import Iterable
+
+from ..analysis.groups import GoroutineIndex
+from ..model import Goroutine, Location
+
+
+class GoroutineStore:
+    def __init__(self) -> None:
+        self.index = GoroutineIndex()
+        self.list_complete = False
+        self.stacks_complete = False
+        # A listing cut short because dlv died: R lists again from the new dlv.
+        self.list_cut = False
+        self.stacks_cut = False
+
+    @property
+    def crashing(self) -> int | None:
+        return self.index.crashing
+
+    @crashing.setter
+    def crashing(self, goroutine_id: int | None) -> None:
+        self.index.crashing = goroutine_id
+
+    def __len__(self) -> int:
+        return len(self.index)
+
+    def __contains__(self, goroutine_id: int) -> bool:
+        return goroutine_id in self.index.by_id
+
+    def get(self, goroutine_id: int) -> Goroutine | None:
+        return self.index.by_id.get(goroutine_id)
+
+    def goroutines(self) -> tuple[Goroutine, ...]:
+        """Every readable goroutine listed so far, in listing order."""
+        return tuple(self.index.by_id.values())
+
+    def add_page(self, goroutines: Iterable[Goroutine]) -> list[Goroutine]:
+        """The goroutines not seen before (a listing restarted with a new dlv
+        pages through the known ones again)."""
+        return self.index.add(goroutines)
+
+    def add_stacks(self, stacks: Iterable[tuple[int, tuple[Location, ...]]]) -> None:
+        self.index.add_stacks(stacks)
+
+    def finish_list(self, cut: bool) -> None:
+        self.list_complete = True
+        self.list_cut = cut
+
+    def finish_stacks(self, cut: bool) -> None:
+        self.stacks_complete = True
+        self.stacks_cut = cut
+
+    def relist(self) -> None:
+        """After a restart: the list (and then the stacks) page in again."""
+        self.list_complete = self.list_cut = False
+        self.stacks_complete = self.stacks_cut = False
+
+    def restack(self) -> None:
+        self.stacks_complete = self.stacks_cut = False
+
+    def switch_targets(self, count: int = 20) -> list[int]:
+        """A few goroutines spread over the list (benchmarks)."""
+        ids = sorted(self.index.by_id)
+        return ids[:: max(1, len(ids) // count)][:count]

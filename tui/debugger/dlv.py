@@ -1,0 +1,66 @@
+"""Which dlv, and the environment it runs in."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+from ..parse import ParseError
+from ..parse.delve import parse_version
+from .startup import OpenError
+
+DLV_VERSION = "v1.27.2"
+INSTALL_HINT = f"go install github.com/go-delve/delve/cmd/dlv@{DLV_VERSION}"
+# A dlv chosen once for every run (e.g. an older Delve for older Go cores).
+DLV_VARIABLE = "GOCORE_TUI_DLV"
+
+
+def find_dlv(explicit: str | None = None) -> str:
+    """--dlv, else $GOCORE_TUI_DLV, else the dlv set-up installed beside our
+    interpreter, else PATH."""
+    for chosen, source in ((explicit, "--dlv"), (os.environ.get(DLV_VARIABLE), DLV_VARIABLE)):
+        if chosen:
+            if not (os.path.isfile(chosen) and os.access(chosen, os.X_OK)):
+                raise OpenError(f"{chosen}: not an executable dlv (check {source})")
+            return chosen
+    beside = Path(sys.executable).parent / "dlv"
+    if beside.is_file() and os.access(beside, os.X_OK):
+        return str(beside)
+    found = shutil.which("dlv")
+    if found:
+        return found
+    raise OpenError(f"dlv not found: install Delve with `{INSTALL_HINT}` (or `make setup`), or pass --dlv PATH")
+
+
+def dlv_version(dlv: str) -> str:
+    try:
+        result = subprocess.run([dlv, "version"], capture_output=True, text=True, timeout=30, env=dlv_env())
+        return parse_version(result.stdout)
+    except (OSError, subprocess.SubprocessError, ParseError):
+        return ""
+
+
+def dlv_env() -> dict[str, str]:
+    env = dict(os.environ)
+    # TERM=dumb turns off both colour and Delve's pager (which would wait
+    # on `--More--` forever); a private config dir keeps a user's aliases,
+    # colours and substitute-path rules out of our parsing.
+    env["TERM"] = "dumb"
+    env.pop("DELVE_PAGER", None)
+    env["XDG_CONFIG_HOME"] = _private_config_dir()
+    return env
+
+
+def _private_config_dir() -> str:
+    """An empty config home of our own (dlv writes its default config.yml there)."""
+    cache = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    path = os.path.join(cache, "gocore-tui", "dlv-config")
+    try:
+        os.makedirs(path, exist_ok=True)
+        return path
+    except OSError:
+        return tempfile.mkdtemp(prefix="gocore-tui-dlv-")
