@@ -97,6 +97,7 @@ def test_production_modules(toolchain):
     assert svc.trimpath and feed.trimpath and svc.vcs is None
     assert feed.module_of("example.org/yaml.v1") == feed.deps[1]
     assert feed.module_of("example.com/feed") == feed.main
+    assert feed.module_of("main") == feed.main  # how symbols name the main package
     assert feed.module_of("runtime") is None
 
 

@@ -98,7 +98,11 @@ class BuildInfo:
         return f"{goos}/{goarch}" if goos and goarch else ""
 
     def module_of(self, package: str) -> Module | None:
-        """The module (main or a dependency) that holds an import path."""
+        """The module (main or a dependency) that holds an import path.
+        "main" (how symbols name the main package, whatever its import
+        path `path`) is in the main module."""
+        if package == "main":
+            package = self.path
         best: Module | None = None
         for module in (self.main, *self.deps):
             if module.path and (package == module.path or package.startswith(module.path + "/")):
