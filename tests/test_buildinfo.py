@@ -193,10 +193,10 @@ def _go_minor(version: str) -> int:
 
 # --- without a toolchain ---------------------------------------------------
 
-pytestmark_independent = pytest.mark.toolchain_independent
+independent = pytest.mark.toolchain_independent
 
 
-@pytestmark_independent
+@independent
 def test_not_go(tmp_path):
     with pytest.raises(NoBuildInfo, match=r"^/bin/sh has no Go build info: it is not a Go executable"):
         read_build_info("/bin/sh")
@@ -245,7 +245,7 @@ def _pointer_format_elf(is64: bool, big: bool, version: str, modinfo: str) -> by
     return bytes(image + blob)
 
 
-@pytestmark_independent
+@independent
 @pytest.mark.parametrize("is64, big", [(True, False), (False, True), (True, True), (False, False)])
 def test_pointer_format(tmp_path, is64, big):
     modinfo = "path\texample.com/old\nmod\texample.com/old\t(devel)\t\ndep\tgolang.org/x/sys\tv0.1.0\th1:x=\n"
@@ -257,7 +257,7 @@ def test_pointer_format(tmp_path, is64, big):
     assert info.summary() == "example.com/old, go1.17.13"
 
 
-@pytestmark_independent
+@independent
 def test_parse_modinfo_lines():
     text = ("path\texample.com/svc/cmd/api\n"
             "mod\texample.com/svc\tv1.4.0\th1:abc=\n"
@@ -288,7 +288,7 @@ def test_parse_modinfo_lines():
     assert buildinfo.parse_modinfo(buildinfo.format_modinfo(info), "go1.22.1") == info
 
 
-@pytestmark_independent
+@independent
 @pytest.mark.parametrize("line, message", [
     ("mod\ta\n", "line 1: expected 2 or 3 columns; got 1"),
     ("dep\ta\tb\tc\td\n", "line 1: expected 2 or 3 columns; got 4"),
@@ -309,7 +309,7 @@ def test_parse_modinfo_errors(line, message):
         buildinfo.parse_modinfo(line, where="x")
 
 
-@pytestmark_independent
+@independent
 def test_go_unquote():
     assert buildinfo.go_unquote('"a\\tb\\"c\\\\"') == 'a\tb"c\\'
     assert buildinfo.go_unquote('"\\u00e9\\U0001F600\\x41\\101"') == "é😀AA"
@@ -328,7 +328,7 @@ _module = st.builds(Module, _word, _word, st.just("") | _word)
 _line = _module | st.builds(Module, _word, _word, st.just(""), _module)
 
 
-@pytestmark_independent
+@independent
 @given(st.builds(BuildInfo, st.just("go1.26.8"), st.just("") | _word,
                  _line, st.lists(_line, max_size=3).map(tuple),
                  st.dictionaries(_text.filter(lambda k: k and not k.startswith("vcs")), _text, max_size=4)))

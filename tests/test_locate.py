@@ -78,6 +78,10 @@ def test_substitute_path_comes_first(machine, tmp_path):
     # A rule whose file is missing lets the next steps try.
     ctx = SourceContext(**{**machine.__dict__, "rules": (("runtime", str(tmp_path / "nothing")),)})
     assert locate("runtime/panic.go", ctx).origin == "GOROOT"
+    # A relative TO is relative to the context's cwd.
+    put(machine.cwd / "mysrc" / "runtime" / "panic.go")
+    ctx = SourceContext(**{**machine.__dict__, "rules": (("runtime", "mysrc/runtime"),)})
+    assert locate("runtime/panic.go", ctx) == Located(machine.cwd / "mysrc" / "runtime" / "panic.go", "substitute-path")
     # FROM matches whole elements only.
     ctx = SourceContext(**{**machine.__dict__, "rules": (("run", str(tmp_path / "mine")),)})
     assert locate("runtime/panic.go", ctx).origin == "GOROOT"

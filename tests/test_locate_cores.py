@@ -152,8 +152,9 @@ def test_feed_through_the_module_cache(made, toolchain, tmp_path, monkeypatch):
     # A cache without them: the exact command to fetch each.
     empty = tmp_path / "empty-cache"
     ctx = build_context(build_info=info, environ=environment(tmp_path, goroot, empty))
-    assert locate("example.org/yaml.v1@v1.3.0/yaml.go", ctx).origin == \
-        f"example.org/yaml.v1@v1.3.0 is not in the module cache {empty}: run `go mod download example.org/yaml.v1@v1.3.0`"
+    assert locate("example.org/yaml.v1@v1.3.0/yaml.go", ctx).origin == (
+        f"example.org/yaml.v1@v1.3.0 is not in the module cache {empty}: "
+        f"run `go mod download example.org/yaml.v1@v1.3.0`")
     assert locate("example.org/Acme/retry@v0.2.0/retry.go", ctx).origin.endswith(
         "run `go mod download example.org/Acme/retry@v0.2.0`")
 

@@ -46,7 +46,10 @@ import re
 import stat
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING, Iterable, Mapping, Sequence
+
+if TYPE_CHECKING:  # only for the annotation: sources need nothing of the debugger at run time
+    from tui.debugger.buildinfo import BuildInfo
 
 SUBSTITUTE, AS_BUILT, CHECKOUT, VENDOR, GOROOT, MODULE_CACHE, UNDER_CWD = (
     "substitute-path", "as built", "checkout", "vendor", "GOROOT", "module cache", "under cwd")
@@ -123,6 +126,8 @@ def locate(requested: str, ctx: SourceContext) -> Located:
     # 1. The user's rules, as Delve's substitute-path: the first FROM that prefixes the path.
     for source, target in ctx.rules:
         candidate = _substitute(requested, source, target)
+        if candidate is not None and not candidate.is_absolute():
+            candidate = ctx.cwd / candidate  # a relative TO is relative to where the user stands
         if candidate is not None and _is_file(candidate):
             return Located(candidate, SUBSTITUTE)
     absolute = requested.startswith("/")
@@ -373,7 +378,7 @@ def _common_tail(a: Sequence[str], b: Sequence[str]) -> int:
 # --- the context, from the environment -------------------------------------
 
 def build_context(cwd: str | os.PathLike | None = None, rules: Iterable[tuple[str, str]] = (),
-                  build_info=None, environ: Mapping[str, str] | None = None) -> SourceContext:
+                  build_info: "BuildInfo | None" = None, environ: Mapping[str, str] | None = None) -> SourceContext:
     """The SourceContext of this machine, read once: no subprocess, no go
     command needed (its answers are worked out as cmd/go does).
 
