@@ -11,6 +11,7 @@ import os
 from pathlib import Path
 
 import pytest
+from hypothesis import given, strategies as st
 
 from tui.debugger.buildinfo import BuildInfo, Module
 from tui.sources.locate import (ORIGINS, GoEnv, Located, Replacement, SourceContext, build_context,
@@ -381,3 +382,16 @@ def test_gomod_and_gowork_parsing(tmp_path):
     assert replacements == [Replacement("a.b/c", "v1.0.0", (tmp_path / "quoted dir").resolve())]
     uses, _ = parse_gowork("use .\n", tmp_path)
     assert uses == [tmp_path.resolve()]
+
+
+@given(st.text(max_size=40))
+def test_any_text(text):
+    # DWARF paths are data from elsewhere: any text gives an answer, never an exception.
+    ctx = SourceContext(cwd=Path("/nonexistent/cwd"), module_path="example.com/svc", module_dir=Path("/nonexistent"),
+                        goroot=Path("/nonexistent/goroot"), gomodcache=Path("/nonexistent/cache"),
+                        rules=(("/", "/nonexistent/rule"),), target_module="example.com/svc")
+    found = locate(text, ctx)
+    if found.path is None:
+        assert found.origin and found.origin not in ORIGINS
+    else:  # a file of this machine's, as built
+        assert found.origin == "as built" and found.path.is_file()
