@@ -19,6 +19,7 @@ from pathlib import Path
 ET_REL, ET_EXEC, ET_DYN, ET_CORE = 1, 2, 3, 4
 PT_LOAD, PT_NOTE = 1, 4
 NT_PRSTATUS = 1
+NT_SIGINFO = 0x53494749  # "SIGI": the siginfo_t of the signal that dumped the core
 NT_FILE = 0x46494C45  # "FILE"
 NT_GNU_BUILD_ID = 3
 NT_GO_BUILD_ID = 4  # note name "Go", written by cmd/link
@@ -27,6 +28,28 @@ PN_XNUM = 0xFFFF  # e_phnum overflow: the real count is in section 0's sh_info
 # elf_prstatus starts with elf_siginfo {int signo, code, errno}, then short
 # pr_cursig: offset 12 on x86_64 and aarch64 alike (and on 32-bit targets).
 _PR_CURSIG_OFFSET = 12
+NT_PRPSINFO = 3
+# elf_prpsinfo: 4 chars, unsigned long pr_flag, pr_uid, pr_gid, then pid_t
+# pr_pid (the process: NT_PRSTATUS's pr_pid is a thread's). 32-bit x86 and
+# ARM have 16-bit uids there.
+_PSINFO_PID_64 = 24
+_PSINFO_PID_32 = {3: 12, 40: 12}  # by e_machine; 16 for the other 32-bit targets
+
+# siginfo_t codes (include/uapi/asm-generic/siginfo.h). At or below 0 a
+# process sent the signal (kill, tgkill, sigqueue ...) and si_pid/si_uid
+# say who; above 0 the kernel raised it for a fault, at si_addr.
+SI_CODES = {0: "SI_USER", 0x80: "SI_KERNEL", -1: "SI_QUEUE", -2: "SI_TIMER", -3: "SI_MESGQ",
+            -4: "SI_ASYNCIO", -5: "SI_SIGIO", -6: "SI_TKILL"}
+_FAULT_CODES = {
+    4: {1: "ILL_ILLOPC", 2: "ILL_ILLOPN", 3: "ILL_ILLADR", 4: "ILL_ILLTRP", 5: "ILL_PRVOPC", 6: "ILL_PRVREG",
+        7: "ILL_COPROC", 8: "ILL_BADSTK"},
+    5: {1: "TRAP_BRKPT", 2: "TRAP_TRACE", 3: "TRAP_BRANCH", 4: "TRAP_HWBKPT"},
+    7: {1: "BUS_ADRALN", 2: "BUS_ADRERR", 3: "BUS_OBJERR", 4: "BUS_MCEERR_AR", 5: "BUS_MCEERR_AO"},
+    8: {1: "FPE_INTDIV", 2: "FPE_INTOVF", 3: "FPE_FLTDIV", 4: "FPE_FLTOVF", 5: "FPE_FLTUND", 6: "FPE_FLTRES",
+        7: "FPE_FLTINV", 8: "FPE_FLTSUB"},
+    11: {1: "SEGV_MAPERR", 2: "SEGV_ACCERR", 3: "SEGV_BNDERR", 4: "SEGV_PKUERR"},
+}
+_EM_MIPS = 8  # MIPS's siginfo_t has si_code before si_errno
 
 MACHINES = {3: "386", 8: "mips", 20: "ppc", 21: "ppc64", 22: "s390x", 40: "arm",
             62: "amd64", 183: "arm64", 243: "riscv64", 258: "loong64"}
@@ -66,6 +89,63 @@ class ExecutableInfo:
 
 
 @dataclass(frozen=True)
+class SigInfo:
+    """The NT_SIGINFO note: the siginfo_t of the signal that dumped the core.
+
+    For a signal a process sent (code <= 0: SI_USER from kill(2), SI_TKILL
+    from tgkill, as Go's runtime aborts itself under GOTRACEBACK=crash,
+    SI_QUEUE ...) pid and uid are the sender's and addr is None: the word
+    where a fault address would be is the sender's pid. For one the kernel
+    raised for a fault (code > 0: SEGV_MAPERR ...) addr is si_addr and pid
+    and uid are None.
+
+    In a Go core dumped under GOTRACEBACK=crash this is always the
+    runtime's own abort (SIGABRT, SI_TKILL, pid = CoreInfo.pid), whatever
+    started the crash: the runtime caught the first signal (a `kill -ABRT`,
+    a fault) and raised SIGABRT at itself. That first signal's siginfo is
+    in memory only: the `info` of runtime.sigtrampgo on the thread that
+    took it (from_fields reads it; the other threads' handlers hold the
+    runtime's SIGQUIT relay, SI_USER from the process itself); a fault's
+    address also in g.sigcode1. Only a
+    signal the runtime does not catch (SIG_DFL: a C program's fault) is
+    described here directly. gdb's gcore records the SIGSTOP of its
+    attach (SI_KERNEL) though nothing crashed; pr_cursig is 0 then.
+    """
+
+    signo: int
+    code: int
+    errno: int = 0
+    pid: int | None = None
+    uid: int | None = None
+    addr: int | None = None
+
+    @classmethod
+    def from_fields(cls, signo: int, code: int, word: int, errno: int = 0, endian: str = "<") -> "SigInfo":
+        """From the fields Go's runtime declares for its siginfo on 64-bit
+        targets (si_signo, si_errno, si_code, si_addr), as Delve prints
+        `info` in runtime.sigtrampgo: the siginfo the handler got. A Go
+        core's NT_SIGINFO is not that one when the runtime caught the
+        signal and raised SIGABRT at itself (GOTRACEBACK=crash). si_addr
+        is the union's first word: for a sent signal it holds si_pid, si_uid."""
+        raw = struct.pack(endian + "iiiiQ", signo, errno, code, 0, word & (1 << 64) - 1)
+        info = parse_siginfo(raw, endian, True)
+        assert info is not None
+        return info
+
+    @property
+    def sent(self) -> bool:
+        """Sent by a process (kill, tgkill, sigqueue), not raised by the kernel for a fault."""
+        return self.code <= 0
+
+    @property
+    def code_name(self) -> str:
+        """SI_USER, SI_TKILL, SEGV_MAPERR ...; `si_code N` when unknown."""
+        name = SI_CODES.get(self.code) if self.code <= 0 or self.code == 0x80 else \
+            _FAULT_CODES.get(self.signo, {}).get(self.code)
+        return name or f"si_code {self.code}"
+
+
+@dataclass(frozen=True)
 class CoreInfo:
     path: Path
     machine: str
@@ -77,6 +157,13 @@ class CoreInfo:
     # The first bytes of the main executable's mapping as the core holds
     # them (the kernel dumps ELF header pages), or b"" when not dumped.
     main_image_head: bytes = b""
+    # The first NT_SIGINFO note (the kernel writes one, with the notes of
+    # the thread that took the signal; gdb's gcore one a thread). None
+    # when the core has none.
+    siginfo: SigInfo | None = None
+    # pr_pid of NT_PRPSINFO: the process that dumped (a SI_TKILL whose
+    # siginfo.pid is this one was raised by the process itself).
+    pid: int | None = None
 
 
 @dataclass(frozen=True)
@@ -156,7 +243,7 @@ def check_core(path: str | os.PathLike) -> CoreInfo:
             raise InputError(f"{p} is truncated: cut off at {actual} of {expected} bytes; "
                              f"raise the limit with `ulimit -c unlimited` (and check free disk space), "
                              f"then crash the program again")
-        signal, files, mappings = None, (), ()
+        signal, files, mappings, siginfo, pid = None, (), (), None, None
         for seg in segments:
             if seg.p_type != PT_NOTE or seg.filesz > _MAX_NOTES:
                 continue
@@ -166,10 +253,34 @@ def check_core(path: str | os.PathLike) -> CoreInfo:
                     continue
                 if n_type == NT_PRSTATUS and signal is None and len(desc) >= _PR_CURSIG_OFFSET + 2:
                     (signal,) = struct.unpack_from(h.endian + "h", desc, _PR_CURSIG_OFFSET)
+                elif n_type == NT_PRPSINFO and pid is None:
+                    at = _PSINFO_PID_64 if h.is64 else _PSINFO_PID_32.get(h.machine, 16)
+                    if len(desc) >= at + 4:
+                        (pid,) = struct.unpack_from(h.endian + "i", desc, at)
                 elif n_type == NT_FILE and not files:
                     files, mappings = _file_note(desc, h)
+                elif n_type == NT_SIGINFO and siginfo is None:
+                    siginfo = parse_siginfo(desc, h.endian, h.is64, h.machine)
         head = _main_image_head(f, segments, files, mappings)
-        return CoreInfo(p, machine_name(h.machine), signal, files, files[0] if files else None, expected, actual, head)
+        return CoreInfo(p, machine_name(h.machine), signal, files, files[0] if files else None, expected, actual, head,
+                        siginfo, pid)
+
+
+def parse_siginfo(desc: bytes, endian: str = "<", is64: bool = True, e_machine: int = 62) -> SigInfo | None:
+    """A siginfo_t as the kernel lays it out: int si_signo, si_errno,
+    si_code (MIPS: si_code, si_errno), then the union, 8-aligned on 64-bit
+    targets: {pid_t si_pid; uid_t si_uid} for a sent signal, void *si_addr
+    for a fault. None when desc is too short to be one."""
+    union = 16 if is64 else 12
+    if len(desc) < union + 8:
+        return None
+    signo, second, third = struct.unpack_from(endian + "iii", desc, 0)
+    errno, code = (third, second) if e_machine == _EM_MIPS else (second, third)
+    if code <= 0:
+        pid, uid = struct.unpack_from(endian + "iI", desc, union)
+        return SigInfo(signo, code, errno, pid=pid, uid=uid)
+    (addr,) = struct.unpack_from(endian + ("Q" if is64 else "I"), desc, union)
+    return SigInfo(signo, code, errno, addr=addr)
 
 
 _HEAD_BYTES = 4096

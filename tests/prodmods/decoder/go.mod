@@ -1,0 +1,3 @@
+module example.org/decoder
+
+go 1.19

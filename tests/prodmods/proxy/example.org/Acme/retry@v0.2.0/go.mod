@@ -1,0 +1,3 @@
+module example.org/Acme/retry
+
+go 1.19

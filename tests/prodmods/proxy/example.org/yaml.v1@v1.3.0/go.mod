@@ -1,0 +1,3 @@
+module example.org/yaml.v1
+
+go 1.19
