@@ -29,7 +29,7 @@ from pathlib import Path
 
 from corecache import CACHE, MARK, ROOT, RECIPE_VERSION, _is_valid, go_version
 from toolchains import Toolchain
-from tui.corerun import BuildError, make_core, read_recipe
+from tui.cli.corerun import BuildError, make_core, read_recipe
 
 PRODMODS = ROOT / "tests" / "prodmods"
 PROXY_SOURCES = PRODMODS / "proxy"

@@ -19,7 +19,7 @@ import pytest
 from hypothesis import given, strategies as st
 
 from prodcores import prod_cores
-from tui.corerun import go_env
+from tui.cli.corerun import go_env
 from tui.debugger import buildinfo
 from tui.debugger.buildinfo import BuildInfo, BuildInfoError, Module, NoBuildInfo, Vcs, read_build_info
 

@@ -21,9 +21,9 @@ import pytest
 
 import toolchains
 from prodcores import MODULES, PRODMODS, prod_cores
-from tui.corerun import go_env
+from tui.cli.corerun import go_env
 from tui.debugger.buildinfo import read_build_info
-from tui.delve import Delve
+from tui.debugger.delve import Delve
 from tui.model import Frame
 from tui.parse.names import go_name, package_of
 from tui.sources.locate import build_context, locate
@@ -44,7 +44,7 @@ def goroot_of(go: str) -> Path:
 def every_frame(exe: Path, core: Path, dlv: str) -> list[Frame]:
     delve = Delve.open(str(exe), str(core), dlv=dlv)
     try:
-        return [frame for g in delve.goroutines() for frame in delve.backtrace(g.id, depth=100).frames]
+        return [frame for g in delve.goroutines()[0] for frame in delve.backtrace(g.id, depth=100).frames]
     finally:
         delve.close()
 

@@ -1,4 +1,4 @@
-"""tui.elf's NT_SIGINFO: who sent the signal that dumped the core, or where the fault was.
+"""tui.debugger.elf's NT_SIGINFO: who sent the signal that dumped the core, or where the fault was.
 
 Three real cores: a Go process killed with `kill -ABRT` from this test, a
 nil dereference as Go's runtime reports it (the nil_deref fixture), and a
@@ -17,9 +17,9 @@ from pathlib import Path
 
 import pytest
 
-from tui import elf
-from tui.corerun import find_core, go_env, raise_core_limit
-from tui.delve import Delve
+from tui.debugger import elf
+from tui.cli.corerun import find_core, go_env, raise_core_limit
+from tui.debugger.delve import Delve
 
 SLEEPER = """package main
 
