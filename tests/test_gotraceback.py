@@ -129,6 +129,11 @@ def test_a_traceback_inside_a_panic_value_is_not_a_goroutine():
         assert own_frame(trace).function == "main.runTask.func1"
         assert trace.goroutines[0].frames[0].function == "panic"
     assert parsed(GO119, "value_with_stack").header[2] == "goroutine 1 [running]:"
+    # debug.Stack() ends in a newline: Go 1.19 prints it as a blank line of the
+    # value, before the blank line that separates the header from the stacks
+    assert parsed(GO119, "value_with_stack").header_lines[-2:] == (
+        "\t/work/wt-oracle/tests/fixtures/value_with_stack/main.go:33 +0x25", "")
+    assert parsed(GO126, "value_with_stack").header_lines[-1] == "\t"
     assert parsed(GO126, "value_with_stack").header[2] == "\tgoroutine 1 [running]:"
 
 

@@ -401,7 +401,9 @@ def _parse_from(lines: list[str], start: int) -> tuple[GoTraceback, int | None]:
     header: list[str] = []
     while cursor.peek() is not None and not _is_stack_start(lines, cursor.index, start):
         header.append(cursor.take())
-    while header and header[-1] == "":
+    # Go prints one blank line before the first stack; a blank line more is
+    # the end of a panic value that ended in a newline (Go 1.19 prints it as is).
+    if header and header[-1] == "":
         header.pop()
     chain, signal, fatal_signal = _parse_header(header)
 
