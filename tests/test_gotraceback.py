@@ -282,10 +282,12 @@ def test_a_logged_stack_before_the_report_is_noise():
     # for real: the last report is Go's, the first is the program's output.
     logged = recorded(GO126, "panic_struct")
     real = recorded(GO126, "chain_deferred_panic")
-    trace = parse_traceback(logged + "\n" + real)
-    assert trace.header_lines == ("panic: insert order 42: duplicate key", "\tpanic: rollback: connection closed")
-    assert trace.noise[0] == "panic: (main.Failure) 0x4a37b8" and trace.unparsed == ()
-    assert trace.crashing_goroutine == 1 and own_frame(trace).function == "main.(*Tx).Rollback"
+    for joined in (logged + real, logged + "\n" + real, logged + "2024/05/01 12:00:00 recovered, serving\n" + real):
+        trace = parse_traceback(joined)
+        assert trace.header_lines == ("panic: insert order 42: duplicate key", "\tpanic: rollback: connection closed")
+        assert trace.noise[0] == "panic: (main.Failure) 0x4a37b8" and trace.unparsed == ()
+        assert trace.crashing_goroutine == 1 and own_frame(trace).function == "main.(*Tx).Rollback"
+        assert len(trace.goroutines) == len(parse_traceback(real).goroutines)
 
 
 def test_text_without_a_go_report_is_a_parse_error():

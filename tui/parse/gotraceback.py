@@ -353,8 +353,9 @@ def parse_traceback(text: str) -> GoTraceback:
         parsed, restart = _parse_from(lines, start)
         if restart is None:
             return parsed
-        # A report that ended in a new `panic:`: what came before was the
-        # program's own output (a stack it logged), not Go's report.
+        # A `panic:` or `fatal error:` at the start of a line among the stacks:
+        # what came before was the program's own output (a report it logged
+        # and survived), not Go's report of this death.
         start = restart
 
 
@@ -426,7 +427,7 @@ def _parse_from(lines: list[str], start: int) -> tuple[GoTraceback, int | None]:
             dump = _parse_thread(cursor)
             if dump is not None:
                 threads.append(dump)
-        elif _CHAIN.match(line) and not line.startswith("\t") and cursor.index > 0 and lines[cursor.index - 1] == "":
+        elif _CHAIN.match(line) and not line.startswith("\t"):
             return _build(lines, start, header, chain, signal, fatal_signal, runtime_stack, goroutines,
                           registers, threads, cursor.unparsed), cursor.index
         else:
@@ -578,8 +579,10 @@ def _parse_goroutine(cursor: _Cursor) -> GoroutineBlock:
         if ancestor_id is not None:
             ancestors.append(Ancestor(ancestor_id, tuple(target_frames), ancestor_created))
 
-    # A thread's dump ends its frames with the registers, with no blank line between.
-    while (line := cursor.peek()) is not None and line != "" and not _REGISTER.match(line):
+    # A thread's dump ends its frames with the registers, with no blank line
+    # between; a `panic:` at the start of a line begins another report.
+    while (line := cursor.peek()) is not None and line != "" and not _REGISTER.match(line) \
+            and not (_CHAIN.match(line) and not line.startswith("\t")):
         frame = _parse_frame(cursor)
         if frame is not None:
             target_frames.append(frame)
