@@ -18,7 +18,19 @@ The text has three parts:
               dumps, and the `-----` / `SIGQUIT: quit` dumps of other
               threads that GOTRACEBACK=crash asks for
 
-Pure: no I/O. Raises ParseError only when the text holds no Go report.
+Pure: no I/O. Raises ParseError only when the text holds no Go report;
+lines no rule accepts are kept in GoTraceback.unparsed.
+
+Where the text itself is ambiguous, the parser decides so:
+- the report starts at the first line that begins like one of Go's (below);
+  a line of the program's own starting so, not followed by stacks, would
+  start the header early. A `panic:`/`fatal error:` line among the stacks
+  starts the report anew (the program had logged a report and lived on);
+- a stack starts only after a blank line: Go prints one before each, so a
+  Go 1.19 panic value holding `goroutine 1 [running]:` (debug.Stack()) stays
+  in the value, unless the value has a blank line before it too;
+- a continuation line of a Go 1.23+ value that reads `panic: ...` after its
+  tab is taken for the next link of the chain.
 """
 
 from __future__ import annotations
