@@ -28,7 +28,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import toolchains  # noqa: E402
 from corecache import fixture_names, go_version, make_core  # noqa: E402
-from tui.corerun import go_env  # noqa: E402
+from tui.cli.corerun import go_env  # noqa: E402
 from tui.parse import ParseError  # noqa: E402
 from tui.parse.gotraceback import is_main_module, parse_traceback  # noqa: E402
 

@@ -30,9 +30,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import toolchains  # noqa: E402
 from corecache import fixture_names, go_version, make_core  # noqa: E402
-from tui.delve import PROMPT, _dlv_env, dlv_version  # noqa: E402
+from tui.debugger.delve import PROMPT  # noqa: E402
+from tui.debugger.dlv import dlv_env, dlv_version  # noqa: E402
 from tui.parse.gotraceback import parse_traceback  # noqa: E402
-from tui.session import PromptSession  # noqa: E402
+from tui.debugger.session import PromptSession  # noqa: E402
 
 DATA = Path(__file__).resolve().parent / "data" / "go"
 MAX_LINKS = 8
@@ -70,7 +71,7 @@ def main() -> int:
             continue
         trace = parse_traceback(text)
         goroutine = trace.crashing_goroutine
-        session = PromptSession([chosen.dlv, "core", str(fixture.exe), str(fixture.core)], PROMPT, env=_dlv_env())
+        session = PromptSession([chosen.dlv, "core", str(fixture.exe), str(fixture.core)], PROMPT, env=dlv_env())
         try:
             session.run("config max-string-len 4096")
             # what Go printed on stderr as this very core was written

@@ -37,7 +37,7 @@ import pytest
 
 from corecache import fixture_names
 from test_cli import dlv_processes_for, gocore
-from tui.corerun import go_env
+from tui.cli.corerun import go_env
 from tui.parse.gotraceback import GoTraceback, TracebackFrame, is_main_module, parse_traceback
 
 pytestmark = pytest.mark.e2e
