@@ -165,8 +165,8 @@ async def test_stale_panes_say_so_until_the_answer_lands(cores):
         # a failed one: notified, and the old source is not passed off as current
         slowed.fail = True
         await pilot.press("u")
-        await until(pilot, lambda: source.has_class("-stale"))
-        assert source.border_subtitle == "not updated: dlv failed"
+        await until(pilot, lambda: source.border_subtitle == "not updated: dlv failed")
+        assert source.has_class("-stale")
         assert any("frame state refused" in n.message for n in app._notifications)
         # a failed goroutine switch: the old goroutine stays, whole and unmarked
         slowed.fail, slowed.fail_backtrace = False, True

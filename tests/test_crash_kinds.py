@@ -24,13 +24,13 @@ KINDS = {
     # either writer may be the one the map catches
     "concurrent_map": ("fatal error", "concurrent map writes", None, "main.fill"),
     "out_of_memory": ("fatal error", "out of memory", {1}, "main.grow"),
-    "stack_overflow": ("fatal error", "stack overflow (goroutine stack exceeds 1048576-byte limit)", {1},
+    "stack_overflow": ("fatal error", "stack overflow", {1},
                        "main.depth"),
     "cgo_crash": ("fatal signal", "SIGSEGV: segmentation violation", {1}, "C.store"),
     "gcore_live": ("no crash", "core of a live process (gcore)", {None}, "main.wait"),
     "optimized": ("runtime error", "runtime error: integer divide by zero", {1}, "main.average"),
     "pie_panic": ("panic", "order without an ID", {1}, "main.ship"),
-    "wild_pointer": ("fatal error", "fault (unexpected fault address 0xdead0)", {1}, "main.read"),
+    "wild_pointer": ("fatal error", "fault", {1}, "main.read"),
 }
 
 
@@ -144,7 +144,9 @@ async def test_first_screen_shows_the_faulting_line(cores, name):
     async with running(fixture) as (app, pilot):
         kind, message, _, function = expected(name, app.snapshot.target.go_version)
         line = 18 if function == "main.callC" else fixture.crash_line
-        assert f"{kind}: {message}" in summary(app)
+        # the summary opens with what Go printed, line for line
+        header = app.snapshot.crash.header
+        assert header and summary(app).startswith("\n".join(header))
         frame = app.backtrace.frames[app.query_one(BacktraceView).cursor_row]
         assert (frame.function, frame.line) == (function, line)
         source = app.query_one(SourceView)

@@ -50,6 +50,15 @@ def _drawn(handler):
     return guarded
 
 
+def _marked_line(view: FrameView | None, snapshot) -> str | None:
+    """The text of the crash frame's line, from the first screen's source."""
+    frame = snapshot.crash.frame
+    if view is None or frame is None or view.source.marked_line or not 0 < frame.line <= len(view.source.lines):
+        return None
+    line = view.source.lines[frame.line - 1]
+    return line if isinstance(line, str) else line.plain
+
+
 class GocoreApp(Workers, ScreenActions, Recovery, App[int]):
     # Absolute: Textual resolves a relative CSS_PATH against the module of
     # the class that uses it, which breaks subclasses in tests and tools.
@@ -177,7 +186,7 @@ class GocoreApp(Workers, ScreenActions, Recovery, App[int]):
         if self.compare_with_gdb:
             self.run_gdb(snapshot)
         self.store.crashing = snapshot.crash.goroutine_id
-        self.main.show_snapshot(snapshot)
+        self.main.show_snapshot(snapshot, _marked_line(message.frame, snapshot))
         self._show_backtrace(snapshot.backtrace, snapshot.crash.frame.index if snapshot.crash.frame else 0)
         if message.frame is not None:
             self._show_frame(message.frame)

@@ -9,6 +9,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from enum import Enum
+from types import MappingProxyType
+from typing import Mapping
 
 RUNTIME_PREFIXES = ("runtime.", "runtime/", "internal/runtime/")
 
@@ -83,7 +85,9 @@ class Goroutine:
 
 @dataclass(frozen=True)
 class Frame:
-    """One frame of a backtrace. error is set for Delve's `error: ...` frames."""
+    """One frame of a backtrace. error is set for Delve's `error: ...` frames;
+    own says it is the program's own code (analysis/owncode.py), the rest is
+    dimmed."""
 
     index: int
     pc: int
@@ -91,6 +95,7 @@ class Frame:
     file: str
     line: int
     error: str = ""
+    own: bool = False
 
     @property
     def location(self) -> Location:
@@ -137,6 +142,11 @@ class Backtrace:
             if not (frame.is_runtime or frame.error or frame.in_runtime_source or frame.is_cgo_wrapper):
                 return frame
         return None
+
+    def first_own_frame(self) -> Frame | None:
+        """The innermost frame of the program's own code (Frame.own), else
+        the first frame outside the runtime."""
+        return next((f for f in self.frames if f.own), None) or self.first_user_frame()
 
     def find(self, function: str) -> Frame | None:
         for frame in self.frames:
@@ -207,6 +217,19 @@ def signal_name(number: int | None) -> str:
 
 
 @dataclass(frozen=True)
+class ChainLink:
+    """One panic of a goroutine's chain, its value as Go printed it."""
+
+    value: str
+    recovered: bool = False
+    repanicked: bool = False  # Go 1.25+: re-panicked with the same value after a recover
+    goexit: bool = False  # a runtime.Goexit: Go prints nothing for it
+    # What Go cannot print: the value itself where Go prints only its type
+    # and address (`(main.T) 0x4a37b8`), as Delve reads it.
+    detail: str = ""
+
+
+@dataclass(frozen=True)
 class Crash:
     """Why the program died, as far as the core tells.
 
@@ -229,6 +252,15 @@ class Crash:
     # called into C (the caller of the cgo `_Cfunc_` wrapper).
     c_frame: Frame | None = None
     go_caller: Frame | None = None
+    # The lines Go printed before the first goroutine, as it printed them
+    # (no `[signal ...]` / `PC=` lines); the panic chain, oldest first; the
+    # innermost frame outside the runtime, where it is not `frame` (your
+    # code's innermost frame).
+    header: tuple[str, ...] = ()
+    # The runtime's 512-byte print backlog lost the header's first lines.
+    header_cut: bool = False
+    chain: tuple[ChainLink, ...] = ()
+    raised_in: Frame | None = None
 
     @property
     def in_c(self) -> bool:
@@ -242,11 +274,101 @@ class Crash:
 
 
 @dataclass(frozen=True)
+class Module:
+    """A module line: `mod` or `dep`. replace is the `=>` line under it: a
+    module, or a directory (path `../decoder`, version "" or `(devel)`)."""
+
+    path: str
+    version: str = ""
+    sum: str = ""
+    replace: "Module | None" = None
+
+
+@dataclass(frozen=True)
+class Vcs:
+    """The build settings vcs, vcs.revision, vcs.time (RFC 3339, as stored)
+    and vcs.modified (None when absent)."""
+
+    system: str
+    revision: str = ""
+    time: str = ""
+    modified: bool | None = None
+
+
+@dataclass(frozen=True)
+class BuildInfo:
+    """go_version as the linker stored it (`go1.26.8`, maybe with ` X:exp`);
+    path the main package's import path; settings the `build` lines in
+    order (a key given twice keeps its last value): -buildmode, -compiler,
+    -trimpath, -ldflags, -gcflags, -tags, CGO_ENABLED, GOOS, GOARCH,
+    GOAMD64, DefaultGODEBUG, vcs.* ... A binary built without modules has
+    only go_version."""
+
+    go_version: str
+    path: str = ""
+    main: Module = Module("")
+    deps: tuple[Module, ...] = ()
+    settings: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}), hash=False)
+    vcs: Vcs | None = None
+
+    @property
+    def trimpath(self) -> bool:
+        return self.settings.get("-trimpath") == "true"
+
+    @property
+    def target(self) -> str:
+        """GOOS/GOARCH, "" when not recorded (before Go 1.18)."""
+        goos, goarch = self.settings.get("GOOS", ""), self.settings.get("GOARCH", "")
+        return f"{goos}/{goarch}" if goos and goarch else ""
+
+    def module_of(self, package: str) -> Module | None:
+        """The module (main or a dependency) that holds an import path.
+        "main" (how symbols name the main package, whatever its import
+        path `path`) is in the main module."""
+        if package == "main":
+            package = self.path
+        best: Module | None = None
+        for module in (self.main, *self.deps):
+            if module.path and (package == module.path or package.startswith(module.path + "/")):
+                if best is None or len(module.path) > len(best.path):
+                    best = module
+        return best
+
+    def summary(self) -> str:
+        """One line for the UI: what the binary is and how it was built."""
+        parts = [self.path or "(no module info)"]
+        if self.main.version and self.main.version != "(devel)":
+            parts[0] += f" {self.main.version}"
+        parts.append(self.go_version)
+        if self.target:
+            parts.append(self.target)
+        for key in ("-buildmode", "-trimpath", "CGO_ENABLED", "-gcflags", "-ldflags", "-tags"):
+            value = self.settings.get(key)
+            if value is None or (key == "-buildmode" and value == "exe"):
+                continue
+            parts.append(key if value == "true" and key.startswith("-") else f"{key}={value}")
+        if self.vcs is not None:
+            vcs = f"{self.vcs.system} {self.vcs.revision[:12]}".rstrip()
+            if self.vcs.modified:
+                vcs += " (modified)"
+            parts.append(vcs)
+        return ", ".join(parts)
+
+
+@dataclass(frozen=True)
 class Target:
+    """The pair under inspection. build is the executable's own build info
+    (None when it has none): its main module is "your code"."""
+
     executable: str
     core: str
     go_version: str = ""
     delve_version: str = ""
+    build: BuildInfo | None = None
+
+    @property
+    def main_module(self) -> str:
+        return self.build.path if self.build is not None else ""
 
 
 @dataclass(frozen=True)

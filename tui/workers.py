@@ -129,7 +129,7 @@ class Workers:
             if wanted is not None and wanted < len(backtrace.frames):
                 frame = backtrace.frames[wanted]  # where the user was (a restart)
             else:
-                frame = backtrace.first_user_frame() or (backtrace.frames[0] if backtrace.frames else None)
+                frame = backtrace.first_own_frame() or (backtrace.frames[0] if backtrace.frames else None)
             index = frame.index if frame else 0
             view = load_frame(backend, self.highlighter, backtrace, index, self.show_disassembly) if frame else None
         # Backtrace, source and variables land together: one repaint, not three.

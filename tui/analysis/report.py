@@ -14,13 +14,13 @@ from ..model import Backtrace, CrashKind, Frame, FrameState, GdbRun, Goroutine, 
 from ..sources.resolve import resolve
 from .compare import Comparison, Score
 
-SCHEMA = "gocore-tui/report/1"
+SCHEMA = "gocore-tui/report/2"
 CONTEXT_LINES = 5
 
 
 def _frame(frame: Frame) -> dict[str, Any]:
     return {"index": frame.index, "function": frame.function, "file": frame.file,
-            "line": frame.line, "pc": f"0x{frame.pc:x}", "runtime": frame.is_runtime}
+            "line": frame.line, "pc": f"0x{frame.pc:x}", "runtime": frame.is_runtime, "own": frame.own}
 
 
 def _goroutine(goroutine: Goroutine, crashing: int | None) -> dict[str, Any]:
@@ -86,6 +86,12 @@ def build_report(snapshot: Snapshot, substitutions: Sequence[tuple[str, str]] = 
         "delve": {"version": snapshot.target.delve_version},
         "crash": {
             "kind": crash.kind.value,
+            # What Go printed before the first goroutine, line for line.
+            "header": list(crash.header),
+            # The runtime kept only the last 512 bytes of a throw's report.
+            "header_cut": crash.header_cut,
+            "chain": [{"value": link.value, "recovered": link.recovered, "repanicked": link.repanicked,
+                       "goexit": link.goexit, "detail": link.detail or None} for link in crash.chain],
             "message": crash.message,
             "signal": signal_name(crash.signal),
             "fault_signal": signal_name(crash.fault_signal) or None,
@@ -93,6 +99,7 @@ def build_report(snapshot: Snapshot, substitutions: Sequence[tuple[str, str]] = 
             "goroutine": crash.goroutine_id,
             "focus_goroutine": crash.focus_goroutine_id,
             "frame": _frame(frame) if frame else None,
+            "raised_in": _frame(crash.raised_in) if crash.raised_in else None,
             # A fault in C code: where in C, and the Go function that called C.
             "c_frame": _frame(crash.c_frame) if crash.c_frame else None,
             "go_caller": _frame(crash.go_caller) if crash.go_caller else None,
@@ -167,6 +174,8 @@ def to_markdown(report: dict[str, Any]) -> str:
     if crash["c_frame"]:
         rows += [("In C code", _place(crash["c_frame"])), ("Called from Go", _place(crash["go_caller"]))]
     out += ["| | |", "| --- | --- |"] + [f"| {k} | {_cell(v)} |" for k, v in rows] + [""]
+    if crash.get("header"):
+        out += ["## What Go printed", "", "```text", *crash["header"], "```", ""]
     source = report["source"]
     if source:
         out.append(f"## Source: {source['file']}:{source['line']}")

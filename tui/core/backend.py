@@ -6,7 +6,8 @@ from __future__ import annotations
 
 from typing import Iterator, Protocol
 
-from ..analysis.forensics import read_snapshot
+from ..analysis.forensics import exact_lines, read_snapshot
+from ..analysis.owncode import OwnCode
 from ..debugger.delve import Claim, Delve, Page
 from ..model import Backtrace, FrameState, Instruction, Snapshot, Target, Variable
 
@@ -56,6 +57,7 @@ class DelveBackend:
     def __init__(self, delve: Delve) -> None:
         self.delve = delve
         self.target = delve.target
+        self.own = OwnCode(delve.target.main_module)
 
     @property
     def alive(self) -> bool:
@@ -65,7 +67,7 @@ class DelveBackend:
         return read_snapshot(self.delve)
 
     def backtrace(self, goroutine_id: int | None) -> Backtrace:
-        return self.delve.backtrace(goroutine_id)
+        return self.own.mark(exact_lines(self.delve, self.delve.backtrace(goroutine_id)))
 
     def frame_state(self, goroutine_id: int | None, frame_index: int) -> FrameState:
         return self.delve.frame_state(goroutine_id, frame_index)

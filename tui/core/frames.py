@@ -6,13 +6,11 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 
 from ..analysis.crash import SIGPANIC_FUNCTION
-from ..analysis.forensics import addressable_index
+from ..analysis.forensics import SYSTEM_STACK_FRAME, addressable_index
 from ..model import Backtrace, FrameState
 from ..sources.highlight import Highlighter, SourceFile, disassembly
 from .backend import Backend
 
-SYSTEM_STACK_FRAME = ("this frame ran on the thread's system stack, outside the goroutine's own stack: "
-                      "Delve cannot address it to read its variables")
 
 
 @dataclass(frozen=True)

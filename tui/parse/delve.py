@@ -123,6 +123,30 @@ def parse_backtrace(output: str, goroutine_id: int | None = None, simple: bool =
     return Backtrace(goroutine_id, tuple(frames), truncated, simple)
 
 
+# `stack -full` puts each frame's args and locals under its "at" line:
+#   "       sig = 6"
+#   "       info = (*runtime.siginfo)(0xc00000f4b0)"
+_FULL_VARIABLE = re.compile(r"^\s{4,}(?P<name>[\w~.$]+) = (?P<value>.*)$")
+
+
+def parse_stack_variables(output: str) -> dict[int, dict[str, str]]:
+    """`stack -full` -> {frame index: {name: value text}} (one-line values)."""
+    error = command_error(output)
+    if error:
+        raise ParseError(f"stack failed: {error}", output)
+    found: dict[int, dict[str, str]] = {}
+    current: dict[str, str] | None = None
+    for line in output.splitlines():
+        frame = _FRAME.match(line)
+        if frame:
+            current = found.setdefault(int(frame["index"]), {})
+            continue
+        variable = _FULL_VARIABLE.match(line)
+        if variable and current is not None and not _FRAME_AT.match(line):
+            current.setdefault(variable["name"], variable["value"].strip())
+    return found
+
+
 def _clean_file(file: str) -> str:
     return "" if file in ("?", "???", "") else file
 
@@ -160,6 +184,35 @@ def parse_print(output: str) -> str:
     if error:
         raise ParseError(f"print failed: {error}", output)
     return output.strip("\n")
+
+
+# `print *P` of a struct, multi-line: the top-level fields are the lines
+# with exactly one tab, `\tname: value,`; deeper ones belong to a field.
+#   runtime._panic {
+#   \targ: interface {}(string) "x",
+#   \tlink: *runtime._panic {
+#   \t\targ: ...},
+#   \trecovered: false,}
+_TOP_FIELD = re.compile(r"^\t(?P<name>\w+): (?P<value>.*?),?\}?$")
+
+
+def parse_struct_fields(output: str) -> dict[str, str]:
+    """`print *P` of a struct -> its top-level fields' value texts (a
+    nested struct's first line only); ParseError for a nil pointer."""
+    error = command_error(output)
+    if error:
+        raise ParseError(f"print failed: {error}", output)
+    text = output.strip("\n")
+    if text.endswith(" nil") and "\n" not in text:
+        raise ParseError("nil pointer", output)
+    fields: dict[str, str] = {}
+    for line in text.splitlines()[1:]:
+        match = _TOP_FIELD.match(line)
+        if match:
+            fields[match["name"]] = match["value"]
+    if not fields:
+        raise ParseError("no fields in the struct's print", output)
+    return fields
 
 
 _SWITCHED = re.compile(r"^Switched from (?P<old>-?\d+) to (?P<new>-?\d+)")
@@ -287,6 +340,20 @@ def parse_string_array(output: str) -> tuple[str, ...]:
     return tuple(m[1] for m in map(_STRING_ELEMENT.match, output.splitlines()) if m)
 
 
+# `threads`:
+#   "  Thread 12528 at 0x46661d /usr/lib/go-1.19/src/runtime/sys_linux_amd64.s:140 runtime.usleep"
+#   "* Thread 12533 at 0x466681 ... runtime.raise"          (the current one)
+_THREAD_LINE = re.compile(r"^(?P<sel>[* ]) Thread (?P<id>\d+) at ", re.M)
+
+
+def parse_threads(output: str) -> tuple[tuple[int, bool], ...]:
+    """`threads` -> ((thread id, is current), ...)."""
+    error = command_error(output)
+    if error:
+        raise ParseError(f"threads failed: {error}", output)
+    return tuple((int(m["id"]), m["sel"] == "*") for m in _THREAD_LINE.finditer(output))
+
+
 _CURRENT_GOROUTINE = re.compile(r"^Goroutine (\d+):$", re.M)
 
 
@@ -342,6 +409,37 @@ def parse_memory_words(output: str) -> tuple[int, ...]:
 
 
 _LISTING_PC = re.compile(r"^Showing .*:\d+ \(PC: (?P<pc>0x[0-9a-f]+)\)", re.M)
+
+
+# `x -fmt hex -count N -size 1 ADDR`:
+#   "0x579c60:   0x72   0x75   0x6e   0x74   0x69   0x6d   0x65   0x3a   "
+_MEMORY_BYTES = re.compile(r"^0x[0-9a-f]+:((?:\s+0x[0-9a-f]{2})+)\s*$")
+
+
+def parse_memory_bytes(output: str) -> bytes:
+    """examinemem's bytes, in address order."""
+    error = command_error(output)
+    if error:
+        raise ParseError(f"examinemem failed: {error}", output)
+    found = bytearray()
+    for line in output.splitlines():
+        match = _MEMORY_BYTES.match(line.strip())
+        if match:
+            found += bytes(int(word, 16) for word in match[1].split())
+    if not found:
+        raise ParseError("no memory lines in examinemem output", output)
+    return bytes(found)
+
+
+_LISTING_PLACE = re.compile(r"^Showing (?P<file>.*):(?P<line>\d+) \(PC: 0x[0-9a-f]+\)", re.M)
+
+
+def parse_listing_place(output: str) -> tuple[str, int]:
+    """`list *ADDR` -> (file, line) its header names."""
+    match = _LISTING_PLACE.search(output)
+    if not match:
+        raise ParseError("no 'Showing FILE:LINE (PC: ...)' header in list output", output)
+    return _clean_file(match["file"]), int(match["line"])
 
 
 def parse_listing_pc(output: str) -> int:

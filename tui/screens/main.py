@@ -172,8 +172,8 @@ class MainScreen(Screen):
 
     # -- drawing (what the app hands over) --------------------------------------------
 
-    def show_snapshot(self, snapshot: Snapshot) -> None:
-        self.query_one(CrashSummary).show(snapshot)
+    def show_snapshot(self, snapshot: Snapshot, source_line: str | None = None) -> None:
+        self.query_one(CrashSummary).show(snapshot, source_line)
         goroutines = self.query_one(GoroutineList)
         goroutines.shown_goroutine = snapshot.backtrace.goroutine_id
 

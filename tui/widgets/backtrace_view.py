@@ -28,8 +28,12 @@ class BacktraceView(FittedTable):
     def show(self, backtrace: Backtrace, selected: int) -> None:
         self.backtrace = backtrace
         self.clear()
+        # The program's own frames stand out; the runtime's, the standard
+        # library's and dependencies' are dimmed (when no frame is known to be
+        # the program's own, only the runtime's).
+        marked = any(frame.own for frame in backtrace.frames)
         for frame in backtrace.frames:
-            style = "dim" if frame.is_runtime else "bold"
+            style = "bold" if (frame.own if marked else not frame.is_runtime) else "dim"
             where = f"{frame.file.rsplit('/', 1)[-1]}:{frame.line}" if frame.file else "?"
             if frame.error:
                 where = f"error: {frame.error}"
