@@ -14,6 +14,7 @@ registers the goroutine reader needs (rip, rsp, rbp, fs_base).
 from __future__ import annotations
 
 import bisect
+import mmap
 import struct
 from dataclasses import dataclass
 
@@ -208,6 +209,14 @@ class Memory:
         if length > limit:
             raise Unsupported(f"string at {address:#x} claims {length} bytes")
         return self.read(pointer, length).decode("utf-8", "replace")
+
+    def release(self) -> None:
+        """Drop the core's pages from this process's resident set (they stay
+        in the page cache): a walk over a multi-GB core keeps a small RSS."""
+        try:
+            self.core.data.madvise(mmap.MADV_DONTNEED)
+        except (AttributeError, OSError, ValueError):
+            pass
 
     def close(self) -> None:
         self._bufs = []

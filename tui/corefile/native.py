@@ -23,6 +23,7 @@ as in Delve's list.
 
 from __future__ import annotations
 
+import operator
 import struct
 from dataclasses import dataclass, field
 from typing import Iterator
@@ -61,15 +62,22 @@ _BOTTOM = frozenset({"runtime.goexit", "runtime.rt0_go", "runtime.mcall"})
 _SWITCHES = frozenset({"runtime.cgocallback_gofunc", "runtime.cgocallback", "runtime.sigtrampgo",
                        "runtime.sigreturn", "runtime.sigreturn__sigaction", "runtime.sigtramp", "crosscall2"})
 
-# g fields read per goroutine: (name in the result, dotted DWARF path, required).
+# g fields read per goroutine: (GRecord field, dotted DWARF path, required).
+# Delve's parseG fails on a g without the required ones.
 _G_FIELDS = (
-    ("goid", "goid", True), ("status", "atomicstatus", True), ("waitreason", "waitreason", False),
-    ("waitsince", "waitsince", True), ("sp", "sched.sp", True), ("pc", "sched.pc", True), ("bp", "sched.bp", False),
-    ("lo", "stack.lo", True), ("hi", "stack.hi", True), ("gopc", "gopc", True), ("startpc", "startpc", True),
-    ("m", "m", True), ("labels", "labels", False), ("syscallsp", "syscallsp", False),
-    ("syscallpc", "syscallpc", False), ("waiting", "waiting", False), ("parent", "parentGoid", False),
-    ("panic", "_panic", False),
+    ("id", "goid", True), ("status", "atomicstatus", True), ("wait_reason", "waitreason", False),
+    ("wait_since", "waitsince", True), ("pc", "sched.pc", True), ("sp", "sched.sp", True), ("bp", "sched.bp", False),
+    ("stack_lo", "stack.lo", True), ("stack_hi", "stack.hi", True), ("gopc", "gopc", True),
+    ("startpc", "startpc", True), ("m", "m", True), ("labels", "labels", False), ("waiting", "waiting", False),
+    ("parent_id", "parentGoid", False), ("panic", "_panic", False), ("syscall_sp", "syscallsp", False),
+    ("syscall_pc", "syscallpc", False),
 )
+# The fields the listing reads for every g, in this order.
+_HOT = ("id", "status", "wait_reason", "wait_since", "pc", "sp", "bp", "stack_lo", "stack_hi", "gopc", "startpc")
+_SWITCH, _END, _NOFP = 1, 2, 4
+_MISSING = object()
+_U64 = struct.Struct("<Q").unpack_from
+_U64X2 = struct.Struct("<QQ").unpack_from
 _CODES = {(1, False): "B", (2, False): "H", (4, False): "I", (8, False): "Q",
           (1, True): "b", (2, True): "h", (4, True): "i", (8, True): "q"}
 
@@ -140,7 +148,11 @@ class NativeCore:
         self.names = Symbolizer(self.pclntab, self.bias)
         self._g_type = self.layouts.type("runtime.g")
         self._m_type = self.layouts.type("runtime.m")
-        self._g_codec, self._g_names = self._g_layout()
+        self._g_codec, names = self._g_layout()
+        # Missing optional fields read as the 0 appended to each unpacked tuple.
+        index = {name: i for i, name in enumerate(names)}
+        self._g_order = tuple(index.get(name, len(names)) for name, _, _ in _G_FIELDS)
+        self._g_hot = operator.itemgetter(*(index.get(name, len(names)) for name in _HOT))
         self._m_procid = self._m_type.field("procid")[0]
         self._m_curg = self._m_type.field("curg")[0]
         self._m_g0 = self._m_type.field("g0")[0]
@@ -260,12 +272,8 @@ class NativeCore:
 
     def read_g(self, address: int) -> GRecord:
         buf, offset = self.memory.locate(address, self._g_codec.size)
-        values = dict(zip(self._g_names, self._g_codec.unpack_from(buf, offset)))
-        get = values.get
-        return GRecord(address, values["goid"], values["status"], get("waitreason", 0), values["waitsince"],
-                       values["pc"], values["sp"], get("bp", 0), values["lo"], values["hi"], values["gopc"],
-                       values["startpc"], values["m"], get("labels", 0), get("waiting", 0), get("parent", 0),
-                       get("panic", 0), get("syscallsp", 0), get("syscallpc", 0))
+        values = self._g_codec.unpack_from(buf, offset) + (0,)
+        return GRecord(address, *(values[i] for i in self._g_order))
 
     def records(self) -> Iterator[GRecord | BadRead]:
         """Every g of allgs, dead ones included; an unreadable one as its BadRead."""
@@ -344,35 +352,50 @@ class NativeCore:
         (partial goroutine, None, why) for one Delve must complete."""
         on_thread, self.selected = self.thread_goroutines()
         reasons = self.wait_reasons()
-        for record in self.records():
-            if isinstance(record, BadRead):
-                yield Goroutine(id=None, location=None, unreadable=_unreadable_text(record)), None, ""
+        selected = self.selected
+        locate, unpack, hot = self.memory.locate, self._g_codec.unpack_from, self._g_hot
+        size = self._g_codec.size
+        gos: dict[int, Location | None] = {}
+        for count, address in enumerate(self.allgs()):
+            if count & 2047 == 2047:
+                self.memory.release()
+            try:
+                if address == 0:
+                    raise BadRead(0, size, "a nil entry of allgs")
+                buf, offset = locate(address, size)
+            except BadRead as err:
+                yield Goroutine(id=None, location=None, unreadable=_unreadable_text(err)), None, ""
                 continue
-            if record.status == G_DEAD:
+            gid, status, wait_reason, wait_since, pc, sp, bp, lo, hi, gopc, startpc = hot(unpack(buf, offset) + (0,))
+            if status == G_DEAD:
                 continue
-            status = record.status
             reason = ""
-            if status in STATUS_WITH_REASON and record.wait_reason > 0:
-                reason = (reasons[record.wait_reason] if record.wait_reason < len(reasons)
-                          else f"wait reason {record.wait_reason}")
-            go = self.names.go_statement(record.gopc) if record.gopc else None
-            start = self.start_location(record.startpc)
-            thread = on_thread.get(record.id)
-            base = dict(id=record.id, wait_reason=reason, wait_since=record.wait_since or None,
-                        selected=record.id == self.selected, go=go, start=start, status=API_STATUS.get(status, ""))
+            if wait_reason and status in STATUS_WITH_REASON:
+                reason = reasons[wait_reason] if wait_reason < len(reasons) else f"wait reason {wait_reason}"
+            try:
+                go = gos[gopc]
+            except KeyError:
+                go = gos[gopc] = self.names.go_statement(gopc) if gopc else None
+            start = self._starts.get(startpc) or self.start_location(startpc)
+            thread = on_thread.get(gid)
             if thread is not None:
-                yield Goroutine(location=None, thread=thread, **base), None, f"on thread {thread}"
+                yield (Goroutine(gid, None, 0, reason, wait_since or None, thread, gid == selected, "", go, start,
+                                 API_STATUS.get(status, "")), None, f"on thread {thread}")
                 continue
             try:
-                pcs, why = self.unwind(record, depth)
+                pcs, why = self._unwind(pc, sp, bp, lo, hi, depth)
             except BadRead as err:
                 pcs, why = None, f"stack unreadable: {err}"
             if why:
-                yield Goroutine(location=None, **base), None, why
+                yield (Goroutine(gid, None, 0, reason, wait_since or None, None, gid == selected, "", go, start,
+                                 API_STATUS.get(status, "")), None, why)
                 continue
-            user, user_pc = self._user_location(pcs, record.pc)
+            stack = self._stacks.get(pcs) or self._stack(pcs, depth)
+            user, user_pc = self._user.get(pcs[:USER_DEPTH]) or self._user_location(pcs, pc)
             # Delve's listing has no place for PC 0 (tui/parse/delve.py).
-            yield Goroutine(location=user if user_pc else None, pc=user_pc, **base), self._stack(pcs, depth), ""
+            yield (Goroutine(gid, user if user_pc else None, user_pc, reason, wait_since or None, None,
+                             gid == selected, "", go, start, API_STATUS.get(status, "")), stack, "")
+        self.memory.release()
 
     # Locations
 
@@ -460,69 +483,82 @@ class NativeCore:
 
     # Unwinding
 
-    def _info(self, pc: int) -> tuple[int, str, int] | None:
-        """(sp delta, function name, entry) of a runtime pc, cached; None outside Go."""
+    def _info(self, pc: int) -> tuple[int, int, str] | None:
+        """(sp delta, kind bits, function name) of a runtime pc, cached;
+        None outside Go's text."""
         try:
             return self._pc_info[pc]
         except KeyError:
             func = self.names.func(pc)
             info = None
             if func is not None:
-                info = (self.pclntab.sp_delta(func, pc - self.bias), func.name, func.entry + self.bias)
+                kind = ((_SWITCH if func.name in _SWITCHES else 0) | (_END if func.name in _BOTTOM else 0)
+                        | (_NOFP if func.name in _NO_FP else 0))
+                info = (self.pclntab.sp_delta(func, pc - self.bias), kind, func.name)
             self._pc_info[pc] = info
             return info
 
     def unwind(self, g: GRecord, depth: int = STACK_DEPTH) -> tuple[tuple[int, ...] | None, str]:
-        """The physical frames' PCs of a parked goroutine, innermost first,
-        walked as Delve walks them: DWARF CFI (the linker writes it from the
-        pcsp table, so SP deltas are read from there), then frame pointers
-        once a frame proves them sound (BP + 16 == CFA), stopping at
-        runtime.goexit. (None, why) where Delve would do something this
-        walker does not (switch stacks, read a signal context, fail)."""
-        pc, sp, bp = g.pc, g.sp, g.bp
-        lo, hi = g.stack_lo, g.stack_hi
+        """The physical frames' PCs of a parked goroutine, innermost first
+        (see _unwind); (None, why) where Delve must do it."""
+        try:
+            return self._unwind(g.pc, g.sp, g.bp, g.stack_lo, g.stack_hi, depth)
+        except BadRead as err:
+            return None, f"stack unreadable: {err}"
+
+    def _unwind(self, pc: int, sp: int, bp: int, lo: int, hi: int, depth: int) -> tuple[tuple[int, ...] | None, str]:
+        """Walk a stack from its saved pc/sp/bp as Delve's stackIterator
+        does for a goroutine on no thread: DWARF CFI (the linker writes it
+        from the pcsp table, so the SP delta is read from there: CFA = SP +
+        delta + 8, the return address at CFA-8, BP restored from [BP] while
+        BP <= CFA), switching to frame pointers (return address at BP+8,
+        caller's BP at [BP]) once a frame shows BP + 16 == CFA, and stopping
+        at runtime.goexit (or mcall, rt0_go) or a zero return address.
+
+        Physical frames only, at least depth+1 and USER_DEPTH of them (the
+        stack and the user location need no more). Raises BadRead; returns
+        (None, why) where Delve would switch stacks or read a signal
+        context, or meets code outside Go."""
         if not (lo <= sp <= hi) or hi - lo > 1 << 31:
             return None, f"saved SP {sp:#x} outside its stack [{lo:#x}, {hi:#x})"
         memory = self.memory
-        try:
-            start, end, buf, delta = memory.span(sp)
-        except BadRead:
-            return None, f"stack at {sp:#x} not in the core"
-        unpack = struct.Struct("<Q").unpack_from
-        info_of = self._info
-
-        def word(address: int) -> int:
-            if start <= address and address + 8 <= end:
-                return unpack(buf, address - delta)[0]
-            return memory.u64(address)
+        start, end, buf, delta = memory.span(sp)
+        unpack = _U64
+        info_of, infos = self._info, self._pc_info
         pcs: list[int] = []
         can_fp = False
-        physical_limit = depth + 1
+        limit = max(depth + 1, USER_DEPTH)
         for _ in range(MAX_FRAMES):
-            info = info_of(pc)
+            info = infos.get(pc, _MISSING)
+            if info is _MISSING:
+                info = info_of(pc)
             if info is None:
                 return None, f"frame pc {pc:#x} outside Go code"
-            spdelta, name, _entry = info
-            if name in _SWITCHES:
+            spdelta, kind, name = info
+            if kind & _SWITCH:
                 return None, f"stack passes through {name}"
-            ret = None
-            if can_fp and bp and lo <= bp < hi and name not in _NO_FP:
-                saved_bp = word(bp)
-                candidate = word(bp + 8)
-                if candidate and info_of(candidate) is not None:
+            ret = 0
+            if can_fp and bp and lo <= bp < hi and not kind & _NOFP:
+                if start <= bp and bp + 16 <= end:
+                    saved_bp, candidate = _U64X2(buf, bp - delta)
+                else:
+                    saved_bp, candidate = memory.u64(bp), memory.u64(bp + 8)
+                if candidate and (infos.get(candidate, _MISSING) or info_of(candidate)) is not None:
                     ret, cfa, next_bp = candidate, bp + 16, saved_bp
-            if ret is None:
+            if not ret:
                 if spdelta < 0:
                     return None, f"no SP delta for pc {pc:#x} in {name}"
                 cfa = sp + spdelta + 8
-                ret = word(cfa - 8)
-                next_bp = word(bp) if bp and bp <= cfa else bp
+                at = cfa - 8
+                ret = unpack(buf, at - delta)[0] if start <= at and cfa <= end else memory.u64(at)
+                if bp and bp <= cfa:
+                    next_bp = unpack(buf, bp - delta)[0] if start <= bp and bp + 8 <= end else memory.u64(bp)
+                else:
+                    next_bp = bp
                 if not can_fp and bp and bp + 16 == cfa:
                     can_fp = True
             pcs.append(pc)
-            if name in _BOTTOM or ret == 0:
-                break
-            if len(pcs) >= physical_limit and len(pcs) >= USER_DEPTH:
+            if kind & _END or ret == 0 or len(pcs) >= limit:
                 break
             pc, sp, bp = ret, cfa, next_bp
         else:
