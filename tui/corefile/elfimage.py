@@ -180,6 +180,24 @@ class ElfImage:
                 found[name] = (value, size)
         return found
 
+    def names_at(self, addresses: set[int]) -> dict[int, str]:
+        """The names of the function symbols (STT_FUNC) at the given values."""
+        symtab = next((s for s in self._section_list if s.type == SHT_SYMTAB), None)
+        if symtab is None or symtab.link >= len(self._section_list) or not addresses:
+            return {}
+        strtab = self._section_list[symtab.link]
+        self._check_range(symtab.offset, symtab.size, ".symtab")
+        self._check_range(strtab.offset, strtab.size, ".strtab")
+        count = symtab.size // _SYM.size
+        table = memoryview(self.data)[symtab.offset:symtab.offset + count * _SYM.size]
+        found: dict[int, str] = {}
+        for st_name, info, _other, _shndx, value, _size in _SYM.iter_unpack(table):
+            if value in addresses and info & 0xF == 2 and value not in found:
+                start = strtab.offset + st_name
+                end = self.data.find(b"\0", start, strtab.offset + strtab.size)
+                found[value] = self.data[start:end if end >= 0 else strtab.offset + strtab.size].decode("utf-8", "replace")
+        return found
+
     def load_segments(self) -> list[Segment]:
         return [s for s in self.segments if s.type == PT_LOAD]
 

@@ -191,7 +191,13 @@ class Pclntab:
             start_line = 0
         if entry_off != self._entry_offsets[i]:
             raise Unsupported(f"pclntab function {i}: entry {entry_off:#x} differs from functab's {self._entry_offsets[i]:#x}")
-        return Func(self.text_start + entry_off, self.text_start + self._entry_offsets[i + 1], self.name(name_off),
+        entry = self.text_start + entry_off
+        name = self.name(name_off)
+        if "[...]" in name:
+            # Go 1.18-1.19 shorten type arguments in pclntab; DWARF (what
+            # Delve shows) and the ELF symbol keep them.
+            name = self.exe.names_at({entry}).get(entry, name)
+        return Func(entry, self.text_start + self._entry_offsets[i + 1], name,
                     base, pcsp, pcfile, pcln, npcdata, cu, start_line, func_id, nfuncdata)
 
     def functions(self):
