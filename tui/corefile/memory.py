@@ -87,13 +87,13 @@ class Memory:
             return 0
         if AT_ENTRY in auxv:
             return auxv[AT_ENTRY] - self.exe.entry
-        # No auxv: the executable's mapping of file offset 0 (the first
-        # NT_FILE entry is the main executable).
-        loads = [s for s in self.exe.load_segments() if s.offset == 0]
-        if self.mapped_files and loads:
-            start, _, offset, _ = self.mapped_files[0]
-            if offset == 0:
-                return start - (loads[0].vaddr & ~0xFFF)
+        # No auxv: where NT_FILE says the main executable (its first entry)
+        # was mapped, against the PT_LOAD holding that file offset.
+        if self.mapped_files:
+            start, _, offset, name = self.mapped_files[0]
+            for seg in self.exe.load_segments():
+                if seg.offset & ~0xFFF <= offset < seg.offset + max(seg.filesz, 1):
+                    return start - offset - (seg.vaddr - seg.offset)
         raise Unsupported(f"{self.core.path}: a PIE core without auxv or NT_FILE: its load address is unknown")
 
     def _build(self) -> None:

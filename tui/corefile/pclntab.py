@@ -163,6 +163,12 @@ class Pclntab:
 
     def find(self, pc: int) -> Func | None:
         """The function holding static pc, or None (outside Go's text)."""
+        try:
+            return self._find(pc)
+        except (struct.error, IndexError, ValueError, OverflowError) as err:
+            raise Unsupported(f"pclntab corrupt near pc {pc:#x} ({type(err).__name__}: {err})") from None
+
+    def _find(self, pc: int) -> Func | None:
         off = pc - self.text_start
         entries = self._entry_offsets
         if off < 0 or off >= entries[-1]:
@@ -252,9 +258,18 @@ class Pclntab:
         return -1
 
     def sp_delta(self, func: Func, pc: int) -> int:
-        return self.value(func.pcsp, func, pc)
+        try:
+            return self.value(func.pcsp, func, pc)
+        except (struct.error, IndexError, ValueError, OverflowError) as err:
+            raise Unsupported(f"pclntab SP table of {func.name} corrupt ({type(err).__name__}: {err})") from None
 
     def file_line(self, func: Func, pc: int) -> tuple[str, int]:
+        try:
+            return self._file_line(func, pc)
+        except (struct.error, IndexError, ValueError, OverflowError) as err:
+            raise Unsupported(f"pclntab line table of {func.name} corrupt ({type(err).__name__}: {err})") from None
+
+    def _file_line(self, func: Func, pc: int) -> tuple[str, int]:
         fileno = self.value(func.pcfile, func, pc)
         line = self.value(func.pcln, func, pc)
         if fileno < 0 or line < 0:
@@ -293,6 +308,12 @@ class Pclntab:
     def inline_stack(self, func: Func, pc: int) -> list[tuple[str, str, int]]:
         """(function, file, line) innermost first at static pc, the inlined
         calls expanded; the last entry is the physical function itself."""
+        try:
+            return self._inline_stack(func, pc)
+        except (struct.error, IndexError, ValueError, OverflowError) as err:
+            raise Unsupported(f"pclntab inline tree of {func.name} corrupt ({type(err).__name__}: {err})") from None
+
+    def _inline_stack(self, func: Func, pc: int) -> list[tuple[str, str, int]]:
         frames = []
         index_table = self.pcdata_offset(func, PCDATA_INL_TREE_INDEX)
         tree = self.funcdata_address(func, FUNCDATA_INL_TREE) if index_table else None
@@ -303,12 +324,12 @@ class Pclntab:
                 if ix < 0:
                     break
                 name_off, parent_pc = self._inlined_call(tree, ix)
-                file, line = self.file_line(func, at)
+                file, line = self._file_line(func, at)
                 frames.append((self.name(name_off), file, line))
                 at = func.entry + parent_pc
             else:
                 raise Unsupported(f"inline tree of {func.name} does not end")
-        file, line = self.file_line(func, at)
+        file, line = self._file_line(func, at)
         frames.append((func.name, file, line))
         return frames
 
