@@ -29,6 +29,7 @@ class TruthGoroutine:
     user: Place | None = None
     go: Place | None = None
     start: Place | None = None
+    labels: str = "map[]"
     frames: list[tuple[Place, str]] = field(default_factory=list)
 
 
@@ -56,6 +57,8 @@ def read_truth(delve: Delve, depth: int = 64) -> Truth:
         elif fields[0] == "L":
             place = Place(int(fields[2]), fields[3], int(fields[4]), fields[5])
             setattr(goroutines[-1], fields[1], place)
+        elif fields[0] == "B":
+            goroutines[-1].labels = "\t".join(fields[1:])
         elif fields[0] == "F":
             goroutines[-1].frames.append((Place(int(fields[1]), fields[2], int(fields[3]), fields[4]),
                                           "\t".join(fields[5:])))

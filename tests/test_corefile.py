@@ -52,6 +52,8 @@ def compare(native: NativeCore, truth: Truth, depth: int = STACK_DEPTH) -> dict:
     if listing.selected != truth.selected:
         problems.append(f"selected goroutine {listing.selected}, Delve {truth.selected}")
 
+    labelled: list[int] = []
+
     def check_common(g) -> TruthGoroutine | None:
         t = by_id.get(g.id)
         if t is None:
@@ -69,6 +71,12 @@ def compare(native: NativeCore, truth: Truth, depth: int = STACK_DEPTH) -> dict:
         for kind in ("go", "start"):
             if getattr(g, kind) != _location(getattr(t, kind)):
                 problems.append(f"goroutine {g.id}: {kind} {getattr(g, kind)}, Delve {getattr(t, kind)}")
+        labels = listing.labels.get(g.id, {})
+        shown = "map[" + " ".join(f"{k}:{v}" for k, v in sorted(labels.items())) + "]" if labels is not None else None
+        if shown != t.labels:
+            problems.append(f"goroutine {g.id}: labels {shown}, Delve {t.labels}")
+        if labels:
+            labelled.append(g.id)
         return t
 
     readable = [g for g in listing.goroutines if g.id is not None]
@@ -113,7 +121,7 @@ def compare(native: NativeCore, truth: Truth, depth: int = STACK_DEPTH) -> dict:
     if missing:
         problems.append(f"Delve lists goroutines the native reader does not: {sorted(missing)}")
     return {"problems": problems, "goroutines": len(readable), "frames": frames_compared,
-            "needs_dlv": on_thread + off_thread, "delve": len(truth.goroutines)}
+            "needs_dlv": on_thread + off_thread, "delve": len(truth.goroutines), "labelled": len(labelled)}
 
 
 @pytest.mark.e2e
@@ -133,6 +141,8 @@ def test_native_listing_agrees_with_delve(fixture_core, name):
     assert result["goroutines"] >= 2 and result["frames"] > result["goroutines"]
     assert result["goroutines"] + result["needs_dlv"] == result["delve"]
     assert result["needs_dlv"] <= 2
+    if name == "waits":  # pprof.Do's goroutine, labels read from its g
+        assert result["labelled"] == 1
 
 
 @pytest.mark.e2e
@@ -492,3 +502,38 @@ def test_layouts_come_from_the_cache_the_second_time(fixture_core, tmp_path, mon
     cached[0].write_text("{not json")
     with NativeCore.open(str(fixture.exe), str(fixture.core)) as third:
         assert not third.layouts.from_cache and third.listing().stacks == cold.stacks
+
+
+def _pointer(value) -> int:
+    """A pointer field that newer runtimes wrap (maybeTraceableChan{maybeTraceablePtr{vp, vu}})."""
+    while isinstance(value, dict):
+        inner = [v for v in value.values() if v]
+        value = inner[0] if inner else 0
+    return value
+
+
+@pytest.mark.e2e
+def test_generic_field_access_follows_a_receiver_to_its_channel(fixture_core):
+    """g.waiting -> sudog -> hchan, by DWARF layouts alone: each goroutine
+    parked in a channel receive is queued on its channel's recvq."""
+    fixture = fixture_core("waits")
+    with NativeCore.open(str(fixture.exe), str(fixture.core)) as native:
+        listing = native.listing()
+        receiving = {g.id for g in listing.goroutines if g.wait_reason == "chan receive"}
+        values = native.values
+        checked = 0
+        for record in native.records():
+            if isinstance(record, BadRead) or record.id not in receiving or not record.waiting:
+                continue
+            sudog = record.waiting
+            assert values.field(sudog, "runtime.sudog", "g") == record.address
+            channel = _pointer(values.field(sudog, "runtime.sudog", "c", depth=3))
+            hchan = values.read(channel, values.type("runtime.hchan"), depth=2)
+            assert hchan["closed"] == 0 and hchan["qcount"] == 0 and hchan["elemtype"]
+            queued, at = [], _pointer(hchan["recvq"]["first"])
+            while at and len(queued) < 100:
+                queued.append(at)
+                at = _pointer(values.field(at, "runtime.sudog", "next", depth=3))
+            assert sudog in queued
+            checked += 1
+    assert checked >= 5

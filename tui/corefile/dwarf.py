@@ -53,6 +53,7 @@ class Type:
     elem: "Type | None" = None
     count: int = 0
     fields: tuple[Field, ...] = ()
+    target: int = 0  # a pointer's pointee as a DIE offset (Layouts.deref), not followed eagerly
 
     def field(self, path: str) -> tuple[int, "Type"]:
         """(offset, type) of a dotted field path inside this struct."""
@@ -239,10 +240,17 @@ class Layouts:
         if raw.get("fields"):
             fields = tuple(Field(name, off, self._type_at(type_offset, depth + 1))
                            for name, off, type_offset in raw["fields"])
+        target = (raw.get("type") or 0) if kind in ("ptr", "chan", "map", "func") else 0
         result = Type(raw["name"], kind, raw["size"], kind in SIGNED or raw.get("signed", False), elem,
-                      raw.get("count", 0), fields)
+                      raw.get("count", 0), fields, target)
         self._types[offset] = result
         return result
+
+    def deref(self, pointer: Type) -> Type:
+        """The type a pointer type points to."""
+        if not pointer.target:
+            raise Unsupported(f"DWARF: {pointer.name} points to no known type")
+        return self._type_at(pointer.target, 0)
 
     def pointee(self, pointer_name: str) -> Type:
         """The type a named pointer type points to (`*runtime.g` -> runtime.g)."""

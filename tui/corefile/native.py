@@ -35,6 +35,7 @@ from .errors import BadRead, Unsupported
 from .memory import Memory
 from .pclntab import Func, Pclntab
 from .symbols import Symbolizer
+from .values import Values
 
 # Delve API status numbers (runtime2.go's _Grunnable...) and the words the
 # listing parser gives them (tui/parse/delve.py).
@@ -73,7 +74,10 @@ _G_FIELDS = (
     ("syscall_pc", "syscallpc", False),
 )
 # The fields the listing reads for every g, in this order.
-_HOT = ("id", "status", "wait_reason", "wait_since", "pc", "sp", "bp", "stack_lo", "stack_hi", "gopc", "startpc")
+_HOT = ("id", "status", "wait_reason", "wait_since", "pc", "sp", "bp", "stack_lo", "stack_hi", "gopc", "startpc",
+        "labels")
+# What a corrupt file can make Python raise below our own checks.
+_CORRUPT = (struct.error, IndexError, KeyError, ValueError, OverflowError, UnicodeDecodeError)
 _SWITCH, _END, _NOFP = 1, 2, 4
 _MISSING = object()
 _U64 = struct.Struct("<Q").unpack_from
@@ -116,6 +120,8 @@ class Listing:
     stacks: (id, Locations innermost first) for each of those with an id.
     needs_dlv: the goroutines to ask Delve for (their list entry and stack):
     what their g says, with location None; why: id -> reason.
+    labels: the pprof labels of every goroutine that has some (id -> labels;
+    None when they could not be read).
     """
 
     goroutines: list[Goroutine] = field(default_factory=list)
@@ -123,6 +129,7 @@ class Listing:
     needs_dlv: list[Goroutine] = field(default_factory=list)
     why: dict[int, str] = field(default_factory=dict)
     selected: int | None = None
+    labels: dict[int, dict[str, str] | None] = field(default_factory=dict)
 
 
 class NativeCore:
@@ -146,6 +153,7 @@ class NativeCore:
         self.pclntab = Pclntab(exe, symbols["runtime.text"][0], gofunc[0] if gofunc else None)
         self.bias = self.memory.bias
         self.names = Symbolizer(self.pclntab, self.bias)
+        self.values = Values(self.memory, self.layouts)
         self._g_type = self.layouts.type("runtime.g")
         self._m_type = self.layouts.type("runtime.m")
         self._g_codec, names = self._g_layout()
@@ -162,6 +170,7 @@ class NativeCore:
         self._stacks: dict[tuple[int, ...], tuple[Location, ...]] = {}
         self._pc_info: dict[int, tuple[int, str, int] | None] = {}
         self.selected: int | None = None
+        self.labels_by_id: dict[int, dict[str, str] | None] = {}
         self._wrapper: int | None = -1
         self.layouts.save()
 
@@ -175,6 +184,10 @@ class NativeCore:
             raise
         try:
             return cls(exe_image, core_image, use_cache)
+        except _CORRUPT as err:
+            core_image.close()
+            exe_image.close()
+            raise Unsupported(f"{core}: unreadable ({type(err).__name__}: {err})") from None
         except BaseException:
             core_image.close()
             exe_image.close()
@@ -345,14 +358,23 @@ class NativeCore:
                 if goroutine.id is not None:
                     result.stacks.append((goroutine.id, stack))
         result.selected = self.selected
+        result.labels = self.labels_by_id
         return result
 
     def iter_listing(self, depth: int = STACK_DEPTH) -> Iterator[tuple[Goroutine, tuple[Location, ...] | None, str]]:
         """(goroutine, whole stack, "") per live g in allgs order, or
         (partial goroutine, None, why) for one Delve must complete."""
+        try:
+            yield from self._iter_listing(depth)
+        except _CORRUPT as err:
+            raise Unsupported(f"{self.core.path}: unreadable ({type(err).__name__}: {err})") from None
+
+    def _iter_listing(self, depth: int) -> Iterator[tuple[Goroutine, tuple[Location, ...] | None, str]]:
         on_thread, self.selected = self.thread_goroutines()
         reasons = self.wait_reasons()
         selected = self.selected
+        self.labels_by_id: dict[int, dict[str, str] | None] = {}
+        label_maps: dict[int, dict[str, str] | None] = {}
         locate, unpack, hot = self.memory.locate, self._g_codec.unpack_from, self._g_hot
         size = self._g_codec.size
         gos: dict[int, Location | None] = {}
@@ -366,9 +388,16 @@ class NativeCore:
             except BadRead as err:
                 yield Goroutine(id=None, location=None, unreadable=_unreadable_text(err)), None, ""
                 continue
-            gid, status, wait_reason, wait_since, pc, sp, bp, lo, hi, gopc, startpc = hot(unpack(buf, offset) + (0,))
+            gid, status, wait_reason, wait_since, pc, sp, bp, lo, hi, gopc, startpc, labels = hot(
+                unpack(buf, offset) + (0,))
             if status == G_DEAD:
                 continue
+            if labels:
+                # Goroutines inherit their creator's labels: one map, many gs.
+                if labels not in label_maps:
+                    label_maps[labels] = self.values.labels(labels)
+                if label_maps[labels] != {}:
+                    self.labels_by_id[gid] = label_maps[labels]
             reason = ""
             if wait_reason and status in STATUS_WITH_REASON:
                 reason = reasons[wait_reason] if wait_reason < len(reasons) else f"wait reason {wait_reason}"
