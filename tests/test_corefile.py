@@ -13,6 +13,7 @@ Delve finds on a thread.
 from __future__ import annotations
 
 import struct
+from dataclasses import replace
 
 import pytest
 from hypothesis import given, settings, strategies as st
@@ -131,11 +132,18 @@ def test_native_listing_agrees_with_delve(fixture_core, name):
     delve = Delve.open(str(fixture.exe), str(fixture.core), dlv=fixture.dlv)
     try:
         truth = read_truth(delve)
+        listed = {g.id: g for page in delve.goroutine_pages() for g in page}
     finally:
         delve.close()
     with NativeCore.open(str(fixture.exe), str(fixture.core)) as native:
         result = compare(native, truth)
+        listing = native.listing()
     assert not result["problems"], "\n".join(result["problems"])
+    # The very Goroutine values the TUI's dlv listing makes (parse_goroutine_page),
+    # but for wait_since, which that listing leaves out.
+    for goroutine in listing.goroutines:
+        if goroutine.id is not None:
+            assert replace(goroutine, wait_since=None) == listed[goroutine.id]
     # Something was compared: every fixture has parked goroutines (at least
     # the runtime's own), and only the few on a thread go to Delve.
     assert result["goroutines"] >= 2 and result["frames"] > result["goroutines"]
@@ -536,4 +544,6 @@ def test_generic_field_access_follows_a_receiver_to_its_channel(fixture_core):
                 at = _pointer(values.field(at, "runtime.sudog", "next", depth=3))
             assert sudog in queued
             checked += 1
+        clocks = native.clocks()
     assert checked >= 5
+    assert clocks["runtime_init"] > 0 and (clocks["last_poll"] == 0 or clocks["last_poll"] > clocks["runtime_init"])

@@ -142,7 +142,7 @@ class NativeCore:
         self.layouts = Layouts(exe, use_cache)
         symbols = exe.symbols("runtime.text", "go:func.*", "go.func.*", "runtime.allgs", "runtime.allglen",
                               "runtime.waitReasonStrings", "runtime.tlsg", "runtime.text.1",
-                              "runtime.deferreturn")
+                              "runtime.deferreturn", "runtime.runtimeInitTime", "runtime.sched")
         for needed in ("runtime.text", "runtime.allgs", "runtime.allglen"):
             if needed not in symbols:
                 raise Unsupported(f"{exe.path}: no {needed} symbol (stripped symbol table?)")
@@ -269,6 +269,28 @@ class NativeCore:
                         reasons.append("")
             self._wait_reasons = tuple(reasons)
         return self._wait_reasons
+
+    def clocks(self) -> dict[str, int]:
+        """The runtime's monotonic clock (nanotime) readings the core keeps,
+        to put g.waitsince in perspective: when the runtime started
+        (runtime.runtimeInitTime) and the last network poll
+        (runtime.sched.lastpoll; 0 while a thread is polling). The crash
+        itself is not timestamped."""
+        clocks: dict[str, int] = {}
+        found = self.symbols.get("runtime.runtimeInitTime")
+        try:
+            if found is not None:
+                clocks["runtime_init"] = self.memory.sint(found[0] + self.bias, 8)
+            found = self.symbols.get("runtime.sched")
+            if found is not None and self.layouts.has("runtime.schedt"):
+                offset, ftype = self.layouts.type("runtime.schedt").field("lastpoll")
+                if ftype.kind == "struct":  # atomic.Int64 {noCopy, _, value}
+                    inner, ftype = ftype.field("value")
+                    offset += inner
+                clocks["last_poll"] = self.memory.sint(found[0] + self.bias + offset, 8)
+        except (BadRead, Unsupported):
+            pass
+        return clocks
 
     def allgs(self) -> tuple[int, ...]:
         """The g pointers of runtime.allgs[:allglen]."""
