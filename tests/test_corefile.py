@@ -91,11 +91,15 @@ def compare(native: NativeCore, truth: Truth, depth: int = STACK_DEPTH) -> dict:
         t = check_common(g)
         if t is None:
             continue
-        if t.thread:
-            problems.append(f"goroutine {g.id}: read natively, but Delve has it on thread {t.thread}")
+        if (g.thread or 0) != t.thread:
+            problems.append(f"goroutine {g.id}: thread {g.thread}, Delve {t.thread}")
         if g.location != _location(t.user) or g.pc != t.user.pc:
             problems.append(f"goroutine {g.id}: user location {g.location} ({g.pc:#x}), Delve {t.user}")
-        pcs, why = native.unwind(records[g.id], depth)
+        record = records[g.id]
+        if g.thread:  # unwound from its thread's registers
+            thread = next(th for th in native.memory.threads if th.tid == g.thread)
+            record = replace(record, pc=thread.rip, sp=thread.rsp, bp=thread.rbp)
+        pcs, why = native.unwind(record, depth)
         mine = [Place(pc, loc.file, loc.line, loc.function) for pc, loc in native.stack_frames(pcs, depth)]
         theirs = [place for place, _ in t.frames]
         errors = [err for _, err in t.frames if err]
@@ -122,7 +126,8 @@ def compare(native: NativeCore, truth: Truth, depth: int = STACK_DEPTH) -> dict:
     if missing:
         problems.append(f"Delve lists goroutines the native reader does not: {sorted(missing)}")
     return {"problems": problems, "goroutines": len(readable), "frames": frames_compared,
-            "needs_dlv": on_thread + off_thread, "delve": len(truth.goroutines), "labelled": len(labelled)}
+            "needs_dlv": on_thread + off_thread, "delve": len(truth.goroutines), "labelled": len(labelled),
+            "from_threads": sum(1 for g in readable if g.thread)}
 
 
 @pytest.mark.e2e
@@ -149,8 +154,9 @@ def test_native_listing_agrees_with_delve(fixture_core, name):
     assert result["goroutines"] >= 2 and result["frames"] > result["goroutines"]
     assert result["goroutines"] + result["needs_dlv"] == result["delve"]
     assert result["needs_dlv"] <= 2
-    if name == "waits":  # pprof.Do's goroutine, labels read from its g
-        assert result["labelled"] == 1
+    if name == "waits":
+        assert result["labelled"] == 1  # pprof.Do's goroutine, labels read from its g
+        assert result["from_threads"] == 1  # the one in read(2), from its thread's registers
 
 
 @pytest.mark.e2e

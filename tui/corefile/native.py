@@ -32,14 +32,14 @@ from ..model import Goroutine, Location
 from .dwarf import Layouts, Type
 from .elfimage import PT_TLS, ElfImage
 from .errors import BadRead, Unsupported
-from .memory import Memory
+from .memory import Memory, Thread
 from .pclntab import Func, Pclntab
 from .symbols import Symbolizer
 from .values import Values
 
 # Delve API status numbers (runtime2.go's _Grunnable...) and the words the
 # listing parser gives them (tui/parse/delve.py).
-G_DEAD = 6
+G_SYSCALL, G_DEAD = 3, 6
 API_STATUS = {1: "runnable", 2: "running", 3: "syscall", 4: "waiting"}
 STATUS_WITH_REASON = (3, 4)
 STACK_DEPTH = 64
@@ -321,25 +321,27 @@ class NativeCore:
             except BadRead as err:
                 yield err
 
-    def thread_goroutines(self) -> tuple[dict[int, int], int | None]:
-        """(goroutine id -> thread id, the selected goroutine): the g each
-        thread runs, found as Delve finds it (TLS, then g0.m.curg)."""
+    def thread_goroutines(self) -> tuple[dict[int, tuple[Thread, bool]], int | None]:
+        """(goroutine id -> (thread, direct), the selected goroutine): the g
+        each thread runs, found as Delve finds it (TLS, then g0's m.curg).
+        direct: TLS holds the goroutine itself, not its m's g0 (then the
+        thread runs on the goroutine's own stack)."""
         offset = self._tls_g_offset()
-        by_id: dict[int, int] = {}
+        by_id: dict[int, tuple[Thread, bool]] = {}
         selected = None
         for index, thread in enumerate(self.memory.threads):
-            goid = self._thread_g(thread, offset)
-            if goid is None:
+            found = self._thread_g(thread, offset)
+            if found is None:
                 continue
-            by_id.setdefault(goid, thread.tid)
+            by_id.setdefault(found[0], (thread, found[1]))
             if index == 0:
-                selected = goid
+                selected = found[0]
         return by_id, selected
 
-    def _thread_g(self, thread, offset: int) -> int | None:
+    def _thread_g(self, thread: Thread, offset: int) -> tuple[int, bool] | None:
         func = self.names.func(thread.rip)
         if func is not None and func.name == "runtime.clone":
-            return None
+            return None  # Delve: TLS is unreliable there
         goid_at = self._g_type.field("goid")[0]
         m_at = self._g_type.field("m")[0]
         try:
@@ -347,13 +349,13 @@ class NativeCore:
             if g == 0:
                 return None
             goid = self.memory.u64(g + goid_at)
-            if goid == 0:
-                m = self.memory.u64(g + m_at)
-                curg = self.memory.u64(m + self._m_curg) if m else 0
-                if curg == 0:
-                    return None
-                goid = self.memory.u64(curg + goid_at)
-            return goid
+            if goid:
+                return goid, True
+            m = self.memory.u64(g + m_at)
+            curg = self.memory.u64(m + self._m_curg) if m else 0
+            if curg == 0:
+                return None
+            return self.memory.u64(curg + goid_at), False
         except BadRead:
             return None
 
@@ -428,23 +430,34 @@ class NativeCore:
             except KeyError:
                 go = gos[gopc] = self.names.go_statement(gopc) if gopc else None
             start = self._starts.get(startpc) or self.start_location(startpc)
-            thread = on_thread.get(gid)
-            if thread is not None:
-                yield (Goroutine(gid, None, 0, reason, wait_since or None, thread, gid == selected, "", go, start,
-                                 API_STATUS.get(status, "")), None, f"on thread {thread}")
-                continue
+            tid = None
+            on = on_thread.get(gid)
+            if on is not None:
+                # Delve unwinds a goroutine on a thread from the thread's
+                # registers. Done here only for one in a system call on its
+                # own stack; a running one (the crash: signal frames, stack
+                # switches) is Delve's.
+                thread, direct = on
+                tid = thread.tid
+                if status != G_SYSCALL or not direct:
+                    yield (Goroutine(gid, None, 0, reason, wait_since or None, tid, gid == selected, "", go, start,
+                                     API_STATUS.get(status, "")), None, f"on thread {tid}")
+                    continue
+                pc, sp, bp = thread.rip, thread.rsp, thread.rbp
             try:
                 pcs, why = self._unwind(pc, sp, bp, lo, hi, depth)
             except BadRead as err:
                 pcs, why = None, f"stack unreadable: {err}"
             if why:
-                yield (Goroutine(gid, None, 0, reason, wait_since or None, None, gid == selected, "", go, start,
+                if tid is not None:
+                    why = f"on thread {tid}: {why}"
+                yield (Goroutine(gid, None, 0, reason, wait_since or None, tid, gid == selected, "", go, start,
                                  API_STATUS.get(status, "")), None, why)
                 continue
             stack = self._stacks.get(pcs) or self._stack(pcs, depth)
             user, user_pc = self._user.get(pcs[:USER_DEPTH]) or self._user_location(pcs, pc)
             # Delve's listing has no place for PC 0 (tui/parse/delve.py).
-            yield (Goroutine(gid, user if user_pc else None, user_pc, reason, wait_since or None, None,
+            yield (Goroutine(gid, user if user_pc else None, user_pc, reason, wait_since or None, tid,
                              gid == selected, "", go, start, API_STATUS.get(status, "")), stack, "")
         self.memory.release()
 
