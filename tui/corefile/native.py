@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from typing import Iterator
 
 from ..model import Goroutine, Location
-from .dwarf import Layouts, Type
+from .dwarf import Layouts
 from .elfimage import PT_TLS, ElfImage
 from .errors import BadRead, Unsupported
 from .memory import Memory, Thread
@@ -163,12 +163,12 @@ class NativeCore:
         self._g_hot = operator.itemgetter(*(index.get(name, len(names)) for name in _HOT))
         self._m_procid = self._m_type.field("procid")[0]
         self._m_curg = self._m_type.field("curg")[0]
-        self._m_g0 = self._m_type.field("g0")[0]
         self._wait_reasons: tuple[str, ...] | None = None
         self._starts: dict[int, Location] = {}
         self._user: dict[tuple[int, ...], tuple[Location, int]] = {}
-        self._stacks: dict[tuple[int, ...], tuple[Location, ...]] = {}
-        self._pc_info: dict[int, tuple[int, str, int] | None] = {}
+        # depth -> physical frame PCs -> the stack's Locations
+        self._stacks: dict[int, dict[tuple[int, ...], tuple[Location, ...]]] = {}
+        self._pc_info: dict[int, tuple[int, int, str] | None] = {}
         self.selected: int | None = None
         self.labels_by_id: dict[int, dict[str, str] | None] = {}
         self._wrapper: int | None = -1
@@ -359,6 +359,10 @@ class NativeCore:
         except BadRead:
             return None
 
+    def m_thread(self, m: int) -> int:
+        """The OS thread id (m.procid) of a runtime.m."""
+        return self.memory.u64(m + self._m_procid)
+
     def _tls_g_offset(self) -> int:
         """Where the g pointer sits relative to fs_base (Delve's GStructOffset)."""
         tls = next((s for s in self.exe.segments if s.type == PT_TLS), None)
@@ -402,6 +406,7 @@ class NativeCore:
         locate, unpack, hot = self.memory.locate, self._g_codec.unpack_from, self._g_hot
         size = self._g_codec.size
         gos: dict[int, Location | None] = {}
+        stacks = self._stacks.setdefault(depth, {})
         for count, address in enumerate(self.allgs()):
             if count & 2047 == 2047:
                 self.memory.release()
@@ -454,7 +459,7 @@ class NativeCore:
                 yield (Goroutine(gid, None, 0, reason, wait_since or None, tid, gid == selected, "", go, start,
                                  API_STATUS.get(status, "")), None, why)
                 continue
-            stack = self._stacks.get(pcs) or self._stack(pcs, depth)
+            stack = stacks.get(pcs) or self._stack(pcs, depth)
             user, user_pc = self._user.get(pcs[:USER_DEPTH]) or self._user_location(pcs, pc)
             # Delve's listing has no place for PC 0 (tui/parse/delve.py).
             yield (Goroutine(gid, user if user_pc else None, user_pc, reason, wait_since or None, tid,
@@ -529,9 +534,10 @@ class NativeCore:
         return found
 
     def _stack(self, pcs: tuple[int, ...], depth: int) -> tuple[Location, ...]:
-        found = self._stacks.get(pcs)
+        cache = self._stacks.setdefault(depth, {})
+        found = cache.get(pcs)
         if found is None:
-            found = self._stacks[pcs] = tuple(location for _, location in self.stack_frames(pcs, depth))
+            found = cache[pcs] = tuple(location for _, location in self.stack_frames(pcs, depth))
         return found
 
     def stack_frames(self, pcs: tuple[int, ...], depth: int = STACK_DEPTH) -> list[tuple[int, Location]]:
