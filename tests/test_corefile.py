@@ -553,3 +553,30 @@ def test_generic_field_access_follows_a_receiver_to_its_channel(fixture_core):
         clocks = native.clocks()
     assert checked >= 5
     assert clocks["runtime_init"] > 0 and (clocks["last_poll"] == 0 or clocks["last_poll"] > clocks["runtime_init"])
+
+
+@pytest.mark.e2e
+def test_runtime_layouts_come_from_dwarf(fixture_core):
+    fixture = fixture_core("waits")
+    with NativeCore.open(str(fixture.exe), str(fixture.core)) as native:
+        layouts = native.layouts
+        g = layouts.type("runtime.g")
+        for path in ("goid", "atomicstatus", "waitreason", "waitsince", "sched.sp", "sched.pc", "sched.bp",
+                     "sched.lr", "syscallsp", "syscallpc", "stack.lo", "stack.hi", "gopc", "startpc", "m", "labels",
+                     "waiting"):
+            offset, ftype = g.field(path)
+            assert 0 <= offset < g.size and ftype.size in (1, 4, 8), path
+        version = native.go_version()
+        assert version.startswith("go1.")
+        assert g.has("parentGoid") == (int(version.split(".")[1]) >= 21)  # a field since Go 1.21
+        for name, fields in (("runtime.m", ("procid", "curg")),
+                             ("runtime.sudog", ("g", "elem", "c", "next", "waitlink", "isSelect")),
+                             ("runtime.hchan", ("qcount", "dataqsiz", "elemtype", "closed", "recvq", "sendq")),
+                             ("runtime._panic", ("arg", "link", "recovered", "goexit"))):
+            layout = layouts.type(name)
+            assert all(layout.has(f) for f in fields), name
+        # m.procid is the thread Delve finds each goroutine on.
+        listing = native.listing()
+        records = {r.id: r for r in native.records() if not isinstance(r, BadRead)}
+        on_threads = [g for g in listing.goroutines + listing.needs_dlv if g.thread]
+        assert on_threads and all(native.m_thread(records[g.id].m) == g.thread for g in on_threads)

@@ -142,7 +142,8 @@ class NativeCore:
         self.layouts = Layouts(exe, use_cache)
         symbols = exe.symbols("runtime.text", "go:func.*", "go.func.*", "runtime.allgs", "runtime.allglen",
                               "runtime.waitReasonStrings", "runtime.tlsg", "runtime.text.1",
-                              "runtime.deferreturn", "runtime.runtimeInitTime", "runtime.sched")
+                              "runtime.deferreturn", "runtime.runtimeInitTime", "runtime.sched",
+                              "runtime.buildVersion")
         for needed in ("runtime.text", "runtime.allgs", "runtime.allglen"):
             if needed not in symbols:
                 raise Unsupported(f"{exe.path}: no {needed} symbol (stripped symbol table?)")
@@ -269,6 +270,14 @@ class NativeCore:
                         reasons.append("")
             self._wait_reasons = tuple(reasons)
         return self._wait_reasons
+
+    def go_version(self) -> str:
+        """runtime.buildVersion ("go1.26.8"), or "" when unreadable."""
+        found = self.symbols.get("runtime.buildVersion")
+        try:
+            return self.memory.go_string(found[0] + self.bias, limit=256) if found else ""
+        except Unsupported:
+            return ""
 
     def clocks(self) -> dict[str, int]:
         """The runtime's monotonic clock (nanotime) readings the core keeps,
