@@ -246,6 +246,15 @@ class Layouts:
         self._types[offset] = result
         return result
 
+    def type_at(self, offset: int) -> Type:
+        """The type whose DIE is at this .debug_info offset (a variable's
+        DW_AT_type: names.py reads globals and locals through it)."""
+        return self._type_at(offset, 0)
+
+    def dwarf_info(self):
+        """pyelftools' DWARFInfo of the executable (opened once; Unsupported when stripped)."""
+        return self._dwarf_info()
+
     def deref(self, pointer: Type) -> Type:
         """The type a pointer type points to."""
         if not pointer.target:

@@ -198,6 +198,28 @@ class ElfImage:
                 found[value] = self.data[start:end if end >= 0 else strtab.offset + strtab.size].decode("utf-8", "replace")
         return found
 
+    def object_symbols(self, sections: tuple[str, ...]) -> list[tuple[int, int, str]]:
+        """(value, size, name) of the sized data symbols (STT_OBJECT) that
+        lie in the named sections (.data, .bss ...), sorted by value."""
+        symtab = next((s for s in self._section_list if s.type == SHT_SYMTAB), None)
+        if symtab is None or symtab.link >= len(self._section_list):
+            return []
+        wanted = {i for i, s in enumerate(self._section_list) if s.name in sections}
+        strtab = self._section_list[symtab.link]
+        self._check_range(symtab.offset, symtab.size, ".symtab")
+        self._check_range(strtab.offset, strtab.size, ".strtab")
+        count = symtab.size // _SYM.size
+        table = memoryview(self.data)[symtab.offset:symtab.offset + count * _SYM.size]
+        end_of_strings = strtab.offset + strtab.size
+        found = []
+        for st_name, info, _other, shndx, value, size in _SYM.iter_unpack(table):
+            if size and info & 0xF == 1 and shndx in wanted:
+                start = strtab.offset + st_name
+                end = self.data.find(b"\0", start, end_of_strings)
+                found.append((value, size, self.data[start:end if end >= 0 else end_of_strings].decode("utf-8", "replace")))
+        found.sort()
+        return found
+
     def load_segments(self) -> list[Segment]:
         return [s for s in self.segments if s.type == PT_LOAD]
 

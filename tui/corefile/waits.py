@@ -1,0 +1,1080 @@
+"""What every waiting goroutine of a Go core waits on, read from the
+runtime's own structures (issue 16).
+
+    native = NativeCore.open("main", "core")
+    listing = native.listing()
+    reading = read_waits(native, listing)       # in the background
+    reading.waits[5]    -> Wait(goroutine=5, kind="chan receive", address=0xc000..., ...)
+    reading.objects[a]  -> WaitObject(kind="chan", type="chan int", name="main.results", len=0, cap=0, ...)
+
+How each kind is found (every offset from the executable's DWARF):
+- channel operations: g.waiting is the goroutine's sudog (chansend /
+  chanrecv set it before parking); sudog.c its channel. The direction is
+  the wait reason's ("chan send" / "chan receive").
+- select: g.waiting lists one sudog per case (through sudog.waitlink,
+  isSelect set); each case's direction is the queue of its channel it sits
+  in (hchan.sendq or recvq, walked once per channel).
+- sync.Mutex, RWMutex, WaitGroup and plain semaphores park in the runtime
+  semaphore table: runtime.semtable's 251 roots each hold a treap of
+  sudogs, one node per address waited on (sudog.elem), further waiters of
+  that address chained through sudog.waitlink. The walk maps each parked g
+  to the address it waits on. Which object that address belongs to comes
+  from the innermost sync frame of the goroutine's stack
+  (sync.(*Mutex).lockSlow, sync.(*RWMutex).RLock / Lock,
+  sync.(*WaitGroup).Wait) and, when the stack is unknown, from the wait
+  reason (Go 1.21+ name them: sync.Mutex.Lock ...; Go 1.19 says
+  "semacquire" for all): the object is the semaphore's address minus the
+  semaphore field's offset in that sync type (Mutex.sema or Mutex.mu.sema,
+  RWMutex.readerSem / writerSem / w, WaitGroup.sema or state2).
+- sync.Cond parks on its notifyList (runtime.notifyListWait), not in the
+  semaphore table: Go 1.26 records the list in the sudog (g.waiting.elem);
+  before that, the Cond is the word of the goroutine's top frames (up to
+  sync.(*Cond).Wait) whose notifyList holds the goroutine's sudog.
+- IO wait: the pollDesc (its rg or wg holding the g, its self field
+  itself) is a word of the frames up to internal/poll.runtime_pollWait, or
+  netpollblock's gpp (&pd.rg, &pd.wg) is; its fd is named.
+- sleeps, system calls and the runtime's own waits by their kind only.
+
+State of each object: a channel's len (qcount), cap (dataqsiz), closed and
+element type (the name of hchan.elemtype, a runtime type, read from the
+module's type data); a Mutex's locked bit, waiter count; an RWMutex's
+readers and writer; a WaitGroup's counter and waiters. Names come from
+names.py. Nothing raises past read_waits but Unsupported for a core whose
+runtime this does not model; a goroutine whose structures are unreadable
+gets kind "other" and a note.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from dataclasses import dataclass, field, replace
+from types import MappingProxyType
+from typing import TYPE_CHECKING, Iterable, Mapping
+
+from .dwarf import Type
+from .errors import BadRead, Unsupported
+
+if TYPE_CHECKING:
+    from ..model import Location
+    from .native import Listing, NativeCore
+
+KINDS = ("chan send", "chan receive", "select", "mutex", "rwmutex read", "rwmutex write", "waitgroup", "cond",
+         "semaphore", "sleep", "io", "syscall", "other")
+OBJECT_KINDS = ("chan", "mutex", "rwmutex", "waitgroup", "cond", "semaphore", "fd")
+
+G_WAITING, G_SYSCALL, G_DEAD = 4, 3, 6
+# sync's constants (mutex.go, rwmutex.go, waitgroup.go), the same in Go 1.19-1.26.
+MUTEX_LOCKED, MUTEX_WOKEN, MUTEX_STARVING, MUTEX_WAITER_SHIFT = 1, 2, 4, 3
+RWMUTEX_MAX_READERS = 1 << 30
+TFLAG_EXTRA_STAR = 2
+SEMTAB_MAX = 4096
+MAX_QUEUE = 1 << 22  # sudogs of one list: allglen is capped at 1 << 26 in native.py; lists are shorter
+MAX_SELECT_CASES = 65536
+
+_CHAN_REASONS = {
+    "chan receive": ("chan receive", ""), "chan receive (durable)": ("chan receive", ""),
+    "chan send": ("chan send", ""), "chan send (durable)": ("chan send", ""),
+    "chan receive (nil chan)": ("chan receive", "nil chan"), "chan send (nil chan)": ("chan send", "nil chan"),
+    "select": ("select", ""), "select (durable)": ("select", ""), "select (no cases)": ("select", "no cases"),
+}
+_SEMA_REASONS = {"semacquire": "semaphore", "sync.Mutex.Lock": "mutex", "sync.RWMutex.RLock": "rwmutex read",
+                 "sync.RWMutex.Lock": "rwmutex write", "sync.WaitGroup.Wait": "waitgroup",
+                 "sync.WaitGroup.Wait (durable)": "waitgroup"}
+_SIMPLE_REASONS = {"sleep": "sleep", "IO wait": "io", "sync.Cond.Wait": "cond"}
+# The sync functions that park in the semaphore table, innermost first on a stack.
+_MUTEX_FRAMES = frozenset({"sync.(*Mutex).lockSlow", "sync.(*Mutex).Lock", "internal/sync.(*Mutex).lockSlow",
+                           "internal/sync.(*Mutex).Lock"})
+_RLOCK, _WLOCK, _WGWAIT, _CONDWAIT = ("sync.(*RWMutex).RLock", "sync.(*RWMutex).Lock", "sync.(*WaitGroup).Wait",
+                                      "sync.(*Cond).Wait")
+_SYSCALL_PACKAGES = ("runtime.", "syscall.", "internal/", "runtime/", "golang.org/x/sys/")
+_POLL_WAIT = frozenset({"internal/poll.runtime_pollWait", "runtime.poll_runtime_pollWait"})
+# How many frames from the top the parking sync or poll function may be.
+_PARK_DEPTH = 12
+
+
+@dataclass(frozen=True, slots=True)
+class SelectCase:
+    """One channel of a select: the hchan and the direction of its case."""
+
+    address: int
+    dir: str  # "send" | "receive" | "" (the sudog is in neither queue)
+
+
+@dataclass(frozen=True, slots=True)
+class Wait:
+    """What one goroutine waits on.
+
+    kind: one of KINDS. address: the WaitObject waited on (0 for none: a
+    nil channel, a sleep, a syscall, a select: see cases). reason: the
+    runtime's wait reason. since: g.waitsince (the runtime's nanotime when a
+    GC first saw it blocked; 0 when none did). detail: "nil chan", "no
+    cases", "read" / "write" for IO, the function of a system call, the
+    reason of an "other" wait.
+    """
+
+    goroutine: int
+    kind: str
+    address: int = 0
+    cases: tuple[SelectCase, ...] = ()
+    reason: str = ""
+    since: int = 0
+    detail: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class WaitObject:
+    """A channel, lock, wait group, condition variable, semaphore or fd
+    some goroutine waits on, once, with what the core says of its state.
+
+    Fields that do not apply to the kind are None (or "").
+    chan: len (qcount), cap (dataqsiz), closed, elem (element type).
+    mutex: locked (state&1), waiters (state>>3: goroutines the Mutex counts
+    as waiting), starving.
+    rwmutex: locked (its writer lock w is held), readers (readers holding
+    or waiting, from readerCount), writer (a writer holds it or waits for
+    readers to leave: readerCount < 0), departing (readerWait).
+    waitgroup: counter, waiters.
+    cond: waiters (tickets handed out and not yet notified).
+    fd: fd, the file descriptor of the pollDesc.
+    name / named_by: see names.py.
+    """
+
+    address: int
+    kind: str
+    type: str
+    name: str = ""
+    named_by: str = ""
+    len: int | None = None
+    cap: int | None = None
+    closed: bool | None = None
+    elem: str = ""
+    locked: bool | None = None
+    waiters: int | None = None
+    starving: bool | None = None
+    readers: int | None = None
+    writer: bool | None = None
+    departing: int | None = None
+    counter: int | None = None
+    fd: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Clock:
+    """The runtime's clock (nanotime) at the crash, as near as the core
+    tells it.
+
+    low: the latest nanotime reading the core keeps (sched.lastpoll,
+    work.tstart, memstats.last_gc_nanotime, each P's sysmontick, every
+    g.waitsince, runtimeInitTime): the crash came after it. now: the
+    estimate used for wait durations: runtime.faketime when the program ran
+    on a fake clock (exact); else the core file's modification time moved
+    onto this machine's CLOCK_MONOTONIC (valid while the machine has not
+    rebooted since the dump, and only if it is not before low); else low.
+    source says which; exact only for faketime.
+    """
+
+    now: int | None
+    low: int
+    source: str
+    exact: bool = False
+
+    def minutes(self, since: int) -> int | None:
+        """What Go's traceback prints as `, N minutes` for a goroutine
+        whose g.waitsince is since: (nanotime() - waitsince) / 60e9 in
+        int64 arithmetic (truncated toward zero), None when waitsince is 0
+        (Go prints nothing) or the clock is unknown. Go prints it only
+        when it is at least 1."""
+        if not since or self.now is None:
+            return None
+        return wait_minutes(self.now, since)
+
+
+def wait_minutes(now: int, since: int) -> int:
+    """runtime/traceback.go's goroutineheader: waitfor = (nanotime() -
+    gp.waitsince) / 60e9, an int64 division (Go truncates toward zero)."""
+    delta = now - since
+    quotient = abs(delta) // 60_000_000_000
+    return quotient if delta >= 0 else -quotient
+
+
+@dataclass(frozen=True)
+class WaitReading:
+    """The waits of one core.
+
+    waits: goroutine id -> Wait, for every goroutine waiting or in a system
+    call. objects: address -> WaitObject, every object some Wait (or select
+    case) names. labels: goroutine id -> its pprof labels (only goroutines
+    that have some). clock: for wait durations. notes: what could not be
+    read, one line each.
+    """
+
+    waits: Mapping[int, Wait]
+    objects: Mapping[int, WaitObject]
+    labels: Mapping[int, Mapping[str, str]]
+    clock: Clock
+    notes: tuple[str, ...] = ()
+    naming: str = ""  # how names were searched (names.py's account)
+
+    def minutes(self, goroutine: int) -> int | None:
+        wait = self.waits.get(goroutine)
+        return self.clock.minutes(wait.since) if wait is not None else None
+
+
+# The reader
+
+
+@dataclass
+class _G:
+    address: int
+    id: int
+    status: int
+    reason: int
+    since: int
+    waiting: int
+    labels: int
+    parent: int
+
+
+class _Layout:
+    """The offsets read, resolved once from DWARF."""
+
+    def __init__(self, native: "NativeCore") -> None:
+        layouts = native.layouts
+        self.layouts = layouts
+        sudog = layouts.type("runtime.sudog")
+        self.sudog_g = sudog.field("g")[0]
+        self.sudog_next = sudog.field("next")[0]
+        self.sudog_prev = sudog.field("prev")[0]
+        self.sudog_elem = address_field(sudog, "elem")
+        self.sudog_c = address_field(sudog, "c")
+        self.sudog_waitlink = sudog.field("waitlink")[0]
+        self.sudog_select = sudog.field("isSelect")[0]
+        hchan = layouts.type("runtime.hchan")
+        self.hchan = hchan
+        self.recvq = hchan.field("recvq.first")[0]
+        self.sendq = hchan.field("sendq.first")[0]
+        self.elemtype = hchan.field("elemtype")[0]
+
+
+def address_field(struct: Type, path: str) -> int:
+    """The offset of the address word of a pointer field, through the
+    wrappers newer runtimes put around some (maybeTraceablePtr{vp, vu}: vu
+    is the address, vp only kept for the GC; atomic.Uintptr{value})."""
+    offset, ftype = struct.field(path)
+    for _ in range(8):
+        if ftype.kind != "struct":
+            return offset
+        fields = [f for f in ftype.fields if f.name != "_"]
+        found = next((f for f in fields if f.name in ("vu", "value", "v")), None)
+        if found is None:
+            if not fields:
+                raise Unsupported(f"DWARF: {struct.name}.{path} holds no address")
+            found = fields[0]
+        offset += found.offset
+        ftype = found.type
+    raise Unsupported(f"DWARF: {struct.name}.{path} nests too deep")
+
+
+def integer_field(struct: Type, path: str) -> tuple[int, Type]:
+    """(offset, integer type) of a field that may be wrapped in an atomic
+    type (sync/atomic.Int32{_ noCopy; v int32}, internal atomic.Uint32{value})."""
+    offset, ftype = struct.field(path)
+    for _ in range(8):
+        if ftype.kind != "struct":
+            return offset, ftype
+        found = next((f for f in ftype.fields if f.name in ("v", "value")), None)
+        if found is None:
+            raise Unsupported(f"DWARF: {struct.name}.{path} is not an integer")
+        offset += found.offset
+        ftype = found.type
+    raise Unsupported(f"DWARF: {struct.name}.{path} nests too deep")
+
+
+def _first_path(struct: Type, *paths: str) -> str:
+    for path in paths:
+        if struct.has(path):
+            return path
+    raise Unsupported(f"DWARF: {struct.name} has none of {', '.join(paths)}")
+
+
+class WaitReader:
+    """Reads the waits of one open core. See the module's doc."""
+
+    def __init__(self, native: "NativeCore", listing: "Listing | None" = None) -> None:
+        self.native = native
+        self.memory = native.memory
+        self.listing = listing
+        self.notes: list[str] = []
+        self.layout = _Layout(native)
+        self._type_names: dict[int, str] = {}
+        self._types_base: int | None = None
+        self._stack_of: dict[int, tuple["Location", ...]] | None = None
+        self._functions: dict[int, tuple[str, ...]] = {}
+        self._queues: dict[int, tuple[set[int], set[int]]] = {}
+        self._notify_lists: dict[int, frozenset[int]] = {}
+        self.g_address: dict[int, int] = {}  # goroutine id -> g, every live goroutine
+        self.parent_of: dict[int, int] = {}  # goroutine id -> parentGoid (0 before Go 1.21)
+
+    # The goroutines
+
+    def goroutines(self) -> list[_G]:
+        """Every g of allgs that is waiting or in a system call (one read
+        each); g_address gets every live goroutine's g."""
+        g_type = self.native._g_type
+        wanted = (("id", "goid"), ("status", "atomicstatus"), ("reason", "waitreason"), ("since", "waitsince"),
+                  ("waiting", "waiting"), ("labels", "labels"), ("parent", "parentGoid"))
+        import struct as _struct
+        picked = []
+        for name, path in wanted:
+            if not g_type.has(path):
+                continue
+            offset, ftype = integer_field(g_type, path) if name != "waiting" else (g_type.field(path)[0], None)
+            size = ftype.size if ftype is not None else 8
+            code = {1: "B", 2: "H", 4: "I", 8: "q" if name == "since" else "Q"}[size]
+            picked.append((offset, size, code, name))
+        picked.sort()
+        base = picked[0][0]
+        fmt, at = "<", base
+        for offset, size, code, _ in picked:
+            if offset > at:
+                fmt += f"{offset - at}x"
+            fmt += code
+            at = offset + size
+        codec = _struct.Struct(fmt)
+        names = [name for *_, name in picked]
+        order = [names.index(n) if n in names else None
+                 for n in ("id", "status", "reason", "since", "waiting", "labels", "parent")]
+        unpack, size, memory = codec.unpack_from, codec.size, self.memory
+        # A span cache: gs sit next to each other in a few big regions.
+        span_start = span_end = 0
+        span_buf = None
+        span_delta = 0
+        found: list[_G] = []
+        g_address = self.g_address
+        id_at, status_at = order[0], order[1]
+        for address in self.native.allgs():
+            at = address + base
+            if not (span_start <= at and at + size <= span_end):
+                try:
+                    span_start, span_end, span_buf, span_delta = memory.span(at)
+                except BadRead:
+                    continue
+                if at + size > span_end:
+                    continue
+            values = unpack(span_buf, at - span_delta)
+            status = values[status_at]
+            if status == G_DEAD:
+                continue
+            g_address[values[id_at]] = address
+            if status != G_WAITING and status != G_SYSCALL:
+                continue
+            found.append(_G(address, *(values[i] if i is not None else 0 for i in order)))
+        return found
+
+    def stack(self, g: _G) -> tuple["Location", ...] | None:
+        """The goroutine's whole stack: the listing's when given, else unwound here."""
+        if self.listing is not None:
+            if self._stack_of is None:
+                self._stack_of = dict(self.listing.stacks)
+            found = self._stack_of.get(g.id)
+            if found is not None:
+                return found
+        try:
+            record = self.native.read_g(g.address)
+        except BadRead:
+            return None
+        pcs, why = self.native.unwind(record, _PARK_DEPTH)
+        if pcs is None:
+            return None
+        return tuple(location for _, location in self.native.stack_frames(pcs, _PARK_DEPTH))
+
+    def stack_key(self, gid: int) -> object:
+        """Equal for goroutines with equal stacks (the listing shares one
+        tuple per stack; unwound here, the PCs)."""
+        if self.listing is not None:
+            if self._stack_of is None:
+                self._stack_of = dict(self.listing.stacks)
+            found = self._stack_of.get(gid)
+            if found is not None:
+                return id(found)
+        address = self.g_address.get(gid)
+        if address is None:
+            return None
+        try:
+            return self.native.unwind(self.native.read_g(address), _PARK_DEPTH)[0]
+        except BadRead:
+            return None
+
+    def parents(self, waits: Mapping[int, Wait], limit: int = 8) -> list[int]:
+        """The goroutines that created the most waiters (g.parentGoid, Go 1.21+), most first."""
+        counts: dict[int, int] = {}
+        for gid in waits:
+            parent = self.parent_of.get(gid, 0)
+            if parent and parent in self.g_address:
+                counts[parent] = counts.get(parent, 0) + 1
+        return sorted(counts, key=lambda p: (-counts[p], p))[:limit]
+
+    def functions(self, g: _G) -> tuple[str, ...]:
+        """The function names of the top frames of the goroutine's stack (cached per stack)."""
+        stack = self.stack(g)
+        if stack is None:
+            return ()
+        key = id(stack)
+        found = self._functions.get(key)
+        if found is None:
+            found = self._functions[key] = tuple(location.function for location in stack[:_PARK_DEPTH])
+        return found
+
+    # Reading
+
+    def read(self) -> tuple[dict[int, Wait], dict[int, WaitObject], dict[int, dict[str, str]]]:
+        reasons = self.native.wait_reasons()
+        waits: dict[int, Wait] = {}
+        chans: dict[int, list[int]] = {}
+        selects: list[tuple[_G, str]] = []
+        sema: list[tuple[_G, str, str]] = []
+        conds: list[tuple[_G, str]] = []
+        ios: list[tuple[_G, str]] = []
+        label_ptrs: dict[int, int] = {}
+        layout = self.layout
+        memory = self.memory
+        for g in self.goroutines():
+            self.parent_of[g.id] = g.parent
+            if g.labels:
+                label_ptrs[g.id] = g.labels
+            reason = reasons[g.reason] if 0 < g.reason < len(reasons) else ""
+            if g.status == G_SYSCALL:
+                waits[g.id] = Wait(g.id, "syscall", reason=reason, since=g.since, detail=self._syscall(g))
+                continue
+            chan = _CHAN_REASONS.get(reason)
+            if chan is not None:
+                kind, detail = chan
+                if kind == "select":
+                    if detail:
+                        waits[g.id] = Wait(g.id, kind, reason=reason, since=g.since, detail=detail)
+                    else:
+                        selects.append((g, reason))
+                    continue
+                if detail or not g.waiting:
+                    waits[g.id] = Wait(g.id, kind, reason=reason, since=g.since, detail=detail or "no sudog")
+                    continue
+                try:
+                    channel = memory.u64(g.waiting + layout.sudog_c)
+                except BadRead as err:
+                    self.notes.append(f"goroutine {g.id}: its sudog is unreadable ({err})")
+                    waits[g.id] = Wait(g.id, kind, reason=reason, since=g.since, detail="sudog unreadable")
+                    continue
+                waits[g.id] = Wait(g.id, kind, channel, reason=reason, since=g.since)
+                chans.setdefault(channel, []).append(g.id)
+                continue
+            kind = _SEMA_REASONS.get(reason)
+            if kind is not None:
+                sema.append((g, reason, kind))
+                continue
+            kind = _SIMPLE_REASONS.get(reason)
+            if kind == "cond":
+                conds.append((g, reason))
+            elif kind == "io":
+                ios.append((g, reason))
+            elif kind is not None:
+                waits[g.id] = Wait(g.id, kind, reason=reason, since=g.since)
+            else:
+                waits[g.id] = Wait(g.id, "other", reason=reason, since=g.since, detail=reason)
+        objects: dict[int, WaitObject] = {}
+        for g, reason in selects:
+            waits[g.id] = self._select(g, reason, chans)
+        if selects:
+            waits.update(self._select_directions([waits[g.id] for g, _ in selects]))
+        if sema:
+            waits.update(self._semaphores(sema, objects))
+        for g, reason in conds:
+            waits[g.id] = self._cond(g, reason, objects)
+        for g, reason in ios:
+            waits[g.id] = self._io(g, reason, objects)
+        for address in chans:
+            objects[address] = self._chan(address)
+        labels = self._labels(label_ptrs)
+        return waits, objects, labels
+
+    def _syscall(self, g: _G) -> str:
+        """The function that entered the system call (g.syscallpc), and
+        its caller outside the runtime and package syscall when the stack
+        shows one: "syscall.read from main.main.func6"."""
+        try:
+            record = self.native.read_g(g.address)
+        except BadRead:
+            return ""
+        func = self.native.names.func(record.syscall_pc) if record.syscall_pc else None
+        name = func.name if func is not None else ""
+        stack = self.stack(g)
+        caller = next((loc.function for loc in stack or () if not loc.function.startswith(_SYSCALL_PACKAGES)), "")
+        return f"{name} from {caller}" if name and caller else name or caller
+
+    # Channels and select
+
+    def _select(self, g: _G, reason: str, chans: dict[int, list[int]]) -> Wait:
+        """Every sudog of g.waiting, one per case (Go sorts them in lock order)."""
+        layout, memory = self.layout, self.memory
+        cases: list[SelectCase] = []
+        at, seen = g.waiting, 0
+        try:
+            while at and seen < MAX_SELECT_CASES:
+                channel = memory.u64(at + layout.sudog_c)
+                if channel:
+                    cases.append(SelectCase(channel, ""))
+                    chans.setdefault(channel, [])
+                at = memory.u64(at + layout.sudog_waitlink)
+                seen += 1
+        except BadRead as err:
+            self.notes.append(f"goroutine {g.id}: a sudog of its select is unreadable ({err})")
+        # The sudogs themselves, to place each in its channel's queues.
+        return Wait(g.id, "select", cases=tuple(cases), reason=reason, since=g.since,
+                    detail="" if cases else "no sudog")
+
+    def _select_directions(self, waits: list[Wait]) -> dict[int, Wait]:
+        """Each case's direction: the queue of its channel holding the goroutine's sudog."""
+        layout, memory = self.layout, self.memory
+        out: dict[int, Wait] = {}
+        for wait in waits:
+            cases = []
+            address = self.g_address[wait.goroutine]
+            for case in wait.cases:
+                send, receive = self._queue_gs(case.address)
+                direction = "send" if address in send else "receive" if address in receive else ""
+                cases.append(SelectCase(case.address, direction))
+            out[wait.goroutine] = replace(wait, cases=tuple(cases))
+        return out
+
+    def _queue_gs(self, channel: int) -> tuple[set[int], set[int]]:
+        """(g addresses in sendq, g addresses in recvq) of a channel, walked once."""
+        found = self._queues.get(channel)
+        if found is None:
+            layout, memory = self.layout, self.memory
+            queues = []
+            for head in (layout.sendq, layout.recvq):
+                try:
+                    members = self.sudog_gs(memory.u64(channel + head), layout.sudog_next)
+                except BadRead as err:
+                    self.notes.append(f"channel {channel:#x}: a queue is unreadable ({err})")
+                    members = set()
+                queues.append(members)
+            found = self._queues[channel] = (queues[0], queues[1])
+        return found
+
+    def sudog_gs(self, first: int, link: int) -> set[int]:
+        """The g of every sudog of a list from first through the link
+        field (sudog.next, or waitlink), ending at nil, at a sudog seen
+        before (a word that only looked like a list) or after MAX_QUEUE.
+        Raises BadRead."""
+        members: set[int] = set()
+        seen: set[int] = set()
+        at, memory, g_at = first, self.memory, self.layout.sudog_g
+        while at and at not in seen and len(seen) < MAX_QUEUE:
+            seen.add(at)
+            members.add(memory.u64(at + g_at))
+            at = memory.u64(at + link)
+        return members
+
+    def _chan(self, address: int) -> WaitObject:
+        layout, memory = self.layout, self.memory
+        hchan = layout.hchan
+        try:
+            qcount = memory.u64(address + hchan.field("qcount")[0])
+            dataqsiz = memory.u64(address + hchan.field("dataqsiz")[0])
+            closed = memory.uint(address + hchan.field("closed")[0], hchan.field("closed")[1].size) != 0
+            elem = self.type_name(memory.u64(address + layout.elemtype))
+        except BadRead as err:
+            self.notes.append(f"channel {address:#x} is unreadable ({err})")
+            return WaitObject(address, "chan", "chan ?")
+        type_name = f"chan {_paren(elem)}" if elem else "chan ?"
+        return WaitObject(address, "chan", type_name, len=qcount, cap=dataqsiz, closed=closed, elem=elem)
+
+    # Runtime type names
+
+    def type_name(self, rtype: int) -> str:
+        """The name of a runtime type (*_type / *abi.Type) as reflect
+        prints it: the module's type data at types + _type.str, a name
+        (flag byte, varint length, bytes), the leading '*' dropped when
+        tflagExtraStar says the name is a pointer type's."""
+        if rtype == 0:
+            return ""
+        found = self._type_names.get(rtype)
+        if found is not None:
+            return found
+        layouts = self.native.layouts
+        rt = layouts.type("internal/abi.Type") if layouts.has("internal/abi.Type") else layouts.type("runtime._type")
+        str_path = _first_path(rt, "Str", "str")
+        tflag_path = _first_path(rt, "TFlag", "tflag")
+        memory = self.memory
+        try:
+            if self._types_base is None:
+                moduledata = self.native.exe.symbol("runtime.firstmoduledata")
+                if moduledata is None:
+                    raise Unsupported("no runtime.firstmoduledata symbol")
+                md = layouts.type("runtime.moduledata")
+                self._types_base = memory.u64(moduledata[0] + self.native.bias + md.field("types")[0])
+            name_off = memory.sint(rtype + rt.field(str_path)[0], 4)
+            tflag = memory.uint(rtype + rt.field(tflag_path)[0], 1)
+            at = self._types_base + name_off
+            length, shift, pos = 0, 0, at + 1
+            for _ in range(5):
+                byte = memory.uint(pos, 1)
+                pos += 1
+                length |= (byte & 0x7F) << shift
+                shift += 7
+                if byte < 0x80:
+                    break
+            if length > 4096:
+                raise Unsupported(f"type name of {length} bytes")
+            name = memory.read(pos, length).decode("utf-8", "replace")
+        except (BadRead, Unsupported) as err:
+            self.notes.append(f"runtime type at {rtype:#x}: name unreadable ({err})")
+            name = ""
+        if tflag & TFLAG_EXTRA_STAR and name.startswith("*"):
+            name = name[1:]
+        self._type_names[rtype] = name
+        return name
+
+    # Semaphores: Mutex, RWMutex, WaitGroup
+
+    def semaphore_waiters(self) -> dict[int, int]:
+        """g address -> the semaphore address it waits on, from every treap of runtime.semtable."""
+        symbol = self.native.exe.symbol("runtime.semtable")
+        if symbol is None:
+            raise Unsupported("no runtime.semtable symbol")
+        layouts = self.native.layouts
+        table = layouts.type("runtime.semTable")
+        if table.kind != "array" or table.elem is None or not 0 < table.count <= SEMTAB_MAX:
+            raise Unsupported("DWARF: runtime.semTable is not an array of roots")
+        root_at = table.elem.field("root")[0]
+        root = layouts.type("runtime.semaRoot")
+        treap_at = root.field("treap")[0]
+        layout, memory = self.layout, self.memory
+        base = symbol[0] + self.native.bias
+        waiting: dict[int, int] = {}
+        for index in range(table.count):
+            try:
+                top = memory.u64(base + index * table.elem.size + root_at + treap_at)
+            except BadRead as err:
+                raise Unsupported(f"runtime.semtable unreadable: {err}") from None
+            pending = [top] if top else []
+            nodes: set[int] = set()
+            while pending and len(nodes) < MAX_QUEUE:
+                node = pending.pop()
+                if node in nodes:
+                    break  # not a tree: a corrupt table
+                nodes.add(node)
+                try:
+                    address = memory.u64(node + layout.sudog_elem)
+                    pending.extend(p for p in (memory.u64(node + layout.sudog_prev),
+                                               memory.u64(node + layout.sudog_next)) if p)
+                    for g in self.sudog_gs(node, layout.sudog_waitlink):
+                        waiting[g] = address
+                except BadRead as err:
+                    self.notes.append(f"semaphore table root {index}: a sudog is unreadable ({err})")
+        return waiting
+
+    def _semaphores(self, parked: list[tuple[_G, str, str]], objects: dict[int, WaitObject]) -> dict[int, Wait]:
+        try:
+            waiting = self.semaphore_waiters()
+        except Unsupported as err:
+            self.notes.append(f"semaphore waits not read: {err}")
+            waiting = {}
+        layouts = self.native.layouts
+        out: dict[int, Wait] = {}
+        offsets = _SyncOffsets(layouts)
+        for g, reason, by_reason in parked:
+            sema = waiting.get(g.address)
+            if sema is None:
+                out[g.id] = Wait(g.id, by_reason, reason=reason, since=g.since, detail="not in the semaphore table")
+                continue
+            kind, obj_kind, offset = self._sema_kind(g, by_reason, offsets)
+            if offset is None:  # a plain semaphore: the address itself
+                kind, obj_kind, offset = "semaphore", "semaphore", 0
+            address = sema - offset
+            out[g.id] = Wait(g.id, kind, address, reason=reason, since=g.since)
+            if address not in objects:
+                objects[address] = self._sync_object(address, obj_kind, offsets)
+        return out
+
+    def _sema_kind(self, g: _G, by_reason: str, offsets: "_SyncOffsets") -> tuple[str, str, int | None]:
+        """(wait kind, object kind, semaphore offset in the object) from the
+        innermost sync frame, else from the wait reason."""
+        functions = self.functions(g)
+        for index, function in enumerate(functions):
+            if function == _WGWAIT:
+                return "waitgroup", "waitgroup", offsets.wg_sema
+            if function == _RLOCK:
+                return "rwmutex read", "rwmutex", offsets.rw_reader
+            if function == _WLOCK:
+                return "rwmutex write", "rwmutex", offsets.rw_writer
+            if function in _MUTEX_FRAMES:
+                # An RWMutex's writer first takes its Mutex w.
+                rest = [f for f in functions[index + 1:] if f not in _MUTEX_FRAMES]
+                if rest and rest[0] == _WLOCK:
+                    return "rwmutex write", "rwmutex", offsets.rw_w_sema
+                return "mutex", "mutex", offsets.mutex_sema
+        if functions:
+            return "semaphore", "semaphore", None
+        # No stack: Go 1.21+ wait reasons still tell the kind.
+        if by_reason == "mutex":
+            return "mutex", "mutex", offsets.mutex_sema
+        if by_reason == "rwmutex read":
+            return "rwmutex read", "rwmutex", offsets.rw_reader
+        if by_reason == "rwmutex write":
+            return "rwmutex write", "rwmutex", offsets.rw_writer
+        if by_reason == "waitgroup":
+            return "waitgroup", "waitgroup", offsets.wg_sema
+        return "semaphore", "semaphore", None
+
+    def _sync_object(self, address: int, kind: str, offsets: "_SyncOffsets") -> WaitObject:
+        memory = self.memory
+        try:
+            if kind == "mutex":
+                state = memory.sint(address + offsets.mutex_state, 4)
+                return WaitObject(address, kind, "sync.Mutex", locked=bool(state & MUTEX_LOCKED),
+                                  waiters=(state & 0xFFFFFFFF) >> MUTEX_WAITER_SHIFT,
+                                  starving=bool(state & MUTEX_STARVING))
+            if kind == "rwmutex":
+                state = memory.sint(address + offsets.rw_w_state, 4)
+                count = memory.sint(address + offsets.rw_count, 4)
+                departing = memory.sint(address + offsets.rw_wait, 4)
+                writer = count < 0
+                return WaitObject(address, kind, "sync.RWMutex", locked=bool(state & MUTEX_LOCKED),
+                                  readers=count + RWMUTEX_MAX_READERS if writer else count, writer=writer,
+                                  departing=departing, waiters=(state & 0xFFFFFFFF) >> MUTEX_WAITER_SHIFT)
+            if kind == "waitgroup":
+                state = memory.u64(address + offsets.wg_state)
+                counter = (state >> 32) & 0xFFFFFFFF
+                counter = counter - (1 << 32) if counter >= 1 << 31 else counter
+                return WaitObject(address, kind, "sync.WaitGroup", counter=counter,
+                                  waiters=state & offsets.wg_waiter_mask)
+        except BadRead as err:
+            self.notes.append(f"{kind} at {address:#x} is unreadable ({err})")
+        return WaitObject(address, kind, {"mutex": "sync.Mutex", "rwmutex": "sync.RWMutex",
+                                          "waitgroup": "sync.WaitGroup"}.get(kind, "uint32"))
+
+    # sync.Cond
+
+    def _cond(self, g: _G, reason: str, objects: dict[int, WaitObject]) -> Wait:
+        """The sync.Cond a goroutine waits on: a Cond whose copyChecker
+        holds its own address (Cond.Wait sets it first) and whose
+        notifyList holds the goroutine's sudog. Candidates: Go 1.26's
+        g.waiting.elem (the notifyList), else each word of the top frames
+        as the Cond or as its notifyList (&c.notify)."""
+        layouts = self.native.layouts
+        try:
+            cond = layouts.type("sync.Cond")
+            notify_at = cond.field("notify")[0]
+            checker_at = cond.field("checker")[0]
+            nl = layouts.type("runtime.notifyList")
+        except Unsupported as err:
+            self.notes.append(f"goroutine {g.id}: sync.Cond not read ({err})")
+            return Wait(g.id, "cond", reason=reason, since=g.since)
+
+        def is_cond(address: int) -> bool:
+            try:
+                return (self.memory.u64(address + checker_at) == address + checker_at
+                        and self._in_notify_list(address + notify_at, nl, g.address))
+            except BadRead:
+                return False
+
+        found = None
+        if g.waiting:
+            try:
+                elem = self.memory.u64(g.waiting + self.layout.sudog_elem)
+                if elem and is_cond(elem - notify_at):
+                    found = elem - notify_at
+            except BadRead:
+                pass
+        if found is None:
+            found = next((c for word in self._top_words(g, _CONDWAIT) for c in (word, word - notify_at)
+                          if c > 0 and is_cond(c)), None)
+        if found is None:
+            return Wait(g.id, "cond", reason=reason, since=g.since, detail="notifyList not found")
+        if found not in objects:
+            objects[found] = self._cond_object(found, found + notify_at, nl)
+        return Wait(g.id, "cond", found, reason=reason, since=g.since)
+
+    def _in_notify_list(self, list_address: int, nl: Type, g_address: int) -> bool:
+        members = self._notify_lists.get(list_address)
+        if members is None:
+            try:
+                members = self.sudog_gs(self.memory.u64(list_address + nl.field("head")[0]), self.layout.sudog_next)
+            except BadRead:
+                members = set()
+            members = self._notify_lists[list_address] = frozenset(members)
+        return g_address in members
+
+    def _cond_object(self, address: int, list_address: int, nl: Type) -> WaitObject:
+        try:
+            wait_at, wait_type = integer_field(nl, "wait")
+            notify_at, notify_type = integer_field(nl, "notify")
+            tickets = self.memory.uint(list_address + wait_at, wait_type.size)
+            notified = self.memory.uint(list_address + notify_at, notify_type.size)
+            return WaitObject(address, "cond", "sync.Cond", waiters=(tickets - notified) & 0xFFFFFFFF)
+        except (BadRead, Unsupported) as err:
+            self.notes.append(f"sync.Cond at {address:#x} is unreadable ({err})")
+            return WaitObject(address, "cond", "sync.Cond")
+
+    # IO wait
+
+    def _io(self, g: _G, reason: str, objects: dict[int, WaitObject]) -> Wait:
+        layouts = self.native.layouts
+        try:
+            pd = layouts.type("runtime.pollDesc")
+            rg, wg = address_field(pd, "rg"), address_field(pd, "wg")
+            self_at = pd.field("self")[0] if pd.has("self") else None
+            fd_at = pd.field("fd")[0]
+        except Unsupported as err:
+            self.notes.append(f"goroutine {g.id}: IO wait not read ({err})")
+            return Wait(g.id, "io", reason=reason, since=g.since)
+        memory = self.memory
+        # The pollDesc itself, or netpollblock's gpp (&pd.rg or &pd.wg).
+        words = self._top_words(g, *_POLL_WAIT)
+        for word in (c for w in words for c in (w, w - rg, w - wg)):
+            try:
+                if self_at is not None and memory.u64(word + self_at) != word:
+                    continue
+                direction = ("read" if memory.u64(word + rg) == g.address else
+                             "write" if memory.u64(word + wg) == g.address else "")
+                if not direction:
+                    continue
+                fd = memory.u64(word + fd_at)
+            except BadRead:
+                continue
+            if word not in objects:
+                objects[word] = WaitObject(word, "fd", "fd", name=f"fd {fd}", named_by="pollDesc.fd", fd=fd)
+            return Wait(g.id, "io", word, reason=reason, since=g.since, detail=direction)
+        return Wait(g.id, "io", reason=reason, since=g.since, detail="pollDesc not found")
+
+    def _top_words(self, g: _G, *last: str) -> Iterable[int]:
+        """The words of a parked goroutine's stack from its saved SP up to
+        the end of the frame of the first function named `last` (or the
+        first _PARK_DEPTH frames)."""
+        native = self.native
+        try:
+            record = native.read_g(g.address)
+        except BadRead:
+            return ()
+        pcs, _ = native.unwind(record, _PARK_DEPTH)
+        if not pcs:
+            return ()
+        top = record.sp
+        for _, cfa, function in frame_extents(native, record.sp, pcs):
+            top = cfa
+            if function in last:
+                break
+        count = max(0, min(top - record.sp, 1 << 16)) // 8
+        try:
+            return native.memory.words(record.sp, count)
+        except BadRead:
+            return ()
+
+    # Labels
+
+    def _labels(self, pointers: dict[int, int]) -> dict[int, dict[str, str]]:
+        if self.listing is not None:
+            return {gid: labels for gid, labels in self.listing.labels.items() if labels}
+        maps: dict[int, dict[str, str] | None] = {}
+        out: dict[int, dict[str, str]] = {}
+        for gid, pointer in pointers.items():
+            if pointer not in maps:
+                maps[pointer] = self.native.values.labels(pointer)
+            if maps[pointer]:
+                out[gid] = maps[pointer]
+        return out
+
+
+class _SyncOffsets:
+    """Where the semaphores and state words sit in the sync types of this
+    binary (Go 1.19: Mutex{state, sema}, WaitGroup{noCopy, state1, state2};
+    Go 1.24+: Mutex{_, mu internal/sync.Mutex{state, sema}},
+    WaitGroup{noCopy, state atomic.Uint64, sema}). A type the program does
+    not use is missing from DWARF: its offsets are then None."""
+
+    def __init__(self, layouts) -> None:
+        def offset(type_name: str, *paths: str) -> int | None:
+            if not layouts.has(type_name):
+                return None
+            t = layouts.type(type_name)
+            for path in paths:
+                if t.has(path):
+                    return integer_field(t, path)[0]
+            return None
+
+        self.mutex_sema = offset("sync.Mutex", "mu.sema", "sema")
+        self.mutex_state = offset("sync.Mutex", "mu.state", "state") or 0
+        self.rw_reader = offset("sync.RWMutex", "readerSem")
+        self.rw_writer = offset("sync.RWMutex", "writerSem")
+        self.rw_w_sema = offset("sync.RWMutex", "w.mu.sema", "w.sema")
+        self.rw_w_state = offset("sync.RWMutex", "w.mu.state", "w.state") or 0
+        self.rw_count = offset("sync.RWMutex", "readerCount") or 0
+        self.rw_wait = offset("sync.RWMutex", "readerWait") or 0
+        self.wg_sema = offset("sync.WaitGroup", "sema", "state2")
+        self.wg_state = offset("sync.WaitGroup", "state", "state1") or 0
+        # Go 1.25+ keep a synctest flag in bit 31 of the waiter count.
+        new = layouts.has("sync.WaitGroup") and layouts.type("sync.WaitGroup").has("sema")
+        self.wg_waiter_mask = 0x7FFFFFFF if new else 0xFFFFFFFF
+
+
+def frame_extents(native: "NativeCore", sp: int, pcs: tuple[int, ...]) -> list[tuple[int, int, str]]:
+    """(sp, cfa, physical function) of each physical frame of a stack
+    unwound from saved SP sp: each frame's CFA is its SP plus the pcsp
+    table's delta plus the return address (the unwinder's rule; where it
+    took frame pointers, BP+16 is the same CFA). Stops at the first frame
+    whose delta is unknown or whose return address disagrees with pcs."""
+    out = []
+    for index, pc in enumerate(pcs):
+        func = native.names.func(pc)
+        if func is None:
+            break
+        delta = native.pclntab.sp_delta(func, pc - native.bias)
+        if delta < 0:
+            break
+        cfa = sp + delta + 8
+        out.append((sp, cfa, func.name))
+        if index + 1 < len(pcs):
+            try:
+                if native.memory.u64(cfa - 8) != pcs[index + 1]:
+                    break
+            except BadRead:
+                break
+        sp = cfa
+    return out
+
+
+def _paren(elem: str) -> str:
+    """reflect's chan type string: `chan (<-chan int)` keeps the parentheses."""
+    return f"({elem})" if elem.startswith("<-chan") else elem
+
+
+# The clock
+
+
+def read_clock(native: "NativeCore", since: Iterable[int] = (), core_path: str | None = None,
+               monotonic_now: int | None = None, wall_now: int | None = None, boot_wall: int | None = None) -> Clock:
+    """The runtime's nanotime at the crash (see Clock). The last three
+    arguments replace this machine's clocks (for tests)."""
+    readings = [s for s in since if s > 0]
+    memory, layouts, bias = native.memory, native.layouts, native.bias
+    symbols = native.exe.symbols("runtime.faketime", "runtime.work", "runtime.memstats", "runtime.allp",
+                                 "runtime.sched", "runtime.runtimeInitTime")
+
+    def read(symbol: str, type_name: str | None, path: str | None) -> int:
+        found = symbols.get(symbol)
+        if found is None:
+            return 0
+        try:
+            offset, size = 0, 8
+            if type_name is not None:
+                if not layouts.has(type_name) or not layouts.type(type_name).has(path):
+                    return 0
+                offset, ftype = integer_field(layouts.type(type_name), path)
+                size = ftype.size
+            return memory.sint(found[0] + bias + offset, size)
+        except (BadRead, Unsupported):
+            return 0
+
+    fake = read("runtime.faketime", None, None)
+    if fake > 0:
+        return Clock(fake, max([fake, *readings]), "runtime.faketime", True)
+    readings += [read("runtime.runtimeInitTime", None, None), read("runtime.sched", "runtime.schedt", "lastpoll"),
+                 read("runtime.sched", "runtime.schedt", "procresizetime"),
+                 read("runtime.memstats", "runtime.mstats", "last_gc_nanotime")]
+    work = symbols.get("runtime.work")
+    if work is not None:
+        try:
+            work_type = _variable_type(native, "runtime.work")
+            if work_type is not None and work_type.has("tstart"):
+                readings.append(memory.sint(work[0] + bias + work_type.field("tstart")[0], 8))
+        except (BadRead, Unsupported):
+            pass
+    readings += _sysmon_readings(native, symbols.get("runtime.allp"))
+    low = max([r for r in readings if r > 0], default=0)
+    estimate = _file_time(core_path or native.core.path, monotonic_now, wall_now, boot_wall)
+    if estimate is not None and estimate >= low:
+        return Clock(estimate, low, "core file time")
+    if low:
+        return Clock(low, low, "latest runtime clock reading")
+    return Clock(None, 0, "none")
+
+
+def _variable_type(native: "NativeCore", name: str) -> Type | None:
+    """runtime.work's type: named runtime.workType since Go 1.21, an anonymous struct before."""
+    layouts = native.layouts
+    if layouts.has("runtime.workType"):
+        return layouts.type("runtime.workType")
+    try:
+        from .names import Variables  # the DWARF variable itself
+        return Variables(layouts).global_type(name)
+    except Unsupported:
+        return None
+
+
+def _sysmon_readings(native: "NativeCore", allp: tuple[int, int] | None) -> list[int]:
+    """Each P's sysmontick.schedwhen and syscallwhen: nanotimes sysmon
+    wrote when it last saw the P schedule or sit in a system call."""
+    layouts = native.layouts
+    if allp is None or not layouts.has("runtime.p"):
+        return []
+    p = layouts.type("runtime.p")
+    try:
+        tick = p.field("sysmontick")[0]
+        tick_type = p.field("sysmontick")[1]
+        fields = [tick + tick_type.field(name)[0] for name in ("schedwhen", "syscallwhen") if tick_type.has(name)]
+        pointer, length = native.memory.words(allp[0] + native.bias, 2)
+        if length > 1 << 16:
+            return []
+        out = []
+        for pp in native.memory.words(pointer, length):
+            if pp:
+                out += [native.memory.sint(pp + f, 8) for f in fields]
+        return out
+    except (BadRead, Unsupported):
+        return []
+
+
+def _file_time(path: str, monotonic_now: int | None, wall_now: int | None, boot_wall: int | None) -> int | None:
+    """The core's modification time (the kernel's last write of the dump)
+    on this machine's CLOCK_MONOTONIC, which Go's nanotime reads: None when
+    the core is older than this boot."""
+    try:
+        mtime = os.stat(path).st_mtime_ns
+    except OSError:
+        return None
+    if monotonic_now is None:
+        monotonic_now = time.clock_gettime_ns(time.CLOCK_MONOTONIC)
+    if wall_now is None:
+        wall_now = time.time_ns()
+    if boot_wall is None:
+        boot_wall = wall_now - time.clock_gettime_ns(getattr(time, "CLOCK_BOOTTIME", time.CLOCK_MONOTONIC))
+    if mtime < boot_wall or mtime > wall_now:
+        return None
+    return monotonic_now - (wall_now - mtime)
+
+
+def read_waits(native: "NativeCore", listing: "Listing | None" = None, names: bool = True,
+               clock: Clock | None = None) -> WaitReading:
+    """Every wait of the core (see the module's doc). listing: the native
+    listing already made (its stacks and labels are reused: nothing is
+    unwound twice); names: look for the objects' names (names.py)."""
+    reader = WaitReader(native, listing)
+    try:
+        waits, objects, labels = reader.read()
+    except BadRead as err:
+        raise Unsupported(f"waits unreadable: {err}") from None
+    naming = ""
+    if names and objects:
+        from .names import Namer
+
+        namer = Namer(native, reader)
+        objects = namer.name(objects, waits)
+        naming = namer.account
+        reader.notes.extend(namer.notes)
+    if clock is None:
+        clock = read_clock(native, (w.since for w in waits.values()))
+    return WaitReading(MappingProxyType(waits), MappingProxyType(objects),
+                       MappingProxyType({k: MappingProxyType(v) for k, v in labels.items()}), clock,
+                       tuple(dict.fromkeys(reader.notes)), naming)
