@@ -42,7 +42,7 @@ from .errors import BadRead, Unsupported
 
 if TYPE_CHECKING:
     from .native import NativeCore
-    from .waits import Wait, WaitObject, WaitReader
+    from .waits import WaitObject, WaitReader
 
 DATA_SECTIONS = (".data", ".bss", ".noptrdata", ".noptrbss")
 POINTER_SECTIONS = (".data", ".bss")
@@ -312,7 +312,7 @@ class Namer:
         self.account = ""
         self.scanned = 0
 
-    def name(self, objects: Mapping[int, "WaitObject"], waits: Mapping[int, "Wait"]) -> dict[int, "WaitObject"]:
+    def name(self, objects: Mapping[int, "WaitObject"]) -> dict[int, "WaitObject"]:
         """The objects, named where a name was found."""
         targets = {a: o for a, o in objects.items() if not o.name}
         found: dict[int, _Found] = {}
@@ -321,7 +321,7 @@ class Namer:
         except (Unsupported, BadRead) as err:
             self.notes.append(f"globals not searched for names: {err}")
         try:
-            self._frames(targets, found, waits)
+            self._frames(targets, found)
         except (Unsupported, BadRead) as err:
             self.notes.append(f"frames not searched for names: {err}")
         self.account = (
@@ -451,21 +451,17 @@ class Namer:
 
     # Frames
 
-    def _candidates(self, waits: Mapping[int, "Wait"]) -> list[int]:
+    def _candidates(self) -> list[int]:
         """Goroutine ids whose frames are searched, in order of preference."""
         reader = self.reader
         chosen: dict[int, None] = {}
         if 1 in reader.g_address:
             chosen[1] = None
-        for parent in reader.parents(waits):
+        for parent in reader.parents():
             chosen.setdefault(parent, None)
-        by_object: dict[int, list[int]] = {}
-        for wait in waits.values():
-            for address in (wait.address, *(c.address for c in wait.cases)):
-                if address:
-                    by_object.setdefault(address, []).append(wait.goroutine)
-        for ids in by_object.values():
+        for roles in reader.waiters.values():
             stacks: set[object] = set()
+            ids = [gid for members in roles.values() for gid in members[:WAITERS_PER_OBJECT * 8]]
             for gid in ids[:WAITERS_PER_OBJECT * 8]:
                 if len(stacks) >= WAITERS_PER_OBJECT:
                     break
@@ -476,7 +472,7 @@ class Namer:
                 chosen.setdefault(gid, None)
         return list(chosen)[:MAX_GOROUTINES]
 
-    def _frames(self, targets: Mapping[int, "WaitObject"], found: dict[int, _Found], waits) -> None:
+    def _frames(self, targets: Mapping[int, "WaitObject"], found: dict[int, _Found]) -> None:
         from .waits import frame_extents
 
         if not targets:
@@ -485,7 +481,7 @@ class Namer:
         wanted = set(targets)
         contained = {a: _CONTAINED[o.kind] for a, o in targets.items() if o.kind in _CONTAINED}
         on_thread = native.thread_goroutines()[0]
-        for order, gid in enumerate(self._candidates(waits)):
+        for order, gid in enumerate(self._candidates()):
             address = self.reader.g_address.get(gid)
             if address is None:
                 continue

@@ -46,11 +46,13 @@ gets kind "other" and a note.
 
 from __future__ import annotations
 
+import operator
 import os
+import struct
 import time
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from types import MappingProxyType
-from typing import TYPE_CHECKING, Iterable, Mapping
+from typing import TYPE_CHECKING, Iterable, Mapping, NamedTuple
 
 from .dwarf import Type
 from .errors import BadRead, Unsupported
@@ -88,6 +90,9 @@ _MUTEX_FRAMES = frozenset({"sync.(*Mutex).lockSlow", "sync.(*Mutex).Lock", "inte
 _RLOCK, _WLOCK, _WGWAIT, _CONDWAIT = ("sync.(*RWMutex).RLock", "sync.(*RWMutex).Lock", "sync.(*WaitGroup).Wait",
                                       "sync.(*Cond).Wait")
 _SYSCALL_PACKAGES = ("runtime.", "syscall.", "internal/", "runtime/", "golang.org/x/sys/")
+_U64 = struct.Struct("<Q").unpack_from
+CLOCK_SYMBOLS = ("runtime.faketime", "runtime.work", "runtime.memstats", "runtime.allp", "runtime.sched",
+                 "runtime.runtimeInitTime")
 _POLL_WAIT = frozenset({"internal/poll.runtime_pollWait", "runtime.poll_runtime_pollWait"})
 # How many frames from the top the parking sync or poll function may be.
 _PARK_DEPTH = 12
@@ -203,14 +208,21 @@ class WaitReading:
     """The waits of one core.
 
     waits: goroutine id -> Wait, for every goroutine waiting or in a system
-    call. objects: address -> WaitObject, every object some Wait (or select
-    case) names. labels: goroutine id -> its pprof labels (only goroutines
-    that have some). clock: for wait durations. notes: what could not be
-    read, one line each.
+    call (built on access: see _Waits). objects: address -> WaitObject,
+    every object some Wait (or select case) names. waiters: address ->
+    role -> the ids of the goroutines waiting there in that role (allgs
+    order): "send", "receive", "select send", "select receive", "select"
+    (a case in neither queue), "lock" (Mutex.Lock; RWMutex.Lock),
+    "rlock" (RWMutex.RLock), "wait" (WaitGroup.Wait, Cond.Wait),
+    "acquire" (a plain semaphore), "read" / "write" (an fd). labels:
+    goroutine id -> its pprof labels (only goroutines that have some).
+    clock: for wait durations. notes: what could not be read, one line
+    each. naming: how names were searched.
     """
 
     waits: Mapping[int, Wait]
     objects: Mapping[int, WaitObject]
+    waiters: Mapping[int, Mapping[str, tuple[int, ...]]]
     labels: Mapping[int, Mapping[str, str]]
     clock: Clock
     notes: tuple[str, ...] = ()
@@ -224,8 +236,9 @@ class WaitReading:
 # The reader
 
 
-@dataclass
-class _G:
+class _G(NamedTuple):
+    """One waiting g, as the single pass over allgs read it."""
+
     address: int
     id: int
     status: int
@@ -234,6 +247,33 @@ class _G:
     waiting: int
     labels: int
     parent: int
+
+
+class _Waits(Mapping):
+    """goroutine id -> Wait, built on access from compact rows (kind,
+    address, cases, reason, since, detail): 100k frozen dataclasses cost
+    more than the reading itself."""
+
+    __slots__ = ("_rows",)
+
+    def __init__(self, rows: dict[int, tuple]) -> None:
+        self._rows = rows
+
+    def __getitem__(self, goroutine: int) -> Wait:
+        return Wait(goroutine, *self._rows[goroutine])
+
+    def __iter__(self):
+        return iter(self._rows)
+
+    def __len__(self) -> int:
+        return len(self._rows)
+
+    def __contains__(self, goroutine: object) -> bool:
+        return goroutine in self._rows
+
+    def kind(self, goroutine: int) -> str | None:
+        row = self._rows.get(goroutine)
+        return row[0] if row is not None else None
 
 
 class _Layout:
@@ -249,7 +289,6 @@ class _Layout:
         self.sudog_elem = address_field(sudog, "elem")
         self.sudog_c = address_field(sudog, "c")
         self.sudog_waitlink = sudog.field("waitlink")[0]
-        self.sudog_select = sudog.field("isSelect")[0]
         hchan = layouts.type("runtime.hchan")
         self.hchan = hchan
         self.recvq = hchan.field("recvq.first")[0]
@@ -298,6 +337,13 @@ def _first_path(struct: Type, *paths: str) -> str:
     raise Unsupported(f"DWARF: {struct.name} has none of {', '.join(paths)}")
 
 
+# What a wait reason asks of the reader.
+_R_CHAN, _R_NOOBJ, _R_SELECT, _R_SEMA, _R_COND, _R_IO, _R_SIMPLE, _R_OTHER = range(8)
+# The role a wait kind gives its goroutine among the object's waiters.
+ROLES = {"chan send": "send", "chan receive": "receive", "mutex": "lock", "rwmutex read": "rlock",
+         "rwmutex write": "lock", "waitgroup": "wait", "cond": "wait", "semaphore": "acquire"}
+
+
 class WaitReader:
     """Reads the waits of one open core. See the module's doc."""
 
@@ -311,66 +357,190 @@ class WaitReader:
         self._types_base: int | None = None
         self._stack_of: dict[int, tuple["Location", ...]] | None = None
         self._functions: dict[int, tuple[str, ...]] = {}
+        self._sema_kinds: dict[tuple[int, str], tuple[str, str, int | None]] = {}
+        self._unwound: dict[int, tuple["Location", ...] | None] = {}
+        self._by_pcs: dict[tuple[int, ...], tuple["Location", ...]] = {}
+        self.symbols = native.exe.symbols("runtime.semtable", "runtime.firstmoduledata", *CLOCK_SYMBOLS)
         self._queues: dict[int, tuple[set[int], set[int]]] = {}
         self._notify_lists: dict[int, frozenset[int]] = {}
         self.g_address: dict[int, int] = {}  # goroutine id -> g, every live goroutine
-        self.parent_of: dict[int, int] = {}  # goroutine id -> parentGoid (0 before Go 1.21)
+        self.parent_counts: dict[int, int] = {}  # parentGoid -> waiters it created (Go 1.21+)
+        # object address -> role -> goroutine ids (in allgs order)
+        self.waiters: dict[int, dict[str, list[int]]] = {}
 
-    # The goroutines
+    def _reason_table(self) -> list[tuple[int, str, str, str]]:
+        """Per wait reason index: (what to read, kind, detail, reason)."""
+        table = []
+        for index, reason in enumerate(self.native.wait_reasons()):
+            if index == 0:
+                reason = ""
+            chan = _CHAN_REASONS.get(reason)
+            if chan is not None:
+                kind, detail = chan
+                what = (_R_SELECT if kind == "select" and not detail else
+                        _R_NOOBJ if detail else _R_CHAN)
+                table.append((what, kind, detail, reason))
+            elif reason in _SEMA_REASONS:
+                table.append((_R_SEMA, _SEMA_REASONS[reason], "", reason))
+            elif reason == "sync.Cond.Wait":
+                table.append((_R_COND, "cond", "", reason))
+            elif reason == "IO wait":
+                table.append((_R_IO, "io", "", reason))
+            elif reason in _SIMPLE_REASONS:
+                table.append((_R_SIMPLE, _SIMPLE_REASONS[reason], "", reason))
+            else:
+                table.append((_R_OTHER, "other", reason, reason))
+        return table
 
-    def goroutines(self) -> list[_G]:
-        """Every g of allgs that is waiting or in a system call (one read
-        each); g_address gets every live goroutine's g."""
+    def _g_codec(self) -> tuple[int, struct.Struct, tuple[int | None, ...]]:
+        """(first offset, codec, index of each _G field but the address in the unpacked tuple)."""
         g_type = self.native._g_type
         wanted = (("id", "goid"), ("status", "atomicstatus"), ("reason", "waitreason"), ("since", "waitsince"),
                   ("waiting", "waiting"), ("labels", "labels"), ("parent", "parentGoid"))
-        import struct as _struct
         picked = []
         for name, path in wanted:
             if not g_type.has(path):
+                if name in ("id", "status", "waiting"):
+                    raise Unsupported(f"DWARF: runtime.g has no {path} field")
                 continue
             offset, ftype = integer_field(g_type, path) if name != "waiting" else (g_type.field(path)[0], None)
             size = ftype.size if ftype is not None else 8
-            code = {1: "B", 2: "H", 4: "I", 8: "q" if name == "since" else "Q"}[size]
+            code = {1: "B", 2: "H", 4: "I", 8: "q" if name == "since" else "Q"}.get(size)
+            if code is None:
+                raise Unsupported(f"DWARF: runtime.g.{path} is {size} bytes")
             picked.append((offset, size, code, name))
         picked.sort()
         base = picked[0][0]
         fmt, at = "<", base
         for offset, size, code, _ in picked:
+            if offset < at:
+                raise Unsupported(f"DWARF: runtime.g fields overlap at {offset}")
             if offset > at:
                 fmt += f"{offset - at}x"
             fmt += code
             at = offset + size
-        codec = _struct.Struct(fmt)
         names = [name for *_, name in picked]
-        order = [names.index(n) if n in names else None
-                 for n in ("id", "status", "reason", "since", "waiting", "labels", "parent")]
+        order = tuple(names.index(n) if n in names else len(names) for n in _G._fields[1:])
+        return base, struct.Struct(fmt), order
+
+    def read(self) -> tuple[dict[int, tuple], dict[int, WaitObject], dict[int, dict[str, str]]]:
+        """(rows, objects, labels): one pass over allgs reads each g's
+        status, wait reason, waitsince, waiting sudog, labels and parent;
+        a channel wait costs one more read (sudog.c); everything else
+        (select, semaphores, Cond, IO, syscalls) is read afterwards for the
+        few goroutines concerned. The loop is written for 100k goroutines:
+        no call, no object but the row per goroutine."""
+        table = self._reason_table()
+        table += [(_R_OTHER, "other", f"wait reason {i}", "") for i in range(len(table), 256)]
+        base, codec, order = self._g_codec()
+        i_id, i_status, i_reason, i_since, i_waiting, i_labels, i_parent = order
+        has_labels = self.native._g_type.has("labels")
+        has_parent = self.native._g_type.has("parentGoid")
         unpack, size, memory = codec.unpack_from, codec.size, self.memory
-        # A span cache: gs sit next to each other in a few big regions.
-        span_start = span_end = 0
-        span_buf = None
-        span_delta = 0
-        found: list[_G] = []
+        c_at = self.layout.sudog_c
+        rows: dict[int, tuple] = {}
+        send: dict[int, list[int]] = {}
+        receive: dict[int, list[int]] = {}
+        parents = self.parent_counts
         g_address = self.g_address
-        id_at, status_at = order[0], order[1]
+        later: list[tuple[int, _G, tuple]] = []
+        label_ptrs: dict[int, int] = {}
+        # Span caches: gs, and sudogs, sit in a few big regions.
+        g_start = g_end = g_delta = s_start = s_end = s_delta = 0
+        g_buf = s_buf = None
         for address in self.native.allgs():
             at = address + base
-            if not (span_start <= at and at + size <= span_end):
+            if at < g_start or at + size > g_end:
                 try:
-                    span_start, span_end, span_buf, span_delta = memory.span(at)
+                    g_start, g_end, g_buf, g_delta = memory.span(at)
                 except BadRead:
                     continue
-                if at + size > span_end:
+                if at + size > g_end:
                     continue
-            values = unpack(span_buf, at - span_delta)
-            status = values[status_at]
-            if status == G_DEAD:
+            v = unpack(g_buf, at - g_delta)
+            status = v[i_status]
+            if status != G_WAITING:
+                if status != G_DEAD:
+                    g_address[v[i_id]] = address
+                    if status == G_SYSCALL:
+                        later.append((_R_OTHER, self._g(address, v, order), table[0]))
                 continue
-            g_address[values[id_at]] = address
-            if status != G_WAITING and status != G_SYSCALL:
-                continue
-            found.append(_G(address, *(values[i] if i is not None else 0 for i in order)))
-        return found
+            gid = v[i_id]
+            g_address[gid] = address
+            if has_labels and v[i_labels]:
+                label_ptrs[gid] = v[i_labels]
+            if has_parent and v[i_parent]:
+                parent = v[i_parent]
+                parents[parent] = parents.get(parent, 0) + 1
+            entry = table[v[i_reason] & 0xFF]
+            what = entry[0]
+            if what == _R_CHAN:
+                waiting = v[i_waiting]
+                if not waiting:
+                    rows[gid] = (entry[1], 0, (), entry[3], v[i_since], "no sudog")
+                    continue
+                at = waiting + c_at
+                if s_start <= at and at + 8 <= s_end:
+                    channel = _U64(s_buf, at - s_delta)[0]
+                else:
+                    try:
+                        s_start, s_end, s_buf, s_delta = memory.span(at)
+                        channel = memory.u64(at)
+                    except BadRead as err:
+                        self.notes.append(f"goroutine {gid}: its sudog is unreadable ({err})")
+                        rows[gid] = (entry[1], 0, (), entry[3], v[i_since], "sudog unreadable")
+                        continue
+                rows[gid] = (entry[1], channel, (), entry[3], v[i_since], "")
+                queue = send if entry[1] == "chan send" else receive
+                members = queue.get(channel)
+                if members is None:
+                    queue[channel] = [gid]
+                else:
+                    members.append(gid)
+            elif what == _R_SIMPLE or what == _R_OTHER or what == _R_NOOBJ:
+                rows[gid] = (entry[1], 0, (), entry[3], v[i_since], entry[2])
+            else:
+                later.append((what, self._g(address, v, order), entry))
+        waiters = self.waiters
+        for role, queue in (("send", send), ("receive", receive)):
+            for channel, members in queue.items():
+                waiters.setdefault(channel, {})[role] = members
+        objects: dict[int, WaitObject] = {}
+        sema: list[tuple[_G, str, str]] = []
+        selects: list[_G] = []
+        for what, g, entry in later:
+            if g.status == G_SYSCALL:
+                rows[g.id] = ("syscall", 0, (), "", g.since, self._syscall(g))
+            elif what == _R_SELECT:
+                selects.append(g)
+                rows[g.id] = _row(self._select(g, entry[3]))
+            elif what == _R_SEMA:
+                sema.append((g, entry[3], entry[1]))
+            elif what == _R_COND:
+                rows[g.id] = _row(self._cond(g, entry[3], objects))
+            elif what == _R_IO:
+                rows[g.id] = _row(self._io(g, entry[3], objects))
+        if selects:
+            self._select_directions(selects, rows)
+        if sema:
+            self._semaphores(sema, objects, rows)
+        for what, g, _ in later:
+            if what == _R_COND or what == _R_IO:  # select and semaphore waiters are in already
+                kind, address, detail = rows[g.id][0], rows[g.id][1], rows[g.id][5]
+                if address:
+                    role = ROLES.get(kind) or detail
+                    waiters.setdefault(address, {}).setdefault(role, []).append(g.id)
+        for address in waiters:
+            if address not in objects:
+                objects[address] = self._chan(address)
+        labels = self._labels(label_ptrs)
+        return rows, objects, labels
+
+    @staticmethod
+    def _g(address: int, values: tuple, order: tuple[int, ...]) -> _G:
+        v = values + (0,)
+        a, b, c, d, e, f, g = order
+        return _G(address, v[a], v[b], v[c], v[d], v[e], v[f], v[g])
 
     def stack(self, g: _G) -> tuple["Location", ...] | None:
         """The goroutine's whole stack: the listing's when given, else unwound here."""
@@ -380,14 +550,20 @@ class WaitReader:
             found = self._stack_of.get(g.id)
             if found is not None:
                 return found
+            if g.id in self._unwound:
+                return self._unwound[g.id]
         try:
             record = self.native.read_g(g.address)
         except BadRead:
             return None
         pcs, why = self.native.unwind(record, _PARK_DEPTH)
-        if pcs is None:
-            return None
-        return tuple(location for _, location in self.native.stack_frames(pcs, _PARK_DEPTH))
+        found = None
+        if pcs is not None:
+            found = self._by_pcs.get(pcs)
+            if found is None:
+                found = self._by_pcs[pcs] = tuple(loc for _, loc in self.native.stack_frames(pcs, _PARK_DEPTH))
+        self._unwound[g.id] = found
+        return found
 
     def stack_key(self, gid: int) -> object:
         """Equal for goroutines with equal stacks (the listing shares one
@@ -406,13 +582,9 @@ class WaitReader:
         except BadRead:
             return None
 
-    def parents(self, waits: Mapping[int, Wait], limit: int = 8) -> list[int]:
+    def parents(self, limit: int = 8) -> list[int]:
         """The goroutines that created the most waiters (g.parentGoid, Go 1.21+), most first."""
-        counts: dict[int, int] = {}
-        for gid in waits:
-            parent = self.parent_of.get(gid, 0)
-            if parent and parent in self.g_address:
-                counts[parent] = counts.get(parent, 0) + 1
+        counts = {p: n for p, n in self.parent_counts.items() if p in self.g_address}
         return sorted(counts, key=lambda p: (-counts[p], p))[:limit]
 
     def functions(self, g: _G) -> tuple[str, ...]:
@@ -426,81 +598,10 @@ class WaitReader:
             found = self._functions[key] = tuple(location.function for location in stack[:_PARK_DEPTH])
         return found
 
-    # Reading
-
-    def read(self) -> tuple[dict[int, Wait], dict[int, WaitObject], dict[int, dict[str, str]]]:
-        reasons = self.native.wait_reasons()
-        waits: dict[int, Wait] = {}
-        chans: dict[int, list[int]] = {}
-        selects: list[tuple[_G, str]] = []
-        sema: list[tuple[_G, str, str]] = []
-        conds: list[tuple[_G, str]] = []
-        ios: list[tuple[_G, str]] = []
-        label_ptrs: dict[int, int] = {}
-        layout = self.layout
-        memory = self.memory
-        for g in self.goroutines():
-            self.parent_of[g.id] = g.parent
-            if g.labels:
-                label_ptrs[g.id] = g.labels
-            reason = reasons[g.reason] if 0 < g.reason < len(reasons) else ""
-            if g.status == G_SYSCALL:
-                waits[g.id] = Wait(g.id, "syscall", reason=reason, since=g.since, detail=self._syscall(g))
-                continue
-            chan = _CHAN_REASONS.get(reason)
-            if chan is not None:
-                kind, detail = chan
-                if kind == "select":
-                    if detail:
-                        waits[g.id] = Wait(g.id, kind, reason=reason, since=g.since, detail=detail)
-                    else:
-                        selects.append((g, reason))
-                    continue
-                if detail or not g.waiting:
-                    waits[g.id] = Wait(g.id, kind, reason=reason, since=g.since, detail=detail or "no sudog")
-                    continue
-                try:
-                    channel = memory.u64(g.waiting + layout.sudog_c)
-                except BadRead as err:
-                    self.notes.append(f"goroutine {g.id}: its sudog is unreadable ({err})")
-                    waits[g.id] = Wait(g.id, kind, reason=reason, since=g.since, detail="sudog unreadable")
-                    continue
-                waits[g.id] = Wait(g.id, kind, channel, reason=reason, since=g.since)
-                chans.setdefault(channel, []).append(g.id)
-                continue
-            kind = _SEMA_REASONS.get(reason)
-            if kind is not None:
-                sema.append((g, reason, kind))
-                continue
-            kind = _SIMPLE_REASONS.get(reason)
-            if kind == "cond":
-                conds.append((g, reason))
-            elif kind == "io":
-                ios.append((g, reason))
-            elif kind is not None:
-                waits[g.id] = Wait(g.id, kind, reason=reason, since=g.since)
-            else:
-                waits[g.id] = Wait(g.id, "other", reason=reason, since=g.since, detail=reason)
-        objects: dict[int, WaitObject] = {}
-        for g, reason in selects:
-            waits[g.id] = self._select(g, reason, chans)
-        if selects:
-            waits.update(self._select_directions([waits[g.id] for g, _ in selects]))
-        if sema:
-            waits.update(self._semaphores(sema, objects))
-        for g, reason in conds:
-            waits[g.id] = self._cond(g, reason, objects)
-        for g, reason in ios:
-            waits[g.id] = self._io(g, reason, objects)
-        for address in chans:
-            objects[address] = self._chan(address)
-        labels = self._labels(label_ptrs)
-        return waits, objects, labels
-
     def _syscall(self, g: _G) -> str:
         """The function that entered the system call (g.syscallpc), and
         its caller outside the runtime and package syscall when the stack
-        shows one: "syscall.read from main.main.func6"."""
+        shows one: "syscall.Syscall from main.main.func6"."""
         try:
             record = self.native.read_g(g.address)
         except BadRead:
@@ -513,7 +614,7 @@ class WaitReader:
 
     # Channels and select
 
-    def _select(self, g: _G, reason: str, chans: dict[int, list[int]]) -> Wait:
+    def _select(self, g: _G, reason: str) -> Wait:
         """Every sudog of g.waiting, one per case (Go sorts them in lock order)."""
         layout, memory = self.layout, self.memory
         cases: list[SelectCase] = []
@@ -523,28 +624,27 @@ class WaitReader:
                 channel = memory.u64(at + layout.sudog_c)
                 if channel:
                     cases.append(SelectCase(channel, ""))
-                    chans.setdefault(channel, [])
                 at = memory.u64(at + layout.sudog_waitlink)
                 seen += 1
         except BadRead as err:
             self.notes.append(f"goroutine {g.id}: a sudog of its select is unreadable ({err})")
-        # The sudogs themselves, to place each in its channel's queues.
         return Wait(g.id, "select", cases=tuple(cases), reason=reason, since=g.since,
                     detail="" if cases else "no sudog")
 
-    def _select_directions(self, waits: list[Wait]) -> dict[int, Wait]:
-        """Each case's direction: the queue of its channel holding the goroutine's sudog."""
-        layout, memory = self.layout, self.memory
-        out: dict[int, Wait] = {}
-        for wait in waits:
+    def _select_directions(self, selects: list[_G], rows: dict[int, tuple]) -> None:
+        """Each case's direction: the queue of its channel holding the
+        goroutine's sudog; the goroutine joins that channel's waiters as
+        "select send" / "select receive"."""
+        for g in selects:
+            row = rows[g.id]
             cases = []
-            address = self.g_address[wait.goroutine]
-            for case in wait.cases:
+            for case in row[2]:
                 send, receive = self._queue_gs(case.address)
-                direction = "send" if address in send else "receive" if address in receive else ""
+                direction = "send" if g.address in send else "receive" if g.address in receive else ""
                 cases.append(SelectCase(case.address, direction))
-            out[wait.goroutine] = replace(wait, cases=tuple(cases))
-        return out
+                role = f"select {direction}" if direction else "select"
+                self.waiters.setdefault(case.address, {}).setdefault(role, []).append(g.id)
+            rows[g.id] = row[:2] + (tuple(cases),) + row[3:]
 
     def _queue_gs(self, channel: int) -> tuple[set[int], set[int]]:
         """(g addresses in sendq, g addresses in recvq) of a channel, walked once."""
@@ -570,10 +670,17 @@ class WaitReader:
         members: set[int] = set()
         seen: set[int] = set()
         at, memory, g_at = first, self.memory, self.layout.sudog_g
+        start = end = delta = 0
+        buf = None
         while at and at not in seen and len(seen) < MAX_QUEUE:
             seen.add(at)
-            members.add(memory.u64(at + g_at))
-            at = memory.u64(at + link)
+            if not (start <= at + g_at and at + g_at + 8 <= end and start <= at + link and at + link + 8 <= end):
+                start, end, buf, delta = memory.span(at)
+                members.add(memory.u64(at + g_at))
+                at = memory.u64(at + link)
+                continue
+            members.add(_U64(buf, at + g_at - delta)[0])
+            at = _U64(buf, at + link - delta)[0]
         return members
 
     def _chan(self, address: int) -> WaitObject:
@@ -609,7 +716,7 @@ class WaitReader:
         memory = self.memory
         try:
             if self._types_base is None:
-                moduledata = self.native.exe.symbol("runtime.firstmoduledata")
+                moduledata = self.symbols.get("runtime.firstmoduledata")
                 if moduledata is None:
                     raise Unsupported("no runtime.firstmoduledata symbol")
                 md = layouts.type("runtime.moduledata")
@@ -640,7 +747,7 @@ class WaitReader:
 
     def semaphore_waiters(self) -> dict[int, int]:
         """g address -> the semaphore address it waits on, from every treap of runtime.semtable."""
-        symbol = self.native.exe.symbol("runtime.semtable")
+        symbol = self.symbols.get("runtime.semtable")
         if symbol is None:
             raise Unsupported("no runtime.semtable symbol")
         layouts = self.native.layouts
@@ -675,33 +782,48 @@ class WaitReader:
                     self.notes.append(f"semaphore table root {index}: a sudog is unreadable ({err})")
         return waiting
 
-    def _semaphores(self, parked: list[tuple[_G, str, str]], objects: dict[int, WaitObject]) -> dict[int, Wait]:
+    def _semaphores(self, parked: list[tuple[_G, str, str]], objects: dict[int, WaitObject],
+                    rows: dict[int, tuple]) -> None:
         try:
             waiting = self.semaphore_waiters()
         except Unsupported as err:
             self.notes.append(f"semaphore waits not read: {err}")
             waiting = {}
-        layouts = self.native.layouts
-        out: dict[int, Wait] = {}
-        offsets = _SyncOffsets(layouts)
+        offsets = _SyncOffsets(self.native.layouts)
+        waiters = self.waiters
         for g, reason, by_reason in parked:
             sema = waiting.get(g.address)
             if sema is None:
-                out[g.id] = Wait(g.id, by_reason, reason=reason, since=g.since, detail="not in the semaphore table")
+                rows[g.id] = (by_reason, 0, (), reason, g.since, "not in the semaphore table")
                 continue
             kind, obj_kind, offset = self._sema_kind(g, by_reason, offsets)
             if offset is None:  # a plain semaphore: the address itself
                 kind, obj_kind, offset = "semaphore", "semaphore", 0
             address = sema - offset
-            out[g.id] = Wait(g.id, kind, address, reason=reason, since=g.since)
-            if address not in objects:
+            rows[g.id] = (kind, address, (), reason, g.since, "")
+            roles = waiters.get(address)
+            if roles is None:
+                roles = waiters[address] = {}
                 objects[address] = self._sync_object(address, obj_kind, offsets)
-        return out
+            role = ROLES[kind]
+            members = roles.get(role)
+            if members is None:
+                roles[role] = [g.id]
+            else:
+                members.append(g.id)
 
     def _sema_kind(self, g: _G, by_reason: str, offsets: "_SyncOffsets") -> tuple[str, str, int | None]:
         """(wait kind, object kind, semaphore offset in the object) from the
         innermost sync frame, else from the wait reason."""
-        functions = self.functions(g)
+        stack = self.stack(g)
+        key = (id(stack) if stack is not None else 0, by_reason)
+        found = self._sema_kinds.get(key)
+        if found is None:
+            found = self._sema_kinds[key] = self._sema_kind_of(self.functions(g), by_reason, offsets)
+        return found
+
+    def _sema_kind_of(self, functions: tuple[str, ...], by_reason: str,
+                      offsets: "_SyncOffsets") -> tuple[str, str, int | None]:
         for index, function in enumerate(functions):
             if function == _WGWAIT:
                 return "waitgroup", "waitgroup", offsets.wg_sema
@@ -954,13 +1076,15 @@ def _paren(elem: str) -> str:
 
 
 def read_clock(native: "NativeCore", since: Iterable[int] = (), core_path: str | None = None,
-               monotonic_now: int | None = None, wall_now: int | None = None, boot_wall: int | None = None) -> Clock:
-    """The runtime's nanotime at the crash (see Clock). The last three
-    arguments replace this machine's clocks (for tests)."""
-    readings = [s for s in since if s > 0]
+               monotonic_now: int | None = None, wall_now: int | None = None, boot_wall: int | None = None,
+               symbols: Mapping[str, tuple[int, int]] | None = None) -> Clock:
+    """The runtime's nanotime at the crash (see Clock). since: g.waitsince
+    values; monotonic_now, wall_now, boot_wall replace this machine's
+    clocks (for tests); symbols: the CLOCK_SYMBOLS already looked up."""
+    readings = [max(since, default=0)]
     memory, layouts, bias = native.memory, native.layouts, native.bias
-    symbols = native.exe.symbols("runtime.faketime", "runtime.work", "runtime.memstats", "runtime.allp",
-                                 "runtime.sched", "runtime.runtimeInitTime")
+    if symbols is None:
+        symbols = native.exe.symbols(*CLOCK_SYMBOLS)
 
     def read(symbol: str, type_name: str | None, path: str | None) -> int:
         found = symbols.get(symbol)
@@ -1059,22 +1183,30 @@ def read_waits(native: "NativeCore", listing: "Listing | None" = None, names: bo
                clock: Clock | None = None) -> WaitReading:
     """Every wait of the core (see the module's doc). listing: the native
     listing already made (its stacks and labels are reused: nothing is
-    unwound twice); names: look for the objects' names (names.py)."""
+    unwound twice); names: look for the objects' names (names.py); clock:
+    the clock to use (read_clock's by default)."""
     reader = WaitReader(native, listing)
     try:
-        waits, objects, labels = reader.read()
+        rows, objects, labels = reader.read()
     except BadRead as err:
         raise Unsupported(f"waits unreadable: {err}") from None
     naming = ""
+    waits = _Waits(rows)
     if names and objects:
         from .names import Namer
 
         namer = Namer(native, reader)
-        objects = namer.name(objects, waits)
+        objects = namer.name(objects)
         naming = namer.account
         reader.notes.extend(namer.notes)
     if clock is None:
-        clock = read_clock(native, (w.since for w in waits.values()))
-    return WaitReading(MappingProxyType(waits), MappingProxyType(objects),
+        clock = read_clock(native, (row[4] for row in rows.values()), symbols=reader.symbols)
+    waiters = {address: MappingProxyType({role: tuple(ids) for role, ids in roles.items()})
+               for address, roles in reader.waiters.items()}
+    return WaitReading(waits, MappingProxyType(objects), MappingProxyType(waiters),
                        MappingProxyType({k: MappingProxyType(v) for k, v in labels.items()}), clock,
                        tuple(dict.fromkeys(reader.notes)), naming)
+
+
+def _row(wait: Wait) -> tuple:
+    return (wait.kind, wait.address, wait.cases, wait.reason, wait.since, wait.detail)
