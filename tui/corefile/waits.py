@@ -134,15 +134,16 @@ class WaitObject:
 
     Fields that do not apply to the kind are None (or "").
     chan: len (qcount), cap (dataqsiz), closed, elem (element type).
-    mutex: locked (state&1), waiters (state>>3: goroutines the Mutex counts
-    as waiting), starving.
-    rwmutex: locked (its writer lock w is held), readers (readers holding
-    or waiting, from readerCount), writer (a writer holds it or waits for
-    readers to leave: readerCount < 0), departing (readerWait).
-    waitgroup: counter, waiters.
-    cond: waiters (tickets handed out and not yet notified).
+    mutex: locked (state&1), queued (state>>3: the goroutines the Mutex
+    itself counts as waiting), starving.
+    rwmutex: locked (its writer lock w is held), queued (w's waiters),
+    readers (readers holding or waiting, from readerCount), writer (a
+    writer holds it or waits for readers to leave: readerCount < 0),
+    departing (readerWait: readers the pending writer still waits for).
+    waitgroup: counter, queued (its waiter count).
+    cond: queued (tickets handed out and not yet notified).
     fd: fd, the file descriptor of the pollDesc.
-    name / named_by: see names.py.
+    name / named_by: see names.py ("" when no name was found).
     """
 
     address: int
@@ -155,7 +156,7 @@ class WaitObject:
     closed: bool | None = None
     elem: str = ""
     locked: bool | None = None
-    waiters: int | None = None
+    queued: int | None = None
     starving: bool | None = None
     readers: int | None = None
     writer: bool | None = None
@@ -856,7 +857,7 @@ class WaitReader:
             if kind == "mutex":
                 state = memory.sint(address + offsets.mutex_state, 4)
                 return WaitObject(address, kind, "sync.Mutex", locked=bool(state & MUTEX_LOCKED),
-                                  waiters=(state & 0xFFFFFFFF) >> MUTEX_WAITER_SHIFT,
+                                  queued=(state & 0xFFFFFFFF) >> MUTEX_WAITER_SHIFT,
                                   starving=bool(state & MUTEX_STARVING))
             if kind == "rwmutex":
                 state = memory.sint(address + offsets.rw_w_state, 4)
@@ -865,13 +866,13 @@ class WaitReader:
                 writer = count < 0
                 return WaitObject(address, kind, "sync.RWMutex", locked=bool(state & MUTEX_LOCKED),
                                   readers=count + RWMUTEX_MAX_READERS if writer else count, writer=writer,
-                                  departing=departing, waiters=(state & 0xFFFFFFFF) >> MUTEX_WAITER_SHIFT)
+                                  departing=departing, queued=(state & 0xFFFFFFFF) >> MUTEX_WAITER_SHIFT)
             if kind == "waitgroup":
                 state = memory.u64(address + offsets.wg_state)
                 counter = (state >> 32) & 0xFFFFFFFF
                 counter = counter - (1 << 32) if counter >= 1 << 31 else counter
                 return WaitObject(address, kind, "sync.WaitGroup", counter=counter,
-                                  waiters=state & offsets.wg_waiter_mask)
+                                  queued=state & offsets.wg_waiter_mask)
         except BadRead as err:
             self.notes.append(f"{kind} at {address:#x} is unreadable ({err})")
         return WaitObject(address, kind, {"mutex": "sync.Mutex", "rwmutex": "sync.RWMutex",
@@ -935,7 +936,7 @@ class WaitReader:
             notify_at, notify_type = integer_field(nl, "notify")
             tickets = self.memory.uint(list_address + wait_at, wait_type.size)
             notified = self.memory.uint(list_address + notify_at, notify_type.size)
-            return WaitObject(address, "cond", "sync.Cond", waiters=(tickets - notified) & 0xFFFFFFFF)
+            return WaitObject(address, "cond", "sync.Cond", queued=(tickets - notified) & 0xFFFFFFFF)
         except (BadRead, Unsupported) as err:
             self.notes.append(f"sync.Cond at {address:#x} is unreadable ({err})")
             return WaitObject(address, "cond", "sync.Cond")
