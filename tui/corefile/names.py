@@ -300,6 +300,7 @@ class _Found:
     name: str
     how: str
     rank: tuple
+    goroutine: int | None = None
 
 
 class Namer:
@@ -311,6 +312,7 @@ class Namer:
         self.notes: list[str] = []
         self.account = ""
         self.scanned = 0
+        self._goroutine: int | None = None
 
     def name(self, objects: Mapping[int, "WaitObject"]) -> dict[int, "WaitObject"]:
         """The objects, named where a name was found."""
@@ -332,7 +334,8 @@ class Namer:
             "stacks), and plain stack words where no variable covers the pointer")
         out = dict(objects)
         for address, name in found.items():
-            out[address] = replace(objects[address], name=name.name, named_by=name.how)
+            out[address] = replace(objects[address], name=name.name, named_by=name.how,
+                                   name_goroutine=name.goroutine)
         return out
 
     # Globals
@@ -501,6 +504,7 @@ class Namer:
             if not pcs:
                 continue
             self.scanned += 1
+            self._goroutine = gid
             frames = frame_extents(native, record.sp, pcs)
             # Outer frames first: where a value is made, not where it is passed.
             for depth, (sp, cfa, function) in reversed(list(enumerate(frames))):
@@ -557,9 +561,8 @@ class Namer:
                 if path:
                     self._offer(found, address, f"{name}{path} in {function}", "local heap", rank)
 
-    @staticmethod
-    def _offer(found: dict[int, _Found], address: int, name: str, how: str, rank: tuple) -> None:
-        candidate = _Found(name, how, (_RANK[how], *rank))
+    def _offer(self, found: dict[int, _Found], address: int, name: str, how: str, rank: tuple) -> None:
+        candidate = _Found(name, how, (_RANK[how], *rank), self._goroutine)
         if address not in found or candidate.rank < found[address].rank:
             found[address] = candidate
 

@@ -143,7 +143,9 @@ class WaitObject:
     waitgroup: counter, queued (its waiter count).
     cond: queued (tickets handed out and not yet notified).
     fd: fd, the file descriptor of the pollDesc.
-    name / named_by: see names.py ("" when no name was found).
+    name / named_by: see names.py ("" when no name was found);
+    name_goroutine: the goroutine whose frame holds the local it is named
+    after (None for a global).
     """
 
     address: int
@@ -163,6 +165,7 @@ class WaitObject:
     departing: int | None = None
     counter: int | None = None
     fd: int | None = None
+    name_goroutine: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
