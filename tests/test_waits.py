@@ -218,6 +218,14 @@ def test_select_cases_and_their_directions(fixture_core):
     assert (signals.type, signals.len, signals.cap) == ("chan int", 0, 1)
     assert reading.waits[dispatcher[0]].cases == tuple(sorted(
         (SelectCase(out.address, "send"), SelectCase(timeout.address, "receive")), key=lambda c: c.address))
+    # One goroutine, two cases on one channel: each case's direction from its own sudog.
+    (echo,) = ids_with_frame(fixture, "main.echo")
+    cases = reading.waits[echo].cases
+    assert len(cases) == 2 and cases[0].address == cases[1].address and {c.dir for c in cases} == {"send", "receive"}
+    loop = reading.objects[cases[0].address]
+    assert waiters(reading, loop) == {"select send": [echo], "select receive": [echo]}
+    assert analyse(reading).objects[[b.address for b in analyse(reading).objects].index(loop.address)].description \
+        .startswith("1 goroutine selects to send to and receive from chan int (0/0, unbuffered)")
     # A goroutine in a select counts once per channel, and the report lists its cases.
     report = waiting_on(reading, dispatcher[0])
     assert report["kind"] == "select" and report["address"] is None

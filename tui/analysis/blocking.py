@@ -154,6 +154,7 @@ _PHRASES = {
     "select send": ("selects to send to", "select to send to"),
     "select receive": ("selects to receive from", "select to receive from"),
     "select": ("selects on", "select on"),
+    "select both": ("selects to send to and receive from", "select to send to and receive from"),
     "lock": ("waits to lock", "wait to lock"), "rlock": ("waits to read-lock", "wait to read-lock"),
     "wait": ("waits on", "wait on"), "acquire": ("waits to acquire", "wait to acquire"),
     "read": ("waits to read", "wait to read"), "write": ("waits to write", "wait to write"),
@@ -168,7 +169,12 @@ def describe(obj: WaitObject, waiters: Mapping[str, tuple[int, ...]]) -> str:
     "1 goroutine waits to lock and 2 wait to read-lock sync.RWMutex main.users.mu (3 readers, a writer waiting)"
     """
     parts = []
-    for index, (role, ids) in enumerate((r, i) for r, i in waiters.items() if i):
+    roles = [(r, i) for r, i in waiters.items() if i]
+    both = dict(roles)
+    if both.get("select send") and both.get("select send") == both.get("select receive"):
+        # The same goroutines select to send and to receive on it (a goroutine cannot meet itself).
+        roles = [(r if r != "select send" else "select both", i) for r, i in roles if r != "select receive"]
+    for index, (role, ids) in enumerate(roles):
         singular, plural = _PHRASES.get(role, (f"waits ({role}) on", f"wait ({role}) on"))
         count = len(ids)
         who = _goroutines(count) if index == 0 else str(count)

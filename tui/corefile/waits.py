@@ -5,15 +5,16 @@ runtime's own structures (issue 16).
     listing = native.listing()
     reading = read_waits(native, listing)       # in the background
     reading.waits[5]    -> Wait(goroutine=5, kind="chan receive", address=0xc000..., ...)
-    reading.objects[a]  -> WaitObject(kind="chan", type="chan int", name="main.results", len=0, cap=0, ...)
+    reading.objects[a]  -> WaitObject(kind="chan", type="chan int", name="results in main.main", len=2, cap=2, ...)
+    reading.waiters[a]  -> {"send": (6, 7, 8, 9, 10)}
 
 How each kind is found (every offset from the executable's DWARF):
 - channel operations: g.waiting is the goroutine's sudog (chansend /
   chanrecv set it before parking); sudog.c its channel. The direction is
   the wait reason's ("chan send" / "chan receive").
 - select: g.waiting lists one sudog per case (through sudog.waitlink,
-  isSelect set); each case's direction is the queue of its channel it sits
-  in (hchan.sendq or recvq, walked once per channel).
+  isSelect set); each case's direction is the queue of its channel its
+  sudog sits in (hchan.sendq or recvq, walked once per channel).
 - sync.Mutex, RWMutex, WaitGroup and plain semaphores park in the runtime
   semaphore table: runtime.semtable's 251 roots each hold a treap of
   sudogs, one node per address waited on (sudog.elem), further waiters of
@@ -39,9 +40,22 @@ State of each object: a channel's len (qcount), cap (dataqsiz), closed and
 element type (the name of hchan.elemtype, a runtime type, read from the
 module's type data); a Mutex's locked bit, waiter count; an RWMutex's
 readers and writer; a WaitGroup's counter and waiters. Names come from
-names.py. Nothing raises past read_waits but Unsupported for a core whose
-runtime this does not model; a goroutine whose structures are unreadable
-gets kind "other" and a note.
+names.py.
+
+The wait durations: g.waitsince is set by a GC's stack scan to
+work.tstart, which gcMark sets when a mark phase ends: the first GC that
+sees a goroutine blocked writes the end of the GC before it (0 if none), so
+Go's minutes may count from before the goroutine blocked, and a goroutine no
+second GC saw has none. The crash's own nanotime is not in the core: see
+Clock for how it is estimated.
+
+Nothing raises past read_waits but Unsupported, for a core whose runtime
+this does not model; a goroutine whose sudog is unreadable keeps its kind,
+with no address and a detail saying so, and the reading's notes say why.
+
+Cost: one pass over allgs (one read per g), one more read per channel
+waiter, a walk of the semaphore treaps, and a few hundred reads for the
+rest; at 100k goroutines about a fifth of the native listing (bench/native_waits.py).
 """
 
 from __future__ import annotations
@@ -66,8 +80,8 @@ KINDS = ("chan send", "chan receive", "select", "mutex", "rwmutex read", "rwmute
 OBJECT_KINDS = ("chan", "mutex", "rwmutex", "waitgroup", "cond", "semaphore", "fd")
 
 G_WAITING, G_SYSCALL, G_DEAD = 4, 3, 6
-# sync's constants (mutex.go, rwmutex.go, waitgroup.go), the same in Go 1.19-1.26.
-MUTEX_LOCKED, MUTEX_WOKEN, MUTEX_STARVING, MUTEX_WAITER_SHIFT = 1, 2, 4, 3
+# sync's constants (mutex.go, rwmutex.go), the same in Go 1.19-1.26.
+MUTEX_LOCKED, MUTEX_STARVING, MUTEX_WAITER_SHIFT = 1, 4, 3
 RWMUTEX_MAX_READERS = 1 << 30
 TFLAG_EXTRA_STAR = 2
 SEMTAB_MAX = 4096
@@ -83,7 +97,7 @@ _CHAN_REASONS = {
 _SEMA_REASONS = {"semacquire": "semaphore", "sync.Mutex.Lock": "mutex", "sync.RWMutex.RLock": "rwmutex read",
                  "sync.RWMutex.Lock": "rwmutex write", "sync.WaitGroup.Wait": "waitgroup",
                  "sync.WaitGroup.Wait (durable)": "waitgroup"}
-_SIMPLE_REASONS = {"sleep": "sleep", "IO wait": "io", "sync.Cond.Wait": "cond"}
+_SIMPLE_REASONS = {"sleep": "sleep"}
 # The sync functions that park in the semaphore table, innermost first on a stack.
 _MUTEX_FRAMES = frozenset({"sync.(*Mutex).lockSlow", "sync.(*Mutex).Lock", "internal/sync.(*Mutex).lockSlow",
                            "internal/sync.(*Mutex).Lock"})
@@ -112,10 +126,12 @@ class Wait:
 
     kind: one of KINDS. address: the WaitObject waited on (0 for none: a
     nil channel, a sleep, a syscall, a select: see cases). reason: the
-    runtime's wait reason. since: g.waitsince (the runtime's nanotime when a
-    GC first saw it blocked; 0 when none did). detail: "nil chan", "no
-    cases", "read" / "write" for IO, the function of a system call, the
-    reason of an "other" wait.
+    runtime's wait reason ("" in a system call). since: g.waitsince (a
+    nanotime a GC wrote when it found the goroutine blocked: see the
+    module's doc; 0 when none did). detail: "nil chan", "no cases", "read" /
+    "write" for IO, the function of a system call, the reason of an
+    "other" wait, or why the object is missing ("sudog unreadable", "not in
+    the semaphore table", "notifyList not found", "pollDesc not found").
     """
 
     goroutine: int
@@ -366,6 +382,7 @@ class WaitReader:
         self._by_pcs: dict[tuple[int, ...], tuple["Location", ...]] = {}
         self.symbols = native.exe.symbols("runtime.semtable", "runtime.firstmoduledata", *CLOCK_SYMBOLS)
         self._queues: dict[int, tuple[set[int], set[int]]] = {}
+        self._select_sudogs: dict[int, list[int]] = {}
         self._notify_lists: dict[int, frozenset[int]] = {}
         self.g_address: dict[int, int] = {}  # goroutine id -> g, every live goroutine
         self.parent_counts: dict[int, int] = {}  # parentGoid -> waiters it created (Go 1.21+)
@@ -622,46 +639,55 @@ class WaitReader:
         """Every sudog of g.waiting, one per case (Go sorts them in lock order)."""
         layout, memory = self.layout, self.memory
         cases: list[SelectCase] = []
+        sudogs: list[int] = []
         at, seen = g.waiting, 0
         try:
             while at and seen < MAX_SELECT_CASES:
                 channel = memory.u64(at + layout.sudog_c)
                 if channel:
                     cases.append(SelectCase(channel, ""))
+                    sudogs.append(at)
                 at = memory.u64(at + layout.sudog_waitlink)
                 seen += 1
         except BadRead as err:
             self.notes.append(f"goroutine {g.id}: a sudog of its select is unreadable ({err})")
+        self._select_sudogs[g.id] = sudogs
         return Wait(g.id, "select", cases=tuple(cases), reason=reason, since=g.since,
                     detail="" if cases else "no sudog")
 
     def _select_directions(self, selects: list[_G], rows: dict[int, tuple]) -> None:
-        """Each case's direction: the queue of its channel holding the
-        goroutine's sudog; the goroutine joins that channel's waiters as
-        "select send" / "select receive"."""
+        """Each case's direction: the queue of its channel that holds the
+        case's sudog (a select may send and receive on one channel); the
+        goroutine joins that channel's waiters as "select send" / "select
+        receive"."""
         for g in selects:
             row = rows[g.id]
             cases = []
-            for case in row[2]:
-                send, receive = self._queue_gs(case.address)
-                direction = "send" if g.address in send else "receive" if g.address in receive else ""
+            for case, sudog in zip(row[2], self._select_sudogs[g.id]):
+                send, receive = self._queue_sudogs(case.address)
+                direction = "send" if sudog in send else "receive" if sudog in receive else ""
                 cases.append(SelectCase(case.address, direction))
                 role = f"select {direction}" if direction else "select"
-                self.waiters.setdefault(case.address, {}).setdefault(role, []).append(g.id)
+                members = self.waiters.setdefault(case.address, {}).setdefault(role, [])
+                if g.id not in members:
+                    members.append(g.id)
             rows[g.id] = row[:2] + (tuple(cases),) + row[3:]
 
-    def _queue_gs(self, channel: int) -> tuple[set[int], set[int]]:
-        """(g addresses in sendq, g addresses in recvq) of a channel, walked once."""
+    def _queue_sudogs(self, channel: int) -> tuple[set[int], set[int]]:
+        """(sudogs of sendq, sudogs of recvq) of a channel, walked once."""
         found = self._queues.get(channel)
         if found is None:
             layout, memory = self.layout, self.memory
             queues = []
             for head in (layout.sendq, layout.recvq):
+                members: set[int] = set()
                 try:
-                    members = self.sudog_gs(memory.u64(channel + head), layout.sudog_next)
+                    at = memory.u64(channel + head)
+                    while at and at not in members and len(members) < MAX_QUEUE:
+                        members.add(at)
+                        at = memory.u64(at + layout.sudog_next)
                 except BadRead as err:
                     self.notes.append(f"channel {channel:#x}: a queue is unreadable ({err})")
-                    members = set()
                 queues.append(members)
             found = self._queues[channel] = (queues[0], queues[1])
         return found
