@@ -451,8 +451,11 @@ class WaitReader:
         (select, semaphores, Cond, IO, syscalls) is read afterwards for the
         few goroutines concerned. The loop is written for 100k goroutines:
         no call, no object but the row per goroutine."""
-        table = self._reason_table()
-        table += [(_R_OTHER, "other", f"wait reason {i}", "") for i in range(len(table), 256)]
+        send: dict[int, list[int]] = {}
+        receive: dict[int, list[int]] = {}
+        # Each entry also carries the channel waiters its goroutines join.
+        table = [entry + ((send if entry[1] == "chan send" else receive),) for entry in self._reason_table()]
+        table += [(_R_OTHER, "other", f"wait reason {i}", "", None) for i in range(len(table), 256)]
         base, codec, order = self._g_codec()
         i_id, i_status, i_reason, i_since, i_waiting, i_labels, i_parent = order
         has_labels = self.native._g_type.has("labels")
@@ -460,8 +463,6 @@ class WaitReader:
         unpack, size, memory = codec.unpack_from, codec.size, self.memory
         c_at = self.layout.sudog_c
         rows: dict[int, tuple] = {}
-        send: dict[int, list[int]] = {}
-        receive: dict[int, list[int]] = {}
         parents = self.parent_counts
         g_address = self.g_address
         later: list[tuple[int, _G, tuple]] = []
@@ -494,11 +495,11 @@ class WaitReader:
                 parent = v[i_parent]
                 parents[parent] = parents.get(parent, 0) + 1
             entry = table[v[i_reason] & 0xFF]
-            what = entry[0]
+            what, kind, detail, reason, queue = entry
             if what == _R_CHAN:
                 waiting = v[i_waiting]
                 if not waiting:
-                    rows[gid] = (entry[1], 0, (), entry[3], v[i_since], "no sudog")
+                    rows[gid] = (kind, 0, (), reason, v[i_since], "no sudog")
                     continue
                 at = waiting + c_at
                 if s_start <= at and at + 8 <= s_end:
@@ -509,17 +510,16 @@ class WaitReader:
                         channel = memory.u64(at)
                     except BadRead as err:
                         self.notes.append(f"goroutine {gid}: its sudog is unreadable ({err})")
-                        rows[gid] = (entry[1], 0, (), entry[3], v[i_since], "sudog unreadable")
+                        rows[gid] = (kind, 0, (), reason, v[i_since], "sudog unreadable")
                         continue
-                rows[gid] = (entry[1], channel, (), entry[3], v[i_since], "")
-                queue = send if entry[1] == "chan send" else receive
+                rows[gid] = (kind, channel, (), reason, v[i_since], "")
                 members = queue.get(channel)
                 if members is None:
                     queue[channel] = [gid]
                 else:
                     members.append(gid)
             elif what == _R_SIMPLE or what == _R_OTHER or what == _R_NOOBJ:
-                rows[gid] = (entry[1], 0, (), entry[3], v[i_since], entry[2])
+                rows[gid] = (kind, 0, (), reason, v[i_since], detail)
             else:
                 later.append((what, self._g(address, v, order), entry))
         waiters = self.waiters
