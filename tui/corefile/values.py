@@ -26,6 +26,8 @@ MAX_ELEMENTS = 4096
 MAX_LABELS = 64
 # tophash values below this are empty or evacuated cells (runtime/map.go before Go 1.24).
 _MIN_TOPHASH = 5
+# hmap.flags: a grow to the same size (many deleted entries) keeps B.
+_SAME_SIZE_GROW = 8
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,31 +132,41 @@ class Values:
         return labels
 
     def _label_hmap(self, hmap: int) -> dict[str, str] | None:
-        """A map[string]string of the pre-1.24 runtime (buckets of 8)."""
+        """A map[string]string of the pre-1.24 runtime (buckets of 8). A
+        map still growing keeps each entry in one place: in an old bucket
+        not yet evacuated, or in the new array (an evacuated old cell's
+        tophash is an evacuatedX/Y mark, below minTopHash): every cell of
+        both arrays with a real tophash is read."""
         if hmap == 0:
             return {}
         header = self.layouts.type("hash<string,string>")
         bucket = self.layouts.type("bucket<string,string>")
         count = self.read(hmap + header.field("count")[0], header.field("count")[1])
         log2 = self.read(hmap + header.field("B")[0], header.field("B")[1])
+        flags = self.read(hmap + header.field("flags")[0], header.field("flags")[1]) if header.has("flags") else 0
         buckets = self.memory.u64(hmap + header.field("buckets")[0])
-        if self.memory.u64(hmap + header.field("oldbuckets")[0]) or log2 > 16 or count > 1 << 20:
-            return None  # growing, or not a label map: Delve reads those, we do not
+        old = self.memory.u64(hmap + header.field("oldbuckets")[0])
+        if log2 > 16 or count > 1 << 20:
+            return None  # not a label map
+        arrays = [(buckets, 1 << log2)]
+        if old:
+            arrays.append((old, 1 << (log2 if flags & _SAME_SIZE_GROW or log2 == 0 else log2 - 1)))
         tophash_at = bucket.field("tophash")[0]
         keys_at, keys = bucket.field("keys")
         values_at, _ = bucket.field("values")
         overflow_at = bucket.field("overflow")[0]
         slots = keys.count or 8
         labels: dict[str, str] = {}
-        for i in range(1 << log2):
-            address = buckets + i * bucket.size
-            for _ in range(1024):
-                if address == 0:
-                    break
-                tophash = self.memory.read(address + tophash_at, slots)
-                for slot in range(slots):
-                    if tophash[slot] >= _MIN_TOPHASH:
-                        key = self.memory.go_string(address + keys_at + 16 * slot, MAX_STRING)
-                        labels[key] = self.memory.go_string(address + values_at + 16 * slot, MAX_STRING)
-                address = self.memory.u64(address + overflow_at)
+        for base, buckets_count in arrays:
+            for i in range(buckets_count):
+                address = base + i * bucket.size
+                for _ in range(1024):
+                    if address == 0:
+                        break
+                    tophash = self.memory.read(address + tophash_at, slots)
+                    for slot in range(slots):
+                        if tophash[slot] >= _MIN_TOPHASH:
+                            key = self.memory.go_string(address + keys_at + 16 * slot, MAX_STRING)
+                            labels[key] = self.memory.go_string(address + values_at + 16 * slot, MAX_STRING)
+                    address = self.memory.u64(address + overflow_at)
         return labels
