@@ -313,10 +313,17 @@ class Namer:
         self.account = ""
         self.scanned = 0
         self._goroutine: int | None = None
+        self._contained: list[int] = []
+
+    def _contained_in(self, start: int, end: int) -> list[int]:
+        """The objects named by containment (locks, wait groups, Conds) that lie in [start, end)."""
+        addresses = self._contained
+        return addresses[bisect.bisect_left(addresses, start):bisect.bisect_left(addresses, end)]
 
     def name(self, objects: Mapping[int, "WaitObject"]) -> dict[int, "WaitObject"]:
         """The objects, named where a name was found."""
         targets = {a: o for a, o in objects.items() if not o.name}
+        self._contained = sorted(a for a, o in targets.items() if o.kind in _CONTAINED)
         found: dict[int, _Found] = {}
         try:
             self._globals(targets, found)
@@ -352,8 +359,10 @@ class Namer:
             if address not in found or candidate.rank < found[address].rank:
                 found[address] = candidate
 
-        # 1. Inside a global.
+        # 1. Inside a global (channels are never: an hchan is made on the heap).
         for address, obj in targets.items():
+            if obj.kind == "chan":
+                continue
             i = bisect.bisect_right(starts, address) - 1
             if i < 0:
                 continue
@@ -373,7 +382,7 @@ class Namer:
             offer(address, name + path, "global")
         # 2. A word of a global holds the address.
         wanted = set(targets)
-        pointer_globals: list[tuple[int, str, int]] = []  # (address of the word, global name, its start)
+        words_at: list[int] = []  # addresses of the words that hold an object's address
         for section_name in POINTER_SECTIONS:
             section = exe.sections.get(section_name)
             if section is None or not section.size:
@@ -383,9 +392,8 @@ class Namer:
                 data = memory.read(base, section.size)
             except BadRead:
                 continue
-            for at in _word_hits(data, wanted):
-                pointer_globals.append((base + at, "", 0))
-        for word_at, _, _ in pointer_globals:
+            words_at += [base + at for at in _word_hits(data, wanted)]
+        for word_at in words_at:
             i = bisect.bisect_right(starts, word_at) - 1
             if i < 0 or word_at >= starts[i] + symbols[i][1]:
                 continue
@@ -436,12 +444,10 @@ class Namer:
         """(object, path) for objects inside a struct at pointer, or held by one of its words."""
         if not pointer or pointee.kind != "struct" or not 0 < pointee.size <= MAX_FRAME:
             return
-        for address, obj in targets.items():
-            want = _CONTAINED.get(obj.kind)
-            if want and pointer <= address < pointer + pointee.size:
-                path = field_path(pointee, address - pointer, want)
-                if path is not None:
-                    yield address, path
+        for address in self._contained_in(pointer, pointer + pointee.size):
+            path = field_path(pointee, address - pointer, _CONTAINED[targets[address].kind])
+            if path is not None:
+                yield address, path
         try:
             words = self.memory.words(pointer, pointee.size // 8)
         except BadRead:
@@ -463,6 +469,8 @@ class Namer:
         for parent in reader.parents():
             chosen.setdefault(parent, None)
         for roles in reader.waiters.values():
+            if len(chosen) >= MAX_GOROUTINES:
+                break
             stacks: set[object] = set()
             ids = [gid for members in roles.values() for gid in members[:WAITERS_PER_OBJECT * 8]]
             for gid in ids[:WAITERS_PER_OBJECT * 8]:
@@ -537,11 +545,10 @@ class Namer:
         if size <= 0 or size > MAX_FRAME:
             return
         name = local.name.lstrip("&")
-        for address, want in contained.items():
-            if at <= address < at + size:
-                path = field_path(local.type, address - at, want)
-                if path is not None:
-                    self._offer(found, address, f"{name}{path} in {function}", "local", rank)
+        for address in self._contained_in(at, at + size):
+            path = field_path(local.type, address - at, contained[address])
+            if path is not None:
+                self._offer(found, address, f"{name}{path} in {function}", "local", rank)
         try:
             words = self.memory.words(at, size // 8) if size >= 8 else ()
         except BadRead:

@@ -314,6 +314,13 @@ class _Layout:
         self.recvq = hchan.field("recvq.first")[0]
         self.sendq = hchan.field("sendq.first")[0]
         self.elemtype = hchan.field("elemtype")[0]
+        self.qcount = hchan.field("qcount")[0]
+        self.dataqsiz = hchan.field("dataqsiz")[0]
+        self.closed, closed = hchan.field("closed")
+        self.closed_size = closed.size
+        # One read covers the fields of an hchan read.
+        self.hchan_span = max(self.elemtype, self.qcount, self.dataqsiz) + 8
+        self.hchan_span = max(self.hchan_span, self.closed + self.closed_size)
 
 
 def address_field(struct: Type, path: str) -> int:
@@ -715,12 +722,12 @@ class WaitReader:
 
     def _chan(self, address: int) -> WaitObject:
         layout, memory = self.layout, self.memory
-        hchan = layout.hchan
         try:
-            qcount = memory.u64(address + hchan.field("qcount")[0])
-            dataqsiz = memory.u64(address + hchan.field("dataqsiz")[0])
-            closed = memory.uint(address + hchan.field("closed")[0], hchan.field("closed")[1].size) != 0
-            elem = self.type_name(memory.u64(address + layout.elemtype))
+            buf, at = memory.locate(address, layout.hchan_span)
+            qcount = _U64(buf, at + layout.qcount)[0]
+            dataqsiz = _U64(buf, at + layout.dataqsiz)[0]
+            closed = int.from_bytes(buf[at + layout.closed:at + layout.closed + layout.closed_size], "little") != 0
+            elem = self.type_name(_U64(buf, at + layout.elemtype)[0])
         except BadRead as err:
             self.notes.append(f"channel {address:#x} is unreadable ({err})")
             return WaitObject(address, "chan", "chan ?")
