@@ -829,13 +829,13 @@ class WaitReader:
         offsets = _SyncOffsets(self.native.layouts)
         waiters = self.waiters
         for g, reason, by_reason in parked:
-            sema = waiting.get(g.address)
-            if sema is None:
-                rows[g.id] = (by_reason, 0, (), reason, g.since, "not in the semaphore table")
-                continue
             kind, obj_kind, offset = self._sema_kind(g, by_reason, offsets)
             if offset is None:  # a plain semaphore: the address itself
                 kind, obj_kind, offset = "semaphore", "semaphore", 0
+            sema = waiting.get(g.address)
+            if sema is None:
+                rows[g.id] = (kind, 0, (), reason, g.since, "not in the semaphore table")
+                continue
             address = sema - offset
             rows[g.id] = (kind, address, (), reason, g.since, "")
             roles = waiters.get(address)
