@@ -34,8 +34,8 @@ from tui.analysis.blocking import (analyse, blocking_report, deadlock_report, de
 from tui.corefile.dwarf import Field, Type
 from tui.corefile.names import _cfa_expression, field_path, is_user_package, package_of
 from tui.corefile.native import NativeCore
-from tui.corefile.waits import (Clock, SelectCase, Wait, WaitObject, WaitReading, _file_time, _Waits, read_clock,
-                                read_waits, wait_minutes)
+from tui.corefile.waitmodel import Clock, SelectCase, Wait, WaitObject, WaitReading, WaitRows, wait_minutes
+from tui.corefile.waits import _file_time, read_waits
 from tui.debugger.delve import Delve
 from tui.parse.gotraceback import parse_traceback
 
@@ -573,7 +573,7 @@ def test_packages_of_symbols(name, package, user):
 
 def _reading(objects, waits, waiters, labels=None, clock=None) -> WaitReading:
     rows = {w.goroutine: (w.kind, w.address, w.cases, w.reason, w.since, w.detail) for w in waits}
-    return WaitReading(_Waits(rows), MappingProxyType({o.address: o for o in objects}),
+    return WaitReading(WaitRows(rows), MappingProxyType({o.address: o for o in objects}),
                        MappingProxyType({a: MappingProxyType({r: tuple(i) for r, i in roles.items()})
                                          for a, roles in waiters.items()}),
                        MappingProxyType(labels or {}), clock or Clock(None, 0, "none"))

@@ -60,24 +60,24 @@ rest; at 100k goroutines about a fifth of the native listing (bench/native_waits
 
 from __future__ import annotations
 
-import operator
 import os
 import struct
 import time
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Iterable, Mapping, NamedTuple
 
 from .dwarf import Type
 from .errors import BadRead, Unsupported
+from .waitmodel import (KINDS, OBJECT_KINDS, ROLES, Clock, SelectCase, Wait, WaitObject, WaitReading, WaitRows,
+                        wait_minutes)
+
+__all__ = ["KINDS", "OBJECT_KINDS", "ROLES", "Clock", "SelectCase", "Wait", "WaitObject", "WaitReading", "WaitRows",
+           "WaitReader", "read_clock", "read_waits", "wait_minutes"]
 
 if TYPE_CHECKING:
     from ..model import Location
     from .native import Listing, NativeCore
-
-KINDS = ("chan send", "chan receive", "select", "mutex", "rwmutex read", "rwmutex write", "waitgroup", "cond",
-         "semaphore", "sleep", "io", "syscall", "other")
-OBJECT_KINDS = ("chan", "mutex", "rwmutex", "waitgroup", "cond", "semaphore", "fd")
 
 G_WAITING, G_SYSCALL, G_DEAD = 4, 3, 6
 # sync's constants (mutex.go, rwmutex.go), the same in Go 1.19-1.26.
@@ -112,147 +112,6 @@ _POLL_WAIT = frozenset({"internal/poll.runtime_pollWait", "runtime.poll_runtime_
 _PARK_DEPTH = 12
 
 
-@dataclass(frozen=True, slots=True)
-class SelectCase:
-    """One channel of a select: the hchan and the direction of its case."""
-
-    address: int
-    dir: str  # "send" | "receive" | "" (the sudog is in neither queue)
-
-
-@dataclass(frozen=True, slots=True)
-class Wait:
-    """What one goroutine waits on.
-
-    kind: one of KINDS. address: the WaitObject waited on (0 for none: a
-    nil channel, a sleep, a syscall, a select: see cases). reason: the
-    runtime's wait reason ("" in a system call). since: g.waitsince (a
-    nanotime a GC wrote when it found the goroutine blocked: see the
-    module's doc; 0 when none did). detail: "nil chan", "no cases", "read" /
-    "write" for IO, the function of a system call, the reason of an
-    "other" wait, or why the object is missing ("sudog unreadable", "not in
-    the semaphore table", "notifyList not found", "pollDesc not found").
-    """
-
-    goroutine: int
-    kind: str
-    address: int = 0
-    cases: tuple[SelectCase, ...] = ()
-    reason: str = ""
-    since: int = 0
-    detail: str = ""
-
-
-@dataclass(frozen=True, slots=True)
-class WaitObject:
-    """A channel, lock, wait group, condition variable, semaphore or fd
-    some goroutine waits on, once, with what the core says of its state.
-
-    Fields that do not apply to the kind are None (or "").
-    chan: len (qcount), cap (dataqsiz), closed, elem (element type).
-    mutex: locked (state&1), queued (state>>3: the goroutines the Mutex
-    itself counts as waiting), starving.
-    rwmutex: locked (its writer lock w is held), queued (w's waiters),
-    readers (readers holding or waiting, from readerCount), writer (a
-    writer holds it or waits for readers to leave: readerCount < 0),
-    departing (readerWait: readers the pending writer still waits for).
-    waitgroup: counter, queued (its waiter count).
-    cond: queued (tickets handed out and not yet notified).
-    fd: fd, the file descriptor of the pollDesc.
-    name / named_by: see names.py ("" when no name was found);
-    name_goroutine: the goroutine whose frame holds the local it is named
-    after (None for a global).
-    """
-
-    address: int
-    kind: str
-    type: str
-    name: str = ""
-    named_by: str = ""
-    len: int | None = None
-    cap: int | None = None
-    closed: bool | None = None
-    elem: str = ""
-    locked: bool | None = None
-    queued: int | None = None
-    starving: bool | None = None
-    readers: int | None = None
-    writer: bool | None = None
-    departing: int | None = None
-    counter: int | None = None
-    fd: int | None = None
-    name_goroutine: int | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class Clock:
-    """The runtime's clock (nanotime) at the crash, as near as the core
-    tells it.
-
-    low: the latest nanotime reading the core keeps (sched.lastpoll,
-    work.tstart, memstats.last_gc_nanotime, each P's sysmontick, every
-    g.waitsince, runtimeInitTime): the crash came after it. now: the
-    estimate used for wait durations: runtime.faketime when the program ran
-    on a fake clock (exact); else the core file's modification time moved
-    onto this machine's CLOCK_MONOTONIC (valid while the machine has not
-    rebooted since the dump, and only if it is not before low); else low.
-    source says which; exact only for faketime.
-    """
-
-    now: int | None
-    low: int
-    source: str
-    exact: bool = False
-
-    def minutes(self, since: int) -> int | None:
-        """What Go's traceback prints as `, N minutes` for a goroutine
-        whose g.waitsince is since: (nanotime() - waitsince) / 60e9 in
-        int64 arithmetic (truncated toward zero), None when waitsince is 0
-        (Go prints nothing) or the clock is unknown. Go prints it only
-        when it is at least 1."""
-        if not since or self.now is None:
-            return None
-        return wait_minutes(self.now, since)
-
-
-def wait_minutes(now: int, since: int) -> int:
-    """runtime/traceback.go's goroutineheader: waitfor = (nanotime() -
-    gp.waitsince) / 60e9, an int64 division (Go truncates toward zero)."""
-    delta = now - since
-    quotient = abs(delta) // 60_000_000_000
-    return quotient if delta >= 0 else -quotient
-
-
-@dataclass(frozen=True)
-class WaitReading:
-    """The waits of one core.
-
-    waits: goroutine id -> Wait, for every goroutine waiting or in a system
-    call (built on access: see _Waits). objects: address -> WaitObject,
-    every object some Wait (or select case) names. waiters: address ->
-    role -> the ids of the goroutines waiting there in that role (allgs
-    order): "send", "receive", "select send", "select receive", "select"
-    (a case in neither queue), "lock" (Mutex.Lock; RWMutex.Lock),
-    "rlock" (RWMutex.RLock), "wait" (WaitGroup.Wait, Cond.Wait),
-    "acquire" (a plain semaphore), "read" / "write" (an fd). labels:
-    goroutine id -> its pprof labels (only goroutines that have some).
-    clock: for wait durations. notes: what could not be read, one line
-    each. naming: how names were searched.
-    """
-
-    waits: Mapping[int, Wait]
-    objects: Mapping[int, WaitObject]
-    waiters: Mapping[int, Mapping[str, tuple[int, ...]]]
-    labels: Mapping[int, Mapping[str, str]]
-    clock: Clock
-    notes: tuple[str, ...] = ()
-    naming: str = ""  # how names were searched (names.py's account)
-
-    def minutes(self, goroutine: int) -> int | None:
-        wait = self.waits.get(goroutine)
-        return self.clock.minutes(wait.since) if wait is not None else None
-
-
 # The reader
 
 
@@ -267,33 +126,6 @@ class _G(NamedTuple):
     waiting: int
     labels: int
     parent: int
-
-
-class _Waits(Mapping):
-    """goroutine id -> Wait, built on access from compact rows (kind,
-    address, cases, reason, since, detail): 100k frozen dataclasses cost
-    more than the reading itself."""
-
-    __slots__ = ("_rows",)
-
-    def __init__(self, rows: dict[int, tuple]) -> None:
-        self._rows = rows
-
-    def __getitem__(self, goroutine: int) -> Wait:
-        return Wait(goroutine, *self._rows[goroutine])
-
-    def __iter__(self):
-        return iter(self._rows)
-
-    def __len__(self) -> int:
-        return len(self._rows)
-
-    def __contains__(self, goroutine: object) -> bool:
-        return goroutine in self._rows
-
-    def kind(self, goroutine: int) -> str | None:
-        row = self._rows.get(goroutine)
-        return row[0] if row is not None else None
 
 
 class _Layout:
@@ -366,11 +198,6 @@ def _first_path(struct: Type, *paths: str) -> str:
 
 # What a wait reason asks of the reader.
 _R_CHAN, _R_NOOBJ, _R_SELECT, _R_SEMA, _R_COND, _R_IO, _R_SIMPLE, _R_OTHER = range(8)
-# The role a wait kind gives its goroutine among the object's waiters.
-ROLES = {"chan send": "send", "chan receive": "receive", "mutex": "lock", "rwmutex read": "rlock",
-         "rwmutex write": "lock", "waitgroup": "wait", "cond": "wait", "semaphore": "acquire"}
-
-
 class WaitReader:
     """Reads the waits of one open core. See the module's doc."""
 
@@ -1228,7 +1055,7 @@ def read_waits(native: "NativeCore", listing: "Listing | None" = None, names: bo
     except BadRead as err:
         raise Unsupported(f"waits unreadable: {err}") from None
     naming = ""
-    waits = _Waits(rows)
+    waits = WaitRows(rows)
     if names and objects:
         from .names import Namer
 
