@@ -247,7 +247,7 @@ def test_condition_variable_waiters(fixture_core):
 
 
 @pytest.mark.e2e
-def test_a_panic_while_goroutines_block_in_every_way(fixture_core):
+def test_a_panic_while_goroutines_block_in_every_way(fixture_core, toolchain):
     fixture = fixture_core("blocked_panic")
     reading = waits_of(fixture)
     handlers = ids_with_frame(fixture, "main.handle")
@@ -273,11 +273,18 @@ def test_a_panic_while_goroutines_block_in_every_way(fixture_core):
     assert io.detail == "read" and fd.kind == "fd" and fd.name == f"fd {fd.fd}" and fd.fd > 2
     syscall = next(reading.waits[g] for g in reading.waits if reading.waits[g].kind == "syscall")
     assert "main.main.func" in syscall.detail
+    (timer,) = [o for o in reading.objects.values() if o.type == "chan time.Time"]
+    assert (timer.cap, len(waiters(reading, timer)["receive"])) == (1, 1)
+    # Go 1.23+ links a timer channel to its timer (hchan.timer); Go 1.19 does not.
+    if toolchain.is_latest:
+        assert (timer.name, timer.named_by) == ("(a timer's channel)", "hchan.timer")
+    else:
+        assert timer.named_by == "stack word"
     nil = [g for g in reading.waits if reading.waits[g].detail == "nil chan"]
     assert len(nil) == 1 and analyse(reading).forever == {"nil chan": tuple(nil)}
     # Two GCs ran after they parked: every one of them has a waitsince, and it is under a minute.
     user = [g for g in reading.waits if any(f.startswith("main.") for f in stacks_of(fixture).get(g, ()))]
-    assert len(user) >= 12 and all(reading.waits[g].since and reading.minutes(g) == 0 for g in user)
+    assert len(user) >= 13 and all(reading.waits[g].since and reading.minutes(g) == 0 for g in user)
 
 
 @pytest.mark.e2e

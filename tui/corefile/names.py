@@ -17,6 +17,9 @@ The first way that finds a name wins; WaitObject.named_by says which:
   escaped variables (`&mu`) are named without their `&`.
 - "stack word": a word of a frame holds the address but no DWARF variable
   covers it: `(a local of main.main)`.
+(waits.py adds "hchan.timer": `(a timer's channel)` for an unnamed channel
+a runtime timer feeds, time.After's, Go 1.23+; pollDescs are named
+`fd N` from their fd.)
 
 Frames are searched on few goroutines, so that 100k of them cost no more
 than a handful: goroutine 1, the goroutines that created the waiters

@@ -150,8 +150,10 @@ class _Layout:
         self.dataqsiz = hchan.field("dataqsiz")[0]
         self.closed, closed = hchan.field("closed")
         self.closed_size = closed.size
+        # Go 1.23+: the timer feeding a time.After / Timer.C channel.
+        self.timer = hchan.field("timer")[0] if hchan.has("timer") else None
         # One read covers the fields of an hchan read.
-        self.hchan_span = max(self.elemtype, self.qcount, self.dataqsiz) + 8
+        self.hchan_span = max(self.elemtype, self.qcount, self.dataqsiz, self.timer or 0) + 8
         self.hchan_span = max(self.hchan_span, self.closed + self.closed_size)
 
 
@@ -217,6 +219,7 @@ class WaitReader:
         self.symbols = native.exe.symbols("runtime.semtable", "runtime.firstmoduledata", *CLOCK_SYMBOLS)
         self._queues: dict[int, tuple[set[int], set[int]]] = {}
         self._select_sudogs: dict[int, list[int]] = {}
+        self.timer_chans: set[int] = set()  # channels a runtime timer feeds (Go 1.23+)
         self._notify_lists: dict[int, frozenset[int]] = {}
         self.g_address: dict[int, int] = {}  # goroutine id -> g, every live goroutine
         self.parent_counts: dict[int, int] = {}  # parentGoid -> waiters it created (Go 1.21+)
@@ -555,6 +558,8 @@ class WaitReader:
             dataqsiz = _U64(buf, at + layout.dataqsiz)[0]
             closed = int.from_bytes(buf[at + layout.closed:at + layout.closed + layout.closed_size], "little") != 0
             elem = self.type_name(_U64(buf, at + layout.elemtype)[0])
+            if layout.timer is not None and _U64(buf, at + layout.timer)[0]:
+                self.timer_chans.add(address)
         except BadRead as err:
             self.notes.append(f"channel {address:#x} is unreadable ({err})")
             return WaitObject(address, "chan", "chan ?")
@@ -1063,6 +1068,9 @@ def read_waits(native: "NativeCore", listing: "Listing | None" = None, names: bo
         objects = namer.name(objects)
         naming = namer.account
         reader.notes.extend(namer.notes)
+    for address in reader.timer_chans:  # time.After's channel, that no variable holds
+        if objects[address].named_by in ("", "stack word"):
+            objects[address] = replace(objects[address], name="(a timer's channel)", named_by="hchan.timer")
     if clock is None:
         clock = read_clock(native, (row[4] for row in rows.values()), symbols=reader.symbols)
     waiters = {address: MappingProxyType({role: tuple(ids) for role, ids in roles.items()})
