@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any, Mapping
 
-from ..corefile.waitmodel import WaitObject, WaitReading
+from ..corefile.waitmodel import WaitObject, WaitReading, wait_row, wait_rows
 
 # Order of roles in descriptions and in the report's waiters.
 ROLE_ORDER = ("send", "receive", "select send", "select receive", "select", "lock", "rlock", "wait", "acquire",
@@ -80,10 +80,9 @@ def analyse(reading: WaitReading, deadlock: bool = False) -> BlockingAnalysis:
         objects.append(Blocking(address, obj.kind, obj.type, obj.name, waiters, count, describe(obj, waiters), obj))
     objects.sort(key=lambda b: (-b.count, b.address))
     forever: dict[str, list[int]] = {}
-    for gid in reading.waits:
-        wait = reading.waits[gid]
-        if wait.detail in _FOREVER and not wait.address:
-            forever.setdefault(wait.detail, []).append(gid)
+    for gid, (_, address, _, _, _, detail) in wait_rows(reading.waits):
+        if detail in _FOREVER and not address:
+            forever.setdefault(detail, []).append(gid)
     forever_view = MappingProxyType({k: tuple(sorted(v)) for k, v in forever.items()})
     summary = _summary(objects, forever_view) if deadlock else ()
     return BlockingAnalysis(tuple(objects), forever_view, deadlock, summary)
@@ -214,17 +213,18 @@ def waiting_on(reading: WaitReading, goroutine: int) -> dict[str, Any] | None:
     ("nil chan", "no cases", "read", "syscall.Syscall from main.f") and,
     for a select, "cases": [{address, type, name, dir}]. None for a
     goroutine that waits on nothing (running, runnable)."""
-    if goroutine not in reading.waits:
+    row = wait_row(reading.waits, goroutine)
+    if row is None:
         return None
-    wait = reading.waits[goroutine]
-    obj = reading.objects.get(wait.address) if wait.address else None
-    out: dict[str, Any] = {"kind": wait.kind, "address": _hex(wait.address),
+    kind, address, cases, _, _, detail = row
+    obj = reading.objects.get(address) if address else None
+    out: dict[str, Any] = {"kind": kind, "address": _hex(address),
                            "type": obj.type if obj else "", "name": obj.name if obj else ""}
-    if wait.detail:
-        out["detail"] = wait.detail
-    if wait.kind == "select" and wait.cases:
+    if detail:
+        out["detail"] = detail
+    if kind == "select" and cases:
         out["cases"] = []
-        for case in wait.cases:
+        for case in cases:
             case_obj = reading.objects.get(case.address)
             out["cases"].append({"address": _hex(case.address), "type": case_obj.type if case_obj else "",
                                  "name": case_obj.name if case_obj else "", "dir": case.dir})

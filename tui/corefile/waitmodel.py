@@ -155,8 +155,27 @@ class WaitReading:
     naming: str = ""  # how names were searched (names.py's account)
 
     def minutes(self, goroutine: int) -> int | None:
-        wait = self.waits.get(goroutine)
-        return self.clock.minutes(wait.since) if wait is not None else None
+        """What Go's traceback prints as `, N minutes` for the goroutine
+        (Clock.minutes of its waitsince); None when it waits on nothing."""
+        row = wait_row(self.waits, goroutine)
+        return self.clock.minutes(row[4]) if row is not None else None
+
+
+def wait_row(waits: Mapping[int, Wait], goroutine: int) -> tuple | None:
+    """A goroutine's wait as (kind, address, cases, reason, since,
+    detail), from any Mapping of Waits (without making the Wait for
+    WaitRows); None when it waits on nothing."""
+    if isinstance(waits, WaitRows):
+        return waits.row(goroutine)
+    wait = waits.get(goroutine)
+    return None if wait is None else (wait.kind, wait.address, wait.cases, wait.reason, wait.since, wait.detail)
+
+
+def wait_rows(waits: Mapping[int, Wait]):
+    """(goroutine, (kind, address, cases, reason, since, detail)) of every wait, cheaply for WaitRows."""
+    if isinstance(waits, WaitRows):
+        return waits.rows()
+    return ((g, wait_row(waits, g)) for g in waits)
 
 
 class WaitRows(Mapping):
@@ -184,3 +203,13 @@ class WaitRows(Mapping):
     def kind(self, goroutine: int) -> str | None:
         row = self._rows.get(goroutine)
         return row[0] if row is not None else None
+
+    def row(self, goroutine: int) -> tuple | None:
+        """The Wait's fields but the goroutine, as a tuple (kind, address,
+        cases, reason, since, detail), without making the Wait; None when
+        the goroutine waits on nothing."""
+        return self._rows.get(goroutine)
+
+    def rows(self):
+        """(goroutine, row) for every wait (see row)."""
+        return self._rows.items()
