@@ -99,10 +99,18 @@ class Clock:
     work.tstart, memstats.last_gc_nanotime, each P's sysmontick, every
     g.waitsince, runtimeInitTime): the crash came after it. now: the
     estimate used for wait durations: runtime.faketime when the program ran
-    on a fake clock (exact); else the core file's modification time moved
-    onto this machine's CLOCK_MONOTONIC (valid while the machine has not
-    rebooted since the dump, and only if it is not before low); else low.
-    source says which; exact only for faketime.
+    on a fake clock (exact); else the core file's modification time (when
+    the kernel finished writing the dump) moved onto this machine's
+    CLOCK_MONOTONIC, which Go's nanotime reads: valid while the machine has
+    not rebooted or had its clock stepped since the dump, for a core not
+    rewritten since (a copy that kept its time is fine), and used only if
+    it is not before low (less 50 ms: file times come from the kernel's
+    coarse clock); else low. source says which ("runtime.faketime",
+    "core file time", "latest runtime clock reading", "none"); exact only
+    for faketime. The file time runs late by the time the kernel took to
+    write the core (seconds for a core of GBs); low runs early by the time
+    since the runtime last read its clock (milliseconds in a busy program,
+    up to minutes in an idle one).
     """
 
     now: int | None

@@ -105,6 +105,7 @@ _RLOCK, _WLOCK, _WGWAIT, _CONDWAIT = ("sync.(*RWMutex).RLock", "sync.(*RWMutex).
                                       "sync.(*Cond).Wait")
 _SYSCALL_PACKAGES = ("runtime.", "syscall.", "internal/", "runtime/", "golang.org/x/sys/")
 _U64 = struct.Struct("<Q").unpack_from
+FILE_TIME_SLACK = 50_000_000  # ns a file time may lag the runtime's last clock reading
 CLOCK_SYMBOLS = ("runtime.faketime", "runtime.work", "runtime.memstats", "runtime.allp", "runtime.sched",
                  "runtime.runtimeInitTime")
 _POLL_WAIT = frozenset({"internal/poll.runtime_pollWait", "runtime.poll_runtime_pollWait"})
@@ -987,8 +988,9 @@ def read_clock(native: "NativeCore", since: Iterable[int] = (), core_path: str |
     readings += _sysmon_readings(native, symbols.get("runtime.allp"))
     low = max([r for r in readings if r > 0], default=0)
     estimate = _file_time(core_path or native.core.path, monotonic_now, wall_now, boot_wall)
-    if estimate is not None and estimate >= low:
-        return Clock(estimate, low, "core file time")
+    # File times come from the kernel's coarse clock (a tick, up to 4 ms, behind).
+    if estimate is not None and estimate >= low - FILE_TIME_SLACK:
+        return Clock(max(estimate, low), low, "core file time")
     if low:
         return Clock(low, low, "latest runtime clock reading")
     return Clock(None, 0, "none")
