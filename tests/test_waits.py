@@ -667,3 +667,15 @@ def test_any_reading_analyses_into_json(pairs):
 def test_report_addresses_are_hex_like_the_rest_of_the_report():
     reading = _reading([_MU], [Wait(8, "mutex", 0x2000)], {0x2000: {"lock": [8]}})
     assert re.fullmatch(r"0x[0-9a-f]+", waiting_on(reading, 8)["address"])
+
+
+@pytest.mark.e2e
+@pytest.mark.parametrize("name", ["labels", "blocked_panic", "waits"])
+def test_labels_without_the_listing_are_the_listing_s(fixture_core, name):
+    """read_waits(native) alone reads every live goroutine's labels as the listing does."""
+    fixture = fixture_core(name)
+    with NativeCore.open(str(fixture.exe), str(fixture.core)) as native:
+        listing = native.listing()
+        alone = read_waits(native, names=False)
+    assert {g: dict(v) for g, v in alone.labels.items()} == {g: v for g, v in listing.labels.items() if v}
+    assert alone.labels

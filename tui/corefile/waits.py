@@ -322,6 +322,8 @@ class WaitReader:
             if status != G_WAITING:
                 if status != G_DEAD:
                     g_address[v[i_id]] = address
+                    if has_labels and v[i_labels]:
+                        label_ptrs[v[i_id]] = v[i_labels]
                     if status == G_SYSCALL:
                         later.append((_R_OTHER, self._g(address, v, order), table[0]))
                 continue
