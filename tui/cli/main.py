@@ -16,6 +16,7 @@ from ..debugger.delve import Delve
 from ..debugger.dlv import DLV_VERSION
 from ..debugger.session import SessionError, install_signal_reaper
 from ..debugger.startup import OpenError
+from ..parse import ParseError
 from ..sources.resolve import parse_substitution
 from .run import RunError, run_and_catch
 from .serve import DEFAULT_PORT, ServeError, ServeRequest, serve
@@ -155,7 +156,10 @@ def _open(args: argparse.Namespace, go_traceback: str = "") -> int:
     except KeyboardInterrupt:
         return EXIT_INTERRUPTED
     except SessionError as err:
-        return _fail(f"{args.core}: dlv stopped answering: {err}", EXIT_FAILURE)
+        return _fail(f"{args.core}: dlv stopped answering: {_one_line(err)}", EXIT_FAILURE)
+    except ParseError as err:  # dlv answered with something that is not what the command prints
+        return _fail(f"{args.core}: dlv's answer makes no sense ({_one_line(err)}); the core is damaged or "
+                     f"not from {args.executable}", EXIT_FAILURE)
     finally:
         delve.close()
 
@@ -181,6 +185,10 @@ def _report(delve: Delve, fmt: str, substitutions, with_gdb: bool, go_traceback:
     report = build_report(snapshot, substitutions, comparison, go_traceback)
     sys.stdout.write(to_json(report) if fmt == "json" else to_markdown(report))
     return EXIT_OK
+
+
+def _one_line(err: Exception) -> str:
+    return " ".join(str(err).split()) or type(err).__name__
 
 
 def _fail(message: str, code: int = EXIT_USAGE) -> int:

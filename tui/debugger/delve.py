@@ -187,6 +187,8 @@ class Delve:
                 listed.extend(page)
         except ListingStopped as stopped:
             return tuple(listed), str(stopped)
+        except ParseError as err:  # dlv printed something that is not a page: keep what came before
+            return tuple(listed), f"goroutine listing stopped after {len(listed)}: {err}"
         return tuple(listed), ""
 
     def _load_paging(self) -> bool:
@@ -247,9 +249,14 @@ class Delve:
                     break
                 next_start = page_next_start(output)
                 if next_start is None:
+                    error = command_error(output)
+                    if error is not None:  # allgs itself is unreadable (a damaged core)
+                        raise ListingStopped(f"goroutine listing stopped at {start}: Delve could not read the "
+                                             f"goroutines ({error}); is the core from this executable, and whole?")
                     raise ParseError("goroutine page without a NEXT line", output)
                 if 0 <= next_start <= start:
-                    raise ParseError(f"goroutine listing made no progress at {start}")
+                    raise ListingStopped(f"goroutine listing stopped at {start}: Delve's next page would start at "
+                                         f"{next_start} (allgs is damaged)")
                 pending = parser.submit(parse_goroutine_page, output, wait_reasons, selected, places)
                 pending_start, page = start, claim(next_start)
 
