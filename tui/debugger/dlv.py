@@ -17,6 +17,7 @@ DLV_VERSION = "v1.27.2"
 INSTALL_HINT = f"go install github.com/go-delve/delve/cmd/dlv@{DLV_VERSION}"
 # A dlv chosen once for every run (e.g. an older Delve for older Go cores).
 DLV_VARIABLE = "GOCORE_TUI_DLV"
+TELEMETRY_CHILD = "GO_TELEMETRY_CHILD"
 
 
 def find_dlv(explicit: str | None = None) -> str:
@@ -52,6 +53,12 @@ def dlv_env() -> dict[str, str]:
     env["TERM"] = "dumb"
     env.pop("DELVE_PAGER", None)
     env["XDG_CONFIG_HOME"] = _private_config_dir()
+    # Delve 1.27 calls golang.org/x/telemetry's Start first thing: it opens
+    # the counter files and forks `dlv ** telemetry **`, a sidecar meant to
+    # outlive dlv (a zombie until init reaps it). With GO_TELEMETRY_CHILD=2
+    # Start does nothing at all (x/telemetry start.go: "executed directly or
+    # indirectly by a child"): no sidecar, no counters written for the user.
+    env[TELEMETRY_CHILD] = "2"
     return env
 
 
