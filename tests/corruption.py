@@ -232,6 +232,9 @@ def phdr_cases(layout: Layout, rng: random.Random, n: int) -> list[Case]:
     def field(seg: Segment, offset: int, value: int, width: int = 8) -> tuple[int, bytes]:
         return seg.header + offset, _u64(value) if width == 8 else _u32(value)
 
+    def _inside(other: Segment) -> int:  # a page boundary strictly inside another segment's bytes
+        return other.offset + 4096 * rng.randrange(max(1, other.filesz // 4096))
+
     makers = [
         # p_filesz (at 32): more bytes than any process ever had, or than its memory
         ("filesz.absurd", lambda s: (field(s, 32, rng.choice(ABSURD_SIZES)),), "corrupt"),
@@ -241,8 +244,8 @@ def phdr_cases(layout: Layout, rng: random.Random, n: int) -> list[Case]:
         ("offset.past-end", lambda s: (field(s, 8, layout.size + rng.randrange(1 << 20, 1 << 40)),), "corrupt"),
         ("offset.absurd", lambda s: (field(s, 8, rng.choice(ABSURD_SIZES)),), "corrupt"),
         # two segments claiming the same bytes of the file, or the same memory
-        ("offset.overlap", lambda s: (field(s, 8, rng.choice([o for o in loads if o != s] or loads).offset
-                                            + 4096 * rng.randrange(0, 2)),), "corrupt"),
+        ("offset.overlap", lambda s: (field(s, 8, _inside(rng.choice([o for o in loads if o != s] or loads))),),
+         "corrupt"),
         ("vaddr.overlap", lambda s: (field(s, 16, rng.choice([o for o in loads if o != s] or loads).vaddr),),
          "corrupt"),
         ("filesz.zero", lambda s: (field(s, 32, 0),), "clean"),
