@@ -232,7 +232,7 @@ def test_every_damaged_core_ends_in_a_report_or_one_line(cases, tmp_path):
 
 # -- the same damage, through the TUI ----------------------------------------------
 
-async def _tui_case(case: corruption.Case, fixture: FixtureCore, core: Path) -> list[str]:
+async def _tui_case(case: corruption.Case, fixture: FixtureCore, core: Path, tag: str) -> list[str]:
     from textual.app import ScreenStackError
 
     from tui.app import GocoreApp
@@ -265,7 +265,7 @@ async def _tui_case(case: corruption.Case, fixture: FixtureCore, core: Path) -> 
         if app.is_running:
             problems.append(f"{case.name} (TUI): q did not quit")
     problems += [f"{case.name} (TUI): {failure}" for failure in app.failures if "Traceback" in failure]
-    left = leftovers.scan((core,))
+    left = leftovers.scan((core,), tag)
     if left:
         problems.append(f"{case.name} (TUI): left behind: " + "; ".join(map(str, left)))
         leftovers.kill(left)
@@ -281,13 +281,16 @@ def tui_subset(cases) -> list[tuple[corruption.Case, Target]]:
     return reaching[::step][:TUI_CASES - 2] + stopped[:1] + stopped[-1:]
 
 
-async def test_the_tui_shows_a_screen_or_the_error_and_q_leaves_nothing(cases, tmp_path):
+async def test_the_tui_shows_a_screen_or_the_error_and_q_leaves_nothing(cases, tmp_path, monkeypatch):
     problems = []
-    for n, (case, tgt) in enumerate(tui_subset(cases)):
-        core = tmp_path / f"{n:02d}" / "core"
-        write_case(case, tgt.fixture.core, core)
-        problems += await _tui_case(case, tgt.fixture, core)
-        core.unlink()
+    with leftovers.adopting():
+        for n, (case, tgt) in enumerate(tui_subset(cases)):
+            core = tmp_path / f"{n:02d}" / "core"
+            write_case(case, tgt.fixture.core, core)
+            tag = leftovers.new_tag()
+            monkeypatch.setenv(leftovers.TAG_VARIABLE, tag)  # the dlvs this case starts carry it
+            problems += await _tui_case(case, tgt.fixture, core, tag)
+            core.unlink()
     assert not problems, "\n".join(problems)
 
 

@@ -146,3 +146,30 @@ def test_the_terminal_killed_under_the_tui_ends_it_and_its_dlv(cores):
         leftovers.reap([x for x in left if x.pid == tui[0]])
         assert [x for x in left if x.pid != tui[0]] == [], "left behind: " + "; ".join(map(str, left))
         assert_nothing_left(fixture, tag)
+
+
+@pytest.mark.parametrize("how", ["q", "SIGTERM"])
+def test_a_gdb_still_reading_the_core_goes_with_the_tui(cores, how):
+    """The comparison's gdb runs beside the first screen: quitting then
+    kills it and reaps it (gdb runs behind setpriv, in its own group)."""
+    fixture = cores["goroutine_panic"]
+    tag = leftovers.new_tag()
+    argv = [a for a in tui_argv(fixture) if a != "--no-gdb"]
+    with leftovers.adopting():
+        child = pexpect.spawn(argv[0], argv[1:], dimensions=(50, 200), encoding="utf-8", codec_errors="replace",
+                              env=leftovers.tagged_env(tag, dict(os.environ, TERM="xterm-256color")), timeout=30)
+        deadline = time.monotonic() + 30
+        while not any(p.comm == "gdb" for p in leftovers.scan((fixture.core,), tag)):
+            if time.monotonic() > deadline:
+                pytest.skip("gdb finished before it could be caught running")
+            try:
+                child.read_nonblocking(1 << 16, timeout=0.02)
+            except pexpect.TIMEOUT:
+                pass
+        if how == "q":
+            child.send("q")
+        else:
+            os.kill(child.pid, signal.SIGTERM)
+        child.expect(pexpect.EOF)
+        child.close()
+        assert_nothing_left(fixture, tag)
