@@ -368,11 +368,11 @@ def cut_cases(layout: Layout, rng: random.Random, n: int) -> list[Case]:
     while len(offsets) < n:
         seg = rng.choice(loads)
         if rng.random() < 0.3:
-            offsets.append((f"end-of-load@{seg.index}", seg.offset + seg.filesz))
+            if seg.offset + seg.filesz < layout.size:  # the end of the last one is no cut
+                offsets.append((f"end-of-load@{seg.index}", seg.offset + seg.filesz))
         else:
             offsets.append((f"in-load@{seg.index}", seg.offset + rng.randrange(1, seg.filesz)))
-    return [Case(f"cut.{what}", "cut", cut=offset, expect="truncated") for what, offset in offsets[:n]
-            if offset < layout.size]
+    return [Case(f"cut.{what}", "cut", cut=offset, expect="truncated") for what, offset in offsets[:n]]
 
 
 FAMILIES = {"header": header_cases, "phdr": phdr_cases, "note": note_cases, "data": data_cases, "cut": cut_cases}

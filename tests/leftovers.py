@@ -92,8 +92,8 @@ def scan(paths: tuple[str | os.PathLike, ...] = (), tag: str | None = None,
                 ours = f"{TAG_VARIABLE}={tag}".encode() in Path(f"/proc/{entry}/environ").read_bytes().split(b"\0")
             except OSError:
                 pass
-        if not ours and state == "Z" and ppid == me and comm in CHILD_NAMES:
-            ours = True  # an orphan re-parented to us: nobody reaped it
+        if not ours and ppid == me and (state == "Z" and comm in CHILD_NAMES or TELEMETRY in cmdline):
+            ours = True  # an orphan re-parented to us: nobody reaped it, or a sidecar that outlived its dlv
         if ours:
             found.append(Leftover(int(entry), ppid, state, comm, cmdline.replace(b"\0", b" ").decode(errors="replace").strip(),
                                   cpu))
