@@ -7,9 +7,10 @@ app's stdout (and the app then blocks once the pipe is full), its stop()
 only asks the app to quit and never makes sure it did, and stopping the
 server does not stop the apps. Here each tab's stdout is read until the
 app exits, whatever became of the websocket; a tab whose websocket closes
-is asked to quit, then terminated, then killed, and reaped, within
-STOP_GRACE; and stopping the server (SIGINT, SIGTERM, SIGHUP) does the
-same for every tab before the server exits.
+is asked to quit, then terminated, then killed, and reaped (within
+QUIT_GRACE + TERM_GRACE; its driver's own deadline ends it sooner); and
+stopping the server (SIGINT, SIGTERM, SIGHUP) does the same for every tab
+before the server exits.
 """
 
 from __future__ import annotations
