@@ -40,8 +40,8 @@ SEED = int(os.environ.get("GOCORE_CORRUPTION_SEED", "20240612"))
 # data, and some headers) are kept a minority: the campaign adds about a
 # minute to each leg of `make test` on two CPUs.
 COUNTS = {
-    "goroutine_panic": {"header": 30, "phdr": 36, "note": 14, "data": 10, "cut": 32},
-    "many_goroutines": {"header": 18, "phdr": 22, "note": 8, "data": 18, "cut": 16},
+    "goroutine_panic": {"header": 32, "phdr": 32, "note": 12, "data": 10, "cut": 36},
+    "many_goroutines": {"header": 18, "phdr": 18, "note": 6, "data": 14, "cut": 22},
 }
 TUI_CASES = 10  # of the cases above, through the TUI
 CASE_TIMEOUT = 30.0  # a case running longer hangs
