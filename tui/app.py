@@ -28,6 +28,7 @@ from .recovery import Recovery
 from .screens.error import ErrorScreen
 from .screens.main import MainScreen
 from .sources.highlight import Highlighter
+from .sources.locate import build_context
 from .workers import Workers
 
 # A pane still waiting this long after a navigation says so in its border.
@@ -80,8 +81,11 @@ class GocoreApp(Workers, ScreenActions, Recovery, App[int]):
         self.core = CoreSession(open_backend)
         self.nav = Navigator()
         self.store = GoroutineStore()
-        self.highlighter = Highlighter(substitutions, lambda path: self.post_message(SourceHighlighted(path)))
         self.substitutions = tuple(substitutions)
+        # Until the target's build info is known (the first dlv is up), the
+        # machine's own context with the user's rules.
+        self.highlighter = Highlighter(build_context(rules=self.substitutions),
+                                       lambda path: self.post_message(SourceHighlighted(path)))
         self.compare_with_gdb = compare_with_gdb
         self.go_traceback = go_traceback
         # Called (on this thread) when a long-lived structure has just been
@@ -91,6 +95,7 @@ class GocoreApp(Workers, ScreenActions, Recovery, App[int]):
         self.main: MainScreen | None = None
         self.snapshot = None
         self.frame_view: FrameView | None = None
+        self.origins: dict[str, str] = {}  # file -> where its source is on this machine
         self.gdb_run = None
         self.show_disassembly = False
         # Hooks for tests and benchmarks: how many times the frame panes were
@@ -186,14 +191,16 @@ class GocoreApp(Workers, ScreenActions, Recovery, App[int]):
         if self.compare_with_gdb:
             self.run_gdb(snapshot)
         self.store.crashing = snapshot.crash.goroutine_id
+        self.store.know_target(snapshot.target)
         self.main.show_snapshot(snapshot, _marked_line(message.frame, snapshot))
+        self.origins.update(message.origins)
         self._show_backtrace(snapshot.backtrace, snapshot.crash.frame.index if snapshot.crash.frame else 0)
         if message.frame is not None:
             self._show_frame(message.frame)
 
     def _show_backtrace(self, backtrace: Backtrace, frame_index: int) -> None:
         self.nav.show_backtrace(backtrace, frame_index)
-        self.main.show_backtrace(backtrace, frame_index, self.nav.at_ends)
+        self.main.show_backtrace(backtrace, frame_index, self.nav.at_ends, self.origins)
         self.main.fresh({"backtrace"})
 
     def _show_frame(self, view: FrameView) -> None:
@@ -211,6 +218,7 @@ class GocoreApp(Workers, ScreenActions, Recovery, App[int]):
     @_drawn
     def on_backtrace_loaded(self, message: BacktraceLoaded) -> None:
         if self.nav.is_current(message.navigation.generation):
+            self.origins.update(message.origins)
             self._show_backtrace(message.backtrace, message.frame_index)
             if message.frame is not None:
                 self._show_frame(message.frame)

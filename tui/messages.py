@@ -20,6 +20,7 @@ class SnapshotLoaded(Message):
 
     snapshot: Snapshot
     frame: FrameView | None
+    origins: dict  # file -> where its source is here (Highlighter.origin)
 
 
 @dataclass
@@ -49,6 +50,7 @@ class BacktraceLoaded(Message):
     backtrace: Backtrace
     frame_index: int
     frame: FrameView | None
+    origins: dict  # file -> where its source is here (Highlighter.origin)
 
 
 @dataclass
@@ -89,6 +91,16 @@ class ConsoleAnswered(Message):
 
     sent: str
     output: str
+
+
+@dataclass
+class ModuleDownloading(Message):
+    """A line `go mod download` printed; done: it ended (well, or with error)."""
+
+    command: str
+    line: str = ""
+    done: bool = False
+    error: str = ""
 
 
 @dataclass

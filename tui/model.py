@@ -155,6 +155,10 @@ class Backtrace:
         return None
 
 
+# What Delve says of a variable the optimizer left without a location here.
+_OPTIMIZED_AWAY = ("could not find loclist entry", "empty OP stack", "optimized out")
+
+
 @dataclass(frozen=True)
 class Variable:
     """A name = value line of `args`/`locals`, its value parsed into a tree.
@@ -179,6 +183,13 @@ class Variable:
     @property
     def unreadable(self) -> bool:
         return self.value.startswith("(unreadable")
+
+    @property
+    def optimized_away(self) -> bool:
+        """Unreadable because the optimizer kept it nowhere at this PC (no
+        location list entry, an empty DWARF expression), not because memory
+        is missing."""
+        return self.unreadable and any(word in self.value for word in _OPTIMIZED_AWAY)
 
     @property
     def expandable(self) -> bool:
@@ -248,6 +259,9 @@ class Crash:
     frame: Frame | None
     fault_signal: int | None = None
     fault_address: int | None = None
+    # (pid, uid) of the process that sent the fatal signal (kill -ABRT):
+    # a sent signal has no fault address.
+    sender: tuple[int, int | None] | None = None
     # A fault in C code: the innermost C frame, and the Go function that
     # called into C (the caller of the cgo `_Cfunc_` wrapper).
     c_frame: Frame | None = None
@@ -391,6 +405,11 @@ class FrameState:
     args: tuple[Variable, ...] = ()
     locals: tuple[Variable, ...] = ()
     error: str = ""
+
+    @property
+    def optimized(self) -> bool:
+        """The optimizer has been here: some variable has no location at this PC."""
+        return any(v.optimized_away for v in (*self.args, *self.locals))
 
 
 @dataclass(frozen=True)

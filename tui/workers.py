@@ -20,6 +20,8 @@ from .core.frames import FrameView, describe, load_frame
 from .core.listing import TwoEndedListing
 from .core.navigator import Navigation
 from .core.session import SessionClosed
+from .sources.download import DownloadError, run_download
+from .sources.locate import build_context
 from .messages import (
     BacktraceLoaded,
     BackendRestarted,
@@ -27,6 +29,7 @@ from .messages import (
     FrameLoaded,
     GdbFinished,
     GoroutinesPaged,
+    ModuleDownloading,
     SnapshotLoaded,
     StacksPaged,
     VariableLoaded,
@@ -69,13 +72,17 @@ class Workers:
     def load_first_screen(self) -> None:
         with failing_as("", "open"):
             backend = self.core.open()
+            # The target's build info says its module, Go and replacements:
+            # where its sources are on this machine.
+            self.highlighter.context = build_context(rules=self.substitutions, build_info=backend.target.build)
             snapshot = backend.snapshot()
             frame = snapshot.crash.frame or (snapshot.backtrace.frames[0] if snapshot.backtrace.frames else None)
             view = None
             if frame is not None:  # the snapshot read its variables already
                 source = self.highlighter.load(frame.file, line=frame.line)
                 view = FrameView(snapshot.backtrace.goroutine_id, frame.index, snapshot.frame, source)
-        self.post_message(SnapshotLoaded(snapshot, view))
+            origins = self.highlighter.origins(f.file for f in snapshot.backtrace.frames)
+        self.post_message(SnapshotLoaded(snapshot, view, origins))
         self._list_goroutines(backend, self.core.helper)
 
     @work(thread=True, exit_on_error=False, group="list", exclusive=True)
@@ -132,8 +139,9 @@ class Workers:
                 frame = backtrace.first_own_frame() or (backtrace.frames[0] if backtrace.frames else None)
             index = frame.index if frame else 0
             view = load_frame(backend, self.highlighter, backtrace, index, self.show_disassembly) if frame else None
+            origins = self.highlighter.origins(f.file for f in backtrace.frames)
         # Backtrace, source and variables land together: one repaint, not three.
-        self.post_message(BacktraceLoaded(navigation, backtrace, index, view))
+        self.post_message(BacktraceLoaded(navigation, backtrace, index, view, origins))
 
     @work(thread=True, exit_on_error=False, group="navigate", exclusive=True)
     def load_frame(self, navigation: Navigation) -> None:
@@ -169,6 +177,16 @@ class Workers:
                 value = f"({describe(err)})"
             values.append((expression, value if value is not None else "(not in this frame)"))
         self.post_message(WatchesEvaluated(generation, values))
+
+    @work(thread=True, exit_on_error=False, group="download", exclusive=True)
+    def fetch_module(self, command: str) -> None:
+        """`go mod download MOD@VERSION` for the source on screen, reported as it goes."""
+        try:
+            run_download(command, lambda line: self.post_message(ModuleDownloading(command, line)))
+        except DownloadError as err:
+            self.post_message(ModuleDownloading(command, done=True, error=str(err)))
+            return
+        self.post_message(ModuleDownloading(command, done=True))
 
     @work(thread=True, exit_on_error=False, group="compare", exclusive=True)
     def run_gdb(self, snapshot: Snapshot) -> None:

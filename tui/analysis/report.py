@@ -10,15 +10,17 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any, Sequence
 
-from ..model import Backtrace, CrashKind, Frame, FrameState, GdbRun, Goroutine, Snapshot, Variable, signal_name
-from ..sources.resolve import resolve
+from ..model import (Backtrace, BuildInfo, CrashKind, Frame, FrameState, GdbRun, Goroutine, Module, Snapshot,
+                     Variable, signal_name)
+from ..sources.locate import SourceContext
+from ..sources.resolve import find
 from .compare import Comparison, Score
 
 SCHEMA = "gocore-tui/report/2"
 CONTEXT_LINES = 5
 
 
-def _frame(frame: Frame) -> dict[str, Any]:
+def frame_report(frame: Frame) -> dict[str, Any]:
     return {"index": frame.index, "function": frame.function, "file": frame.file,
             "line": frame.line, "pc": f"0x{frame.pc:x}", "runtime": frame.is_runtime, "own": frame.own}
 
@@ -36,22 +38,26 @@ def _goroutine(goroutine: Goroutine, crashing: int | None) -> dict[str, Any]:
 
 def _variable(variable: Variable) -> dict[str, Any]:
     data: dict[str, Any] = {"name": variable.name, "type": variable.type, "value": variable.value}
+    if variable.optimized_away:
+        data["optimized_away"] = True
     if variable.children:
         data["children"] = [_variable(child) for child in variable.children]
     return data
 
 
-def source_excerpt(file: str, line: int, substitutions: Sequence[tuple[str, str]] = ()) -> dict[str, Any]:
-    path = resolve(file, substitutions)
+def source_excerpt(file: str, line: int, sources: SourceContext | None = None) -> dict[str, Any]:
+    found = find(file, sources)
+    path = found.path
     if path is None:
-        return {"file": file, "line": line, "missing": f"{file} is not on this machine"}
+        return {"file": file, "line": line, "missing": found.origin or f"{file} is not on this machine"}
     try:
         lines = path.read_text(encoding="utf-8", errors="replace").splitlines()
     except OSError as err:
         return {"file": file, "line": line, "missing": f"cannot read {path}: {err.strerror}"}
     first = max(1, line - CONTEXT_LINES)
     last = min(len(lines), line + CONTEXT_LINES)
-    return {"file": file, "path": str(path), "line": line, "first_line": first, "lines": lines[first - 1:last]}
+    return {"file": file, "path": str(path), "origin": found.origin, "warning": found.warning or None, "line": line,
+            "first_line": first, "lines": lines[first - 1:last]}
 
 
 def _score(score: Score) -> dict[str, Any]:
@@ -59,6 +65,27 @@ def _score(score: Score) -> dict[str, Any]:
             "reached_user_frame": score.reached_user_frame, "goroutines_visible": score.goroutines_visible,
             "user_locations": score.user_locations, "panic_value_recovered": score.panic_value,
             "seconds": round(score.seconds, 3)}
+
+
+def _module(module: Module) -> dict[str, Any]:
+    return {"path": module.path, "version": module.version, "sum": module.sum or None,
+            "replace": _module(module.replace) if module.replace else None}
+
+
+def build_info_report(build: BuildInfo | None) -> dict[str, Any] | None:
+    """What `go version -m` says of the executable (None: no build info)."""
+    if build is None:
+        return None
+    vcs = build.vcs
+    return {
+        "main": {"path": build.main.path or build.path, "version": build.main.version, "sum": build.main.sum or None},
+        "path": build.path,
+        "go": build.go_version,
+        "deps": [_module(dep) for dep in build.deps],
+        "settings": dict(build.settings),
+        "vcs": {"system": vcs.system, "revision": vcs.revision, "time": vcs.time, "modified": vcs.modified}
+        if vcs else None,
+    }
 
 
 def comparison_report(run: GdbRun, comparison: Comparison | None) -> dict[str, Any]:
@@ -70,19 +97,29 @@ def comparison_report(run: GdbRun, comparison: Comparison | None) -> dict[str, A
                 "goroutine_bt_errors": list(run.goroutine_bt_errors), "timed_out": run.timed_out},
         "verdict": comparison.verdict,
         "rows": [{"mark": row.mark.value,
-                  "delve": _frame(row.delve) if row.delve else None,
-                  "gdb": _frame(row.gdb) if row.gdb else None} for row in comparison.rows],
+                  "delve": frame_report(row.delve) if row.delve else None,
+                  "gdb": frame_report(row.gdb) if row.gdb else None} for row in comparison.rows],
     }
 
 
-def build_report(snapshot: Snapshot, substitutions: Sequence[tuple[str, str]] = (),
+def build_report(snapshot: Snapshot, sources: SourceContext | None = None,
                  comparison: dict[str, Any] | None = None, go_traceback: str = "") -> dict[str, Any]:
     crash = snapshot.crash
     frame = crash.frame
+    places: dict[str, Any] = {}
+
+    def _frame(f: Frame) -> dict[str, Any]:
+        """A frame, with the local file its source resolved to (or null) and from where."""
+        if f.file not in places:
+            found = find(f.file, sources)
+            places[f.file] = (str(found.path) if found.path else None, found.origin if found.path else None)
+        path, origin = places[f.file]
+        return {**frame_report(f), "source_path": path, "source_origin": origin}
+
     return {
         "schema": SCHEMA,
         "target": {"executable": snapshot.target.executable, "core": snapshot.target.core,
-                   "go_version": snapshot.target.go_version},
+                   "go_version": snapshot.target.go_version, "build": build_info_report(snapshot.target.build)},
         "delve": {"version": snapshot.target.delve_version},
         "crash": {
             "kind": crash.kind.value,
@@ -96,6 +133,8 @@ def build_report(snapshot: Snapshot, substitutions: Sequence[tuple[str, str]] = 
             "signal": signal_name(crash.signal),
             "fault_signal": signal_name(crash.fault_signal) or None,
             "fault_address": None if crash.fault_address is None else f"0x{crash.fault_address:x}",
+            # A signal another process (or the program itself) sent: no fault address.
+            "sent_by": {"pid": crash.sender[0], "uid": crash.sender[1]} if crash.sender else None,
             "goroutine": crash.goroutine_id,
             "focus_goroutine": crash.focus_goroutine_id,
             "frame": _frame(frame) if frame else None,
@@ -113,9 +152,10 @@ def build_report(snapshot: Snapshot, substitutions: Sequence[tuple[str, str]] = 
         # (a throw on the system stack, a signal in C code under old Delve).
         "crash_backtrace": ([_frame(f) for f in snapshot.crash_backtrace.frames]
                             if snapshot.crash_backtrace else None),
-        "source": source_excerpt(frame.file, frame.line, substitutions) if frame else None,
+        "source": source_excerpt(frame.file, frame.line, sources) if frame else None,
         "variables": {
             "frame": snapshot.frame.frame_index,
+            "optimized": snapshot.frame.optimized,
             "args": [_variable(v) for v in snapshot.frame.args],
             "locals": [_variable(v) for v in snapshot.frame.locals],
         },
@@ -126,7 +166,7 @@ def build_report(snapshot: Snapshot, substitutions: Sequence[tuple[str, str]] = 
 
 
 def view_report(snapshot: Snapshot, shown: Backtrace, state: FrameState, goroutines: Sequence[Goroutine],
-                substitutions: Sequence[tuple[str, str]] = (), comparison: dict[str, Any] | None = None,
+                sources: SourceContext | None = None, comparison: dict[str, Any] | None = None,
                 frame_index: int | None = None) -> dict[str, Any]:
     """The report of what the TUI shows (`x`): the crash, every goroutine
     listed, and the goroutine, frame, source and variables the user is on
@@ -134,10 +174,10 @@ def view_report(snapshot: Snapshot, shown: Backtrace, state: FrameState, gorouti
     frame_index = state.frame_index if frame_index is None else frame_index
     frame = shown.frames[frame_index] if 0 <= frame_index < len(shown.frames) else None
     report = build_report(replace(snapshot, goroutines=tuple(goroutines), backtrace=shown, frame=state),
-                          substitutions, comparison)
-    report["view"] = {"goroutine": shown.goroutine_id, "frame": _frame(frame) if frame else None}
+                          sources, comparison)
+    report["view"] = {"goroutine": shown.goroutine_id, "frame": frame_report(frame) if frame else None}
     if frame is not None:
-        report["source"] = source_excerpt(frame.file, frame.line, substitutions)
+        report["source"] = source_excerpt(frame.file, frame.line, sources)
     return report
 
 

@@ -16,6 +16,7 @@ from ..debugger.delve import Delve
 from ..debugger.dlv import DLV_VERSION
 from ..debugger.session import SessionError, install_signal_reaper
 from ..debugger.startup import OpenError
+from ..sources.locate import SourceContext, build_context
 from ..sources.resolve import parse_substitution
 from .run import RunError, run_and_catch
 from .serve import DEFAULT_PORT, ServeError, ServeRequest, serve
@@ -146,7 +147,8 @@ def _open(args: argparse.Namespace, go_traceback: str = "") -> int:
         return EXIT_INTERRUPTED  # a session that opened meanwhile is reaped at exit
     try:
         if args.report:
-            return _report(delve, args.report, substitutions, not args.no_gdb, go_traceback)
+            sources = build_context(rules=substitutions, build_info=delve.target.build)
+            return _report(delve, args.report, sources, not args.no_gdb, go_traceback)
         tune_process()
         app = GocoreApp(_opener(delve, args), substitutions=substitutions, title_paths=(args.executable, args.core),
                         compare_with_gdb=not args.no_gdb, go_traceback=go_traceback, on_settled=freeze_long_lived)
@@ -171,14 +173,14 @@ def _opener(first: Delve, args: argparse.Namespace):
     return open_backend
 
 
-def _report(delve: Delve, fmt: str, substitutions, with_gdb: bool, go_traceback: str = "") -> int:
+def _report(delve: Delve, fmt: str, sources: SourceContext, with_gdb: bool, go_traceback: str = "") -> int:
     goroutines, problem = delve.goroutines()
     snapshot = read_snapshot(delve, goroutines, warnings=(problem,) if problem else ())
     comparison = None
     if with_gdb:
         run, result = run_comparison(snapshot)
         comparison = comparison_report(run, None if run.error else result)
-    report = build_report(snapshot, substitutions, comparison, go_traceback)
+    report = build_report(snapshot, sources, comparison, go_traceback)
     sys.stdout.write(to_json(report) if fmt == "json" else to_markdown(report))
     return EXIT_OK
 

@@ -57,7 +57,7 @@ class DelveBackend:
     def __init__(self, delve: Delve) -> None:
         self.delve = delve
         self.target = delve.target
-        self.own = OwnCode(delve.target.main_module)
+        self.own = OwnCode.of(delve.target.build)
 
     @property
     def alive(self) -> bool:

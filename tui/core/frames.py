@@ -53,7 +53,9 @@ def load_frame(backend: Backend, highlighter: Highlighter, backtrace: Backtrace,
                 raise LookupError(SYSTEM_STACK_FRAME)
             # A frame a signal interrupted stopped at its PC, not after a call.
             interrupted = index > 0 and backtrace.frames[index - 1].function == SIGPANIC_FUNCTION
-            source = disassembly(frame, backend.disassemble(goroutine_id, addressable), exact=interrupted)
+            # Why there is no source stays said (and what would bring it).
+            source = replace(disassembly(frame, backend.disassemble(goroutine_id, addressable), exact=interrupted),
+                             missing_reason=source.missing_reason, download=source.download)
         except Exception as err:  # keep the source's own reason, and say why no disassembly
             source = replace(source, missing_reason=f"{source.missing_reason or 'no source'}; "
                                                     f"no disassembly either: {describe(err)}")

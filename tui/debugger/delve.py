@@ -38,7 +38,6 @@ from ..parse.delve import (
     parse_stack_variables,
     parse_string_array,
     parse_struct_fields,
-    parse_threads,
     parse_variables,
 )
 from ..parse.values import unquote
@@ -217,10 +216,6 @@ class Delve:
         if self._selected is _UNKNOWN:
             self._selected = parse_current_goroutine(self.runner.run("goroutine"))
         return self._selected
-
-    def threads(self) -> tuple[tuple[int, bool], ...]:
-        """((thread id, is current), ...) of the core's threads."""
-        return parse_threads(self.runner.run("threads"))
 
     def switch_thread(self, thread_id: int) -> None:
         """Make another thread current: what `goroutine` (no id) and commands
