@@ -78,8 +78,9 @@ test-debian: setup debian-toolchain
 
 # gocore-tui against raw dlv on cores with 6, 1k, 10k and 100k goroutines
 # (built and crashed once, cached under build/bench/); prints the table.
+# SIZES=1000,100000,1000000 chooses the crowd sizes (a 1M core takes 2.6 GB).
 bench: setup
-	$(BIN)/python bench/run.py
+	SIZES=$(SIZES) $(BIN)/python bench/run.py
 
 # Keeps .venv (and the dlv in it): `rm -rf .venv` for a full reset.
 clean:

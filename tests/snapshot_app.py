@@ -33,7 +33,8 @@ class RecordingApp(GocoreApp):
 def recorded_app(name: str = "goroutine_panic") -> RecordingApp:
     delve = replay(str(TRANSCRIPTS / f"{name}.json"))
     return RecordingApp(lambda: DelveBackend(delve), substitutions=SUBSTITUTIONS,
-                        title_paths=(delve.target.executable, delve.target.core), compare_with_gdb=False)
+                        title_paths=(delve.target.executable, delve.target.core), compare_with_gdb=False,
+                        read_core_natively=False)  # a recording has no core file: dlv's listing, recorded
 
 
 def failing_app() -> RecordingApp:

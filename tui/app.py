@@ -20,7 +20,7 @@ from .core.navigator import Navigation, Navigator
 from .core.session import CoreSession
 from .core.store import GoroutineStore
 from .debugger.batch import stop_batches
-from .messages import (BacktraceLoaded, FrameLoaded, GoroutinesPaged, SnapshotLoaded,
+from .messages import (BacktraceLoaded, FrameLoaded, GoroutinesPaged, ListingFallback, SnapshotLoaded,
                        SourceHighlighted, StacksPaged, VariableLoaded, WatchesEvaluated)
 from .model import Backtrace
 from .palette import GoroutineAndFrameCommands
@@ -76,7 +76,7 @@ class GocoreApp(Workers, ScreenActions, Recovery, App[int]):
 
     def __init__(self, open_backend: Callable[[], Backend], substitutions: Sequence[tuple[str, str]] = (),
                  title_paths: tuple[str, str] = ("", ""), compare_with_gdb: bool = True, go_traceback: str = "",
-                 on_settled: Callable[[], None] | None = None) -> None:
+                 on_settled: Callable[[], None] | None = None, read_core_natively: bool = True) -> None:
         super().__init__()
         self.core = CoreSession(open_backend)
         self.nav = Navigator()
@@ -87,6 +87,8 @@ class GocoreApp(Workers, ScreenActions, Recovery, App[int]):
         self.highlighter = Highlighter(build_context(rules=self.substitutions),
                                        lambda path: self.post_message(SourceHighlighted(path)))
         self.compare_with_gdb = compare_with_gdb
+        # False: list goroutines through dlv only (a recorded session has no core file to read).
+        self.read_core_natively = read_core_natively
         self.go_traceback = go_traceback
         # Called (on this thread) when a long-lived structure has just been
         # built: the CLI's process policy (tui/cli/tuning.py) freezes it.
@@ -152,7 +154,9 @@ class GocoreApp(Workers, ScreenActions, Recovery, App[int]):
         if self.core.primary is None:
             return
         self.navigated_at = time.monotonic()
-        self.load_goroutine(self._navigate(*self.nav.to_goroutine(goroutine_id, frame_index)))
+        known = self.store.get(goroutine_id) if goroutine_id is not None else None
+        slot = known.slot if known is not None else None
+        self.load_goroutine(self._navigate(*self.nav.to_goroutine(goroutine_id, frame_index, slot)))
 
     def select_frame(self, index: int) -> None:
         started = self.nav.to_frame(index)
@@ -248,10 +252,18 @@ class GocoreApp(Workers, ScreenActions, Recovery, App[int]):
 
     @_drawn
     def on_goroutines_paged(self, message: GoroutinesPaged) -> None:
+        self.store.add_stacks(message.stacks)
         self.main.goroutines_added(self.store.add_page(message.goroutines))
+        if message.stacks_complete:
+            self.store.finish_stacks(cut=False)
         if message.complete:
             self._list_done(problem=message.problem)
         self.main.retitle_goroutines()
+
+    @_drawn
+    def on_listing_fallback(self, message: ListingFallback) -> None:
+        self.log.warning(f"listing through dlv: {message.why}")
+        self.notify(f"listing goroutines through dlv: {message.why}", severity="warning", timeout=8, markup=False)
 
     def _list_done(self, problem: str = "", cut: bool = False) -> None:
         self.store.finish_list(cut)
@@ -265,9 +277,11 @@ class GocoreApp(Workers, ScreenActions, Recovery, App[int]):
             self.workers.cancel_group(self, "stacks")
             self.store.finish_stacks(cut)
             self.core.retire_helper()
-        else:
+        elif not self.store.stacks_complete:
             # Not beside the list: on two CPUs the two dlvs slowed the list by half.
             self.read_stacks()
+        else:
+            self.core.retire_helper()
         self.update_comparison()
 
     @_drawn

@@ -26,11 +26,21 @@ class SnapshotLoaded(Message):
 @dataclass
 class GoroutinesPaged(Message):
     """A page of the goroutine list; complete: the list is done (problem
-    says why it stopped short, "" when whole)."""
+    says why it stopped short, "" when whole). A native listing brings each
+    page's whole stacks with it (stacks), and is complete with them."""
 
     goroutines: tuple[Goroutine, ...]
     complete: bool = False
     problem: str = ""
+    stacks: tuple = ()
+    stacks_complete: bool = False
+
+
+@dataclass
+class ListingFallback(Message):
+    """The core could not be read natively: the list comes through dlv."""
+
+    why: str
 
 
 @dataclass

@@ -22,11 +22,21 @@ def is_runtime_function(function: str) -> bool:
 
 @dataclass(frozen=True, slots=True)
 class Location:
-    """A place in the program: file:line in function."""
+    """A place in the program: file:line in function.
+
+    Its hash is computed once: 100k goroutines' stacks are tuples of a few
+    hundred Locations, hashed over and over when they are grouped."""
 
     file: str
     line: int
     function: str
+    _hash: int = field(default=0, init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_hash", hash((self.file, self.line, self.function)))
+
+    def __hash__(self) -> int:
+        return self._hash
 
     @property
     def is_known(self) -> bool:
@@ -62,6 +72,9 @@ class Goroutine:
     go: Location | None = None
     start: Location | None = None
     status: str = ""
+    # Its index in runtime.allgs, when known (the native listing): dlv can
+    # be pointed straight at it instead of searching allgs from the start.
+    slot: int | None = None
 
     @property
     def state(self) -> str:

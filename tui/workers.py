@@ -18,6 +18,7 @@ from .analysis.showdown import run_gdb_for
 from .core.backend import Backend
 from .core.frames import FrameView, describe, load_frame
 from .core.listing import TwoEndedListing
+from .core.native import NativeListing, NativeUnavailable
 from .core.navigator import Navigation
 from .core.session import SessionClosed
 from .sources.download import DownloadError, run_download
@@ -29,6 +30,7 @@ from .messages import (
     FrameLoaded,
     GdbFinished,
     GoroutinesPaged,
+    ListingFallback,
     ModuleDownloading,
     SnapshotLoaded,
     StacksPaged,
@@ -83,7 +85,28 @@ class Workers:
                 view = FrameView(snapshot.backtrace.goroutine_id, frame.index, snapshot.frame, source)
             origins = self.highlighter.origins(f.file for f in snapshot.backtrace.frames)
         self.post_message(SnapshotLoaded(snapshot, view, origins))
-        self._list_goroutines(backend, self.core.helper)
+        self._list_everything(backend)
+
+    def _list_everything(self, backend: Backend) -> None:
+        """Every goroutine with its whole stack, read from the core file;
+        through two dlvs (list, then stacks) when it cannot be read so."""
+        worker = get_current_worker()
+        if not self.read_core_natively:
+            self.core.start_helper()
+            self._list_goroutines(backend, self.core.helper)
+            return
+        listing = NativeListing(backend)
+        try:
+            for goroutines, stacks in listing.pages():
+                if worker.is_cancelled:
+                    return
+                self.post_message(GoroutinesPaged(goroutines, stacks=stacks))
+        except NativeUnavailable as why:
+            self.post_message(ListingFallback(str(why)))
+            self.core.start_helper()
+            self._list_goroutines(backend, self.core.helper)
+            return
+        self.post_message(GoroutinesPaged((), complete=True, stacks_complete=True))
 
     @work(thread=True, exit_on_error=False, group="list", exclusive=True)
     def relist_goroutines(self) -> None:
@@ -129,6 +152,8 @@ class Workers:
     def load_goroutine(self, navigation: Navigation) -> None:
         backend = self.core.primary
         with failing_as(f"goroutine {navigation.goroutine_id}", "navigate", navigation):
+            if navigation.goroutine_id is not None:
+                backend.reach(navigation.goroutine_id, navigation.slot)
             backtrace = backend.backtrace(navigation.goroutine_id)
             if not self.nav.is_current(navigation.generation):
                 return  # the user has moved on; don't spend dlv's time on it

@@ -90,6 +90,11 @@ class GoroutineIndex:
                 self._stacks.append(stack)
             self._stack_of[goroutine_id] = number
 
+    def stack_of(self, goroutine_id: int) -> tuple[Location, ...] | None:
+        """The goroutine's whole stack, innermost first, once read."""
+        number = self._stack_of.get(goroutine_id)
+        return self._stacks[number] if number is not None else None
+
     def own_place(self, goroutine_id: int) -> Location | None:
         """The innermost frame of the program's own code in the goroutine's
         whole stack, once read; None when unknown or when there is none."""

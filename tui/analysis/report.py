@@ -15,6 +15,7 @@ from ..model import (Backtrace, BuildInfo, CrashKind, Frame, FrameState, GdbRun,
 from ..sources.locate import SourceContext
 from ..sources.resolve import find
 from .compare import Comparison, Score
+from .groups import GoroutineIndex
 
 SCHEMA = "gocore-tui/report/2"
 CONTEXT_LINES = 5
@@ -25,8 +26,9 @@ def frame_report(frame: Frame) -> dict[str, Any]:
             "line": frame.line, "pc": f"0x{frame.pc:x}", "runtime": frame.is_runtime, "own": frame.own}
 
 
-def _goroutine(goroutine: Goroutine, crashing: int | None) -> dict[str, Any]:
-    location = goroutine.location
+def _goroutine(goroutine: Goroutine, crashing: int | None, index: GoroutineIndex | None = None) -> dict[str, Any]:
+    # Your code's innermost frame where the whole stack is known; else Delve's user location.
+    location = index.where(goroutine.id)[0] if index is not None and goroutine.id in index.by_id else goroutine.location
     return {
         "id": goroutine.id,
         "state": goroutine.state,
@@ -34,6 +36,19 @@ def _goroutine(goroutine: Goroutine, crashing: int | None) -> dict[str, Any]:
         "thread": goroutine.thread,
         "crashing": goroutine.id is not None and goroutine.id == crashing,
     }
+
+
+def _groups(index: GoroutineIndex) -> list[dict[str, Any]]:
+    """Goroutines by whole stack (as panicparse buckets tracebacks), biggest first."""
+    groups = []
+    for bucket in index.buckets():
+        stack = index.stack_of(bucket.ids[0])
+        groups.append({
+            "count": bucket.count, "ids": list(bucket.ids), "state": bucket.state,
+            "frames": [{"function": f.function, "file": f.file, "line": f.line} for f in stack or ()],
+            "via": bucket.via or None,
+        })
+    return groups
 
 
 def _variable(variable: Variable) -> dict[str, Any]:
@@ -103,7 +118,11 @@ def comparison_report(run: GdbRun, comparison: Comparison | None) -> dict[str, A
 
 
 def build_report(snapshot: Snapshot, sources: SourceContext | None = None,
-                 comparison: dict[str, Any] | None = None, go_traceback: str = "") -> dict[str, Any]:
+                 comparison: dict[str, Any] | None = None, go_traceback: str = "",
+                 index: GoroutineIndex | None = None) -> dict[str, Any]:
+    """The report of the first screen; with index (every goroutine and its
+    whole stack), goroutine locations are your code's, and the groups by
+    whole stack are in."""
     crash = snapshot.crash
     frame = crash.frame
     places: dict[str, Any] = {}
@@ -145,7 +164,8 @@ def build_report(snapshot: Snapshot, sources: SourceContext | None = None,
         },
         "goroutines": {
             "total": len(snapshot.goroutines),
-            "items": [_goroutine(g, crash.goroutine_id) for g in snapshot.goroutines],
+            "items": [_goroutine(g, crash.goroutine_id, index) for g in snapshot.goroutines],
+            "groups": _groups(index) if index is not None else None,
         },
         "backtrace": [_frame(f) for f in snapshot.backtrace.frames],
         # The stack that holds the crash when it is not the goroutine's own

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from dataclasses import replace
 from concurrent.futures import ThreadPoolExecutor
 
 from .. import __version__
@@ -12,6 +13,7 @@ from ..analysis.forensics import read_snapshot
 from ..analysis.report import build_report, comparison_report, to_json, to_markdown
 from ..analysis.showdown import run_comparison
 from ..core.backend import DelveBackend
+from ..core.inventory import take_inventory
 from ..debugger.delve import Delve
 from ..debugger.dlv import DLV_VERSION
 from ..debugger.session import SessionError, install_signal_reaper
@@ -174,13 +176,16 @@ def _opener(first: Delve, args: argparse.Namespace):
 
 
 def _report(delve: Delve, fmt: str, sources: SourceContext, with_gdb: bool, go_traceback: str = "") -> int:
-    goroutines, problem = delve.goroutines()
-    snapshot = read_snapshot(delve, goroutines, warnings=(problem,) if problem else ())
+    first = read_snapshot(delve)
+    inventory = take_inventory(DelveBackend(delve), first.crash.goroutine_id)
+    notes = tuple(note for note in (inventory.problem, inventory.through_dlv and
+                                    f"goroutines listed through dlv: {inventory.through_dlv}") if note)
+    snapshot = replace(first, goroutines=inventory.goroutines, warnings=first.warnings + notes)
     comparison = None
     if with_gdb:
         run, result = run_comparison(snapshot)
         comparison = comparison_report(run, None if run.error else result)
-    report = build_report(snapshot, sources, comparison, go_traceback)
+    report = build_report(snapshot, sources, comparison, go_traceback, inventory.index)
     sys.stdout.write(to_json(report) if fmt == "json" else to_markdown(report))
     return EXIT_OK
 

@@ -291,6 +291,12 @@ class Delve:
         while start is not None and start >= 0:
             start = page_next_start(self._background(f"gocore_warm {int(start)} {int(chunk)}"))
 
+    def cache_goroutine_at(self, slot: int) -> None:
+        """Read the g at allgs[slot] into this dlv's goroutine cache (one
+        command, whatever the list's length): a switch to it is then quick."""
+        if self._load_paging():
+            self.runner.run(f"gocore_warm {int(slot)} 1")
+
     def stack_pages(self, page_size: int = STACK_PAGE_SIZE, depth: int = STACK_DEPTH):
         """Every goroutine's whole stack, a page at a time: ((id, stack), ...)
         per page, for grouping by stack once the list is complete."""
