@@ -86,6 +86,10 @@ class GoroutineIndex:
                 self._stacks.append(stack)
             self._stack_of[goroutine_id] = number
 
+    def stacks(self) -> dict[int, tuple[Location, ...]]:
+        """Every whole stack read so far, by goroutine id."""
+        return {goroutine_id: self._stacks[number] for goroutine_id, number in self._stack_of.items()}
+
     @property
     def stacks_known(self) -> int:
         return len(self._stack_of)

@@ -10,12 +10,13 @@ from concurrent.futures import ThreadPoolExecutor
 from .. import __version__
 from ..analysis.forensics import read_snapshot
 from ..analysis.report import build_report, comparison_report, to_json, to_markdown
-from ..analysis.showdown import run_comparison
+from ..analysis.showdown import collect_stacks, read_delve_values, run_comparison
 from ..core.backend import DelveBackend
 from ..debugger.delve import Delve
 from ..debugger.dlv import DLV_VERSION
 from ..debugger.session import SessionError, install_signal_reaper
 from ..debugger.startup import OpenError
+from ..parse.errors import ParseError
 from ..sources.resolve import parse_substitution
 from .run import RunError, run_and_catch
 from .serve import DEFAULT_PORT, ServeError, ServeRequest, serve
@@ -80,6 +81,9 @@ def _add_view_options(parser: argparse.ArgumentParser, report: bool = True) -> N
                         help="map a build path prefix to a local one (repeatable)")
     parser.add_argument("--dlv", metavar="PATH", help=f"the dlv to use (default: $GOCORE_TUI_DLV, then set-up's, then PATH; pinned {DLV_VERSION})")
     parser.add_argument("--no-gdb", action="store_true", help="skip the GDB-vs-Delve comparison")
+    if report:
+        parser.add_argument("--compare", action="store_true",
+                            help="open straight on the GDB-vs-Delve comparison (the demo of what Delve reads that gdb cannot)")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -130,6 +134,8 @@ def _open(args: argparse.Namespace, go_traceback: str = "") -> int:
         substitutions = tuple(parse_substitution(spec) for spec in args.substitute_path)
     except ValueError as err:
         return _fail(str(err))
+    if args.compare and args.no_gdb:
+        return _fail("--compare shows gdb beside Delve: drop --no-gdb")
     install_signal_reaper()
     try:
         # Opening before any screen is drawn keeps every bad input a one-line
@@ -150,6 +156,7 @@ def _open(args: argparse.Namespace, go_traceback: str = "") -> int:
         tune_process()
         app = GocoreApp(_opener(delve, args), substitutions=substitutions, title_paths=(args.executable, args.core),
                         compare_with_gdb=not args.no_gdb, go_traceback=go_traceback, on_settled=freeze_long_lived)
+        app.open_on_comparison = args.compare
         app.run()
         return app.return_code or EXIT_OK
     except KeyboardInterrupt:
@@ -176,7 +183,12 @@ def _report(delve: Delve, fmt: str, substitutions, with_gdb: bool, go_traceback:
     snapshot = read_snapshot(delve, goroutines, warnings=(problem,) if problem else ())
     comparison = None
     if with_gdb:
-        run, result = run_comparison(snapshot)
+        try:
+            stacks = collect_stacks(delve.stack_pages())
+        except ParseError:  # a dlv that cannot run the pager: gdb's side is still measured
+            stacks = {}
+        values = read_delve_values(delve.evaluate, snapshot.frame)
+        run, result = run_comparison(snapshot, stacks=stacks, values=values)
         comparison = comparison_report(run, None if run.error else result)
     report = build_report(snapshot, substitutions, comparison, go_traceback)
     sys.stdout.write(to_json(report) if fmt == "json" else to_markdown(report))
