@@ -12,14 +12,15 @@ from textual.app import SuspendNotSupported, SystemCommand
 
 from .analysis.console import Refused, console_command
 from .analysis.report import comparison_report, export_markdown, view_report
-from .analysis.showdown import score
-from .messages import ConsoleAnswered, GdbFinished
+from .analysis.showdown import read_delve_values, score
+from .messages import ComparisonValuesRead, ConsoleAnswered, GdbFinished, SnapshotLoaded, StacksPaged
 from .screens.comparison import ComparisonScreen
 from .screens.console import ConsoleScreen
 from .screens.help import HelpScreen
 from .screens.traceback import TracebackScreen
 from .sources.editor import editor_command
 from .sources.resolve import resolve
+from .workers import failing_as
 
 PANE_KEYS = [
     ("↑/↓, j/k", "move in the focused pane"),
@@ -42,6 +43,11 @@ class ScreenActions:
         self.console_history, self.console_log, self.watches = [], [], []
         self.export_folder = None  # the current directory, unless a test says otherwise
         self.exported = None
+        # `--compare` (the CLI sets it): open on the comparison, once.
+        self.open_on_comparison = False
+        self._opened_on_comparison = False
+        # Delve's full values of the faulting frame, once read (else the first screen's).
+        self.comparison_values = None
 
     def show_goroutine(self, goroutine_id: int) -> None:
         """Put a goroutine on screen, its row under the list's cursor."""
@@ -53,18 +59,54 @@ class ScreenActions:
 
     # -- GDB vs Delve ----------------------------------------------------------------
 
+    # Textual calls the handlers of every class of the app's MRO: the ones
+    # below run after GocoreApp's own handlers of the same messages.
+
+    def on_snapshot_loaded(self, message: SnapshotLoaded) -> None:
+        """`--compare`: the first screen opens straight on the comparison."""
+        if self.open_on_comparison and not self._opened_on_comparison and not self.closing:
+            self._opened_on_comparison = True
+            self.compare()
+
+    def on_stacks_paged(self, message: StacksPaged) -> None:
+        if message.complete:  # every goroutine's whole stack: the comparison counts them
+            self.update_comparison()
+
     def on_gdb_finished(self, message: GdbFinished) -> None:
         self.gdb_run = message.run
+        if not message.run.error:
+            self.read_comparison_values()
         self.update_comparison()
+
+    def read_comparison_values(self) -> None:
+        """Delve's values of the faulting frame in full (`print NAME`), beside
+        gdb's: a worker of its own, like those of workers.py."""
+        snapshot, backend = self.snapshot, self.core.primary
+        if snapshot is None or backend is None:
+            return
+
+        def read() -> None:
+            with failing_as("reading the faulting frame's values for the comparison", "gdb"):
+                values = read_delve_values(backend.evaluate, snapshot.frame)
+            self.post_message(ComparisonValuesRead(snapshot, values))
+
+        self.run_worker(read, name="comparison values", group="compare.values", thread=True, exclusive=True,
+                        exit_on_error=False)
+
+    def on_comparison_values_read(self, message: ComparisonValuesRead) -> None:
+        if message.snapshot is self.snapshot:
+            self.comparison_values = message.values
+            self.update_comparison()
 
     def comparison(self):
         """(GdbRun, Comparison or None) once gdb has run, else None. The
-        scorecard counts the goroutines listed so far."""
+        scorecard counts the goroutines listed and the stacks read so far."""
         if self.gdb_run is None or self.snapshot is None:
             return None
         if self.gdb_run.error:
             return self.gdb_run, None
-        return self.gdb_run, score(self.snapshot, self.store.goroutines(), self.gdb_run)
+        return self.gdb_run, score(self.snapshot, self.store.goroutines(), self.gdb_run, self.store.stacks(),
+                                   self.comparison_values)
 
     def compare(self) -> None:
         self.push_screen(ComparisonScreen(self.comparison()), self._comparison_closed)
