@@ -133,7 +133,7 @@ class ComparisonView(Vertical):
     ComparisonView #views > ContentSwitcher { height: 1fr; }
     ComparisonView TabPane { height: 1fr; padding: 0; }
     ComparisonView #rows { width: auto; max-width: 100%; height: 1fr; min-height: 6; border: round $primary-muted; }
-    ComparisonView #picker { width: 50; height: 1fr; border: round $primary-muted; }
+    ComparisonView #picker { width: 42; height: 1fr; border: round $primary-muted; }
     ComparisonView #delve-stack, ComparisonView #gdb-side { width: 1fr; height: 1fr; border: round $primary-muted; }
     ComparisonView #gdb-stack { height: 1fr; }
     ComparisonView #gdb-note { height: auto; padding: 0 1; }
@@ -198,7 +198,7 @@ class ComparisonView(Vertical):
                 with TabPane("goroutines (g)", id=GOROUTINES_TAB):
                     with Horizontal():
                         picker = DataTable(id="picker", cursor_type="row", zebra_stripes=True)
-                        picker.add_columns("goroutine", "Delve: state", "gdb")
+                        picker.add_columns("id", "Delve: state", "gdb")
                         picker.border_title = "pick a goroutine (↑/↓)"
                         yield picker
                         delve = DataTable(id="delve-stack", cursor_type="none", zebra_stripes=False)
