@@ -95,13 +95,15 @@ def run_gdb(executable: str, core: str, goroutine_id: int | None, goroot: str | 
         go_run = pool.submit(run_batch, go_cmd + ["--", executable, core], timeout, _env())
         plain_result, go_result = plain_run.result(), go_run.result()
     detail = list(go_base)
-    if script is not None:
-        for goroutine in parse_goroutines(go_result.output)[:MAX_GOROUTINE_BTS]:
-            detail += ["-ex", echo_marker(f"{GOROUTINE} {goroutine.id}"), "-ex", f"goroutine {goroutine.id} bt {MAX_FRAMES}"]
+    # The values first: on a core with many goroutines the walks below can
+    # run into the timeout, and what was printed before it is kept.
     index = faulting_frame_index(parse_backtrace(plain_result.output)[0], faulting)
     if index is not None:
         detail += ["-ex", echo_marker(f"{FRAME} {index}"), "-ex", f"frame {index}",
                    "-ex", echo_marker(ARGS), "-ex", "info args", "-ex", echo_marker(LOCALS), "-ex", "info locals"]
+    if script is not None:
+        for goroutine in parse_goroutines(go_result.output)[:MAX_GOROUTINE_BTS]:
+            detail += ["-ex", echo_marker(f"{GOROUTINE} {goroutine.id}"), "-ex", f"goroutine {goroutine.id} bt {MAX_FRAMES}"]
     detail_result = run_batch(detail + ["--", executable, core], timeout, _env()) if len(detail) > len(go_base) else None
     return gdb_run_from_outputs(
         plain_result.output, go_output=go_result.output,
