@@ -228,7 +228,11 @@ def to_markdown(report: dict[str, Any]) -> str:
                     ("panic_value_recovered", "panic value or fatal message recovered"),
                     ("seconds", "seconds")]
             out += ["| measure | Delve | gdb |", "| --- | --- | --- |"]
-            out += [f"| {label} | {comparison['delve'][key]} | {comparison['gdb'][key]} |" for key, label in keys]
+            def cell(side: str, key: str) -> str:
+                value = comparison[side][key]
+                return f"{value}/{len(comparison['values'])}" if key == "values_read" else str(value)
+
+            out += [f"| {label} | {cell('delve', key)} | {cell('gdb', key)} |" for key, label in keys]
             out += ["", comparison["verdict"]]
             if comparison.get("values"):
                 out += ["", "### The faulting frame's variables", "", "| variable | Delve | gdb |", "| --- | --- | --- |"]
