@@ -13,7 +13,7 @@ from textual.app import SuspendNotSupported, SystemCommand
 from .analysis.console import Refused, console_command
 from .analysis.report import comparison_report, export_markdown, view_report
 from .analysis.showdown import score
-from .messages import ConsoleAnswered, GdbFinished, ModuleDownloading
+from .messages import ComparisonValuesRead, ConsoleAnswered, GdbFinished, ModuleDownloading
 from .screens.build import BuildInfoScreen
 from .screens.comparison import ComparisonScreen
 from .screens.confirm import ConfirmScreen
@@ -44,6 +44,10 @@ class ScreenActions:
         self.console_history, self.console_log, self.watches = [], [], []
         self.export_folder = None  # the current directory, unless a test says otherwise
         self.exported = None
+        # `--compare` (the CLI sets it): open on the comparison, once.
+        self._opened_on_comparison = False
+        # Delve's full values of the faulting frame, once read (else the first screen's).
+        self.comparison_values = None
 
     def show_goroutine(self, goroutine_id: int) -> None:
         """Put a goroutine on screen, its row under the list's cursor."""
@@ -55,18 +59,32 @@ class ScreenActions:
 
     # -- GDB vs Delve ----------------------------------------------------------------
 
+    def open_comparison_first(self) -> None:
+        """`--compare`: the first screen opens straight on the comparison."""
+        if self.open_on_comparison and not self._opened_on_comparison and not self.closing:
+            self._opened_on_comparison = True
+            self.compare()
+
     def on_gdb_finished(self, message: GdbFinished) -> None:
         self.gdb_run = message.run
+        if not message.run.error:
+            self.read_comparison_values()
         self.update_comparison()
+
+    def on_comparison_values_read(self, message: ComparisonValuesRead) -> None:
+        if message.snapshot is self.snapshot:
+            self.comparison_values = message.values
+            self.update_comparison()
 
     def comparison(self):
         """(GdbRun, Comparison or None) once gdb has run, else None. The
-        scorecard counts the goroutines listed so far."""
+        scorecard counts the goroutines listed and the stacks read so far."""
         if self.gdb_run is None or self.snapshot is None:
             return None
         if self.gdb_run.error:
             return self.gdb_run, None
-        return self.gdb_run, score(self.snapshot, self.store.goroutines(), self.gdb_run)
+        return self.gdb_run, score(self.snapshot, self.store.goroutines(), self.gdb_run, self.store.stacks(),
+                                   self.comparison_values)
 
     def compare(self) -> None:
         self.push_screen(ComparisonScreen(self.comparison()), self._comparison_closed)

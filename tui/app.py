@@ -51,15 +51,6 @@ def _drawn(handler):
     return guarded
 
 
-def _marked_line(view: FrameView | None, snapshot) -> str | None:
-    """The text of the crash frame's line, from the first screen's source."""
-    frame = snapshot.crash.frame
-    if view is None or frame is None or view.source.marked_line or not 0 < frame.line <= len(view.source.lines):
-        return None
-    line = view.source.lines[frame.line - 1]
-    return line if isinstance(line, str) else line.plain
-
-
 class GocoreApp(Workers, ScreenActions, Recovery, App[int]):
     # Absolute: Textual resolves a relative CSS_PATH against the module of
     # the class that uses it, which breaks subclasses in tests and tools.
@@ -76,7 +67,8 @@ class GocoreApp(Workers, ScreenActions, Recovery, App[int]):
 
     def __init__(self, open_backend: Callable[[], Backend], substitutions: Sequence[tuple[str, str]] = (),
                  title_paths: tuple[str, str] = ("", ""), compare_with_gdb: bool = True, go_traceback: str = "",
-                 on_settled: Callable[[], None] | None = None, read_core_natively: bool = True) -> None:
+                 on_settled: Callable[[], None] | None = None, read_core_natively: bool = True,
+                 open_on_comparison: bool = False) -> None:
         super().__init__()
         self.core = CoreSession(open_backend)
         self.nav = Navigator()
@@ -89,6 +81,7 @@ class GocoreApp(Workers, ScreenActions, Recovery, App[int]):
         self.compare_with_gdb = compare_with_gdb
         # False: list goroutines through dlv only (a recorded session has no core file to read).
         self.read_core_natively = read_core_natively
+        self.open_on_comparison = open_on_comparison  # --compare
         self.go_traceback = go_traceback
         # Called (on this thread) when a long-lived structure has just been
         # built: the CLI's process policy (tui/cli/tuning.py) freezes it.
@@ -196,11 +189,14 @@ class GocoreApp(Workers, ScreenActions, Recovery, App[int]):
             self.run_gdb(snapshot)
         self.store.crashing = snapshot.crash.goroutine_id
         self.store.know_target(snapshot.target)
-        self.main.show_snapshot(snapshot, _marked_line(message.frame, snapshot))
+        crash_frame = snapshot.crash.frame
+        self.main.show_snapshot(snapshot, message.frame.line_text(crash_frame.line) if message.frame and crash_frame
+                                else None)
         self.origins.update(message.origins)
         self._show_backtrace(snapshot.backtrace, snapshot.crash.frame.index if snapshot.crash.frame else 0)
         if message.frame is not None:
             self._show_frame(message.frame)
+        self.open_comparison_first()
 
     def _show_backtrace(self, backtrace: Backtrace, frame_index: int) -> None:
         self.nav.show_backtrace(backtrace, frame_index)

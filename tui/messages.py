@@ -91,6 +91,15 @@ class GdbFinished(Message):
 
 
 @dataclass
+class ComparisonValuesRead(Message):
+    """The faulting frame's args and locals, each printed in full by Delve,
+    for the GDB-vs-Delve comparison; snapshot says of which first screen."""
+
+    snapshot: Snapshot
+    values: tuple[Variable, ...]
+
+
+@dataclass
 class BackendRestarted(Message):
     """A new dlv session on the same core, after the old one died or hung."""
 

@@ -448,10 +448,63 @@ class Snapshot:
 
 @dataclass(frozen=True)
 class GdbGoroutine:
+    """One line of runtime-gdb.py's `info goroutines`. selected is its `*`
+    (the goroutine has an M: it is on a thread); wait_reason is what the
+    line says the goroutine waits for, after the function in brackets as
+    Delve prints it (runtime-gdb.py, Go 1.19 to 1.26, prints none)."""
+
     id: int
     state: str
     function: str
     selected: bool = False
+    wait_reason: str = ""
+
+
+@dataclass(frozen=True)
+class GdbStack:
+    """A backtrace gdb printed: of an OS thread (`thread apply all bt`:
+    thread is gdb's number, lwp the kernel's thread id) or of a goroutine
+    (`goroutine N bt`, runtime-gdb.py). error is what gdb printed instead
+    of frames (on a core: "You can't do that without a process to debug.")."""
+
+    frames: tuple[Frame, ...] = ()
+    thread: int | None = None
+    lwp: int | None = None
+    goroutine_id: int | None = None
+    error: str = ""
+
+    @property
+    def source(self) -> str:
+        """The command that printed it, as the user would type it."""
+        if self.goroutine_id is not None:
+            return f"goroutine {self.goroutine_id} bt"
+        lwp = f" (LWP {self.lwp})" if self.lwp is not None else ""
+        return f"thread {self.thread}{lwp}: bt"
+
+
+@dataclass(frozen=True)
+class GdbValue:
+    """One `name = value` line of gdb's `info args` / `info locals`.
+    problem says why the value is not a Go value ("raw interface",
+    "optimized out", "error"), "" when it is one."""
+
+    name: str
+    value: str
+    kind: str = "local"
+    problem: str = ""
+
+
+@dataclass(frozen=True)
+class GdbFrameValues:
+    """gdb's `frame N`, `info args`, `info locals` in the frame that matches
+    Delve's faulting frame. frame is the frame gdb said it selected (None
+    when it selected none); error why there are no values ("No frame at
+    level 11.", or that gdb's backtrace has no such frame)."""
+
+    frame: Frame | None = None
+    args: tuple[GdbValue, ...] = ()
+    locals: tuple[GdbValue, ...] = ()
+    error: str = ""
 
 
 @dataclass(frozen=True)
@@ -474,6 +527,16 @@ class GdbRun:
     plain_folded: str = ""
     go_folded: str = ""
     folded_lines: int = 0
+    # The second run (it needs what the first printed): `goroutine N bt`
+    # for the goroutines gdb listed, and the faulting frame's values.
+    detail_output: str = ""
+    detail_folded: str = ""
+    # `thread apply all bt`, one stack a thread; `goroutine N bt`, one a try.
+    thread_stacks: tuple[GdbStack, ...] = ()
+    goroutine_stacks: tuple[GdbStack, ...] = ()
+    # Goroutines gdb listed but not tried (more than the runner tries).
+    goroutines_untried: int = 0
+    values: GdbFrameValues | None = None
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,7 @@ import time
 from textual import work
 from textual.worker import get_current_worker
 
-from .analysis.showdown import run_gdb_for
+from .analysis.showdown import read_delve_values, run_gdb_for
 from .core.backend import Backend
 from .core.frames import FrameView, describe, load_frame
 from .core.listing import TwoEndedListing
@@ -26,6 +26,7 @@ from .sources.locate import build_context
 from .messages import (
     BacktraceLoaded,
     BackendRestarted,
+    ComparisonValuesRead,
     ConsoleAnswered,
     FrameLoaded,
     GdbFinished,
@@ -212,6 +213,16 @@ class Workers:
             self.post_message(ModuleDownloading(command, done=True, error=str(err)))
             return
         self.post_message(ModuleDownloading(command, done=True))
+
+    @work(thread=True, exit_on_error=False, group="compare.values", exclusive=True)
+    def read_comparison_values(self) -> None:
+        """Delve's values of the faulting frame in full (`print NAME`), beside gdb's."""
+        snapshot, backend = self.snapshot, self.core.primary
+        if snapshot is None or backend is None:
+            return
+        with failing_as("reading the faulting frame's values for the comparison", "gdb"):
+            values = read_delve_values(backend.evaluate, snapshot.frame)
+        self.post_message(ComparisonValuesRead(snapshot, values))
 
     @work(thread=True, exit_on_error=False, group="compare", exclusive=True)
     def run_gdb(self, snapshot: Snapshot) -> None:

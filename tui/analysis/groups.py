@@ -115,6 +115,10 @@ class GoroutineIndex:
             return goroutine.location, None
         return own, goroutine.location
 
+    def stacks(self) -> dict[int, tuple[Location, ...]]:
+        """Every whole stack read so far, by goroutine id."""
+        return {goroutine_id: self._stacks[number] for goroutine_id, number in self._stack_of.items()}
+
     @property
     def stacks_known(self) -> int:
         return len(self._stack_of)

@@ -79,7 +79,8 @@ def _score(score: Score) -> dict[str, Any]:
     return {"frames": score.frames, "frames_resolved": score.frames_resolved,
             "reached_user_frame": score.reached_user_frame, "goroutines_visible": score.goroutines_visible,
             "user_locations": score.user_locations, "panic_value_recovered": score.panic_value,
-            "seconds": round(score.seconds, 3)}
+            "goroutine_stacks": score.goroutine_stacks, "values_read": score.values_read,
+            "wait_reasons": score.wait_reasons, "seconds": round(score.seconds, 3)}
 
 
 def _module(module: Module) -> dict[str, Any]:
@@ -109,11 +110,21 @@ def comparison_report(run: GdbRun, comparison: Comparison | None) -> dict[str, A
     return {
         "delve": _score(comparison.delve),
         "gdb": {**_score(comparison.gdb), "threads": run.threads, "runtime_gdb": run.runtime_gdb or None,
-                "goroutine_bt_errors": list(run.goroutine_bt_errors), "timed_out": run.timed_out},
+                "goroutine_bt_errors": list(run.goroutine_bt_errors),
+                "goroutine_bt_tried": len(run.goroutine_stacks), "goroutine_bt_untried": run.goroutines_untried,
+                "timed_out": run.timed_out},
         "verdict": comparison.verdict,
         "rows": [{"mark": row.mark.value,
                   "delve": frame_report(row.delve) if row.delve else None,
                   "gdb": frame_report(row.gdb) if row.gdb else None} for row in comparison.rows],
+        # The faulting frame's args and locals as each debugger printed them.
+        "values": [{"name": row.name, "kind": row.kind, "delve": row.delve, "gdb": row.gdb,
+                    "delve_read": row.delve_read, "gdb_read": row.gdb_read, "gdb_problem": row.gdb_problem or None}
+                   for row in comparison.values],
+        "values_note": comparison.values_note or None,
+        # Whose whole stack each printed, by goroutine id.
+        "goroutine_stacks": {"delve": [pair.id for pair in comparison.goroutines if pair.delve_whole],
+                             "gdb": [pair.id for pair in comparison.goroutines if pair.gdb_whole]},
     }
 
 
@@ -270,11 +281,25 @@ def to_markdown(report: dict[str, Any]) -> str:
         else:
             keys = [("frames", "frames printed"), ("frames_resolved", "frames resolved to a function and line"),
                     ("reached_user_frame", "reached the faulting user frame"), ("goroutines_visible", "goroutines visible"),
-                    ("user_locations", "goroutines with a user location"), ("panic_value_recovered", "panic value or fatal message recovered"),
+                    ("user_locations", "goroutines with a user location"),
+                    ("goroutine_stacks", "goroutines with their whole stack"),
+                    ("values_read", "variables of the faulting frame read as Go values"),
+                    ("wait_reasons", "goroutines with a wait reason"),
+                    ("panic_value_recovered", "panic value or fatal message recovered"),
                     ("seconds", "seconds")]
             out += ["| measure | Delve | gdb |", "| --- | --- | --- |"]
-            out += [f"| {label} | {comparison['delve'][key]} | {comparison['gdb'][key]} |" for key, label in keys]
+            def cell(side: str, key: str) -> str:
+                value = comparison[side][key]
+                return f"{value}/{len(comparison['values'])}" if key == "values_read" else str(value)
+
+            out += [f"| {label} | {cell('delve', key)} | {cell('gdb', key)} |" for key, label in keys]
             out += ["", comparison["verdict"]]
+            if comparison.get("values"):
+                out += ["", "### The faulting frame's variables", "", "| variable | Delve | gdb |", "| --- | --- | --- |"]
+                out += [f"| `{_cell(v['name'])}` | {_code(v['delve'])} | {_code(v['gdb'])}"
+                        + (f" ({v['gdb_problem']})" if v["gdb_problem"] else "") + " |" for v in comparison["values"]]
+            if comparison.get("values_note"):
+                out += ["", comparison["values_note"]]
     if report.get("go_traceback"):
         out += ["", "## What the program printed to stderr (gocore-tui run)", "", "```text"]
         out += [report["go_traceback"].rstrip("\n"), "```"]
@@ -293,6 +318,10 @@ def _goroutine_cell(crash: dict[str, Any]) -> str:
     if crash["kind"] == CrashKind.NO_CRASH.value:
         return f"none (no crash; showing {crash['focus_goroutine']})"
     return "none (system stack)"
+
+
+def _code(text: str) -> str:
+    return f"`{_cell(text)}`" if text else ""
 
 
 def _cell(text: str) -> str:

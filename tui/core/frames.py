@@ -20,6 +20,13 @@ class FrameView:
     state: FrameState
     source: SourceFile
 
+    def line_text(self, line: int) -> str | None:
+        """The text of a line of the source (None: no source, or a disassembly)."""
+        if self.source.marked_line or not 0 < line <= len(self.source.lines):
+            return None
+        text = self.source.lines[line - 1]
+        return text if isinstance(text, str) else text.plain
+
 
 def describe(err: Exception, raw_lines: int = 8) -> str:
     """A failure as the user reads it; a parse problem with the text dlv

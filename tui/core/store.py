@@ -54,6 +54,10 @@ class GoroutineStore:
     def add_stacks(self, stacks: Iterable[tuple[int, tuple[Location, ...]]]) -> None:
         self.index.add_stacks(stacks)
 
+    def stacks(self) -> dict[int, tuple[Location, ...]]:
+        """Every whole stack read so far, by goroutine id (the comparison's)."""
+        return self.index.stacks()
+
     def finish_list(self, cut: bool) -> None:
         self.list_complete = True
         self.list_cut = cut

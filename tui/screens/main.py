@@ -48,7 +48,7 @@ class MainScreen(Screen):
         Binding("g", "goto", "Goroutine…", id="goroutine.goto", tooltip="Jump to a goroutine by id"),
         Binding("slash", "filter", "Filter", id="goroutine.filter",
                 tooltip="Filter goroutines by function, file, wait reason or id"),
-        Binding("v", "toggle_grouped", "Grouped/flat", id="goroutine.grouped",
+        Binding("v", "toggle_grouped", "Groups", id="goroutine.grouped",
                 tooltip="Group goroutines by where they stand, or list them all"),
         Binding("h", "toggle_runtime", "Runtime", id="goroutine.runtime",
                 tooltip="Hide or show goroutines that are only in the runtime"),
@@ -58,7 +58,7 @@ class MainScreen(Screen):
                 tooltip="What the program printed to stderr when it died (gocore-tui run)"),
         Binding("colon", "console", "Console", id="console",
                 tooltip="Type dlv commands (print, locals, stack ...) in the frame on screen; ctrl+t there pins a watch"),
-        Binding("a", "toggle_disassembly", "Asm/source", id="disassembly",
+        Binding("a", "toggle_disassembly", "Asm", id="disassembly",
                 tooltip="Show the frame's instructions instead of its source, or back (frames without source get them anyway)"),
         Binding("x", "export", "Export", id="export",
                 tooltip="Write the Markdown report of this view (and the GDB-vs-Delve scorecard) to a file"),
@@ -66,7 +66,7 @@ class MainScreen(Screen):
         Binding("D", "download", "Get module", id="download",
                 tooltip="Download the missing module's source into the module cache (go mod download; asks first)"),
         Binding("c", "compare", "GDB vs Delve", id="compare", tooltip="Compare gdb and Delve on this core"),
-        Binding("i", "build_info", "Build info", id="build", tooltip="What the executable was built from: module, "
+        Binding("i", "build_info", "Build", id="build", tooltip="What the executable was built from: module, "
                 "dependencies, VCS revision, build settings"),
     ]
 
