@@ -94,7 +94,14 @@ def test_header_is_what_go_printed(oracle):
     expected = list(oracle.go.header_lines)
     assert "header" in crash, (f"report {oracle.report['schema']} has no crash.header; Go printed {expected!r}; "
                                f"the report says {crash['kind']}: {crash['message']!r}")
-    assert crash["header"] == expected
+    if crash.get("header_cut"):
+        # The runtime keeps the last 512 bytes of what it printed
+        # (runtime.printBacklog); a throw's report longer than that lost its
+        # first lines in the core: the rest must be Go's last lines, exactly.
+        assert crash["header"] and crash["header"] == expected[-len(crash["header"]):]
+        assert len("\n".join(expected)) > 400
+    else:
+        assert crash["header"] == expected
 
 
 @pytest.mark.parametrize("oracle", NAMES, indirect=True)

@@ -9,6 +9,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from enum import Enum
+from types import MappingProxyType
+from typing import Mapping
 
 RUNTIME_PREFIXES = ("runtime.", "runtime/", "internal/runtime/")
 
@@ -20,11 +22,21 @@ def is_runtime_function(function: str) -> bool:
 
 @dataclass(frozen=True, slots=True)
 class Location:
-    """A place in the program: file:line in function."""
+    """A place in the program: file:line in function.
+
+    Its hash is computed once: 100k goroutines' stacks are tuples of a few
+    hundred Locations, hashed over and over when they are grouped."""
 
     file: str
     line: int
     function: str
+    _hash: int = field(default=0, init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_hash", hash((self.file, self.line, self.function)))
+
+    def __hash__(self) -> int:
+        return self._hash
 
     @property
     def is_known(self) -> bool:
@@ -60,6 +72,9 @@ class Goroutine:
     go: Location | None = None
     start: Location | None = None
     status: str = ""
+    # Its index in runtime.allgs, when known (the native listing): dlv can
+    # be pointed straight at it instead of searching allgs from the start.
+    slot: int | None = None
 
     @property
     def state(self) -> str:
@@ -83,7 +98,9 @@ class Goroutine:
 
 @dataclass(frozen=True)
 class Frame:
-    """One frame of a backtrace. error is set for Delve's `error: ...` frames."""
+    """One frame of a backtrace. error is set for Delve's `error: ...` frames;
+    own says it is the program's own code (analysis/owncode.py), the rest is
+    dimmed."""
 
     index: int
     pc: int
@@ -91,6 +108,7 @@ class Frame:
     file: str
     line: int
     error: str = ""
+    own: bool = False
 
     @property
     def location(self) -> Location:
@@ -138,11 +156,20 @@ class Backtrace:
                 return frame
         return None
 
+    def first_own_frame(self) -> Frame | None:
+        """The innermost frame of the program's own code (Frame.own), else
+        the first frame outside the runtime."""
+        return next((f for f in self.frames if f.own), None) or self.first_user_frame()
+
     def find(self, function: str) -> Frame | None:
         for frame in self.frames:
             if frame.function == function:
                 return frame
         return None
+
+
+# What Delve says of a variable the optimizer left without a location here.
+_OPTIMIZED_AWAY = ("could not find loclist entry", "empty OP stack", "optimized out")
 
 
 @dataclass(frozen=True)
@@ -169,6 +196,13 @@ class Variable:
     @property
     def unreadable(self) -> bool:
         return self.value.startswith("(unreadable")
+
+    @property
+    def optimized_away(self) -> bool:
+        """Unreadable because the optimizer kept it nowhere at this PC (no
+        location list entry, an empty DWARF expression), not because memory
+        is missing."""
+        return self.unreadable and any(word in self.value for word in _OPTIMIZED_AWAY)
 
     @property
     def expandable(self) -> bool:
@@ -207,6 +241,19 @@ def signal_name(number: int | None) -> str:
 
 
 @dataclass(frozen=True)
+class ChainLink:
+    """One panic of a goroutine's chain, its value as Go printed it."""
+
+    value: str
+    recovered: bool = False
+    repanicked: bool = False  # Go 1.25+: re-panicked with the same value after a recover
+    goexit: bool = False  # a runtime.Goexit: Go prints nothing for it
+    # What Go cannot print: the value itself where Go prints only its type
+    # and address (`(main.T) 0x4a37b8`), as Delve reads it.
+    detail: str = ""
+
+
+@dataclass(frozen=True)
 class Crash:
     """Why the program died, as far as the core tells.
 
@@ -225,10 +272,22 @@ class Crash:
     frame: Frame | None
     fault_signal: int | None = None
     fault_address: int | None = None
+    # (pid, uid) of the process that sent the fatal signal (kill -ABRT):
+    # a sent signal has no fault address.
+    sender: tuple[int, int | None] | None = None
     # A fault in C code: the innermost C frame, and the Go function that
     # called into C (the caller of the cgo `_Cfunc_` wrapper).
     c_frame: Frame | None = None
     go_caller: Frame | None = None
+    # The lines Go printed before the first goroutine, as it printed them
+    # (no `[signal ...]` / `PC=` lines); the panic chain, oldest first; the
+    # innermost frame outside the runtime, where it is not `frame` (your
+    # code's innermost frame).
+    header: tuple[str, ...] = ()
+    # The runtime's 512-byte print backlog lost the header's first lines.
+    header_cut: bool = False
+    chain: tuple[ChainLink, ...] = ()
+    raised_in: Frame | None = None
 
     @property
     def in_c(self) -> bool:
@@ -242,11 +301,101 @@ class Crash:
 
 
 @dataclass(frozen=True)
+class Module:
+    """A module line: `mod` or `dep`. replace is the `=>` line under it: a
+    module, or a directory (path `../decoder`, version "" or `(devel)`)."""
+
+    path: str
+    version: str = ""
+    sum: str = ""
+    replace: "Module | None" = None
+
+
+@dataclass(frozen=True)
+class Vcs:
+    """The build settings vcs, vcs.revision, vcs.time (RFC 3339, as stored)
+    and vcs.modified (None when absent)."""
+
+    system: str
+    revision: str = ""
+    time: str = ""
+    modified: bool | None = None
+
+
+@dataclass(frozen=True)
+class BuildInfo:
+    """go_version as the linker stored it (`go1.26.8`, maybe with ` X:exp`);
+    path the main package's import path; settings the `build` lines in
+    order (a key given twice keeps its last value): -buildmode, -compiler,
+    -trimpath, -ldflags, -gcflags, -tags, CGO_ENABLED, GOOS, GOARCH,
+    GOAMD64, DefaultGODEBUG, vcs.* ... A binary built without modules has
+    only go_version."""
+
+    go_version: str
+    path: str = ""
+    main: Module = Module("")
+    deps: tuple[Module, ...] = ()
+    settings: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}), hash=False)
+    vcs: Vcs | None = None
+
+    @property
+    def trimpath(self) -> bool:
+        return self.settings.get("-trimpath") == "true"
+
+    @property
+    def target(self) -> str:
+        """GOOS/GOARCH, "" when not recorded (before Go 1.18)."""
+        goos, goarch = self.settings.get("GOOS", ""), self.settings.get("GOARCH", "")
+        return f"{goos}/{goarch}" if goos and goarch else ""
+
+    def module_of(self, package: str) -> Module | None:
+        """The module (main or a dependency) that holds an import path.
+        "main" (how symbols name the main package, whatever its import
+        path `path`) is in the main module."""
+        if package == "main":
+            package = self.path
+        best: Module | None = None
+        for module in (self.main, *self.deps):
+            if module.path and (package == module.path or package.startswith(module.path + "/")):
+                if best is None or len(module.path) > len(best.path):
+                    best = module
+        return best
+
+    def summary(self) -> str:
+        """One line for the UI: what the binary is and how it was built."""
+        parts = [self.path or "(no module info)"]
+        if self.main.version and self.main.version != "(devel)":
+            parts[0] += f" {self.main.version}"
+        parts.append(self.go_version)
+        if self.target:
+            parts.append(self.target)
+        for key in ("-buildmode", "-trimpath", "CGO_ENABLED", "-gcflags", "-ldflags", "-tags"):
+            value = self.settings.get(key)
+            if value is None or (key == "-buildmode" and value == "exe"):
+                continue
+            parts.append(key if value == "true" and key.startswith("-") else f"{key}={value}")
+        if self.vcs is not None:
+            vcs = f"{self.vcs.system} {self.vcs.revision[:12]}".rstrip()
+            if self.vcs.modified:
+                vcs += " (modified)"
+            parts.append(vcs)
+        return ", ".join(parts)
+
+
+@dataclass(frozen=True)
 class Target:
+    """The pair under inspection. build is the executable's own build info
+    (None when it has none): its main module is "your code"."""
+
     executable: str
     core: str
     go_version: str = ""
     delve_version: str = ""
+    build: BuildInfo | None = None
+
+    @property
+    def main_module(self) -> str:
+        return self.build.path if self.build is not None else ""
 
 
 @dataclass(frozen=True)
@@ -269,6 +418,11 @@ class FrameState:
     args: tuple[Variable, ...] = ()
     locals: tuple[Variable, ...] = ()
     error: str = ""
+
+    @property
+    def optimized(self) -> bool:
+        """The optimizer has been here: some variable has no location at this PC."""
+        return any(v.optimized_away for v in (*self.args, *self.locals))
 
 
 @dataclass(frozen=True)
@@ -294,10 +448,63 @@ class Snapshot:
 
 @dataclass(frozen=True)
 class GdbGoroutine:
+    """One line of runtime-gdb.py's `info goroutines`. selected is its `*`
+    (the goroutine has an M: it is on a thread); wait_reason is what the
+    line says the goroutine waits for, after the function in brackets as
+    Delve prints it (runtime-gdb.py, Go 1.19 to 1.26, prints none)."""
+
     id: int
     state: str
     function: str
     selected: bool = False
+    wait_reason: str = ""
+
+
+@dataclass(frozen=True)
+class GdbStack:
+    """A backtrace gdb printed: of an OS thread (`thread apply all bt`:
+    thread is gdb's number, lwp the kernel's thread id) or of a goroutine
+    (`goroutine N bt`, runtime-gdb.py). error is what gdb printed instead
+    of frames (on a core: "You can't do that without a process to debug.")."""
+
+    frames: tuple[Frame, ...] = ()
+    thread: int | None = None
+    lwp: int | None = None
+    goroutine_id: int | None = None
+    error: str = ""
+
+    @property
+    def source(self) -> str:
+        """The command that printed it, as the user would type it."""
+        if self.goroutine_id is not None:
+            return f"goroutine {self.goroutine_id} bt"
+        lwp = f" (LWP {self.lwp})" if self.lwp is not None else ""
+        return f"thread {self.thread}{lwp}: bt"
+
+
+@dataclass(frozen=True)
+class GdbValue:
+    """One `name = value` line of gdb's `info args` / `info locals`.
+    problem says why the value is not a Go value ("raw interface",
+    "optimized out", "error"), "" when it is one."""
+
+    name: str
+    value: str
+    kind: str = "local"
+    problem: str = ""
+
+
+@dataclass(frozen=True)
+class GdbFrameValues:
+    """gdb's `frame N`, `info args`, `info locals` in the frame that matches
+    Delve's faulting frame. frame is the frame gdb said it selected (None
+    when it selected none); error why there are no values ("No frame at
+    level 11.", or that gdb's backtrace has no such frame)."""
+
+    frame: Frame | None = None
+    args: tuple[GdbValue, ...] = ()
+    locals: tuple[GdbValue, ...] = ()
+    error: str = ""
 
 
 @dataclass(frozen=True)
@@ -320,6 +527,16 @@ class GdbRun:
     plain_folded: str = ""
     go_folded: str = ""
     folded_lines: int = 0
+    # The second run (it needs what the first printed): `goroutine N bt`
+    # for the goroutines gdb listed, and the faulting frame's values.
+    detail_output: str = ""
+    detail_folded: str = ""
+    # `thread apply all bt`, one stack a thread; `goroutine N bt`, one a try.
+    thread_stacks: tuple[GdbStack, ...] = ()
+    goroutine_stacks: tuple[GdbStack, ...] = ()
+    # Goroutines gdb listed but not tried (more than the runner tries).
+    goroutines_untried: int = 0
+    values: GdbFrameValues | None = None
 
 
 @dataclass(frozen=True)

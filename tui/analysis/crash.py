@@ -7,6 +7,9 @@ from dataclasses import dataclass
 
 from ..model import SIGNAL_DESCRIPTIONS, Backtrace, Crash, CrashKind, Frame, Goroutine, signal_name
 from ..parse.values import one_line, unquote
+from .header import PanicRecord, backlog_report, chain_links, killer, panic_lines, signal_lines
+from .header import fatal_message as header_fatal_message
+from .owncode import OwnCode
 
 PANIC_FUNCTION = "runtime.gopanic"
 SIGNAL_FUNCTION = "runtime.dieFromSignal"
@@ -68,6 +71,12 @@ class CrashEvidence:
     goroutine_backtrace: Backtrace | None = None
     # No Go compile unit was built with -N (DWARF producer flags).
     optimized: bool = False
+    # The crashing goroutine's panics (newest first) and what the runtime
+    # printed before it began to crash (runtime.printBacklog).
+    chain: tuple[PanicRecord, ...] = ()
+    backlog: str = ""
+    # (pid, uid) of the process that sent the fatal signal (si_code <= 0).
+    sender: tuple[int, int | None] | None = None
 
 
 def panic_frame(backtrace: Backtrace) -> Frame | None:
@@ -151,19 +160,14 @@ def throw_literal(source_line: str | None) -> str:
     return unquote(f'"{match[1]}"') if match else ""
 
 
-def fatal_message(evidence: CrashEvidence, backtrace: Backtrace) -> str:
+def thrown_message(evidence: CrashEvidence, backtrace: Backtrace) -> str:
+    """A throw's message read from its frames (the print backlog is read
+    first; this is for when it was not kept)."""
     message = evidence.fatal_message
     if message and not message.startswith("(unreadable"):
         message = unquote(message)
     else:
         message = throw_literal(evidence.throw_site)
-    site = thrower(backtrace)
-    if message == "stack overflow" and evidence.max_stack and site and site.function == STACK_GROWTH_FUNCTION:
-        # What the runtime prints on the line before "fatal error: stack overflow".
-        message += f" (goroutine stack exceeds {evidence.max_stack}-byte limit)"
-    elif message == "fault" and evidence.fault_address is not None:
-        # sigpanic's line before "fatal error: fault" for a non-nil bad address.
-        message += f" (unexpected fault address 0x{evidence.fault_address:x})"
     return message
 
 
@@ -190,7 +194,11 @@ def focus_goroutine(selected: int | None, goroutines: tuple[Goroutine, ...]) -> 
     return user[0].id if user else None
 
 
-def analyse(evidence: CrashEvidence, focus_backtrace: Backtrace) -> Crash:
+def analyse(evidence: CrashEvidence, focus_backtrace: Backtrace, go_version: str = "",
+            own: OwnCode | None = None) -> Crash:
+    """Why it died, as Go said it (the header) and more. go_version is the
+    target's (runtime.buildVersion); own tells the program's own code."""
+    own = own or OwnCode()
     backtrace = evidence.backtrace
     panicking = panic_frame(backtrace)
     fatal = fatal_frame(backtrace)
@@ -199,20 +207,36 @@ def analyse(evidence: CrashEvidence, focus_backtrace: Backtrace) -> Crash:
         # Delve stopped the thread's stack in C: the goroutine's own stack
         # still shows the call into C.
         go_caller = go_caller_of_c(focus_backtrace)
-    if panicking is not None:
-        message, runtime_error = panic_message(evidence.panic_value)
-        helpers = [f for f in backtrace.frames if f.index > panicking.index and _RUNTIME_ERROR_HELPER.match(f.function)]
-        kind = CrashKind.RUNTIME_ERROR if runtime_error or helpers else CrashKind.PANIC
-    elif fatal is not None:
+    links = chain_links(evidence.chain, go_version)
+    header: tuple[str, ...] = ()
+    header_cut = False
+    # A throw inside a panic (a deferred Unlock of an unlocked mutex, an
+    # Error method that panics while the value is printed) is what killed
+    # the program: the innermost of the two wins.
+    thrown = fatal is not None and (panicking is None or fatal.index < panicking.index)
+    if thrown:
         kind = CrashKind.FATAL_ERROR
-        message = fatal_message(evidence, backtrace)
+        report, header_cut = backlog_report(evidence.backlog)
+        message = header_fatal_message(report) or thrown_message(evidence, backtrace)
+        header = report or thrown_header(evidence, backtrace, message)
+    elif panicking is not None:
+        last = killer(links, go_version)
+        if last is not None:
+            message, runtime_error = last.value, last.value.startswith("runtime error: ")
+        else:
+            message, runtime_error = panic_message(evidence.panic_value)
+        kind = CrashKind.RUNTIME_ERROR if runtime_error or _raised_by_runtime(backtrace, panicking) else CrashKind.PANIC
+        header = panic_lines(links, go_version) if links else ((f"panic: {message}",) if message else ())
     elif signal_trampoline(backtrace) is not None:
         kind, message = CrashKind.FATAL_SIGNAL, signal_message(evidence.fault_signal)
+        header = signal_lines(message, in_cgo=c_frame is not None)
     elif evidence.core_signal == 0 and evidence.signal is None and backtrace.find(SIGNAL_FUNCTION) is None:
         # No signal in the core's notes and none on the stack: dumped alive.
         kind, message = CrashKind.NO_CRASH, "core of a live process (gcore)"
     else:
         kind, message = CrashKind.UNKNOWN, ""
+    frame = own.frame(focus_backtrace)
+    raised_in = focus_backtrace.first_user_frame()
     return Crash(
         kind=kind,
         message=message,
@@ -221,12 +245,41 @@ def analyse(evidence: CrashEvidence, focus_backtrace: Backtrace) -> Crash:
         signal=evidence.signal if evidence.signal is not None else (evidence.core_signal or None),
         goroutine_id=evidence.selected_goroutine,
         focus_goroutine_id=focus_backtrace.goroutine_id,
-        frame=focus_backtrace.first_user_frame(),
+        frame=frame,
         fault_signal=evidence.fault_signal,
         fault_address=evidence.fault_address,
+        sender=evidence.sender,
         c_frame=c_frame,
         go_caller=go_caller,
+        header=header,
+        header_cut=header_cut,
+        chain=links,
+        raised_in=raised_in,
     )
+
+
+def _raised_by_runtime(backtrace: Backtrace, panicking: Frame) -> bool:
+    """The compiler's runtime-error helpers (runtime.panicIndex, sigpanic,
+    ...) right under the innermost gopanic: the runtime raised it."""
+    for frame in backtrace.frames[panicking.index + 1:]:
+        if not frame.is_runtime:
+            return False
+        if _RUNTIME_ERROR_HELPER.match(frame.function):
+            return True
+    return False
+
+
+def thrown_header(evidence: CrashEvidence, backtrace: Backtrace, message: str) -> tuple[str, ...]:
+    """A throw's lines when the runtime's print backlog did not keep them:
+    the diagnostics Go prints before the throws we know, then the message."""
+    site = thrower(backtrace)
+    before: tuple[str, ...] = ()
+    if message == "stack overflow" and evidence.max_stack and site and site.function == STACK_GROWTH_FUNCTION:
+        before = (f"runtime: goroutine stack exceeds {evidence.max_stack}-byte limit",)
+    elif message == "fault" and evidence.fault_address is not None:
+        before = (f"unexpected fault address 0x{evidence.fault_address:x}",)
+    lines = message.split("\n")
+    return (*before, f"fatal error: {lines[0]}", *(f"\t{line}" for line in lines[1:]))
 
 
 _IFACE = re.compile(r"^interface \{\}\((?P<type>.*?)\) (?P<value>.*)$", re.S)

@@ -4,14 +4,19 @@ Snapshot. Blocking (it asks dlv); the reasoning itself is crash.py's."""
 
 from __future__ import annotations
 
+import re
 import time
+from dataclasses import replace
 
 from ..debugger import elf
 from ..debugger.delve import Delve
-from ..model import Backtrace, Frame, Goroutine, Snapshot
+from ..model import Backtrace, Frame, FrameState, Goroutine, Snapshot
 from ..parse import ParseError
 from ..sources.resolve import resolve
 from . import crash as crash_rules
+from .header import BACKLOG_BYTES, PanicRecord, backlog_report
+from .owncode import OwnCode
+from .panicvalue import kind_from_delve
 
 
 def crash_stack(delve: Delve, selected: int | None) -> tuple[Backtrace, Backtrace | None]:
@@ -34,39 +39,36 @@ def crash_stack(delve: Delve, selected: int | None) -> tuple[Backtrace, Backtrac
 def evidence(delve: Delve, selected: int | None) -> crash_rules.CrashEvidence:
     """Read what the crash left behind on the crashing stack."""
     backtrace, own_stack = crash_stack(delve, selected)
-    # A frame of the thread's stack is addressed in the goroutine's own
-    # stack's numbering (`frame N` knows no other), or not at all.
-    addressable = own_stack or backtrace
-
-    def index_of(frame: Frame | None) -> int | None:
-        return None if frame is None else addressable_index(frame, backtrace, addressable)
-
+    frames = FrameReader(delve, selected, backtrace, own_stack)
     panicking = crash_rules.panic_frame(backtrace)
     fatal = crash_rules.fatal_frame(backtrace)
     dying = backtrace.find(crash_rules.SIGNAL_FUNCTION)
     sigpanic = backtrace.find(crash_rules.SIGPANIC_FUNCTION)
     trampoline = crash_rules.signal_trampoline(backtrace)
     panic_value = fatal_message = throw_site = max_stack = None
-    fault_signal = fault_address = None
-    if panicking is not None:
+    fault_signal = fault_address = sender = None
+    chain = read_chain(delve, selected) if panicking is not None else ()
+    backlog = read_backlog(delve) if fatal is not None else ""
+    if panicking is not None and not chain:
         # gopanic's own argument `e` is often unreadable in cores (its
         # register is reused); the _panic record `p` keeps the value.
-        index = index_of(panicking)
-        panic_value = delve.evaluate(selected, index, "p.arg") or delve.evaluate(selected, index, "e")
-    elif fatal is not None:
-        fatal_message = delve.evaluate(selected, index_of(fatal), "s")
+        panic_value = frames.value(panicking, "p.arg") or frames.value(panicking, "e")
+    if fatal is not None and not backlog_report(backlog)[0]:
+        # The runtime's print backlog lost the report (or has none): read
+        # the message off throw's frames.
+        fatal_message = frames.value(fatal, "s")
         if fatal_message is None or fatal_message.startswith("(unreadable"):
-            fatal_message = message_from_closure(delve, selected, fatal, index_of(fatal)) or fatal_message
+            fatal_message = message_from_closure(delve, selected, fatal, frames.index(fatal)) or fatal_message
         site = crash_rules.thrower(backtrace)
         if site is not None and (fatal_message is None or fatal_message.startswith("(unreadable")):
             # The runtime is optimized even in a -N -l build: `s` is
             # often gone, but the call site in GOROOT says it.
             throw_site = source_line(site.file, site.line)
         if site is not None and site.function == crash_rules.STACK_GROWTH_FUNCTION:
-            max_stack = delve.evaluate_int(selected, index_of(site), "runtime.maxstacksize")
+            max_stack = delve.evaluate_int(selected, None, "runtime.maxstacksize")
     if sigpanic is not None:
-        fault_signal = delve.evaluate_int(selected, index_of(sigpanic), "gp.sig")
-        fault_address = delve.evaluate_int(selected, index_of(sigpanic), "gp.sigcode1")
+        fault_signal = frames.integer(sigpanic, "gp.sig")
+        fault_address = frames.integer(sigpanic, "gp.sigcode1")
         if fault_signal is None:
             # Go 1.19's optimized sigpanic keeps no `gp`: Delve's
             # runtime.curg is the same g; a signal in C code arrived on
@@ -78,15 +80,22 @@ def evidence(delve: Delve, selected: int | None) -> crash_rules.CrashEvidence:
                     fault_address = delve.evaluate_int(selected, None, f"{owner}.sigcode1")
                     break
     elif trampoline is not None:
-        fault_signal = delve.evaluate_int(selected, index_of(trampoline), "sig")
-        fault_address = delve.evaluate_int(selected, index_of(trampoline), "info.si_addr")
+        fault_signal = frames.integer(trampoline, "sig")
+        fault_address = frames.integer(trampoline, "info.si_addr")
+        code = frames.integer(trampoline, "info.si_code")
+        if fault_signal is not None and code is not None and fault_address is not None:
+            info = elf.SigInfo.from_fields(fault_signal, code, fault_address)
+            if info.pid is not None:  # sent by a process (kill, tgkill): no fault address
+                sender, fault_address = (info.pid, info.uid), None
     core_signal, optimized = target_facts(delve.target.executable, delve.target.core)
     return crash_rules.CrashEvidence(
+        chain=chain,
+        backlog=backlog,
         backtrace=backtrace,
         selected_goroutine=selected,
         panic_value=panic_value,
         fatal_message=fatal_message,
-        signal=delve.evaluate_int(selected, index_of(dying), "sig") if dying else None,
+        signal=frames.integer(dying, "sig") if dying else None,
         fault_signal=fault_signal,
         fault_address=fault_address,
         throw_site=throw_site,
@@ -94,7 +103,126 @@ def evidence(delve: Delve, selected: int | None) -> crash_rules.CrashEvidence:
         core_signal=core_signal,
         goroutine_backtrace=own_stack,
         optimized=optimized,
+        sender=sender,
     )
+
+
+# A chain deeper than this is cut (a panic loop would be a very long header).
+CHAIN_DEPTH = 32
+# Long enough for a multi-line panic value (a wrapped error with a stack).
+VALUE_LENGTH = 4096
+# The kinds printpanicval prints by value; any other type by its address.
+_BY_VALUE = {"bool", "int", "int8", "int16", "int32", "int64", "uint", "uint8", "uint16", "uint32", "uint64",
+             "uintptr", "float32", "float64", "complex64", "complex128", "string"}
+_BASIC_VALUE = re.compile(r"^(?:interface \{\}|any|error)\((?:%s)\) " % "|".join(sorted(_BY_VALUE)))
+
+
+def read_chain(delve: Delve, goroutine_id: int | None) -> tuple[PanicRecord, ...]:
+    """The crashing goroutine's _panic records, newest first, read through
+    Delve's runtime.curg (the goroutine's g, whatever frame is selected:
+    frame locals of the optimized runtime are not to be relied on)."""
+    if goroutine_id is None:
+        return ()
+    records = []
+    path = "runtime.curg._panic"
+    with delve.strings_up_to(VALUE_LENGTH):
+        for _ in range(CHAIN_DEPTH):
+            try:
+                fields = delve.fields(goroutine_id, path)
+            except ParseError:
+                break  # nil: the end of the chain (or no chain at all)
+            value = fields.get("arg", "")
+            if value.endswith("{"):  # a composite value, printed over several lines
+                value = delve.evaluate(goroutine_id, None, f"{path}.arg") or value
+            kind = address = None
+            if value and not _BASIC_VALUE.match(value) and not value.endswith(" nil"):
+                kind, address = _dynamic_type(delve, goroutine_id, f"{path}.arg")
+            records.append(PanicRecord(value, kind, address, fields.get("recovered") == "true",
+                                       fields.get("repanicked") == "true", fields.get("goexit") == "true"))
+            path += ".link"
+    return tuple(records)
+
+
+def _dynamic_type(delve: Delve, goroutine_id: int, interface: str) -> tuple[str | None, int | None]:
+    """(kind, data pointer) of an interface value, through its eface."""
+    eface = f"(*runtime.eface)(uintptr(&{interface}))"
+    kind = None
+    # Kind_ since Go 1.21 (internal/abi.Type); the runtime's own kind byte before.
+    for field in ("Kind_", "kind"):
+        text = delve.evaluate(goroutine_id, None, f"{eface}._type.{field}")
+        if text is not None:
+            try:
+                kind = kind_from_delve(text)
+                break
+            except ParseError:
+                continue
+    data = delve.evaluate(goroutine_id, None, f"{eface}.data")
+    match = re.search(r"0x[0-9a-f]+", data or "")
+    return kind, int(match[0], 16) if match else None
+
+
+def read_backlog(delve: Delve) -> str:
+    """runtime.printBacklog in the order it was written: the last 512 bytes
+    the runtime printed before it started to crash ("" where unreadable)."""
+    address = delve.address_of("runtime.printBacklog")
+    index = delve.evaluate_int(None, None, "runtime.printBacklogIndex")
+    if address is None or index is None:
+        return ""
+    try:
+        ring = delve.memory_bytes(address, BACKLOG_BYTES)
+    except ParseError:
+        return ""
+    index %= len(ring) or 1
+    return (ring[index:] + ring[:index]).decode("utf-8", "replace")
+
+
+class FrameReader:
+    """Reads a name in a frame of the crashing stack, however Delve can.
+
+    A frame of the thread's stack (Delve 1.20's `-mode simple`) is asked in
+    the goroutine's own stack's numbering (`frame N` knows no other); one
+    that is not there (a frame of the signal or system stack) is read off
+    `stack -mode simple -full`, and a field of a pointer it holds through
+    that pointer's address.
+    """
+
+    def __init__(self, delve: Delve, goroutine_id: int | None, stack: Backtrace, own_stack: Backtrace | None) -> None:
+        self.delve, self.goroutine_id, self.stack = delve, goroutine_id, stack
+        self.addressable = own_stack or stack
+        self._full: dict[int, dict[str, str]] | None = None
+
+    def index(self, frame: Frame) -> int | None:
+        return addressable_index(frame, self.stack, self.addressable)
+
+    def value(self, frame: Frame, expression: str) -> str | None:
+        index = self.index(frame)
+        if index is not None or not self.stack.simple:
+            return self.delve.evaluate(self.goroutine_id, index, expression)
+        name, _, path = expression.partition(".")
+        value = self._variables().get(frame.index, {}).get(name)
+        if value is None or not path:
+            return value
+        pointer = _TYPED_POINTER.match(value)
+        return self.delve.evaluate(self.goroutine_id, None, f"{pointer[0]}.{path}") if pointer else None
+
+    def integer(self, frame: Frame, expression: str) -> int | None:
+        value = self.value(frame, expression)
+        try:
+            return int(value, 0) if value is not None else None
+        except ValueError:
+            return None
+
+    def _variables(self) -> dict[int, dict[str, str]]:
+        if self._full is None:
+            try:
+                self._full = self.delve.stack_variables(self.goroutine_id, len(self.stack.frames), simple=True)
+            except ParseError:
+                self._full = {}
+        return self._full
+
+
+# `(*runtime.siginfo)(0xc00000f4b0)`: a pointer as `stack -full` prints it.
+_TYPED_POINTER = re.compile(r"^\(\*[\w./]+\)\(0x[0-9a-f]+\)$")
 
 
 def addressable_index(frame: Frame, shown: Backtrace, addressable: Backtrace) -> int | None:
@@ -173,6 +301,82 @@ def source_line(file: str, line: int) -> str | None:
     return None
 
 
+SYSTEM_STACK_FRAME = ("this frame ran on the thread's system stack, outside the goroutine's own stack: "
+                      "Delve cannot address it to read its variables")
+
+# The signal the runtime relays to every thread when it crashes
+# (GOTRACEBACK=crash): the last thread to get it dumps the core.
+SIGQUIT = 3
+# How many threads are examined for the one the signal really hit.
+THREAD_PROBES = 32
+
+
+def find_signalled_thread(delve: Delve) -> None:
+    """Make current the thread that took the fatal signal, when the core
+    was dumped by another.
+
+    A signal the runtime does not turn into a panic (a kill -ABRT) is
+    handled on the thread it hit: it prints its report, then relays
+    SIGQUIT from thread to thread for their stacks, and the last one to
+    get it dumps the core (Go 1.19 does so). Delve then starts on that
+    last thread, which runs no goroutine and holds the relayed SIGQUIT.
+    The first thread is the one whose m began to die (startpanic_m set
+    its m.dying); relayed ones did not.
+    """
+    if delve.current_goroutine() is not None:
+        return
+    try:
+        stack = delve.backtrace(None, simple=True)
+    except ParseError:
+        return
+    if _handled_signal(delve, stack) != SIGQUIT:
+        return
+    thread_id = _dying_thread(delve)
+    if thread_id is not None:
+        try:
+            delve.switch_thread(thread_id)
+        except ParseError:
+            pass
+
+
+def _dying_thread(delve: Delve) -> int | None:
+    """The thread of the m whose crash began (startpanic_m set its dying),
+    found by walking runtime.allm."""
+    path = "runtime.allm"
+    for _ in range(THREAD_PROBES):
+        dying = delve.evaluate_int(None, None, f"{path}.dying")
+        if dying is None:
+            return None  # the end of allm (nil), or unreadable
+        if dying > 0:
+            return delve.evaluate_int(None, None, f"{path}.procid")
+        path += ".alllink"
+    return None
+
+
+def _handled_signal(delve: Delve, stack: Backtrace) -> int | None:
+    """The signal runtime.sighandler was handling on the current thread's stack."""
+    handler = stack.find(crash_rules.HANDLER_FUNCTION)
+    return delve.evaluate_int(None, handler.index, "sig") if handler is not None else None
+
+
+def exact_lines(delve: Delve, backtrace: Backtrace) -> Backtrace:
+    """The backtrace with the line of each frame a signal interrupted (its
+    callee is runtime.sigpanic) taken at its PC itself, as Go's traceback
+    takes it: Delve 1.20 looks it up at PC-1, as for a return address, and
+    in optimized code that can be the next line."""
+    frames = list(backtrace.frames)
+    for position, frame in enumerate(frames):
+        if position == 0 or frames[position - 1].function != crash_rules.SIGPANIC_FUNCTION or not frame.pc:
+            continue
+        try:
+            file, line = delve.place_of(frame.pc)
+        except ParseError:
+            continue
+        if line and file == frame.file and line != frame.line:
+            frames[position] = replace(frame, line=line)
+    return replace(backtrace, frames=tuple(frames))
+
+
 def read_snapshot(delve: Delve, goroutines: tuple[Goroutine, ...] | None = None,
                   warnings: tuple[str, ...] = ()) -> Snapshot:
     """Everything the first screen shows.
@@ -182,18 +386,31 @@ def read_snapshot(delve: Delve, goroutines: tuple[Goroutine, ...] | None = None,
     Snapshot.goroutines is empty: the list is paged in behind.
     """
     started = time.monotonic()
+    find_signalled_thread(delve)
     selected = delve.current_goroutine()
     if goroutines is None:
         focus = selected if selected is not None else (1 if delve.has_goroutine(1) else None)
     else:
         focus = crash_rules.focus_goroutine(selected, goroutines)
     found = evidence(delve, selected)
-    if focus == selected:
-        focus_backtrace = found.goroutine_backtrace or found.backtrace
+    own = OwnCode.of(delve.target.build)
+    crash_stack = own.mark(exact_lines(delve, found.backtrace))
+    goroutine_stack = own.mark(exact_lines(delve, found.goroutine_backtrace)) if found.goroutine_backtrace else None
+    if focus != selected:
+        focus_backtrace = own.mark(exact_lines(delve, delve.backtrace(focus)))
+    elif goroutine_stack is not None and goroutine_stack.first_user_frame() is not None:
+        focus_backtrace = goroutine_stack
     else:
-        focus_backtrace = delve.backtrace(focus)
-    crash = crash_rules.analyse(found, focus_backtrace)
+        # The crashing stack itself, also when Delve 1.20 could not unwind
+        # the goroutine's own past a signal frame but the thread's stack
+        # goes on to the program's code.
+        focus_backtrace = crash_stack
+    found = replace(found, backtrace=crash_stack)
+    crash = crash_rules.analyse(found, focus_backtrace, delve.target.go_version, own)
     frame_index = crash.frame.index if crash.frame else 0
+    state_index = frame_index
+    if crash.frame is not None:
+        state_index = addressable_index(crash.frame, focus_backtrace, goroutine_stack or focus_backtrace)
     notes = list(delve.input_warnings)
     if found.optimized:
         notes.append(crash_rules.OPTIMIZED_WARNING)
@@ -205,8 +422,9 @@ def read_snapshot(delve: Delve, goroutines: tuple[Goroutine, ...] | None = None,
         crash=crash,
         goroutines=goroutines or (),
         backtrace=focus_backtrace,
-        frame=delve.frame_state(focus, frame_index),
+        frame=(delve.frame_state(focus, state_index) if state_index is not None
+               else FrameState(focus, frame_index, error=SYSTEM_STACK_FRAME)),
         warnings=tuple(notes),
-        crash_backtrace=None if focus_backtrace is found.backtrace else found.backtrace,
+        crash_backtrace=None if focus_backtrace is crash_stack else crash_stack,
         seconds=delve.open_seconds + time.monotonic() - started,
     )

@@ -29,6 +29,8 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Mapping
 
+from ..model import BuildInfo, Module, Vcs
+
 MAGIC = b"\xff Go buildinf:"
 _ALIGN = 16
 _HEADER = 32
@@ -47,88 +49,6 @@ class BuildInfoError(Exception):
 
 class NoBuildInfo(BuildInfoError):
     """A readable executable without the build info blob (not a Go program)."""
-
-
-@dataclass(frozen=True)
-class Module:
-    """A module line: `mod` or `dep`. replace is the `=>` line under it: a
-    module, or a directory (path `../decoder`, version "" or `(devel)`)."""
-
-    path: str
-    version: str = ""
-    sum: str = ""
-    replace: "Module | None" = None
-
-
-@dataclass(frozen=True)
-class Vcs:
-    """The build settings vcs, vcs.revision, vcs.time (RFC 3339, as stored)
-    and vcs.modified (None when absent)."""
-
-    system: str
-    revision: str = ""
-    time: str = ""
-    modified: bool | None = None
-
-
-@dataclass(frozen=True)
-class BuildInfo:
-    """go_version as the linker stored it (`go1.26.8`, maybe with ` X:exp`);
-    path the main package's import path; settings the `build` lines in
-    order (a key given twice keeps its last value): -buildmode, -compiler,
-    -trimpath, -ldflags, -gcflags, -tags, CGO_ENABLED, GOOS, GOARCH,
-    GOAMD64, DefaultGODEBUG, vcs.* ... A binary built without modules has
-    only go_version."""
-
-    go_version: str
-    path: str = ""
-    main: Module = Module("")
-    deps: tuple[Module, ...] = ()
-    settings: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}), hash=False)
-    vcs: Vcs | None = None
-
-    @property
-    def trimpath(self) -> bool:
-        return self.settings.get("-trimpath") == "true"
-
-    @property
-    def target(self) -> str:
-        """GOOS/GOARCH, "" when not recorded (before Go 1.18)."""
-        goos, goarch = self.settings.get("GOOS", ""), self.settings.get("GOARCH", "")
-        return f"{goos}/{goarch}" if goos and goarch else ""
-
-    def module_of(self, package: str) -> Module | None:
-        """The module (main or a dependency) that holds an import path.
-        "main" (how symbols name the main package, whatever its import
-        path `path`) is in the main module."""
-        if package == "main":
-            package = self.path
-        best: Module | None = None
-        for module in (self.main, *self.deps):
-            if module.path and (package == module.path or package.startswith(module.path + "/")):
-                if best is None or len(module.path) > len(best.path):
-                    best = module
-        return best
-
-    def summary(self) -> str:
-        """One line for the UI: what the binary is and how it was built."""
-        parts = [self.path or "(no module info)"]
-        if self.main.version and self.main.version != "(devel)":
-            parts[0] += f" {self.main.version}"
-        parts.append(self.go_version)
-        if self.target:
-            parts.append(self.target)
-        for key in ("-buildmode", "-trimpath", "CGO_ENABLED", "-gcflags", "-ldflags", "-tags"):
-            value = self.settings.get(key)
-            if value is None or (key == "-buildmode" and value == "exe"):
-                continue
-            parts.append(key if value == "true" and key.startswith("-") else f"{key}={value}")
-        if self.vcs is not None:
-            vcs = f"{self.vcs.system} {self.vcs.revision[:12]}".rstrip()
-            if self.vcs.modified:
-                vcs += " (modified)"
-            parts.append(vcs)
-        return ", ".join(parts)
 
 
 def read_build_info(path: str | os.PathLike) -> BuildInfo:

@@ -7,7 +7,9 @@ What the answers mean (why the program died) is analysis/forensics.py's.
 
 from __future__ import annotations
 
+import contextlib
 import os
+import re
 import shutil
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -15,7 +17,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Callable, Iterator
 
-from ..model import Backtrace, FrameState, Goroutine, Instruction, Target, Variable
+from ..model import Backtrace, BuildInfo, FrameState, Goroutine, Instruction, Target, Variable
 from ..parse import ParseError
 from ..parse.values import parse_value
 from ..parse.delve import (
@@ -27,14 +29,19 @@ from ..parse.delve import (
     parse_goroutine_page,
     parse_goroutines,
     parse_listing_pc,
+    parse_listing_place,
+    parse_memory_bytes,
     parse_memory_words,
     page_next_start,
     parse_print,
     parse_stack_page,
+    parse_stack_variables,
     parse_string_array,
+    parse_struct_fields,
     parse_variables,
 )
 from ..parse.values import unquote
+from .buildinfo import BuildInfoError, read_build_info
 from .dlv import dlv_env, dlv_version, find_dlv
 from .session import CommandRunner, PromptSession, ReplaySession, SessionError
 from .startup import OpenError, check_inputs, explain_startup_failure, no_debug_info_warning
@@ -59,6 +66,15 @@ Claim = Callable[[int], "tuple[int, int] | None"]
 Page = tuple[Goroutine, ...]
 
 _UNKNOWN = object()
+# `(*[512]uint8)(0x579c60)`: what `print &X` prints.
+_POINTER = re.compile(r"\)\((0x[0-9a-f]+)\)$")
+
+
+def _build_info(executable: str) -> BuildInfo | None:
+    try:
+        return read_build_info(executable)
+    except BuildInfoError:
+        return None
 
 
 def sequential(page_size: int) -> Claim:
@@ -127,7 +143,7 @@ class Delve:
             for command in _CONFIG:
                 session.run(command)
             delve = cls(session, Target(executable, core, delve_version=version), launch)
-            delve.target = Target(executable, core, delve._go_version(), version)
+            delve.target = Target(executable, core, delve._go_version(), version, _build_info(executable))
             delve.open_seconds = time.monotonic() - started
             delve.input_warnings = input_warnings
             return delve
@@ -203,6 +219,14 @@ class Delve:
             self._selected = parse_current_goroutine(self.runner.run("goroutine"))
         return self._selected
 
+    def switch_thread(self, thread_id: int) -> None:
+        """Make another thread current: what `goroutine` (no id) and commands
+        without a goroutine scope see from now on."""
+        output = self.runner.run(f"thread {int(thread_id)}")
+        if command_error(output):
+            raise ParseError(f"cannot switch to thread {thread_id}", output)
+        self._selected = _UNKNOWN
+
     def wait_reasons(self) -> tuple[str, ...]:
         """The target's own runtime.waitReasonStrings: names change between
         Go releases, so they are read from the binary, not from a table."""
@@ -274,6 +298,12 @@ class Delve:
         while start is not None and start >= 0:
             start = page_next_start(self._background(f"gocore_warm {int(start)} {int(chunk)}"))
 
+    def cache_goroutine_at(self, slot: int) -> None:
+        """Read the g at allgs[slot] into this dlv's goroutine cache (one
+        command, whatever the list's length): a switch to it is then quick."""
+        if self._load_paging():
+            self.runner.run(f"gocore_warm {int(slot)} 1")
+
     def stack_pages(self, page_size: int = STACK_PAGE_SIZE, depth: int = STACK_DEPTH):
         """Every goroutine's whole stack, a page at a time: ((id, stack), ...)
         per page, for grouping by stack once the list is complete."""
@@ -302,6 +332,14 @@ class Delve:
         mode = "-mode simple " if simple else ""
         output = self.runner.run(f"{self._scope(goroutine_id)}stack {mode}{int(depth)}")
         return parse_backtrace(output, goroutine_id, simple=simple)
+
+    def stack_variables(self, goroutine_id: int | None, depth: int = 50, simple: bool = False) -> dict[int, dict[str, str]]:
+        """Each frame's args and locals as `stack -full` prints them: the one
+        way to read a frame of a `-mode simple` stack, which `frame N`
+        cannot address."""
+        mode = "-mode simple " if simple else ""
+        return parse_stack_variables(self.runner.run(f"{self._scope(goroutine_id)}stack {mode}-full {int(depth)}",
+                                                     timeout=60))
 
     def has_goroutine(self, goroutine_id: int) -> bool:
         return command_error(self.runner.run(f"goroutine {int(goroutine_id)} stack 1")) is None
@@ -346,12 +384,40 @@ class Delve:
         """Each frame's canonical frame address up to frame_index (`stack -offsets`)."""
         return parse_frame_offsets(self.runner.run(f"{self._scope(goroutine_id)}stack -offsets {int(frame_index)}"))
 
+    def place_of(self, pc: int) -> tuple[str, int]:
+        """(file, line) of exactly this PC (`list *PC`)."""
+        return parse_listing_place(self.runner.run(f"list *{pc:#x}"))
+
     def function_pc(self, function: str) -> int:
         """The PC `list FUNCTION` names (just past its prologue)."""
         return parse_listing_pc(self.runner.run(f"list {function}"))
 
     def memory_words(self, address: int, count: int) -> tuple[int, ...]:
         return parse_memory_words(self.runner.run(f"x -count {int(count)} -size 8 -x {address:#x}"))
+
+    def fields(self, goroutine_id: int | None, expression: str) -> dict[str, str]:
+        """`print *EXPR` of a struct pointer -> its top-level fields' texts;
+        ParseError when it is nil or unreadable."""
+        return parse_struct_fields(self.runner.run(f"{self._scope(goroutine_id)}print *{expression}"))
+
+    def memory_bytes(self, address: int, count: int) -> bytes:
+        return parse_memory_bytes(self.runner.run(f"x -fmt hex -count {int(count)} -size 1 {address:#x}"))
+
+    def address_of(self, expression: str) -> int | None:
+        """`print &EXPR` -> the address, or None."""
+        value = self.evaluate(None, None, f"&{expression}")
+        match = _POINTER.search(value or "")
+        return int(match[1], 16) if match else None
+
+    @contextlib.contextmanager
+    def strings_up_to(self, length: int):
+        """Longer strings for a few commands (a multi-line panic value), then
+        back to the session's limit: the panes want short ones."""
+        self.runner.run(f"config max-string-len {int(length)}")
+        try:
+            yield
+        finally:
+            self.runner.run(_CONFIG[0])
 
     def disassemble(self, goroutine_id: int | None, frame_index: int) -> tuple[Instruction, ...]:
         """The instructions of a frame's function."""

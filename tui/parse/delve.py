@@ -1,5 +1,8 @@
 """Parsers for the text `dlv` prints (verified on 1.20 through 1.27).
 
+Function names come out as Go writes them (`gopkg.in/yaml.v3.handleErr`),
+not with the linker's escapes Delve prints (`gopkg.in/yaml%2ev3...`).
+
 Each function takes a command's output (line endings already `\\n`) and
 returns model values, or raises ParseError. No I/O.
 """
@@ -10,6 +13,7 @@ import re
 
 from ..model import Backtrace, Frame, Goroutine, Instruction, Location, Variable
 from .errors import ParseError
+from .names import go_name
 from .values import parse_value
 
 # "Command failed: <err>" is how every runtime error of a command looks.
@@ -49,7 +53,7 @@ def parse_goroutine_line(line: str) -> Goroutine | None:
         wait = _WAIT.search(_THREAD.sub("", rest))
         return Goroutine(
             id=int(match["id"]),
-            location=Location(_clean_file(match["file"]), max(int(match["line"]), 0), match["func"]),
+            location=Location(_clean_file(match["file"]), max(int(match["line"]), 0), go_name(match["func"])),
             pc=int(match["pc"], 16),
             wait_reason=wait["reason"].strip() if wait else "",
             wait_since=int(wait["since"]) if wait and wait["since"] else None,
@@ -102,7 +106,7 @@ def parse_backtrace(output: str, goroutine_id: int | None = None, simple: bool =
     for line in output.splitlines():
         match = _FRAME.match(line)
         if match:
-            frames.append(Frame(int(match["index"]), int(match["pc"], 16), match["func"], "", 0))
+            frames.append(Frame(int(match["index"]), int(match["pc"], 16), go_name(match["func"]), "", 0))
             continue
         if not frames:
             if line.strip() == "(truncated)":
@@ -121,6 +125,30 @@ def parse_backtrace(output: str, goroutine_id: int | None = None, simple: bool =
         if line.strip() == "(truncated)":
             truncated = True
     return Backtrace(goroutine_id, tuple(frames), truncated, simple)
+
+
+# `stack -full` puts each frame's args and locals under its "at" line:
+#   "       sig = 6"
+#   "       info = (*runtime.siginfo)(0xc00000f4b0)"
+_FULL_VARIABLE = re.compile(r"^\s{4,}(?P<name>[\w~.$]+) = (?P<value>.*)$")
+
+
+def parse_stack_variables(output: str) -> dict[int, dict[str, str]]:
+    """`stack -full` -> {frame index: {name: value text}} (one-line values)."""
+    error = command_error(output)
+    if error:
+        raise ParseError(f"stack failed: {error}", output)
+    found: dict[int, dict[str, str]] = {}
+    current: dict[str, str] | None = None
+    for line in output.splitlines():
+        frame = _FRAME.match(line)
+        if frame:
+            current = found.setdefault(int(frame["index"]), {})
+            continue
+        variable = _FULL_VARIABLE.match(line)
+        if variable and current is not None and not _FRAME_AT.match(line):
+            current.setdefault(variable["name"], variable["value"].strip())
+    return found
 
 
 def _clean_file(file: str) -> str:
@@ -160,6 +188,35 @@ def parse_print(output: str) -> str:
     if error:
         raise ParseError(f"print failed: {error}", output)
     return output.strip("\n")
+
+
+# `print *P` of a struct, multi-line: the top-level fields are the lines
+# with exactly one tab, `\tname: value,`; deeper ones belong to a field.
+#   runtime._panic {
+#   \targ: interface {}(string) "x",
+#   \tlink: *runtime._panic {
+#   \t\targ: ...},
+#   \trecovered: false,}
+_TOP_FIELD = re.compile(r"^\t(?P<name>\w+): (?P<value>.*?),?\}?$")
+
+
+def parse_struct_fields(output: str) -> dict[str, str]:
+    """`print *P` of a struct -> its top-level fields' value texts (a
+    nested struct's first line only); ParseError for a nil pointer."""
+    error = command_error(output)
+    if error:
+        raise ParseError(f"print failed: {error}", output)
+    text = output.strip("\n")
+    if text.endswith(" nil") and "\n" not in text:
+        raise ParseError("nil pointer", output)
+    fields: dict[str, str] = {}
+    for line in text.splitlines()[1:]:
+        match = _TOP_FIELD.match(line)
+        if match:
+            fields[match["name"]] = match["value"]
+    if not fields:
+        raise ParseError("no fields in the struct's print", output)
+    return fields
 
 
 _SWITCHED = re.compile(r"^Switched from (?P<old>-?\d+) to (?P<new>-?\d+)")
@@ -243,7 +300,7 @@ def _read_page(output: str, places: dict, what: str, record) -> int:
             if fields[0] == "L" and len(fields) == 5:
                 pc = int(fields[1])
                 if pc not in places:
-                    places[pc] = Location(fields[2], int(fields[3]), fields[4]) if pc else None
+                    places[pc] = Location(fields[2], int(fields[3]), go_name(fields[4])) if pc else None
             elif fields[0] == "NEXT" and len(fields) == 2:
                 next_start = int(fields[1])
             else:
@@ -342,6 +399,37 @@ def parse_memory_words(output: str) -> tuple[int, ...]:
 
 
 _LISTING_PC = re.compile(r"^Showing .*:\d+ \(PC: (?P<pc>0x[0-9a-f]+)\)", re.M)
+
+
+# `x -fmt hex -count N -size 1 ADDR`:
+#   "0x579c60:   0x72   0x75   0x6e   0x74   0x69   0x6d   0x65   0x3a   "
+_MEMORY_BYTES = re.compile(r"^0x[0-9a-f]+:((?:\s+0x[0-9a-f]{2})+)\s*$")
+
+
+def parse_memory_bytes(output: str) -> bytes:
+    """examinemem's bytes, in address order."""
+    error = command_error(output)
+    if error:
+        raise ParseError(f"examinemem failed: {error}", output)
+    found = bytearray()
+    for line in output.splitlines():
+        match = _MEMORY_BYTES.match(line.strip())
+        if match:
+            found += bytes(int(word, 16) for word in match[1].split())
+    if not found:
+        raise ParseError("no memory lines in examinemem output", output)
+    return bytes(found)
+
+
+_LISTING_PLACE = re.compile(r"^Showing (?P<file>.*):(?P<line>\d+) \(PC: 0x[0-9a-f]+\)", re.M)
+
+
+def parse_listing_place(output: str) -> tuple[str, int]:
+    """`list *ADDR` -> (file, line) its header names."""
+    match = _LISTING_PLACE.search(output)
+    if not match:
+        raise ParseError("no 'Showing FILE:LINE (PC: ...)' header in list output", output)
+    return _clean_file(match["file"]), int(match["line"])
 
 
 def parse_listing_pc(output: str) -> int:

@@ -1,11 +1,14 @@
-"""The crash summary across the top: why the program died, in four lines."""
+"""The crash summary across the top: what Go printed as the program died,
+then what Go cannot show (your frame and its line, the fault, versions)."""
 
 from __future__ import annotations
+
+import re
 
 from rich.text import Text
 from textual.widgets import Static
 
-from ..model import CrashKind, Frame, Snapshot, signal_name
+from ..model import BuildInfo, Crash, CrashKind, Frame, Snapshot, signal_name
 
 _KIND_STYLE = {
     CrashKind.PANIC: "bold red",
@@ -22,6 +25,9 @@ def describe_signal(snapshot: Snapshot) -> str:
     if crash.kind is CrashKind.NO_CRASH:
         return "none"
     text = signal_name(crash.signal) or "unknown"
+    if crash.sender is not None:
+        pid, uid = crash.sender
+        return f"{signal_name(crash.fault_signal) or text} sent by pid {pid}" + (f" (uid {uid})" if uid is not None else "")
     if crash.fault_signal:
         text = f"{signal_name(crash.fault_signal)}"
         if crash.fault_address is not None:
@@ -30,17 +36,55 @@ def describe_signal(snapshot: Snapshot) -> str:
     return text
 
 
-def summary_text(snapshot: Snapshot) -> Text:
-    crash, target = snapshot.crash, snapshot.target
+# A header longer than this (a runtime hex dump) is cut on screen; the
+# report has it whole.
+HEADER_LINES = 6
+_HEADER_WORD = re.compile(r"^(\t?)((?:fatal error|panic): |SIG[A-Z]+: |runtime: )?(.*)$", re.S)
+
+
+def header_text(crash: Crash) -> Text:
+    """The lines Go printed before the first goroutine, as it printed them
+    (a tab, 4 columns); without a header (a live core, an unknown crash),
+    the crash kind and message."""
     text = Text()
-    text.append(crash.kind.value, _KIND_STYLE[crash.kind])
-    # A runtime error's value already starts with "runtime error: " (as Go
-    # prints it); say it once.
-    message = crash.message.removeprefix(f"{crash.kind.value}: ")
-    if message:
-        text.append(": ")
-        text.append(message, "bold")
+    lines = list(crash.header)
+    if not lines:
+        text.append(crash.kind.value, _KIND_STYLE[crash.kind])
+        # A runtime error's value already starts with "runtime error: " (as
+        # Go prints it); say it once.
+        message = crash.message.removeprefix(f"{crash.kind.value}: ")
+        if message:
+            text.append(": ")
+            text.append(message, "bold")
+        return text
+    if crash.header_cut:
+        text.append("… (the runtime kept only the end of this report)\n", "dim")
+    shown = lines[:HEADER_LINES]
+    for number, line in enumerate(shown):
+        indent, word, rest = _HEADER_WORD.match(line).groups()
+        text.append(indent.replace("\t", "    "))
+        if word:
+            text.append(word, _KIND_STYLE[crash.kind] if number == len(shown) - 1 or not indent else "bold")
+        text.append(rest.replace("\t", "    "), "bold")
+        if number < len(shown) - 1:
+            text.append("\n")
+    if len(lines) > len(shown):
+        text.append(f"\n… {len(lines) - len(shown)} more lines (--report json has them all)", "dim")
+    return text
+
+
+def summary_text(snapshot: Snapshot, source_line: str | None = None) -> Text:
+    """What Go printed, then what Go cannot show: where in your code, the
+    line itself, the fault address, the versions."""
+    crash, target = snapshot.crash, snapshot.target
+    text = header_text(crash)
     text.append("\n")
+    # Go printed the fatal value's type and address only: here it is.
+    detail = next((link.detail for link in reversed(crash.chain) if link.detail and link.value == crash.message), "")
+    if detail:
+        text.append("  value ", "dim")
+        text.append(detail, "bold")
+        text.append("\n")
     if crash.kind is CrashKind.NO_CRASH:
         text.append("showing ", "dim")
         text.append(f"goroutine {crash.focus_goroutine_id}", "bold")
@@ -59,6 +103,14 @@ def summary_text(snapshot: Snapshot) -> Text:
         _append_place(text, crash.go_caller)
     else:
         _append_place(text, crash.frame)
+        if crash.raised_in is not None and crash.frame is not None and crash.raised_in != crash.frame:
+            text.append("  (raised in ", "dim")
+            text.append(crash.raised_in.function)
+            text.append(")", "dim")
+    if source_line and source_line.strip():
+        text.append("\n")
+        text.append(f"  ▶ {crash.frame.line if crash.frame else ''}  ", "bold red")
+        text.append(source_line.strip(), "bold")
     text.append("\n")
     text.append("signal ", "dim")
     text.append(describe_signal(snapshot))
@@ -67,12 +119,29 @@ def summary_text(snapshot: Snapshot) -> Text:
     text.append("   Delve ", "dim")
     text.append(target.delve_version or "?")
     text.append("\n")
+    if target.build is not None:
+        text.append("built from ", "dim")
+        text.append(_built_from(target.build))
+        text.append("   i: build info\n", "dim")
     text.append(f"{target.executable}  ", "dim")
     text.append(target.core, "dim")
     for warning in snapshot.warnings:
         text.append("\n")
         text.append(f"⚠ {warning}", "bold yellow")
     return text
+
+
+def _built_from(build: BuildInfo) -> str:
+    """The main module, its version and VCS revision (dirty or not)."""
+    text = build.main.path or build.path
+    if build.main.version and build.main.version != "(devel)":
+        text += f" {build.main.version}"
+    if build.vcs is not None and build.vcs.revision:
+        text += f" @ {build.vcs.revision[:12]}" + (" (modified)" if build.vcs.modified else "")
+    extras = [key for key in ("-trimpath",) if build.settings.get(key) == "true"]
+    if build.deps:
+        extras.append(f"{len(build.deps)} dependencies")
+    return text + (f"  ({', '.join(extras)})" if extras else "")
 
 
 def _append_place(text: Text, frame: Frame | None) -> None:
@@ -89,5 +158,5 @@ class CrashSummary(Static):
     CrashSummary { height: auto; padding: 0 1; background: $boost; border-bottom: solid $primary; }
     """
 
-    def show(self, snapshot: Snapshot) -> None:
-        self.update(summary_text(snapshot))
+    def show(self, snapshot: Snapshot, source_line: str | None = None) -> None:
+        self.update(summary_text(snapshot, source_line))

@@ -1,0 +1,664 @@
+"""Every goroutine of a Go core and its whole stack, read without dlv.
+
+    core = NativeCore.open("main", "core")
+    listing = core.listing(depth=64)
+    index.add(listing.goroutines); index.add_stacks(listing.stacks)
+    # listing.needs_dlv: goroutines on a thread at the crash; ask Delve for those.
+
+What comes out is what Delve's API listing gives (tui.star/pages.star):
+status, wait reason (from the target's own runtime.waitReasonStrings),
+User/Go/Start locations and whole stacks with inlined calls expanded, as
+Delve defines them (see symbols.py and _unwind). Goroutines that run on a
+thread (Delve unwinds those from the thread's registers, through signal
+frames) are not unwound here: they come back in needs_dlv, with what their
+g says (status, wait reason, Go/Start locations, thread id), for the caller
+to complete from Delve. So does a goroutine whose stack holds anything this
+unwinder does not model (cgo callbacks, signal frames, an unreadable
+word): never a guess.
+
+Anything unsupported raises Unsupported (errors.py) from open() or
+listing(); a single unreadable g becomes a Goroutine(id=None, unreadable=...)
+as in Delve's list.
+"""
+
+from __future__ import annotations
+
+import operator
+import struct
+from dataclasses import dataclass, field
+from typing import Iterator
+
+from ..model import Goroutine, Location
+from .dwarf import Layouts
+from .elfimage import PT_TLS, ElfImage
+from .errors import BadRead, Unsupported
+from .memory import Memory, Thread
+from .pclntab import Func, Pclntab
+from .symbols import Symbolizer
+from .values import Values
+
+# Delve API status numbers (runtime2.go's _Grunnable...) and the words the
+# listing parser gives them (tui/parse/delve.py).
+G_SYSCALL, G_DEAD = 3, 6
+API_STATUS = {1: "runnable", 2: "running", 3: "syscall", 4: "waiting"}
+STATUS_WITH_REASON = (3, 4)
+STACK_DEPTH = 64
+# Delve's (*G).UserCurrent looks this many frames down for a user frame.
+USER_DEPTH = 30
+# A stack deeper than this many physical frames is corrupt (Go stacks top
+# out at 1 GB; a loop in saved frame data must not hang us).
+MAX_FRAMES = 100_000
+
+# Functions the hybrid unwinder never walks by frame pointer (Delve's
+# tryFramePointerUnwind list).
+_NO_FP = frozenset({
+    "runtime.asmcgocall", "runtime.cgocallback_gofunc", "runtime.cgocallback", "runtime.goexit",
+    "runtime.goexit0", "runtime.goexit1", "runtime.mstart", "runtime.mstart0", "runtime.mstart1",
+    "runtime.systemstack_switch", "runtime.sigreturn", "runtime.sigtrampgo", "runtime.sigpanic", "crosscall2",
+})
+# Bottom-of-stack functions (Delve's amd64SwitchStack on a goroutine stack).
+_BOTTOM = frozenset({"runtime.goexit", "runtime.rt0_go", "runtime.mcall"})
+# Frames after which Delve switches stacks or reads a signal context: a
+# goroutine standing on one of these is left to Delve.
+_SWITCHES = frozenset({"runtime.cgocallback_gofunc", "runtime.cgocallback", "runtime.sigtrampgo",
+                       "runtime.sigreturn", "runtime.sigreturn__sigaction", "runtime.sigtramp", "crosscall2"})
+
+# g fields read per goroutine: (GRecord field, dotted DWARF path, required).
+# Delve's parseG fails on a g without the required ones.
+_G_FIELDS = (
+    ("id", "goid", True), ("status", "atomicstatus", True), ("wait_reason", "waitreason", False),
+    ("wait_since", "waitsince", True), ("pc", "sched.pc", True), ("sp", "sched.sp", True), ("bp", "sched.bp", False),
+    ("stack_lo", "stack.lo", True), ("stack_hi", "stack.hi", True), ("gopc", "gopc", True),
+    ("startpc", "startpc", True), ("m", "m", True), ("labels", "labels", False), ("waiting", "waiting", False),
+    ("parent_id", "parentGoid", False), ("panic", "_panic", False), ("syscall_sp", "syscallsp", False),
+    ("syscall_pc", "syscallpc", False),
+)
+# The fields the listing reads for every g, in this order.
+_HOT = ("id", "status", "wait_reason", "wait_since", "pc", "sp", "bp", "stack_lo", "stack_hi", "gopc", "startpc",
+        "labels")
+# What a corrupt file can make Python raise below our own checks.
+_CORRUPT = (struct.error, IndexError, KeyError, ValueError, OverflowError, UnicodeDecodeError)
+_SWITCH, _END, _NOFP = 1, 2, 4
+_MISSING = object()
+_U64 = struct.Struct("<Q").unpack_from
+_U64X2 = struct.Struct("<QQ").unpack_from
+_CODES = {(1, False): "B", (2, False): "H", (4, False): "I", (8, False): "Q",
+          (1, True): "b", (2, True): "h", (4, True): "i", (8, True): "q"}
+
+
+@dataclass(frozen=True, slots=True)
+class GRecord:
+    """What one runtime.g says, raw (for features built on top: waits, labels)."""
+
+    address: int
+    id: int
+    status: int
+    wait_reason: int
+    wait_since: int
+    pc: int
+    sp: int
+    bp: int
+    stack_lo: int
+    stack_hi: int
+    gopc: int
+    startpc: int
+    m: int
+    labels: int
+    waiting: int
+    parent_id: int
+    panic: int
+    syscall_sp: int
+    syscall_pc: int
+
+
+@dataclass
+class Listing:
+    """The native answer for one core.
+
+    goroutines: every goroutine read and unwound here, in allgs order
+    (unreadable gs included, as Goroutine(id=None, unreadable=...)).
+    stacks: (id, Locations innermost first) for each of those with an id.
+    needs_dlv: the goroutines to ask Delve for (their list entry and stack):
+    what their g says, with location None; why: id -> reason.
+    labels: the pprof labels of every goroutine that has some (id -> labels;
+    None when they could not be read).
+    """
+
+    goroutines: list[Goroutine] = field(default_factory=list)
+    stacks: list[tuple[int, tuple[Location, ...]]] = field(default_factory=list)
+    needs_dlv: list[Goroutine] = field(default_factory=list)
+    why: dict[int, str] = field(default_factory=dict)
+    selected: int | None = None
+    labels: dict[int, dict[str, str] | None] = field(default_factory=dict)
+
+
+class NativeCore:
+    """A core and its executable, open for native reading."""
+
+    def __init__(self, exe: ElfImage, core: ElfImage, use_cache: bool = True) -> None:
+        self.exe, self.core = exe, core
+        self.memory = Memory(core, exe)
+        self._check_pair()
+        self.layouts = Layouts(exe, use_cache)
+        symbols = exe.symbols("runtime.text", "go:func.*", "go.func.*", "runtime.allgs", "runtime.allglen",
+                              "runtime.waitReasonStrings", "runtime.tlsg", "runtime.text.1",
+                              "runtime.deferreturn", "runtime.runtimeInitTime", "runtime.sched",
+                              "runtime.buildVersion")
+        for needed in ("runtime.text", "runtime.allgs", "runtime.allglen"):
+            if needed not in symbols:
+                raise Unsupported(f"{exe.path}: no {needed} symbol (stripped symbol table?)")
+        if "runtime.text.1" in symbols:
+            raise Unsupported(f"{exe.path}: several text sections (a very large binary): not read natively")
+        gofunc = symbols.get("go:func.*") or symbols.get("go.func.*")
+        self.symbols = symbols
+        self.pclntab = Pclntab(exe, symbols["runtime.text"][0], gofunc[0] if gofunc else None)
+        self.bias = self.memory.bias
+        self.names = Symbolizer(self.pclntab, self.bias)
+        self.values = Values(self.memory, self.layouts)
+        self._g_type = self.layouts.type("runtime.g")
+        self._m_type = self.layouts.type("runtime.m")
+        self._g_codec, names = self._g_layout()
+        # Missing optional fields read as the 0 appended to each unpacked tuple.
+        index = {name: i for i, name in enumerate(names)}
+        self._g_order = tuple(index.get(name, len(names)) for name, _, _ in _G_FIELDS)
+        self._g_hot = operator.itemgetter(*(index.get(name, len(names)) for name in _HOT))
+        self._m_procid = self._m_type.field("procid")[0]
+        self._m_curg = self._m_type.field("curg")[0]
+        self._wait_reasons: tuple[str, ...] | None = None
+        self._starts: dict[int, Location] = {}
+        self._user: dict[tuple[int, ...], tuple[Location, int]] = {}
+        # depth -> physical frame PCs -> the stack's Locations
+        self._stacks: dict[int, dict[tuple[int, ...], tuple[Location, ...]]] = {}
+        self._pc_info: dict[int, tuple[int, int, str] | None] = {}
+        self.selected: int | None = None
+        self.labels_by_id: dict[int, dict[str, str] | None] = {}
+        self._wrapper: int | None = -1
+        self.layouts.save()
+
+    @classmethod
+    def open(cls, executable: str, core: str, use_cache: bool = True) -> "NativeCore":
+        exe_image = ElfImage(executable, "executable")
+        try:
+            core_image = ElfImage(core, "core")
+        except BaseException:
+            exe_image.close()
+            raise
+        try:
+            return cls(exe_image, core_image, use_cache)
+        except _CORRUPT as err:
+            core_image.close()
+            exe_image.close()
+            raise Unsupported(f"{core}: unreadable ({type(err).__name__}: {err})") from None
+        except BaseException:
+            core_image.close()
+            exe_image.close()
+            raise
+
+    def close(self) -> None:
+        self.layouts.close()
+        self.memory.close()
+        self.core.close()
+        self.exe.close()
+
+    def __enter__(self) -> "NativeCore":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    # Set-up
+
+    def _check_pair(self) -> None:
+        """A core of another executable reads as garbage: compare the core's
+        copy of the executable's first page with the file's (when kept)."""
+        files = self.memory.mapped_files
+        if not files:
+            return
+        start, _end, offset, _name = files[0]
+        if offset != 0:
+            return
+        page = 4096
+        for s_start, s_end, source in self.memory.pieces():
+            if source == "core" and s_start <= start and start + page <= s_end:
+                if self.memory.read(start, page) != bytes(self.exe.data[:page]):
+                    raise Unsupported(f"{self.core.path} was not dumped by {self.exe.path}: "
+                                      f"the executable's first page differs from the core's copy")
+                return
+
+    def _g_layout(self) -> tuple[struct.Struct, tuple[str, ...]]:
+        """One struct.Struct that unpacks every g field we read in one call."""
+        picked = []
+        for name, path, required in _G_FIELDS:
+            if not self._g_type.has(path):
+                if required:
+                    raise Unsupported(f"DWARF: runtime.g has no {path} field")
+                continue
+            offset, ftype = self._g_type.field(path)
+            if ftype.kind == "struct":  # atomic.Uint32 and friends: {noCopy, value}
+                inner, ftype = ftype.field("value")
+                offset += inner
+            code = _CODES.get((ftype.size, ftype.kind in ("int", "int8", "int16", "int32", "int64")))
+            if code is None:
+                raise Unsupported(f"DWARF: runtime.g.{path} is {ftype.size} bytes, not an integer")
+            picked.append((offset, ftype.size, code, name))
+        picked.sort()
+        fmt, at = "<", 0
+        for offset, size, code, _ in picked:
+            if offset < at:
+                raise Unsupported(f"DWARF: runtime.g fields overlap at {offset}")
+            if offset > at:
+                fmt += f"{offset - at}x"
+            fmt += code
+            at = offset + size
+        if at > self._g_type.size or self._g_type.size > 1 << 16:
+            raise Unsupported(f"DWARF: runtime.g layout does not make sense (size {self._g_type.size})")
+        return struct.Struct(fmt), tuple(name for *_, name in picked)
+
+    # Globals
+
+    def wait_reasons(self) -> tuple[str, ...]:
+        """The target's runtime.waitReasonStrings, read from its memory."""
+        if self._wait_reasons is None:
+            found = self.symbols.get("runtime.waitReasonStrings")
+            reasons: list[str] = []
+            if found is not None:
+                address, size = found
+                for i in range(size // 16):
+                    try:
+                        reasons.append(self.memory.go_string(address + self.bias + 16 * i, limit=256))
+                    except Unsupported:
+                        reasons.append("")
+            self._wait_reasons = tuple(reasons)
+        return self._wait_reasons
+
+    def go_version(self) -> str:
+        """runtime.buildVersion ("go1.26.8"), or "" when unreadable."""
+        found = self.symbols.get("runtime.buildVersion")
+        try:
+            return self.memory.go_string(found[0] + self.bias, limit=256) if found else ""
+        except Unsupported:
+            return ""
+
+    def clocks(self) -> dict[str, int]:
+        """The runtime's monotonic clock (nanotime) readings the core keeps,
+        to put g.waitsince in perspective: when the runtime started
+        (runtime.runtimeInitTime) and the last network poll
+        (runtime.sched.lastpoll; 0 while a thread is polling). The crash
+        itself is not timestamped."""
+        clocks: dict[str, int] = {}
+        found = self.symbols.get("runtime.runtimeInitTime")
+        try:
+            if found is not None:
+                clocks["runtime_init"] = self.memory.sint(found[0] + self.bias, 8)
+            found = self.symbols.get("runtime.sched")
+            if found is not None and self.layouts.has("runtime.schedt"):
+                offset, ftype = self.layouts.type("runtime.schedt").field("lastpoll")
+                if ftype.kind == "struct":  # atomic.Int64 {noCopy, _, value}
+                    inner, ftype = ftype.field("value")
+                    offset += inner
+                clocks["last_poll"] = self.memory.sint(found[0] + self.bias + offset, 8)
+        except (BadRead, Unsupported):
+            pass
+        return clocks
+
+    def allgs(self) -> tuple[int, ...]:
+        """The g pointers of runtime.allgs[:allglen]."""
+        allgs = self.symbols["runtime.allgs"][0] + self.bias
+        allglen = self.symbols["runtime.allglen"][0] + self.bias
+        try:
+            count = self.memory.u64(allglen)
+            pointer = self.memory.u64(allgs)
+            if count > 1 << 26:
+                raise Unsupported(f"runtime.allglen is {count}: not a sane goroutine count")
+            return self.memory.words(pointer, count)
+        except BadRead as err:
+            raise Unsupported(f"runtime.allgs unreadable: {err}") from None
+
+    def read_g(self, address: int) -> GRecord:
+        buf, offset = self.memory.locate(address, self._g_codec.size)
+        values = self._g_codec.unpack_from(buf, offset) + (0,)
+        return GRecord(address, *(values[i] for i in self._g_order))
+
+    def records(self) -> Iterator[GRecord | BadRead]:
+        """Every g of allgs, dead ones included; an unreadable one as its BadRead."""
+        for address in self.allgs():
+            if address == 0:
+                yield BadRead(0, self._g_codec.size, "a nil entry of allgs")
+                continue
+            try:
+                yield self.read_g(address)
+            except BadRead as err:
+                yield err
+
+    def thread_goroutines(self) -> tuple[dict[int, tuple[Thread, bool]], int | None]:
+        """(goroutine id -> (thread, direct), the selected goroutine): the g
+        each thread runs, found as Delve finds it (TLS, then g0's m.curg).
+        direct: TLS holds the goroutine itself, not its m's g0 (then the
+        thread runs on the goroutine's own stack)."""
+        offset = self._tls_g_offset()
+        by_id: dict[int, tuple[Thread, bool]] = {}
+        selected = None
+        for index, thread in enumerate(self.memory.threads):
+            found = self._thread_g(thread, offset)
+            if found is None:
+                continue
+            by_id.setdefault(found[0], (thread, found[1]))
+            if index == 0:
+                selected = found[0]
+        return by_id, selected
+
+    def _thread_g(self, thread: Thread, offset: int) -> tuple[int, bool] | None:
+        func = self.names.func(thread.rip)
+        if func is not None and func.name == "runtime.clone":
+            return None  # Delve: TLS is unreliable there
+        goid_at = self._g_type.field("goid")[0]
+        m_at = self._g_type.field("m")[0]
+        try:
+            g = self.memory.u64((thread.fs_base + offset) & (2**64 - 1))
+            if g == 0:
+                return None
+            goid = self.memory.u64(g + goid_at)
+            if goid:
+                return goid, True
+            m = self.memory.u64(g + m_at)
+            curg = self.memory.u64(m + self._m_curg) if m else 0
+            if curg == 0:
+                return None
+            return self.memory.u64(curg + goid_at), False
+        except BadRead:
+            return None
+
+    def m_thread(self, m: int) -> int:
+        """The OS thread id (m.procid) of a runtime.m."""
+        return self.memory.u64(m + self._m_procid)
+
+    def _tls_g_offset(self) -> int:
+        """Where the g pointer sits relative to fs_base (Delve's GStructOffset)."""
+        tls = next((s for s in self.exe.segments if s.type == PT_TLS), None)
+        tlsg = self.symbols.get("runtime.tlsg")
+        if tls is None or tlsg is None:
+            return -8
+        align = max(tls.align, 1)
+        memsz = tls.memsz + ((-tls.vaddr - tls.memsz) & (align - 1))
+        return tlsg[0] - memsz
+
+    # The listing
+
+    def listing(self, depth: int = STACK_DEPTH) -> Listing:
+        result = Listing()
+        for goroutine, stack, why in self.iter_listing(depth):
+            if why:
+                result.needs_dlv.append(goroutine)
+                result.why[goroutine.id] = why
+            else:
+                result.goroutines.append(goroutine)
+                if goroutine.id is not None:
+                    result.stacks.append((goroutine.id, stack))
+        result.selected = self.selected
+        result.labels = self.labels_by_id
+        return result
+
+    def iter_listing(self, depth: int = STACK_DEPTH) -> Iterator[tuple[Goroutine, tuple[Location, ...] | None, str]]:
+        """(goroutine, whole stack, "") per live g in allgs order, or
+        (partial goroutine, None, why) for one Delve must complete."""
+        try:
+            yield from self._iter_listing(depth)
+        except _CORRUPT as err:
+            raise Unsupported(f"{self.core.path}: unreadable ({type(err).__name__}: {err})") from None
+
+    def _iter_listing(self, depth: int) -> Iterator[tuple[Goroutine, tuple[Location, ...] | None, str]]:
+        on_thread, self.selected = self.thread_goroutines()
+        reasons = self.wait_reasons()
+        selected = self.selected
+        self.labels_by_id: dict[int, dict[str, str] | None] = {}
+        label_maps: dict[int, dict[str, str] | None] = {}
+        locate, unpack, hot = self.memory.locate, self._g_codec.unpack_from, self._g_hot
+        size = self._g_codec.size
+        gos: dict[int, Location | None] = {}
+        stacks = self._stacks.setdefault(depth, {})
+        for count, address in enumerate(self.allgs()):
+            if count & 2047 == 2047:
+                self.memory.release()
+            try:
+                if address == 0:
+                    raise BadRead(0, size, "a nil entry of allgs")
+                buf, offset = locate(address, size)
+            except BadRead as err:
+                yield Goroutine(id=None, location=None, unreadable=_unreadable_text(err)), None, ""
+                continue
+            gid, status, wait_reason, wait_since, pc, sp, bp, lo, hi, gopc, startpc, labels = hot(
+                unpack(buf, offset) + (0,))
+            if status == G_DEAD:
+                continue
+            if labels:
+                # Goroutines inherit their creator's labels: one map, many gs.
+                if labels not in label_maps:
+                    label_maps[labels] = self.values.labels(labels)
+                if label_maps[labels] != {}:
+                    self.labels_by_id[gid] = label_maps[labels]
+            reason = ""
+            if wait_reason and status in STATUS_WITH_REASON:
+                reason = reasons[wait_reason] if wait_reason < len(reasons) else f"wait reason {wait_reason}"
+            try:
+                go = gos[gopc]
+            except KeyError:
+                go = gos[gopc] = self.names.go_statement(gopc) if gopc else None
+            start = self._starts.get(startpc) or self.start_location(startpc)
+            tid = None
+            on = on_thread.get(gid)
+            if on is not None:
+                # Delve unwinds a goroutine on a thread from the thread's
+                # registers. Done here only for one in a system call on its
+                # own stack; a running one (the crash: signal frames, stack
+                # switches) is Delve's.
+                thread, direct = on
+                tid = thread.tid
+                if status != G_SYSCALL or not direct:
+                    yield (Goroutine(gid, None, 0, reason, wait_since or None, tid, gid == selected, "", go, start,
+                                     API_STATUS.get(status, ""), count), None, f"on thread {tid}")
+                    continue
+                pc, sp, bp = thread.rip, thread.rsp, thread.rbp
+            try:
+                pcs, why = self._unwind(pc, sp, bp, lo, hi, depth)
+            except BadRead as err:
+                pcs, why = None, f"stack unreadable: {err}"
+            if why:
+                if tid is not None:
+                    why = f"on thread {tid}: {why}"
+                yield (Goroutine(gid, None, 0, reason, wait_since or None, tid, gid == selected, "", go, start,
+                                 API_STATUS.get(status, ""), count), None, why)
+                continue
+            stack = stacks.get(pcs) or self._stack(pcs, depth)
+            user, user_pc = self._user.get(pcs[:USER_DEPTH]) or self._user_location(pcs, pc)
+            # Delve's listing has no place for PC 0 (tui/parse/delve.py).
+            yield (Goroutine(gid, user if user_pc else None, user_pc, reason, wait_since or None, tid,
+                             gid == selected, "", go, start, API_STATUS.get(status, ""), count), stack, "")
+        self.memory.release()
+
+    # Locations
+
+    def start_location(self, startpc: int) -> Location | None:
+        """Delve's G.StartLoc: the start function's entry line, a wrapper
+        replaced by the first function it calls that is not a private
+        runtime one (`go f(x)` starts f's compiler-made wrapper). None for a
+        zero startpc (Delve's listing has no place for PC 0)."""
+        if startpc == 0:
+            return None
+        found = self._starts.get(startpc)
+        if found is None:
+            func = self.names.func(startpc)
+            if func is None:
+                found = self.names.unknown
+            else:
+                if "·dwrap·" in func.name or func.func_id == self._wrapper_id():
+                    func = self._unwrap(func)
+                found = self.names.entry(func)
+            self._starts[startpc] = found
+        return found
+
+    def _wrapper_id(self) -> int | None:
+        """FuncIDWrapper of this Go release: the runtime tags
+        runtime.deferreturn with it (cmd/internal/objabi/funcid.go), and it
+        marks the wrappers DWARF calls trampolines."""
+        if self._wrapper == -1:
+            self._wrapper = None
+            found = self.symbols.get("runtime.deferreturn")
+            func = self.pclntab.find(found[0]) if found else None
+            if func is not None and func.name == "runtime.deferreturn" and func.func_id:
+                self._wrapper = func.func_id
+        return self._wrapper
+
+    def _unwrap(self, func: Func) -> Func:
+        """The first function a wrapper calls directly that is not a private
+        runtime function (Delve disassembles; a CALL rel32 landing exactly
+        on a function entry is the same instruction)."""
+        entry = func.entry + self.bias
+        try:
+            code = self.memory.read(entry, func.end - func.entry)
+        except BadRead:
+            return func
+        at = code.find(b"\xe8")
+        while 0 <= at <= len(code) - 5:
+            target = entry + at + 5 + struct.unpack_from("<i", code, at + 1)[0]
+            callee = self.names.func(target)
+            if callee is not None and callee.entry == target - self.bias and not _private_runtime(callee.name):
+                return callee
+            at = code.find(b"\xe8", at + 1)
+        return func
+
+    def _user_location(self, pcs: tuple[int, ...], g_pc: int) -> tuple[Location, int]:
+        """Delve's (*G).UserCurrent over the first physical frames."""
+        key = pcs[:USER_DEPTH]
+        found = self._user.get(key)
+        if found is None:
+            found = None
+            for index, pc in enumerate(key):
+                func = self.names.func(pc)
+                if func is not None and _is_user(func.name):
+                    found = (self.names.flat(pc, index == 0), pc)
+                    break
+            if found is None:
+                found = (self.names.flat(g_pc, True), g_pc)
+            self._user[key] = found
+        return found
+
+    def _stack(self, pcs: tuple[int, ...], depth: int) -> tuple[Location, ...]:
+        cache = self._stacks.setdefault(depth, {})
+        found = cache.get(pcs)
+        if found is None:
+            found = cache[pcs] = tuple(location for _, location in self.stack_frames(pcs, depth))
+        return found
+
+    def stack_frames(self, pcs: tuple[int, ...], depth: int = STACK_DEPTH) -> list[tuple[int, Location]]:
+        """(pc, Location) per frame of a stack, inlined calls expanded (they
+        repeat their physical frame's pc), cut as Delve's stacktrace(depth)
+        cuts: after the physical frame that reaches depth+1 frames."""
+        frames: list[tuple[int, Location]] = []
+        for index, pc in enumerate(pcs):
+            frames.extend((pc, location) for location in self.names.frame(pc, index == 0, not frames))
+            if len(frames) >= depth + 1:
+                break
+        return frames
+
+    # Unwinding
+
+    def _info(self, pc: int) -> tuple[int, int, str] | None:
+        """(sp delta, kind bits, function name) of a runtime pc, cached;
+        None outside Go's text."""
+        try:
+            return self._pc_info[pc]
+        except KeyError:
+            func = self.names.func(pc)
+            info = None
+            if func is not None:
+                kind = ((_SWITCH if func.name in _SWITCHES else 0) | (_END if func.name in _BOTTOM else 0)
+                        | (_NOFP if func.name in _NO_FP else 0))
+                info = (self.pclntab.sp_delta(func, pc - self.bias), kind, func.name)
+            self._pc_info[pc] = info
+            return info
+
+    def unwind(self, g: GRecord, depth: int = STACK_DEPTH) -> tuple[tuple[int, ...] | None, str]:
+        """The physical frames' PCs of a parked goroutine, innermost first
+        (see _unwind); (None, why) where Delve must do it."""
+        try:
+            return self._unwind(g.pc, g.sp, g.bp, g.stack_lo, g.stack_hi, depth)
+        except BadRead as err:
+            return None, f"stack unreadable: {err}"
+
+    def _unwind(self, pc: int, sp: int, bp: int, lo: int, hi: int, depth: int) -> tuple[tuple[int, ...] | None, str]:
+        """Walk a stack from its saved pc/sp/bp as Delve's stackIterator
+        does for a goroutine on no thread: DWARF CFI (the linker writes it
+        from the pcsp table, so the SP delta is read from there: CFA = SP +
+        delta + 8, the return address at CFA-8, BP restored from [BP] while
+        BP <= CFA), switching to frame pointers (return address at BP+8,
+        caller's BP at [BP]) once a frame shows BP + 16 == CFA, and stopping
+        at runtime.goexit (or mcall, rt0_go) or a zero return address.
+
+        Physical frames only, at least depth+1 and USER_DEPTH of them (the
+        stack and the user location need no more). Raises BadRead; returns
+        (None, why) where Delve would switch stacks or read a signal
+        context, or meets code outside Go."""
+        if not (lo <= sp <= hi) or hi - lo > 1 << 31:
+            return None, f"saved SP {sp:#x} outside its stack [{lo:#x}, {hi:#x})"
+        memory = self.memory
+        start, end, buf, delta = memory.span(sp)
+        unpack = _U64
+        info_of, infos = self._info, self._pc_info
+        pcs: list[int] = []
+        can_fp = False
+        limit = max(depth + 1, USER_DEPTH)
+        for _ in range(MAX_FRAMES):
+            info = infos.get(pc, _MISSING)
+            if info is _MISSING:
+                info = info_of(pc)
+            if info is None:
+                return None, f"frame pc {pc:#x} outside Go code"
+            spdelta, kind, name = info
+            if kind & _SWITCH:
+                return None, f"stack passes through {name}"
+            ret = 0
+            if can_fp and bp and lo <= bp < hi and not kind & _NOFP:
+                if start <= bp and bp + 16 <= end:
+                    saved_bp, candidate = _U64X2(buf, bp - delta)
+                else:
+                    saved_bp, candidate = memory.u64(bp), memory.u64(bp + 8)
+                if candidate and (infos.get(candidate, _MISSING) or info_of(candidate)) is not None:
+                    ret, cfa, next_bp = candidate, bp + 16, saved_bp
+            if not ret:
+                if spdelta < 0:
+                    return None, f"no SP delta for pc {pc:#x} in {name}"
+                cfa = sp + spdelta + 8
+                at = cfa - 8
+                ret = unpack(buf, at - delta)[0] if start <= at and cfa <= end else memory.u64(at)
+                if bp and bp <= cfa:
+                    next_bp = unpack(buf, bp - delta)[0] if start <= bp and bp + 8 <= end else memory.u64(bp)
+                else:
+                    next_bp = bp
+                if not can_fp and bp and bp + 16 == cfa:
+                    can_fp = True
+            pcs.append(pc)
+            if kind & _END or ret == 0 or len(pcs) >= limit:
+                break
+            pc, sp, bp = ret, cfa, next_bp
+        else:
+            return None, f"more than {MAX_FRAMES} frames"
+        return tuple(pcs), ""
+
+
+def _unreadable_text(err: BadRead) -> str:
+    if err.address == 0:
+        return "no G executing on thread 0"
+    return f"could not read G struct at {err.address:#x}"
+
+
+def _private_runtime(name: str) -> bool:
+    return name.startswith("runtime.") and len(name) > 8 and not ("A" <= name[8] <= "Z")
+
+
+def _is_user(name: str) -> bool:
+    """Delve's test for a frame UserCurrent may stop at."""
+    if "." not in name:
+        return False
+    if name.startswith("runtime.") and not ("A" <= name[8:9] <= "Z"):
+        return False
+    return not name.startswith(("internal/", "runtime/internal", "iter."))
