@@ -251,6 +251,20 @@ def test_a_report_leaves_no_process_and_writes_no_telemetry(cores, tmp_path):
     assert not left, "left behind: " + "; ".join(map(str, left))
     config = tmp_path / "gocore-tui" / "dlv-config"
     assert config.is_dir() and not (config / "go" / "telemetry").exists()
+    # Nor does it keep dlv's readline history, which Delve never trims.
+    history = config / "dlv" / ".dbg_history"
+    assert history.is_symlink() and os.readlink(history) == os.devnull
+
+
+def test_a_history_left_by_an_older_run_is_replaced(tmp_path, monkeypatch):
+    from tui.debugger.dlv import dlv_env
+
+    history = tmp_path / "gocore-tui" / "dlv-config" / "dlv" / ".dbg_history"
+    history.parent.mkdir(parents=True)
+    history.write_text("goroutines\n" * 1000)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    assert dlv_env()["XDG_CONFIG_HOME"] == str(history.parent.parent)
+    assert history.is_symlink() and os.readlink(history) == os.devnull
 
 
 def _damaged(fixture, tmp_path, patches) -> Path:
