@@ -48,11 +48,13 @@ $(STAMP): pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install -q -e '.[test]'
 	touch $(STAMP)
 
-# Builds tests/fixtures/goroutine_panic and crashes it (skipped when the core
-# is newer than the source), then opens the core in the TUI.
+# Builds tests/fixtures/demo_checkout and crashes it (skipped when the core
+# is newer than the source), then opens the core on the GDB-vs-Delve
+# comparison: its faulting frame's values and its parked goroutines are where
+# Delve reads what gdb cannot (escape: the main screen).
 demo: setup
-	$(BIN)/python -m tui.cli.corerun tests/fixtures/goroutine_panic build/demo
-	$(BIN)/gocore-tui build/demo/main build/demo/core
+	$(BIN)/python -m tui.cli.corerun tests/fixtures/demo_checkout build/demo-checkout
+	$(BIN)/gocore-tui build/demo-checkout/main build/demo-checkout/core --compare
 
 # Leg 1, the pinned Delve in .venv/bin with the machine's Go: the whole suite.
 # Leg 2, Debian 12's dlv 1.20.2 and Go 1.19: every test that opens a core
@@ -78,8 +80,9 @@ test-debian: setup debian-toolchain
 
 # gocore-tui against raw dlv on cores with 6, 1k, 10k and 100k goroutines
 # (built and crashed once, cached under build/bench/); prints the table.
+# SIZES=1000,100000,1000000 chooses the crowd sizes (a 1M core takes 2.6 GB).
 bench: setup
-	$(BIN)/python bench/run.py
+	SIZES=$(SIZES) $(BIN)/python bench/run.py
 
 # Keeps .venv (and the dlv in it): `rm -rf .venv` for a full reset.
 clean:

@@ -3,12 +3,14 @@
 Cores: the 6-goroutine seed example and tests/fixtures/many_goroutines run
 with 1k, 10k and 100k goroutines (built with -N -l, crashed with GOTRACEBACK=crash, cached under
 build/bench/). For each core it prints raw dlv's time to list every
-goroutine and its peak RSS, and the TUI's (bench/probe.py, a process of its
+goroutine and its peak RSS; the TUI's (bench/probe.py, a process of its
 own) time to the first useful screen, to the full grouped list, to the
-groups by whole stack (read behind the list), its peak
-RSS, and keypress-to-panes latencies; then the ratios the targets are in.
+groups by whole stack, its peak RSS, and keypress-to-panes latencies; the
+time of `gocore-tui EXE CORE --report json` from process start to the
+report written (every goroutine and the groups by whole stack); then the
+ratios the targets are in.
 
-    python bench/run.py [--sizes 1000,10000,100000] [--presses 50]
+    python bench/run.py [--sizes 1000,10000,100000,1000000] [--presses 50]
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ import os
 import platform
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -64,6 +67,17 @@ def probe(exe: Path, core: Path, presses: int) -> dict:
     return json.loads(result.stdout.strip().splitlines()[-1])
 
 
+def report_seconds(exe: Path, core: Path) -> float:
+    """`gocore-tui EXE CORE --report json --no-gdb`, process start to the report written."""
+    started = time.monotonic()
+    result = subprocess.run([sys.executable, "-m", "tui", str(exe), str(core), "--report", "json", "--no-gdb"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, timeout=3600, cwd=ROOT)
+    seconds = time.monotonic() - started
+    if result.returncode != 0:
+        raise SystemExit(f"--report json failed on {core}:\n{result.stderr[-2000:]}")
+    return seconds
+
+
 def machine() -> str:
     cpu = ""
     try:
@@ -76,7 +90,7 @@ def machine() -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--sizes", default="1000,10000,100000")
+    parser.add_argument("--sizes", default=os.environ.get("SIZES") or "1000,10000,100000")
     parser.add_argument("--presses", type=int, default=50)
     args = parser.parse_args()
     cores = [("seed (6)", *seed_core())] + [(f"{int(n):,}", *crowd_core(int(n))) for n in args.sizes.split(",")]
@@ -85,11 +99,13 @@ def main() -> None:
     for label, exe, core in cores:
         raw = raw_dlv(str(exe), str(core), ["goroutines"])
         tui = probe(exe, core, args.presses)
+        tui["report_s"] = report_seconds(exe, core)
         rows.append((label, raw, tui))
         print(f"measured {label}: raw dlv {raw.seconds:.2f}s, TUI first screen {tui['first_screen_s']:.2f}s", flush=True)
     seed_first = rows[0][2]["first_screen_s"]
     header = ("goroutines", "raw dlv goroutines", "TUI first screen", "vs raw", "vs seed", "full grouped list",
-              "vs raw", "grouped by whole stack", "TUI peak RSS", "dlv peak RSS", "vs dlv", "u/d p50/p95 ms", "switch p50/p95 ms")
+              "vs raw", "grouped by whole stack", "vs raw", "--report json", "vs raw", "TUI peak RSS", "dlv peak RSS",
+              "vs dlv", "u/d p50/p95 ms", "switch p50/p95 ms")
     print()
     print("| " + " | ".join(header) + " |")
     print("|" + " --- |" * len(header))
@@ -103,6 +119,9 @@ def main() -> None:
             f"{tui['full_list_s']:.2f} s",
             f"{tui['full_list_s'] / raw.seconds:.2f}x",
             f"{tui['stack_groups_s']:.2f} s",
+            f"{tui['stack_groups_s'] / raw.seconds:.2f}x",
+            f"{tui['report_s']:.2f} s",
+            f"{tui['report_s'] / raw.seconds:.2f}x",
             f"{tui['tui_peak_rss_mb']:.0f} MB",
             f"{raw.peak_rss_mb:.0f} MB",
             f"{tui['tui_peak_rss_mb'] / raw.peak_rss_mb:.2f}x",

@@ -48,6 +48,7 @@ class Browser:
         self._replies: dict[int, asyncio.Future] = {}
         self.received = bytearray()  # the terminal output the page's websocket received
         self.process: subprocess.Popen | None = None
+        self._gone = False  # killed or frozen: nobody to ask to close
 
     async def __aenter__(self) -> "Browser":
         self.process = subprocess.Popen(self._argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
@@ -59,10 +60,11 @@ class Browser:
         return self
 
     async def __aexit__(self, *exc) -> None:
-        try:
-            await asyncio.wait_for(self.call("Browser.close"), 10)
-        except (asyncio.TimeoutError, aiohttp.ClientError, ConnectionError):
-            pass
+        if not self._gone:
+            try:
+                await asyncio.wait_for(self.call("Browser.close"), 10)
+            except (asyncio.TimeoutError, aiohttp.ClientError, ConnectionError):
+                pass
         self._reader.cancel()
         await self._socket.close()
         await self._http.close()
@@ -120,6 +122,18 @@ class Browser:
     async def screenshot(self, path: Path) -> None:
         shot = await self.call("Page.captureScreenshot", session=self._session, format="png")
         path.write_bytes(base64.b64decode(shot["data"]))
+
+    def kill(self) -> None:
+        """The browser killed outright (every Chromium process): its sockets
+        close without a websocket close frame."""
+        self._gone = True
+        os.killpg(self.process.pid, signal.SIGKILL)
+
+    def freeze(self) -> None:
+        """The browser stopped (SIGSTOP): its connections stay open and say
+        nothing, as when the network is gone."""
+        self._gone = True
+        os.killpg(self.process.pid, signal.SIGSTOP)
 
     async def close_tab(self) -> None:
         await self.call("Target.closeTarget", targetId=self._target)

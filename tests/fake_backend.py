@@ -113,6 +113,9 @@ class FakeBackend:
         return Snapshot(self.target, crash, (), own, world.state(world.crashing, index),
                         crash_backtrace=stack if world.system_stack else None)
 
+    def reach(self, goroutine_id, slot):
+        self._call("reach", goroutine_id, slot)
+
     def backtrace(self, goroutine_id):
         self._call("backtrace", goroutine_id)
         return self.world.backtrace(goroutine_id)

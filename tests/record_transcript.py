@@ -3,7 +3,7 @@
 The snapshot tests replay it so their pictures do not change from machine
 to machine; tests/test_app.py checks the same screens against the real dlv.
 
-    .venv/bin/python tests/record_transcript.py goroutine_panic
+    .venv/bin/python tests/record_transcript.py goroutine_panic demo_checkout
 
 Run from the repository root, so dlv prints fixture paths relative to it.
 """
@@ -17,6 +17,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from tui.cli.corerun import build_and_crash  # noqa: E402
 from tui.analysis.forensics import read_snapshot  # noqa: E402
+from tui.analysis.showdown import read_delve_values  # noqa: E402
 from tui.debugger.delve import Delve  # noqa: E402
 from tui.debugger.session import save_transcript  # noqa: E402
 
@@ -40,17 +41,25 @@ def record(name: str) -> Path:
         backtrace = delve.backtrace(goroutine.id)
         for frame in backtrace.frames:
             delve.frame_state(goroutine.id, frame.index)
+    # The comparison prints the faulting frame's values in full.
+    read_delve_values(delve.evaluate, snapshot.frame)
     from tui.debugger.gdb import goroot_from_frames, run_gdb
 
-    gdb = run_gdb(str(exe), str(core), snapshot.crash.goroutine_id, goroot_from_frames(snapshot.crash_stack.frames))
+    gdb = run_gdb(str(exe), str(core), snapshot.crash.goroutine_id, goroot_from_frames(snapshot.crash_stack.frames),
+                  faulting=snapshot.crash.frame)
+
+    def relative(text: str) -> str:
+        return text.replace(f"{out}/", "./").replace(f"{ROOT}/", "./")
+
     meta = {
         "executable": "./main",
         "core": "./core",
         "go_version": delve.target.go_version,
         "delve_version": delve.target.delve_version,
         "recorded_with": "tests/record_transcript.py",
-        "gdb_plain": gdb.plain_output.replace(f"{out}/", "./"),
-        "gdb_go": gdb.go_output.replace(f"{out}/", "./"),
+        "gdb_plain": relative(gdb.plain_output),
+        "gdb_go": relative(gdb.go_output),
+        "gdb_detail": relative(gdb.detail_output),
         "gdb_seconds": round(gdb.seconds, 2),
         "delve_seconds": round(snapshot.seconds, 2),
         "runtime_gdb": gdb.runtime_gdb,
@@ -65,5 +74,5 @@ def record(name: str) -> Path:
 
 
 if __name__ == "__main__":
-    for fixture in sys.argv[1:] or ["goroutine_panic"]:
+    for fixture in sys.argv[1:] or ["goroutine_panic", "demo_checkout"]:
         print(record(fixture))

@@ -33,7 +33,8 @@ class RecordingApp(GocoreApp):
 def recorded_app(name: str = "goroutine_panic") -> RecordingApp:
     delve = replay(str(TRANSCRIPTS / f"{name}.json"))
     return RecordingApp(lambda: DelveBackend(delve), substitutions=SUBSTITUTIONS,
-                        title_paths=(delve.target.executable, delve.target.core), compare_with_gdb=False)
+                        title_paths=(delve.target.executable, delve.target.core), compare_with_gdb=False,
+                        read_core_natively=False)  # a recording has no core file: dlv's listing, recorded
 
 
 def failing_app() -> RecordingApp:
@@ -44,11 +45,13 @@ def failing_app() -> RecordingApp:
     return RecordingApp(refuse, title_paths=("./main", "./core"), compare_with_gdb=False)
 
 
-def recorded_gdb_run():
-    """gdb's output on the same core, recorded beside the dlv transcript."""
+def recorded_gdb_run(name: str = "goroutine_panic", faulting=None):
+    """gdb's output on the same core, recorded beside the dlv transcript
+    (faulting: Delve's faulting frame, as the app passes it)."""
     import json
 
     from tui.debugger.gdb import gdb_run_from_outputs
 
-    meta = json.loads((TRANSCRIPTS / "goroutine_panic.json").read_text())["meta"]
-    return gdb_run_from_outputs(meta["gdb_plain"], meta["gdb_go"], meta["gdb_seconds"], runtime_gdb=meta["runtime_gdb"])
+    meta = json.loads((TRANSCRIPTS / f"{name}.json").read_text())["meta"]
+    return gdb_run_from_outputs(meta["gdb_plain"], meta["gdb_go"], meta["gdb_seconds"], runtime_gdb=meta["runtime_gdb"],
+                                detail_output=meta.get("gdb_detail", ""), faulting=faulting)

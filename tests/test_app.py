@@ -14,6 +14,7 @@ import pytest
 from test_cli import dlv_processes_for
 from tui.app import STALE_NOTICE, GocoreApp
 from tui.core.backend import DelveBackend
+from tui.core.native import NativeListing, NativeUnavailable
 from tui.core import listing as listing_module
 from tui.debugger.delve import Delve
 from tui.widgets.backtrace_view import BacktraceView
@@ -461,8 +462,53 @@ async def test_whole_stacks_split_a_group_and_a_member_loads_its_own_path(cores)
         assert "main.viaLeft" in functions and "main.viaRight" not in functions
 
 
+def list_through_dlv(monkeypatch, why: str = "forced by the test") -> None:
+    """Make the native reader unavailable: the list comes through two dlvs."""
+    def unavailable(self):
+        raise NativeUnavailable(why)
+        yield  # a generator, as pages() is
+
+    monkeypatch.setattr(NativeListing, "pages", unavailable)
+
+
+@pytest.mark.e2e
+async def test_the_list_and_whole_stacks_come_from_the_core_file_with_no_second_dlv(cores, monkeypatch):
+    spawned = []
+    monkeypatch.setattr(Delve, "spawn_helper", lambda self: spawned.append(self))
+    fixture = cores["many_goroutines"]
+    expected = Delve.open(str(fixture.exe), str(fixture.core), dlv=fixture.dlv)
+    try:
+        listed = {g.id: g for g in expected.goroutines()[0]}
+    finally:
+        expected.close()
+    async with running(fixture, lambda a: a.first_screen_ready and a.goroutines_complete and a.stacks_complete) as (app, pilot):
+        index = app.query_one(GoroutineList).index
+        assert not spawned  # no second dlv: nothing to list through it
+        assert sorted(index.by_id) == sorted(listed) and index.stacks_known == len(listed)
+        # every goroutine as Delve's own listing has it (the crashing one completed from dlv)
+        assert {gid: (g.location, g.wait_reason, g.thread) for gid, g in index.by_id.items()} == \
+            {gid: (g.location, g.wait_reason, g.thread) for gid, g in listed.items()}
+        assert not [n for n in app._notifications if "through dlv" in n.message]
+        # a goroutine only the core file listed switches as quickly as any other
+        last = max(index.by_id)
+        before = app.panes_updated
+        await pilot.press("g", *str(last), "enter")
+        await until(pilot, lambda: app.panes_updated > before and app.goroutine_id == last)
+
+
+@pytest.mark.e2e
+async def test_a_core_the_native_reader_cannot_read_is_listed_through_dlv_and_says_so(cores, monkeypatch):
+    list_through_dlv(monkeypatch, "the native listing disagrees with Delve on goroutine 7's stack")
+    fixture = cores["many_goroutines"]
+    async with running(fixture, lambda a: a.first_screen_ready and a.goroutines_complete and a.stacks_complete) as (app, pilot):
+        assert len(app.query_one(GoroutineList).index) == 356 and app.store.index.stacks_known == 356
+        assert any("listing goroutines through dlv: the native listing disagrees" in n.message
+                   for n in app._notifications)
+
+
 @pytest.mark.e2e
 async def test_stacks_come_from_a_second_dlv_that_leaves_when_done(cores, monkeypatch):
+    list_through_dlv(monkeypatch)
     listers: list[Delve] = []
     spawn = Delve.spawn_helper
 
@@ -485,6 +531,7 @@ async def test_stacks_come_from_a_second_dlv_that_leaves_when_done(cores, monkey
 
 @pytest.mark.e2e
 async def test_two_dlvs_list_a_core_from_both_ends_and_every_goroutine_arrives(cores, monkeypatch):
+    list_through_dlv(monkeypatch)
     # Pages of 40: the 356 goroutines are a list long enough to split.
     monkeypatch.setattr(listing_module, "PAGE_SIZE", 40)
     pages_from: dict[int, int] = {}
@@ -542,6 +589,7 @@ async def test_two_dlvs_list_a_core_from_both_ends_and_every_goroutine_arrives(c
 @pytest.mark.parametrize("slow", ["first", "second"])
 async def test_a_quit_while_a_dlv_is_still_starting_leaves_none_behind(cores, monkeypatch, slow):
     """The user quits before a dlv is up: it is closed the moment it comes up."""
+    list_through_dlv(monkeypatch)
     fixture = cores["goroutine_panic"]
     spawn = Delve.spawn_helper
     started = threading.Event()

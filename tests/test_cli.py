@@ -6,12 +6,15 @@ import json
 import re
 import os
 import shutil
+import struct
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
+import corruption
+import leftovers
 import toolchains
 from tui.debugger.dlv import DLV_VARIABLE, find_dlv
 from corecache import go_version, make_core
@@ -232,3 +235,74 @@ def test_core_from_another_executable_is_refused_unless_forced(cores):
     assert forced.returncode == 0
     warnings = json.loads(forced.stdout)["warnings"]
     assert warnings and warnings[0].startswith("UNTRUSTWORTHY VIEW")
+
+
+def test_a_report_leaves_no_process_and_writes_no_telemetry(cores, tmp_path):
+    """Delve 1.27 starts Go's telemetry (counters, and a `dlv ** telemetry **`
+    sidecar that outlives it): gocore-tui turns it off for its dlvs."""
+    fixture = cores["goroutine_panic"]
+    tag = leftovers.new_tag()
+    env = leftovers.tagged_env(tag, dict(os.environ, XDG_CACHE_HOME=str(tmp_path)))
+    with leftovers.adopting():
+        result = gocore(fixture.exe, fixture.core, "--report", "json", "--no-gdb", env=env)
+        left = leftovers.scan((fixture.core,), tag)
+        leftovers.kill(left)
+    assert result.returncode == 0, result.stderr
+    assert not left, "left behind: " + "; ".join(map(str, left))
+    config = tmp_path / "gocore-tui" / "dlv-config"
+    assert config.is_dir() and not (config / "go" / "telemetry").exists()
+    # Nor does it keep dlv's readline history, which Delve never trims.
+    history = config / "dlv" / ".dbg_history"
+    assert history.is_symlink() and os.readlink(history) == os.devnull
+
+
+def test_a_history_left_by_an_older_run_is_replaced(tmp_path, monkeypatch):
+    from tui.debugger.dlv import dlv_env
+
+    history = tmp_path / "gocore-tui" / "dlv-config" / "dlv" / ".dbg_history"
+    history.parent.mkdir(parents=True)
+    history.write_text("goroutines\n" * 1000)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    assert dlv_env()["XDG_CONFIG_HOME"] == str(history.parent.parent)
+    assert history.is_symlink() and os.readlink(history) == os.devnull
+
+
+def _damaged(fixture, tmp_path, patches) -> Path:
+    core = tmp_path / "core"
+    data = bytearray(fixture.core.read_bytes())
+    for offset, fmt, value in patches:
+        struct.pack_into(fmt, data, offset, value)
+    core.write_bytes(data)
+    return core
+
+
+def _load_holding(fixture, symbol: str) -> int:
+    """The index of the core's PT_LOAD segment that holds `symbol` (a variable of the runtime)."""
+    with open(fixture.core, "rb") as f:
+        head = f.read(1 << 16)
+    layout = corruption.read_layout(head, fixture.core.stat().st_size)
+    address = dict(corruption.symbols(fixture.exe.read_bytes(), (symbol,)))[symbol]
+    return next(s.index for s in layout.loads() if s.vaddr <= address < s.vaddr + s.filesz)
+
+
+def test_a_core_whose_goroutines_delve_cannot_read_still_reports(cores, tmp_path):
+    """The issue's core: a program header damaged so that the segment holding
+    runtime.allgs is no longer memory. Delve answers the listing with an
+    error; the report comes out with the reason, not a traceback."""
+    fixture = cores["goroutine_panic"]
+    segment = _load_holding(fixture, "runtime.allglen")
+    core = _damaged(fixture, tmp_path, [(64 + 56 * segment, "<I", corruption.PT_NOTE)])
+    result = gocore(fixture.exe, core, "--report", "json", "--no-gdb")
+    assert result.returncode == 0 and "Traceback" not in result.stderr, result.stderr
+    warnings = json.loads(result.stdout)["warnings"]
+    assert any(w.startswith("goroutine listing stopped at 0: Delve could not read the goroutines") for w in warnings)
+    assert not dlv_processes_for(core)
+
+
+def test_a_segment_of_25_petabytes_is_corrupt_not_truncated(cores, tmp_path):
+    fixture = cores["goroutine_panic"]
+    segment = _load_holding(fixture, "runtime.allgs")
+    core = _damaged(fixture, tmp_path, [(64 + 56 * segment + 32, "<Q", 25895697898782720)])
+    result = gocore(fixture.exe, core, "--report", "json", "--no-gdb")
+    _assert_one_line_error(result, str(core), "is corrupt", "25895697898782720 bytes")
+    assert "truncated" not in result.stderr

@@ -10,7 +10,9 @@ import pytest
 from textual.app import App, ComposeResult
 from textual.widgets import DataTable, Footer
 
+from test_compare import demo
 from tui.analysis.compare import Comparison, compare
+from tui.analysis.showdown import collect_stacks, read_delve_values, score
 from tui.debugger.gdb import gdb_run_from_outputs
 from tui.model import Crash, CrashKind, GdbRun
 from tui.parse.delve import parse_backtrace, parse_goroutines
@@ -32,6 +34,14 @@ def recorded_comparison(name: str = "goroutine_panic") -> tuple[GdbRun, Comparis
     user = next(f for f in delve_frames if f.function == "main.main.func1")
     crash = Crash(CrashKind.PANIC, "PANIC", 6, 18, 18, user)
     return run, compare(crash, delve_frames, delve_frames, goroutines, run, 0.23)
+
+
+def demo_comparison() -> tuple[GdbRun, Comparison]:
+    """The demo core (tests/transcripts/demo_checkout.json) as the app scores
+    it once every stack and Delve's full values are in."""
+    delve, snapshot, goroutines, run = demo()
+    return run, score(snapshot, goroutines, run, collect_stacks(delve.stack_pages()),
+                      read_delve_values(delve.evaluate, snapshot.frame))
 
 
 class ComparisonApp(App):
@@ -61,7 +71,7 @@ async def test_the_verdict_is_shown():
     app = ComparisonApp()
     async with app.run_test(size=(160, 45)):
         verdict = str(app.query_one("#verdict").render())
-        assert verdict == app.loaded[1].verdict and verdict.startswith("Delve wins 3 of 5")
+        assert verdict == app.loaded[1].verdict and verdict.startswith("Delve wins 4 of 8")
 
 
 async def test_scorecard_cells_are_the_scores():
@@ -78,6 +88,10 @@ async def test_scorecard_cells_are_the_scores():
         assert _cells(card, "goroutines")[1:] == ["6", "6 (runtime-gdb.py, 4 OS threads)"]
         assert _cells(card, "user_locations")[1:] == [str(d.user_locations), str(g.user_locations)] == ["2", "1"]
         assert _cells(card, "panic_value")[1:] == ["yes", "no"]
+        assert _cells(card, "wait_reasons") == ["goroutines with a wait reason", "4", "0"]
+        # this recording has no whole stacks of Delve's, nor variables in the faulting frame
+        assert _cells(card, "goroutine_stacks")[1:] == ["0", "0"]
+        assert _cells(card, "values_read")[1:] == ["0/0", "0/0"]
         assert _cells(card, "seconds")[1:] == ["0.23", "0.41"]
         # the better value is the highlighted one: Delve on user locations, nobody on reached
         better = app.query_one(ComparisonView).get_component_rich_style("comparison-view--better", partial=True)
@@ -151,6 +165,7 @@ async def test_findings_say_what_runtime_gdb_py_could_not_do():
     async with app.run_test(size=(160, 45)):
         findings = str(app.query_one("#findings").render())
         assert "`info goroutines` lists 6: 4 waiting, 1 runnable, 1 running, each only at a runtime function." in findings
+        # an old recording: `goroutine N bt` without markers, its errors as gdb printed them
         assert "Python Exception <class 'gdb.error'>: You can't do that without a process to debug." in findings
         assert "stopped early" in findings
 
@@ -182,9 +197,70 @@ async def test_running_and_gdb_missing():
         assert not view.has_class("-raw")
 
 
+async def test_the_faulting_frames_variables_side_by_side():
+    app = ComparisonApp(demo_comparison())
+    async with app.run_test(size=(160, 45)):
+        values = app.query_one("#values", DataTable)
+        rows = [_cells(values, key.value) for key in values.rows]
+        assert [row[0] for row in rows] == ["order", "items", "discount", "stock", "total", "err"]
+        by_name = {row[0]: row[1:] for row in rows}
+        assert by_name["discount"] == ["interface {}(float64) 0.15", "{_type = 0x4cc280, data = 0x4f4468}",
+                                       "✗ raw interface"]
+        assert by_name["err"][0] == 'error(*errors.errorString) *{s: "card declined",}'
+        assert by_name["err"][1].startswith("{tab = 0x") and by_name["err"][2] == "✗ raw interface"
+        assert by_name["stock"] == ['map[string]int ["book-42": 5, "mug-7": 2,]',
+                                    'map[string]int = {["book-42"] = 5, ["mug-7"] = 2}', "a Go value"]
+        assert by_name["total"] == ["77.5625", "77.5625", "a Go value"]
+        assert values.border_title == "the variables of main.checkout at main.go:90, as each debugger printed them"
+        card = app.query_one("#scorecard", DataTable)
+        assert _cells(card, "values_read")[1:] == ["6/6", "4/6"]
+        assert _cells(card, "goroutine_stacks")[1:] == ["11", "1"]
+        assert _cells(card, "wait_reasons")[1:] == ["10", "0"]
+
+
+async def test_picking_a_goroutine_shows_both_stacks():
+    app = ComparisonApp(demo_comparison())
+    run, comparison = app.loaded
+    async with app.run_test(size=(160, 45)) as pilot:
+        view = app.query_one(ComparisonView)
+        await pilot.press("g")
+        assert app.query_one("#views").active == "tab-goroutines" and app.query_one("#picker").has_focus
+        picker = app.query_one("#picker", DataTable)
+        assert [key.value for key in picker.rows] == [str(pair.id) for pair in comparison.goroutines]
+        # goroutine 1, parked in WaitGroup.Wait: Delve's stack, gdb's error
+        assert view.picked().id == 1
+        assert _cells(picker, "1") == ["  1", "sync.WaitGroup.Wait", "✗ error"]
+        delve = app.query_one("#delve-stack", DataTable)
+        assert [_cells(delve, key.value)[1] for key in delve.rows][4:7] == ["sync.(*WaitGroup).Wait", "main.main",
+                                                                            "runtime.main"]
+        assert str(app.query_one("#gdb-note").render()) == "error: You can't do that without a process to debug."
+        assert app.query_one("#gdb-side").border_title == "gdb: goroutine 1 bt"
+        assert not app.query_one("#gdb-stack").display
+        # down to the crashing goroutine: gdb walked it, on its thread
+        crashing = next(i for i, pair in enumerate(comparison.goroutines) if pair.crashing)
+        for _ in range(crashing):
+            await pilot.press("down")
+        pair = view.picked()
+        assert pair.crashing and pair.gdb_whole and _cells(picker, str(pair.id))[2] == "✓ whole"
+        assert app.query_one("#gdb-side").border_title == "gdb: thread 1 (LWP %d): bt" % pair.gdb.lwp
+        gdb = app.query_one("#gdb-stack", DataTable)
+        assert gdb.display and [_cells(gdb, key.value)[1] for key in gdb.rows] == [f.function for f in pair.gdb.frames]
+        assert str(app.query_one("#gdb-note").render()) == "the whole stack Delve printed"
+        await pilot.press("b")
+        assert app.query_one("#views").active == "tab-thread" and app.query_one("#rows").has_focus
+
+
+async def test_findings_count_the_goroutine_backtraces_gdb_tried():
+    app = ComparisonApp(demo_comparison())
+    async with app.run_test(size=(160, 45)):
+        findings = str(app.query_one("#findings").render())
+        assert ("`goroutine N bt` for each: 1 printed a stack, 10 failed: You can't do that without a process to "
+                "debug.") in findings
+
+
 def test_comparison_picture(snap_compare):
-    # conftest.py stores it in snapshots/test_comparison_view/.
-    app = ComparisonApp()
+    # conftest.py stores it in snapshots/test_comparison_view/: the demo core.
+    app = ComparisonApp(demo_comparison())
 
     async def settle(pilot) -> None:
         await pilot.pause()

@@ -238,3 +238,58 @@ def test_check_pair_names_both_files(cores):
     core = dataclasses.replace(elf.check_core(fixture.core), machine="riscv64")
     with pytest.raises(elf.InputError, match="dumped by a riscv64 process but .* is built for"):
         elf.check_pair(exe, core)
+
+
+def _patched(data: bytes, offset: int, fmt: str, value: int) -> bytes:
+    out = bytearray(data)
+    struct.pack_into(fmt, out, offset, value)
+    return bytes(out)
+
+
+# craft_core's layout: program headers at 64 (NOTE, then LOAD at 120); in a
+# header, p_offset is at +8, p_vaddr +16, p_filesz +32, p_memsz +40.
+_LOAD = 64 + 56
+
+
+@pytest.mark.toolchain_independent
+@pytest.mark.parametrize("offset, fmt, value, says", [
+    (_LOAD + 32, "<Q", 25895697898782720, "segment 1 claims 25895697898782720 bytes"),  # the 25 PB
+    (_LOAD + 32, "<Q", 0x3000, "segment 1 holds 12288 bytes of a mapping of 8192"),
+    (_LOAD + 40, "<Q", 0, "of a mapping of 0"),
+    (_LOAD + 8, "<Q", 1 << 40, "bytes past the data before it"),
+    (_LOAD + 8, "<Q", 200, "overlaps segment 0 in the file"),
+    (_LOAD + 8, "<Q", 100, "overlaps the ELF and program headers"),
+    (_LOAD + 16, "<Q", (1 << 64) - 0x1000, "past the end of the address space"),
+    (54, "<H", 40, "program headers are 40 bytes each"),
+    (56, "<H", 0, "no program headers"),
+    (56, "<H", 0xFFFF, "no section 0"),
+    (32, "<Q", 0, "inside the ELF header"),
+    (32, "<Q", 1 << 20, "past the end of the file"),
+])
+def test_a_damaged_header_is_corrupt_not_truncated(tmp_path, offset, fmt, value, says):
+    path = tmp_path / "core"
+    path.write_bytes(_patched(craft_core(62), offset, fmt, value))
+    with pytest.raises(elf.InputError) as err:
+        elf.check_core(path)
+    message = str(err.value)
+    assert message.startswith(f"{path} is corrupt: ") and says in message, message
+    assert "truncated" not in message and "cut off at" not in message
+
+
+@pytest.mark.toolchain_independent
+def test_two_segments_mapping_one_address_are_corrupt(tmp_path):
+    data = craft_core(62)
+    # A second LOAD: the NOTE header turned into one at the LOAD's address.
+    data = _patched(_patched(_patched(data, 64, "<I", 1), 64 + 16, "<Q", 0x401000), 64 + 40, "<Q", 0x10000)
+    path = tmp_path / "core"
+    path.write_bytes(data)
+    with pytest.raises(elf.InputError, match="corrupt: segments 1 and 0 both map address 0x401000"):
+        elf.check_core(path)
+
+
+@pytest.mark.toolchain_independent
+def test_a_cut_inside_the_program_headers_is_truncated(tmp_path):
+    path = tmp_path / "core"
+    path.write_bytes(craft_core(62)[:100])
+    with pytest.raises(elf.InputError, match=r"is truncated: cut off at 100 of at least 176 bytes"):
+        elf.check_core(path)

@@ -1,15 +1,21 @@
-"""However the TUI ends (q, Ctrl+C, SIGTERM, SIGHUP, SIGINT), its dlv goes with it."""
+"""However the TUI ends (q, Ctrl+C, SIGTERM, SIGHUP, SIGINT, its terminal
+closed, the terminal's own process killed), every process it started is
+gone and reaped when it has exited: checked right after the exit, zombies
+and Delve's telemetry sidecar included (tests/leftovers.py)."""
 
 from __future__ import annotations
 
 import os
 import signal
+import subprocess
 import sys
 import time
 from pathlib import Path
 
 import pexpect
 import pytest
+
+import leftovers
 
 pytestmark = pytest.mark.e2e
 
@@ -31,10 +37,14 @@ def alive(pid: int) -> bool:
         return False
 
 
-def started(fixture) -> tuple[pexpect.spawn, list[int]]:
-    child = pexpect.spawn(str(Path(sys.executable).parent / "gocore-tui"), [str(fixture.exe), str(fixture.core), "--no-gdb", "--dlv", fixture.dlv],
-                          env=dict(os.environ, TERM="xterm-256color"), dimensions=(50, 200),
-                          encoding="utf-8", codec_errors="replace", timeout=30)
+def tui_argv(fixture) -> list[str]:
+    return [sys.executable, "-m", "tui", "--no-gdb", "--dlv", fixture.dlv, str(fixture.exe), str(fixture.core)]
+
+
+def started(fixture, tag: str) -> tuple[pexpect.spawn, list[int]]:
+    argv = tui_argv(fixture)
+    child = pexpect.spawn(argv[0], argv[1:], env=leftovers.tagged_env(tag, dict(os.environ, TERM="xterm-256color")),
+                          dimensions=(50, 200), encoding="utf-8", codec_errors="replace", timeout=30)
     child.expect_exact("Variables · frame")
     dlvs = dlv_children(child.pid)
     # The session on screen, and perhaps the second one still listing goroutines.
@@ -42,31 +52,124 @@ def started(fixture) -> tuple[pexpect.spawn, list[int]]:
     return child, dlvs
 
 
-def gone(pids: list[int], timeout: float = 5.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while any(alive(p) for p in pids):
-        if time.monotonic() > deadline:
-            return False
-        time.sleep(0.05)
-    return True
+def assert_nothing_left(fixture, tag: str) -> None:
+    """Right after the exit: no dlv, no telemetry sidecar, no zombie."""
+    left = leftovers.scan((fixture.core,), tag)
+    leftovers.kill(left)
+    assert not left, "left behind: " + "; ".join(map(str, left))
 
 
 # SIGKILL stands for a crash of the TUI itself: no handler runs, and dlv
-# still goes (its pty closes under it).
+# still goes (its pty closes under it), though only init can reap it then.
 @pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGHUP, signal.SIGINT, signal.SIGKILL])
 def test_a_signal_ends_the_tui_and_its_dlv(cores, signum):
-    child, dlvs = started(cores["goroutine_panic"])
-    os.kill(child.pid, signum)
-    child.expect(pexpect.EOF)
-    child.close()
-    assert child.signalstatus == signum
-    assert gone(dlvs)
+    fixture = cores["goroutine_panic"]
+    tag = leftovers.new_tag()
+    with leftovers.adopting():
+        child, dlvs = started(fixture, tag)
+        os.kill(child.pid, signum)
+        child.expect(pexpect.EOF)
+        child.close()
+        assert child.signalstatus == signum
+        if signum == signal.SIGKILL:
+            deadline = time.monotonic() + 5
+            while any(alive(p) for p in dlvs):
+                assert time.monotonic() < deadline, "dlv outlived the TUI killed under it"
+                time.sleep(0.05)
+            leftovers.reap(leftovers.scan_adopted())  # init's job, here ours
+        assert_nothing_left(fixture, tag)
 
 
-def test_ctrl_c_quits_cleanly(cores):
-    child, dlvs = started(cores["goroutine_panic"])
-    child.sendcontrol("c")
-    child.expect(pexpect.EOF)
-    child.close()
-    assert child.exitstatus == 0
-    assert gone(dlvs)
+@pytest.mark.parametrize("key", ["q", "ctrl+c"])
+def test_quitting_leaves_nothing(cores, key):
+    fixture = cores["goroutine_panic"]
+    tag = leftovers.new_tag()
+    with leftovers.adopting():
+        child, _ = started(fixture, tag)
+        if key == "q":
+            child.send("q")
+        else:
+            child.sendcontrol("c")
+        child.expect(pexpect.EOF)
+        child.close()
+        assert child.exitstatus == 0
+        assert_nothing_left(fixture, tag)
+
+
+def test_a_closed_terminal_ends_the_tui_and_its_dlv(cores):
+    """The terminal window closed: its pty's master goes, the TUI gets SIGHUP."""
+    fixture = cores["goroutine_panic"]
+    tag = leftovers.new_tag()
+    with leftovers.adopting():
+        child, _ = started(fixture, tag)
+        pid = child.pid
+        child.close(force=False)  # closes the master only: no signal sent by us
+        deadline = time.monotonic() + 5
+        while alive(pid):
+            assert time.monotonic() < deadline, "the TUI outlived its terminal"
+            time.sleep(0.05)
+        with pytest.raises(ChildProcessError):  # pexpect reaped it; nothing else of it is left
+            os.waitpid(pid, os.WNOHANG)
+        assert_nothing_left(fixture, tag)
+
+
+def test_the_terminal_killed_under_the_tui_ends_it_and_its_dlv(cores):
+    """The process holding the terminal (a terminal emulator, here script(1))
+    killed outright: the TUI, its child, exits and reaps its dlvs; the TUI
+    itself, orphaned, is adopted by us (as by init) and reaped here."""
+    fixture = cores["goroutine_panic"]
+    tag = leftovers.new_tag()
+    script = "/usr/bin/script"
+    if not os.access(script, os.X_OK):
+        pytest.skip("no script(1) to hold a terminal")
+    with leftovers.adopting():
+        holder = subprocess.Popen([script, "-qfec", " ".join(map(repr, tui_argv(fixture))), "/dev/null"],
+                                  stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                                  env=leftovers.tagged_env(tag, dict(os.environ, TERM="xterm-256color")),
+                                  start_new_session=True)
+        seen = b""
+        deadline = time.monotonic() + 30
+        os.set_blocking(holder.stdout.fileno(), False)
+        while "Variables · frame".encode() not in seen:
+            assert time.monotonic() < deadline, f"no first screen: {seen[-500:]!r}"
+            seen += holder.stdout.read() or b""
+            time.sleep(0.05)
+        tui = [left.pid for left in leftovers.scan((fixture.core,), tag) if left.comm.startswith("python")]
+        assert len(tui) == 1
+        holder.kill()
+        holder.wait()
+        deadline = time.monotonic() + 5
+        while alive(tui[0]):
+            assert time.monotonic() < deadline, "the TUI outlived the terminal killed under it"
+            time.sleep(0.05)
+        left = leftovers.scan((fixture.core,), tag)
+        leftovers.reap([x for x in left if x.pid == tui[0]])
+        assert [x for x in left if x.pid != tui[0]] == [], "left behind: " + "; ".join(map(str, left))
+        assert_nothing_left(fixture, tag)
+
+
+@pytest.mark.parametrize("how", ["q", "SIGTERM"])
+def test_a_gdb_still_reading_the_core_goes_with_the_tui(cores, how):
+    """The comparison's gdb runs beside the first screen: quitting then
+    kills it and reaps it (gdb runs behind setpriv, in its own group)."""
+    fixture = cores["goroutine_panic"]
+    tag = leftovers.new_tag()
+    argv = [a for a in tui_argv(fixture) if a != "--no-gdb"]
+    with leftovers.adopting():
+        child = pexpect.spawn(argv[0], argv[1:], dimensions=(50, 200), encoding="utf-8", codec_errors="replace",
+                              env=leftovers.tagged_env(tag, dict(os.environ, TERM="xterm-256color")), timeout=30)
+        deadline = time.monotonic() + 30
+        while not any(p.comm == "gdb" for p in leftovers.scan((fixture.core,), tag)):
+            if time.monotonic() > deadline:
+                pytest.skip("gdb finished before it could be caught running")
+            try:
+                child.read_nonblocking(1 << 16, timeout=0.02)
+            except pexpect.TIMEOUT:
+                pass
+        if how == "q":
+            child.send("q")
+        else:
+            os.kill(child.pid, signal.SIGTERM)
+        child.expect(pexpect.EOF)
+        child.close()
+        assert_nothing_left(fixture, tag)

@@ -61,15 +61,44 @@ def test_error_screen(snap_compare):
 
 
 def test_comparison_screen(snap_compare):
+    """The demo core's comparison, as `make demo` opens it: gdb's recorded
+    runs arrive as the worker would post them, then Delve prints the
+    faulting frame's values in full (from the recorded session)."""
     from snapshot_app import recorded_gdb_run
+    from tui.messages import GdbFinished
 
-    app = recorded_app()
+    app = recorded_app("demo_checkout")
 
     async def open_comparison(pilot) -> None:
         await _settled(pilot)
-        app.gdb_run = recorded_gdb_run()
         await pilot.press("c")
+        app.post_message(GdbFinished(recorded_gdb_run("demo_checkout", app.snapshot.crash.frame)))
         await pilot.pause(0.2)
-        assert "(Delve vs gdb)." in str(app.screen.query_one("#verdict").render())
+        await app.workers.wait_for_complete()
+        await pilot.pause(0.2)
+        assert app.backend_messages[-2:] == ["GdbFinished", "ComparisonValuesRead"], app.backend_messages
+        verdict = str(app.screen.query_one("#verdict").render())
+        assert verdict.startswith("Delve wins 6 of 8 measures") and "(6/6 vs 4/6)" in verdict
 
     assert snap_compare(app, terminal_size=SIZE, run_before=open_comparison)
+
+
+def test_comparison_goroutines_tab(snap_compare):
+    """g: a worker parked on its channel picked; Delve's stack beside gdb's error."""
+    from snapshot_app import recorded_gdb_run
+    from tui.messages import GdbFinished
+
+    app = recorded_app("demo_checkout")
+
+    async def pick(pilot) -> None:
+        await _settled(pilot)
+        await pilot.press("c")
+        app.post_message(GdbFinished(recorded_gdb_run("demo_checkout", app.snapshot.crash.frame)))
+        await pilot.pause(0.2)
+        await app.workers.wait_for_complete()
+        await pilot.press("g", "down", "down", "down", "down", "down")
+        await pilot.pause(0.2)
+        picked = app.screen.query_one("ComparisonView").picked()
+        assert picked.state == "chan receive" and picked.gdb.error and not picked.gdb_whole
+
+    assert snap_compare(app, terminal_size=SIZE, run_before=pick)

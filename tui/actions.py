@@ -13,8 +13,10 @@ from textual.app import SuspendNotSupported, SystemCommand
 from .analysis.console import Refused, console_command
 from .analysis.report import comparison_report, export_markdown, view_report
 from .analysis.showdown import score
-from .messages import ConsoleAnswered, GdbFinished
+from .messages import ComparisonValuesRead, ConsoleAnswered, GdbFinished, ModuleDownloading
+from .screens.build import BuildInfoScreen
 from .screens.comparison import ComparisonScreen
+from .screens.confirm import ConfirmScreen
 from .screens.console import ConsoleScreen
 from .screens.help import HelpScreen
 from .screens.traceback import TracebackScreen
@@ -42,6 +44,10 @@ class ScreenActions:
         self.console_history, self.console_log, self.watches = [], [], []
         self.export_folder = None  # the current directory, unless a test says otherwise
         self.exported = None
+        # `--compare` (the CLI sets it): open on the comparison, once.
+        self._opened_on_comparison = False
+        # Delve's full values of the faulting frame, once read (else the first screen's).
+        self.comparison_values = None
 
     def show_goroutine(self, goroutine_id: int) -> None:
         """Put a goroutine on screen, its row under the list's cursor."""
@@ -53,18 +59,32 @@ class ScreenActions:
 
     # -- GDB vs Delve ----------------------------------------------------------------
 
+    def open_comparison_first(self) -> None:
+        """`--compare`: the first screen opens straight on the comparison."""
+        if self.open_on_comparison and not self._opened_on_comparison and not self.closing:
+            self._opened_on_comparison = True
+            self.compare()
+
     def on_gdb_finished(self, message: GdbFinished) -> None:
         self.gdb_run = message.run
+        if not message.run.error:
+            self.read_comparison_values()
         self.update_comparison()
+
+    def on_comparison_values_read(self, message: ComparisonValuesRead) -> None:
+        if message.snapshot is self.snapshot:
+            self.comparison_values = message.values
+            self.update_comparison()
 
     def comparison(self):
         """(GdbRun, Comparison or None) once gdb has run, else None. The
-        scorecard counts the goroutines listed so far."""
+        scorecard counts the goroutines listed and the stacks read so far."""
         if self.gdb_run is None or self.snapshot is None:
             return None
         if self.gdb_run.error:
             return self.gdb_run, None
-        return self.gdb_run, score(self.snapshot, self.store.goroutines(), self.gdb_run)
+        return self.gdb_run, score(self.snapshot, self.store.goroutines(), self.gdb_run, self.store.stacks(),
+                                   self.comparison_values)
 
     def compare(self) -> None:
         self.push_screen(ComparisonScreen(self.comparison()), self._comparison_closed)
@@ -140,7 +160,7 @@ class ScreenActions:
         comparison = self.comparison()
         scorecard = comparison_report(*comparison) if comparison else None
         report = view_report(self.snapshot, self.nav.backtrace, view.state, self.store.goroutines(),
-                             self.substitutions, scorecard, frame_index=view.frame_index)
+                             self.highlighter.context, scorecard, frame_index=view.frame_index)
         try:
             path = export_markdown(report, self.export_folder or Path.cwd())
         except OSError as err:
@@ -153,7 +173,7 @@ class ScreenActions:
         frame = self.nav.frame
         if frame is None:
             return
-        path = resolve(frame.file, self.substitutions)
+        path = resolve(frame.file, self.highlighter.context)
         if path is None:
             self.notify(f"{frame.file} is not on this machine; map it with --substitute-path", severity="warning",
                         markup=False)
@@ -167,6 +187,37 @@ class ScreenActions:
                 subprocess.run(command, stdin=subprocess.DEVNULL, timeout=600)
         except (OSError, subprocess.SubprocessError) as err:
             self.notify(f"could not run {command[0]}: {err}", severity="error", markup=False)
+
+    def offer_download(self, command: str) -> None:
+        """Ask, then fetch the missing module's source; the user's go.mod is never touched."""
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self.main.say_downloading(f"running {command}…")
+                self.fetch_module(command)
+
+        self.push_screen(ConfirmScreen(f"Run `{command}`?",
+                                       "It downloads the module's source into the module cache (GOMODCACHE), "
+                                       "from an empty directory: no go.mod or go.sum of yours is read or written."),
+                         answered)
+
+    def on_module_downloading(self, message: ModuleDownloading) -> None:
+        if self.closing:
+            return
+        if not message.done:
+            self.main.say_downloading(f"downloading: {message.line[:120]}")
+            return
+        self.main.say_downloading("")
+        if message.error:
+            self.notify(message.error, severity="error", timeout=10, markup=False)
+            return
+        self.notify(f"{message.command}: done", timeout=4, markup=False)
+        self.highlighter.forget_origins()
+        if self.nav.frame is not None:
+            self.select_frame(self.nav.frame_index)  # the source is here now
+
+    def show_build_info(self) -> None:
+        if self.snapshot is not None:
+            self.push_screen(BuildInfoScreen(self.snapshot.target.build))
 
     def show_traceback(self) -> None:
         if self.go_traceback:

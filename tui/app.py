@@ -20,7 +20,7 @@ from .core.navigator import Navigation, Navigator
 from .core.session import CoreSession
 from .core.store import GoroutineStore
 from .debugger.batch import stop_batches
-from .messages import (BacktraceLoaded, FrameLoaded, GoroutinesPaged, SnapshotLoaded,
+from .messages import (BacktraceLoaded, FrameLoaded, GoroutinesPaged, ListingFallback, SnapshotLoaded,
                        SourceHighlighted, StacksPaged, VariableLoaded, WatchesEvaluated)
 from .model import Backtrace
 from .palette import GoroutineAndFrameCommands
@@ -28,6 +28,7 @@ from .recovery import Recovery
 from .screens.error import ErrorScreen
 from .screens.main import MainScreen
 from .sources.highlight import Highlighter
+from .sources.locate import build_context
 from .workers import Workers
 
 # A pane still waiting this long after a navigation says so in its border.
@@ -50,15 +51,6 @@ def _drawn(handler):
     return guarded
 
 
-def _marked_line(view: FrameView | None, snapshot) -> str | None:
-    """The text of the crash frame's line, from the first screen's source."""
-    frame = snapshot.crash.frame
-    if view is None or frame is None or view.source.marked_line or not 0 < frame.line <= len(view.source.lines):
-        return None
-    line = view.source.lines[frame.line - 1]
-    return line if isinstance(line, str) else line.plain
-
-
 class GocoreApp(Workers, ScreenActions, Recovery, App[int]):
     # Absolute: Textual resolves a relative CSS_PATH against the module of
     # the class that uses it, which breaks subclasses in tests and tools.
@@ -75,14 +67,21 @@ class GocoreApp(Workers, ScreenActions, Recovery, App[int]):
 
     def __init__(self, open_backend: Callable[[], Backend], substitutions: Sequence[tuple[str, str]] = (),
                  title_paths: tuple[str, str] = ("", ""), compare_with_gdb: bool = True, go_traceback: str = "",
-                 on_settled: Callable[[], None] | None = None) -> None:
+                 on_settled: Callable[[], None] | None = None, read_core_natively: bool = True,
+                 open_on_comparison: bool = False) -> None:
         super().__init__()
         self.core = CoreSession(open_backend)
         self.nav = Navigator()
         self.store = GoroutineStore()
-        self.highlighter = Highlighter(substitutions, lambda path: self.post_message(SourceHighlighted(path)))
         self.substitutions = tuple(substitutions)
+        # Until the target's build info is known (the first dlv is up), the
+        # machine's own context with the user's rules.
+        self.highlighter = Highlighter(build_context(rules=self.substitutions),
+                                       lambda path: self.post_message(SourceHighlighted(path)))
         self.compare_with_gdb = compare_with_gdb
+        # False: list goroutines through dlv only (a recorded session has no core file to read).
+        self.read_core_natively = read_core_natively
+        self.open_on_comparison = open_on_comparison  # --compare
         self.go_traceback = go_traceback
         # Called (on this thread) when a long-lived structure has just been
         # built: the CLI's process policy (tui/cli/tuning.py) freezes it.
@@ -91,6 +90,7 @@ class GocoreApp(Workers, ScreenActions, Recovery, App[int]):
         self.main: MainScreen | None = None
         self.snapshot = None
         self.frame_view: FrameView | None = None
+        self.origins: dict[str, str] = {}  # file -> where its source is on this machine
         self.gdb_run = None
         self.show_disassembly = False
         # Hooks for tests and benchmarks: how many times the frame panes were
@@ -147,7 +147,9 @@ class GocoreApp(Workers, ScreenActions, Recovery, App[int]):
         if self.core.primary is None:
             return
         self.navigated_at = time.monotonic()
-        self.load_goroutine(self._navigate(*self.nav.to_goroutine(goroutine_id, frame_index)))
+        known = self.store.get(goroutine_id) if goroutine_id is not None else None
+        slot = known.slot if known is not None else None
+        self.load_goroutine(self._navigate(*self.nav.to_goroutine(goroutine_id, frame_index, slot)))
 
     def select_frame(self, index: int) -> None:
         started = self.nav.to_frame(index)
@@ -186,14 +188,19 @@ class GocoreApp(Workers, ScreenActions, Recovery, App[int]):
         if self.compare_with_gdb:
             self.run_gdb(snapshot)
         self.store.crashing = snapshot.crash.goroutine_id
-        self.main.show_snapshot(snapshot, _marked_line(message.frame, snapshot))
+        self.store.know_target(snapshot.target)
+        crash_frame = snapshot.crash.frame
+        self.main.show_snapshot(snapshot, message.frame.line_text(crash_frame.line) if message.frame and crash_frame
+                                else None)
+        self.origins.update(message.origins)
         self._show_backtrace(snapshot.backtrace, snapshot.crash.frame.index if snapshot.crash.frame else 0)
         if message.frame is not None:
             self._show_frame(message.frame)
+        self.open_comparison_first()
 
     def _show_backtrace(self, backtrace: Backtrace, frame_index: int) -> None:
         self.nav.show_backtrace(backtrace, frame_index)
-        self.main.show_backtrace(backtrace, frame_index, self.nav.at_ends)
+        self.main.show_backtrace(backtrace, frame_index, self.nav.at_ends, self.origins)
         self.main.fresh({"backtrace"})
 
     def _show_frame(self, view: FrameView) -> None:
@@ -211,6 +218,7 @@ class GocoreApp(Workers, ScreenActions, Recovery, App[int]):
     @_drawn
     def on_backtrace_loaded(self, message: BacktraceLoaded) -> None:
         if self.nav.is_current(message.navigation.generation):
+            self.origins.update(message.origins)
             self._show_backtrace(message.backtrace, message.frame_index)
             if message.frame is not None:
                 self._show_frame(message.frame)
@@ -240,10 +248,18 @@ class GocoreApp(Workers, ScreenActions, Recovery, App[int]):
 
     @_drawn
     def on_goroutines_paged(self, message: GoroutinesPaged) -> None:
+        self.store.add_stacks(message.stacks)
         self.main.goroutines_added(self.store.add_page(message.goroutines))
+        if message.stacks_complete:
+            self.store.finish_stacks(cut=False)
         if message.complete:
             self._list_done(problem=message.problem)
         self.main.retitle_goroutines()
+
+    @_drawn
+    def on_listing_fallback(self, message: ListingFallback) -> None:
+        self.log.warning(f"listing through dlv: {message.why}")
+        self.notify(f"listing goroutines through dlv: {message.why}", severity="warning", timeout=8, markup=False)
 
     def _list_done(self, problem: str = "", cut: bool = False) -> None:
         self.store.finish_list(cut)
@@ -257,9 +273,11 @@ class GocoreApp(Workers, ScreenActions, Recovery, App[int]):
             self.workers.cancel_group(self, "stacks")
             self.store.finish_stacks(cut)
             self.core.retire_helper()
-        else:
+        elif not self.store.stacks_complete:
             # Not beside the list: on two CPUs the two dlvs slowed the list by half.
             self.read_stacks()
+        else:
+            self.core.retire_helper()
         self.update_comparison()
 
     @_drawn

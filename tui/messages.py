@@ -20,16 +20,27 @@ class SnapshotLoaded(Message):
 
     snapshot: Snapshot
     frame: FrameView | None
+    origins: dict  # file -> where its source is here (Highlighter.origin)
 
 
 @dataclass
 class GoroutinesPaged(Message):
     """A page of the goroutine list; complete: the list is done (problem
-    says why it stopped short, "" when whole)."""
+    says why it stopped short, "" when whole). A native listing brings each
+    page's whole stacks with it (stacks), and is complete with them."""
 
     goroutines: tuple[Goroutine, ...]
     complete: bool = False
     problem: str = ""
+    stacks: tuple = ()
+    stacks_complete: bool = False
+
+
+@dataclass
+class ListingFallback(Message):
+    """The core could not be read natively: the list comes through dlv."""
+
+    why: str
 
 
 @dataclass
@@ -49,6 +60,7 @@ class BacktraceLoaded(Message):
     backtrace: Backtrace
     frame_index: int
     frame: FrameView | None
+    origins: dict  # file -> where its source is here (Highlighter.origin)
 
 
 @dataclass
@@ -79,6 +91,15 @@ class GdbFinished(Message):
 
 
 @dataclass
+class ComparisonValuesRead(Message):
+    """The faulting frame's args and locals, each printed in full by Delve,
+    for the GDB-vs-Delve comparison; snapshot says of which first screen."""
+
+    snapshot: Snapshot
+    values: tuple[Variable, ...]
+
+
+@dataclass
 class BackendRestarted(Message):
     """A new dlv session on the same core, after the old one died or hung."""
 
@@ -89,6 +110,16 @@ class ConsoleAnswered(Message):
 
     sent: str
     output: str
+
+
+@dataclass
+class ModuleDownloading(Message):
+    """A line `go mod download` printed; done: it ended (well, or with error)."""
+
+    command: str
+    line: str = ""
+    done: bool = False
+    error: str = ""
 
 
 @dataclass

@@ -22,11 +22,21 @@ def is_runtime_function(function: str) -> bool:
 
 @dataclass(frozen=True, slots=True)
 class Location:
-    """A place in the program: file:line in function."""
+    """A place in the program: file:line in function.
+
+    Its hash is computed once: 100k goroutines' stacks are tuples of a few
+    hundred Locations, hashed over and over when they are grouped."""
 
     file: str
     line: int
     function: str
+    _hash: int = field(default=0, init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_hash", hash((self.file, self.line, self.function)))
+
+    def __hash__(self) -> int:
+        return self._hash
 
     @property
     def is_known(self) -> bool:
@@ -62,6 +72,9 @@ class Goroutine:
     go: Location | None = None
     start: Location | None = None
     status: str = ""
+    # Its index in runtime.allgs, when known (the native listing): dlv can
+    # be pointed straight at it instead of searching allgs from the start.
+    slot: int | None = None
 
     @property
     def state(self) -> str:
@@ -155,6 +168,10 @@ class Backtrace:
         return None
 
 
+# What Delve says of a variable the optimizer left without a location here.
+_OPTIMIZED_AWAY = ("could not find loclist entry", "empty OP stack", "optimized out")
+
+
 @dataclass(frozen=True)
 class Variable:
     """A name = value line of `args`/`locals`, its value parsed into a tree.
@@ -179,6 +196,13 @@ class Variable:
     @property
     def unreadable(self) -> bool:
         return self.value.startswith("(unreadable")
+
+    @property
+    def optimized_away(self) -> bool:
+        """Unreadable because the optimizer kept it nowhere at this PC (no
+        location list entry, an empty DWARF expression), not because memory
+        is missing."""
+        return self.unreadable and any(word in self.value for word in _OPTIMIZED_AWAY)
 
     @property
     def expandable(self) -> bool:
@@ -248,6 +272,9 @@ class Crash:
     frame: Frame | None
     fault_signal: int | None = None
     fault_address: int | None = None
+    # (pid, uid) of the process that sent the fatal signal (kill -ABRT):
+    # a sent signal has no fault address.
+    sender: tuple[int, int | None] | None = None
     # A fault in C code: the innermost C frame, and the Go function that
     # called into C (the caller of the cgo `_Cfunc_` wrapper).
     c_frame: Frame | None = None
@@ -392,6 +419,11 @@ class FrameState:
     locals: tuple[Variable, ...] = ()
     error: str = ""
 
+    @property
+    def optimized(self) -> bool:
+        """The optimizer has been here: some variable has no location at this PC."""
+        return any(v.optimized_away for v in (*self.args, *self.locals))
+
 
 @dataclass(frozen=True)
 class Snapshot:
@@ -416,10 +448,63 @@ class Snapshot:
 
 @dataclass(frozen=True)
 class GdbGoroutine:
+    """One line of runtime-gdb.py's `info goroutines`. selected is its `*`
+    (the goroutine has an M: it is on a thread); wait_reason is what the
+    line says the goroutine waits for, after the function in brackets as
+    Delve prints it (runtime-gdb.py, Go 1.19 to 1.26, prints none)."""
+
     id: int
     state: str
     function: str
     selected: bool = False
+    wait_reason: str = ""
+
+
+@dataclass(frozen=True)
+class GdbStack:
+    """A backtrace gdb printed: of an OS thread (`thread apply all bt`:
+    thread is gdb's number, lwp the kernel's thread id) or of a goroutine
+    (`goroutine N bt`, runtime-gdb.py). error is what gdb printed instead
+    of frames (on a core: "You can't do that without a process to debug.")."""
+
+    frames: tuple[Frame, ...] = ()
+    thread: int | None = None
+    lwp: int | None = None
+    goroutine_id: int | None = None
+    error: str = ""
+
+    @property
+    def source(self) -> str:
+        """The command that printed it, as the user would type it."""
+        if self.goroutine_id is not None:
+            return f"goroutine {self.goroutine_id} bt"
+        lwp = f" (LWP {self.lwp})" if self.lwp is not None else ""
+        return f"thread {self.thread}{lwp}: bt"
+
+
+@dataclass(frozen=True)
+class GdbValue:
+    """One `name = value` line of gdb's `info args` / `info locals`.
+    problem says why the value is not a Go value ("raw interface",
+    "optimized out", "error"), "" when it is one."""
+
+    name: str
+    value: str
+    kind: str = "local"
+    problem: str = ""
+
+
+@dataclass(frozen=True)
+class GdbFrameValues:
+    """gdb's `frame N`, `info args`, `info locals` in the frame that matches
+    Delve's faulting frame. frame is the frame gdb said it selected (None
+    when it selected none); error why there are no values ("No frame at
+    level 11.", or that gdb's backtrace has no such frame)."""
+
+    frame: Frame | None = None
+    args: tuple[GdbValue, ...] = ()
+    locals: tuple[GdbValue, ...] = ()
+    error: str = ""
 
 
 @dataclass(frozen=True)
@@ -442,6 +527,16 @@ class GdbRun:
     plain_folded: str = ""
     go_folded: str = ""
     folded_lines: int = 0
+    # The second run (it needs what the first printed): `goroutine N bt`
+    # for the goroutines gdb listed, and the faulting frame's values.
+    detail_output: str = ""
+    detail_folded: str = ""
+    # `thread apply all bt`, one stack a thread; `goroutine N bt`, one a try.
+    thread_stacks: tuple[GdbStack, ...] = ()
+    goroutine_stacks: tuple[GdbStack, ...] = ()
+    # Goroutines gdb listed but not tried (more than the runner tries).
+    goroutines_untried: int = 0
+    values: GdbFrameValues | None = None
 
 
 @dataclass(frozen=True)

@@ -14,19 +14,25 @@ import time
 from textual import work
 from textual.worker import get_current_worker
 
-from .analysis.showdown import run_gdb_for
+from .analysis.showdown import read_delve_values, run_gdb_for
 from .core.backend import Backend
 from .core.frames import FrameView, describe, load_frame
 from .core.listing import TwoEndedListing
+from .core.native import NativeListing, NativeUnavailable
 from .core.navigator import Navigation
 from .core.session import SessionClosed
+from .sources.download import DownloadError, run_download
+from .sources.locate import build_context
 from .messages import (
     BacktraceLoaded,
     BackendRestarted,
+    ComparisonValuesRead,
     ConsoleAnswered,
     FrameLoaded,
     GdbFinished,
     GoroutinesPaged,
+    ListingFallback,
+    ModuleDownloading,
     SnapshotLoaded,
     StacksPaged,
     VariableLoaded,
@@ -69,14 +75,39 @@ class Workers:
     def load_first_screen(self) -> None:
         with failing_as("", "open"):
             backend = self.core.open()
+            # The target's build info says its module, Go and replacements:
+            # where its sources are on this machine.
+            self.highlighter.context = build_context(rules=self.substitutions, build_info=backend.target.build)
             snapshot = backend.snapshot()
             frame = snapshot.crash.frame or (snapshot.backtrace.frames[0] if snapshot.backtrace.frames else None)
             view = None
             if frame is not None:  # the snapshot read its variables already
                 source = self.highlighter.load(frame.file, line=frame.line)
                 view = FrameView(snapshot.backtrace.goroutine_id, frame.index, snapshot.frame, source)
-        self.post_message(SnapshotLoaded(snapshot, view))
-        self._list_goroutines(backend, self.core.helper)
+            origins = self.highlighter.origins(f.file for f in snapshot.backtrace.frames)
+        self.post_message(SnapshotLoaded(snapshot, view, origins))
+        self._list_everything(backend)
+
+    def _list_everything(self, backend: Backend) -> None:
+        """Every goroutine with its whole stack, read from the core file;
+        through two dlvs (list, then stacks) when it cannot be read so."""
+        worker = get_current_worker()
+        if not self.read_core_natively:
+            self.core.start_helper()
+            self._list_goroutines(backend, self.core.helper)
+            return
+        listing = NativeListing(backend)
+        try:
+            for goroutines, stacks in listing.pages():
+                if worker.is_cancelled:
+                    return
+                self.post_message(GoroutinesPaged(goroutines, stacks=stacks))
+        except NativeUnavailable as why:
+            self.post_message(ListingFallback(str(why)))
+            self.core.start_helper()
+            self._list_goroutines(backend, self.core.helper)
+            return
+        self.post_message(GoroutinesPaged((), complete=True, stacks_complete=True))
 
     @work(thread=True, exit_on_error=False, group="list", exclusive=True)
     def relist_goroutines(self) -> None:
@@ -122,6 +153,8 @@ class Workers:
     def load_goroutine(self, navigation: Navigation) -> None:
         backend = self.core.primary
         with failing_as(f"goroutine {navigation.goroutine_id}", "navigate", navigation):
+            if navigation.goroutine_id is not None:
+                backend.reach(navigation.goroutine_id, navigation.slot)
             backtrace = backend.backtrace(navigation.goroutine_id)
             if not self.nav.is_current(navigation.generation):
                 return  # the user has moved on; don't spend dlv's time on it
@@ -132,8 +165,9 @@ class Workers:
                 frame = backtrace.first_own_frame() or (backtrace.frames[0] if backtrace.frames else None)
             index = frame.index if frame else 0
             view = load_frame(backend, self.highlighter, backtrace, index, self.show_disassembly) if frame else None
+            origins = self.highlighter.origins(f.file for f in backtrace.frames)
         # Backtrace, source and variables land together: one repaint, not three.
-        self.post_message(BacktraceLoaded(navigation, backtrace, index, view))
+        self.post_message(BacktraceLoaded(navigation, backtrace, index, view, origins))
 
     @work(thread=True, exit_on_error=False, group="navigate", exclusive=True)
     def load_frame(self, navigation: Navigation) -> None:
@@ -169,6 +203,26 @@ class Workers:
                 value = f"({describe(err)})"
             values.append((expression, value if value is not None else "(not in this frame)"))
         self.post_message(WatchesEvaluated(generation, values))
+
+    @work(thread=True, exit_on_error=False, group="download", exclusive=True)
+    def fetch_module(self, command: str) -> None:
+        """`go mod download MOD@VERSION` for the source on screen, reported as it goes."""
+        try:
+            run_download(command, lambda line: self.post_message(ModuleDownloading(command, line)))
+        except DownloadError as err:
+            self.post_message(ModuleDownloading(command, done=True, error=str(err)))
+            return
+        self.post_message(ModuleDownloading(command, done=True))
+
+    @work(thread=True, exit_on_error=False, group="compare.values", exclusive=True)
+    def read_comparison_values(self) -> None:
+        """Delve's values of the faulting frame in full (`print NAME`), beside gdb's."""
+        snapshot, backend = self.snapshot, self.core.primary
+        if snapshot is None or backend is None:
+            return
+        with failing_as("reading the faulting frame's values for the comparison", "gdb"):
+            values = read_delve_values(backend.evaluate, snapshot.frame)
+        self.post_message(ComparisonValuesRead(snapshot, values))
 
     @work(thread=True, exit_on_error=False, group="compare", exclusive=True)
     def run_gdb(self, snapshot: Snapshot) -> None:

@@ -10,9 +10,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import Enum
+from typing import Mapping
 
-from ..model import Crash, Frame, GdbRun, Goroutine, is_runtime_function
+from ..model import Crash, Frame, GdbRun, GdbStack, Goroutine, Location, Variable, is_runtime_function
 from ..parse.gdb import SIGNAL_HANDLER
+
+# Every goroutine's stack ends here (newproc puts it under the first frame):
+# a stack that does not was cut short.
+OUTERMOST = "runtime.goexit"
 
 
 class RowMark(str, Enum):
@@ -48,6 +53,12 @@ class Score:
     user_locations: int
     panic_value: bool
     seconds: float
+    # Goroutines whose whole stack the debugger printed; the faulting
+    # frame's args and locals it printed as Go values; goroutines it gave a
+    # wait reason.
+    goroutine_stacks: int = 0
+    values_read: int = 0
+    wait_reasons: int = 0
 
     @property
     def resolved_share(self) -> float:
@@ -57,12 +68,54 @@ class Score:
 
 
 @dataclass(frozen=True)
+class ValueRow:
+    """One variable of the faulting frame as each debugger printed it ("" when
+    it did not print it); read says it printed a Go value. gdb_problem is why
+    gdb's is not one ("raw interface", "optimized out", "error", "not printed")."""
+
+    name: str
+    kind: str
+    delve: str
+    gdb: str
+    delve_read: bool
+    gdb_read: bool
+    gdb_problem: str = ""
+
+
+@dataclass(frozen=True)
+class GoroutineStacks:
+    """One goroutine's stack as each debugger printed it. delve is Delve's
+    whole stack (() until read); gdb the backtrace gdb printed for it: the
+    one of the OS thread it runs on (`thread apply all bt`), else its
+    `goroutine N bt` (frames, or the error gdb printed), None when gdb
+    printed nothing for it. gdb_whole: gdb's holds all of Delve's frames."""
+
+    id: int
+    state: str
+    crashing: bool
+    delve: tuple[Location, ...]
+    gdb: GdbStack | None
+    gdb_whole: bool
+    listed_by_gdb: bool
+
+    @property
+    def delve_whole(self) -> bool:
+        return _whole(self.delve)
+
+
+@dataclass(frozen=True)
 class Comparison:
     rows: tuple[Row, ...]
     delve: Score
     gdb: Score
     verdict: str
     user_frame: str
+    # The faulting frame's variables side by side, and why gdb printed none
+    # ("" when it printed them).
+    values: tuple[ValueRow, ...] = ()
+    values_note: str = ""
+    # Every goroutine Delve listed, its two stacks.
+    goroutines: tuple[GoroutineStacks, ...] = ()
 
 
 def _matches(delve: Frame, gdb: Frame) -> bool:
@@ -118,16 +171,74 @@ def _reached(frames: tuple[Frame, ...], target: Frame | None) -> bool:
     return target is not None and any(f.function == target.function and f.line == target.line for f in frames)
 
 
+def _whole(stack: tuple[Location | None, ...]) -> bool:
+    return bool(stack) and all(place is not None and place.function != "???" for place in stack) \
+        and stack[-1].function == OUTERMOST
+
+
+def _holds(stack: tuple[Location, ...], frames: tuple[Frame, ...]) -> bool:
+    """gdb's frames hold every frame of Delve's whole stack, in order (gdb
+    may print more: the signal handler's frames, `??` past the end)."""
+    if not _whole(stack):
+        return False
+    functions = iter(frame.function for frame in frames)
+    return all(any(function == place.function for function in functions) for place in stack)
+
+
+def _goroutine_stacks(goroutines: tuple[Goroutine, ...], stacks: Mapping[int, tuple[Location, ...]],
+                      crashing: int | None, gdb: GdbRun) -> tuple[GoroutineStacks, ...]:
+    listed = {g.id for g in gdb.goroutines}
+    tried = {stack.goroutine_id: stack for stack in gdb.goroutine_stacks}
+    on_thread = {stack.lwp: stack for stack in gdb.thread_stacks if stack.lwp is not None}
+    pairs = []
+    for goroutine in goroutines:
+        if goroutine.id is None:
+            continue
+        delve = tuple(stacks.get(goroutine.id, ()))
+        candidates = [stack for stack in (on_thread.get(goroutine.thread), tried.get(goroutine.id)) if stack is not None]
+        whole = next((stack for stack in candidates if _holds(delve, stack.frames)), None)
+        pairs.append(GoroutineStacks(goroutine.id, goroutine.state, goroutine.id == crashing, delve,
+                                     whole or (candidates[0] if candidates else None), whole is not None,
+                                     goroutine.id in listed))
+    return tuple(pairs)
+
+
+def _bare(name: str) -> str:
+    """gdb names a variable that escaped to the heap `&x`; Delve `x`."""
+    return name[1:] if name.startswith("&") else name
+
+
+def _value_rows(delve: tuple[Variable, ...], gdb: GdbRun) -> tuple[ValueRow, ...]:
+    printed = gdb.values
+    gdb_values = {_bare(v.name): v for v in (printed.args + printed.locals)} if printed else {}
+    rows = []
+    for variable in delve:
+        theirs = gdb_values.pop(variable.name, None)
+        rows.append(ValueRow(variable.name, variable.kind, variable.value, theirs.value if theirs else "",
+                             not variable.unreadable and "(unreadable" not in variable.value,
+                             theirs is not None and not theirs.problem,
+                             theirs.problem if theirs else "not printed"))
+    for name, theirs in gdb_values.items():
+        rows.append(ValueRow(name, theirs.kind, "", theirs.value, False, not theirs.problem, theirs.problem))
+    return tuple(rows)
+
+
 def compare(crash: Crash, delve_crash_frames: tuple[Frame, ...], delve_focus_frames: tuple[Frame, ...],
-            goroutines: tuple[Goroutine, ...], gdb: GdbRun, delve_seconds: float) -> Comparison:
+            goroutines: tuple[Goroutine, ...], gdb: GdbRun, delve_seconds: float,
+            delve_stacks: Mapping[int, tuple[Location, ...]] | None = None,
+            delve_values: tuple[Variable, ...] = ()) -> Comparison:
     """Score both debuggers on the same core.
 
     delve_crash_frames is Delve's stack of the crashing thread (what gdb's
     `bt` walks); delve_focus_frames the stack holding the faulting user frame
-    (the same one unless the crash ran on a system stack).
+    (the same one unless the crash ran on a system stack). delve_stacks is
+    Delve's whole stack of each goroutine read so far; delve_values the
+    faulting frame's args and locals as Delve printed them.
     """
     target = crash.frame
     gdb_user = {f.function for f in gdb.frames if not is_runtime_function(f.function) and f.function != SIGNAL_HANDLER}
+    pairs = _goroutine_stacks(goroutines, delve_stacks or {}, crash.goroutine_id, gdb)
+    values = _value_rows(delve_values, gdb)
     delve_score = Score(
         frames=len(delve_crash_frames),
         frames_resolved=_resolved(delve_crash_frames),
@@ -136,6 +247,9 @@ def compare(crash: Crash, delve_crash_frames: tuple[Frame, ...], delve_focus_fra
         user_locations=sum(1 for g in goroutines if not g.is_runtime),
         panic_value=bool(crash.message),
         seconds=delve_seconds,
+        goroutine_stacks=sum(1 for pair in pairs if pair.delve_whole),
+        values_read=sum(1 for row in values if row.delve_read),
+        wait_reasons=sum(1 for g in goroutines if g.wait_reason),
     )
     gdb_score = Score(
         frames=len(gdb.frames),
@@ -143,21 +257,36 @@ def compare(crash: Crash, delve_crash_frames: tuple[Frame, ...], delve_focus_fra
         reached_user_frame=_reached(gdb.frames, target),
         goroutines_visible=max(gdb.threads, len(gdb.goroutines)),
         user_locations=sum(1 for g in gdb.goroutines if not is_runtime_function(g.function)) or (1 if gdb_user else 0),
+        # Not the second run's output: `frame N` prints the faulting source
+        # line, which may spell the panic's message out (`panic("PANIC")`).
         panic_value=bool(crash.message) and crash.message in (gdb.plain_output + gdb.go_output),
         seconds=gdb.seconds,
+        goroutine_stacks=sum(1 for pair in pairs if pair.gdb_whole),
+        values_read=sum(1 for row in values if row.gdb_read),
+        wait_reasons=sum(1 for g in gdb.goroutines if g.wait_reason),
     )
     user_frame = f"{target.function} at {target.location.short()}" if target else "the faulting frame"
+    note = gdb.values.error if gdb.values is not None else ("gdb was not asked for them" if values else "")
     return Comparison(align(delve_crash_frames, gdb.frames), delve_score, gdb_score,
-                      verdict(delve_score, gdb_score, user_frame), user_frame)
+                      verdict(delve_score, gdb_score, user_frame, len(values)), user_frame,
+                      values, note, pairs)
 
 
-def verdict(delve: Score, gdb: Score, user_frame: str) -> str:
-    """One sentence, built from the numbers only."""
+def verdict(delve: Score, gdb: Score, user_frame: str, variables: int = 0) -> str:
+    """One sentence, built from the numbers only. variables: how many args
+    and locals the faulting frame has (Delve's and gdb's together)."""
+    def yes(value: bool) -> str:
+        return "yes" if value else "no"
+
     measures = [
-        ("reached " + user_frame, delve.reached_user_frame, gdb.reached_user_frame, lambda v: "yes" if v else "no"),
+        ("reached " + user_frame, delve.reached_user_frame, gdb.reached_user_frame, yes),
         ("goroutines visible", delve.goroutines_visible, gdb.goroutines_visible, str),
         ("goroutines with a user location", delve.user_locations, gdb.user_locations, str),
-        ("panic value recovered", delve.panic_value, gdb.panic_value, lambda v: "yes" if v else "no"),
+        ("goroutines with their whole stack", delve.goroutine_stacks, gdb.goroutine_stacks, str),
+        ("variables of the faulting frame read as Go values", delve.values_read, gdb.values_read,
+         lambda v: f"{v}/{variables}"),
+        ("goroutines with a wait reason", delve.wait_reasons, gdb.wait_reasons, str),
+        ("panic value recovered", delve.panic_value, gdb.panic_value, yes),
         ("frames resolved to a function and line", delve.resolved_share, gdb.resolved_share, None),
     ]
     delve_wins = [m for m in measures if m[1] > m[2]]

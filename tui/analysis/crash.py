@@ -75,6 +75,8 @@ class CrashEvidence:
     # printed before it began to crash (runtime.printBacklog).
     chain: tuple[PanicRecord, ...] = ()
     backlog: str = ""
+    # (pid, uid) of the process that sent the fatal signal (si_code <= 0).
+    sender: tuple[int, int | None] | None = None
 
 
 def panic_frame(backtrace: Backtrace) -> Frame | None:
@@ -246,6 +248,7 @@ def analyse(evidence: CrashEvidence, focus_backtrace: Backtrace, go_version: str
         frame=frame,
         fault_signal=evidence.fault_signal,
         fault_address=evidence.fault_address,
+        sender=evidence.sender,
         c_frame=c_frame,
         go_caller=go_caller,
         header=header,

@@ -46,7 +46,7 @@ def evidence(delve: Delve, selected: int | None) -> crash_rules.CrashEvidence:
     sigpanic = backtrace.find(crash_rules.SIGPANIC_FUNCTION)
     trampoline = crash_rules.signal_trampoline(backtrace)
     panic_value = fatal_message = throw_site = max_stack = None
-    fault_signal = fault_address = None
+    fault_signal = fault_address = sender = None
     chain = read_chain(delve, selected) if panicking is not None else ()
     backlog = read_backlog(delve) if fatal is not None else ""
     if panicking is not None and not chain:
@@ -82,6 +82,11 @@ def evidence(delve: Delve, selected: int | None) -> crash_rules.CrashEvidence:
     elif trampoline is not None:
         fault_signal = frames.integer(trampoline, "sig")
         fault_address = frames.integer(trampoline, "info.si_addr")
+        code = frames.integer(trampoline, "info.si_code")
+        if fault_signal is not None and code is not None and fault_address is not None:
+            info = elf.SigInfo.from_fields(fault_signal, code, fault_address)
+            if info.pid is not None:  # sent by a process (kill, tgkill): no fault address
+                sender, fault_address = (info.pid, info.uid), None
     core_signal, optimized = target_facts(delve.target.executable, delve.target.core)
     return crash_rules.CrashEvidence(
         chain=chain,
@@ -98,6 +103,7 @@ def evidence(delve: Delve, selected: int | None) -> crash_rules.CrashEvidence:
         core_signal=core_signal,
         goroutine_backtrace=own_stack,
         optimized=optimized,
+        sender=sender,
     )
 
 
@@ -325,26 +331,26 @@ def find_signalled_thread(delve: Delve) -> None:
         return
     if _handled_signal(delve, stack) != SIGQUIT:
         return
-    try:
-        threads = delve.threads()
-    except ParseError:
-        return
-    current = next((tid for tid, selected in threads if selected), None)
-    for thread_id, selected in threads[:THREAD_PROBES]:
-        if selected:
-            continue
+    thread_id = _dying_thread(delve)
+    if thread_id is not None:
         try:
             delve.switch_thread(thread_id)
         except ParseError:
-            continue
-        goroutine = delve.current_goroutine()
-        if goroutine is not None and (delve.evaluate_int(goroutine, None, "runtime.curg.m.dying") or 0) > 0:
-            return  # found: the session stays on it
-    if current is not None:
-        try:
-            delve.switch_thread(current)
-        except ParseError:
             pass
+
+
+def _dying_thread(delve: Delve) -> int | None:
+    """The thread of the m whose crash began (startpanic_m set its dying),
+    found by walking runtime.allm."""
+    path = "runtime.allm"
+    for _ in range(THREAD_PROBES):
+        dying = delve.evaluate_int(None, None, f"{path}.dying")
+        if dying is None:
+            return None  # the end of allm (nil), or unreadable
+        if dying > 0:
+            return delve.evaluate_int(None, None, f"{path}.procid")
+        path += ".alllink"
+    return None
 
 
 def _handled_signal(delve: Delve, stack: Backtrace) -> int | None:
@@ -387,7 +393,7 @@ def read_snapshot(delve: Delve, goroutines: tuple[Goroutine, ...] | None = None,
     else:
         focus = crash_rules.focus_goroutine(selected, goroutines)
     found = evidence(delve, selected)
-    own = OwnCode(delve.target.main_module)
+    own = OwnCode.of(delve.target.build)
     crash_stack = own.mark(exact_lines(delve, found.backtrace))
     goroutine_stack = own.mark(exact_lines(delve, found.goroutine_backtrace)) if found.goroutine_backtrace else None
     if focus != selected:

@@ -48,6 +48,10 @@ class GoroutineIndex:
 
     def __init__(self, crashing: int | None = None) -> None:
         self.crashing = crashing
+        # Which functions are the program's own (owncode.OwnCode; None: not
+        # known yet): a goroutine's row shows its innermost own frame.
+        self.own = None
+        self._own_places: dict[int, Location | None] = {}  # by stack number
         self.by_id: dict[int, Goroutine] = {}
         self.unreadable: list[Goroutine] = []
         self._members: dict[tuple, list[int]] = {}
@@ -85,6 +89,35 @@ class GoroutineIndex:
                 number = self._stack_numbers[stack] = len(self._stacks)
                 self._stacks.append(stack)
             self._stack_of[goroutine_id] = number
+
+    def stack_of(self, goroutine_id: int) -> tuple[Location, ...] | None:
+        """The goroutine's whole stack, innermost first, once read."""
+        number = self._stack_of.get(goroutine_id)
+        return self._stacks[number] if number is not None else None
+
+    def own_place(self, goroutine_id: int) -> Location | None:
+        """The innermost frame of the program's own code in the goroutine's
+        whole stack, once read; None when unknown or when there is none."""
+        number = self._stack_of.get(goroutine_id)
+        if number is None or self.own is None:
+            return None
+        if number not in self._own_places:
+            self._own_places[number] = next((f for f in self._stacks[number] if self.own(f.function, f.file)), None)
+        return self._own_places[number]
+
+    def where(self, goroutine_id: int) -> tuple[Location | None, Location | None]:
+        """(where to show the goroutine, the blocking call beside it): its own
+        code's place and, when that is not the place Delve names (a call into
+        the standard library or a dependency), that place."""
+        goroutine = self.by_id[goroutine_id]
+        own = self.own_place(goroutine_id)
+        if own is None or own == goroutine.location:
+            return goroutine.location, None
+        return own, goroutine.location
+
+    def stacks(self) -> dict[int, tuple[Location, ...]]:
+        """Every whole stack read so far, by goroutine id."""
+        return {goroutine_id: self._stacks[number] for goroutine_id, number in self._stack_of.items()}
 
     @property
     def stacks_known(self) -> int:

@@ -22,9 +22,18 @@ class OwnCode:
     build info), whatever is outside the runtime counts, as before Go
     modules."""
 
-    def __init__(self, main_module: str = "") -> None:
+    def __init__(self, main_module: str = "", modules: tuple[str, ...] = ()) -> None:
         self.main_module = main_module
-        self._known = (main_module,) if main_module else ()
+        # Every module path the binary names: a decoded name splits at the
+        # right dot (`gopkg.in/yaml.v3.handleErr`) whatever its last element.
+        self._known = tuple(m for m in (main_module, *modules) if m)
+
+    @classmethod
+    def of(cls, build) -> "OwnCode":
+        """For a Target's build info (None: no module info)."""
+        if build is None:
+            return cls()
+        return cls(build.path, tuple(dep.path for dep in build.deps))
 
     def __call__(self, function: str, file: str = "") -> bool:
         if is_runtime_function(function) or "._Cfunc_" in function or function.startswith("C._cgo_"):

@@ -10,21 +10,25 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any, Sequence
 
-from ..model import Backtrace, CrashKind, Frame, FrameState, GdbRun, Goroutine, Snapshot, Variable, signal_name
-from ..sources.resolve import resolve
+from ..model import (Backtrace, BuildInfo, CrashKind, Frame, FrameState, GdbRun, Goroutine, Module, Snapshot,
+                     Variable, signal_name)
+from ..sources.locate import SourceContext
+from ..sources.resolve import find
 from .compare import Comparison, Score
+from .groups import GoroutineIndex
 
 SCHEMA = "gocore-tui/report/2"
 CONTEXT_LINES = 5
 
 
-def _frame(frame: Frame) -> dict[str, Any]:
+def frame_report(frame: Frame) -> dict[str, Any]:
     return {"index": frame.index, "function": frame.function, "file": frame.file,
             "line": frame.line, "pc": f"0x{frame.pc:x}", "runtime": frame.is_runtime, "own": frame.own}
 
 
-def _goroutine(goroutine: Goroutine, crashing: int | None) -> dict[str, Any]:
-    location = goroutine.location
+def _goroutine(goroutine: Goroutine, crashing: int | None, index: GoroutineIndex | None = None) -> dict[str, Any]:
+    # Your code's innermost frame where the whole stack is known; else Delve's user location.
+    location = index.where(goroutine.id)[0] if index is not None and goroutine.id in index.by_id else goroutine.location
     return {
         "id": goroutine.id,
         "state": goroutine.state,
@@ -34,31 +38,70 @@ def _goroutine(goroutine: Goroutine, crashing: int | None) -> dict[str, Any]:
     }
 
 
+def _groups(index: GoroutineIndex) -> list[dict[str, Any]]:
+    """Goroutines by whole stack (as panicparse buckets tracebacks), biggest first."""
+    groups = []
+    for bucket in index.buckets():
+        stack = index.stack_of(bucket.ids[0])
+        groups.append({
+            "count": bucket.count, "ids": list(bucket.ids), "state": bucket.state,
+            "frames": [{"function": f.function, "file": f.file, "line": f.line} for f in stack or ()],
+            "via": bucket.via or None,
+        })
+    return groups
+
+
 def _variable(variable: Variable) -> dict[str, Any]:
     data: dict[str, Any] = {"name": variable.name, "type": variable.type, "value": variable.value}
+    if variable.optimized_away:
+        data["optimized_away"] = True
     if variable.children:
         data["children"] = [_variable(child) for child in variable.children]
     return data
 
 
-def source_excerpt(file: str, line: int, substitutions: Sequence[tuple[str, str]] = ()) -> dict[str, Any]:
-    path = resolve(file, substitutions)
+def source_excerpt(file: str, line: int, sources: SourceContext | None = None) -> dict[str, Any]:
+    found = find(file, sources)
+    path = found.path
     if path is None:
-        return {"file": file, "line": line, "missing": f"{file} is not on this machine"}
+        return {"file": file, "line": line, "missing": found.origin or f"{file} is not on this machine"}
     try:
         lines = path.read_text(encoding="utf-8", errors="replace").splitlines()
     except OSError as err:
         return {"file": file, "line": line, "missing": f"cannot read {path}: {err.strerror}"}
     first = max(1, line - CONTEXT_LINES)
     last = min(len(lines), line + CONTEXT_LINES)
-    return {"file": file, "path": str(path), "line": line, "first_line": first, "lines": lines[first - 1:last]}
+    return {"file": file, "path": str(path), "origin": found.origin, "warning": found.warning or None, "line": line,
+            "first_line": first, "lines": lines[first - 1:last]}
 
 
 def _score(score: Score) -> dict[str, Any]:
     return {"frames": score.frames, "frames_resolved": score.frames_resolved,
             "reached_user_frame": score.reached_user_frame, "goroutines_visible": score.goroutines_visible,
             "user_locations": score.user_locations, "panic_value_recovered": score.panic_value,
-            "seconds": round(score.seconds, 3)}
+            "goroutine_stacks": score.goroutine_stacks, "values_read": score.values_read,
+            "wait_reasons": score.wait_reasons, "seconds": round(score.seconds, 3)}
+
+
+def _module(module: Module) -> dict[str, Any]:
+    return {"path": module.path, "version": module.version, "sum": module.sum or None,
+            "replace": _module(module.replace) if module.replace else None}
+
+
+def build_info_report(build: BuildInfo | None) -> dict[str, Any] | None:
+    """What `go version -m` says of the executable (None: no build info)."""
+    if build is None:
+        return None
+    vcs = build.vcs
+    return {
+        "main": {"path": build.main.path or build.path, "version": build.main.version, "sum": build.main.sum or None},
+        "path": build.path,
+        "go": build.go_version,
+        "deps": [_module(dep) for dep in build.deps],
+        "settings": dict(build.settings),
+        "vcs": {"system": vcs.system, "revision": vcs.revision, "time": vcs.time, "modified": vcs.modified}
+        if vcs else None,
+    }
 
 
 def comparison_report(run: GdbRun, comparison: Comparison | None) -> dict[str, Any]:
@@ -67,22 +110,46 @@ def comparison_report(run: GdbRun, comparison: Comparison | None) -> dict[str, A
     return {
         "delve": _score(comparison.delve),
         "gdb": {**_score(comparison.gdb), "threads": run.threads, "runtime_gdb": run.runtime_gdb or None,
-                "goroutine_bt_errors": list(run.goroutine_bt_errors), "timed_out": run.timed_out},
+                "goroutine_bt_errors": list(run.goroutine_bt_errors),
+                "goroutine_bt_tried": len(run.goroutine_stacks), "goroutine_bt_untried": run.goroutines_untried,
+                "timed_out": run.timed_out},
         "verdict": comparison.verdict,
         "rows": [{"mark": row.mark.value,
-                  "delve": _frame(row.delve) if row.delve else None,
-                  "gdb": _frame(row.gdb) if row.gdb else None} for row in comparison.rows],
+                  "delve": frame_report(row.delve) if row.delve else None,
+                  "gdb": frame_report(row.gdb) if row.gdb else None} for row in comparison.rows],
+        # The faulting frame's args and locals as each debugger printed them.
+        "values": [{"name": row.name, "kind": row.kind, "delve": row.delve, "gdb": row.gdb,
+                    "delve_read": row.delve_read, "gdb_read": row.gdb_read, "gdb_problem": row.gdb_problem or None}
+                   for row in comparison.values],
+        "values_note": comparison.values_note or None,
+        # Whose whole stack each printed, by goroutine id.
+        "goroutine_stacks": {"delve": [pair.id for pair in comparison.goroutines if pair.delve_whole],
+                             "gdb": [pair.id for pair in comparison.goroutines if pair.gdb_whole]},
     }
 
 
-def build_report(snapshot: Snapshot, substitutions: Sequence[tuple[str, str]] = (),
-                 comparison: dict[str, Any] | None = None, go_traceback: str = "") -> dict[str, Any]:
+def build_report(snapshot: Snapshot, sources: SourceContext | None = None,
+                 comparison: dict[str, Any] | None = None, go_traceback: str = "",
+                 index: GoroutineIndex | None = None) -> dict[str, Any]:
+    """The report of the first screen; with index (every goroutine and its
+    whole stack), goroutine locations are your code's, and the groups by
+    whole stack are in."""
     crash = snapshot.crash
     frame = crash.frame
+    places: dict[str, Any] = {}
+
+    def _frame(f: Frame) -> dict[str, Any]:
+        """A frame, with the local file its source resolved to (or null) and from where."""
+        if f.file not in places:
+            found = find(f.file, sources)
+            places[f.file] = (str(found.path) if found.path else None, found.origin if found.path else None)
+        path, origin = places[f.file]
+        return {**frame_report(f), "source_path": path, "source_origin": origin}
+
     return {
         "schema": SCHEMA,
         "target": {"executable": snapshot.target.executable, "core": snapshot.target.core,
-                   "go_version": snapshot.target.go_version},
+                   "go_version": snapshot.target.go_version, "build": build_info_report(snapshot.target.build)},
         "delve": {"version": snapshot.target.delve_version},
         "crash": {
             "kind": crash.kind.value,
@@ -96,6 +163,8 @@ def build_report(snapshot: Snapshot, substitutions: Sequence[tuple[str, str]] = 
             "signal": signal_name(crash.signal),
             "fault_signal": signal_name(crash.fault_signal) or None,
             "fault_address": None if crash.fault_address is None else f"0x{crash.fault_address:x}",
+            # A signal another process (or the program itself) sent: no fault address.
+            "sent_by": {"pid": crash.sender[0], "uid": crash.sender[1]} if crash.sender else None,
             "goroutine": crash.goroutine_id,
             "focus_goroutine": crash.focus_goroutine_id,
             "frame": _frame(frame) if frame else None,
@@ -106,16 +175,18 @@ def build_report(snapshot: Snapshot, substitutions: Sequence[tuple[str, str]] = 
         },
         "goroutines": {
             "total": len(snapshot.goroutines),
-            "items": [_goroutine(g, crash.goroutine_id) for g in snapshot.goroutines],
+            "items": [_goroutine(g, crash.goroutine_id, index) for g in snapshot.goroutines],
+            "groups": _groups(index) if index is not None else None,
         },
         "backtrace": [_frame(f) for f in snapshot.backtrace.frames],
         # The stack that holds the crash when it is not the goroutine's own
         # (a throw on the system stack, a signal in C code under old Delve).
         "crash_backtrace": ([_frame(f) for f in snapshot.crash_backtrace.frames]
                             if snapshot.crash_backtrace else None),
-        "source": source_excerpt(frame.file, frame.line, substitutions) if frame else None,
+        "source": source_excerpt(frame.file, frame.line, sources) if frame else None,
         "variables": {
             "frame": snapshot.frame.frame_index,
+            "optimized": snapshot.frame.optimized,
             "args": [_variable(v) for v in snapshot.frame.args],
             "locals": [_variable(v) for v in snapshot.frame.locals],
         },
@@ -126,7 +197,7 @@ def build_report(snapshot: Snapshot, substitutions: Sequence[tuple[str, str]] = 
 
 
 def view_report(snapshot: Snapshot, shown: Backtrace, state: FrameState, goroutines: Sequence[Goroutine],
-                substitutions: Sequence[tuple[str, str]] = (), comparison: dict[str, Any] | None = None,
+                sources: SourceContext | None = None, comparison: dict[str, Any] | None = None,
                 frame_index: int | None = None) -> dict[str, Any]:
     """The report of what the TUI shows (`x`): the crash, every goroutine
     listed, and the goroutine, frame, source and variables the user is on
@@ -134,10 +205,10 @@ def view_report(snapshot: Snapshot, shown: Backtrace, state: FrameState, gorouti
     frame_index = state.frame_index if frame_index is None else frame_index
     frame = shown.frames[frame_index] if 0 <= frame_index < len(shown.frames) else None
     report = build_report(replace(snapshot, goroutines=tuple(goroutines), backtrace=shown, frame=state),
-                          substitutions, comparison)
-    report["view"] = {"goroutine": shown.goroutine_id, "frame": _frame(frame) if frame else None}
+                          sources, comparison)
+    report["view"] = {"goroutine": shown.goroutine_id, "frame": frame_report(frame) if frame else None}
     if frame is not None:
-        report["source"] = source_excerpt(frame.file, frame.line, substitutions)
+        report["source"] = source_excerpt(frame.file, frame.line, sources)
     return report
 
 
@@ -210,11 +281,25 @@ def to_markdown(report: dict[str, Any]) -> str:
         else:
             keys = [("frames", "frames printed"), ("frames_resolved", "frames resolved to a function and line"),
                     ("reached_user_frame", "reached the faulting user frame"), ("goroutines_visible", "goroutines visible"),
-                    ("user_locations", "goroutines with a user location"), ("panic_value_recovered", "panic value or fatal message recovered"),
+                    ("user_locations", "goroutines with a user location"),
+                    ("goroutine_stacks", "goroutines with their whole stack"),
+                    ("values_read", "variables of the faulting frame read as Go values"),
+                    ("wait_reasons", "goroutines with a wait reason"),
+                    ("panic_value_recovered", "panic value or fatal message recovered"),
                     ("seconds", "seconds")]
             out += ["| measure | Delve | gdb |", "| --- | --- | --- |"]
-            out += [f"| {label} | {comparison['delve'][key]} | {comparison['gdb'][key]} |" for key, label in keys]
+            def cell(side: str, key: str) -> str:
+                value = comparison[side][key]
+                return f"{value}/{len(comparison['values'])}" if key == "values_read" else str(value)
+
+            out += [f"| {label} | {cell('delve', key)} | {cell('gdb', key)} |" for key, label in keys]
             out += ["", comparison["verdict"]]
+            if comparison.get("values"):
+                out += ["", "### The faulting frame's variables", "", "| variable | Delve | gdb |", "| --- | --- | --- |"]
+                out += [f"| `{_cell(v['name'])}` | {_code(v['delve'])} | {_code(v['gdb'])}"
+                        + (f" ({v['gdb_problem']})" if v["gdb_problem"] else "") + " |" for v in comparison["values"]]
+            if comparison.get("values_note"):
+                out += ["", comparison["values_note"]]
     if report.get("go_traceback"):
         out += ["", "## What the program printed to stderr (gocore-tui run)", "", "```text"]
         out += [report["go_traceback"].rstrip("\n"), "```"]
@@ -233,6 +318,10 @@ def _goroutine_cell(crash: dict[str, Any]) -> str:
     if crash["kind"] == CrashKind.NO_CRASH.value:
         return f"none (no crash; showing {crash['focus_goroutine']})"
     return "none (system stack)"
+
+
+def _code(text: str) -> str:
+    return f"`{_cell(text)}`" if text else ""
 
 
 def _cell(text: str) -> str:

@@ -13,6 +13,9 @@ A main.go may change the recipe with header comments before `package`:
     // gocore:rlimit-as BYTES       run under this address-space limit
     // gocore:gcore                 do not crash: dump the live process with
                                     gdb's gcore once it prints a line
+    // gocore:kill SIGABRT          send it this signal (from outside, as an
+                                    operator's `kill -ABRT` would) once it
+                                    prints a line
 """
 
 from __future__ import annotations
@@ -31,6 +34,8 @@ from pathlib import Path
 from typing import Sequence
 
 CORE_PATTERN = Path("/proc/sys/kernel/core_pattern")
+# How long a program that printed its line gets to reach where it waits.
+KILL_SETTLE = 0.5
 CORE_USES_PID = Path("/proc/sys/kernel/core_uses_pid")
 
 
@@ -65,6 +70,7 @@ class Recipe:
     build_flags: tuple[str, ...] = ()
     rlimit_as: int | None = None
     gcore: bool = False
+    kill: int | None = None  # a signal sent from outside once it prints a line
 
 
 HEADER = "// gocore:"
@@ -72,7 +78,7 @@ HEADER = "// gocore:"
 
 def parse_recipe(source: str) -> Recipe:
     """The `// gocore:` directives above the package clause."""
-    optimize, gcore, flags, rlimit_as = False, False, [], None
+    optimize, gcore, flags, rlimit_as, kill = False, False, [], None, None
     for line in source.splitlines():
         if line.startswith("package "):
             break
@@ -87,9 +93,14 @@ def parse_recipe(source: str) -> Recipe:
             flags += rest.split()
         elif word == "rlimit-as":
             rlimit_as = int(rest.strip())
+        elif word == "kill":
+            try:
+                kill = signal.Signals[rest.strip()].value
+            except KeyError:
+                raise BuildError(f"{HEADER}kill wants a signal name such as SIGABRT, got {rest.strip()!r}") from None
         else:
             raise BuildError(f"unknown directive {HEADER}{word}")
-    return Recipe(optimize, tuple(flags), rlimit_as, gcore)
+    return Recipe(optimize, tuple(flags), rlimit_as, gcore, kill)
 
 
 def read_recipe(package_dir: Path) -> Recipe:
@@ -142,14 +153,20 @@ def _child_limits(rlimit_as: int | None):
 
 
 def crash(exe: Path, cwd: Path, args: Sequence[str] = (), timeout: float = 60,
-          rlimit_as: int | None = None) -> CrashResult:
-    """Run exe in cwd with GOTRACEBACK=crash and return where its core went."""
+          rlimit_as: int | None = None, kill: int | None = None) -> CrashResult:
+    """Run exe in cwd with GOTRACEBACK=crash and return where its core went.
+    kill: send this signal (from this process) once it prints its first line."""
     exe, cwd = Path(exe).resolve(), Path(cwd).resolve()
     pattern = CORE_PATTERN.read_text().strip()
     started = time.time()
     env = dict(os.environ, GOTRACEBACK="crash")
-    proc = subprocess.Popen([str(exe), *args], cwd=cwd, env=env, stdout=subprocess.DEVNULL,
+    proc = subprocess.Popen([str(exe), *args], cwd=cwd, env=env,
+                            stdout=subprocess.PIPE if kill else subprocess.DEVNULL,
                             stderr=subprocess.PIPE, text=True, errors="replace", preexec_fn=_child_limits(rlimit_as))
+    if kill:
+        proc.stdout.readline()  # it says it is about to be where it should be killed:
+        time.sleep(KILL_SETTLE)  # the write that said so returns, and it parks
+        os.kill(proc.pid, kill)
     try:
         _, stderr = proc.communicate(timeout=timeout)
     except subprocess.TimeoutExpired:
@@ -196,7 +213,7 @@ def dump_live(exe: Path, cwd: Path, timeout: float = 60) -> CrashResult:
 
 def make_core(exe: Path, cwd: Path, recipe: Recipe) -> CrashResult:
     """The core the recipe asks for: of a crash, or of the live process."""
-    return dump_live(exe, cwd) if recipe.gcore else crash(exe, cwd, rlimit_as=recipe.rlimit_as)
+    return dump_live(exe, cwd) if recipe.gcore else crash(exe, cwd, rlimit_as=recipe.rlimit_as, kill=recipe.kill)
 
 
 def _from_pipe(pattern: str, pid: int, cwd: Path) -> Path:

@@ -5,17 +5,21 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from dataclasses import replace
 from concurrent.futures import ThreadPoolExecutor
 
 from .. import __version__
 from ..analysis.forensics import read_snapshot
 from ..analysis.report import build_report, comparison_report, to_json, to_markdown
-from ..analysis.showdown import run_comparison
+from ..analysis.showdown import read_delve_values, run_comparison
 from ..core.backend import DelveBackend
+from ..core.inventory import take_inventory
 from ..debugger.delve import Delve
 from ..debugger.dlv import DLV_VERSION
 from ..debugger.session import SessionError, install_signal_reaper
 from ..debugger.startup import OpenError
+from ..parse import ParseError
+from ..sources.locate import SourceContext, build_context
 from ..sources.resolve import parse_substitution
 from .run import RunError, run_and_catch
 from .serve import DEFAULT_PORT, ServeError, ServeRequest, serve
@@ -80,6 +84,9 @@ def _add_view_options(parser: argparse.ArgumentParser, report: bool = True) -> N
                         help="map a build path prefix to a local one (repeatable)")
     parser.add_argument("--dlv", metavar="PATH", help=f"the dlv to use (default: $GOCORE_TUI_DLV, then set-up's, then PATH; pinned {DLV_VERSION})")
     parser.add_argument("--no-gdb", action="store_true", help="skip the GDB-vs-Delve comparison")
+    if report:
+        parser.add_argument("--compare", action="store_true",
+                            help="open straight on the GDB-vs-Delve comparison (the demo of what Delve reads that gdb cannot)")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -130,6 +137,8 @@ def _open(args: argparse.Namespace, go_traceback: str = "") -> int:
         substitutions = tuple(parse_substitution(spec) for spec in args.substitute_path)
     except ValueError as err:
         return _fail(str(err))
+    if args.compare and args.no_gdb:
+        return _fail("--compare shows gdb beside Delve: drop --no-gdb")
     install_signal_reaper()
     try:
         # Opening before any screen is drawn keeps every bad input a one-line
@@ -146,16 +155,21 @@ def _open(args: argparse.Namespace, go_traceback: str = "") -> int:
         return EXIT_INTERRUPTED  # a session that opened meanwhile is reaped at exit
     try:
         if args.report:
-            return _report(delve, args.report, substitutions, not args.no_gdb, go_traceback)
+            sources = build_context(rules=substitutions, build_info=delve.target.build)
+            return _report(delve, args.report, sources, not args.no_gdb, go_traceback)
         tune_process()
         app = GocoreApp(_opener(delve, args), substitutions=substitutions, title_paths=(args.executable, args.core),
-                        compare_with_gdb=not args.no_gdb, go_traceback=go_traceback, on_settled=freeze_long_lived)
+                        compare_with_gdb=not args.no_gdb, go_traceback=go_traceback, on_settled=freeze_long_lived,
+                        open_on_comparison=args.compare)
         app.run()
         return app.return_code or EXIT_OK
     except KeyboardInterrupt:
         return EXIT_INTERRUPTED
     except SessionError as err:
-        return _fail(f"{args.core}: dlv stopped answering: {err}", EXIT_FAILURE)
+        return _fail(f"{args.core}: dlv stopped answering: {_one_line(err)}", EXIT_FAILURE)
+    except ParseError as err:  # dlv answered with something that is not what the command prints
+        return _fail(f"{args.core}: dlv's answer makes no sense ({_one_line(err)}); the core is damaged or "
+                     f"not from {args.executable}", EXIT_FAILURE)
     finally:
         delve.close()
 
@@ -171,16 +185,25 @@ def _opener(first: Delve, args: argparse.Namespace):
     return open_backend
 
 
-def _report(delve: Delve, fmt: str, substitutions, with_gdb: bool, go_traceback: str = "") -> int:
-    goroutines, problem = delve.goroutines()
-    snapshot = read_snapshot(delve, goroutines, warnings=(problem,) if problem else ())
+def _report(delve: Delve, fmt: str, sources: SourceContext, with_gdb: bool, go_traceback: str = "") -> int:
+    first = read_snapshot(delve)
+    inventory = take_inventory(DelveBackend(delve), first.crash.goroutine_id)
+    notes = tuple(note for note in (inventory.problem, inventory.through_dlv and
+                                    f"goroutines listed through dlv: {inventory.through_dlv}") if note)
+    snapshot = replace(first, goroutines=inventory.goroutines, warnings=first.warnings + notes)
     comparison = None
     if with_gdb:
-        run, result = run_comparison(snapshot)
+        stacks = inventory.index.stacks()
+        values = read_delve_values(delve.evaluate, snapshot.frame)
+        run, result = run_comparison(snapshot, stacks=stacks, values=values)
         comparison = comparison_report(run, None if run.error else result)
-    report = build_report(snapshot, substitutions, comparison, go_traceback)
+    report = build_report(snapshot, sources, comparison, go_traceback, inventory.index)
     sys.stdout.write(to_json(report) if fmt == "json" else to_markdown(report))
     return EXIT_OK
+
+
+def _one_line(err: Exception) -> str:
+    return " ".join(str(err).split()) or type(err).__name__
 
 
 def _fail(message: str, code: int = EXIT_USAGE) -> int:

@@ -1,9 +1,12 @@
 """`gocore-tui serve EXE CORE`: the same TUI in a browser, through textual-serve.
 
 Each browser tab that connects gets a gocore-tui process (and a dlv) of its
-own, started by textual-serve through a shell; closing the tab quits it.
-The inputs are checked once here, before serving, so that a bad pair is a
-one-line error at this terminal and not a blank page in the browser.
+own, started by textual-serve through a shell that execs it; however the
+tab's websocket ends, that process quits, and stopping the server stops
+every tab's first (tabs.py). A tab's own driver ends it when the server is
+gone (tab_driver.py). The inputs are checked once here, before serving, so
+that a bad pair is a one-line error at this terminal and not a blank page
+in the browser.
 """
 
 from __future__ import annotations
@@ -39,10 +42,12 @@ class ServeRequest:
     force: bool = False
 
 
-def app_command(request: ServeRequest, dlv_path: str) -> str:
-    """The shell command textual-serve runs for each tab. Every argument is
-    quoted, and the paths come after `--`, so a path with spaces, quotes or
-    a leading dash stays one argument."""
+# The driver every tab's app runs with (Textual reads it at start).
+TAB_DRIVER = "tui.cli.tab_driver:TabDriver"
+
+
+def app_argv(request: ServeRequest, dlv_path: str) -> list[str]:
+    """The gocore-tui command each tab runs."""
     argv = [sys.executable, "-m", "tui", "--dlv", dlv_path]
     for spec in request.substitute_path:
         argv += ["--substitute-path", spec]
@@ -51,7 +56,15 @@ def app_command(request: ServeRequest, dlv_path: str) -> str:
     if request.force:
         argv.append("--force")
     argv += ["--", os.path.abspath(request.executable), os.path.abspath(request.core)]
-    return shlex.join(argv)
+    return argv
+
+
+def app_command(request: ServeRequest, dlv_path: str) -> str:
+    """The shell command textual-serve runs for each tab. `exec`: the shell
+    becomes the app, so that the server's signals reach it and nothing sits
+    between them. Every argument is quoted, and the paths come after `--`,
+    so a path with spaces, quotes or a leading dash stays one argument."""
+    return shlex.join(["exec", "env", f"TEXTUAL_DRIVER={TAB_DRIVER}", *app_argv(request, dlv_path)])
 
 
 def check_port(port: int) -> None:
@@ -88,10 +101,10 @@ def check_core(request: ServeRequest) -> str:
 def serve(request: ServeRequest) -> int:
     check_port(request.port)
     dlv_path = check_core(request)
-    from textual_serve.server import Server  # imported late: aiohttp is not free
+    from .tabs import TabServer  # imported late: aiohttp is not free
 
     title = f"gocore-tui {os.path.basename(request.executable)} {os.path.basename(request.core)}"
-    server = Server(app_command(request, dlv_path), host=HOST, port=request.port, title=title)
+    server = TabServer(app_command(request, dlv_path), host=HOST, port=request.port, title=title)
     try:
         server.serve()
     except OSError as err:  # the port was taken between the check and the listen

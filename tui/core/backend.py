@@ -9,7 +9,7 @@ from typing import Iterator, Protocol
 from ..analysis.forensics import exact_lines, read_snapshot
 from ..analysis.owncode import OwnCode
 from ..debugger.delve import Claim, Delve, Page
-from ..model import Backtrace, FrameState, Instruction, Snapshot, Target, Variable
+from ..model import Backtrace, FrameState, Goroutine, Instruction, Snapshot, Target, Variable
 
 
 class Backend(Protocol):
@@ -25,6 +25,9 @@ class Backend(Protocol):
         """The first screen: the crash, its backtrace and frame (no goroutine list)."""
 
     def backtrace(self, goroutine_id: int | None) -> Backtrace: ...
+
+    def reach(self, goroutine_id: int, slot: int | None) -> None:
+        """Make the goroutine quick to find: slot is its index in allgs (None: unknown)."""
 
     def frame_state(self, goroutine_id: int | None, frame_index: int) -> FrameState: ...
 
@@ -42,6 +45,9 @@ class Backend(Protocol):
 
     def allgs_length(self) -> int | None: ...
 
+    def goroutines(self) -> tuple[tuple[Goroutine, ...], str]:
+        """Every goroutine, and why the list stopped short ("" when whole)."""
+
     def goroutine_pages(self, claim: Claim | None = None) -> Iterator[Page]: ...
 
     def stack_pages(self) -> Iterator[tuple]: ...
@@ -57,7 +63,8 @@ class DelveBackend:
     def __init__(self, delve: Delve) -> None:
         self.delve = delve
         self.target = delve.target
-        self.own = OwnCode(delve.target.main_module)
+        self.own = OwnCode.of(delve.target.build)
+        self._reached: set[int] = set()
 
     @property
     def alive(self) -> bool:
@@ -68,6 +75,13 @@ class DelveBackend:
 
     def backtrace(self, goroutine_id: int | None) -> Backtrace:
         return self.own.mark(exact_lines(self.delve, self.delve.backtrace(goroutine_id)))
+
+    def reach(self, goroutine_id: int, slot: int | None) -> None:
+        # dlv finds a goroutine by reading allgs from the start (seconds at
+        # 100k) unless it is in its cache: read just that g into it.
+        if slot is not None and goroutine_id not in self._reached:
+            self.delve.cache_goroutine_at(slot)
+            self._reached.add(goroutine_id)
 
     def frame_state(self, goroutine_id: int | None, frame_index: int) -> FrameState:
         return self.delve.frame_state(goroutine_id, frame_index)
@@ -90,6 +104,9 @@ class DelveBackend:
 
     def allgs_length(self) -> int | None:
         return self.delve.allgs_length()
+
+    def goroutines(self) -> tuple[tuple[Goroutine, ...], str]:
+        return self.delve.goroutines()
 
     def goroutine_pages(self, claim: Claim | None = None) -> Iterator[Page]:
         return self.delve.goroutine_pages(claim)

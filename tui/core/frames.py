@@ -20,6 +20,13 @@ class FrameView:
     state: FrameState
     source: SourceFile
 
+    def line_text(self, line: int) -> str | None:
+        """The text of a line of the source (None: no source, or a disassembly)."""
+        if self.source.marked_line or not 0 < line <= len(self.source.lines):
+            return None
+        text = self.source.lines[line - 1]
+        return text if isinstance(text, str) else text.plain
+
 
 def describe(err: Exception, raw_lines: int = 8) -> str:
     """A failure as the user reads it; a parse problem with the text dlv
@@ -53,7 +60,9 @@ def load_frame(backend: Backend, highlighter: Highlighter, backtrace: Backtrace,
                 raise LookupError(SYSTEM_STACK_FRAME)
             # A frame a signal interrupted stopped at its PC, not after a call.
             interrupted = index > 0 and backtrace.frames[index - 1].function == SIGPANIC_FUNCTION
-            source = disassembly(frame, backend.disassemble(goroutine_id, addressable), exact=interrupted)
+            # Why there is no source stays said (and what would bring it).
+            source = replace(disassembly(frame, backend.disassemble(goroutine_id, addressable), exact=interrupted),
+                             missing_reason=source.missing_reason, download=source.download)
         except Exception as err:  # keep the source's own reason, and say why no disassembly
             source = replace(source, missing_reason=f"{source.missing_reason or 'no source'}; "
                                                     f"no disassembly either: {describe(err)}")

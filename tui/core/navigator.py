@@ -35,6 +35,7 @@ class Navigation:
     goroutine_id: int | None
     frame_index: int | None = None
     backtrace: Backtrace | None = None
+    slot: int | None = None  # the goroutine's index in allgs, when known
 
 
 class Navigator:
@@ -61,9 +62,11 @@ class Navigator:
         frames = len(self.backtrace.frames) if self.backtrace is not None else 0
         return self.frame_index >= frames - 1, self.frame_index <= 0
 
-    def to_goroutine(self, goroutine_id: int | None, frame_index: int | None = None) -> tuple[Navigation, set[str]]:
+    def to_goroutine(self, goroutine_id: int | None, frame_index: int | None = None,
+                     slot: int | None = None) -> tuple[Navigation, set[str]]:
         """A goroutine switch: (what to load, panes no longer waiting)."""
-        return self._start("goroutine", Navigation(self.generation + 1, "goroutine", goroutine_id, frame_index))
+        return self._start("goroutine", Navigation(self.generation + 1, "goroutine", goroutine_id, frame_index,
+                                                   slot=slot))
 
     def to_frame(self, index: int) -> tuple[Navigation, set[str]] | None:
         """A frame switch within the backtrace on screen; None off its ends."""

@@ -2,8 +2,9 @@
 listings, and a restart when the first dies. Blocking methods run on
 worker threads; what they learn is returned, never written into the UI.
 
-The helper starts beside the first screen at the lowest CPU priority and
-is retired when its listings are done (or cut short). Closing kills every
+The helper is started when a listing goes through dlv (the native reader
+could not read the core), at the lowest CPU priority, and is retired when
+its listings are done (or cut short). Closing kills every
 dlv this session started, those still loading a huge core included, so
 nothing outlives a quit.
 """
@@ -38,13 +39,21 @@ class CoreSession:
         return self._closed
 
     def open(self) -> Backend:
-        """The first dlv (blocking); the helper starts beside it."""
+        """The first dlv (blocking)."""
         backend = self._start(self._open_backend)
         with self._lock:
             self.primary = backend
-            self._helper_ready.clear()
-        threading.Thread(target=self._spawn_helper, args=(backend,), name="spawn-helper", daemon=True).start()
         return backend
+
+    def start_helper(self) -> None:
+        """Start the helper dlv for the listings, on its own thread (dlv takes
+        a while to load a huge core); helper() waits for it."""
+        with self._lock:
+            if self.primary is None or self._closed or not self._helper_ready.is_set() or self._helper_retired:
+                return
+            primary = self.primary
+            self._helper_ready.clear()
+        threading.Thread(target=self._spawn_helper, args=(primary,), name="spawn-helper", daemon=True).start()
 
     def restart(self) -> Backend:
         """A new first dlv after the old one died or hung (blocking); the

@@ -7,7 +7,8 @@ from __future__ import annotations
 from typing import Iterable
 
 from ..analysis.groups import GoroutineIndex
-from ..model import Goroutine, Location
+from ..analysis.owncode import OwnCode
+from ..model import Goroutine, Location, Target
 
 
 class GoroutineStore:
@@ -36,6 +37,11 @@ class GoroutineStore:
     def get(self, goroutine_id: int) -> Goroutine | None:
         return self.index.by_id.get(goroutine_id)
 
+    def know_target(self, target: Target) -> None:
+        """The target's build info says which code is the program's own:
+        rows show its place."""
+        self.index.own = OwnCode.of(target.build)
+
     def goroutines(self) -> tuple[Goroutine, ...]:
         """Every readable goroutine listed so far, in listing order."""
         return tuple(self.index.by_id.values())
@@ -47,6 +53,10 @@ class GoroutineStore:
 
     def add_stacks(self, stacks: Iterable[tuple[int, tuple[Location, ...]]]) -> None:
         self.index.add_stacks(stacks)
+
+    def stacks(self) -> dict[int, tuple[Location, ...]]:
+        """Every whole stack read so far, by goroutine id (the comparison's)."""
+        return self.index.stacks()
 
     def finish_list(self, cut: bool) -> None:
         self.list_complete = True

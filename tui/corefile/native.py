@@ -455,7 +455,7 @@ class NativeCore:
                 tid = thread.tid
                 if status != G_SYSCALL or not direct:
                     yield (Goroutine(gid, None, 0, reason, wait_since or None, tid, gid == selected, "", go, start,
-                                     API_STATUS.get(status, "")), None, f"on thread {tid}")
+                                     API_STATUS.get(status, ""), count), None, f"on thread {tid}")
                     continue
                 pc, sp, bp = thread.rip, thread.rsp, thread.rbp
             try:
@@ -466,13 +466,13 @@ class NativeCore:
                 if tid is not None:
                     why = f"on thread {tid}: {why}"
                 yield (Goroutine(gid, None, 0, reason, wait_since or None, tid, gid == selected, "", go, start,
-                                 API_STATUS.get(status, "")), None, why)
+                                 API_STATUS.get(status, ""), count), None, why)
                 continue
             stack = stacks.get(pcs) or self._stack(pcs, depth)
             user, user_pc = self._user.get(pcs[:USER_DEPTH]) or self._user_location(pcs, pc)
             # Delve's listing has no place for PC 0 (tui/parse/delve.py).
             yield (Goroutine(gid, user if user_pc else None, user_pc, reason, wait_since or None, tid,
-                             gid == selected, "", go, start, API_STATUS.get(status, "")), stack, "")
+                             gid == selected, "", go, start, API_STATUS.get(status, ""), count), stack, "")
         self.memory.release()
 
     # Locations

@@ -17,6 +17,7 @@ Delve's conventions (pkg/proc/stack.go, variables.go), followed exactly:
 from __future__ import annotations
 
 from ..model import Location
+from ..parse.names import go_name
 from .pclntab import Func, Pclntab
 
 UNKNOWN_FUNCTION = "???"
@@ -37,7 +38,7 @@ class Symbolizer:
         key = (file, line, function)
         location = self._places.get(key)
         if location is None:
-            location = self._places[key] = Location(file, line, function)
+            location = self._places[key] = Location(file, line, go_name(function))
         return location
 
     @property

@@ -10,8 +10,10 @@ import subprocess
 import time
 from dataclasses import dataclass
 
-# Process groups of running batch debuggers: killed when we close down.
-_live_batches: set[int] = set()
+# Running batch debuggers by process group: killed when we close down.
+_live_batches: dict[int, subprocess.Popen] = {}
+# How long stop_batches() waits for a killed debugger to be reaped.
+REAP_WAIT = 2.0
 
 
 @dataclass(frozen=True)
@@ -25,9 +27,16 @@ class BatchResult:
 
 
 def stop_batches() -> None:
-    """Kill every batch debugger still running (we are closing)."""
-    for group in list(_live_batches):
+    """Kill every batch debugger still running (we are closing), and reap it:
+    the thread that ran it may never get to (the interpreter is exiting)."""
+    running = list(_live_batches.items())
+    for group, _ in running:
         kill_group(group)
+    for _, process in running:
+        try:
+            process.wait(REAP_WAIT)
+        except subprocess.TimeoutExpired:
+            pass
 
 
 def kill_group(group: int) -> None:
@@ -53,7 +62,7 @@ def run_batch(argv: list[str], timeout: float, env: dict[str, str] | None = None
     started = time.monotonic()
     process = subprocess.Popen(guard + [program, *argv[1:]], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                                stdin=subprocess.DEVNULL, env=env, cwd=cwd, start_new_session=True)
-    _live_batches.add(process.pid)
+    _live_batches[process.pid] = process
     try:
         output, _ = process.communicate(timeout=timeout)
         timed_out = False
@@ -66,6 +75,6 @@ def run_batch(argv: list[str], timeout: float, env: dict[str, str] | None = None
         process.wait()
         raise
     finally:
-        _live_batches.discard(process.pid)
+        _live_batches.pop(process.pid, None)
     text = output.decode("utf-8", errors="replace").replace("\r\n", "\n")
     return BatchResult(text, process.returncode, time.monotonic() - started, timed_out)

@@ -38,7 +38,6 @@ from ..parse.delve import (
     parse_stack_variables,
     parse_string_array,
     parse_struct_fields,
-    parse_threads,
     parse_variables,
 )
 from ..parse.values import unquote
@@ -204,6 +203,8 @@ class Delve:
                 listed.extend(page)
         except ListingStopped as stopped:
             return tuple(listed), str(stopped)
+        except ParseError as err:  # dlv printed something that is not a page: keep what came before
+            return tuple(listed), f"goroutine listing stopped after {len(listed)}: {err}"
         return tuple(listed), ""
 
     def _load_paging(self) -> bool:
@@ -217,10 +218,6 @@ class Delve:
         if self._selected is _UNKNOWN:
             self._selected = parse_current_goroutine(self.runner.run("goroutine"))
         return self._selected
-
-    def threads(self) -> tuple[tuple[int, bool], ...]:
-        """((thread id, is current), ...) of the core's threads."""
-        return parse_threads(self.runner.run("threads"))
 
     def switch_thread(self, thread_id: int) -> None:
         """Make another thread current: what `goroutine` (no id) and commands
@@ -276,9 +273,14 @@ class Delve:
                     break
                 next_start = page_next_start(output)
                 if next_start is None:
+                    error = command_error(output)
+                    if error is not None:  # allgs itself is unreadable (a damaged core)
+                        raise ListingStopped(f"goroutine listing stopped at {start}: Delve could not read the "
+                                             f"goroutines ({error}); is the core from this executable, and whole?")
                     raise ParseError("goroutine page without a NEXT line", output)
                 if 0 <= next_start <= start:
-                    raise ParseError(f"goroutine listing made no progress at {start}")
+                    raise ListingStopped(f"goroutine listing stopped at {start}: Delve's next page would start at "
+                                         f"{next_start} (allgs is damaged)")
                 pending = parser.submit(parse_goroutine_page, output, wait_reasons, selected, places)
                 pending_start, page = start, claim(next_start)
 
@@ -295,6 +297,12 @@ class Delve:
         as to any other. In background chunks: the user's commands go first."""
         while start is not None and start >= 0:
             start = page_next_start(self._background(f"gocore_warm {int(start)} {int(chunk)}"))
+
+    def cache_goroutine_at(self, slot: int) -> None:
+        """Read the g at allgs[slot] into this dlv's goroutine cache (one
+        command, whatever the list's length): a switch to it is then quick."""
+        if self._load_paging():
+            self.runner.run(f"gocore_warm {int(slot)} 1")
 
     def stack_pages(self, page_size: int = STACK_PAGE_SIZE, depth: int = STACK_DEPTH):
         """Every goroutine's whole stack, a page at a time: ((id, stack), ...)

@@ -68,6 +68,17 @@ _COMPRESSED = (
 
 # Notes larger than this are not from a sane core; don't allocate for them.
 _MAX_NOTES = 64 << 20
+# No process has more memory than this (256 TiB: the 48-bit address space of
+# amd64 and arm64): a segment claiming more is a damaged header, not a core
+# that was cut off.
+_MAX_SEGMENT = 1 << 48
+# Core writers (the kernel, gdb's gcore) lay the segments out back to back,
+# after the headers and notes, each at most a page from the one before
+# (64 KiB pages on some arm64 and ppc64 kernels). A segment further from its
+# neighbour than this has a damaged offset.
+_MAX_GAP = 1 << 20
+_EHDR_SIZE = {True: 64, False: 52}
+_PHDR_SIZE = {True: 56, False: 32}
 
 
 class InputError(Exception):
@@ -187,6 +198,12 @@ class _Segment:
     offset: int
     filesz: int
     vaddr: int = 0
+    memsz: int = 0
+    index: int = 0
+
+    @property
+    def end(self) -> int:
+        return self.offset + self.filesz
 
 
 def machine_name(e_machine: int) -> str:
@@ -237,7 +254,9 @@ def check_core(path: str | os.PathLike) -> CoreInfo:
             kind = "executable" if h.e_type in (ET_EXEC, ET_DYN) else _E_TYPES.get(h.e_type, "file")
             raise InputError(f"{p} is an ELF {kind}, not a core dump; pass the core file the program left")
         actual = os.fstat(f.fileno()).st_size
+        _check_table(p, h, actual)
         segments = _segments(f, p, h, actual)
+        _check_layout(p, h, segments)
         expected = max([h.phoff + h.phnum * h.phentsize] + [s.offset + s.filesz for s in segments])
         if actual < expected:
             raise InputError(f"{p} is truncated: cut off at {actual} of {expected} bytes; "
@@ -384,20 +403,74 @@ def _read_at(f, p: Path, offset: int, size: int) -> bytes:
     return data
 
 
-def _segments(f, p: Path, h: _Header, actual: int) -> list[_Segment]:
+def _corrupt(p: Path, what: str) -> InputError:
+    return InputError(f"{p} is corrupt: {what}; the file is damaged, not cut off: copy it again from where "
+                      f"it was written, or crash the program again for a new core")
+
+
+def _check_table(p: Path, h: _Header, actual: int) -> None:
+    """The program header table of a core: where every core writer puts it,
+    in entries of the size the ELF class has. Only a table that starts
+    inside the file and runs past its end is a cut-off."""
     if not h.phnum:
-        return []
+        raise _corrupt(p, "it has no program headers (e_phnum 0), so no memory and no threads")
+    if h.phnum == PN_XNUM:
+        raise _corrupt(p, "e_phnum says the segment count is in section 0, but there is no section 0")
+    if h.phentsize != _PHDR_SIZE[h.is64]:
+        raise _corrupt(p, f"its program headers are {h.phentsize} bytes each (e_phentsize), not "
+                          f"{_PHDR_SIZE[h.is64]}")
+    if h.phoff < _EHDR_SIZE[h.is64]:
+        raise _corrupt(p, f"its program headers start at {h.phoff} (e_phoff), inside the ELF header")
+    if h.phoff > actual:
+        raise _corrupt(p, f"its program headers start at {h.phoff} (e_phoff), past the end of the file "
+                          f"({actual} bytes)")
     table = h.phoff + h.phnum * h.phentsize
     if actual < table:
         raise InputError(f"{p} is truncated: cut off at {actual} of at least {table} bytes; "
                          f"raise the limit with `ulimit -c unlimited`, then crash the program again")
+
+
+def _check_layout(p: Path, h: _Header, segments: list[_Segment]) -> None:
+    """Sizes and places a core writer could have written. A header that
+    fails them is damaged; one that passes and ends past the file's end
+    is a core that was cut off (which check_core then says)."""
+    for seg in segments:
+        if seg.filesz > _MAX_SEGMENT or seg.offset > _MAX_SEGMENT:
+            raise _corrupt(p, f"segment {seg.index} claims {seg.filesz} bytes at offset {seg.offset}, more than "
+                              f"any process's memory")
+        if seg.p_type == PT_LOAD and seg.filesz > seg.memsz:
+            raise _corrupt(p, f"segment {seg.index} holds {seg.filesz} bytes of a mapping of {seg.memsz}")
+        if seg.p_type == PT_LOAD and seg.vaddr + seg.memsz > 1 << (64 if h.is64 else 32):
+            raise _corrupt(p, f"segment {seg.index} maps {seg.memsz} bytes at {seg.vaddr:#x}, past the end of "
+                              f"the address space")
+    # In the file: after the headers, back to back, never two on the same bytes.
+    previous_end, previous = h.phoff + h.phnum * h.phentsize, None
+    for seg in sorted((s for s in segments if s.filesz), key=lambda s: s.offset):
+        if seg.offset < previous_end:
+            where = f"segment {previous.index}" if previous else "the ELF and program headers"
+            raise _corrupt(p, f"segment {seg.index} (offset {seg.offset}) overlaps {where} in the file")
+        if seg.offset - previous_end > _MAX_GAP:
+            raise _corrupt(p, f"segment {seg.index} starts at offset {seg.offset}, {seg.offset - previous_end} "
+                              f"bytes past the data before it, where no core writer puts a segment")
+        previous_end, previous = seg.end, seg
+    # In memory: one mapping per address.
+    loads = sorted((s for s in segments if s.p_type == PT_LOAD and s.memsz), key=lambda s: s.vaddr)
+    for before, seg in zip(loads, loads[1:]):
+        if seg.vaddr < before.vaddr + before.memsz:
+            raise _corrupt(p, f"segments {before.index} and {seg.index} both map address {seg.vaddr:#x}")
+
+
+def _segments(f, p: Path, h: _Header, actual: int) -> list[_Segment]:
+    if not h.phnum:
+        return []
     raw = _read_at(f, p, h.phoff, h.phnum * h.phentsize)
-    # Elf64_Phdr: type flags offset vaddr paddr filesz ...; Elf32: type offset vaddr paddr filesz ...
-    fmt, fields = (h.endian + "IIQQQQ", (0, 2, 5, 3)) if h.is64 else (h.endian + "IIIII", (0, 1, 4, 2))
+    # Elf64_Phdr: type flags offset vaddr paddr filesz memsz ...;
+    # Elf32: type offset vaddr paddr filesz memsz ...
+    fmt, fields = (h.endian + "IIQQQQQ", (0, 2, 5, 3, 6)) if h.is64 else (h.endian + "IIIIII", (0, 1, 4, 2, 5))
     out = []
     for i in range(h.phnum):
         values = struct.unpack_from(fmt, raw, i * h.phentsize)
-        out.append(_Segment(*(values[k] for k in fields)))
+        out.append(_Segment(*(values[k] for k in fields), index=i))
     return out
 
 

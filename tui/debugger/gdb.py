@@ -1,9 +1,12 @@
 """gdb on the same core, for the GDB-vs-Delve comparison.
 
-Two batch runs: plain gdb (what a developer gets by default: `bt` of the
+Batch runs: plain gdb (what a developer gets by default: `bt` of the
 crashing thread, `info threads`), and gdb with Go's runtime-gdb.py loaded
-from the target's GOROOT (`info goroutines`, `goroutine N bt`). Batch mode
-turns off paging and styling; the parsers in parse/gdb.py read the output.
+from the target's GOROOT (`info goroutines`, `thread apply all bt`, then
+`goroutine N bt` for each goroutine it listed and the faulting frame's
+`info args` / `info locals`). Batch mode turns off paging and styling; gdb
+echoes a marker line before each command read on its own, and the parsers
+in parse/gdb.py read the output.
 """
 
 from __future__ import annotations
@@ -13,12 +16,18 @@ import shutil
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from ..model import Frame, GdbRun
-from ..parse.gdb import fold_noise, parse_backtrace, parse_goroutines, parse_threads, python_errors
+from ..model import Frame, GdbFrameValues, GdbRun
+from ..parse.gdb import (echo_marker, fold_noise, parse_backtrace, parse_frame_values, parse_goroutine_stack,
+                         parse_goroutines, parse_thread_stacks, parse_threads, python_errors, section, sections)
 from .batch import run_batch
 
 # arm64 and cgo cores can make gdb unwind runtime.sigtramp forever.
 MAX_FRAMES = 64
+# `goroutine N bt` is tried for this many of the goroutines gdb lists (each
+# try walks runtime.allgs in Python: a core of 100k goroutines would take hours).
+MAX_GOROUTINE_BTS = 200
+# The sections of the runs' output (parse/gdb.py's markers).
+GOROUTINES, THREADS, GOROUTINE, FRAME, ARGS, LOCALS = "info goroutines", "threads", "goroutine", "frame", "args", "locals"
 TIMEOUT = 30.0
 INSTALL_HINT = "install it with `apt-get install gdb` (or your system's package manager)"
 
@@ -51,48 +60,82 @@ def _env() -> dict[str, str]:
     return env
 
 
+def faulting_frame_index(frames: tuple[Frame, ...], faulting: Frame | None) -> int | None:
+    """gdb's number of the frame that is Delve's faulting frame: the same
+    PC, else the innermost frame of the same function (gdb prints no PC
+    for a frame at a line start). None when gdb's backtrace has none."""
+    if faulting is None:
+        return None
+    for frame in frames:
+        if faulting.pc and frame.pc == faulting.pc:
+            return frame.index
+    return next((frame.index for frame in frames if frame.function == faulting.function), None)
+
+
 def run_gdb(executable: str, core: str, goroutine_id: int | None, goroot: str | None = None,
-            gdb: str | None = None, timeout: float = TIMEOUT) -> GdbRun:
+            gdb: str | None = None, timeout: float = TIMEOUT, faulting: Frame | None = None) -> GdbRun:
+    """Two rounds of batch runs. First, beside each other: plain gdb (`bt`,
+    `info threads`) and gdb with runtime-gdb.py (`info goroutines`, `thread
+    apply all bt`). Then, with what those printed: `goroutine N bt` for
+    every goroutine gdb listed (up to MAX_GOROUTINE_BTS), and `frame N`,
+    `info args`, `info locals` in gdb's frame of Delve's faulting frame."""
     gdb = gdb or find_gdb()
     if not gdb:
         return GdbRun(error=f"gdb not found: {INSTALL_HINT}")
     base = [gdb, "-nx", "-q", "-batch"]
     plain = base + ["-ex", f"bt {MAX_FRAMES}", "-ex", "info threads", "--", executable, core]
     script = runtime_gdb_script(goroot)
+    go_base = base + (["-iex", f"add-auto-load-safe-path {script.parent}", "-ex", f"source {script}"] if script else [])
     with ThreadPoolExecutor(max_workers=2) as pool:
         plain_run = pool.submit(run_batch, plain, timeout, _env())
-        go_run = None
+        go_cmd = list(go_base)
         if script is not None:
-            go_cmd = base + ["-iex", f"add-auto-load-safe-path {script.parent}", "-ex", f"source {script}",
-                             "-ex", "info goroutines"]
-            # The crashing goroutine runs on the thread gdb already shows; a
-            # parked one (main, goroutine 1) is where runtime-gdb.py fails on
-            # a core ("You can't do that without a process to debug").
-            for gid in dict.fromkeys(g for g in (goroutine_id, 1) if g is not None):
-                go_cmd += ["-ex", f"goroutine {gid} bt {MAX_FRAMES}"]
-            go_run = pool.submit(run_batch, go_cmd + ["--", executable, core], timeout, _env())
-        plain_result = plain_run.result()
-        go_result = go_run.result() if go_run else None
+            go_cmd += ["-ex", echo_marker(GOROUTINES), "-ex", "info goroutines"]
+        go_cmd += ["-ex", echo_marker(THREADS), "-ex", f"thread apply all bt {MAX_FRAMES}"]
+        go_run = pool.submit(run_batch, go_cmd + ["--", executable, core], timeout, _env())
+        plain_result, go_result = plain_run.result(), go_run.result()
+    detail = list(go_base)
+    # The values first: on a core with many goroutines the walks below can
+    # run into the timeout, and what was printed before it is kept.
+    index = faulting_frame_index(parse_backtrace(plain_result.output)[0], faulting)
+    if index is not None:
+        detail += ["-ex", echo_marker(f"{FRAME} {index}"), "-ex", f"frame {index}",
+                   "-ex", echo_marker(ARGS), "-ex", "info args", "-ex", echo_marker(LOCALS), "-ex", "info locals"]
+    if script is not None:
+        for goroutine in parse_goroutines(go_result.output)[:MAX_GOROUTINE_BTS]:
+            detail += ["-ex", echo_marker(f"{GOROUTINE} {goroutine.id}"), "-ex", f"goroutine {goroutine.id} bt {MAX_FRAMES}"]
+    detail_result = run_batch(detail + ["--", executable, core], timeout, _env()) if len(detail) > len(go_base) else None
     return gdb_run_from_outputs(
-        plain_result.output, go_output=go_result.output if go_result else "",
-        seconds=max(plain_result.seconds, go_result.seconds if go_result else 0.0),
-        timed_out=plain_result.timed_out or bool(go_result and go_result.timed_out),
+        plain_result.output, go_output=go_result.output,
+        seconds=max(plain_result.seconds, go_result.seconds) + (detail_result.seconds if detail_result else 0.0),
+        timed_out=plain_result.timed_out or go_result.timed_out or bool(detail_result and detail_result.timed_out),
         runtime_gdb=str(script) if script else "",
+        detail_output=detail_result.output if detail_result else "",
+        faulting=faulting,
     )
 
 
 def gdb_run_from_outputs(plain_output: str, go_output: str = "", seconds: float = 0.0, timed_out: bool = False,
-                         runtime_gdb: str = "") -> GdbRun:
-    """What gdb printed -> GdbRun (pure: also used on recorded transcripts)."""
+                         runtime_gdb: str = "", detail_output: str = "", faulting: Frame | None = None) -> GdbRun:
+    """What gdb printed -> GdbRun (pure: also used on recorded transcripts).
+
+    faulting is Delve's faulting frame, only to say why there are no values
+    when gdb's backtrace has no frame of it."""
     frames, stopped = parse_backtrace(plain_output)
     plain_folded, plain_noise = fold_noise(plain_output)
     go_folded, go_noise = fold_noise(go_output)
+    detail_folded, detail_noise = fold_noise(detail_output)
+    goroutines = parse_goroutines(section(go_output, GOROUTINES) or go_output)
+    threads_text = section(go_output, THREADS)
+    goroutine_stacks = tuple(parse_goroutine_stack(int(name.split()[1]), text)
+                             for name, text in sections(detail_output) if name.startswith(GOROUTINE + " "))
     return GdbRun(
         frames=frames,
         stopped_early=stopped or timed_out,
         threads=parse_threads(plain_output),
-        goroutines=parse_goroutines(go_output),
-        goroutine_bt_errors=python_errors(go_output),
+        goroutines=goroutines,
+        # Each failed `goroutine N bt` prints the same two lines: once each.
+        goroutine_bt_errors=tuple(dict.fromkeys(python_errors(go_output + "\n" + detail_output))),
         plain_output=plain_output,
         go_output=go_output,
         seconds=seconds,
@@ -100,5 +143,22 @@ def gdb_run_from_outputs(plain_output: str, go_output: str = "", seconds: float 
         runtime_gdb=runtime_gdb,
         plain_folded=plain_folded,
         go_folded=go_folded,
-        folded_lines=plain_noise + go_noise,
+        folded_lines=plain_noise + go_noise + detail_noise,
+        detail_output=detail_output,
+        detail_folded=detail_folded,
+        thread_stacks=parse_thread_stacks(threads_text) if threads_text is not None else (),
+        goroutine_stacks=goroutine_stacks,
+        goroutines_untried=max(0, len(goroutines) - len(goroutine_stacks)) if detail_output else 0,
+        values=_values(detail_output, frames, stopped, faulting),
     )
+
+
+def _values(detail_output: str, frames: tuple[Frame, ...], stopped: bool, faulting: Frame | None) -> GdbFrameValues | None:
+    for name, text in sections(detail_output):
+        if name.startswith(FRAME + " "):
+            return parse_frame_values(text, section(detail_output, ARGS) or "", section(detail_output, LOCALS) or "")
+    if faulting is None:
+        return None
+    # Not asked: plain gdb's backtrace of the crashing thread has no such frame.
+    return GdbFrameValues(error=f"gdb's backtrace of the crashing thread has no frame of {faulting.function}"
+                          + (" (it stops at ??)" if stopped else ""))

@@ -148,6 +148,9 @@ class PromptSession:
         self._no_foreground.set()
         self._foreground_done = 0.0
         self._closed = False
+        # Set once the child is gone and reaped: a second closer (the exit's
+        # close_all_sessions) waits for the first instead of returning early.
+        self._reaped = threading.Event()
         self._resyncs = 0
         self.transcript: list[tuple[str, str]] | None = None
         self.owner = _owner.get()
@@ -185,7 +188,7 @@ class PromptSession:
     def _read_until_prompt(self, timeout: float, what: str) -> str:
         output = self._expect(self.prompt, timeout, what)
         if output is None:
-            self.close()
+            self._close(wait=False)
             raise CommandTimeout(f"no prompt after {timeout:g}s during {what}")
         return output
 
@@ -195,7 +198,7 @@ class PromptSession:
             self.child.expect_exact(text, timeout=timeout)
         except pexpect.EOF:
             output = _fold(self.child.before or "")
-            self.close()
+            self._close(wait=False)
             raise SessionDied(output.strip() or f"the debugger exited during {what}") from None
         except pexpect.TIMEOUT:
             return None
@@ -270,7 +273,7 @@ class PromptSession:
         """
         self.child.sendintr()
         if not self._resync():
-            self.close()
+            self._close(wait=False)
             raise SessionDied(f"dlv did not answer {command!r} within {timeout:g}s, nor stop when interrupted; "
                               "it was stopped")
         raise CommandTimeout(f"{command!r} took longer than {timeout:g}s; interrupted")
@@ -289,13 +292,24 @@ class PromptSession:
         If no command is running, `quit` is asked politely (CLOSE_GRACE);
         if one is (another thread reads the pty), the child is killed, that
         reader gets EOF at once, and the child is reaped once it has let go.
-        Either way the child is gone and reaped when this returns.
+        Either way the child is gone and reaped when this returns, also
+        for a caller that finds another thread already closing it (it waits).
+        The session stays in _live_sessions until then, so that the exit's
+        close_all_sessions() waits for a close still under way on a daemon
+        thread (a retired helper) instead of exiting before the reap.
         """
+        self._close(wait=True)
+
+    def _close(self, wait: bool) -> None:
+        """close(); wait=False from a thread that holds the pty (a command that
+        met EOF or a timeout): the other closer waits for it to let go."""
         with self._count_lock:
-            if self._closed:
-                return
+            closing_already = self._closed
             self._closed = True
-        _live_sessions.discard(self)
+        if closing_already:
+            if wait:
+                self._reaped.wait(CLOSE_GRACE + LOCK_WAIT + 1)
+            return
         idle = self._lock.acquire(blocking=False)
         try:
             if idle:
@@ -307,6 +321,8 @@ class PromptSession:
         finally:
             if idle:
                 self._lock.release()
+            _live_sessions.discard(self)
+            self._reaped.set()
 
     def _quit_politely(self) -> None:
         try:

@@ -1,5 +1,8 @@
 """Parsers for the text `dlv` prints (verified on 1.20 through 1.27).
 
+Function names come out as Go writes them (`gopkg.in/yaml.v3.handleErr`),
+not with the linker's escapes Delve prints (`gopkg.in/yaml%2ev3...`).
+
 Each function takes a command's output (line endings already `\\n`) and
 returns model values, or raises ParseError. No I/O.
 """
@@ -10,6 +13,7 @@ import re
 
 from ..model import Backtrace, Frame, Goroutine, Instruction, Location, Variable
 from .errors import ParseError
+from .names import go_name
 from .values import parse_value
 
 # "Command failed: <err>" is how every runtime error of a command looks.
@@ -49,7 +53,7 @@ def parse_goroutine_line(line: str) -> Goroutine | None:
         wait = _WAIT.search(_THREAD.sub("", rest))
         return Goroutine(
             id=int(match["id"]),
-            location=Location(_clean_file(match["file"]), max(int(match["line"]), 0), match["func"]),
+            location=Location(_clean_file(match["file"]), max(int(match["line"]), 0), go_name(match["func"])),
             pc=int(match["pc"], 16),
             wait_reason=wait["reason"].strip() if wait else "",
             wait_since=int(wait["since"]) if wait and wait["since"] else None,
@@ -102,7 +106,7 @@ def parse_backtrace(output: str, goroutine_id: int | None = None, simple: bool =
     for line in output.splitlines():
         match = _FRAME.match(line)
         if match:
-            frames.append(Frame(int(match["index"]), int(match["pc"], 16), match["func"], "", 0))
+            frames.append(Frame(int(match["index"]), int(match["pc"], 16), go_name(match["func"]), "", 0))
             continue
         if not frames:
             if line.strip() == "(truncated)":
@@ -296,7 +300,7 @@ def _read_page(output: str, places: dict, what: str, record) -> int:
             if fields[0] == "L" and len(fields) == 5:
                 pc = int(fields[1])
                 if pc not in places:
-                    places[pc] = Location(fields[2], int(fields[3]), fields[4]) if pc else None
+                    places[pc] = Location(fields[2], int(fields[3]), go_name(fields[4])) if pc else None
             elif fields[0] == "NEXT" and len(fields) == 2:
                 next_start = int(fields[1])
             else:
@@ -338,20 +342,6 @@ def parse_string_array(output: str) -> tuple[str, ...]:
     if error:
         raise ParseError(f"print failed: {error}", output)
     return tuple(m[1] for m in map(_STRING_ELEMENT.match, output.splitlines()) if m)
-
-
-# `threads`:
-#   "  Thread 12528 at 0x46661d /usr/lib/go-1.19/src/runtime/sys_linux_amd64.s:140 runtime.usleep"
-#   "* Thread 12533 at 0x466681 ... runtime.raise"          (the current one)
-_THREAD_LINE = re.compile(r"^(?P<sel>[* ]) Thread (?P<id>\d+) at ", re.M)
-
-
-def parse_threads(output: str) -> tuple[tuple[int, bool], ...]:
-    """`threads` -> ((thread id, is current), ...)."""
-    error = command_error(output)
-    if error:
-        raise ParseError(f"threads failed: {error}", output)
-    return tuple((int(m["id"]), m["sel"] == "*") for m in _THREAD_LINE.finditer(output))
 
 
 _CURRENT_GOROUTINE = re.compile(r"^Goroutine (\d+):$", re.M)

@@ -6,7 +6,8 @@ Pure functions over the whole batch output; no I/O.
 from __future__ import annotations
 
 import re
-from ..model import Frame, GdbGoroutine
+from ..model import Frame, GdbFrameValues, GdbGoroutine, GdbStack, GdbValue
+from .names import go_name
 
 # Backtrace lines. Variants:
 #   "#0  runtime.raise () at /usr/local/go/src/runtime/sys_linux_amd64.s:154"   (no PC: at a line start)
@@ -20,8 +21,34 @@ _SIGNAL_FRAME = re.compile(r"^#(?P<index>\d+)\s+<signal handler called>")
 _AT = re.compile(r" at (?P<file>.+):(?P<line>\d+)\s*$")
 # "* 1    LWP 6530          runtime.raise () at ..."
 _THREAD = re.compile(r"^(?P<sel>[* ])\s*(?P<id>\d+)\s+(?:LWP|Thread) ")
-# runtime-gdb.py's `info goroutines`: "* 18 running  runtime.systemstack_switch"
-_GOROUTINE = re.compile(r"^(?P<sel>[* ])\s*(?P<id>\d+) (?P<state>\w+)\s+(?P<func>\S+)\s*$")
+# runtime-gdb.py's `info goroutines`: "* 18 running  runtime.systemstack_switch",
+# "  1 waiting  runtime.gopark"; a wait reason after the function, in
+# brackets as Delve prints it, is read too (no runtime-gdb.py up to Go 1.26 prints one).
+_GOROUTINE = re.compile(r"^(?P<sel>[* ])\s*(?P<id>\d+) (?P<state>\w+)\s+(?P<func>\S+)(?:\s+\[(?P<reason>[^\]]*)\])?\s*$")
+# `thread apply all bt` headers: "Thread 4 (LWP 12997):",
+# "Thread 2 (Thread 0x7f3b2c9fe6c0 (LWP 6531)):"
+_THREAD_HEADER = re.compile(r"^Thread (?P<number>\d+) \((?P<what>.*)\):$")
+_LWP = re.compile(r"LWP (?P<lwp>\d+)")
+# `info args` / `info locals`: "order = {ID = 1042, Customer = "ada"}",
+# "~r0 = 0", "&x = 0xc000012345" (a variable that escaped to the heap)
+_VALUE = re.compile(r"^(?P<name>[^\s=]+) = (?P<value>.*)$")
+# What `info args` / `info locals` print instead of values.
+_NO_VALUES = ("No arguments.", "No locals.")
+# A failed command, as gdb prints it: "No frame at level 99.",
+# "No symbol table info available.", "No frame selected.",
+# "No frame for function "main.checkout"."
+_GDB_ERROR = re.compile(r"^(No frame |No symbol table|No frame selected|Cannot access memory|"
+                        r"You can't do that|No such goroutine)")
+# Why a printed value is not a Go value.
+#   raw interface: "{_type = 0x4c90c0, data = 0x4f09e8}" (any),
+#                  "{tab = 0x4f1138 <go:itab.*errors.errorString,error>, data = 0xc0000140a0}" (error)
+#   optimized out: "<optimized out>"
+#   error:         "<error: Cannot access memory at address 0x8>"
+_RAW_INTERFACE = re.compile(r"\{(_type|tab) = 0x[0-9a-f]+\b")
+_VALUE_ERROR = re.compile(r"<error: |Cannot access memory")
+# Where the runner had gdb `echo` a marker: the output of each command that
+# is read on its own follows one ("@@gocore-tui goroutine 18").
+MARKER = "@@gocore-tui "
 # Lines gdb prints that say nothing about the program.
 _NOISE = (
     re.compile(r"^\[New LWP \d+\]$"),
@@ -63,7 +90,7 @@ def parse_backtrace(output: str) -> tuple[tuple[Frame, ...], bool]:
         frames.append(Frame(
             index=int(match["index"]),
             pc=int(match["pc"], 16) if match["pc"] else 0,
-            function="???" if match["func"] == "??" else match["func"],
+            function="???" if match["func"] == "??" else go_name(match["func"]),
             file=at["file"] if at else "",
             line=int(at["line"]) if at else 0,
         ))
@@ -90,10 +117,115 @@ def parse_threads(output: str) -> int:
 
 def parse_goroutines(output: str) -> tuple[GdbGoroutine, ...]:
     return tuple(
-        GdbGoroutine(int(m["id"]), m["state"], m["func"], m["sel"] == "*")
+        GdbGoroutine(int(m["id"]), m["state"], m["func"], m["sel"] == "*", (m["reason"] or "").strip())
         for m in map(_GOROUTINE.match, output.splitlines())
         if m and m["state"] in ("running", "runnable", "waiting", "syscall", "dead", "idle", "moribund", "enqueue", "copystack")
     )
+
+
+def echo_marker(name: str) -> str:
+    """The gdb command that prints the marker line of a section."""
+    return f"echo {MARKER}{name}\\n"
+
+
+def sections(output: str) -> tuple[tuple[str, str], ...]:
+    """The output cut at marker lines: (name, text) in order. What came
+    before the first marker (gdb's startup lines) is under ""."""
+    found: list[tuple[str, list[str]]] = [("", [])]
+    for line in output.splitlines():
+        if line.startswith(MARKER):
+            found.append((line[len(MARKER):].strip(), []))
+        else:
+            found[-1][1].append(line)
+    return tuple((name, "\n".join(lines)) for name, lines in found)
+
+
+def section(output: str, name: str) -> str | None:
+    """The text of the first section of that name, None when there is none."""
+    return next((text for found, text in sections(output) if found == name), None)
+
+
+def parse_thread_stacks(output: str) -> tuple[GdbStack, ...]:
+    """`thread apply all bt` -> one GdbStack a thread, in gdb's order."""
+    stacks: list[GdbStack] = []
+    header: re.Match | None = None
+    lines: list[str] = []
+
+    def close() -> None:
+        if header is not None:
+            lwp = _LWP.search(header["what"])
+            stacks.append(GdbStack(parse_backtrace("\n".join(lines))[0], thread=int(header["number"]),
+                                   lwp=int(lwp["lwp"]) if lwp else None))
+
+    for line in output.splitlines():
+        match = _THREAD_HEADER.match(line)
+        if match:
+            close()
+            header, lines = match, []
+        else:
+            lines.append(line)
+    close()
+    return tuple(stacks)
+
+
+def first_error(output: str) -> str:
+    """What a failed command printed: runtime-gdb.py's Python error, or one
+    of gdb's own; "" when none."""
+    for line in output.splitlines():
+        line = line.strip()
+        if line.startswith("Error occurred in Python:"):
+            return line.split(":", 1)[1].strip()
+        if _GDB_ERROR.match(line):
+            return line
+    return ""
+
+
+def parse_goroutine_stack(goroutine_id: int, output: str) -> GdbStack:
+    """runtime-gdb.py's `goroutine N bt`: its frames, or what it failed with."""
+    frames = parse_backtrace(output)[0]
+    error = "" if frames else (first_error(output) or "no frames printed")
+    return GdbStack(frames, goroutine_id=goroutine_id, error=error)
+
+
+def value_problem(value: str) -> str:
+    """Why gdb's printed value is not a Go value; "" when it is one."""
+    if "<optimized out>" in value:
+        return "optimized out"
+    if _VALUE_ERROR.search(value):
+        return "error"
+    if _RAW_INTERFACE.search(value):
+        return "raw interface"
+    return ""
+
+
+def parse_values(output: str, kind: str) -> tuple[tuple[GdbValue, ...], str]:
+    """`info args` / `info locals` -> (values, error). A line that is not
+    `name = ...` continues the value above it."""
+    values: list[list[str]] = []
+    for line in output.splitlines():
+        stripped = line.strip()
+        if not stripped or stripped in _NO_VALUES:
+            continue
+        if _GDB_ERROR.match(stripped):
+            return (), stripped
+        match = _VALUE.match(line)
+        if match:
+            values.append([match["name"], match["value"]])
+        elif values:
+            values[-1][1] += " " + stripped
+    return tuple(GdbValue(name, value, kind, value_problem(value)) for name, value in values), ""
+
+
+def parse_frame_values(frame_output: str, args_output: str, locals_output: str) -> GdbFrameValues:
+    """`frame N`, `info args`, `info locals` -> the values of the frame gdb
+    selected. When `frame N` failed, gdb prints the values of the frame it
+    was already in: those are not taken."""
+    frames = parse_backtrace(frame_output)[0]
+    if not frames:
+        return GdbFrameValues(error=first_error(frame_output) or "gdb selected no frame")
+    args, args_error = parse_values(args_output, "arg")
+    local_values, locals_error = parse_values(locals_output, "local")
+    return GdbFrameValues(frames[0], args, local_values, args_error or locals_error)
 
 
 def python_errors(output: str) -> tuple[str, ...]:

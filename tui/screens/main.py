@@ -32,6 +32,11 @@ from .goto import GotoPrompt
 REGROUP_EVERY = 0.5
 REGROUP_IDLE_FACTOR = 10
 
+# Where the source on screen was found (sources/locate.py's origins), in words.
+ORIGIN_WORDS = {"checkout": "from your checkout", "vendor": "from vendor/", "GOROOT": "from GOROOT",
+                "module cache": "from the module cache", "substitute-path": "via --substitute-path",
+                "as built": "where it was built", "under cwd": "found under the current directory"}
+
 PANE_TITLES = (("#goroutines", "Goroutines: loading…"), ("#backtrace", "Backtrace"), ("#source", "Source"),
                ("#variables", "Variables"))
 
@@ -43,7 +48,7 @@ class MainScreen(Screen):
         Binding("g", "goto", "Goroutine…", id="goroutine.goto", tooltip="Jump to a goroutine by id"),
         Binding("slash", "filter", "Filter", id="goroutine.filter",
                 tooltip="Filter goroutines by function, file, wait reason or id"),
-        Binding("v", "toggle_grouped", "Grouped/flat", id="goroutine.grouped",
+        Binding("v", "toggle_grouped", "Groups", id="goroutine.grouped",
                 tooltip="Group goroutines by where they stand, or list them all"),
         Binding("h", "toggle_runtime", "Runtime", id="goroutine.runtime",
                 tooltip="Hide or show goroutines that are only in the runtime"),
@@ -53,12 +58,16 @@ class MainScreen(Screen):
                 tooltip="What the program printed to stderr when it died (gocore-tui run)"),
         Binding("colon", "console", "Console", id="console",
                 tooltip="Type dlv commands (print, locals, stack ...) in the frame on screen; ctrl+t there pins a watch"),
-        Binding("a", "toggle_disassembly", "Asm/source", id="disassembly",
+        Binding("a", "toggle_disassembly", "Asm", id="disassembly",
                 tooltip="Show the frame's instructions instead of its source, or back (frames without source get them anyway)"),
         Binding("x", "export", "Export", id="export",
                 tooltip="Write the Markdown report of this view (and the GDB-vs-Delve scorecard) to a file"),
         Binding("e", "edit", "Editor", id="edit", tooltip="Open the frame's source file at its line in $EDITOR"),
+        Binding("D", "download", "Get module", id="download",
+                tooltip="Download the missing module's source into the module cache (go mod download; asks first)"),
         Binding("c", "compare", "GDB vs Delve", id="compare", tooltip="Compare gdb and Delve on this core"),
+        Binding("i", "build_info", "Build", id="build", tooltip="What the executable was built from: module, "
+                "dependencies, VCS revision, build settings"),
     ]
 
     # The footer follows these (bindings=True): no hand-called refresh.
@@ -71,6 +80,8 @@ class MainScreen(Screen):
     # refresh re-mounts every key) is not redrawn on every move.
     frame_ends = reactive((True, True), bindings=True)
     frame_ready = reactive(False, bindings=True)
+    # The `go mod download` that would bring the source on screen ("": none).
+    download = reactive("", bindings=True)
 
     def __init__(self, store: GoroutineStore, has_traceback: bool = False) -> None:
         super().__init__()
@@ -109,6 +120,8 @@ class MainScreen(Screen):
             return self.frame_ready and not self.backend_lost
         if action in ("export", "edit"):
             return self.frame_ready
+        if action == "download":
+            return bool(self.download)
         if action == "up":
             return None if self.frame_ends[0] else True
         if action == "down":
@@ -158,6 +171,12 @@ class MainScreen(Screen):
     def action_compare(self) -> None:
         self.app.compare()
 
+    def action_build_info(self) -> None:
+        self.app.show_build_info()
+
+    def action_download(self) -> None:
+        self.app.offer_download(self.download)
+
     def on_goroutine_list_chosen(self, message: GoroutineList.Chosen) -> None:
         self.app.select_goroutine(message.goroutine_id)
 
@@ -177,11 +196,12 @@ class MainScreen(Screen):
         goroutines = self.query_one(GoroutineList)
         goroutines.shown_goroutine = snapshot.backtrace.goroutine_id
 
-    def show_backtrace(self, backtrace: Backtrace, frame_index: int, ends: tuple[bool, bool]) -> None:
+    def show_backtrace(self, backtrace: Backtrace, frame_index: int, ends: tuple[bool, bool],
+                       origins: dict[str, str] | None = None) -> None:
         view = self.query_one(BacktraceView)
         view.border_title = (f"Backtrace · goroutine {backtrace.goroutine_id}" if backtrace.goroutine_id is not None
                              else "Backtrace · crashing thread")
-        view.show(backtrace, frame_index)
+        view.show(backtrace, frame_index, origins or {})
         self.query_one(GoroutineList).mark_shown(backtrace.goroutine_id)
         self.frame_ends = ends
 
@@ -196,15 +216,25 @@ class MainScreen(Screen):
             if view.source.marked_line:  # a disassembly, with its own line to mark
                 source_view.show(view.source, replace(frame.location, line=view.source.marked_line))
                 source_view.border_title = f"Disassembly · {frame.function}"
+                source_view.border_subtitle = view.source.missing_reason
+                if view.source.download:
+                    source_view.border_subtitle += " · D downloads it"
             else:
                 source_view.show(view.source, frame.location)
-                source_view.border_title = f"Source · {frame.location.short()} {frame.function}"
+                where = f" · {ORIGIN_WORDS.get(view.source.origin, view.source.origin)}" if view.source.origin else ""
+                source_view.border_title = f"Source · {frame.location.short()} {frame.function}{where}"
+                source_view.border_subtitle = view.source.warning
+        self.download = view.source.download
         variables = self.query_one(VariablesView)
         variables.show(view.state)
-        variables.border_title = f"Variables · frame {view.frame_index}"
+        optimized = " · optimized" if view.state.optimized else ""
+        variables.border_title = f"Variables · frame {view.frame_index}{optimized}"
         if not self.frame_ready:
             self.frame_ready = True
             self.query_one(BacktraceView).focus()
+
+    def say_downloading(self, text: str) -> None:
+        self.query_one(SourceView).border_subtitle = text
 
     def restyle_source(self, source) -> None:
         self.query_one(SourceView).restyle(source)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import functools
 import os
+import re
 import threading
 import time
 from dataclasses import dataclass
@@ -23,7 +24,11 @@ from rich.style import Style
 from rich.text import Text
 
 from ..model import Frame, Instruction
-from .resolve import resolve
+from .locate import SourceContext
+from .resolve import find
+
+# locate's reason for a module missing from the cache names the command.
+_DOWNLOAD = re.compile(r"`(go mod download [^`]+)`")
 
 _MAX_BYTES = 8 << 20
 # Pygments styles for dark and light Textual themes.
@@ -56,6 +61,10 @@ class SourceFile:
     width: int = 0  # the widest line, in cells
     marked_line: int = 0  # a disassembly's line to mark (a source file's is the frame's)
     style: str = ""  # the Pygments style it was highlighted in
+    origin: str = ""  # where it was found: checkout, GOROOT, module cache ... (sources/locate.py)
+    warning: str = ""  # e.g. GOROOT is another Go than the target's: lines may not match
+    # A missing module's `go mod download mod@version` (the pane offers to run it).
+    download: str = ""
 
 
 # (path, mtime, style): a file highlighted for one theme is not another's.
@@ -72,14 +81,35 @@ class Highlighter:
     done, and load() returns it whole from then on.
     """
 
-    def __init__(self, substitutions: Sequence[tuple[str, str]] = (),
+    def __init__(self, context: SourceContext | None = None,
                  on_highlighted: Callable[[str], None] | None = None) -> None:
-        self.substitutions = tuple(substitutions)
+        self.context = context
         self.on_highlighted = on_highlighted
         self.style = DARK_STYLE
+        self._origins: dict[str, str] = {}
         self._cache: dict[_Key, tuple[tuple[Text, ...], int]] = {}
         self._warming: set[_Key] = set()
         self._lock = threading.Lock()
+
+    def origin(self, requested: str) -> str:
+        """Where a frame's file comes from on this machine (checkout, GOROOT,
+        module cache ...), "" when it is not here. Asked once per file."""
+        with self._lock:
+            known = self._origins.get(requested)
+        if known is None:
+            found = find(requested, self.context)
+            known = found.origin if found.path is not None else ""
+            with self._lock:
+                self._origins[requested] = known
+        return known
+
+    def forget_origins(self) -> None:
+        """Files may have appeared (a module downloaded): look again."""
+        with self._lock:
+            self._origins.clear()
+
+    def origins(self, files) -> dict[str, str]:
+        return {file: self.origin(file) for file in dict.fromkeys(files)}
 
     def use_light(self, light: bool) -> bool:
         """Highlight for a light or a dark background; True if that changed."""
@@ -89,13 +119,14 @@ class Highlighter:
         self.style = wanted
         return True
 
-    def load(self, requested: str, line: int = 0, cwd: str | None = None) -> SourceFile:
-        path = resolve(requested, self.substitutions, cwd)
+    def load(self, requested: str, line: int = 0) -> SourceFile:
+        found = find(requested, self.context)
+        path = found.path
         if path is None:
-            reason = f"{requested or 'unknown file'} is not on this machine"
-            if requested and not os.path.isabs(requested):
-                reason += " (relative to where the binary was built)"
-            return SourceFile(requested, None, (), reason + "; map it with --substitute-path FROM=TO")
+            download = _DOWNLOAD.search(found.origin)
+            return SourceFile(requested, None, (), found.origin or f"{requested or 'unknown file'} is not on this machine",
+                              download=download[1] if download else "")
+        origin = {"origin": found.origin, "warning": found.warning}
         style = self.style
         try:
             stat = path.stat()
@@ -108,9 +139,9 @@ class Highlighter:
                 if line and code.count("\n") > _LARGE:
                     lines, width = _around(code, str(path), line, style)
                     self._highlight_later(key, code)
-                    return SourceFile(requested, str(path), lines, width=width, style=style)
+                    return SourceFile(requested, str(path), lines, width=width, style=style, **origin)
                 cached = self._remember(key, _highlight_all(code, str(path), style))
-            return SourceFile(requested, str(path), cached[0], width=cached[1], style=style)
+            return SourceFile(requested, str(path), cached[0], width=cached[1], style=style, **origin)
         except OSError as err:
             return SourceFile(requested, str(path), (), f"cannot read {path}: {err.strerror}")
 

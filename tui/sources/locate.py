@@ -46,10 +46,9 @@ import re
 import stat
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Iterable, Mapping, Sequence
+from typing import Iterable, Mapping, Sequence
 
-if TYPE_CHECKING:  # only for the annotation: sources need nothing of the debugger at run time
-    from tui.debugger.buildinfo import BuildInfo
+from ..model import BuildInfo
 
 SUBSTITUTE, AS_BUILT, CHECKOUT, VENDOR, GOROOT, MODULE_CACHE, UNDER_CWD = (
     "substitute-path", "as built", "checkout", "vendor", "GOROOT", "module cache", "under cwd")
@@ -378,7 +377,7 @@ def _common_tail(a: Sequence[str], b: Sequence[str]) -> int:
 # --- the context, from the environment -------------------------------------
 
 def build_context(cwd: str | os.PathLike | None = None, rules: Iterable[tuple[str, str]] = (),
-                  build_info: "BuildInfo | None" = None, environ: Mapping[str, str] | None = None) -> SourceContext:
+                  build_info: BuildInfo | None = None, environ: Mapping[str, str] | None = None) -> SourceContext:
     """The SourceContext of this machine, read once: no subprocess, no go
     command needed (its answers are worked out as cmd/go does).
 

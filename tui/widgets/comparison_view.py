@@ -1,6 +1,8 @@
-"""GDB vs Delve on the same core: the verdict, a scorecard, the two
-backtraces aligned row by row, what Go's runtime-gdb.py could (not) do,
-and gdb's raw output on `r`.
+"""GDB vs Delve on the same core: the verdict, a scorecard, the faulting
+frame's variables as each debugger printed them, the two backtraces of the
+crashing thread aligned row by row, a goroutine's two stacks (the one the
+user picks), what Go's runtime-gdb.py could (not) do, and gdb's raw output
+on `r`.
 
 Shows values only (GdbRun, Comparison); the app runs gdb and compares.
 """
@@ -11,12 +13,12 @@ from rich.style import Style
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Vertical, VerticalScroll
+from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.message import Message
-from textual.widgets import DataTable, Static
+from textual.widgets import DataTable, Static, TabbedContent, TabPane
 
-from ..analysis.compare import Comparison, Row, RowMark
-from ..model import Frame, GdbRun, is_runtime_function
+from ..analysis.compare import Comparison, GoroutineStacks, Row, RowMark, ValueRow
+from ..model import Frame, GdbRun, Location, is_runtime_function
 
 RUNNING = "running gdb on the same core…"
 
@@ -32,8 +34,37 @@ MARKS = {
 }
 
 
+THREAD_TAB, GOROUTINES_TAB = "tab-thread", "tab-goroutines"
+STACK_COLUMNS = ("#", "function", "file:line")
+# Values longer than this are cut (with …) so both columns fit side by side.
+VALUE_WIDTH = 58
+
+
 def _yes(value: bool) -> str:
     return "yes" if value else "no"
+
+
+def _cut(text: str, width: int = VALUE_WIDTH) -> str:
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def _place(location: Location | None) -> str:
+    if location is None:
+        return ""
+    return f"{location.file.rsplit('/', 1)[-1]}:{location.line}" if location.file else ""
+
+
+def _gdb_verdict(pair: GoroutineStacks) -> str:
+    """The goroutine list's gdb column: what gdb printed of its stack."""
+    if pair.gdb_whole:
+        return "whole"
+    if pair.gdb is None:
+        return "listed, no stack" if pair.listed_by_gdb else "not listed"
+    if pair.gdb.error:
+        return "error"
+    if pair.gdb.frames and pair.gdb.frames[-1].function == "???":
+        return "stops at ??"
+    return "other frames" if pair.gdb.frames else "no frames"
 
 
 def _where(frame: Frame | None) -> str:
@@ -42,6 +73,18 @@ def _where(frame: Frame | None) -> str:
     if frame.error:
         return f"error: {frame.error}"
     return f"{frame.file.rsplit('/', 1)[-1]}:{frame.line}" if frame.file else ""
+
+
+def _refill(table: DataTable, columns: tuple[str, ...], rows: list[tuple[str, list[Text]]]) -> None:
+    """Another stack in the same table: columns sized afresh (clear() keeps
+    the widths the last stack needed); the same one updated in place."""
+    if [key.value for key in table.rows] == [key for key, _ in rows]:
+        _fill(table, rows)
+        return
+    table.clear(columns=True)
+    table.add_columns(*columns)
+    for key, cells in rows:
+        table.add_row(*cells, key=key)
 
 
 def _fill(table: DataTable, rows: list[tuple[str, list[Text]]]) -> None:
@@ -65,6 +108,10 @@ class ComparisonView(Vertical):
                 tooltip="Switch between the aligned comparison and gdb's output as it printed it"),
         Binding("f", "toggle_fold", "Fold noise", id="compare.fold",
                 tooltip="In the raw output, show or fold `[New LWP n]` and warning lines"),
+        Binding("b", "show_tab('tab-thread')", "Crashing thread", id="compare.thread",
+                tooltip="The crashing thread's two backtraces, aligned by PC"),
+        Binding("g", "show_tab('tab-goroutines')", "Goroutines", id="compare.goroutines",
+                tooltip="Pick a goroutine: Delve's stack beside what gdb printed for it"),
     ]
 
     # Cell styles come from the theme through these, not from fixed colours.
@@ -81,8 +128,16 @@ class ComparisonView(Vertical):
     ComparisonView > #verdict { height: auto; padding: 0 1; background: $boost; text-style: bold; }
     ComparisonView > #body { height: 1fr; }
     ComparisonView #scorecard { height: auto; margin: 1 0 0 0; }
+    ComparisonView #values { height: auto; max-height: 12; border: round $primary-muted; }
+    ComparisonView #views { height: 1fr; min-height: 8; }
+    ComparisonView #views > ContentSwitcher { height: 1fr; }
+    ComparisonView TabPane { height: 1fr; padding: 0; }
     ComparisonView #rows { width: auto; max-width: 100%; height: 1fr; min-height: 6; border: round $primary-muted; }
-    ComparisonView #rows:focus { border: round $primary; }
+    ComparisonView #picker { width: 42; height: 1fr; border: round $primary-muted; }
+    ComparisonView #delve-stack, ComparisonView #gdb-side { width: 1fr; height: 1fr; border: round $primary-muted; }
+    ComparisonView #gdb-stack { height: 1fr; }
+    ComparisonView #gdb-note { height: auto; padding: 0 1; }
+    ComparisonView #rows:focus, ComparisonView #picker:focus, ComparisonView #values:focus { border: round $primary; }
     ComparisonView #findings { height: auto; max-height: 12; padding: 0 1; }
     ComparisonView > #raw { height: 1fr; display: none; }
     ComparisonView #raw-status { height: auto; padding: 0 1; background: $boost; }
@@ -128,11 +183,32 @@ class ComparisonView(Vertical):
             card.can_focus = False  # nothing to select: keep it out of the tab order
             card.add_columns("measure", "Delve", "gdb")
             yield card
-            rows = DataTable(id="rows", cursor_type="row", zebra_stripes=False)
-            rows.add_columns("#", "Delve function", "Delve file:line", "mark", "#", "gdb function", "gdb file:line")
-            rows.border_title = "backtrace of the crashing thread, aligned by PC"
-            rows.border_subtitle = "enter: show the Delve frame in the main view"
-            yield rows
+            values = DataTable(id="values", cursor_type="row", zebra_stripes=True)
+            values.add_columns("variable", "Delve printed", "gdb printed", "gdb's is")
+            values.border_title = "the faulting frame's variables"
+            yield values
+            with TabbedContent(id="views", initial=THREAD_TAB):
+                with TabPane("crashing thread (b)", id=THREAD_TAB):
+                    rows = DataTable(id="rows", cursor_type="row", zebra_stripes=False)
+                    rows.add_columns("#", "Delve function", "Delve file:line", "mark", "#", "gdb function",
+                                     "gdb file:line")
+                    rows.border_title = "backtrace of the crashing thread, aligned by PC"
+                    rows.border_subtitle = "enter: show the Delve frame in the main view"
+                    yield rows
+                with TabPane("goroutines (g)", id=GOROUTINES_TAB):
+                    with Horizontal():
+                        picker = DataTable(id="picker", cursor_type="row", zebra_stripes=True)
+                        picker.add_columns("id", "Delve: state", "gdb")
+                        picker.border_title = "pick a goroutine (↑/↓)"
+                        yield picker
+                        delve = DataTable(id="delve-stack", cursor_type="none", zebra_stripes=False)
+                        delve.add_columns(*STACK_COLUMNS)
+                        yield delve
+                        with Vertical(id="gdb-side"):
+                            yield Static(id="gdb-note")
+                            gdb = DataTable(id="gdb-stack", cursor_type="none", zebra_stripes=False)
+                            gdb.add_columns(*STACK_COLUMNS)
+                            yield gdb
             yield Static(id="findings")
         with Vertical(id="raw"):
             # The fold status sits outside the text: raw_text() is gdb's output only.
@@ -160,6 +236,10 @@ class ComparisonView(Vertical):
             _fill(self.query_one("#scorecard", DataTable), self._scorecard(run, comparison))
             _fill(self.query_one("#rows", DataTable),
                   [(str(number), self._row_cells(row)) for number, row in enumerate(comparison.rows)])
+            self._show_values(comparison)
+            _fill(self.query_one("#picker", DataTable),
+                  [(str(pair.id), self._picker_cells(pair)) for pair in comparison.goroutines])
+            self._show_picked()
             self.query_one("#findings", Static).update(self._findings(run))
             self._show_raw()
 
@@ -191,6 +271,13 @@ class ComparisonView(Vertical):
              d.goroutines_visible, g.goroutines_visible),
             ("user_locations", "goroutines with a user location", str(d.user_locations), str(g.user_locations),
              d.user_locations, g.user_locations),
+            ("goroutine_stacks", "goroutines with their whole stack", str(d.goroutine_stacks),
+             str(g.goroutine_stacks), d.goroutine_stacks, g.goroutine_stacks),
+            ("values_read", "variables of the faulting frame read as Go values",
+             f"{d.values_read}/{len(comparison.values)}", f"{g.values_read}/{len(comparison.values)}",
+             d.values_read, g.values_read),
+            ("wait_reasons", "goroutines with a wait reason", str(d.wait_reasons), str(g.wait_reasons),
+             d.wait_reasons, g.wait_reasons),
             ("panic_value", "panic value recovered", _yes(d.panic_value), _yes(g.panic_value),
              d.panic_value, g.panic_value),
             ("seconds", "seconds", f"{d.seconds:.2f}", f"{g.seconds:.2f}", -d.seconds, -g.seconds),
@@ -214,6 +301,73 @@ class ComparisonView(Vertical):
         return ([Text(cell, base) for cell in delve] + [mark]
                 + [Text(cell, base + warning if bad else base) for cell, bad in zip(gdb, differs)])
 
+    def _show_values(self, comparison: Comparison) -> None:
+        table = self.query_one("#values", DataTable)
+        table.border_title = f"the variables of {comparison.user_frame}, as each debugger printed them"
+        table.border_subtitle = comparison.values_note
+        rows = [(f"{row.kind}:{row.name}", self._value_cells(row)) for row in comparison.values]
+        if not rows:
+            rows = [("none", [Text("(none)", self._style("runtime")), Text(""), Text(""), Text("")])]
+        _fill(table, rows)
+
+    def _value_cells(self, row: ValueRow) -> list[Text]:
+        warning, runtime = self._style("warning"), self._style("runtime")
+        if row.gdb_read:
+            verdict = Text("a Go value", runtime)
+        else:
+            verdict = Text(f"✗ {row.gdb_problem or 'not a Go value'}", warning)
+        delve = Text(_cut(row.delve) if row.delve else "(not printed)", Style() if row.delve_read else warning)
+        gdb = Text(_cut(row.gdb) if row.gdb else "", Style() if row.gdb_read else warning)
+        return [Text(row.name, self._style("user")), delve, gdb, verdict]
+
+    def _picker_cells(self, pair: GoroutineStacks) -> list[Text]:
+        gdb = _gdb_verdict(pair)
+        return [Text(f"{'✖ ' if pair.crashing else '  '}{pair.id}", self._style("user") if pair.crashing else Style()),
+                Text(pair.state), Text(("✓ " if pair.gdb_whole else "✗ ") + gdb,
+                                       self._style("better") if pair.gdb_whole else self._style("warning"))]
+
+    def picked(self) -> GoroutineStacks | None:
+        """The goroutine under the picker's cursor."""
+        if self.comparison is None or not self.comparison.goroutines:
+            return None
+        picker = self.query_one("#picker", DataTable)
+        row = min(max(picker.cursor_row, 0), len(self.comparison.goroutines) - 1)
+        return self.comparison.goroutines[row]
+
+    def _show_picked(self) -> None:
+        pair = self.picked()
+        delve, gdb = self.query_one("#delve-stack", DataTable), self.query_one("#gdb-stack", DataTable)
+        side, note = self.query_one("#gdb-side"), self.query_one("#gdb-note", Static)
+        if pair is None:
+            delve.clear(), gdb.clear(), note.update("")
+            return
+        user, runtime, warning = self._style("user"), self._style("runtime"), self._style("warning")
+        delve.border_title = f"Delve: goroutine {pair.id}"
+        delve.border_subtitle = "" if pair.delve else "stack not read yet"
+        _refill(delve, STACK_COLUMNS, [(f"{pair.id}:{number}", [Text(str(number), runtime),
+                                               Text(place.function if place else "???",
+                                                    runtime if place is None or is_runtime_function(place.function) else user),
+                                               Text(_place(place))])
+                      for number, place in enumerate(pair.delve)])
+        stack = pair.gdb
+        side.border_title = f"gdb: {stack.source}" if stack is not None else "gdb"
+        if stack is None:
+            note.update(Text("runtime-gdb.py listed it, but gdb printed no stack for it" if pair.listed_by_gdb
+                             else "gdb did not list this goroutine", warning))
+        elif stack.error:
+            note.update(Text(f"error: {stack.error}", warning))
+        elif pair.gdb_whole:
+            note.update(Text("the whole stack Delve printed", runtime))
+        else:
+            note.update(Text("not the whole stack Delve printed", warning))
+        frames = stack.frames if stack is not None else ()
+        _refill(gdb, STACK_COLUMNS, [(f"{pair.id}:{number}", [Text(str(frame.index), runtime),
+                                             Text(frame.function, (runtime if frame.is_runtime else user)
+                                                  + (warning if frame.function == "???" else Style())),
+                                             Text(_where(frame))])
+                    for number, frame in enumerate(frames)])
+        gdb.display = bool(frames)
+
     def _findings(self, run: GdbRun) -> Text:
         warning = self._style("warning")
         text = Text()
@@ -227,7 +381,16 @@ class ComparisonView(Vertical):
                 if all(is_runtime_function(g.function) for g in run.goroutines):
                     text.append(", each only at a runtime function")
             text.append(".")
-            if run.goroutine_bt_errors:
+            if run.goroutine_stacks:
+                # One line: how many of the goroutines gdb listed it could walk, and why not the others.
+                failed = [stack for stack in run.goroutine_stacks if stack.error]
+                text.append(f"\n`goroutine N bt` for each: {len(run.goroutine_stacks) - len(failed)} printed a stack, "
+                            f"{len(failed)} failed", warning if failed else Style())
+                if failed:
+                    text.append(": " + "; ".join(dict.fromkeys(stack.error for stack in failed)), warning)
+                if run.goroutines_untried:
+                    text.append(f" ({run.goroutines_untried} more not tried)", warning)
+            elif run.goroutine_bt_errors:
                 text.append("\n`goroutine N bt` failed, as gdb printed it:", warning)
                 for error in run.goroutine_bt_errors:
                     text.append(f"\n  {error}", warning)
@@ -255,8 +418,13 @@ class ComparisonView(Vertical):
         text = Text()
         text.append("plain gdb: bt, info threads\n", heading)
         text.append(plain.rstrip() + "\n\n")
-        text.append(f"gdb with {run.runtime_gdb or 'runtime-gdb.py'}: info goroutines, goroutine N bt\n", heading)
+        text.append(f"gdb with {run.runtime_gdb or 'runtime-gdb.py'}: info goroutines, thread apply all bt\n", heading)
         text.append(go.rstrip() if go.strip() else "(not run: runtime-gdb.py not found)")
+        detail = run.detail_folded if self.folded else run.detail_output
+        if detail.strip():
+            text.append("\n\n")
+            text.append("then: goroutine N bt for each goroutine listed; frame N, info args, info locals\n", heading)
+            text.append(detail.rstrip())
         self._raw = text.plain
         self.query_one("#raw-text", Static).update(text)
 
@@ -272,18 +440,32 @@ class ComparisonView(Vertical):
             return True if self.run is not None else None
         if action == "toggle_fold":
             return True if self.has_class("-raw") else None
+        if action == "show_tab":
+            return True if self.run is not None else None
         return True
 
     def action_toggle_raw(self) -> None:
         raw = not self.has_class("-raw")
         self.set_class(raw, "-raw")
         # Keep the focus on what is shown, so arrows scroll it and enter selects.
-        self.query_one("#raw-scroll" if raw else "#rows").focus()
+        shown = "#picker" if self.query_one("#views", TabbedContent).active == GOROUTINES_TAB else "#rows"
+        self.query_one("#raw-scroll" if raw else shown).focus()
         self.refresh_bindings()
+
+    def action_show_tab(self, tab: str) -> None:
+        if self.has_class("-raw"):
+            self.action_toggle_raw()
+        self.query_one("#views", TabbedContent).active = tab
+        self.query_one("#picker" if tab == GOROUTINES_TAB else "#rows").focus()
 
     def action_toggle_fold(self) -> None:
         self.folded = not self.folded
         self._show_raw()
+
+    def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        if event.data_table.id == "picker":
+            event.stop()
+            self._show_picked()
 
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
         event.stop()

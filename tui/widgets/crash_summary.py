@@ -8,7 +8,7 @@ import re
 from rich.text import Text
 from textual.widgets import Static
 
-from ..model import Crash, CrashKind, Frame, Snapshot, signal_name
+from ..model import BuildInfo, Crash, CrashKind, Frame, Snapshot, signal_name
 
 _KIND_STYLE = {
     CrashKind.PANIC: "bold red",
@@ -25,6 +25,9 @@ def describe_signal(snapshot: Snapshot) -> str:
     if crash.kind is CrashKind.NO_CRASH:
         return "none"
     text = signal_name(crash.signal) or "unknown"
+    if crash.sender is not None:
+        pid, uid = crash.sender
+        return f"{signal_name(crash.fault_signal) or text} sent by pid {pid}" + (f" (uid {uid})" if uid is not None else "")
     if crash.fault_signal:
         text = f"{signal_name(crash.fault_signal)}"
         if crash.fault_address is not None:
@@ -116,12 +119,29 @@ def summary_text(snapshot: Snapshot, source_line: str | None = None) -> Text:
     text.append("   Delve ", "dim")
     text.append(target.delve_version or "?")
     text.append("\n")
+    if target.build is not None:
+        text.append("built from ", "dim")
+        text.append(_built_from(target.build))
+        text.append("   i: build info\n", "dim")
     text.append(f"{target.executable}  ", "dim")
     text.append(target.core, "dim")
     for warning in snapshot.warnings:
         text.append("\n")
         text.append(f"⚠ {warning}", "bold yellow")
     return text
+
+
+def _built_from(build: BuildInfo) -> str:
+    """The main module, its version and VCS revision (dirty or not)."""
+    text = build.main.path or build.path
+    if build.main.version and build.main.version != "(devel)":
+        text += f" {build.main.version}"
+    if build.vcs is not None and build.vcs.revision:
+        text += f" @ {build.vcs.revision[:12]}" + (" (modified)" if build.vcs.modified else "")
+    extras = [key for key in ("-trimpath",) if build.settings.get(key) == "true"]
+    if build.deps:
+        extras.append(f"{len(build.deps)} dependencies")
+    return text + (f"  ({', '.join(extras)})" if extras else "")
 
 
 def _append_place(text: Text, frame: Frame | None) -> None:

@@ -38,10 +38,13 @@ INDENT = "  "  # a bucket's members, under it
 Row = tuple[str, bool]
 
 
-def _where(location: Location | None) -> str:
+def _where(location: Location | None, blocking: Location | None = None) -> str:
+    """The place to show, and the blocking call beside it (your code's frame
+    first: `main.go:42 main.worker · sync.(*WaitGroup).Wait`)."""
     if location is None:
         return "?"
-    return f"{location.short()} {location.function}"
+    text = f"{location.short()} {location.function}"
+    return f"{text} · {blocking.function}" if blocking is not None else text
 
 
 class GoroutineList(ScrollView, can_focus=True):
@@ -177,10 +180,12 @@ class GoroutineList(ScrollView, can_focus=True):
             longest_id = max(longest_id, len(key) - 1 + (len(INDENT) if indent else 0))
             goroutine = by_id[int(key[1:])]
             # Places are shared objects (one per place in a page): id() is enough.
-            identity = (id(goroutine.location), goroutine.wait_reason, goroutine.status, goroutine.thread)
+            identity = (id(goroutine.location), id(self.index.own_place(goroutine.id)), goroutine.wait_reason,
+                        goroutine.status, goroutine.thread)
             if identity not in seen:
                 seen.add(identity)
-                self._widen_to(("", "", goroutine.state, _where(goroutine.location), str(goroutine.thread or "")))
+                self._widen_to(("", "", goroutine.state, _where(*self.index.where(goroutine.id)),
+                                str(goroutine.thread or "")))
         self._widths[1] = max(self._widths[1], longest_id)
 
     def _widen_to(self, cells: tuple[str, ...]) -> None:
@@ -231,7 +236,7 @@ class GoroutineList(ScrollView, can_focus=True):
             marker = Text(CRASHED if bucket.crashing else ("▾" if expanded else "▸"),
                           "bold red" if bucket.crashing else "")
             _, count, state, _, _ = self._bucket_strings(bucket)
-            located = Text(_where(bucket.location), style)
+            located = Text(_where(*self.index.where(bucket.ids[0])), style)
             if bucket.via:  # split by whole stack: say which call path this is
                 located.append(f"  via {bucket.via}", "italic")
             return marker, Text(count, "bold"), Text(state, style), located, Text("")
@@ -242,11 +247,10 @@ class GoroutineList(ScrollView, can_focus=True):
         style = "dim" if goroutine.is_runtime else ""
         ident = f"{INDENT}{goroutine.id}" if indent else str(goroutine.id)
         return (marker, Text(ident, "bold" if shown else style), Text(goroutine.state, style),
-                Text(_where(goroutine.location), style), Text(str(goroutine.thread or ""), style))
+                Text(_where(*self.index.where(goroutine.id)), style), Text(str(goroutine.thread or ""), style))
 
-    @staticmethod
-    def _bucket_strings(bucket: Bucket) -> tuple[str, ...]:
-        where = _where(bucket.location) + (f"  via {bucket.via}" if bucket.via else "")
+    def _bucket_strings(self, bucket: Bucket) -> tuple[str, ...]:
+        where = _where(*self.index.where(bucket.ids[0])) + (f"  via {bucket.via}" if bucket.via else "")
         return "", f"×{bucket.count}", bucket.state, where, ""
 
     # -- drawing ------------------------------------------------------------------

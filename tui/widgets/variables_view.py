@@ -16,7 +16,10 @@ from .keys import row_keys
 def label(variable: Variable) -> Text:
     text = Text()
     text.append(variable.name, "bold" if variable.kind == "arg" else "")
-    if variable.value or not variable.children:
+    if variable.optimized_away:
+        text.append(" = ")
+        text.append("optimized away", "italic dim")
+    elif variable.value or not variable.children:
         text.append(" = ")
         text.append(variable.value, "bold yellow" if variable.unreadable else "")
     if variable.type:
@@ -80,7 +83,10 @@ class VariablesView(Tree):
     def _add(self, parent: TreeNode, variable: Variable) -> None:
         # Children are added when a node is first opened: a runtime frame's
         # `gp` alone is hundreds of fields deep.
-        if variable.expandable:
+        if variable.optimized_away:  # Delve's own words, on demand
+            node = parent.add(label(variable), data=variable, expand=False, allow_expand=True)
+            node.add_leaf(Text(f"Delve: {variable.value}", "dim"))
+        elif variable.expandable:
             parent.add(label(variable), data=variable, expand=False, allow_expand=True)
         else:
             parent.add_leaf(label(variable), data=variable)
