@@ -34,7 +34,7 @@ from tui.analysis.blocking import (analyse, blocking_report, deadlock_report, de
 from tui.corefile.dwarf import Field, Type
 from tui.corefile.names import _cfa_expression, field_path, is_user_package, package_of
 from tui.corefile.native import NativeCore
-from tui.corefile.waitmodel import Clock, SelectCase, Wait, WaitObject, WaitReading, WaitRows, wait_minutes
+from tui.model.waits import Clock, SelectCase, Wait, WaitObject, WaitReading, WaitRows, wait_minutes
 from tui.corefile.waits import _file_time, read_waits
 from tui.debugger.delve import Delve
 from tui.parse.gotraceback import parse_traceback

@@ -1,7 +1,7 @@
 """Who waits on what (issue 16): the objects goroutines are blocked on,
 biggest first, each described in one line, and for a deadlock the summary
 of what everyone waits on. Pure: it reads a WaitReading
-(tui/corefile/waitmodel.py, made by tui/corefile/waits.py) and does no I/O.
+(tui/model/waits.py, made by tui/corefile/waits.py) and does no I/O.
 
     reading = read_waits(native, listing)
     analysis = analyse(reading, deadlock="all goroutines are asleep" in message)
@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any, Mapping
 
-from ..corefile.waitmodel import WaitObject, WaitReading, wait_row, wait_rows
+from ..model.waits import WaitObject, WaitReading, wait_row, wait_rows
 
 # Order of roles in descriptions and in the report's waiters.
 ROLE_ORDER = ("send", "receive", "select send", "select receive", "select", "lock", "rlock", "wait", "acquire",

@@ -69,7 +69,7 @@ from typing import TYPE_CHECKING, Iterable, Mapping, NamedTuple
 
 from .dwarf import Type
 from .errors import BadRead, Unsupported
-from .waitmodel import (KINDS, OBJECT_KINDS, ROLES, Clock, SelectCase, Wait, WaitObject, WaitReading, WaitRows,
+from ..model.waits import (KINDS, OBJECT_KINDS, ROLES, Clock, SelectCase, Wait, WaitObject, WaitReading, WaitRows,
                         wait_minutes)
 
 __all__ = ["KINDS", "OBJECT_KINDS", "ROLES", "Clock", "SelectCase", "Wait", "WaitObject", "WaitReading", "WaitRows",

@@ -1,8 +1,7 @@
-"""The model of what goroutines wait on (issue 16): frozen values, no I/O,
-no import beyond the standard library, so that any layer may use them
-(tui/model.py is where they belong once the integrator moves them there:
-nothing here depends on the rest of tui). tui/corefile/waits.py makes them
-from a core; tui/analysis/blocking.py reasons on them.
+"""What goroutines wait on (issue 16): frozen values, no I/O, no import
+beyond the standard library, so that any layer may use them.
+tui/corefile/waits.py makes them from a core; tui/analysis/blocking.py
+reasons on them.
 """
 
 from __future__ import annotations
