@@ -84,15 +84,28 @@ class Workers:
                 view = FrameView(snapshot.backtrace.goroutine_id, frame.index, snapshot.frame, source)
             origins = self.highlighter.origins(f.file for f in snapshot.backtrace.frames)
         self.post_message(SnapshotLoaded(snapshot, view, origins))
-        self._list_everything(backend)
 
-    def _list_everything(self, backend: Backend) -> None:
+    def start_behind_first_screen(self, snapshot: Snapshot) -> None:
+        """What comes after the first screen, started once it is painted:
+        the listing parses the core on a thread (holding the GIL as it
+        goes) and gdb takes a CPU of its own."""
+        if self.closing:
+            return
+        self.list_everything()
+        if self.compare_with_gdb:
+            self.run_gdb(snapshot)
+
+    @work(thread=True, exit_on_error=False, group="list", exclusive=True)
+    def list_everything(self) -> None:
         """Every goroutine with its whole stack, read from the core file;
         through two dlvs (list, then stacks) when it cannot be read so."""
-        # Imported here, on this thread, once the first screen is posted:
-        # the core reader is a tenth of the app's import time.
+        # Imported here, on this thread, once the first screen is up: the
+        # core reader is a tenth of the app's import time.
         from .core.native import NativeListing, NativeUnavailable
 
+        backend = self.core.primary
+        if backend is None:  # closed meanwhile
+            return
         worker = get_current_worker()
         if not self.read_core_natively:
             self.core.start_helper()
