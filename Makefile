@@ -79,10 +79,12 @@ test-debian: setup debian-toolchain
 	$(LEG2)
 
 # gocore-tui against raw dlv on cores with 6, 1k, 10k and 100k goroutines
-# (built and crashed once, cached under build/bench/); prints the table.
+# (built and crashed once, cached under build/bench/); prints the table,
+# then the seed core's first screen from launch against raw dlv.
 # SIZES=1000,100000,1000000 chooses the crowd sizes (a 1M core takes 2.6 GB).
 bench: setup
 	SIZES=$(SIZES) $(BIN)/python bench/run.py
+	$(BIN)/python bench/first_screen.py
 
 # Keeps .venv (and the dlv in it): `rm -rf .venv` for a full reset.
 clean:

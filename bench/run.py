@@ -4,10 +4,11 @@ Cores: the 6-goroutine seed example and tests/fixtures/many_goroutines run
 with 1k, 10k and 100k goroutines (built with -N -l, crashed with GOTRACEBACK=crash, cached under
 build/bench/). For each core it prints raw dlv's time to list every
 goroutine and its peak RSS; the TUI's (bench/probe.py, a process of its
-own) time to the first useful screen, to the full grouped list, to the
+own) time from Delve.open to the first useful screen, to the full grouped list, to the
 groups by whole stack, its peak RSS, and keypress-to-panes latencies; the
 time of `gocore-tui EXE CORE --report json` from process start to the
-report written (every goroutine and the groups by whole stack); then the
+report written (every goroutine and the groups by whole stack); the
+installed gocore-tui's first screen from process launch, in a pty; then the
 ratios the targets are in.
 
     python bench/run.py [--sizes 1000,10000,100000,1000000] [--presses 50]
@@ -27,6 +28,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bench.first_screen import launch_to_first_screen  # noqa: E402
 from bench.rawdlv import raw_dlv  # noqa: E402
 from tui.cli.corerun import build, crash  # noqa: E402
 
@@ -100,10 +102,11 @@ def main() -> None:
         raw = raw_dlv(str(exe), str(core), ["goroutines"])
         tui = probe(exe, core, args.presses)
         tui["report_s"] = report_seconds(exe, core)
+        tui["launch_s"] = launch_to_first_screen(exe, core, source_marker=None)
         rows.append((label, raw, tui))
         print(f"measured {label}: raw dlv {raw.seconds:.2f}s, TUI first screen {tui['first_screen_s']:.2f}s", flush=True)
     seed_first = rows[0][2]["first_screen_s"]
-    header = ("goroutines", "raw dlv goroutines", "TUI first screen", "vs raw", "vs seed", "full grouped list",
+    header = ("goroutines", "raw dlv goroutines", "first screen from launch", "TUI first screen", "vs raw", "vs seed", "full grouped list",
               "vs raw", "grouped by whole stack", "vs raw", "--report json", "vs raw", "TUI peak RSS", "dlv peak RSS",
               "vs dlv", "u/d p50/p95 ms", "switch p50/p95 ms")
     print()
@@ -113,6 +116,7 @@ def main() -> None:
         print("| " + " | ".join([
             f"{label} ({tui['goroutines']:,} listed)",
             f"{raw.seconds:.2f} s",
+            f"{tui['launch_s']:.2f} s",
             f"{tui['first_screen_s']:.2f} s",
             f"{tui['first_screen_s'] / raw.seconds:.2f}x",
             f"{tui['first_screen_s'] / seed_first:.2f}x",

@@ -10,18 +10,12 @@ from pathlib import Path
 from rich.text import Text
 from textual.app import SuspendNotSupported, SystemCommand
 
-from .analysis.console import Refused, console_command
-from .analysis.report import comparison_report, export_markdown, view_report
-from .analysis.showdown import score
 from .messages import ComparisonValuesRead, ConsoleAnswered, GdbFinished, ModuleDownloading
-from .screens.build import BuildInfoScreen
-from .screens.comparison import ComparisonScreen
-from .screens.confirm import ConfirmScreen
-from .screens.console import ConsoleScreen
-from .screens.help import HelpScreen
-from .screens.traceback import TracebackScreen
-from .sources.editor import editor_command
 from .sources.resolve import resolve
+
+# The screens and analyses behind a key are imported when the key is first
+# pressed: imported here, they were a fifth of the app's import, which is
+# the first screen's critical path (dlv is ready before Textual is).
 
 PANE_KEYS = [
     ("↑/↓, j/k", "move in the focused pane"),
@@ -83,13 +77,19 @@ class ScreenActions:
             return None
         if self.gdb_run.error:
             return self.gdb_run, None
+        from .analysis.showdown import score
+
         return self.gdb_run, score(self.snapshot, self.store.goroutines(), self.gdb_run, self.store.stacks(),
                                    self.comparison_values)
 
     def compare(self) -> None:
+        from .screens.comparison import ComparisonScreen
+
         self.push_screen(ComparisonScreen(self.comparison()), self._comparison_closed)
 
     def update_comparison(self) -> None:
+        from .screens.comparison import ComparisonScreen
+
         if not self.closing and isinstance(self.screen, ComparisonScreen):
             self.screen.show(self.comparison())
 
@@ -113,9 +113,13 @@ class ScreenActions:
     def open_console(self) -> None:
         goroutine_id, frame_index = self._dlv_scope()
         scope = f"goroutine {goroutine_id} frame {frame_index}" if goroutine_id is not None else f"frame {frame_index}"
+        from .screens.console import ConsoleScreen
+
         self.push_screen(ConsoleScreen(self.console_history, self.console_log, scope))
 
-    def on_console_screen_submitted(self, message: ConsoleScreen.Submitted) -> None:
+    def on_console_screen_submitted(self, message) -> None:
+        from .analysis.console import Refused, console_command
+
         try:
             line = console_command(message.text, *self._dlv_scope())
         except Refused as refused:
@@ -131,10 +135,12 @@ class ScreenActions:
 
     def _console_write(self, entry: Text) -> None:
         self.console_log.append(entry)
+        from .screens.console import ConsoleScreen
+
         if not self.closing and isinstance(self.screen, ConsoleScreen):
             self.screen.show(entry)
 
-    def on_console_screen_watch_wanted(self, message: ConsoleScreen.WatchWanted) -> None:
+    def on_console_screen_watch_wanted(self, message) -> None:
         if message.expression not in self.watches:
             self.watches.append(message.expression)
         self.notify(f"watching {message.expression}", timeout=3, markup=False)
@@ -157,6 +163,8 @@ class ScreenActions:
         view = self.frame_view
         if self.snapshot is None or self.nav.backtrace is None or view is None:
             return
+        from .analysis.report import comparison_report, export_markdown, view_report
+
         comparison = self.comparison()
         scorecard = comparison_report(*comparison) if comparison else None
         report = view_report(self.snapshot, self.nav.backtrace, view.state, self.store.goroutines(),
@@ -178,6 +186,8 @@ class ScreenActions:
             self.notify(f"{frame.file} is not on this machine; map it with --substitute-path", severity="warning",
                         markup=False)
             return
+        from .sources.editor import editor_command
+
         command = editor_command(path, frame.line)
         try:
             try:
@@ -194,6 +204,8 @@ class ScreenActions:
             if yes:
                 self.main.say_downloading(f"running {command}…")
                 self.fetch_module(command)
+
+        from .screens.confirm import ConfirmScreen
 
         self.push_screen(ConfirmScreen(f"Run `{command}`?",
                                        "It downloads the module's source into the module cache (GOMODCACHE), "
@@ -216,10 +228,14 @@ class ScreenActions:
             self.select_frame(self.nav.frame_index)  # the source is here now
 
     def show_build_info(self) -> None:
+        from .screens.build import BuildInfoScreen
+
         if self.snapshot is not None:
             self.push_screen(BuildInfoScreen(self.snapshot.target.build))
 
     def show_traceback(self) -> None:
+        from .screens.traceback import TracebackScreen
+
         if self.go_traceback:
             self.push_screen(TracebackScreen(self.go_traceback))
 
@@ -236,6 +252,8 @@ class ScreenActions:
     def action_help(self) -> None:
         keys = [(b.key.replace("question_mark", "?").replace("slash", "/").replace("colon", ":"),
                  b.tooltip or b.description) for b in [*self.main.BINDINGS, *self.BINDINGS]]
+        from .screens.help import HelpScreen
+
         self.push_screen(HelpScreen(keys + PANE_KEYS))
 
     def action_quit_with_error(self) -> None:

@@ -185,8 +185,6 @@ class GocoreApp(Workers, ScreenActions, Recovery, App[int]):
     @_drawn
     def on_snapshot_loaded(self, message: SnapshotLoaded) -> None:
         snapshot = self.snapshot = message.snapshot
-        if self.compare_with_gdb:
-            self.run_gdb(snapshot)
         self.store.crashing = snapshot.crash.goroutine_id
         self.store.know_target(snapshot.target)
         crash_frame = snapshot.crash.frame
@@ -197,6 +195,7 @@ class GocoreApp(Workers, ScreenActions, Recovery, App[int]):
         if message.frame is not None:
             self._show_frame(message.frame)
         self.open_comparison_first()
+        self.call_after_refresh(self.start_behind_first_screen, snapshot)  # once it is painted
 
     def _show_backtrace(self, backtrace: Backtrace, frame_index: int) -> None:
         self.nav.show_backtrace(backtrace, frame_index)

@@ -14,11 +14,9 @@ import time
 from textual import work
 from textual.worker import get_current_worker
 
-from .analysis.showdown import read_delve_values, run_gdb_for
 from .core.backend import Backend
 from .core.frames import FrameView, describe, load_frame
 from .core.listing import TwoEndedListing
-from .core.native import NativeListing, NativeUnavailable
 from .core.navigator import Navigation
 from .core.session import SessionClosed
 from .sources.download import DownloadError, run_download
@@ -86,11 +84,28 @@ class Workers:
                 view = FrameView(snapshot.backtrace.goroutine_id, frame.index, snapshot.frame, source)
             origins = self.highlighter.origins(f.file for f in snapshot.backtrace.frames)
         self.post_message(SnapshotLoaded(snapshot, view, origins))
-        self._list_everything(backend)
 
-    def _list_everything(self, backend: Backend) -> None:
+    def start_behind_first_screen(self, snapshot: Snapshot) -> None:
+        """What comes after the first screen, started once it is painted:
+        the listing parses the core on a thread (holding the GIL as it
+        goes) and gdb takes a CPU of its own."""
+        if self.closing:
+            return
+        self.list_everything()
+        if self.compare_with_gdb:
+            self.run_gdb(snapshot)
+
+    @work(thread=True, exit_on_error=False, group="list", exclusive=True)
+    def list_everything(self) -> None:
         """Every goroutine with its whole stack, read from the core file;
         through two dlvs (list, then stacks) when it cannot be read so."""
+        # Imported here, on this thread, once the first screen is up: the
+        # core reader is a tenth of the app's import time.
+        from .core.native import NativeListing, NativeUnavailable
+
+        backend = self.core.primary
+        if backend is None:  # closed meanwhile
+            return
         worker = get_current_worker()
         if not self.read_core_natively:
             self.core.start_helper()
@@ -217,6 +232,8 @@ class Workers:
     @work(thread=True, exit_on_error=False, group="compare.values", exclusive=True)
     def read_comparison_values(self) -> None:
         """Delve's values of the faulting frame in full (`print NAME`), beside gdb's."""
+        from .analysis.showdown import read_delve_values
+
         snapshot, backend = self.snapshot, self.core.primary
         if snapshot is None or backend is None:
             return
@@ -227,6 +244,8 @@ class Workers:
     @work(thread=True, exit_on_error=False, group="compare", exclusive=True)
     def run_gdb(self, snapshot: Snapshot) -> None:
         """gdb beside Delve, in the background: the TUI stays usable."""
+        from .analysis.showdown import run_gdb_for
+
         started = time.monotonic()
         run = run_gdb_for(snapshot)
         self.log.info(f"gdb ran in {time.monotonic() - started:.2f}s")

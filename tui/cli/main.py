@@ -7,23 +7,20 @@ import os
 import sys
 from dataclasses import replace
 from concurrent.futures import ThreadPoolExecutor
+from typing import TYPE_CHECKING
 
+# Only what opening a core needs is imported here: dlv starts before the
+# rest (the report, the UI) is imported, so the two overlap.
 from .. import __version__
-from ..analysis.forensics import read_snapshot
-from ..analysis.report import build_report, comparison_report, to_json, to_markdown
-from ..analysis.showdown import read_delve_values, run_comparison
-from ..core.backend import DelveBackend
-from ..core.inventory import take_inventory
 from ..debugger.delve import Delve
 from ..debugger.dlv import DLV_VERSION
 from ..debugger.session import SessionError, install_signal_reaper
 from ..debugger.startup import OpenError
 from ..parse import ParseError
-from ..sources.locate import SourceContext, build_context
 from ..sources.resolve import parse_substitution
-from .run import RunError, run_and_catch
-from .serve import DEFAULT_PORT, ServeError, ServeRequest, serve
-from .tuning import freeze_long_lived, tune_process
+
+if TYPE_CHECKING:
+    from ..sources.locate import SourceContext
 
 EXIT_OK, EXIT_FAILURE, EXIT_USAGE = 0, 1, 2
 EXIT_INTERRUPTED = 130
@@ -62,6 +59,8 @@ def build_run_parser() -> argparse.ArgumentParser:
 
 
 def build_serve_parser() -> argparse.ArgumentParser:
+    from .serve import DEFAULT_PORT
+
     parser = argparse.ArgumentParser(
         prog="gocore-tui serve",
         description="Serve the TUI on a core to a web browser (textual-serve), on 127.0.0.1 only: "
@@ -103,6 +102,8 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _run(args: argparse.Namespace) -> int:
+    from .run import RunError, run_and_catch
+
     command = args.command[1:] if args.command[:1] == ["--"] else args.command
     if not command:
         return _fail("run: no program given; usage: gocore-tui run [options] -- PROG [ARGS...]")
@@ -120,6 +121,8 @@ def _run(args: argparse.Namespace) -> int:
 
 
 def _serve(args: argparse.Namespace) -> int:
+    from .serve import ServeError, ServeRequest, serve
+
     request = ServeRequest(args.executable, args.core, args.port, dlv=args.dlv,
                            substitute_path=tuple(args.substitute_path), no_gdb=args.no_gdb, force=args.force)
     try:
@@ -155,8 +158,12 @@ def _open(args: argparse.Namespace, go_traceback: str = "") -> int:
         return EXIT_INTERRUPTED  # a session that opened meanwhile is reaped at exit
     try:
         if args.report:
+            from ..sources.locate import build_context
+
             sources = build_context(rules=substitutions, build_info=delve.target.build)
             return _report(delve, args.report, sources, not args.no_gdb, go_traceback)
+        from .tuning import freeze_long_lived, tune_process
+
         tune_process()
         app = GocoreApp(_opener(delve, args), substitutions=substitutions, title_paths=(args.executable, args.core),
                         compare_with_gdb=not args.no_gdb, go_traceback=go_traceback, on_settled=freeze_long_lived,
@@ -178,6 +185,8 @@ def _opener(first: Delve, args: argparse.Namespace):
     """The session opened above, then a new one for each restart (R)."""
     pending = [first]
 
+    from ..core.backend import DelveBackend
+
     def open_backend() -> DelveBackend:
         delve = pending.pop() if pending else Delve.open(args.executable, args.core, dlv=args.dlv, force=args.force)
         return DelveBackend(delve)
@@ -186,6 +195,12 @@ def _opener(first: Delve, args: argparse.Namespace):
 
 
 def _report(delve: Delve, fmt: str, sources: SourceContext, with_gdb: bool, go_traceback: str = "") -> int:
+    from ..analysis.forensics import read_snapshot
+    from ..analysis.report import build_report, comparison_report, to_json, to_markdown
+    from ..analysis.showdown import read_delve_values, run_comparison
+    from ..core.backend import DelveBackend
+    from ..core.inventory import take_inventory
+
     first = read_snapshot(delve)
     inventory = take_inventory(DelveBackend(delve), first.crash.goroutine_id)
     notes = tuple(note for note in (inventory.problem, inventory.through_dlv and

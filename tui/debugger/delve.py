@@ -42,7 +42,7 @@ from ..parse.delve import (
 )
 from ..parse.values import unquote
 from .buildinfo import BuildInfoError, read_build_info
-from .dlv import dlv_env, dlv_version, find_dlv
+from .dlv import ask_dlv_version, dlv_env, find_dlv
 from .session import CommandRunner, PromptSession, ReplaySession, SessionError
 from .startup import OpenError, check_inputs, explain_startup_failure, no_debug_info_warning
 
@@ -128,14 +128,16 @@ class Delve:
         executable, core = os.path.abspath(executable), os.path.abspath(core)
         input_warnings = check_inputs(executable, core, force)
         launch = Launch(find_dlv(dlv), executable, core)
-        version = dlv_version(launch.dlv)
+        asking = ask_dlv_version(launch.dlv)
         started = time.monotonic()
         try:
             session = PromptSession(launch.argv(), PROMPT, env=dlv_env(), startup_timeout=startup_timeout)
         except SessionError as err:
-            raise OpenError(explain_startup_failure(str(err), executable, core, version)) from None
+            raise OpenError(explain_startup_failure(str(err), executable, core, asking())) from None
         except OSError as err:
+            asking()
             raise OpenError(f"{launch.dlv}: cannot run dlv ({err.strerror})") from None
+        version = asking()
         try:
             warning = no_debug_info_warning(session.banner, executable)
             if warning:

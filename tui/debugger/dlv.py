@@ -8,6 +8,7 @@ import subprocess
 import sys
 import tempfile
 from pathlib import Path
+from typing import Callable
 
 from ..parse import ParseError
 from ..parse.delve import parse_version
@@ -40,11 +41,28 @@ def find_dlv(explicit: str | None = None) -> str:
 
 
 def dlv_version(dlv: str) -> str:
+    return ask_dlv_version(dlv)()
+
+
+def ask_dlv_version(dlv: str) -> Callable[[], str]:
+    """Start `dlv version` now; the returned call waits for its answer ("" if
+    none). Asked while `dlv core` starts, it costs the first screen nothing."""
     try:
-        result = subprocess.run([dlv, "version"], capture_output=True, text=True, timeout=30, env=dlv_env())
-        return parse_version(result.stdout)
-    except (OSError, subprocess.SubprocessError, ParseError):
-        return ""
+        asked = subprocess.Popen([dlv, "version"], stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                 stderr=subprocess.DEVNULL, text=True, env=dlv_env())
+    except OSError:
+        return lambda: ""
+
+    def answer() -> str:
+        try:
+            out, _ = asked.communicate(timeout=30)
+            return parse_version(out)
+        except (subprocess.SubprocessError, ParseError):
+            asked.kill()
+            asked.wait()
+            return ""
+
+    return answer
 
 
 def dlv_env() -> dict[str, str]:

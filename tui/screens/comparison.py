@@ -9,9 +9,9 @@ from __future__ import annotations
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.screen import Screen
-from textual.widgets import Footer
 
 from ..widgets.comparison_view import ComparisonView
+from ..widgets.footer import Footer
 
 
 class ComparisonScreen(Screen[int | None]):

@@ -13,13 +13,13 @@ from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.reactive import reactive
 from textual.screen import Screen
-from textual.widgets import Footer
 
 from ..core.frames import FrameView
 from ..core.store import GoroutineStore
 from ..model import Backtrace, Frame, Snapshot
 from ..widgets.backtrace_view import BacktraceView
 from ..widgets.crash_summary import CrashSummary
+from ..widgets.footer import Footer
 from ..widgets.goroutine_list import GoroutineList
 from ..widgets.source_view import SourceView
 from ..widgets.variables_view import VariablesView
