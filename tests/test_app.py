@@ -62,6 +62,11 @@ async def running(fixture, ready=lambda app: app.first_screen_ready):
         await asyncio.sleep(0.05)
 
 
+def cell(table: GoroutineList, key: str, column: str) -> str:
+    """A goroutine-list row's cell by its column's title."""
+    return str(table.row_cells(key)[table._columns.index(column)])
+
+
 def summary(app) -> str:
     return str(app.query_one(CrashSummary).render())
 
@@ -292,7 +297,7 @@ async def test_groups_filter_and_flat_view(cores):
         await pilot.press("slash")
         await pilot.press(*"Mutex", "enter")
         assert [b.count for b in table.index.buckets("Mutex")] == [50]
-        assert all("Mutex" in str(table.row_cells(k)[3]) for k in table.row_keys())
+        assert all("Mutex" in cell(table, k, "location") for k in table.row_keys())
         # flat view lists every matching goroutine
         await pilot.press("v")
         assert table.row_count == 50
@@ -442,12 +447,12 @@ async def test_whole_stacks_split_a_group_and_a_member_loads_its_own_path(cores)
     fixture = cores["split_stacks"]
     async with running(fixture, lambda a: a.first_screen_ready and a.goroutines_complete and a.stacks_complete) as (app, pilot):
         table = app.query_one(GoroutineList)
-        rows = {k: [str(cell) for cell in table.row_cells(k)] for k in table.row_keys()}
-        parked = {cells[1]: cells[3] for key, cells in rows.items() if key.startswith("b") and "main.park" in cells[3]}
+        rows = {k: [cell(table, k, title) for title in ("id / count", "location")] for k in table.row_keys()}
+        parked = {cells[0]: cells[1] for key, cells in rows.items() if key.startswith("b") and "main.park" in cells[1]}
         assert parked == {"×20": "main.go:15 main.park  via main.viaRight", "×10": "main.go:15 main.park  via main.viaLeft"}
         assert "Goroutines 34 in" in table.border_title and "stacks read" not in table.border_title
         # expand the viaLeft group and pick a member: its backtrace goes through viaLeft
-        key = next(key for key, cells in rows.items() if cells[1] == "×10")
+        key = next(key for key, cells in rows.items() if cells[0] == "×10")
         table.focus()
         table.move_cursor(row=table.get_row_index(key))
         await pilot.press("enter")

@@ -28,12 +28,13 @@ def test_main_screen(snap_compare):
 
     async def settled_in_order(pilot) -> None:
         await _settled(pilot)
-        # the crash with its frame first, then the goroutine list in pages,
-        # then the whole stacks that regroup it
+        # the crash with its frame first, then (a recording has no core file
+        # to read waits from) that waits are not known, then the goroutine
+        # list in pages, then the whole stacks that regroup it
         messages = app.backend_messages
-        assert messages[0] == "SnapshotLoaded", messages
+        assert messages[:2] == ["SnapshotLoaded", "WaitsRead"], messages
         paged = messages.index("StacksPaged")
-        assert set(messages[1:paged]) == {"GoroutinesPaged"} and set(messages[paged:]) == {"StacksPaged"}, messages
+        assert set(messages[2:paged]) == {"GoroutinesPaged"} and set(messages[paged:]) == {"StacksPaged"}, messages
 
     assert snap_compare(app, terminal_size=SIZE, run_before=settled_in_order)
     # the picture is the crash, not a half-loaded screen

@@ -168,7 +168,8 @@ class ScreenActions:
         comparison = self.comparison()
         scorecard = comparison_report(*comparison) if comparison else None
         report = view_report(self.snapshot, self.nav.backtrace, view.state, self.store.goroutines(),
-                             self.highlighter.context, scorecard, frame_index=view.frame_index)
+                             self.highlighter.context, scorecard, frame_index=view.frame_index,
+                             index=self.store.index)
         try:
             path = export_markdown(report, self.export_folder or Path.cwd())
         except OSError as err:

@@ -21,7 +21,7 @@ from .core.session import CoreSession
 from .core.store import GoroutineStore
 from .debugger.batch import stop_batches
 from .messages import (BacktraceLoaded, FrameLoaded, GoroutinesPaged, ListingFallback, SnapshotLoaded,
-                       SourceHighlighted, StacksPaged, VariableLoaded, WatchesEvaluated)
+                       SourceHighlighted, StacksPaged, VariableLoaded, WaitsRead, WatchesEvaluated)
 from .model import Backtrace
 from .palette import GoroutineAndFrameCommands
 from .recovery import Recovery
@@ -139,6 +139,7 @@ class GocoreApp(Workers, ScreenActions, Recovery, App[int]):
     first_screen_ready = property(lambda self: self.main is not None and self.main.frame_ready)
     goroutines_complete = property(lambda self: self.store.list_complete)
     stacks_complete = property(lambda self: self.store.stacks_complete)
+    waits_complete = property(lambda self: self.store.waits_complete)
     backend_lost = property(lambda self: self.main is not None and self.main.backend_lost)
 
     # -- navigation ----------------------------------------------------------------
@@ -257,8 +258,13 @@ class GocoreApp(Workers, ScreenActions, Recovery, App[int]):
 
     @_drawn
     def on_listing_fallback(self, message: ListingFallback) -> None:
-        self.log.warning(f"listing through dlv: {message.why}")
         self.notify(f"listing goroutines through dlv: {message.why}", severity="warning", timeout=8, markup=False)
+
+    @_drawn
+    def on_waits_read(self, message: WaitsRead) -> None:
+        self.store.add_waits(message.waits, message.problem)
+        self.main.show_waits(message.waits, self.nav.goroutine_id)
+        self.settled()
 
     def _list_done(self, problem: str = "", cut: bool = False) -> None:
         self.store.finish_list(cut)

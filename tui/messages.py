@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 from textual.message import Message
 
+from .analysis.waitview import Waits
 from .core.frames import FrameView
 from .core.navigator import Navigation
 from .model import Backtrace, GdbRun, Goroutine, Snapshot, Variable
@@ -126,3 +127,11 @@ class ModuleDownloading(Message):
 class WatchesEvaluated(Message):
     generation: int
     values: list  # [(expression, value or why not)]
+
+
+@dataclass
+class WaitsRead(Message):
+    """What every goroutine waits on (after the list), or why it is not known."""
+
+    waits: Waits | None
+    problem: str = ""

@@ -34,6 +34,7 @@ from .messages import (
     SnapshotLoaded,
     StacksPaged,
     VariableLoaded,
+    WaitsRead,
     WatchesEvaluated,
 )
 from .model import Snapshot, Variable
@@ -101,28 +102,38 @@ class Workers:
         through two dlvs (list, then stacks) when it cannot be read so."""
         # Imported here, on this thread, once the first screen is up: the
         # core reader is a tenth of the app's import time.
-        from .core.native import NativeListing, NativeUnavailable
+        from .core.native import WAITS_NEED_THE_CORE, NativeListing, NativeUnavailable
 
         backend = self.core.primary
         if backend is None:  # closed meanwhile
             return
         worker = get_current_worker()
         if not self.read_core_natively:
+            self.post_message(WaitsRead(None, WAITS_NEED_THE_CORE))
             self.core.start_helper()
             self._list_goroutines(backend, self.core.helper)
             return
-        listing = NativeListing(backend)
-        try:
-            for goroutines, stacks in listing.pages():
-                if worker.is_cancelled:
+        with NativeListing(backend) as listing:
+            try:
+                for goroutines, stacks in listing.pages():
+                    if worker.is_cancelled:
+                        return
+                    self.post_message(GoroutinesPaged(goroutines, stacks=stacks))
+            except NativeUnavailable as why:
+                self.post_message(ListingFallback(str(why)))
+                self.post_message(WaitsRead(None, WAITS_NEED_THE_CORE))
+                self.core.start_helper()
+                self._list_goroutines(backend, self.core.helper)
+                return
+            self.post_message(GoroutinesPaged((), complete=True, stacks_complete=True))
+            # After the list, on this thread (the core reader is not shared).
+            with failing_as("reading what goroutines wait on", "waits"):
+                try:
+                    waits = listing.read_waits(deadlock=self.snapshot is not None and self.snapshot.crash.deadlock)
+                except NativeUnavailable as why:
+                    self.post_message(WaitsRead(None, str(why)))
                     return
-                self.post_message(GoroutinesPaged(goroutines, stacks=stacks))
-        except NativeUnavailable as why:
-            self.post_message(ListingFallback(str(why)))
-            self.core.start_helper()
-            self._list_goroutines(backend, self.core.helper)
-            return
-        self.post_message(GoroutinesPaged((), complete=True, stacks_complete=True))
+        self.post_message(WaitsRead(waits))
 
     @work(thread=True, exit_on_error=False, group="list", exclusive=True)
     def relist_goroutines(self) -> None:

@@ -191,11 +191,16 @@ def describe(obj: WaitObject, waiters: Mapping[str, tuple[int, ...]]) -> str:
     return line
 
 
+def forever_line(detail: str, count: int) -> str:
+    """Goroutines that wait on nothing that could wake them: "3 goroutines block on a nil channel"."""
+    return f"{_goroutines(count)} {_verb(count, *_FOREVER[detail])}"
+
+
 def _summary(objects: list[Blocking], forever: Mapping[str, tuple[int, ...]]) -> tuple[str, ...]:
     """For "all goroutines are asleep": what everyone waits on, biggest first."""
     lines = [(b.count, b.description) for b in objects]
     for detail, ids in forever.items():
-        lines.append((len(ids), f"{_goroutines(len(ids))} {_verb(len(ids), *_FOREVER[detail])}"))
+        lines.append((len(ids), forever_line(detail, len(ids))))
     lines.sort(key=lambda line: -line[0])
     return tuple(text for _, text in lines)
 

@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from typing import Iterable
 
 from ..model import Goroutine, Location
+from .blocking import forever_line
+from .waitview import Waits, label_filter, labels_match
 
 
 @dataclass(frozen=True)
@@ -33,6 +35,10 @@ class Bucket:
     via: str = ""
     """For a bucket split by whole stacks: the function where its stack
     parts from its biggest sibling's ("" when not split)."""
+    title: str = ""
+    """For a bucket of goroutines waiting on one object: who waits how on
+    what ("5 goroutines send to chan int results (2/2, full) in main.main;
+    none receives"), shown instead of a place."""
 
     @property
     def count(self) -> int:
@@ -60,6 +66,8 @@ class GoroutineIndex:
         self._stack_of: dict[int, int] = {}
         self._stack_numbers: dict[tuple[Location, ...], int] = {}
         self._stacks: list[tuple[Location, ...]] = []
+        # What every goroutine waits on, once read (after the list).
+        self.waits: Waits | None = None
 
     def __len__(self) -> int:
         return len(self.by_id) + len(self.unreadable)
@@ -123,8 +131,10 @@ class GoroutineIndex:
     def stacks_known(self) -> int:
         return len(self._stack_of)
 
-    def bucket_key(self, goroutine_id: int) -> tuple:
+    def bucket_key(self, goroutine_id: int, by_object: bool = False) -> tuple:
         """The key of the bucket a goroutine is in (to expand it)."""
+        if by_object:
+            return self._object_key(goroutine_id)
         signature = self.by_id[goroutine_id].signature()
         parts = self._by_stack(self._members[signature])
         return signature if len(parts) <= 1 else (signature, self._stack_of.get(goroutine_id))
@@ -168,13 +178,18 @@ class GoroutineIndex:
 
     def buckets(self, text: str = "", hide_runtime: bool = False) -> list[Bucket]:
         """Buckets, biggest first, of the goroutines that match the filter."""
+        labelled = label_filter(text)
         result = []
         for key, ids in self._members.items():
             sample = self.by_id[ids[0]]
             if hide_runtime and sample.is_runtime:
                 continue
             for part_key, part_ids, via in self._split(key, ids):
-                if text and not (_bucket_matches(sample, text) or self._stack_matches(part_ids[0], text.lower())):
+                if labelled:
+                    part_ids = [i for i in part_ids if self._labelled(i, labelled)]
+                    if not part_ids:
+                        continue
+                elif text and not (_bucket_matches(sample, text) or self._stack_matches(part_ids[0], text.lower())):
                     # ids can still match one by one
                     part_ids = [i for i in part_ids if text in str(i)] if text.isdigit() else []
                     if not part_ids:
@@ -188,8 +203,67 @@ class GoroutineIndex:
     def flat(self, text: str = "", hide_runtime: bool = False) -> list[Goroutine]:
         """Goroutines in id order that match the filter."""
         return [g for _, g in sorted(self.by_id.items())
-                if not (hide_runtime and g.is_runtime)
-                and (not text or matches(g, text) or self._stack_matches(g.id, text.lower()))]
+                if not (hide_runtime and g.is_runtime) and self._matches(g, text)]
+
+    def _matches(self, goroutine: Goroutine, text: str) -> bool:
+        """The `/` filter on one goroutine: `key=value` tests its labels."""
+        if not text:
+            return True
+        labelled = label_filter(text)
+        if labelled:
+            return self._labelled(goroutine.id, labelled)
+        return matches(goroutine, text) or self._stack_matches(goroutine.id, text.lower())
+
+    def _labelled(self, goroutine_id: int, test: tuple[str, str]) -> bool:
+        return self.waits is not None and labels_match(self.waits.labels(goroutine_id), test)
+
+    # -- by what they wait on (`w`) --------------------------------------------------
+
+    def object_buckets(self, text: str = "", hide_runtime: bool = False) -> list[Bucket]:
+        """One bucket per object goroutines wait on, biggest first (titled
+        with who waits how on what); then those that wait on nothing that
+        could end it; then the rest by state."""
+        if self.waits is None:
+            return []
+        analysis = self.waits.analysis
+        taken: set[int] = set()
+        result = []
+
+        def bucket(key: tuple, ids, state: str, title: str) -> None:
+            members = [i for i in ids if i in self.by_id]
+            taken.update(members)
+            shown = [i for i in members if self._shown(self.by_id[i], text, hide_runtime)]
+            if shown:
+                result.append(Bucket(key, tuple(sorted(shown)), state, None, self.crashing in shown,
+                                     all(self.by_id[i].is_runtime for i in shown), title=title))
+
+        for blocking in analysis.objects:
+            ids = dict.fromkeys(i for members in blocking.waiters.values() for i in members)
+            bucket(("object", blocking.address), ids, blocking.kind, blocking.description)
+        for detail, ids in analysis.forever.items():
+            bucket(("forever", detail), ids, detail, forever_line(detail, len(ids)))
+        rest: dict[str, list[int]] = {}
+        for goroutine_id, goroutine in self.by_id.items():
+            if goroutine_id not in taken:
+                rest.setdefault(goroutine.state, []).append(goroutine_id)
+        for state, ids in sorted(rest.items(), key=lambda item: -len(item[1])):
+            bucket(("state", state), ids, state, f"{state}: waits on no object")
+        return result
+
+    def _shown(self, goroutine: Goroutine, text: str, hide_runtime: bool) -> bool:
+        return not (hide_runtime and goroutine.is_runtime) and self._matches(goroutine, text)
+
+    def _object_key(self, goroutine_id: int) -> tuple:
+        """The key of the object bucket a goroutine is in (object_buckets' keys)."""
+        waits = self.waits
+        if waits is not None:
+            for blocking in waits.analysis.objects:
+                if any(goroutine_id in ids for ids in blocking.waiters.values()):
+                    return ("object", blocking.address)
+            for detail, ids in waits.analysis.forever.items():
+                if goroutine_id in ids:
+                    return ("forever", detail)
+        return ("state", self.by_id[goroutine_id].state)
 
 
 def matches(goroutine: Goroutine, text: str) -> bool:

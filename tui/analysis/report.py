@@ -14,11 +14,14 @@ from ..model import (Backtrace, BuildInfo, CrashKind, Frame, FrameState, GdbRun,
                      Variable, signal_name)
 from ..sources.locate import SourceContext
 from ..sources.resolve import find
+from .blocking import blocking_report, deadlock_report, goroutine_fields
 from .compare import Comparison, Score
 from .groups import GoroutineIndex
 
 SCHEMA = "gocore-tui/report/2"
 CONTEXT_LINES = 5
+# Objects goroutines wait on, in a Markdown report (the JSON has every one).
+MARKDOWN_OBJECTS = 20
 
 
 def frame_report(frame: Frame) -> dict[str, Any]:
@@ -29,13 +32,19 @@ def frame_report(frame: Frame) -> dict[str, Any]:
 def _goroutine(goroutine: Goroutine, crashing: int | None, index: GoroutineIndex | None = None) -> dict[str, Any]:
     # Your code's innermost frame where the whole stack is known; else Delve's user location.
     location = index.where(goroutine.id)[0] if index is not None and goroutine.id in index.by_id else goroutine.location
-    return {
+    item = {
         "id": goroutine.id,
         "state": goroutine.state,
         "location": {"file": location.file, "line": location.line, "function": location.function} if location else None,
         "thread": goroutine.thread,
         "crashing": goroutine.id is not None and goroutine.id == crashing,
     }
+    waits = index.waits if index is not None else None
+    if waits is not None and goroutine.id is not None:
+        item.update(goroutine_fields(waits.reading, goroutine.id))
+    else:  # not read (through dlv only): unknown, not "nothing"
+        item.update(waiting_on=None, wait_minutes=None, labels=None)
+    return item
 
 
 def _groups(index: GoroutineIndex) -> list[dict[str, Any]]:
@@ -146,6 +155,7 @@ def build_report(snapshot: Snapshot, sources: SourceContext | None = None,
         path, origin = places[f.file]
         return {**frame_report(f), "source_path": path, "source_origin": origin}
 
+    waits = index.waits if index is not None else None
     return {
         "schema": SCHEMA,
         "target": {"executable": snapshot.target.executable, "core": snapshot.target.core,
@@ -178,6 +188,9 @@ def build_report(snapshot: Snapshot, sources: SourceContext | None = None,
             "items": [_goroutine(g, crash.goroutine_id, index) for g in snapshot.goroutines],
             "groups": _groups(index) if index is not None else None,
         },
+        # Who waits on what, biggest first (None: not read from this core).
+        "blocking": blocking_report(waits.analysis) if waits is not None else None,
+        "deadlock": deadlock_report(waits.analysis) if waits is not None else None,
         "backtrace": [_frame(f) for f in snapshot.backtrace.frames],
         # The stack that holds the crash when it is not the goroutine's own
         # (a throw on the system stack, a signal in C code under old Delve).
@@ -198,14 +211,15 @@ def build_report(snapshot: Snapshot, sources: SourceContext | None = None,
 
 def view_report(snapshot: Snapshot, shown: Backtrace, state: FrameState, goroutines: Sequence[Goroutine],
                 sources: SourceContext | None = None, comparison: dict[str, Any] | None = None,
-                frame_index: int | None = None) -> dict[str, Any]:
+                frame_index: int | None = None, index: GoroutineIndex | None = None) -> dict[str, Any]:
     """The report of what the TUI shows (`x`): the crash, every goroutine
-    listed, and the goroutine, frame, source and variables the user is on
-    (frame_index in `shown`; by default the state's own)."""
+    listed (with index: their places, groups and waits), and the goroutine,
+    frame, source and variables the user is on (frame_index in `shown`; by
+    default the state's own)."""
     frame_index = state.frame_index if frame_index is None else frame_index
     frame = shown.frames[frame_index] if 0 <= frame_index < len(shown.frames) else None
     report = build_report(replace(snapshot, goroutines=tuple(goroutines), backtrace=shown, frame=state),
-                          sources, comparison)
+                          sources, comparison, index=index)
     report["view"] = {"goroutine": shown.goroutine_id, "frame": frame_report(frame) if frame else None}
     if frame is not None:
         report["source"] = source_excerpt(frame.file, frame.line, sources)
@@ -266,6 +280,16 @@ def to_markdown(report: dict[str, Any]) -> str:
     for kind in ("args", "locals"):
         for variable in report["variables"][kind]:
             out.append(f"- `{variable['name']}` ({kind[:-1]}) = `{_cell(variable['value'])}`")
+    blocking = report.get("blocking")
+    if blocking:
+        deadlock = report.get("deadlock")
+        out += ["", "## What they wait on", ""]
+        if deadlock:
+            out += ["All goroutines are asleep; everyone waits:", ""] + [f"- {line}" for line in deadlock["summary"]]
+        else:
+            out += [f"- {entry['description']}" for entry in blocking[:MARKDOWN_OBJECTS]]
+            if len(blocking) > MARKDOWN_OBJECTS:
+                out.append(f"- … {len(blocking) - MARKDOWN_OBJECTS} more objects (--report json has them all)")
     goroutines = report["goroutines"]
     out += ["", f"## Goroutines ({goroutines['total']})", "", "| id | state | location |", "| --- | --- | --- |"]
     for g in goroutines["items"]:

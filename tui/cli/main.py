@@ -202,9 +202,10 @@ def _report(delve: Delve, fmt: str, sources: SourceContext, with_gdb: bool, go_t
     from ..core.inventory import take_inventory
 
     first = read_snapshot(delve)
-    inventory = take_inventory(DelveBackend(delve), first.crash.goroutine_id)
+    inventory = take_inventory(DelveBackend(delve), first.crash.goroutine_id, first.crash.deadlock)
     notes = tuple(note for note in (inventory.problem, inventory.through_dlv and
-                                    f"goroutines listed through dlv: {inventory.through_dlv}") if note)
+                                    f"goroutines listed through dlv: {inventory.through_dlv}",
+                                    inventory.waits_problem) if note)
     snapshot = replace(first, goroutines=inventory.goroutines, warnings=first.warnings + notes)
     comparison = None
     if with_gdb:

@@ -9,7 +9,7 @@ from ..analysis.groups import GoroutineIndex
 from ..analysis.owncode import OwnCode
 from ..model import Goroutine
 from .backend import Backend
-from .native import NativeListing, NativeUnavailable
+from .native import WAITS_NEED_THE_CORE, NativeListing, NativeUnavailable
 
 
 @dataclass
@@ -18,17 +18,24 @@ class Inventory:
     index: GoroutineIndex
     problem: str = ""  # why the list stopped short
     through_dlv: str = ""  # why it came through dlv ("" when read from the core file)
+    waits_problem: str = ""  # why what they wait on is not known
 
 
-def take_inventory(backend: Backend, crashing: int | None) -> Inventory:
+def take_inventory(backend: Backend, crashing: int | None, deadlock: bool = False) -> Inventory:
+    """deadlock: the runtime said all goroutines are asleep (the waits' summary says on what)."""
     index = GoroutineIndex(crashing)
     index.own = OwnCode.of(backend.target.build)
     listed: list[Goroutine] = []
     try:
-        for goroutines, stacks in NativeListing(backend).pages():
-            listed += goroutines
-            index.add(goroutines)
-            index.add_stacks(stacks)
+        with NativeListing(backend) as listing:
+            for goroutines, stacks in listing.pages():
+                listed += goroutines
+                index.add(goroutines)
+                index.add_stacks(stacks)
+            try:
+                index.waits = listing.read_waits(deadlock)
+            except NativeUnavailable as why:
+                return Inventory(tuple(listed), index, waits_problem=str(why))
         return Inventory(tuple(listed), index)
     except NativeUnavailable as why:
         listed.clear()
@@ -39,4 +46,4 @@ def take_inventory(backend: Backend, crashing: int | None) -> Inventory:
         if not problem:
             for stacks in backend.stack_pages():
                 index.add_stacks(stacks)
-        return Inventory(goroutines, index, problem, str(why))
+        return Inventory(goroutines, index, problem, str(why), WAITS_NEED_THE_CORE)

@@ -13,8 +13,11 @@ import os
 from dataclasses import replace
 from typing import Iterator
 
+from ..analysis.blocking import analyse
+from ..analysis.waitview import Waits
 from ..corefile.errors import Unsupported
-from ..corefile.native import NativeCore
+from ..corefile.native import Listing, NativeCore
+from ..corefile.waits import read_waits
 from ..model import Goroutine, Location
 from .backend import Backend
 
@@ -23,6 +26,8 @@ PAGE_SIZE = 5000
 # Whole stacks compared with Delve's before the first page is handed over.
 CHECKED_STACKS = 3
 STACK_DEPTH = 64
+# When the list comes through dlv: Delve has no notion of what a goroutine waits on.
+WAITS_NEED_THE_CORE = "what goroutines wait on is read from the core file only"
 
 Stack = tuple[int, tuple[Location, ...]]
 
@@ -32,28 +37,59 @@ class NativeUnavailable(Exception):
 
 
 class NativeListing:
+    """Use as a context manager: the core stays open after pages() for
+    read_waits(), and is closed on the way out."""
+
     def __init__(self, backend: Backend, page_size: int = PAGE_SIZE) -> None:
         self.backend = backend
         self.page_size = page_size
         self.selected: int | None = None
         self.labels: dict[int, dict[str, str] | None] = {}
         self.from_dlv = 0  # goroutines Delve completed (on a thread at the crash)
+        self._native: NativeCore | None = None
+        self._stacks: list[Stack] = []  # every whole stack, for read_waits (not unwound twice)
+
+    def __enter__(self) -> "NativeListing":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def close(self) -> None:
+        if self._native is not None:
+            self._native.close()
+            self._native = None
+        self._stacks = []
 
     def pages(self) -> Iterator[tuple[tuple[Goroutine, ...], tuple[Stack, ...]]]:
         """(goroutines, their whole stacks) a page at a time, in allgs order."""
         target = self.backend.target
         try:
-            native = NativeCore.open(target.executable, target.core)
+            native = self._native = NativeCore.open(target.executable, target.core)
         except (Unsupported, OSError) as err:
             raise NativeUnavailable(f"the core cannot be read natively ({err})") from None
         try:
             yield from self._pages(native)
         except Unsupported as err:
+            self.close()
             raise NativeUnavailable(f"reading the core natively stopped ({err})") from None
         finally:
             self.selected = native.selected
             self.labels = native.labels_by_id
-            native.close()
+
+    def read_waits(self, deadlock: bool) -> Waits:
+        """What every goroutine waits on, from the core pages() read (its
+        stacks and labels reused); deadlock: the runtime said all
+        goroutines are asleep. NativeUnavailable when it cannot be read."""
+        if self._native is None:
+            raise NativeUnavailable("the core is not open natively")
+        try:
+            reading = read_waits(self._native, Listing(stacks=self._stacks, labels=self.labels))
+        except Unsupported as err:
+            raise NativeUnavailable(f"what goroutines wait on cannot be read ({err})") from None
+        finally:
+            self._stacks = []
+        return Waits(reading, analyse(reading, deadlock))
 
     def _pages(self, native: NativeCore) -> Iterator[tuple[tuple[Goroutine, ...], tuple[Stack, ...]]]:
         goroutines: list[Goroutine] = []
@@ -65,6 +101,7 @@ class NativeListing:
             goroutines.append(goroutine)
             if goroutine.id is not None and stack is not None:
                 stacks.append((goroutine.id, stack))
+                self._stacks.append(stacks[-1])
             if len(goroutines) >= self.page_size:
                 if not checked:
                     self._check(stacks)

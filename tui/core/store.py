@@ -8,6 +8,7 @@ from typing import Iterable
 
 from ..analysis.groups import GoroutineIndex
 from ..analysis.owncode import OwnCode
+from ..analysis.waitview import Waits
 from ..model import Goroutine, Location, Target
 
 
@@ -19,6 +20,10 @@ class GoroutineStore:
         # A listing cut short because dlv died: R lists again from the new dlv.
         self.list_cut = False
         self.stacks_cut = False
+        # What they wait on comes after the list (read from the core file):
+        # waits_complete once known or known to be unknown (waits_problem says why).
+        self.waits_complete = False
+        self.waits_problem = ""
 
     @property
     def crashing(self) -> int | None:
@@ -57,6 +62,15 @@ class GoroutineStore:
     def stacks(self) -> dict[int, tuple[Location, ...]]:
         """Every whole stack read so far, by goroutine id (the comparison's)."""
         return self.index.stacks()
+
+    @property
+    def waits(self) -> Waits | None:
+        return self.index.waits
+
+    def add_waits(self, waits: Waits | None, problem: str = "") -> None:
+        self.index.waits = waits
+        self.waits_complete = True
+        self.waits_problem = problem
 
     def finish_list(self, cut: bool) -> None:
         self.list_complete = True

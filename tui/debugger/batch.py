@@ -7,11 +7,16 @@ import os
 import shutil
 import signal
 import subprocess
+import threading
 import time
 from dataclasses import dataclass
 
 # Running batch debuggers by process group: killed when we close down.
 _live_batches: dict[int, subprocess.Popen] = {}
+# Held from just before a debugger is forked until it is in _live_batches:
+# a stop meanwhile (a signal) would otherwise miss one being started.
+# Reentrant: the signal handler may interrupt this very thread's spawn.
+_spawning = threading.RLock()
 # How long stop_batches() waits for a killed debugger to be reaped.
 REAP_WAIT = 2.0
 
@@ -26,10 +31,14 @@ class BatchResult:
     timed_out: bool
 
 
-def stop_batches() -> None:
+def stop_batches(final: bool = False) -> None:
     """Kill every batch debugger still running (we are closing), and reap it:
-    the thread that ran it may never get to (the interpreter is exiting)."""
+    the thread that ran it may never get to (the interpreter is exiting).
+    final: the process is about to end; no debugger starts after this."""
+    _spawning.acquire()
     running = list(_live_batches.items())
+    if not final:
+        _spawning.release()
     for group, _ in running:
         kill_group(group)
     for _, process in running:
@@ -60,9 +69,10 @@ def run_batch(argv: list[str], timeout: float, env: dict[str, str] | None = None
     # parent that counts is this thread, which waits for the child.)
     guard = [setpriv, "--pdeathsig", "KILL", "--"] if (setpriv := shutil.which("setpriv")) else []
     started = time.monotonic()
-    process = subprocess.Popen(guard + [program, *argv[1:]], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                               stdin=subprocess.DEVNULL, env=env, cwd=cwd, start_new_session=True)
-    _live_batches[process.pid] = process
+    with _spawning:
+        process = subprocess.Popen(guard + [program, *argv[1:]], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                                   stdin=subprocess.DEVNULL, env=env, cwd=cwd, start_new_session=True)
+        _live_batches[process.pid] = process
     try:
         output, _ = process.communicate(timeout=timeout)
         timed_out = False

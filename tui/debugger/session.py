@@ -95,7 +95,7 @@ def _close_together(sessions: list["PromptSession"]) -> None:
 
 def close_all_sessions() -> None:
     """Close every debugger child and batch run still alive (we are exiting)."""
-    stop_batches()
+    stop_batches(final=True)
     _close_together(list(_live_sessions))
 
 

@@ -293,6 +293,12 @@ class Crash:
     def in_c(self) -> bool:
         return self.c_frame is not None
 
+    @property
+    def deadlock(self) -> bool:
+        """The runtime's "all goroutines are asleep - deadlock!" (checkdead)."""
+        return "all goroutines are asleep" in self.message or any("all goroutines are asleep" in line
+                                                                   for line in self.header)
+
     def headline(self) -> str:
         text = self.kind.value
         if self.message:

@@ -14,6 +14,7 @@ from textual.message import Message
 from textual.reactive import reactive
 from textual.screen import Screen
 
+from ..analysis.waitview import Waits
 from ..core.frames import FrameView
 from ..core.store import GoroutineStore
 from ..model import Backtrace, Frame, Snapshot
@@ -50,6 +51,8 @@ class MainScreen(Screen):
                 tooltip="Filter goroutines by function, file, wait reason or id"),
         Binding("v", "toggle_grouped", "Groups", id="goroutine.grouped",
                 tooltip="Group goroutines by where they stand, or list them all"),
+        Binding("w", "toggle_by_object", "Waits", id="goroutine.waits",
+                tooltip="Group goroutines by what they wait on: the channel, mutex or WaitGroup, and who waits there how"),
         Binding("h", "toggle_runtime", "Runtime", id="goroutine.runtime",
                 tooltip="Hide or show goroutines that are only in the runtime"),
         Binding("R", "restart", "Restart dlv", id="restart",
@@ -82,6 +85,8 @@ class MainScreen(Screen):
     frame_ready = reactive(False, bindings=True)
     # The `go mod download` that would bring the source on screen ("": none).
     download = reactive("", bindings=True)
+    by_object = reactive(False, bindings=True)
+    waits_known = reactive(False, bindings=True)  # w needs what they wait on
 
     def __init__(self, store: GoroutineStore, has_traceback: bool = False) -> None:
         super().__init__()
@@ -94,7 +99,8 @@ class MainScreen(Screen):
         with Horizontal(id="panes"):
             with Vertical(id="left"):
                 yield GoroutineList(self.store, id="goroutines").data_bind(
-                    MainScreen.grouped, hide_runtime=MainScreen.hide_runtime, filter_text=MainScreen.goroutine_filter)
+                    MainScreen.grouped, hide_runtime=MainScreen.hide_runtime, filter_text=MainScreen.goroutine_filter,
+                    by_object=MainScreen.by_object)
                 yield BacktraceView(id="backtrace")
             with Vertical(id="right"):
                 yield SourceView(id="source")
@@ -122,6 +128,8 @@ class MainScreen(Screen):
             return self.frame_ready
         if action == "download":
             return bool(self.download)
+        if action == "toggle_by_object":
+            return True if self.waits_known else None
         if action == "up":
             return None if self.frame_ends[0] else True
         if action == "down":
@@ -146,6 +154,9 @@ class MainScreen(Screen):
 
     def action_toggle_grouped(self) -> None:
         self.grouped = not self.grouped
+
+    def action_toggle_by_object(self) -> None:
+        self.by_object = not self.by_object
 
     def action_toggle_runtime(self) -> None:
         self.hide_runtime = not self.hide_runtime
@@ -199,11 +210,25 @@ class MainScreen(Screen):
     def show_backtrace(self, backtrace: Backtrace, frame_index: int, ends: tuple[bool, bool],
                        origins: dict[str, str] | None = None) -> None:
         view = self.query_one(BacktraceView)
-        view.border_title = (f"Backtrace · goroutine {backtrace.goroutine_id}" if backtrace.goroutine_id is not None
-                             else "Backtrace · crashing thread")
+        view.border_title = self._backtrace_title(backtrace.goroutine_id)
         view.show(backtrace, frame_index, origins or {})
         self.query_one(GoroutineList).mark_shown(backtrace.goroutine_id)
         self.frame_ends = ends
+
+    def _backtrace_title(self, goroutine_id: int | None) -> str:
+        if goroutine_id is None:
+            return "Backtrace · crashing thread"
+        waits = self.store.waits
+        waiting = waits.header(goroutine_id) if waits is not None else ""
+        return f"Backtrace · goroutine {goroutine_id}" + (f" · {waiting}" if waiting else "")
+
+    def show_waits(self, waits: Waits | None, goroutine_id: int | None) -> None:
+        """What they wait on is in: its columns, w, the shown goroutine's wait, a deadlock's summary."""
+        self.waits_known = waits is not None
+        self.regroup()
+        self.query_one(BacktraceView).border_title = self._backtrace_title(goroutine_id)
+        if waits is not None and waits.analysis.deadlock:
+            self.query_one(CrashSummary).show_deadlock(waits.analysis.summary)
 
     def select_frame_row(self, index: int, ends: tuple[bool, bool]) -> None:
         self.query_one(BacktraceView).select(index)
@@ -276,7 +301,7 @@ class MainScreen(Screen):
     def regroup_soon(self) -> None:
         """Rebuild the grouped rows while pages arrive, timed (REGROUP_*)."""
         started = time.monotonic()
-        if self.grouped and started - self._last_regroup > max(REGROUP_EVERY,
+        if (self.grouped or self.by_object) and started - self._last_regroup > max(REGROUP_EVERY,
                                                                  REGROUP_IDLE_FACTOR * self._regroup_seconds):
             self.regroup()
             self._last_regroup = time.monotonic()

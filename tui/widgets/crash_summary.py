@@ -158,5 +158,25 @@ class CrashSummary(Static):
     CrashSummary { height: auto; padding: 0 1; background: $boost; border-bottom: solid $primary; }
     """
 
+    _shown = Text()
+
     def show(self, snapshot: Snapshot, source_line: str | None = None) -> None:
-        self.update(summary_text(snapshot, source_line))
+        self._shown = summary_text(snapshot, source_line)
+        self.update(self._shown)
+
+    def show_deadlock(self, summary: tuple[str, ...]) -> None:
+        """Under the header of an "all goroutines are asleep": on what, biggest first."""
+        self.update(self._shown + deadlock_text(summary))
+
+
+# A deadlock's summary on screen: its biggest objects (w groups them all).
+DEADLOCK_LINES = 4
+
+
+def deadlock_text(summary: tuple[str, ...]) -> Text:
+    text = Text("\neveryone waits:", "bold magenta")
+    for line in summary[:DEADLOCK_LINES]:
+        text.append(f"\n  {line}")
+    if len(summary) > DEADLOCK_LINES:
+        text.append(f"\n  … {len(summary) - DEADLOCK_LINES} more (w groups goroutines by what they wait on)", "dim")
+    return text

@@ -24,13 +24,21 @@ from textual.strip import Strip
 from textual.reactive import reactive
 
 from ..analysis.groups import Bucket, GoroutineIndex
+from ..analysis.waitview import Waits
 from ..core.store import GoroutineStore
 from ..model import Goroutine, Location
 from .keys import row_keys
 
 CRASHED = "✖"
 SHOWN = "●"
-COLUMNS = (" ", "id / count", "state", "location", "thread")
+# What they wait on is read after the list: its column is there from the
+# start (empty meanwhile), so that no column moves under the user.
+WAITING_COLUMN = "waiting on"
+COLUMNS = (" ", "id / count", "state", WAITING_COLUMN, "location", "thread")
+# After "waiting on", when any goroutine has pprof labels.
+LABELS_COLUMN = "labels"
+# "waiting on" can be a select of many channels: wider than this, it is cut.
+MAX_WAITING_WIDTH = 60
 INDENT = "  "  # a bucket's members, under it
 
 # A row: its key ("b<n>" for bucket n, "g<id>" for a goroutine) and whether
@@ -91,6 +99,7 @@ class GoroutineList(ScrollView, can_focus=True):
     grouped = reactive(True, init=False)
     hide_runtime = reactive(False, init=False)
     filter_text = reactive("", init=False)
+    by_object = reactive(False, init=False)  # `w`: grouped by what they wait on
 
     def __init__(self, store: GoroutineStore, *, id: str | None = None) -> None:
         super().__init__(id=id)
@@ -101,11 +110,20 @@ class GoroutineList(ScrollView, can_focus=True):
         self._expanded: set[tuple] = set()
         self._rows: list[Row] = []
         self._row_numbers: dict[str, int] | None = None  # built when first asked
-        self._widths = [cell_len(title) for title in COLUMNS]
+        self._columns = COLUMNS
+        self._widths = [cell_len(title) for title in self._columns]
 
     @property
     def index(self) -> GoroutineIndex:
         return self.store.index
+
+    def _current_columns(self) -> tuple[str, ...]:
+        """The columns, with a goroutine's labels once any has some, and
+        without "waiting on" once it is known it cannot be read."""
+        waits = self.index.waits
+        if waits is None:
+            return COLUMNS[:3] + COLUMNS[4:] if self.store.waits_complete else COLUMNS
+        return COLUMNS[:4] + (LABELS_COLUMN,) + COLUMNS[4:] if waits.has_labels else COLUMNS
 
     # -- data -----------------------------------------------------------------
 
@@ -123,6 +141,9 @@ class GoroutineList(ScrollView, can_focus=True):
         self.refresh_rows()
         self.retitle()
 
+    def watch_by_object(self) -> None:
+        self.watch_grouped()
+
     def retitle(self) -> None:
         self.border_title = self.title()
 
@@ -130,7 +151,7 @@ class GoroutineList(ScrollView, can_focus=True):
         """Goroutines the store just took: flat mode appends their rows,
         grouped mode is rebuilt by refresh_rows() (throttled while the list
         loads)."""
-        if not self.grouped and not self.filter_text and not self.hide_runtime and added:
+        if not self._grouping() and not self.filter_text and not self.hide_runtime and added:
             rows = [(f"g{goroutine.id}", False) for goroutine in added]
             self._rows.extend(rows)
             self._row_numbers = None
@@ -140,9 +161,10 @@ class GoroutineList(ScrollView, can_focus=True):
     def refresh_rows(self) -> None:
         """Rebuild the rows for the current mode and filter, keeping the cursor's row."""
         key = self.cursor_key()
+        self._columns = self._current_columns()
         self._rows = list(self._build_rows())
         self._row_numbers = None
-        self._widths = [cell_len(title) for title in COLUMNS]
+        self._widths = [cell_len(title) for title in self._columns]
         self._widen(self._rows)
         self._resize()
         if key is not None and self.has_row(key):
@@ -150,12 +172,21 @@ class GoroutineList(ScrollView, can_focus=True):
         else:
             self.move_cursor(row=min(self.cursor_row, max(0, len(self._rows) - 1)))
 
+    def _grouping(self) -> bool:
+        return self.grouped or self._by_object()
+
+    def _by_object(self) -> bool:
+        return self.by_object and self.index.waits is not None
+
     def _build_rows(self):
-        if not self.grouped:
+        if not self._grouping():
             for goroutine in self.index.flat(self.filter_text, self.hide_runtime):
                 yield f"g{goroutine.id}", False
             return
-        self._buckets = self.index.buckets(self.filter_text, self.hide_runtime)
+        if self._by_object():
+            self._buckets = self.index.object_buckets(self.filter_text, self.hide_runtime)
+        else:
+            self._buckets = self.index.buckets(self.filter_text, self.hide_runtime)
         for number, bucket in enumerate(self._buckets):
             if bucket.count == 1:
                 # A group of one is just that goroutine.
@@ -168,30 +199,36 @@ class GoroutineList(ScrollView, can_focus=True):
 
     def _widen(self, rows: list[Row]) -> None:
         """Column widths for these rows, read off the strings the cells will
-        hold: each distinct state and place is measured once (100k rows stand
-        in a few hundred)."""
-        by_id = self.index.by_id
+        hold: each distinct goroutine row is measured once (100k rows stand
+        in a few hundred places, and a few thousand waits)."""
         seen: set = set()
         longest_id = 0
-        for key, indent in rows:
-            if key[0] == "b":
-                self._widen_to(self._bucket_strings(self._buckets[int(key[1:])]))
-                continue
-            longest_id = max(longest_id, len(key) - 1 + (len(INDENT) if indent else 0))
-            goroutine = by_id[int(key[1:])]
-            # Places are shared objects (one per place in a page): id() is enough.
-            identity = (id(goroutine.location), id(self.index.own_place(goroutine.id)), goroutine.wait_reason,
-                        goroutine.status, goroutine.thread)
-            if identity not in seen:
+        for row in rows:
+            key, indent = row
+            if key[0] == "g":
+                longest_id = max(longest_id, len(key) - 1 + (len(INDENT) if indent else 0))
+                identity = self._identity(int(key[1:]))
+                if identity in seen:
+                    continue
                 seen.add(identity)
-                self._widen_to(("", "", goroutine.state, _where(*self.index.where(goroutine.id)),
-                                str(goroutine.thread or "")))
+            self._widen_to(self._strings(row))
         self._widths[1] = max(self._widths[1], longest_id)
+
+    def _identity(self, goroutine_id: int) -> tuple:
+        """What a goroutine row's strings (but its id) depend on."""
+        goroutine = self.index.by_id[goroutine_id]
+        waits = self.index.waits
+        # Places are shared objects (one per place in a page): id() is enough.
+        identity = (id(goroutine.location), id(self.index.own_place(goroutine_id)), goroutine.wait_reason,
+                    goroutine.status, goroutine.thread)
+        return identity + waits.identity(goroutine_id) if waits is not None else identity
 
     def _widen_to(self, cells: tuple[str, ...]) -> None:
         for column, cell in enumerate(cells):
             if cell:
                 self._widths[column] = max(self._widths[column], cell_len(cell))
+        if self._columns[3] == WAITING_COLUMN and not self._by_object():  # there it is the point: whole
+            self._widths[3] = min(self._widths[3], MAX_WAITING_WIDTH)
 
     def _resize(self) -> None:
         # One line for the header; each column padded by a space either side.
@@ -228,30 +265,49 @@ class GoroutineList(ScrollView, can_focus=True):
 
     def _cells(self, row: Row) -> tuple[Text, ...]:
         key, indent = row
+        strings = self._strings(row)
         if key[0] == "b":
-            number = int(key[1:])
-            bucket = self._buckets[number]
-            expanded = bucket.key in self._expanded
+            bucket = self._buckets[int(key[1:])]
             style = "dim" if bucket.runtime_only else ""
-            marker = Text(CRASHED if bucket.crashing else ("▾" if expanded else "▸"),
+            marker = Text(CRASHED if bucket.crashing else ("▾" if bucket.key in self._expanded else "▸"),
                           "bold red" if bucket.crashing else "")
-            _, count, state, _, _ = self._bucket_strings(bucket)
-            located = Text(_where(*self.index.where(bucket.ids[0])), style)
+            cells = [marker, Text(strings[1], "bold")] + [Text(cell, style) for cell in strings[2:]]
+            if bucket.title:  # who waits how on one object
+                cells[3].stylize(style or "bold")
             if bucket.via:  # split by whole stack: say which call path this is
-                located.append(f"  via {bucket.via}", "italic")
-            return marker, Text(count, "bold"), Text(state, style), located, Text("")
+                location = cells[self._columns.index("location")]
+                location.stylize("italic", len(location) - len(bucket.via) - len("  via "))
+            return tuple(cells)
         goroutine = self.index.by_id[int(key[1:])]
         crashed = goroutine.id == self.index.crashing
         shown = goroutine.id == self.shown_goroutine
         marker = Text(CRASHED if crashed else (SHOWN if shown else ""), "bold red" if crashed else "bold green")
         style = "dim" if goroutine.is_runtime else ""
-        ident = f"{INDENT}{goroutine.id}" if indent else str(goroutine.id)
-        return (marker, Text(ident, "bold" if shown else style), Text(goroutine.state, style),
-                Text(_where(*self.index.where(goroutine.id)), style), Text(str(goroutine.thread or ""), style))
+        cells = [marker, Text(strings[1], "bold" if shown else style)] + [Text(cell, style) for cell in strings[2:]]
+        if self._columns[3] == WAITING_COLUMN:
+            cells[3].stylize(style or "yellow")
+        return tuple(cells)
 
-    def _bucket_strings(self, bucket: Bucket) -> tuple[str, ...]:
-        where = _where(*self.index.where(bucket.ids[0])) + (f"  via {bucket.via}" if bucket.via else "")
-        return "", f"×{bucket.count}", bucket.state, where, ""
+    def _strings(self, row: Row) -> tuple[str, ...]:
+        """A row's cells as plain text, one per column (self._columns)."""
+        key, indent = row
+        waits = self.index.waits
+        if key[0] == "b":
+            bucket = self._buckets[int(key[1:])]
+            cells = {"id / count": f"×{bucket.count}", "state": bucket.state,
+                     WAITING_COLUMN: bucket.title or (waits.common_phrase(bucket.ids) if waits is not None else ""),
+                     "location": _where(*self.index.where(bucket.ids[0])) + (f"  via {bucket.via}" if bucket.via else "")}
+        else:
+            goroutine = self.index.by_id[int(key[1:])]
+            cells = {"id / count": f"{INDENT}{goroutine.id}" if indent else str(goroutine.id), "state": goroutine.state,
+                     "location": _where(*self.index.where(goroutine.id)), "thread": str(goroutine.thread or "")}
+            if waits is not None:
+                minutes = waits.minutes(goroutine.id)
+                if minutes:  # as Go prints it
+                    cells["state"] += f", {minutes} minutes"
+                cells[WAITING_COLUMN] = waits.phrase(goroutine.id)
+                cells[LABELS_COLUMN] = waits.labels_text(goroutine.id)
+        return tuple(cells.get(title, "") for title in self._columns)
 
     # -- drawing ------------------------------------------------------------------
 
@@ -265,7 +321,7 @@ class GoroutineList(ScrollView, can_focus=True):
         width = self.scrollable_content_region.width
         if y == 0:
             header = self.get_component_rich_style("goroutine-list--header")
-            cells = tuple(Text(title) for title in COLUMNS)
+            cells = tuple(Text(title) for title in self._columns)
             return self._strip(cells, scroll_x, width).apply_style(header)
         number = scroll_y + y - 1
         if number >= len(self._rows):
@@ -351,8 +407,8 @@ class GoroutineList(ScrollView, can_focus=True):
         if goroutine_id not in self.index.by_id:
             return False
         key = f"g{goroutine_id}"
-        if self.grouped:
-            bucket_key = self.index.bucket_key(goroutine_id)
+        if self._grouping():
+            bucket_key = self.index.bucket_key(goroutine_id, by_object=self._by_object())
             if not self.has_row(key) and bucket_key not in self._expanded:
                 self._expanded.add(bucket_key)
                 self.refresh_rows()
@@ -368,7 +424,10 @@ class GoroutineList(ScrollView, can_focus=True):
     def title(self) -> str:
         total = len(self.index)
         text = f"Goroutines {total}" if self.store.list_complete else f"Goroutines: loading… {total}"
-        if self.grouped:
+        if self._by_object():
+            objects = sum(1 for bucket in self._buckets if bucket.key[0] == "object")
+            text += f" by what they wait on: {objects} objects"
+        elif self.grouped:
             text += f" in {len(self._buckets)} groups"
             if not self.store.stacks_complete:
                 text += f" (stacks read: {self.index.stacks_known:,})"
