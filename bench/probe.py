@@ -3,7 +3,8 @@
     python bench/probe.py EXE CORE [--presses 50]
 
 Prints one JSON object: seconds from launch (Delve.open) to the first
-useful screen, to the full goroutine list, the TUI process's peak RSS, and
+useful screen, to the full goroutine list, to what every goroutine waits on,
+the TUI process's peak RSS, and
 keypress-to-panes-updated latencies for u/d and for a goroutine switch.
 Run as its own process so that its peak RSS is the TUI's alone (dlv is a
 separate process and is not counted).
@@ -64,6 +65,9 @@ async def probe(executable: str, core: str, presses: int) -> dict:
         # they are in, so the two do not blur each other.
         stacks = await _until(lambda: app.stacks_complete, 1800)
         result["stack_groups_s"] = stacks - launched
+        # What they wait on is read after the list, from the core file.
+        waits = await _until(lambda: app.waits_complete, 1800)
+        result["waits_s"] = waits - launched
 
         async def press(key: str) -> float:
             """Key handled -> source and variables redrawn, as the app timed

@@ -5,9 +5,10 @@ with 1k, 10k and 100k goroutines (built with -N -l, crashed with GOTRACEBACK=cra
 build/bench/). For each core it prints raw dlv's time to list every
 goroutine and its peak RSS; the TUI's (bench/probe.py, a process of its
 own) time from Delve.open to the first useful screen, to the full grouped list, to the
-groups by whole stack, its peak RSS, and keypress-to-panes latencies; the
+groups by whole stack, to what every goroutine waits on, its peak RSS, and
+keypress-to-panes latencies (measured once all of that is in); the
 time of `gocore-tui EXE CORE --report json` from process start to the
-report written (every goroutine and the groups by whole stack); the
+report written (every goroutine, the groups by whole stack, the waits); the
 installed gocore-tui's first screen from process launch, in a pty; then the
 ratios the targets are in.
 
@@ -106,9 +107,9 @@ def main() -> None:
         rows.append((label, raw, tui))
         print(f"measured {label}: raw dlv {raw.seconds:.2f}s, TUI first screen {tui['first_screen_s']:.2f}s", flush=True)
     seed_first = rows[0][2]["first_screen_s"]
-    header = ("goroutines", "raw dlv goroutines", "first screen from launch", "TUI first screen", "vs raw", "vs seed", "full grouped list",
-              "vs raw", "grouped by whole stack", "vs raw", "--report json", "vs raw", "TUI peak RSS", "dlv peak RSS",
-              "vs dlv", "u/d p50/p95 ms", "switch p50/p95 ms")
+    header = ("goroutines", "raw dlv goroutines", "first screen from launch", "TUI first screen", "vs raw", "vs seed",
+              "full grouped list", "vs raw", "grouped by whole stack", "vs raw", "waits read", "--report json", "vs raw",
+              "TUI peak RSS", "dlv peak RSS", "vs dlv", "u/d p50/p95 ms", "switch p50/p95 ms")
     print()
     print("| " + " | ".join(header) + " |")
     print("|" + " --- |" * len(header))
@@ -124,6 +125,7 @@ def main() -> None:
             f"{tui['full_list_s'] / raw.seconds:.2f}x",
             f"{tui['stack_groups_s']:.2f} s",
             f"{tui['stack_groups_s'] / raw.seconds:.2f}x",
+            f"{tui['waits_s']:.2f} s",
             f"{tui['report_s']:.2f} s",
             f"{tui['report_s'] / raw.seconds:.2f}x",
             f"{tui['tui_peak_rss_mb']:.0f} MB",
