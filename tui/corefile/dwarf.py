@@ -17,6 +17,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import struct
 import tempfile
 from dataclasses import dataclass
 
@@ -324,3 +325,19 @@ def _ref(die, attr) -> int:
     if attr.form in ("DW_FORM_ref_addr", "DW_FORM_ref_sig8"):
         return attr.value
     return attr.value + die.cu.cu_offset
+
+
+def packed(fields: list[tuple[int, int, str, str]], base: int = 0,
+           what: str = "runtime.g") -> tuple[struct.Struct, tuple[str, ...]]:
+    """One struct.Struct that unpacks, from `base`, fields picked out of a
+    DWARF struct: (offset, size, struct code, name), padding skipped between
+    them; and the names in the unpacked order."""
+    fmt, at = "<", base
+    for offset, size, code, _ in sorted(fields):
+        if offset < at:
+            raise Unsupported(f"DWARF: {what} fields overlap at {offset}")
+        if offset > at:
+            fmt += f"{offset - at}x"
+        fmt += code
+        at = offset + size
+    return struct.Struct(fmt), tuple(name for *_, name in sorted(fields))

@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from typing import Iterator
 
 from ..model import Goroutine, Location
-from .dwarf import Layouts
+from .dwarf import Layouts, packed
 from .elfimage import PT_TLS, ElfImage
 from .errors import BadRead, Unsupported
 from .memory import Memory, Thread
@@ -241,18 +241,10 @@ class NativeCore:
             if code is None:
                 raise Unsupported(f"DWARF: runtime.g.{path} is {ftype.size} bytes, not an integer")
             picked.append((offset, ftype.size, code, name))
-        picked.sort()
-        fmt, at = "<", 0
-        for offset, size, code, _ in picked:
-            if offset < at:
-                raise Unsupported(f"DWARF: runtime.g fields overlap at {offset}")
-            if offset > at:
-                fmt += f"{offset - at}x"
-            fmt += code
-            at = offset + size
-        if at > self._g_type.size or self._g_type.size > 1 << 16:
+        codec, names = packed(picked)
+        if codec.size > self._g_type.size or self._g_type.size > 1 << 16:
             raise Unsupported(f"DWARF: runtime.g layout does not make sense (size {self._g_type.size})")
-        return struct.Struct(fmt), tuple(name for *_, name in picked)
+        return codec, names
 
     # Globals
 

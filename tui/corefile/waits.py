@@ -67,7 +67,7 @@ from dataclasses import replace
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Iterable, Mapping, NamedTuple
 
-from .dwarf import Type
+from .dwarf import Type, packed
 from .errors import BadRead, Unsupported
 from ..model.waits import (KINDS, OBJECT_KINDS, ROLES, Clock, SelectCase, Wait, WaitObject, WaitReading, WaitRows,
                         wait_minutes)
@@ -268,19 +268,10 @@ class WaitReader:
             if code is None:
                 raise Unsupported(f"DWARF: runtime.g.{path} is {size} bytes")
             picked.append((offset, size, code, name))
-        picked.sort()
-        base = picked[0][0]
-        fmt, at = "<", base
-        for offset, size, code, _ in picked:
-            if offset < at:
-                raise Unsupported(f"DWARF: runtime.g fields overlap at {offset}")
-            if offset > at:
-                fmt += f"{offset - at}x"
-            fmt += code
-            at = offset + size
-        names = [name for *_, name in picked]
+        base = min(picked)[0]
+        codec, names = packed(picked, base)
         order = tuple(names.index(n) if n in names else len(names) for n in _G._fields[1:])
-        return base, struct.Struct(fmt), order
+        return base, codec, order
 
     def read(self) -> tuple[dict[int, tuple], dict[int, WaitObject], dict[int, dict[str, str]]]:
         """(rows, objects, labels): one pass over allgs reads each g's
