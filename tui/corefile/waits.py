@@ -299,7 +299,9 @@ class WaitReader:
         # Span caches: gs, and sudogs, sit in a few big regions.
         g_start = g_end = g_delta = s_start = s_end = s_delta = 0
         g_buf = s_buf = None
-        for address in self.native.allgs():
+        for count, address in enumerate(self.native.allgs()):
+            if count & 2047 == 2047:  # as the listing does: the core's pages leave our RSS
+                memory.release()
             at = address + base
             if at < g_start or at + size > g_end:
                 try:
@@ -386,6 +388,7 @@ class WaitReader:
             if address not in objects:
                 objects[address] = self._chan(address)
         labels = self._labels(label_ptrs)
+        memory.release()
         return rows, objects, labels
 
     @staticmethod
@@ -517,6 +520,8 @@ class WaitReader:
                     while at and at not in members and len(members) < MAX_QUEUE:
                         members.add(at)
                         at = memory.u64(at + layout.sudog_next)
+                        if len(members) & 4095 == 0:  # a queue of 500k sudogs: pages leave our RSS
+                            memory.release()
                 except BadRead as err:
                     self.notes.append(f"channel {channel:#x}: a queue is unreadable ({err})")
                 queues.append(members)
@@ -535,6 +540,8 @@ class WaitReader:
         buf = None
         while at and at not in seen and len(seen) < MAX_QUEUE:
             seen.add(at)
+            if len(seen) & 4095 == 0:
+                memory.release()
             if not (start <= at + g_at and at + g_at + 8 <= end and start <= at + link and at + link + 8 <= end):
                 start, end, buf, delta = memory.span(at)
                 members.add(memory.u64(at + g_at))
