@@ -129,10 +129,13 @@ class Workers:
             # After the list, on this thread (the core reader is not shared).
             with failing_as("reading what goroutines wait on", "waits"):
                 try:
-                    waits = listing.read_waits(deadlock=self.snapshot is not None and self.snapshot.crash.deadlock)
+                    waits = listing.read_waits(self.snapshot is not None and self.snapshot.crash.deadlock,
+                                               stop=lambda: worker.is_cancelled)
                 except NativeUnavailable as why:
                     self.post_message(WaitsRead(None, str(why)))
                     return
+            if waits is None:  # we are quitting
+                return
         self.post_message(WaitsRead(waits))
 
     @work(thread=True, exit_on_error=False, group="list", exclusive=True)

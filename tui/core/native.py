@@ -11,11 +11,11 @@ from __future__ import annotations
 
 import os
 from dataclasses import replace
-from typing import Iterator
+from typing import Callable, Iterator
 
 from ..analysis.blocking import analyse
 from ..analysis.waitview import Waits
-from ..corefile.errors import Unsupported
+from ..corefile.errors import Stopped, Unsupported
 from ..corefile.native import Listing, NativeCore
 from ..corefile.waits import read_waits
 from ..model import Goroutine, Location
@@ -77,14 +77,17 @@ class NativeListing:
             self.selected = native.selected
             self.labels = native.labels_by_id
 
-    def read_waits(self, deadlock: bool) -> Waits:
+    def read_waits(self, deadlock: bool, stop: Callable[[], bool] | None = None) -> Waits | None:
         """What every goroutine waits on, from the core pages() read (its
         stacks and labels reused); deadlock: the runtime said all
-        goroutines are asleep. NativeUnavailable when it cannot be read."""
+        goroutines are asleep. NativeUnavailable when it cannot be read;
+        None when stop() said to stop (we are quitting)."""
         if self._native is None:
             raise NativeUnavailable("the core is not open natively")
         try:
-            reading = read_waits(self._native, Listing(stacks=self._stacks, labels=self.labels))
+            reading = read_waits(self._native, Listing(stacks=self._stacks, labels=self.labels), stop=stop)
+        except Stopped:
+            return None
         except Unsupported as err:
             raise NativeUnavailable(f"what goroutines wait on cannot be read ({err})") from None
         finally:

@@ -28,3 +28,7 @@ class BadRead(Unsupported):
         super().__init__(f"cannot read {size} bytes at {address:#x}{where}: not in the core or the executable")
         self.address = address
         self.size = size
+
+
+class Stopped(Exception):
+    """The caller asked a long read to stop (the app is quitting)."""

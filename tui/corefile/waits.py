@@ -65,10 +65,10 @@ import struct
 import time
 from dataclasses import replace
 from types import MappingProxyType
-from typing import TYPE_CHECKING, Iterable, Mapping, NamedTuple
+from typing import TYPE_CHECKING, Callable, Iterable, Mapping, NamedTuple
 
 from .dwarf import Type, packed
-from .errors import BadRead, Unsupported
+from .errors import BadRead, Stopped, Unsupported
 from ..model.waits import (KINDS, OBJECT_KINDS, ROLES, Clock, SelectCase, Wait, WaitObject, WaitReading, WaitRows,
                         wait_minutes)
 
@@ -204,8 +204,10 @@ _R_CHAN, _R_NOOBJ, _R_SELECT, _R_SEMA, _R_COND, _R_IO, _R_SIMPLE, _R_OTHER = ran
 class WaitReader:
     """Reads the waits of one open core. See the module's doc."""
 
-    def __init__(self, native: "NativeCore", listing: "Listing | None" = None) -> None:
+    def __init__(self, native: "NativeCore", listing: "Listing | None" = None,
+                 stop: Callable[[], bool] | None = None) -> None:
         self.native = native
+        self.stop = stop or (lambda: False)
         self.memory = native.memory
         self.listing = listing
         self.notes: list[str] = []
@@ -302,6 +304,8 @@ class WaitReader:
         for count, address in enumerate(self.native.allgs()):
             if count & 2047 == 2047:  # as the listing does: the core's pages leave our RSS
                 memory.release()
+                if self.stop():
+                    raise Stopped()
             at = address + base
             if at < g_start or at + size > g_end:
                 try:
@@ -1051,12 +1055,13 @@ def _file_time(path: str, monotonic_now: int | None, wall_now: int | None, boot_
 
 
 def read_waits(native: "NativeCore", listing: "Listing | None" = None, names: bool = True,
-               clock: Clock | None = None) -> WaitReading:
+               clock: Clock | None = None, stop: Callable[[], bool] | None = None) -> WaitReading:
     """Every wait of the core (see the module's doc). listing: the native
     listing already made (its stacks and labels are reused: nothing is
     unwound twice); names: look for the objects' names (names.py); clock:
-    the clock to use (read_clock's by default)."""
-    reader = WaitReader(native, listing)
+    the clock to use (read_clock's by default); stop: asked now and then,
+    True ends the reading with Stopped."""
+    reader = WaitReader(native, listing, stop)
     try:
         rows, objects, labels = reader.read()
     except BadRead as err:
