@@ -13,39 +13,17 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 import statistics
 import sys
-import time
 from pathlib import Path
-
-import pexpect
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bench.launch import launch_to_first_screen  # noqa: E402
 from bench.probe import probe  # noqa: E402
 from bench.rawdlv import raw_dlv  # noqa: E402
 from bench.run import seed_core  # noqa: E402
-
-
-def launch_to_first_screen(exe: Path, core: Path, source_marker: str | None = "// CRASH") -> float:
-    """Seconds from spawning the installed gocore-tui to the screen showing
-    the faulting frame's variables (and the marked source line, if given)."""
-    started = time.monotonic()
-    child = pexpect.spawn(str(Path(sys.executable).parent / "gocore-tui"), [str(exe), str(core), "--no-gdb"],
-                          env=dict(os.environ, TERM="xterm-256color"), dimensions=(50, 200),
-                          encoding="utf-8", codec_errors="replace", timeout=60)
-    try:
-        # Both only appear once the crash frame's source and variables are in.
-        if source_marker:
-            child.expect_exact(source_marker)
-        child.expect_exact("Variables · frame")
-        return time.monotonic() - started
-    finally:
-        child.sendline("q")
-        child.expect(pexpect.EOF, timeout=10)
-        child.close()
 
 
 def main() -> None:

@@ -29,7 +29,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench.first_screen import launch_to_first_screen  # noqa: E402
+from bench.launch import launch_to_first_screen  # noqa: E402
 from bench.rawdlv import raw_dlv  # noqa: E402
 from tui.cli.corerun import build, crash  # noqa: E402
 
