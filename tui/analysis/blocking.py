@@ -219,8 +219,10 @@ def waiting_on(reading: WaitReading, goroutine: int) -> dict[str, Any] | None:
     for a select, "cases": [{address, type, name, dir}]. None for a
     goroutine that waits on nothing (running, runnable)."""
     row = wait_row(reading.waits, goroutine)
-    if row is None:
-        return None
+    return None if row is None else _waiting_on(reading, row)
+
+
+def _waiting_on(reading: WaitReading, row: tuple) -> dict[str, Any]:
     kind, address, cases, _, _, detail = row
     obj = reading.objects.get(address) if address else None
     out: dict[str, Any] = {"kind": kind, "address": _hex(address),
@@ -242,9 +244,29 @@ def goroutine_fields(reading: WaitReading, goroutine: int) -> dict[str, Any]:
     as `, N minutes`: an int, 0 under a minute; None when no GC saw the
     goroutine blocked, so Go prints nothing, or it does not wait) and
     labels ({key: value}, {} when none)."""
-    labels = reading.labels.get(goroutine)
-    return {"waiting_on": waiting_on(reading, goroutine), "wait_minutes": reading.minutes(goroutine),
-            "labels": dict(labels) if labels else {}}
+    return FieldsOf(reading)(goroutine)
+
+
+class FieldsOf:
+    """goroutine_fields for every goroutine of a reading: each distinct
+    wait becomes its dict once (100k goroutines wait on a few objects)."""
+
+    def __init__(self, reading: WaitReading) -> None:
+        self.reading = reading
+        self._waiting: dict[tuple, dict[str, Any]] = {}
+
+    def __call__(self, goroutine: int) -> dict[str, Any]:
+        reading = self.reading
+        row = wait_row(reading.waits, goroutine)
+        labels = reading.labels.get(goroutine)
+        if row is None:
+            return {"waiting_on": None, "wait_minutes": None, "labels": dict(labels) if labels else {}}
+        key = row[:3] + row[5:]
+        waiting = self._waiting.get(key)
+        if waiting is None:
+            waiting = self._waiting[key] = _waiting_on(reading, row)
+        return {"waiting_on": waiting, "wait_minutes": reading.clock.minutes(row[4]),
+                "labels": dict(labels) if labels else {}}
 
 
 # State keys of each object kind in the report, from WaitObject's fields.

@@ -14,7 +14,7 @@ from ..model import (Backtrace, BuildInfo, CrashKind, Frame, FrameState, GdbRun,
                      Variable, signal_name)
 from ..sources.locate import SourceContext
 from ..sources.resolve import find
-from .blocking import blocking_report, deadlock_report, goroutine_fields
+from .blocking import FieldsOf, blocking_report, deadlock_report
 from .compare import Comparison, Score
 from .groups import GoroutineIndex
 
@@ -29,7 +29,8 @@ def frame_report(frame: Frame) -> dict[str, Any]:
             "line": frame.line, "pc": f"0x{frame.pc:x}", "runtime": frame.is_runtime, "own": frame.own}
 
 
-def _goroutine(goroutine: Goroutine, crashing: int | None, index: GoroutineIndex | None = None) -> dict[str, Any]:
+def _goroutine(goroutine: Goroutine, crashing: int | None, index: GoroutineIndex | None = None,
+               fields: FieldsOf | None = None) -> dict[str, Any]:
     # Your code's innermost frame where the whole stack is known; else Delve's user location.
     location = index.where(goroutine.id)[0] if index is not None and goroutine.id in index.by_id else goroutine.location
     item = {
@@ -39,9 +40,8 @@ def _goroutine(goroutine: Goroutine, crashing: int | None, index: GoroutineIndex
         "thread": goroutine.thread,
         "crashing": goroutine.id is not None and goroutine.id == crashing,
     }
-    waits = index.waits if index is not None else None
-    if waits is not None and goroutine.id is not None:
-        item.update(goroutine_fields(waits.reading, goroutine.id))
+    if fields is not None and goroutine.id is not None:
+        item.update(fields(goroutine.id))
     else:  # not read (through dlv only): unknown, not "nothing"
         item.update(waiting_on=None, wait_minutes=None, labels=None)
     return item
@@ -156,6 +156,7 @@ def build_report(snapshot: Snapshot, sources: SourceContext | None = None,
         return {**frame_report(f), "source_path": path, "source_origin": origin}
 
     waits = index.waits if index is not None else None
+    fields = FieldsOf(waits.reading) if waits is not None else None
     return {
         "schema": SCHEMA,
         "target": {"executable": snapshot.target.executable, "core": snapshot.target.core,
@@ -185,7 +186,7 @@ def build_report(snapshot: Snapshot, sources: SourceContext | None = None,
         },
         "goroutines": {
             "total": len(snapshot.goroutines),
-            "items": [_goroutine(g, crash.goroutine_id, index) for g in snapshot.goroutines],
+            "items": [_goroutine(g, crash.goroutine_id, index, fields) for g in snapshot.goroutines],
             "groups": _groups(index) if index is not None else None,
         },
         # Who waits on what, biggest first (None: not read from this core).
@@ -240,8 +241,27 @@ def export_markdown(report: dict[str, Any], folder: Path) -> Path:
     return path
 
 
+# The lists that grow with the goroutine count are written one compact
+# element per line: json's indent= runs in pure Python (2 s of a 100k
+# goroutines report), a compact dumps() in C.
+_BULKY = {("goroutines", "items"), ("goroutines", "groups"), ("blocking",)}
+_ON_THE_WAY = {path[:depth] for path in _BULKY for depth in range(len(path))}
+
+
 def to_json(report: dict[str, Any]) -> str:
-    return json.dumps(report, indent=2) + "\n"
+    """The report, indented by two, but its bulky lists one element a line."""
+    return _encode(report) + "\n"
+
+
+def _encode(value: Any, path: tuple[str, ...] = (), depth: int = 0) -> str:
+    indent = "  " * depth
+    if path in _ON_THE_WAY and isinstance(value, dict) and value:
+        members = [f"{indent}  {json.dumps(key)}: {_encode(item, path + (key,), depth + 1)}"
+                   for key, item in value.items()]
+        return "{\n" + ",\n".join(members) + f"\n{indent}}}"
+    if path in _BULKY and isinstance(value, list) and value:
+        return "[\n" + ",\n".join(f"{indent}  {json.dumps(item)}" for item in value) + f"\n{indent}]"
+    return json.dumps(value, indent=2).replace("\n", "\n" + indent)
 
 
 def to_markdown(report: dict[str, Any]) -> str:
