@@ -47,7 +47,7 @@ class NativeListing:
         self.labels: dict[int, dict[str, str] | None] = {}
         self.from_dlv = 0  # goroutines Delve completed (on a thread at the crash)
         self._native: NativeCore | None = None
-        self._stacks: list[Stack] = []  # every whole stack, for read_waits (not unwound twice)
+        self._stacks: dict[int, tuple[Location, ...]] = {}  # every whole stack, for read_waits (not unwound twice)
 
     def __enter__(self) -> "NativeListing":
         return self
@@ -59,7 +59,7 @@ class NativeListing:
         if self._native is not None:
             self._native.close()
             self._native = None
-        self._stacks = []
+        self._stacks = {}
 
     def pages(self) -> Iterator[tuple[tuple[Goroutine, ...], tuple[Stack, ...]]]:
         """(goroutines, their whole stacks) a page at a time, in allgs order."""
@@ -91,7 +91,7 @@ class NativeListing:
         except Unsupported as err:
             raise NativeUnavailable(f"what goroutines wait on cannot be read ({err})") from None
         finally:
-            self._stacks = []
+            self._stacks = {}
         return Waits(reading, analyse(reading, deadlock))
 
     def _pages(self, native: NativeCore) -> Iterator[tuple[tuple[Goroutine, ...], tuple[Stack, ...]]]:
@@ -104,7 +104,7 @@ class NativeListing:
             goroutines.append(goroutine)
             if goroutine.id is not None and stack is not None:
                 stacks.append((goroutine.id, stack))
-                self._stacks.append(stacks[-1])
+                self._stacks[goroutine.id] = stack
             if len(goroutines) >= self.page_size:
                 if not checked:
                     self._check(stacks)

@@ -117,7 +117,8 @@ class Listing:
 
     goroutines: every goroutine read and unwound here, in allgs order
     (unreadable gs included, as Goroutine(id=None, unreadable=...)).
-    stacks: (id, Locations innermost first) for each of those with an id.
+    stacks: (id, Locations innermost first) for each of those with an id
+    (or a mapping id -> Locations: read_waits takes either).
     needs_dlv: the goroutines to ask Delve for (their list entry and stack):
     what their g says, with location None; why: id -> reason.
     labels: the pprof labels of every goroutine that has some (id -> labels;

@@ -294,6 +294,9 @@ class WaitReader:
         unpack, size, memory = codec.unpack_from, codec.size, self.memory
         c_at = self.layout.sudog_c
         rows: dict[int, tuple] = {}
+        # Equal rows are one tuple: goroutines parked together by one GC
+        # share a waitsince, and a million rows come down to a few.
+        shared: dict[tuple, tuple] = {}
         parents = self.parent_counts
         g_address = self.g_address
         later: list[tuple[int, _G, tuple]] = []
@@ -336,7 +339,8 @@ class WaitReader:
             if what == _R_CHAN:
                 waiting = v[i_waiting]
                 if not waiting:
-                    rows[gid] = (kind, 0, (), reason, v[i_since], "no sudog")
+                    row = (kind, 0, (), reason, v[i_since], "no sudog")
+                    rows[gid] = shared.setdefault(row, row)
                     continue
                 at = waiting + c_at
                 if s_start <= at and at + 8 <= s_end:
@@ -347,16 +351,19 @@ class WaitReader:
                         channel = memory.u64(at)
                     except BadRead as err:
                         self.notes.append(f"goroutine {gid}: its sudog is unreadable ({err})")
-                        rows[gid] = (kind, 0, (), reason, v[i_since], "sudog unreadable")
+                        row = (kind, 0, (), reason, v[i_since], "sudog unreadable")
+                        rows[gid] = shared.setdefault(row, row)
                         continue
-                rows[gid] = (kind, channel, (), reason, v[i_since], "")
+                row = (kind, channel, (), reason, v[i_since], "")
+                rows[gid] = shared.setdefault(row, row)
                 members = queue.get(channel)
                 if members is None:
                     queue[channel] = [gid]
                 else:
                     members.append(gid)
             elif what == _R_SIMPLE or what == _R_OTHER or what == _R_NOOBJ:
-                rows[gid] = (kind, 0, (), reason, v[i_since], detail)
+                row = (kind, 0, (), reason, v[i_since], detail)
+                rows[gid] = shared.setdefault(row, row)
             else:
                 later.append((what, self._g(address, v, order), entry))
         waiters = self.waiters
@@ -405,7 +412,7 @@ class WaitReader:
         """The goroutine's whole stack: the listing's when given, else unwound here."""
         if self.listing is not None:
             if self._stack_of is None:
-                self._stack_of = dict(self.listing.stacks)
+                self._stack_of = _by_id(self.listing.stacks)
             found = self._stack_of.get(g.id)
             if found is not None:
                 return found
@@ -429,7 +436,7 @@ class WaitReader:
         tuple per stack; unwound here, the PCs)."""
         if self.listing is not None:
             if self._stack_of is None:
-                self._stack_of = dict(self.listing.stacks)
+                self._stack_of = _by_id(self.listing.stacks)
             found = self._stack_of.get(gid)
             if found is not None:
                 return id(found)
@@ -1085,6 +1092,12 @@ def read_waits(native: "NativeCore", listing: "Listing | None" = None, names: bo
     return WaitReading(waits, MappingProxyType(objects), MappingProxyType(waiters),
                        MappingProxyType({k: MappingProxyType(v) for k, v in labels.items()}), clock,
                        tuple(dict.fromkeys(reader.notes)), naming)
+
+
+def _by_id(stacks) -> Mapping[int, tuple["Location", ...]]:
+    """A listing's stacks by goroutine id: kept as given when a mapping
+    already (a million goroutines' dict is not copied)."""
+    return stacks if isinstance(stacks, Mapping) else dict(stacks)
 
 
 def _row(wait: Wait) -> tuple:
