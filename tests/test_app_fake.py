@@ -10,6 +10,7 @@ import threading
 import time
 
 import pytest
+from textual.widgets._footer import FooterKey
 
 from fake_backend import FakeBackend, World, source_file
 from tui.app import STALE_NOTICE, GocoreApp
@@ -63,6 +64,15 @@ async def test_the_first_screen_opens_on_the_crashing_frame_and_u_d_move(world):
             await pilot.press("d")
         await until(pilot, lambda: app.frame_index == 0)
         assert app.main.check_action("down", ()) is None and app.main.check_action("up", ())
+        # the footer says so: d greyed out, u not (the same keys, only their greying updated)
+        await until(pilot, lambda: footer_key(app, "d").has_class("-disabled"))
+        assert not footer_key(app, "u").has_class("-disabled")
+        await pilot.press("u")
+        await until(pilot, lambda: not footer_key(app, "d").has_class("-disabled"))
+
+
+def footer_key(app, key: str):
+    return next(k for k in app.main.query(FooterKey) if k.key == key)
 
 
 async def test_a_goroutine_switch_lands_on_its_first_user_frame(world):
