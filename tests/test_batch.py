@@ -69,3 +69,37 @@ def test_no_batch_run_outlives_its_caller(ending, tmp_path):
         child.wait()
         for pid in sleepers(tag):
             subprocess.run(["kill", "-9", str(pid)])
+
+
+@pytest.mark.parametrize("adopting", [True, False])
+def test_a_debuggers_orphan_is_reaped_by_us_not_left_for_init(adopting):
+    """gdb forks a probe at start-up; its group killed meanwhile, the probe
+    is orphaned. Adopting orphans (as the CLI does), the exit kills and
+    reaps it; without, it outlives us (the check that this test can fail)."""
+    import leftovers
+
+    tag = "305" if adopting else "306"
+    script = textwrap.dedent(f"""
+        import subprocess, sys
+        from tui.debugger import children
+        from tui.debugger.session import close_all_sessions
+        if {adopting}:
+            children.adopt_orphans()
+        # A parent that leaves its child behind: the child is orphaned at once.
+        subprocess.run(["sh", "-c", "sleep {tag} >/dev/null 2>&1 & exit 0"])
+        print("orphaned", flush=True)
+        close_all_sessions()
+    """)
+    with leftovers.adopting():
+        child = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, timeout=30)
+        assert child.stdout.strip() == "orphaned", child.stderr
+        try:
+            if adopting:
+                assert sleepers(tag) == []
+            else:
+                assert wait_for(lambda: sleepers(tag) != [], 2)
+        finally:
+            for pid in sleepers(tag):
+                subprocess.run(["kill", "-9", str(pid)])
+            time.sleep(0.1)
+            leftovers.reap(leftovers.scan_adopted())

@@ -134,17 +134,24 @@ def test_the_terminal_killed_under_the_tui_ends_it_and_its_dlv(cores):
             assert time.monotonic() < deadline, f"no first screen: {seen[-500:]!r}"
             seen += holder.stdout.read() or b""
             time.sleep(0.05)
-        tui = [left.pid for left in leftovers.scan((fixture.core,), tag) if left.comm.startswith("python")]
+        tui = [left for left in leftovers.scan((fixture.core,), tag) if left.comm.startswith("python")]
         assert len(tui) == 1
+        # script(1) runs the TUI through `sh -c`, which may wait for it
+        # rather than exec it: that shell is the terminal's, not ours.
+        terminal = {tui[0].pid, tui[0].ppid} - {holder.pid}
         holder.kill()
         holder.wait()
         deadline = time.monotonic() + 5
-        while alive(tui[0]):
+        while alive(tui[0].pid):
             assert time.monotonic() < deadline, "the TUI outlived the terminal killed under it"
             time.sleep(0.05)
+        deadline = time.monotonic() + 5
+        while any(alive(pid) for pid in terminal):
+            assert time.monotonic() < deadline, "script's shell outlived the TUI"
+            time.sleep(0.05)
         left = leftovers.scan((fixture.core,), tag)
-        leftovers.reap([x for x in left if x.pid == tui[0]])
-        assert [x for x in left if x.pid != tui[0]] == [], "left behind: " + "; ".join(map(str, left))
+        leftovers.reap([x for x in left if x.pid in terminal])
+        assert [x for x in left if x.pid not in terminal] == [], "left behind: " + "; ".join(map(str, left))
         assert_nothing_left(fixture, tag)
 
 

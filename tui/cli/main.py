@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 from .. import __version__
 from ..debugger.delve import Delve
 from ..debugger.dlv import DLV_VERSION
+from ..debugger.children import adopt_orphans
 from ..debugger.session import SessionError, install_signal_reaper
 from ..debugger.startup import OpenError
 from ..parse import ParseError
@@ -143,6 +144,7 @@ def _open(args: argparse.Namespace, go_traceback: str = "") -> int:
     if args.compare and args.no_gdb:
         return _fail("--compare shows gdb beside Delve: drop --no-gdb")
     install_signal_reaper()
+    adopt_orphans()
     try:
         # Opening before any screen is drawn keeps every bad input a one-line
         # error with exit 2. dlv starts on a thread while the UI is imported

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import subprocess
 import sys
 import tempfile
 from pathlib import Path
@@ -12,6 +11,7 @@ from typing import Callable
 
 from ..parse import ParseError
 from ..parse.delve import parse_version
+from .batch import Batch
 from .startup import OpenError
 
 DLV_VERSION = "v1.27.2"
@@ -46,20 +46,18 @@ def dlv_version(dlv: str) -> str:
 
 def ask_dlv_version(dlv: str) -> Callable[[], str]:
     """Start `dlv version` now; the returned call waits for its answer ("" if
-    none). Asked while `dlv core` starts, it costs the first screen nothing."""
+    none). Asked while `dlv core` starts, it costs the first screen nothing.
+    It runs as a batch: a quit or a signal meanwhile kills and reaps it."""
     try:
-        asked = subprocess.Popen([dlv, "version"], stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                                 stderr=subprocess.DEVNULL, text=True, env=dlv_env())
+        asked = Batch([dlv, "version"], env=dlv_env())
     except OSError:
         return lambda: ""
 
     def answer() -> str:
+        result = asked.finish(timeout=30)
         try:
-            out, _ = asked.communicate(timeout=30)
-            return parse_version(out)
-        except (subprocess.SubprocessError, ParseError):
-            asked.kill()
-            asked.wait()
+            return parse_version(result.output)
+        except ParseError:
             return ""
 
     return answer

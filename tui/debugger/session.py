@@ -23,6 +23,7 @@ from typing import Protocol
 import pexpect
 
 from .batch import stop_batches
+from .children import forking, reap_orphans
 
 
 class SessionError(Exception):
@@ -97,6 +98,7 @@ def close_all_sessions() -> None:
     """Close every debugger child and batch run still alive (we are exiting)."""
     stop_batches(final=True)
     _close_together(list(_live_sessions))
+    reap_orphans()
 
 
 def _terminate_on_signal(signum, _frame) -> None:
@@ -156,23 +158,25 @@ class PromptSession:
         self.owner = _owner.get()
         # Huge outputs (100k goroutines) arrive in big reads; the prompt can
         # only sit at the end, so pexpect need not rescan the whole buffer.
-        self.child = pexpect.spawn(
-            argv[0],
-            argv[1:],
-            env=env,
-            cwd=cwd,
-            encoding="utf-8",
-            codec_errors="replace",
-            dimensions=(50, 500),
-            maxread=1 << 20,
-            searchwindowsize=len(prompt) + 64,
-            timeout=startup_timeout,
-        )
+        # Registered before the banner, and inside the fork gate: a close
+        # meanwhile (we are quitting, on a signal) finds and kills the child,
+        # and the wait below ends at once on its EOF.
+        with forking:
+            self.child = pexpect.spawn(
+                argv[0],
+                argv[1:],
+                env=env,
+                cwd=cwd,
+                encoding="utf-8",
+                codec_errors="replace",
+                dimensions=(50, 500),
+                maxread=1 << 20,
+                searchwindowsize=len(prompt) + 64,
+                timeout=startup_timeout,
+            )
+            _live_sessions.add(self)
         # Every send would otherwise sleep 50 ms before writing.
         self.child.delaybeforesend = None
-        # Registered before the banner: a close meanwhile (we are quitting)
-        # kills the child, and the wait below ends at once on its EOF.
-        _live_sessions.add(self)
         with self._lock:
             if self._closed:
                 raise SessionDied("the debugger session was closed while it started")
