@@ -45,6 +45,8 @@ class CommandTimeout(SessionError):
 FOREGROUND_GRACE = 0.03
 # How long an interrupted command may take to give the prompt back.
 INTERRUPT_GRACE = 5.0
+# How long dlv's SIGINT handler is given to print before a last resync.
+INTERRUPT_SETTLE = 0.1
 
 
 # How long a polite `quit` may take before the child is killed, and how long
@@ -271,16 +273,24 @@ class PromptSession:
         be read as the answer to the next one; raise what happened.
 
         Ctrl+C makes dlv cancel the command (a Starlark loop included) and
-        print a prompt; a ^C that lands after the prompt prints a stray
-        "received SIGINT" later. So the session is resynchronised on a
-        marker: everything before the marker's own answer is discarded.
+        print a prompt. But a ^C can land before dlv has read the command's
+        line (a loaded machine, a short timeout): at the line editor it is
+        taken as typed text and the command then runs uninterrupted, and in
+        between it flushes the line (and the marker sent after it). So a
+        second ^C goes when the first brings no answer. And dlv's SIGINT
+        handler prints "received SIGINT" on its own time, perhaps after the
+        marker's answer: once calm, a second marker must come back too, and
+        everything before its answer is discarded.
         """
-        self.child.sendintr()
-        if not self._resync():
-            self._close(wait=False)
-            raise SessionDied(f"dlv did not answer {command!r} within {timeout:g}s, nor stop when interrupted; "
-                              "it was stopped")
-        raise CommandTimeout(f"{command!r} took longer than {timeout:g}s; interrupted")
+        for _ in range(2):
+            self.child.sendintr()
+            if self._resync():
+                time.sleep(INTERRUPT_SETTLE)
+                if self._resync():
+                    raise CommandTimeout(f"{command!r} took longer than {timeout:g}s; interrupted")
+        self._close(wait=False)
+        raise SessionDied(f"dlv did not answer {command!r} within {timeout:g}s, nor stop when interrupted; "
+                          "it was stopped")
 
     def _resync(self) -> bool:
         """Read up to the answer of a fresh marker, discarding whatever a
