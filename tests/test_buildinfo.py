@@ -19,6 +19,7 @@ import pytest
 from hypothesis import given, strategies as st
 
 from prodcores import prod_cores
+from reads import count_reads
 from tui.cli.corerun import go_env
 from tui.debugger import buildinfo
 from tui.debugger.buildinfo import BuildInfo, BuildInfoError, Module, NoBuildInfo, Vcs, read_build_info
@@ -156,29 +157,7 @@ def test_toolchain_binaries(toolchain):
 
 def test_only_seeks(cores, monkeypatch):
     exe = cores["json_production"].exe
-    reads = []
-    real_open = open
-
-    class Counting:
-        def __init__(self, f):
-            self.f = f
-
-        def __getattr__(self, name):
-            return getattr(self.f, name)
-
-        def read(self, n=-1):
-            assert n >= 0, "read() of the whole file"
-            data = self.f.read(n)
-            reads.append(len(data))
-            return data
-
-        def __enter__(self):
-            return self
-
-        def __exit__(self, *exc):
-            self.f.close()
-
-    monkeypatch.setattr(buildinfo, "open", lambda *a: Counting(real_open(*a)), raising=False)
+    reads = count_reads(monkeypatch, buildinfo)
     read_build_info(exe)
     assert 0 < sum(reads) < 1 << 20 < exe.stat().st_size
 

@@ -11,6 +11,7 @@ import struct
 import subprocess
 
 import pytest
+from reads import count_reads
 
 from tui.debugger import elf
 from tui.cli.corerun import go_env
@@ -46,28 +47,7 @@ def test_real_cores_and_executables(cores):
 
 def test_only_headers_and_notes_are_read(cores, monkeypatch):
     fixture = cores["goroutine_panic"]
-    read = []
-
-    class Counting:
-        def __init__(self, f):
-            self.f = f
-
-        def __getattr__(self, name):
-            return getattr(self.f, name)
-
-        def read(self, n=-1):
-            assert n >= 0, "read() of the whole file"
-            data = self.f.read(n)
-            read.append(len(data))
-            return data
-
-        def __enter__(self):
-            return self
-
-        def __exit__(self, *exc):
-            self.f.close()
-
-    monkeypatch.setattr(elf, "open", lambda *a: Counting(open(*a)), raising=False)
+    read = count_reads(monkeypatch, elf)
     elf.check_core(fixture.core)
     assert 0 < sum(read) < 64 * 1024 < fixture.core.stat().st_size
 
