@@ -426,7 +426,7 @@ class GoroutineList(ScrollView, can_focus=True):
         text = f"Goroutines {total}" if self.store.list_complete else f"Goroutines: loading… {total}"
         if self._by_object():
             objects = sum(1 for bucket in self._buckets if bucket.key[0] == "object")
-            text += f" by what they wait on: {objects} objects"
+            text += f" by what they wait on: {objects} object{'' if objects == 1 else 's'}"
         elif self.grouped:
             text += f" in {len(self._buckets)} groups"
             if not self.store.stacks_complete:
