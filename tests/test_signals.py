@@ -180,3 +180,24 @@ def test_a_gdb_still_reading_the_core_goes_with_the_tui(cores, how):
         child.expect(pexpect.EOF)
         child.close()
         assert_nothing_left(fixture, tag)
+
+
+def test_a_signal_gives_the_terminal_back_as_it_was(cores):
+    """Textual's own teardown does not run when a signal ends the TUI: the
+    shell would be left in raw mode, on the alternate screen, without a cursor."""
+    import termios
+
+    fixture = cores["goroutine_panic"]
+    tag = leftovers.new_tag()
+    with leftovers.adopting():
+        child, _ = started(fixture, tag)
+        raw = termios.tcgetattr(child.child_fd)
+        assert not raw[3] & termios.ICANON  # the TUI holds the terminal
+        os.kill(child.pid, signal.SIGTERM)
+        child.expect(pexpect.EOF)
+        after = termios.tcgetattr(child.child_fd)
+        last = child.before
+        child.close()
+        assert after[3] & termios.ICANON and after[3] & termios.ECHO
+        assert last.rstrip().endswith("\x1b[?1049l\x1b[?25h")
+        assert_nothing_left(fixture, tag)

@@ -15,7 +15,7 @@ from .. import __version__
 from ..debugger.delve import Delve
 from ..debugger.dlv import DLV_VERSION
 from ..debugger.children import adopt_orphans
-from ..debugger.session import SessionError, install_signal_reaper
+from ..debugger.session import SessionError, before_signal_exit, install_signal_reaper
 from ..debugger.startup import OpenError
 from ..parse import ParseError
 from ..sources.resolve import parse_substitution
@@ -164,9 +164,11 @@ def _open(args: argparse.Namespace, go_traceback: str = "") -> int:
 
             sources = build_context(rules=substitutions, build_info=delve.target.build)
             return _report(delve, args.report, sources, not args.no_gdb, go_traceback)
+        from .terminal import terminal_restorer
         from .tuning import freeze_long_lived, tune_process
 
         tune_process()
+        before_signal_exit(terminal_restorer())
         app = GocoreApp(_opener(delve, args), substitutions=substitutions, title_paths=(args.executable, args.core),
                         compare_with_gdb=not args.no_gdb, go_traceback=go_traceback, on_settled=freeze_long_lived,
                         open_on_comparison=args.compare)

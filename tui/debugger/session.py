@@ -18,7 +18,7 @@ import threading
 import time
 import weakref
 from pathlib import Path
-from typing import Protocol
+from typing import Callable, Protocol
 
 import pexpect
 
@@ -103,8 +103,19 @@ def close_all_sessions() -> None:
     reap_orphans()
 
 
+# Called after the children are gone, when a signal ends us (the terminal
+# put back as it was: the app's own teardown never runs then).
+_last_words: list[Callable[[], None]] = []
+
+
+def before_signal_exit(action: Callable[[], None]) -> None:
+    _last_words.append(action)
+
+
 def _terminate_on_signal(signum, _frame) -> None:
     close_all_sessions()
+    for action in _last_words:
+        action()
     # Re-raise with the default action so our exit status tells the truth.
     signal.signal(signum, signal.SIG_DFL)
     os.kill(os.getpid(), signum)
