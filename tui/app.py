@@ -9,12 +9,11 @@ import time
 from pathlib import Path
 from typing import Callable, Sequence
 
-from textual.app import App, ScreenStackError
+from textual.app import App
 from textual.binding import Binding
-from textual.css.query import NoMatches
 
-from .core.backend import Backend
 from .actions import ScreenActions
+from .core.backend import Backend
 from .core.frames import FrameView
 from .core.navigator import Navigation, Navigator
 from .core.session import CoreSession
@@ -24,7 +23,7 @@ from .messages import (BacktraceLoaded, FrameLoaded, GoroutinesPaged, ListingFal
                        SourceHighlighted, StacksPaged, VariableLoaded, WaitsRead, WatchesEvaluated)
 from .model import Backtrace
 from .palette import GoroutineAndFrameCommands
-from .recovery import Recovery
+from .recovery import Recovery, drawn
 from .screens.error import ErrorScreen
 from .screens.main import MainScreen
 from .sources.highlight import Highlighter
@@ -33,22 +32,6 @@ from .workers import Workers
 
 # A pane still waiting this long after a navigation says so in its border.
 STALE_NOTICE = 0.15
-
-
-def _drawn(handler):
-    """Drop an answer that arrives while the main screen is torn down (the
-    app is quitting); everything else still raises."""
-
-    @functools.wraps(handler)
-    def guarded(self, message):
-        try:
-            return handler(self, message)
-        except (NoMatches, ScreenStackError):
-            if self.closing:
-                return None
-            raise
-
-    return guarded
 
 
 class GocoreApp(Workers, ScreenActions, Recovery, App[int]):
@@ -183,7 +166,7 @@ class GocoreApp(Workers, ScreenActions, Recovery, App[int]):
 
     # -- answers -------------------------------------------------------------------
 
-    @_drawn
+    @drawn
     def on_snapshot_loaded(self, message: SnapshotLoaded) -> None:
         snapshot = self.snapshot = message.snapshot
         self.store.crashing = snapshot.crash.goroutine_id
@@ -215,7 +198,7 @@ class GocoreApp(Workers, ScreenActions, Recovery, App[int]):
         if first:
             self.settled()
 
-    @_drawn
+    @drawn
     def on_backtrace_loaded(self, message: BacktraceLoaded) -> None:
         if self.nav.is_current(message.navigation.generation):
             self.origins.update(message.origins)
@@ -225,28 +208,28 @@ class GocoreApp(Workers, ScreenActions, Recovery, App[int]):
             else:  # no frame to show source or variables of
                 self._say_stale("no frames", self.nav.generation)
 
-    @_drawn
+    @drawn
     def on_frame_loaded(self, message: FrameLoaded) -> None:
         if self.nav.is_current(message.navigation.generation):
             self._show_frame(message.frame)
 
-    @_drawn
+    @drawn
     def on_source_highlighted(self, message: SourceHighlighted) -> None:
         if self.main.source_path == message.path and not self.show_disassembly:
             self.main.restyle_source(self.highlighter.load(message.path))
         self.settled()  # a whole file's Text objects, as long-lived as the cache
 
-    @_drawn
+    @drawn
     def on_variable_loaded(self, message: VariableLoaded) -> None:
         if self.nav.is_current(message.generation):
             self.main.fill_variable(message.node_id, message.variable)
 
-    @_drawn
+    @drawn
     def on_watches_evaluated(self, message: WatchesEvaluated) -> None:
         if self.nav.is_current(message.generation):
             self.main.show_watches(message.values)
 
-    @_drawn
+    @drawn
     def on_goroutines_paged(self, message: GoroutinesPaged) -> None:
         self.store.add_stacks(message.stacks)
         self.main.goroutines_added(self.store.add_page(message.goroutines))
@@ -256,11 +239,11 @@ class GocoreApp(Workers, ScreenActions, Recovery, App[int]):
             self._list_done(problem=message.problem)
         self.main.retitle_goroutines()
 
-    @_drawn
+    @drawn
     def on_listing_fallback(self, message: ListingFallback) -> None:
         self.notify(f"listing goroutines through dlv: {message.why}", severity="warning", timeout=8, markup=False)
 
-    @_drawn
+    @drawn
     def on_waits_read(self, message: WaitsRead) -> None:
         self.store.add_waits(message.waits, message.problem)
         self.main.show_waits(message.waits, self.nav.goroutine_id)
@@ -285,7 +268,7 @@ class GocoreApp(Workers, ScreenActions, Recovery, App[int]):
             self.core.retire_helper()
         self.update_comparison()
 
-    @_drawn
+    @drawn
     def on_stacks_paged(self, message: StacksPaged) -> None:
         self.store.add_stacks(message.stacks)
         if message.complete:

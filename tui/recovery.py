@@ -1,14 +1,35 @@
 """When work fails: the one handler every worker's failure goes through,
-and dlv lost and restarted (R). Mixed into GocoreApp."""
+dlv lost and restarted (R), answers that come while quitting. Mixed into
+GocoreApp."""
 
 from __future__ import annotations
 
+import functools
+
+from textual.app import ScreenStackError
+from textual.css.query import NoMatches
 from textual.worker import Worker, WorkerState
 
 from .core.session import SessionClosed
 from .messages import BackendRestarted
 from .screens.error import ErrorScreen
 from .workers import WorkFailed
+
+
+def drawn(handler):
+    """For the app's message handlers: drop an answer that arrives while
+    the main screen is torn down (the app is quitting); anything else raises."""
+
+    @functools.wraps(handler)
+    def guarded(self, message):
+        try:
+            return handler(self, message)
+        except (NoMatches, ScreenStackError):
+            if self.closing:
+                return None
+            raise
+
+    return guarded
 
 
 class Recovery:
