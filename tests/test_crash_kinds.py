@@ -23,6 +23,8 @@ KINDS = {
     "type_assert": ("runtime error", "interface conversion: interface {} is string, not int", {1}, "main.count"),
     # either writer may be the one the map catches
     "concurrent_map": ("fatal error", "concurrent map writes", None, "main.fill"),
+    # two throws at once, or one when they did not meet
+    "double_throw": ("fatal error", "sync: unlock of unlocked mutex", None, "main.release"),
     "out_of_memory": ("fatal error", "out of memory", {1}, "main.grow"),
     "stack_overflow": ("fatal error", "stack overflow", {1},
                        "main.depth"),
@@ -69,10 +71,10 @@ def test_report_names_the_cause(cores, name):
     line = fixture.crash_line if function != "main.callC" else crash["go_caller"]["line"]
     assert (frame["function"], frame["line"]) == (function, line)
     assert frame["file"].endswith(f"{name}/main.go")
-    if goroutines is None:
-        fill = [g["id"] for g in report["goroutines"]["items"] if g["location"]
-                and g["location"]["function"] == "main.fill"]
-        assert crash["goroutine"] in fill and len(fill) == 2
+    if goroutines is None:  # one of the two goroutines that run the function
+        running = [g["id"] for g in report["goroutines"]["items"] if g["location"]
+                   and g["location"]["function"] == function]
+        assert crash["goroutine"] in running and len(running) == 2
     else:
         assert crash["goroutine"] in goroutines
     crashed = [g["id"] for g in report["goroutines"]["items"] if g["crashing"]]

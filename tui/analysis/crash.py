@@ -75,6 +75,9 @@ class CrashEvidence:
     # printed before it began to crash (runtime.printBacklog).
     chain: tuple[PanicRecord, ...] = ()
     backlog: str = ""
+    # The messages of other goroutines that threw at the same time (each
+    # printed its own `fatal error:` line before Go printed the traceback).
+    also_threw: tuple[str, ...] = ()
     # (pid, uid) of the process that sent the fatal signal (si_code <= 0).
     sender: tuple[int, int | None] | None = None
 
@@ -219,6 +222,8 @@ def analyse(evidence: CrashEvidence, focus_backtrace: Backtrace, go_version: str
         report, header_cut = backlog_report(evidence.backlog)
         message = header_fatal_message(report) or thrown_message(evidence, backtrace)
         header = report or thrown_header(evidence, backtrace, message)
+        if evidence.also_threw:
+            header = with_every_throw(header, (message, *evidence.also_threw))
     elif panicking is not None:
         last = killer(links, go_version)
         if last is not None:
@@ -267,6 +272,19 @@ def _raised_by_runtime(backtrace: Backtrace, panicking: Frame) -> bool:
         if _RUNTIME_ERROR_HELPER.match(frame.function):
             return True
     return False
+
+
+def with_every_throw(header: tuple[str, ...], messages: tuple[str, ...]) -> tuple[str, ...]:
+    """Each goroutine that threw (messages: one each) printed its `fatal
+    error:` line before the first of them took the traceback; the print
+    backlog keeps only those printed before the first began to die. The
+    missing ones follow."""
+    missing = list(messages)
+    for line in header:
+        text = line.removeprefix("fatal error: ")
+        if text != line and text in missing:
+            missing.remove(text)
+    return (*header, *(f"fatal error: {message}" for message in missing))
 
 
 def thrown_header(evidence: CrashEvidence, backtrace: Backtrace, message: str) -> tuple[str, ...]:

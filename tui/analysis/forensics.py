@@ -12,6 +12,7 @@ from ..debugger import elf
 from ..debugger.delve import Delve
 from ..model import Backtrace, Frame, FrameState, Goroutine, Snapshot
 from ..parse import ParseError
+from ..parse.values import unquote
 from ..sources.resolve import resolve
 from . import crash as crash_rules
 from .header import BACKLOG_BYTES, PanicRecord, backlog_report
@@ -377,6 +378,56 @@ def exact_lines(delve: Delve, backtrace: Backtrace) -> Backtrace:
     return replace(backtrace, frames=tuple(frames))
 
 
+def first_thrower(delve: Delve, selected: int | None) -> tuple[int | None, tuple[tuple[int, str], ...]]:
+    """The goroutine Go printed first when several threw at once, made
+    current, and the others with their messages.
+
+    Each thrower prints its `fatal error:` line, then they take turns at
+    the traceback (runtime.dopanic_m): each but the last prints and waits
+    forever, and the last crashes the process, on its own thread. The core
+    stops there, while Go's stderr begins with the first. With two the
+    first is the other one; with more, their order is not in the core (the
+    lowest id is taken).
+    """
+    throwers = delve.throwers() if selected is not None else {}
+    if selected not in throwers or len(throwers) < 2:
+        return selected, ()
+    first = min(goroutine for goroutine in throwers if goroutine != selected)
+    try:
+        delve.switch_thread(throwers[first])
+    except ParseError:
+        return selected, ()
+    if delve.current_goroutine() != first:
+        return selected, ()
+    return first, tuple((goroutine, _thrown_message(delve, goroutine)) for goroutine in sorted(throwers)
+                        if goroutine != first)
+
+
+def _thrown_message(delve: Delve, goroutine_id: int) -> str:
+    """The message of a goroutine's runtime.throw/fatal ("" if unreadable)."""
+    try:
+        backtrace = delve.backtrace(goroutine_id)
+    except ParseError:
+        return ""
+    fatal = crash_rules.fatal_frame(backtrace)
+    if fatal is None:
+        return ""
+    value = delve.evaluate(goroutine_id, fatal.index, "s") or ""
+    if not value.startswith('"'):
+        value = message_from_closure(delve, goroutine_id, fatal, fatal.index) or ""
+    if value.startswith('"'):
+        return unquote(value)
+    # The call site in GOROOT says it, or its caller's (sync.fatal's is `fatal(s)`).
+    callers = [frame for frame in backtrace.frames if frame.index > fatal.index][:2]
+    return next((message for frame in callers if (message := crash_rules.throw_literal(
+        source_line(frame.file, frame.line)))), "")
+
+
+def _goroutines(others: tuple[tuple[int, str], ...]) -> str:
+    ids = [str(goroutine) for goroutine, _ in others]
+    return f"goroutine {ids[0]}" if len(ids) == 1 else f"goroutines {', '.join(ids)}"
+
+
 def read_snapshot(delve: Delve, goroutines: tuple[Goroutine, ...] | None = None,
                   warnings: tuple[str, ...] = ()) -> Snapshot:
     """Everything the first screen shows.
@@ -388,11 +439,17 @@ def read_snapshot(delve: Delve, goroutines: tuple[Goroutine, ...] | None = None,
     started = time.monotonic()
     find_signalled_thread(delve)
     selected = delve.current_goroutine()
+    found = evidence(delve, selected)
+    if crash_rules.fatal_frame(found.backtrace) is not None:
+        first, others = first_thrower(delve, selected)
+        if first != selected:
+            selected = first
+            found = replace(evidence(delve, selected), also_threw=tuple(message for _, message in others))
+            warnings += (f"{_goroutines(others)} threw at the same time; Go printed goroutine {first} first",)
     if goroutines is None:
         focus = selected if selected is not None else (1 if delve.has_goroutine(1) else None)
     else:
         focus = crash_rules.focus_goroutine(selected, goroutines)
-    found = evidence(delve, selected)
     own = OwnCode.of(delve.target.build)
     crash_stack = own.mark(exact_lines(delve, found.backtrace))
     goroutine_stack = own.mark(exact_lines(delve, found.goroutine_backtrace)) if found.goroutine_backtrace else None

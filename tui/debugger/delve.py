@@ -38,6 +38,7 @@ from ..parse.delve import (
     parse_stack_variables,
     parse_string_array,
     parse_struct_fields,
+    parse_throwers,
     parse_variables,
 )
 from ..parse.values import unquote
@@ -228,6 +229,19 @@ class Delve:
         if command_error(output):
             raise ParseError(f"cannot switch to thread {thread_id}", output)
         self._selected = _UNKNOWN
+
+    def throwers(self) -> dict[int, int]:
+        """The goroutines on a thread that are in a throw: {goroutine: thread}
+        ({} where this dlv cannot say)."""
+        if not self._load_paging():
+            return {}
+        output = self.runner.run("gocore_throwers")
+        if command_error(output):
+            return {}
+        try:
+            return parse_throwers(output)
+        except ParseError:
+            return {}
 
     def wait_reasons(self) -> tuple[str, ...]:
         """The target's own runtime.waitReasonStrings: names change between

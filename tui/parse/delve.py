@@ -354,6 +354,18 @@ def parse_current_goroutine(output: str) -> int | None:
     return int(match[1]) if match else None
 
 
+def parse_throwers(output: str) -> dict[int, int]:
+    """`gocore_throwers` (tui/debugger/star/pages.star) -> {goroutine id: thread id}."""
+    found = {}
+    for line in output.splitlines():
+        kind, *fields = line.split("\t")
+        if kind == "T" and len(fields) == 2 and all(field.isdigit() for field in fields):
+            found[int(fields[0])] = int(fields[1])
+        elif line.strip():
+            raise ParseError("not a line of gocore_throwers", line)
+    return found
+
+
 def page_next_start(output: str) -> int | None:
     """The NEXT field of a page, read off its last line without parsing the rest."""
     last = output.rstrip().rsplit("\n", 1)[-1]
