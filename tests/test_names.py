@@ -163,3 +163,11 @@ def test_any_text(text):
     assert isinstance(function_part(text), str)
     if "%" not in text:
         assert go_name(text) == text
+
+
+def test_leb128_numbers_read_as_dwarf_writes_them():
+    from tui.corefile.names import _sleb, _uleb
+
+    assert _uleb(bytes([0xE5, 0x8E, 0x26, 0x01]), 0) == (624485, 3)  # DWARF 5, 7.6
+    assert _sleb(bytes([0xC0, 0xBB, 0x78]), 0) == (-123456, 3)
+    assert _sleb(bytes([0x7F]), 0) == (-1, 1) and _sleb(bytes([0x3F]), 0) == (63, 1)

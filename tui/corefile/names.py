@@ -233,19 +233,9 @@ def _cfa_expression(expr: bytes) -> int | None:
     return None
 
 
-def _uleb(data: bytes, pos: int) -> tuple[int, int]:
-    value = shift = 0
-    while pos < len(data):
-        byte = data[pos]
-        pos += 1
-        value |= (byte & 0x7F) << shift
-        shift += 7
-        if byte < 0x80:
-            break
-    return value, pos
-
-
-def _sleb(data: bytes, pos: int) -> tuple[int, int]:
+def _leb128(data: bytes, pos: int) -> tuple[int, int, int, int]:
+    """A LEB128 number at pos: (its bits as unsigned, the next position,
+    how many bits were read, the last byte, whose 0x40 is a signed one's sign)."""
     value = shift = 0
     byte = 0x80
     while pos < len(data):
@@ -255,9 +245,17 @@ def _sleb(data: bytes, pos: int) -> tuple[int, int]:
         shift += 7
         if byte < 0x80:
             break
-    if byte & 0x40:
-        value -= 1 << shift
+    return value, pos, shift, byte
+
+
+def _uleb(data: bytes, pos: int) -> tuple[int, int]:
+    value, pos, _, _ = _leb128(data, pos)
     return value, pos
+
+
+def _sleb(data: bytes, pos: int) -> tuple[int, int]:
+    value, pos, shift, last = _leb128(data, pos)
+    return (value - (1 << shift) if last & 0x40 else value), pos
 
 
 def _ref(die, attr) -> int:
