@@ -24,6 +24,7 @@ def test_the_missing_fatal_lines_follow_the_kept_ones():
     assert with_every_throw(kept * 2, (WRITES, WRITES)) == kept * 2
     assert with_every_throw(kept, (WRITES, "concurrent map read and map write")) == (
         *kept, "fatal error: concurrent map read and map write")
+    assert with_every_throw(kept, (WRITES, "")) == kept  # unreadable: not made up
 
 
 def test_throwers_are_read_as_goroutine_and_thread():
@@ -36,8 +37,10 @@ def test_throwers_are_read_as_goroutine_and_thread():
 class TwoThrowers:
     """A dlv on a core where goroutines 1 (on the crashing thread) and 17 threw."""
 
-    def __init__(self, throwers: dict[int, int], current: int) -> None:
+    def __init__(self, throwers: dict[int, int], current: int, runs: dict[int, int] | None = None) -> None:
         self._throwers, self.current, self.switched = throwers, current, []
+        # thread -> the goroutine it runs when switched to
+        self.runs = runs or {thread: goroutine for goroutine, thread in throwers.items()}
 
     def throwers(self):
         return dict(self._throwers)
@@ -47,7 +50,7 @@ class TwoThrowers:
 
     def switch_thread(self, thread_id):
         self.switched.append(thread_id)
-        self.current = {thread: g for g, thread in self._throwers.items()}[thread_id]
+        self.current = self.runs[thread_id]
 
     def backtrace(self, goroutine_id):
         return Backtrace(goroutine_id, (Frame(0, 0x1, "runtime.fatal", "/go/src/runtime/panic.go", 1066),))
@@ -67,3 +70,9 @@ def test_one_throw_or_none_on_the_crashing_thread_changes_nothing(throwers):
     delve = TwoThrowers(throwers, current=1)
     assert first_thrower(delve, 1) == (1, ())
     assert delve.switched == []
+
+
+def test_a_thread_that_runs_another_goroutine_is_left_where_the_core_stopped():
+    delve = TwoThrowers({1: 15180, 17: 15184}, current=1, runs={15180: 1, 15184: 5})
+    assert first_thrower(delve, 1) == (1, ())
+    assert delve.switched == [15184, 15180] and delve.current == 1

@@ -279,7 +279,7 @@ def with_every_throw(header: tuple[str, ...], messages: tuple[str, ...]) -> tupl
     error:` line before the first of them took the traceback; the print
     backlog keeps only those printed before the first began to die. The
     missing ones follow."""
-    missing = list(messages)
+    missing = [message for message in messages if message]  # an unreadable one cannot be shown
     for line in header:
         text = line.removeprefix("fatal error: ")
         if text != line and text in missing:

@@ -4,6 +4,7 @@ Snapshot. Blocking (it asks dlv); the reasoning itself is crash.py's."""
 
 from __future__ import annotations
 
+import contextlib
 import re
 import time
 from dataclasses import replace
@@ -397,7 +398,9 @@ def first_thrower(delve: Delve, selected: int | None) -> tuple[int | None, tuple
         delve.switch_thread(throwers[first])
     except ParseError:
         return selected, ()
-    if delve.current_goroutine() != first:
+    if delve.current_goroutine() != first:  # the goroutine left that thread meanwhile: stay
+        with contextlib.suppress(ParseError):
+            delve.switch_thread(throwers[selected])  # back where the core stopped
         return selected, ()
     return first, tuple((goroutine, _thrown_message(delve, goroutine)) for goroutine in sorted(throwers)
                         if goroutine != first)
