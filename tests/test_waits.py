@@ -342,8 +342,10 @@ def test_wait_minutes_are_go_s(fixture_core):
     assert minutes == {"long": 47, "short": 3, "gced": 0, "late": None}
     printed = {g.id: g.wait_minutes for g in go_traceback(fixture).goroutines if g.wait_minutes}
     assert sorted(printed.values()) == [3, 47]
-    assert reading.clock.source == "core file time" and not reading.clock.exact
-    # The core dump came within a second of Go's last clock reading we know of.
+    # The core file's time, unless the kernel's coarse file clock put it
+    # behind Go's last reading (a loaded machine): then that reading. Either
+    # way the dump came within two seconds of it.
+    assert reading.clock.source in ("core file time", "latest runtime clock reading") and not reading.clock.exact
     assert 0 <= reading.clock.now - reading.clock.low < 2 * 10**9
 
 
