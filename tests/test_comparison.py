@@ -277,7 +277,8 @@ async def test_open_on_comparison_shows_it_first(cores):
     app.open_on_comparison = True  # what --compare sets
     async with app.run_test(size=(160, 45)) as pilot:
         await until(pilot, lambda: isinstance(app.screen, ComparisonScreen))
-        await until(pilot, lambda: app.screen.query_one(ComparisonView).comparison is not None)
+        # (the screen is current before its view is composed)
+        await until(pilot, lambda: any(view.comparison is not None for view in app.screen.query(ComparisonView)))
         await pilot.press("escape")
         assert not isinstance(app.screen, ComparisonScreen) and app.first_screen_ready
 

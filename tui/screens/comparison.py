@@ -32,7 +32,12 @@ class ComparisonScreen(Screen[int | None]):
         """loaded: (GdbRun, Comparison or None when gdb could not run), or
         None while gdb still runs."""
         self.loaded = loaded
-        view = self.query_one(ComparisonView)
+        views = self.query(ComparisonView)
+        if not views or not views.first().query("#verdict"):
+            # Not composed yet (a loaded machine): once it is drawn.
+            self.call_after_refresh(self.show, loaded)
+            return
+        view = views.first()
         if loaded is None:
             view.show_running()
         elif loaded[1] is None:
