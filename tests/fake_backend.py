@@ -14,7 +14,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from tui.analysis.crash import CrashEvidence, analyse
-from tui.debugger.delve import sequential
 from tui.debugger.session import SessionDied
 from tui.model import Backtrace, Frame, FrameState, Goroutine, Instruction, Location, Snapshot, Target, Variable
 
@@ -81,7 +80,6 @@ class World:
 class FakeBackend:
     world: World
     name: str = "first"
-    page_size: int = 2
     calls: list = field(default_factory=list)
     die_at_page: int | None = None  # the n-th listing page kills it
     helper: "FakeBackend | None | object" = None
@@ -113,10 +111,7 @@ class FakeBackend:
         return Snapshot(self.target, crash, (), own, world.state(world.crashing, index),
                         crash_backtrace=stack if world.system_stack else None)
 
-    def reach(self, goroutine_id, slot):
-        self._call("reach", goroutine_id, slot)
-
-    def backtrace(self, goroutine_id):
+    def backtrace(self, goroutine_id, slot=None):
         self._call("backtrace", goroutine_id)
         return self.world.backtrace(goroutine_id)
 
@@ -142,6 +137,9 @@ class FakeBackend:
         self._call("run", command)
         return f"ran {command}\n"
 
+    def lister(self):
+        return self  # it lists goroutines itself, as dlv does
+
     def spawn_helper(self):
         self.calls.append(("spawn_helper",))
         return self.helper() if callable(self.helper) else self.helper
@@ -150,8 +148,7 @@ class FakeBackend:
         self._call("allgs_length")
         return self.world.goroutines
 
-    def goroutine_pages(self, claim=None):
-        claim = claim or sequential(self.page_size)
+    def goroutine_pages(self, claim):
         listed = self.world.listed()
         page, number = claim(0), 0
         while page is not None:

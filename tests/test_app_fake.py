@@ -10,10 +10,10 @@ import threading
 import time
 
 import pytest
-from textual.widgets._footer import FooterKey
 
 from fake_backend import FakeBackend, World, source_file
 from tui.app import STALE_NOTICE, GocoreApp
+from tui.screens.main import Ask
 from tui.widgets.source_view import SourceView
 from tui.widgets.variables_view import VariablesView
 
@@ -72,7 +72,7 @@ async def test_the_first_screen_opens_on_the_crashing_frame_and_u_d_move(world):
 
 
 def footer_key(app, key: str):
-    return next(k for k in app.main.query(FooterKey) if k.key == key)
+    return next(k for k in app.main.query("Footer FooterKey") if k.key == key)
 
 
 async def test_a_goroutine_switch_lands_on_its_first_user_frame(world):
@@ -119,8 +119,8 @@ async def test_dlv_dying_keeps_the_screen_and_R_starts_a_new_one_where_the_user_
         first.dead = True
         await pilot.press("d")
         await until(pilot, lambda: app.backend_lost)
-        assert app.main.check_action("restart", ())
-        assert sum("dlv stopped" in text for text in (n.message for n in app._notifications)) == 1
+        assert app.main.can_ask(Ask.RESTART)
+        assert sum("dlv stopped" in notice.message for notice in app.told) == 1
         await pilot.press("R")
         await until(pilot, lambda: not app.backend_lost and app.core.primary is second and not app.nav.stale)
         assert ("backtrace", 1) in second.calls and app.frame_index == 2
@@ -139,7 +139,7 @@ async def test_the_console_runs_in_the_frame_on_screen(world):
         assert ("run", "exit") not in first.calls
 
 
-# -- the seams (issue 11): each test fails before its fix --------------------------
+# -- the seams between the app, its jobs and its dlvs: each test fails before its fix-----------------------
 
 
 async def test_after_a_restart_the_stacks_come_from_the_new_dlv_not_the_retired_helper(world):
@@ -182,7 +182,9 @@ async def test_a_frame_picked_on_the_thread_stack_reads_the_variables_of_that_fr
     async with running([first]) as (app, pilot):
         crash_stack = app.snapshot.crash_stack
         assert crash_stack.simple and crash_stack.frames[4].function == "main.crash"
-        app._comparison_closed(4)  # the user picked main.crash there
+        await pilot.press("c")  # the comparison, where the user picks main.crash on the thread's stack
+        await until(pilot, lambda: app.screen is not app.main)
+        app.screen.dismiss(4)
         await until(pilot, lambda: app.backtrace is crash_stack and app.frame_index == 4 and not app.nav.stale)
         assert ("frame_state", 1, 2) in first.calls and ("frame_state", 1, 4) not in first.calls
         assert 'where = "g1 f2"' in " ".join(app.query_one(VariablesView).labels())
@@ -273,6 +275,6 @@ async def test_long_lived_structures_are_frozen_on_the_ui_thread_only(world, tmp
 
     async with running([FakeBackend(world)], on_settled=freeze_long_lived) as (app, pilot):
         view = app.query_one(SourceView)
-        await until(pilot, lambda: all(not isinstance(line, str) for line in view._lines))
+        await until(pilot, lambda: view.fully_highlighted)
         await pilot.pause(0.1)
     assert frozen_on and set(frozen_on) == {threading.main_thread().name}

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from textual.app import App, ComposeResult
-from textual.widgets import DataTable, Footer
+from textual.app import App
+from textual.widgets import DataTable
 
 from test_compare import demo
 from tui.analysis.compare import Comparison, compare
@@ -16,6 +16,7 @@ from tui.analysis.showdown import collect_stacks, read_delve_values, score
 from tui.debugger.gdb import gdb_run_from_outputs
 from tui.model import Crash, CrashKind, GdbRun
 from tui.parse.delve import parse_backtrace, parse_goroutines
+from tui.screens.comparison import ComparisonScreen
 from tui.widgets.comparison_view import ComparisonView
 
 pytestmark = pytest.mark.toolchain_independent
@@ -44,23 +45,24 @@ def demo_comparison() -> tuple[GdbRun, Comparison]:
                       read_delve_values(delve.evaluate, snapshot.frame))
 
 
+class Comparing(ComparisonScreen):
+    """The comparison screen, which notes the frame it would be dismissed
+    with (and stays, so that a test can go on choosing)."""
+
+    def dismiss(self, result=None):
+        self.app.chosen.append(result)
+
+
 class ComparisonApp(App):
-    """The pane alone, as the comparison screen shows it; records FrameChosen."""
+    """The comparison screen on recorded runs, without the main screen."""
 
     def __init__(self, loaded: tuple[GdbRun, Comparison] | None = None) -> None:
         super().__init__()
         self.loaded = loaded or recorded_comparison()
         self.chosen: list[int] = []
 
-    def compose(self) -> ComposeResult:
-        yield ComparisonView(id="comparison")
-        yield Footer()
-
-    def on_mount(self) -> None:
-        self.query_one(ComparisonView).show(*self.loaded)
-
-    def on_comparison_view_frame_chosen(self, message: ComparisonView.FrameChosen) -> None:
-        self.chosen.append(message.frame_index)
+    def get_default_screen(self) -> Comparing:
+        return Comparing(self.loaded)
 
 
 def _cells(table: DataTable, key: str) -> list[str]:
@@ -267,3 +269,25 @@ def test_comparison_picture(snap_compare):
         assert app.chosen == []
 
     assert snap_compare(app, terminal_size=(160, 45), run_before=settle)
+
+
+async def test_every_key_works_from_every_sub_view_and_the_focus_stays_on_its_content():
+    """c, then g, r, b in any order: the focus follows what is shown (the
+    picker, gdb's raw output, the aligned rows), and b, g, r keep working."""
+    import time
+
+    app = ComparisonApp(demo_comparison())
+    async with app.run_test(size=(100, 30)) as pilot:
+        for key, shown in (("g", "#picker"), ("r", "#raw-scroll"), ("b", "#rows"), ("r", "#raw-scroll"),
+                           ("g", "#picker"), ("b", "#rows")):
+            await pilot.press(key)
+            deadline = time.monotonic() + 30
+            while not app.query_one(shown).has_focus:
+                assert time.monotonic() < deadline, f"after {key}, {shown} never had the focus ({app.focused})"
+                await pilot.pause(0.01)
+            assert {"b", "g", "r"} <= {binding.key for _, binding, enabled, _ in app.screen.active_bindings.values()
+                                       if enabled}
+        rows = app.query_one("#rows", DataTable)
+        before = rows.cursor_row
+        await pilot.press("down")
+        assert rows.cursor_row == before + 1  # ↓ moves in what has the focus

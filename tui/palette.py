@@ -1,8 +1,8 @@
 """ctrl+p finds goroutines by id and frames of the shown backtrace by function.
 
-Typing `18` or `goroutine 18` offers goroutine 18 (and ids that contain
-18); typing part of a function offers the frames it names. The actions
-(u, d, c ...) come from the app's system commands beside these.
+Typing `18` or `goroutine 18` offers goroutine 18 first (then ids that
+contain 18); typing part of a function offers the frames it names. The
+actions (u, d, c ...) come from the app's system commands beside these.
 """
 
 from __future__ import annotations
@@ -13,6 +13,8 @@ from textual.command import Hit, Hits, Provider
 
 # Ids containing the digits typed, at the most (100k goroutines match "1").
 MAX_GOROUTINE_HITS = 30
+# Digits typed are a goroutine id before they are a fuzzy match of a frame.
+FRAME_SCORE_FOR_DIGITS = 0.5
 
 
 class GoroutineAndFrameCommands(Provider):
@@ -34,7 +36,7 @@ class GoroutineAndFrameCommands(Provider):
         matcher = self.matcher(query)
         for frame in app.nav.backtrace.frames:
             text = f"frame {frame.index}  {frame.function}  {frame.location.short()}"
-            score = matcher.match(text)
+            score = matcher.match(text) * (FRAME_SCORE_FOR_DIGITS if words.isdigit() else 1.0)
             if score > 0:
                 yield Hit(score, matcher.highlight(text), partial(app.select_frame, frame.index),
                           text=text, help="show its source and variables")

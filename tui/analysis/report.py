@@ -12,7 +12,7 @@ from typing import Any, Sequence
 
 from ..model import (Backtrace, BuildInfo, CrashKind, Frame, FrameState, GdbRun, Goroutine, Module, Snapshot,
                      Variable, signal_name)
-from ..sources.locate import SourceContext
+from ..sources.context import SourceContext
 from ..sources.resolve import find
 from .blocking import FieldsOf, blocking_report, deadlock_report
 from .compare import Comparison, Score

@@ -21,7 +21,7 @@ from ..parse import ParseError
 from ..sources.resolve import parse_substitution
 
 if TYPE_CHECKING:
-    from ..sources.locate import SourceContext
+    from ..sources.context import SourceContext
 
 EXIT_OK, EXIT_FAILURE, EXIT_USAGE = 0, 1, 2
 EXIT_INTERRUPTED = 130
@@ -160,7 +160,7 @@ def _open(args: argparse.Namespace, go_traceback: str = "") -> int:
         return EXIT_INTERRUPTED  # a session that opened meanwhile is reaped at exit
     try:
         if args.report:
-            from ..sources.locate import build_context
+            from ..sources.context import build_context
 
             sources = build_context(rules=substitutions, build_info=delve.target.build)
             return _report(delve, args.report, sources, not args.no_gdb, go_traceback)

@@ -12,7 +12,6 @@ from __future__ import annotations
 from rich.style import Style
 from rich.text import Text
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.message import Message
 from textual.widgets import DataTable, Static, TabbedContent, TabPane
@@ -101,18 +100,8 @@ def _fill(table: DataTable, rows: list[tuple[str, list[Text]]]) -> None:
 
 
 class ComparisonView(Vertical):
-    """The comparison pane. Call show_running(), show() or show_error()."""
-
-    BINDINGS = [
-        Binding("r", "toggle_raw", "Raw output", id="compare.raw",
-                tooltip="Switch between the aligned comparison and gdb's output as it printed it"),
-        Binding("f", "toggle_fold", "Fold noise", id="compare.fold",
-                tooltip="In the raw output, show or fold `[New LWP n]` and warning lines"),
-        Binding("b", "show_tab('tab-thread')", "Crashing thread", id="compare.thread",
-                tooltip="The crashing thread's two backtraces, aligned by PC"),
-        Binding("g", "show_tab('tab-goroutines')", "Goroutines", id="compare.goroutines",
-                tooltip="Pick a goroutine: Delve's stack beside what gdb printed for it"),
-    ]
+    """The comparison pane. Call show_running(), show() or show_error();
+    its screen binds the keys of the actions below."""
 
     # Cell styles come from the theme through these, not from fixed colours.
     COMPONENT_CLASSES = {
@@ -444,19 +433,23 @@ class ComparisonView(Vertical):
             return True if self.run is not None else None
         return True
 
+    def focus_shown(self) -> None:
+        """The focus on what is shown, so arrows scroll it and enter selects:
+        once it is drawn (a tab just switched to is not displayed before)."""
+        if self.has_class("-raw"):
+            target = "#raw-scroll"
+        else:
+            target = "#picker" if self.query_one("#views", TabbedContent).active == GOROUTINES_TAB else "#rows"
+        self.call_after_refresh(self.query_one(target).focus)
+
     def action_toggle_raw(self) -> None:
-        raw = not self.has_class("-raw")
-        self.set_class(raw, "-raw")
-        # Keep the focus on what is shown, so arrows scroll it and enter selects.
-        shown = "#picker" if self.query_one("#views", TabbedContent).active == GOROUTINES_TAB else "#rows"
-        self.query_one("#raw-scroll" if raw else shown).focus()
-        self.refresh_bindings()
+        self.set_class(not self.has_class("-raw"), "-raw")
+        self.focus_shown()
 
     def action_show_tab(self, tab: str) -> None:
-        if self.has_class("-raw"):
-            self.action_toggle_raw()
+        self.remove_class("-raw")
         self.query_one("#views", TabbedContent).active = tab
-        self.query_one("#picker" if tab == GOROUTINES_TAB else "#rows").focus()
+        self.focus_shown()
 
     def action_toggle_fold(self) -> None:
         self.folded = not self.folded
