@@ -26,6 +26,22 @@ def describe(err: Exception, raw_lines: int = 8) -> str:
     return text
 
 
+def with_elided_values(backend: Backend, state: FrameState) -> FrameState:
+    """The frame's args and locals, each value Delve elided (a pointer it did
+    not follow, a struct cut short) printed in full: what a report shows
+    without anyone opening a node. A value that cannot be printed stays
+    as it was."""
+    def full(variable):
+        if not (variable.partial and variable.expr):
+            return variable
+        try:
+            return backend.expand(state.goroutine_id, state.frame_index, variable)
+        except Exception:
+            return variable
+
+    return replace(state, args=tuple(full(v) for v in state.args), locals=tuple(full(v) for v in state.locals))
+
+
 def load_frame(backend: Backend, highlighter: Highlighter, backtrace: Backtrace, index: int,
                show_disassembly: bool = False, own_stack: Backtrace | None = None,
                disassembly_if_no_source: bool = True) -> FrameView:
