@@ -36,10 +36,14 @@ class World:
     # A crash on the thread's system stack, as Delve 1.20 shows one: the
     # crashing thread's stack (-mode simple) differs from the goroutine's own.
     system_stack: bool = False
+    # Runtime frames between the signal and the crashing frame (a deep stack).
+    extra_runtime_frames: int = 0
 
     def backtrace(self, goroutine_id: int | None) -> Backtrace:
         if goroutine_id == self.crashing:
             frames = [("runtime.raise", "/go/src/runtime/sys_linux_amd64.s", 154, 0x1000),
+                      *[(f"runtime.deep{n}", "/go/src/runtime/deep.go", 10 + n, 0x1100 + n)
+                        for n in range(self.extra_runtime_frames)],
                       ("runtime.gopanic", "/go/src/runtime/panic.go", 879, 0x2000),
                       ("main.crash", self.file, 10, 0x3000),
                       ("main.main", self.file, 20, 0x4000),

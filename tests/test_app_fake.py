@@ -14,6 +14,8 @@ import pytest
 from fake_backend import FakeBackend, World, source_file
 from tui.app import STALE_NOTICE, GocoreApp
 from tui.screens.main import Ask
+from tui.widgets.backtrace_view import BacktraceView
+from tui.widgets.goroutine_list import GoroutineList
 from tui.widgets.source_view import SourceView
 from tui.widgets.variables_view import VariablesView
 
@@ -278,3 +280,27 @@ async def test_long_lived_structures_are_frozen_on_the_ui_thread_only(world, tmp
         await until(pilot, lambda: view.fully_highlighted)
         await pilot.pause(0.1)
     assert frozen_on and set(frozen_on) == {threading.main_thread().name}
+
+
+def row_in_view(widget, row: int) -> bool:
+    """A row of a list pane (under its one header line) is on screen."""
+    top = widget.scroll_offset.y
+    visible = widget.scrollable_content_region.height - 1
+    return top <= row < top + visible
+
+
+@pytest.mark.parametrize("size", [(100, 30), (80, 24), (200, 50)])
+async def test_the_selected_rows_are_in_view_at_every_size(world, size):
+    """A deep stack at a small size: the crashing frame's row, and the
+    crashing goroutine's, are on screen from the start and after a resize."""
+    world.extra_runtime_frames, world.goroutines, world.crashing = 20, 60, 60
+    app = GocoreApp(lambda: FakeBackend(world), compare_with_gdb=False)
+    async with app.run_test(size=size) as pilot:
+        await until(pilot, lambda: everything_loaded(app))
+        backtrace, goroutines = app.query_one(BacktraceView), app.query_one(GoroutineList)
+        assert app.frame_index == 22  # main.crash, under 22 runtime frames
+        await until(pilot, lambda: row_in_view(backtrace, app.frame_index)
+                    and row_in_view(goroutines, goroutines.cursor_row))
+        await pilot.resize_terminal(size[0], size[1] - 4)
+        await until(pilot, lambda: row_in_view(backtrace, app.frame_index)
+                    and row_in_view(goroutines, goroutines.cursor_row))

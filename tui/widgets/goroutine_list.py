@@ -391,6 +391,9 @@ class GoroutineList(ScrollView, can_focus=True):
             self._scroll_to_cursor()
         self.refresh()
 
+    def on_resize(self) -> None:
+        self._scroll_to_cursor()  # the selected row stays in view at any size
+
     def _scroll_to_cursor(self) -> None:
         visible = max(1, self.scrollable_content_region.height - 1)  # under the header
         top = self.scroll_offset.y
