@@ -38,13 +38,16 @@ class World:
     system_stack: bool = False
     # Runtime frames between the signal and the crashing frame (a deep stack).
     extra_runtime_frames: int = 0
+    # Where the crashing stack's runtime files are: somewhere no source is
+    # found for, and their frames show instructions instead.
+    runtime_dir: str = "/go/src/runtime"
 
     def backtrace(self, goroutine_id: int | None) -> Backtrace:
         if goroutine_id == self.crashing:
-            frames = [("runtime.raise", "/go/src/runtime/sys_linux_amd64.s", 154, 0x1000),
-                      *[(f"runtime.deep{n}", "/go/src/runtime/deep.go", 10 + n, 0x1100 + n)
+            frames = [("runtime.raise", f"{self.runtime_dir}/sys_linux_amd64.s", 154, 0x1000),
+                      *[(f"runtime.deep{n}", f"{self.runtime_dir}/deep.go", 10 + n, 0x1100 + n)
                         for n in range(self.extra_runtime_frames)],
-                      ("runtime.gopanic", "/go/src/runtime/panic.go", 879, 0x2000),
+                      ("runtime.gopanic", f"{self.runtime_dir}/panic.go", 879, 0x2000),
                       ("main.crash", self.file, 10, 0x3000),
                       ("main.main", self.file, 20, 0x4000),
                       ("runtime.main", "/go/src/runtime/proc.go", 283, 0x5000)]

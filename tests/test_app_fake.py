@@ -304,3 +304,72 @@ async def test_the_selected_rows_are_in_view_at_every_size(world, size):
         await pilot.resize_terminal(size[0], size[1] - 4)
         await until(pilot, lambda: row_in_view(backtrace, app.frame_index)
                     and row_in_view(goroutines, goroutines.cursor_row))
+
+
+async def test_the_palette_offers_every_action_on_screen_and_an_exact_id_first(world):
+    """ctrl+p: each key the footer offers is there by its name, and `18` is
+    goroutine 18 before any frame whose text happens to hold a 1 and an 8."""
+    from textual.command import CommandList, CommandPalette
+
+    world.goroutines = 30
+    async with running([FakeBackend(world)]) as (app, pilot):
+        titles = {command.title for command in app.get_system_commands(app.main)}
+        offered = {binding.description for _, binding, enabled, _ in app.main.active_bindings.values()
+                   if binding.show and enabled}
+        assert {"GDB vs Delve", "Build", "Export", "Console", "Filter", "Caller"} <= offered <= titles
+        await pilot.press("ctrl+p")
+        await until(pilot, lambda: isinstance(app.screen, CommandPalette))
+        await pilot.press("1", "8")
+        commands = app.screen.query_one(CommandList)
+        await until(pilot, lambda: commands.option_count > 1)
+        first = str(commands.get_option_at_index(0).prompt)
+        assert first.startswith("goroutine 18 "), first
+
+
+async def test_a_switches_what_is_on_screen_and_nothing_else(world):
+    """A frame without source shows its instructions by itself; `a` there
+    shows its source pane (saying why there is none), and a frame with
+    source afterwards still shows its source."""
+    world.runtime_dir = "/build-machine/gone/runtime-ish"  # no source here for the runtime's frames
+    first = FakeBackend(world)
+    async with running([first]) as (app, pilot):
+        source = app.query_one(SourceView)
+
+        def shown(disassembly: bool) -> bool:
+            return not app.nav.stale and source.border_title.startswith("Disassembly" if disassembly else "Source")
+
+        for _ in range(2):  # down to runtime.raise, which has no source here
+            before = app.panes_updated
+            await pilot.press("d")
+            await until(pilot, lambda: app.panes_updated > before)
+        assert app.frame_index == 0
+        await until(pilot, lambda: shown(disassembly=True))
+        await pilot.press("a")
+        await until(pilot, lambda: shown(disassembly=False))
+        await pilot.press("u")  # runtime.gopanic: no source either, its instructions again
+        await until(pilot, lambda: app.frame_index == 1 and shown(disassembly=True))
+        await pilot.press("u")  # main.crash: its source, not instructions
+        await until(pilot, lambda: app.frame_index == 2 and shown(disassembly=False))
+        await pilot.press("a")
+        await until(pilot, lambda: shown(disassembly=True))
+        await pilot.press("a")
+        await until(pilot, lambda: shown(disassembly=False))
+
+
+async def test_each_screens_help_lists_that_screens_keys(world):
+    from tui.screens.comparison import ComparisonScreen
+    from tui.screens.help import HelpScreen
+
+    async with running([FakeBackend(world)]) as (app, pilot):
+        await pilot.press("question_mark")
+        await until(pilot, lambda: isinstance(app.screen, HelpScreen))
+        main_keys = {key for key, _ in app.screen.bindings}
+        assert {"u", "d", "g", "c", "a", "/", "?", "q"} <= main_keys
+        await pilot.press("escape", "c")
+        await until(pilot, lambda: isinstance(app.screen, ComparisonScreen))
+        await pilot.press("question_mark")
+        await until(pilot, lambda: isinstance(app.screen, HelpScreen))
+        keys = dict(app.screen.bindings)
+        assert {"b", "g", "r", "f", "esc", "?", "q"} <= set(keys)
+        assert "Delve's stack beside what gdb printed" in keys["g"]  # g picks a goroutine here
+        assert not {"u", "d", "a", "/"} & set(keys)

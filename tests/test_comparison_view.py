@@ -10,6 +10,7 @@ import pytest
 from textual.app import App
 from textual.widgets import DataTable
 
+from test_app import until
 from test_compare import demo
 from tui.analysis.compare import Comparison, compare
 from tui.analysis.showdown import collect_stacks, read_delve_values, score
@@ -151,6 +152,9 @@ async def test_raw_view_folds_noise_and_f_unfolds():
         assert view.has_class("-raw") and app.query_one("#raw-scroll").has_focus
         assert "#11 0x00000000004d2bc5 in main.main.func1" in view.raw_text()
         assert "[New LWP" not in view.raw_text()
+        # our section markers read as the commands gdb ran, as a user would have typed them
+        assert "@@gocore-tui" not in view.raw_text()
+        assert "(gdb) info goroutines" in view.raw_text() and "(gdb) thread apply all bt 64" in view.raw_text()
         status = str(app.query_one("#raw-status").render())
         # plain run: 4 `[New LWP n]` and gdb's 10-line auto-load advice;
         # runtime-gdb.py run: 4 `[New LWP n]` and 2 "Loading Go Runtime support."
@@ -226,7 +230,8 @@ async def test_picking_a_goroutine_shows_both_stacks():
     async with app.run_test(size=(160, 45)) as pilot:
         view = app.query_one(ComparisonView)
         await pilot.press("g")
-        assert app.query_one("#views").active == "tab-goroutines" and app.query_one("#picker").has_focus
+        await until(pilot, lambda: app.query_one("#picker").has_focus)
+        assert app.query_one("#views").active == "tab-goroutines"
         picker = app.query_one("#picker", DataTable)
         assert [key.value for key in picker.rows] == [str(pair.id) for pair in comparison.goroutines]
         # goroutine 1, parked in WaitGroup.Wait: Delve's stack, gdb's error
@@ -249,7 +254,8 @@ async def test_picking_a_goroutine_shows_both_stacks():
         assert gdb.display and [_cells(gdb, key.value)[1] for key in gdb.rows] == [f.function for f in pair.gdb.frames]
         assert str(app.query_one("#gdb-note").render()) == "the whole stack Delve printed"
         await pilot.press("b")
-        assert app.query_one("#views").active == "tab-thread" and app.query_one("#rows").has_focus
+        await until(pilot, lambda: app.query_one("#rows").has_focus)
+        assert app.query_one("#views").active == "tab-thread"
 
 
 async def test_findings_count_the_goroutine_backtraces_gdb_tried():
@@ -291,3 +297,18 @@ async def test_every_key_works_from_every_sub_view_and_the_focus_stays_on_its_co
         before = rows.cursor_row
         await pilot.press("down")
         assert rows.cursor_row == before + 1  # ↓ moves in what has the focus
+
+
+@pytest.mark.parametrize("width", [120, 200])
+async def test_the_values_fill_the_width_they_have(width):
+    """Delve's and gdb's values share the table's width: cut only when they
+    must be, and never wider than the pane."""
+    app = ComparisonApp(demo_comparison())
+    async with app.run_test(size=(width, 45)) as pilot:
+        values = app.query_one("#values", DataTable)
+        await until(pilot, lambda: values.virtual_size.width > 0)
+        items = _cells(values, "arg:items")[1]
+        whole = next(row.delve for row in app.loaded[1].values if row.name == "items")
+        # Half of what the name and verdict columns leave, at the least.
+        assert len(items) >= min(len(whole), (width - 40) // 2) and whole.startswith(items.rstrip("…"))
+        assert values.virtual_size.width <= values.size.width  # no sideways scrolling

@@ -52,6 +52,10 @@ async def test_the_list_says_what_each_goroutine_waits_on_and_w_groups_by_object
         handlers = [row for row in rows.values() if row["labels"]]
         assert sorted(row["labels"] for row in handlers) == [f"id={i} role=handler" for i in range(3)]
         assert all(row["waiting on"] == "chan int main.requests (0/0, unbuffered)" for row in handlers)
+        # The location is read first: however long a wait, it is on screen.
+        assert table.columns.index("location") < table.columns.index("waiting on")
+        drawn = [table.render_line(y).text for y in range(1, min(table.size.height, table.row_count + 1))]
+        assert all(re.search(r"\w+\.(go|s):\d+ ", line) for line in drawn), drawn
 
         await pilot.press("w")
         assert "by what they wait on" in table.border_title

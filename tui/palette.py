@@ -13,8 +13,11 @@ from textual.command import Hit, Hits, Provider
 
 # Ids containing the digits typed, at the most (100k goroutines match "1").
 MAX_GOROUTINE_HITS = 30
-# Digits typed are a goroutine id before they are a fuzzy match of a frame.
-FRAME_SCORE_FOR_DIGITS = 0.5
+# Digits typed are a goroutine id before they are a fuzzy match of anything:
+# the exact id scores above any fuzzy score (a few points at most), the ids
+# that contain the digits next, then the frames.
+EXACT_ID_SCORE = 1000.0
+CONTAINING_ID_SCORE = 100.0
 
 
 class GoroutineAndFrameCommands(Provider):
@@ -29,14 +32,15 @@ class GoroutineAndFrameCommands(Provider):
             for gid in ids:
                 goroutine = index.by_id[gid]
                 where = f"{goroutine.location.short()} {goroutine.location.function}" if goroutine.location else "?"
-                yield Hit(1.0 if gid == wanted else 0.6, f"goroutine {gid}  {goroutine.state}  {where}",
+                yield Hit(EXACT_ID_SCORE if gid == wanted else CONTAINING_ID_SCORE,
+                          f"goroutine {gid}  {goroutine.state}  {where}",
                           partial(app.show_goroutine, gid), help="show its backtrace")
         if app.nav.backtrace is None or not query.strip():
             return
         matcher = self.matcher(query)
         for frame in app.nav.backtrace.frames:
             text = f"frame {frame.index}  {frame.function}  {frame.location.short()}"
-            score = matcher.match(text) * (FRAME_SCORE_FOR_DIGITS if words.isdigit() else 1.0)
+            score = matcher.match(text)
             if score > 0:
                 yield Hit(score, matcher.highlight(text), partial(app.select_frame, frame.index),
                           text=text, help="show its source and variables")

@@ -23,9 +23,10 @@ from textual.widgets import Static
 
 def _bindings(screen: Screen) -> Iterator[tuple[DOMNode, Binding, bool]]:
     """(where it is bound, the binding, enabled) for each key the screen
-    offers that says what it does."""
+    offers: those the footer shows, and ours it does not (they say what they
+    do in a tooltip); a widget's own cursor keys are HELP_EXTRA's."""
     for node, binding, enabled, _tooltip in screen.active_bindings.values():
-        if binding.description or binding.tooltip:
+        if (binding.show and binding.description) or binding.tooltip:
             yield node, binding, enabled
 
 
@@ -73,5 +74,5 @@ def palette_commands(screen: Screen, app: App) -> Iterator[SystemCommand]:
             continue
         seen.add(action)
         key = app.get_key_display(binding)
-        yield SystemCommand(f"{binding.description} ({key})", binding.tooltip or binding.description,
-                            partial(app.run_action, binding.action, node))
+        yield SystemCommand(binding.description, f"{binding.tooltip or binding.description} (key: {key})",
+                            partial(app.call_later, app.run_action, binding.action, node))

@@ -34,9 +34,11 @@ MARKS = {
 
 
 THREAD_TAB, GOROUTINES_TAB = "tab-thread", "tab-goroutines"
+VALUE_COLUMNS = ("variable", "Delve printed", "gdb printed", "gdb's is")
 STACK_COLUMNS = ("#", "function", "file:line")
-# Values longer than this are cut (with …) so both columns fit side by side.
-VALUE_WIDTH = 58
+# Values are cut (with …) so that both columns fit side by side in the
+# pane's width; never narrower than this.
+VALUE_WIDTH = 24
 
 
 def _yes(value: bool) -> str:
@@ -173,7 +175,7 @@ class ComparisonView(Vertical):
             card.add_columns("measure", "Delve", "gdb")
             yield card
             values = DataTable(id="values", cursor_type="row", zebra_stripes=True)
-            values.add_columns("variable", "Delve printed", "gdb printed", "gdb's is")
+            values.add_columns(*VALUE_COLUMNS)
             values.border_title = "the faulting frame's variables"
             yield values
             with TabbedContent(id="views", initial=THREAD_TAB):
@@ -290,23 +292,37 @@ class ComparisonView(Vertical):
         return ([Text(cell, base) for cell in delve] + [mark]
                 + [Text(cell, base + warning if bad else base) for cell, bad in zip(gdb, differs)])
 
+    def _value_width(self, comparison: Comparison) -> int:
+        """Each printed value's share of the table's width, once the name
+        and verdict columns (and each column's padding and the border) have theirs."""
+        names = max((len(row.name) for row in comparison.values), default=8)
+        verdicts = max((len(row.gdb_problem or "not a Go value") + 2 for row in comparison.values), default=10)
+        spare = self.size.width - 2 - names - max(verdicts, len("gdb's is")) - 4 * 2
+        return max(VALUE_WIDTH, spare // 2)
+
+    def on_resize(self) -> None:
+        if self.comparison is not None:  # the values cut to the new width (columns measured anew)
+            self.query_one("#values", DataTable).clear(columns=True).add_columns(*VALUE_COLUMNS)
+            self._show_values(self.comparison)
+
     def _show_values(self, comparison: Comparison) -> None:
         table = self.query_one("#values", DataTable)
         table.border_title = f"the variables of {comparison.user_frame}, as each debugger printed them"
         table.border_subtitle = comparison.values_note
-        rows = [(f"{row.kind}:{row.name}", self._value_cells(row)) for row in comparison.values]
+        width = self._value_width(comparison)
+        rows = [(f"{row.kind}:{row.name}", self._value_cells(row, width)) for row in comparison.values]
         if not rows:
             rows = [("none", [Text("(none)", self._style("runtime")), Text(""), Text(""), Text("")])]
         _fill(table, rows)
 
-    def _value_cells(self, row: ValueRow) -> list[Text]:
+    def _value_cells(self, row: ValueRow, width: int) -> list[Text]:
         warning, runtime = self._style("warning"), self._style("runtime")
         if row.gdb_read:
             verdict = Text("a Go value", runtime)
         else:
             verdict = Text(f"✗ {row.gdb_problem or 'not a Go value'}", warning)
-        delve = Text(_cut(row.delve) if row.delve else "(not printed)", Style() if row.delve_read else warning)
-        gdb = Text(_cut(row.gdb) if row.gdb else "", Style() if row.gdb_read else warning)
+        delve = Text(_cut(row.delve, width) if row.delve else "(not printed)", Style() if row.delve_read else warning)
+        gdb = Text(_cut(row.gdb, width) if row.gdb else "", Style() if row.gdb_read else warning)
         return [Text(row.name, self._style("user")), delve, gdb, verdict]
 
     def _picker_cells(self, pair: GoroutineStacks) -> list[Text]:

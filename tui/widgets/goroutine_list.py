@@ -30,9 +30,11 @@ from .keys import row_keys
 CRASHED = "✖"
 SHOWN = "●"
 # What they wait on is read after the list: its column is there from the
-# start (empty meanwhile), so that no column moves under the user.
+# start (empty meanwhile), so that no column moves under the user. It comes
+# after the location, the column people read first, which a long wait (a
+# select of many channels) must never push off the pane.
 WAITING_COLUMN = "waiting on"
-COLUMNS = (" ", "id / count", "state", WAITING_COLUMN, "location", "thread")
+COLUMNS = (" ", "id / count", "state", "location", "thread", WAITING_COLUMN)
 # After "waiting on", when any goroutine has pprof labels.
 LABELS_COLUMN = "labels"
 # "waiting on" can be a select of many channels: wider than this, it is cut.
@@ -137,8 +139,8 @@ class GoroutineList(ScrollView, can_focus=True):
         without "waiting on" once it is known it cannot be read."""
         waits = self.index.waits
         if waits is None:
-            return COLUMNS[:3] + COLUMNS[4:] if self.waits_complete else COLUMNS
-        return COLUMNS[:4] + (LABELS_COLUMN,) + COLUMNS[4:] if waits.has_labels else COLUMNS
+            return tuple(c for c in COLUMNS if c != WAITING_COLUMN) if self.waits_complete else COLUMNS
+        return COLUMNS + (LABELS_COLUMN,) if waits.has_labels else COLUMNS
 
     # -- data -----------------------------------------------------------------
 
@@ -252,8 +254,9 @@ class GoroutineList(ScrollView, can_focus=True):
         for column, cell in enumerate(cells):
             if cell:
                 self._widths[column] = max(self._widths[column], cell_len(cell))
-        if self._columns[3] == WAITING_COLUMN and not self._by_object():  # there it is the point: whole
-            self._widths[3] = min(self._widths[3], MAX_WAITING_WIDTH)
+        if WAITING_COLUMN in self._columns and not self._by_object():  # by object it is the point: whole
+            waiting = self._columns.index(WAITING_COLUMN)
+            self._widths[waiting] = min(self._widths[waiting], MAX_WAITING_WIDTH)
 
     def _resize(self) -> None:
         # One line for the header; each column padded by a space either side.
@@ -313,7 +316,7 @@ class GoroutineList(ScrollView, can_focus=True):
                           "bold red" if bucket.crashing else "")
             cells = [marker, Text(strings[1], "bold")] + [Text(cell, style) for cell in strings[2:]]
             if bucket.title:  # who waits how on one object
-                cells[3].stylize(style or "bold")
+                cells[self._columns.index(WAITING_COLUMN)].stylize(style or "bold")
             if bucket.via:  # split by whole stack: say which call path this is
                 location = cells[self._columns.index("location")]
                 location.stylize("italic", len(location) - len(bucket.via) - len("  via "))
@@ -324,8 +327,8 @@ class GoroutineList(ScrollView, can_focus=True):
         marker = Text(CRASHED if crashed else (SHOWN if shown else ""), "bold red" if crashed else "bold green")
         style = "dim" if goroutine.is_runtime else ""
         cells = [marker, Text(strings[1], "bold" if shown else style)] + [Text(cell, style) for cell in strings[2:]]
-        if self._columns[3] == WAITING_COLUMN:
-            cells[3].stylize(style or "yellow")
+        if WAITING_COLUMN in self._columns:
+            cells[self._columns.index(WAITING_COLUMN)].stylize(style or "yellow")
         return tuple(cells)
 
     def _strings(self, row: Row) -> tuple[str, ...]:
