@@ -232,7 +232,7 @@ async def test_unknown_goroutine_and_non_digits_are_harmless(cores):
         assert any("no goroutine 9999" in n.message for n in app.told)
         # letters never reach the input (and so never reach dlv)
         await pilot.press("g", "x", ";", "q")
-        assert app.screen.query_one("#goto-id").value == ""
+        assert app.screen.query_one("#prompt-text").value == ""
         await pilot.press("escape")
 
 

@@ -107,7 +107,13 @@ async def test_grouped_flat_and_filter_are_reactive_and_the_footer_follows(world
         assert pane.row_count == 5
         app.main.goroutine_filter = "crash"
         await pilot.pause()
-        assert pane.row_count == 1 and "/crash" in pane.border_title
+        assert pane.row_count == 1 and pane.border_title == "Goroutines: 1 of 5 (flat)  /crash"
+        await pilot.press("v")
+        assert pane.border_title == "Goroutines: 1 of 5, 1 group  /crash"
+        app.main.goroutine_filter = "parser"
+        await pilot.pause()
+        assert pane.row_count == 0 and pane.border_title.endswith(
+            "/parser: no goroutine's function, file, wait reason or id contains 'parser'")
         # R is offered only once dlv is lost: the footer's bindings say so
         # without anyone refreshing them by hand
         assert "R" not in app.active_bindings or not app.active_bindings["R"].enabled
@@ -373,3 +379,26 @@ async def test_each_screens_help_lists_that_screens_keys(world):
         assert {"b", "g", "r", "f", "esc", "?", "q"} <= set(keys)
         assert "Delve's stack beside what gdb printed" in keys["g"]  # g picks a goroutine here
         assert not {"u", "d", "a", "/"} & set(keys)
+
+
+async def test_keys_typed_ahead_of_a_prompt_are_kept(world):
+    """`/auditor⏎` and `g3⏎` in one burst, as a terminal delivers keys typed
+    fast: every key lands in the prompt (none runs a key of the screen
+    behind: a, u, d, i, t are keys there), and Enter applies what was typed."""
+    from textual import events
+
+    def burst(*keys: str) -> None:
+        for key in keys:  # all queued before the first is handled
+            character = {"slash": "/", "enter": None}.get(key, key)
+            app.post_message(events.Key(key, character))
+
+    world.goroutines = 8
+    async with running([FakeBackend(world)]) as (app, pilot):
+        frame = app.frame_index
+        burst("slash", *"auditor", "enter")
+        await until(pilot, lambda: app.main.goroutine_filter == "auditor" and not app.main.prompting)
+        assert app.frame_index == frame and app.screen is app.main and not app.show_disassembly
+        burst("slash", *"wait", "enter")
+        await until(pilot, lambda: app.main.goroutine_filter == "wait")
+        burst("g", "3", "enter")
+        await until(pilot, lambda: app.goroutine_id == 3)

@@ -80,6 +80,13 @@ async def test_the_list_says_what_each_goroutine_waits_on_and_w_groups_by_object
         assert table.index.flat("role=handler") and len(table.index.flat("role=handler")) == 3
         assert [b.count for b in table.index.buckets("role=handler")] == [3]
         assert table.index.flat("role=nobody") == []
+        # a label filter that matches nothing says why
+        await pilot.press("slash", *"role=nobody", "enter")
+        await until(pilot, lambda: table.row_count == 0)
+        assert table.border_title.endswith("/role=nobody: label 'role' is never 'nobody' (it is handler)")
+        await pilot.press("slash", *"tier=", "enter")
+        await until(pilot, lambda: table.border_title.endswith("/tier="
+                                                               ": no goroutine has the label 'tier' (labels here: id, role)"))
 
 
 async def test_a_deadlock_says_what_everyone_waits_on(cores):

@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Callable, NamedTuple, Sequence
 
 from rich.text import Text
+from textual import events
 from textual.app import App, ScreenStackError, SuspendNotSupported, SystemCommand
 from textual.binding import Binding
 from textual.css.query import NoMatches
@@ -157,6 +158,16 @@ class GocoreApp(App[int]):
                markup: bool = True) -> None:
         self.told.append(Notice(message, severity))
         super().notify(message, title=title, severity=severity, timeout=timeout, markup=markup)
+
+    def on_key(self, event: events.Key) -> None:
+        """A printable key no binding took, up here while the main screen's
+        prompt is open, was typed ahead of it: keys are routed to the widget
+        that had the focus when they came in, before the key that opened
+        the prompt had run."""
+        if self.main is not None and self.screen is self.main and event.is_printable and event.character \
+                and self.main.prompting:
+            event.stop()
+            self.main.type_ahead(event.character)
 
     def on_main_screen_ready(self, message: MainScreen.Ready) -> None:
         self.work.open_first_screen()

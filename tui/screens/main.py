@@ -30,10 +30,9 @@ from ..widgets.backtrace_view import BacktraceView
 from ..widgets.crash_summary import CrashSummary
 from ..widgets.footer import Footer
 from ..widgets.goroutine_list import GoroutineList
+from ..widgets.prompt_bar import PromptBar, Purpose, Question
 from ..widgets.source_view import SourceView
 from ..widgets.variables_view import VariablesView
-from .filter import FilterPrompt
-from .goto import GotoPrompt
 
 # Rebuilding the grouped rows is cheap, but not on every page of 100k:
 # at most every REGROUP_EVERY s, and ten times as long as a rebuild took
@@ -41,6 +40,8 @@ from .goto import GotoPrompt
 REGROUP_EVERY = 0.5
 REGROUP_IDLE_FACTOR = 10
 
+# What the goroutine filter understands (analysis/groups.py).
+FILTER_SYNTAX = "function, file, wait reason or id · key=value, key= (labels) · empty clears · esc keeps it"
 PANE_IDS = {Pane.BACKTRACE: "#backtrace", Pane.SOURCE: "#source", Pane.VARIABLES: "#variables"}
 PANE_TITLES = (("#goroutines", "Goroutines: loading…"), ("#backtrace", "Backtrace"), ("#source", "Source"),
                ("#variables", "Variables"))
@@ -208,6 +209,7 @@ class MainScreen(Screen):
             with Vertical(id="right"):
                 yield SourceView(id="source")
                 yield VariablesView(id="variables")
+        yield PromptBar(id="prompt")
         yield Footer()
 
     def on_mount(self) -> None:
@@ -218,6 +220,8 @@ class MainScreen(Screen):
     # -- keys ----------------------------------------------------------------------
 
     def check_action(self, action: str, parameters: tuple) -> bool | None:
+        if self.is_mounted and self.prompting:
+            return False  # keys typed while the prompt is open are the prompt's
         if action == "ask":
             return self.can_ask(Ask(parameters[0]))
         if action == "toggle_by_object":
@@ -252,18 +256,31 @@ class MainScreen(Screen):
         self.post_message(self.Asked(Ask(what)))
 
     def action_goto(self) -> None:
-        def chosen(goroutine_id: int | None) -> None:
-            if goroutine_id is not None:
-                self.post_message(self.GoroutineWanted(goroutine_id))
-
-        self.app.push_screen(GotoPrompt(), chosen)
+        self.query_one(PromptBar).ask(Question(Purpose.GOTO, "Go to goroutine:", restrict=r"[0-9]*", max_length=12,
+                                               placeholder="its id, e.g. 18"))
 
     def action_filter(self) -> None:
-        def apply(text: str | None) -> None:
-            if text is not None:
-                self.goroutine_filter = text
+        self.query_one(PromptBar).ask(Question(Purpose.FILTER, "Filter goroutines:", self.goroutine_filter,
+                                               hint=FILTER_SYNTAX))
 
-        self.app.push_screen(FilterPrompt(self.goroutine_filter), apply)
+    @property
+    def prompting(self) -> bool:
+        """The prompt bar is open: the screen's own keys are off."""
+        return self.query_one(PromptBar).asking
+
+    def type_ahead(self, character: str) -> None:
+        """A key typed ahead of the prompt (see widgets/prompt_bar.py)."""
+        self.query_one(PromptBar).type_ahead(character)
+
+    def on_prompt_bar_answered(self, answer: PromptBar.Answered) -> None:
+        if answer.text is None:
+            return
+        if answer.purpose is Purpose.FILTER:
+            self.goroutine_filter = answer.text
+        elif answer.purpose is Purpose.GOTO and answer.text.isdigit():
+            self.post_message(self.GoroutineWanted(int(answer.text)))
+        elif answer.purpose is Purpose.SEARCH and answer.text:
+            self.query_one(SourceView).search(answer.text)
 
     def action_toggle_grouped(self) -> None:
         self.grouped = not self.grouped
@@ -284,9 +301,8 @@ class MainScreen(Screen):
             self.post_message(self.FrameWanted(int(message.row_key.value)))
 
     def on_source_view_search_wanted(self, message: SourceView.SearchWanted) -> None:
-        view = self.query_one(SourceView)
-        self.app.push_screen(FilterPrompt(message.current, "Search this file:"),
-                             lambda text: text and view.search(text))
+        self.query_one(PromptBar).ask(Question(Purpose.SEARCH, "Search this file:", message.current,
+                                               hint="n / N: next / previous match"))
 
     # -- drawing what the app hands down ----------------------------------------------
 

@@ -467,11 +467,17 @@ class GoroutineList(ScrollView, can_focus=True):
     def title(self) -> str:
         total = len(self.index)
         text = f"Goroutines {total}" if self.list_complete else f"Goroutines: loading… {total}"
+        if self.filter_text:
+            shown = self._shown_count()
+            text = (f"Goroutines: {shown:,} of {total:,}" if self.list_complete else
+                    f"Goroutines: loading… {shown:,} of {total:,}")
         if self._by_object():
             objects = sum(1 for key in self._buckets if key[0] == "object")
             text += f" by what they wait on: {objects} object{'' if objects == 1 else 's'}"
         elif self.grouped:
-            text += f" in {len(self._buckets)} groups"
+            groups = len(self._buckets)
+            text += f", {groups} group{'' if groups == 1 else 's'}" if self.filter_text else \
+                f" in {groups} group{'' if groups == 1 else 's'}"
             if not self.stacks_complete:
                 text += f" (stacks read: {self.index.stacks_known:,})"
         else:
@@ -480,4 +486,12 @@ class GoroutineList(ScrollView, can_focus=True):
             text += f" ({self.index.runtime_count()} runtime hidden)"
         if self.filter_text:
             text += f"  /{self.filter_text}"
+            if self.list_complete and not self._rows:
+                text += f": {self.index.why_none_match(self.filter_text)}"
         return text
+
+    def _shown_count(self) -> int:
+        """How many goroutines the rows stand for (a group's members count)."""
+        if not self._grouping():
+            return len(self._rows)
+        return sum(bucket.count for bucket in self._buckets.values())
