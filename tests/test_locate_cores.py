@@ -73,7 +73,7 @@ def locate_all(frames: list[Frame], ctx) -> dict[str, tuple[str, Path | None, st
     for frame in frames:
         if frame.file not in out:
             found = locate(frame.file, ctx)
-            out[frame.file] = (found.origin, found.path, found.warning)
+            out[frame.file] = (found.origin or found.missing, found.path, found.warning)
     return out
 
 
