@@ -29,3 +29,14 @@ def test_the_app_is_composed_not_mixed_in():
 
     ours = [cls.__qualname__ for cls in GocoreApp.__mro__ if cls.__module__.startswith("tui.")]
     assert ours == ["GocoreApp"]
+
+
+def test_make_demo_installs_only_what_the_demo_runs():
+    """`make demo` on a fresh machine: the app and its dlv, not the test
+    tools (pytest, import-linter ...) nor the second leg's packages."""
+    planned = subprocess.run(["make", "-n", "-B", "demo"], cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert planned.returncode == 0, planned.stderr
+    assert "pip install -q -e ." in planned.stdout
+    assert "[test]" not in planned.stdout and "apt-get" not in planned.stdout
+    tested = subprocess.run(["make", "-n", "-B", "test"], cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert "pip install -q -e '.[test]'" in tested.stdout

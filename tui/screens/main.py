@@ -43,8 +43,6 @@ REGROUP_IDLE_FACTOR = 10
 # What the goroutine filter understands (analysis/groups.py).
 FILTER_SYNTAX = "function, file, wait reason or id · key=value, key= (labels) · empty clears · esc keeps it"
 PANE_IDS = {Pane.BACKTRACE: "#backtrace", Pane.SOURCE: "#source", Pane.VARIABLES: "#variables"}
-PANE_TITLES = (("#goroutines", "Goroutines: loading…"), ("#backtrace", "Backtrace"), ("#source", "Source"),
-               ("#variables", "Variables"))
 
 
 class Ask(Enum):
@@ -198,23 +196,27 @@ class MainScreen(Screen):
         self._last_regroup = self._regroup_seconds = 0.0
 
     def compose(self) -> ComposeResult:
+        def titled(widget, title: str):
+            widget.border_title = title
+            return widget
+
         yield CrashSummary("opening the core…", id="summary")
         with Horizontal(id="panes"):
             with Vertical(id="left"):
-                yield GoroutineList(self.index, id="goroutines").data_bind(
+                yield titled(GoroutineList(self.index, id="goroutines"), "Goroutines: loading…").data_bind(
                     MainScreen.grouped, hide_runtime=MainScreen.hide_runtime, filter_text=MainScreen.goroutine_filter,
                     by_object=MainScreen.by_object, list_complete=MainScreen.list_complete,
                     stacks_complete=MainScreen.stacks_complete, waits_complete=MainScreen.waits_complete)
-                yield BacktraceView(id="backtrace")
+                yield titled(BacktraceView(id="backtrace"), "Backtrace")
             with Vertical(id="right"):
-                yield SourceView(id="source")
-                yield VariablesView(id="variables")
+                yield titled(SourceView(id="source"), "Source")
+                yield titled(VariablesView(id="variables"), "Variables")
         yield PromptBar(id="prompt")
         yield Footer()
 
     def on_mount(self) -> None:
-        for pane, title in PANE_TITLES:
-            self.query_one(pane).border_title = title
+        # Nothing queried here: a browser tab closed while it starts tears
+        # the screen down under this handler.
         self.post_message(self.Ready())
 
     # -- keys ----------------------------------------------------------------------
