@@ -389,6 +389,8 @@ class GocoreApp(App[int]):
         if done.problem:  # a list that is garbage: no stacks either
             self.notify(done.problem, severity="warning", timeout=10, markup=False)
             self._stacks_done(cut=False)
+        if done.helper_problem:  # the list is whole all the same: for the log, not the user
+            self.log.warning(done.helper_problem)
         if done.warm_from is not None:
             self.work.warm(done.warm_from)
         self.update_comparison()

@@ -66,11 +66,14 @@ class ListDone:
     """The list is whole, or stopped short (problem says why). stacks_done:
     every whole stack came with it. warm_from: through two dlvs, the allgs
     index from which only the second read the goroutines (the first should
-    read them into its cache, Lister.warm_cache), else None."""
+    read them into its cache, Lister.warm_cache), else None. helper_problem:
+    why the second dlv stopped listing, if it failed (the first listed its
+    part: the list is whole all the same)."""
 
     problem: str = ""
     stacks_done: bool = False
     warm_from: int | None = None
+    helper_problem: str = ""
 
 
 @dataclass(frozen=True)
@@ -185,7 +188,7 @@ class GoroutineSource:
             raise SourceFailed(Part.LIST, err) from err
         outcome = listing.outcome
         problem = outcome.problem
-        yield ListDone(problem, warm_from=outcome.unwarmed_from)
+        yield ListDone(problem, warm_from=outcome.unwarmed_from, helper_problem=outcome.helper_problem)
         if problem:  # a list cut short (allgs is garbage): no stacks either
             self.helpers.retire_helper()
             return
