@@ -149,12 +149,10 @@ async def test_raw_view_folds_noise_and_f_unfolds():
         view = app.query_one(ComparisonView)
         app.query_one("#rows").focus()
         await pilot.press("r")
-        assert view.has_class("-raw") and app.query_one("#raw-scroll").has_focus
+        await until(pilot, lambda: app.query_one("#raw-scroll").has_focus)
+        assert view.has_class("-raw")
         assert "#11 0x00000000004d2bc5 in main.main.func1" in view.raw_text()
         assert "[New LWP" not in view.raw_text()
-        # our section markers read as the commands gdb ran, as a user would have typed them
-        assert "@@gocore-tui" not in view.raw_text()
-        assert "(gdb) info goroutines" in view.raw_text() and "(gdb) thread apply all bt 64" in view.raw_text()
         status = str(app.query_one("#raw-status").render())
         # plain run: 4 `[New LWP n]` and gdb's 10-line auto-load advice;
         # runtime-gdb.py run: 4 `[New LWP n]` and 2 "Loading Go Runtime support."
@@ -163,7 +161,8 @@ async def test_raw_view_folds_noise_and_f_unfolds():
         await pilot.press("f")
         assert "[New LWP 6530]" in view.raw_text()
         await pilot.press("r")
-        assert not view.has_class("-raw") and app.query_one("#rows").has_focus
+        await until(pilot, lambda: app.query_one("#rows").has_focus)
+        assert not view.has_class("-raw")
 
 
 async def test_findings_say_what_runtime_gdb_py_could_not_do():
@@ -312,3 +311,20 @@ async def test_the_values_fill_the_width_they_have(width):
         # Half of what the name and verdict columns leave, at the least.
         assert len(items) >= min(len(whole), (width - 40) // 2) and whole.startswith(items.rstrip("…"))
         assert values.virtual_size.width <= values.size.width  # no sideways scrolling
+
+
+async def test_the_raw_output_shows_each_section_under_the_command_gdb_ran():
+    """The markers we have gdb echo between commands read as the commands
+    themselves, as a user typing them would have seen."""
+    app = ComparisonApp(demo_comparison())
+    async with app.run_test(size=(160, 45)) as pilot:
+        view = app.query_one(ComparisonView)
+        await pilot.press("r")
+        await until(pilot, lambda: view.has_class("-raw"))
+        for folded in (True, False):
+            raw = view.raw_text()
+            assert "@@gocore-tui" not in raw
+            for command in ("(gdb) info goroutines", "(gdb) thread apply all bt 64", "(gdb) frame 11",
+                            "(gdb) info args", "(gdb) goroutine 1 bt 64"):
+                assert command in raw, (folded, command)
+            await pilot.press("f")

@@ -46,7 +46,9 @@ class HelpScreen(ModalScreen[None]):
     def of(cls, screen: Screen, app: App) -> "HelpScreen":
         """The help of `screen`: every key it offers, with what it does."""
         rows: dict[str, str] = {}
-        for _node, binding, _enabled in _bindings(screen):
+        # The screen's own keys first, then the focused pane's, then the app's.
+        order = {screen: 0, app: 2}
+        for _node, binding, _enabled in sorted(_bindings(screen), key=lambda entry: order.get(entry[0], 1)):
             key = app.get_key_display(binding)
             rows.setdefault(key, binding.tooltip or binding.description)
         rows.update((key, text) for key, text in getattr(screen, "HELP_EXTRA", ()) if key not in rows)

@@ -225,8 +225,12 @@ class ComparisonView(Vertical):
         with self.app.batch_update():
             self._set_state(run, comparison, Text(comparison.verdict))
             _fill(self.query_one("#scorecard", DataTable), self._scorecard(run, comparison))
-            _fill(self.query_one("#rows", DataTable),
-                  [(str(number), self._row_cells(row)) for number, row in enumerate(comparison.rows)])
+            rows = self.query_one("#rows", DataTable)
+            first_fill = rows.row_count == 0
+            _fill(rows, [(str(number), self._row_cells(row)) for number, row in enumerate(comparison.rows)])
+            user = next((number for number, row in enumerate(comparison.rows) if row.is_user), None)
+            if first_fill and user is not None:  # the faulting frame's row in view, under the cursor
+                rows.move_cursor(row=user)
             self._show_values(comparison)
             _fill(self.query_one("#picker", DataTable),
                   [(str(pair.id), self._picker_cells(pair)) for pair in comparison.goroutines])
