@@ -453,14 +453,19 @@ class ComparisonView(Vertical):
             return True if self.run is not None else None
         return True
 
-    def focus_shown(self) -> None:
+    def focus_shown(self, tries: int = 20) -> None:
         """The focus on what is shown, so arrows scroll it and enter selects:
-        once it is drawn (a tab just switched to is not displayed before)."""
+        once it can take it (a tab just switched to, or the body just shown
+        again, is displayed only after a refresh or two)."""
         if self.has_class("-raw"):
-            target = "#raw-scroll"
+            target = self.query_one("#raw-scroll")
         else:
-            target = "#picker" if self.query_one("#views", TabbedContent).active == GOROUTINES_TAB else "#rows"
-        self.call_after_refresh(self.query_one(target).focus)
+            target = self.query_one("#picker" if self.query_one("#views", TabbedContent).active == GOROUTINES_TAB
+                                    else "#rows")
+        if target.focusable:
+            self.screen.set_focus(target)
+        elif tries:
+            self.call_after_refresh(self.focus_shown, tries - 1)
 
     def action_toggle_raw(self) -> None:
         self.set_class(not self.has_class("-raw"), "-raw")
