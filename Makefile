@@ -5,8 +5,11 @@ PYTHON ?= python3.11
 GO ?= $(shell command -v go || echo /usr/local/go/bin/go)
 VENV := .venv
 BIN := $(VENV)/bin
-# Installed pip packages are stamped: reinstall only when pyproject.toml changes.
+# Installed pip packages are stamped: reinstall only when pyproject.toml
+# changes. The app's own (make demo) and the test tools' (make test) apart:
+# a demo installs nothing it does not run.
 STAMP := $(VENV)/.installed
+TEST_STAMP := $(VENV)/.installed-test
 # Delve 1.27.x reads cores of Go 1.25-1.27; keep in step with tui/delve.py.
 DLV_VERSION := v1.27.2
 # The second leg of `make test`: Debian 12's Delve 1.20.2 and Go 1.19, used by
@@ -18,7 +21,7 @@ DEBIAN_GO := /usr/lib/go-1.19/bin/go
 DEBIAN_DLV := /usr/bin/dlv
 CHROMIUM := /usr/bin/chromium
 
-.PHONY: setup debian-toolchain demo test test-latest test-debian bench clean
+.PHONY: setup setup-test debian-toolchain demo test test-latest test-debian bench clean
 
 setup: $(STAMP)
 	@if $(BIN)/dlv version 2>/dev/null | grep -q 'Version: $(DLV_VERSION:v%=%)$$'; then \
@@ -45,8 +48,15 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 
 $(STAMP): pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install -q -e '.[test]'
+	$(BIN)/python -m pip install -q -e .
 	touch $(STAMP)
+
+# The test tools (pytest, the snapshot plugin, hypothesis, import-linter).
+setup-test: setup $(TEST_STAMP)
+
+$(TEST_STAMP): pyproject.toml $(STAMP)
+	$(BIN)/python -m pip install -q -e '.[test]'
+	touch $(TEST_STAMP)
 
 # Builds tests/fixtures/demo_checkout and crashes it (skipped when the core
 # is newer than the source), then opens the core on the GDB-vs-Delve
@@ -64,7 +74,7 @@ LEG1 := GOCORE_TOOLCHAIN=latest $(BIN)/python -m pytest -q
 LEG2 := GOCORE_TOOLCHAIN=debian $(BIN)/python -m pytest -q
 
 # The second leg's toolchain is only needed here: make demo stays light.
-test: setup debian-toolchain
+test: setup-test debian-toolchain
 	@status=0; \
 	echo "== leg 1: dlv $(DLV_VERSION), $$($(GO) version)"; \
 	$(LEG1) || status=1; \
@@ -72,17 +82,17 @@ test: setup debian-toolchain
 	$(LEG2) || status=1; \
 	exit $$status
 
-test-latest: setup
+test-latest: setup-test
 	$(LEG1)
 
-test-debian: setup debian-toolchain
+test-debian: setup-test debian-toolchain
 	$(LEG2)
 
 # gocore-tui against raw dlv on cores with 6, 1k, 10k and 100k goroutines
 # (built and crashed once, cached under build/bench/); prints the table,
 # then the seed core's first screen from launch against raw dlv.
 # SIZES=1000,100000,1000000 chooses the crowd sizes (a 1M core takes 2.6 GB).
-bench: setup
+bench: setup-test
 	SIZES=$(SIZES) $(BIN)/python bench/run.py
 	$(BIN)/python bench/first_screen.py
 

@@ -1,4 +1,4 @@
-"""What the waits cost (issue 16) next to the native listing they follow.
+"""What the waits cost next to the native listing they follow.
 
 For each core of tests/fixtures/many_goroutines with N goroutines (built
 and crashed once by bench/run.py's crowd_core, cached under build/bench/:

@@ -1,4 +1,4 @@
-"""The trust table (issue 5): every crash kind and bad input we try, what the
+"""The trust table: every crash kind and bad input we try, what the
 user saw, the exit code, and whether a process was left or an input changed.
 
     python bench/trust.py                          # prints a Markdown table

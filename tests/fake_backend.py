@@ -14,7 +14,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from tui.analysis.crash import CrashEvidence, analyse
-from tui.debugger.delve import sequential
 from tui.debugger.session import SessionDied
 from tui.model import Backtrace, Frame, FrameState, Goroutine, Instruction, Location, Snapshot, Target, Variable
 
@@ -37,11 +36,18 @@ class World:
     # A crash on the thread's system stack, as Delve 1.20 shows one: the
     # crashing thread's stack (-mode simple) differs from the goroutine's own.
     system_stack: bool = False
+    # Runtime frames between the signal and the crashing frame (a deep stack).
+    extra_runtime_frames: int = 0
+    # Where the crashing stack's runtime files are: somewhere no source is
+    # found for, and their frames show instructions instead.
+    runtime_dir: str = "/go/src/runtime"
 
     def backtrace(self, goroutine_id: int | None) -> Backtrace:
         if goroutine_id == self.crashing:
-            frames = [("runtime.raise", "/go/src/runtime/sys_linux_amd64.s", 154, 0x1000),
-                      ("runtime.gopanic", "/go/src/runtime/panic.go", 879, 0x2000),
+            frames = [("runtime.raise", f"{self.runtime_dir}/sys_linux_amd64.s", 154, 0x1000),
+                      *[(f"runtime.deep{n}", f"{self.runtime_dir}/deep.go", 10 + n, 0x1100 + n)
+                        for n in range(self.extra_runtime_frames)],
+                      ("runtime.gopanic", f"{self.runtime_dir}/panic.go", 879, 0x2000),
                       ("main.crash", self.file, 10, 0x3000),
                       ("main.main", self.file, 20, 0x4000),
                       ("runtime.main", "/go/src/runtime/proc.go", 283, 0x5000)]
@@ -81,7 +87,6 @@ class World:
 class FakeBackend:
     world: World
     name: str = "first"
-    page_size: int = 2
     calls: list = field(default_factory=list)
     die_at_page: int | None = None  # the n-th listing page kills it
     helper: "FakeBackend | None | object" = None
@@ -113,10 +118,7 @@ class FakeBackend:
         return Snapshot(self.target, crash, (), own, world.state(world.crashing, index),
                         crash_backtrace=stack if world.system_stack else None)
 
-    def reach(self, goroutine_id, slot):
-        self._call("reach", goroutine_id, slot)
-
-    def backtrace(self, goroutine_id):
+    def backtrace(self, goroutine_id, slot=None):
         self._call("backtrace", goroutine_id)
         return self.world.backtrace(goroutine_id)
 
@@ -142,6 +144,9 @@ class FakeBackend:
         self._call("run", command)
         return f"ran {command}\n"
 
+    def lister(self):
+        return self  # it lists goroutines itself, as dlv does
+
     def spawn_helper(self):
         self.calls.append(("spawn_helper",))
         return self.helper() if callable(self.helper) else self.helper
@@ -150,8 +155,7 @@ class FakeBackend:
         self._call("allgs_length")
         return self.world.goroutines
 
-    def goroutine_pages(self, claim=None):
-        claim = claim or sequential(self.page_size)
+    def goroutine_pages(self, claim):
         listed = self.world.listed()
         page, number = claim(0), 0
         while page is not None:

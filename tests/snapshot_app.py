@@ -26,7 +26,10 @@ class RecordingApp(GocoreApp):
 
     def post_message(self, message) -> bool:
         if type(message).__module__ == "tui.messages":
-            self.backend_messages.append(type(message).__name__)  # list.append: safe from worker threads
+            name = type(message).__name__
+            event = getattr(message, "event", None)  # GoroutinesRead carries what was read
+            # list.append: safe from worker threads
+            self.backend_messages.append(f"{name}.{type(event).__name__}" if event is not None else name)
         return super().post_message(message)
 
 

@@ -19,8 +19,9 @@ from tui.core import listing as listing_module
 from tui.debugger.delve import Delve
 from tui.widgets.backtrace_view import BacktraceView
 from tui.widgets.crash_summary import CrashSummary
-from tui.widgets.goroutine_list import GoroutineList
+from tui.widgets.goroutine_list import GoroutineList, GoroutineRow, GroupRow, Row
 from tui.screens.help import HelpScreen
+from tui.screens.main import Ask
 from tui.widgets.source_view import SourceView
 from tui.widgets.variables_view import VariablesView
 
@@ -42,10 +43,7 @@ async def moved(pilot, app, key: str) -> None:
 
 def open_app(fixture) -> GocoreApp:
     delve = Delve.open(str(fixture.exe), str(fixture.core), dlv=fixture.dlv)
-    # DWARF paths are relative to the repository: map them, wherever pytest runs
-    substitutions = ((f"./tests/fixtures/{fixture.name}", str(fixture.source.parent)),)
-    return GocoreApp(lambda: DelveBackend(delve), substitutions=substitutions,
-                     title_paths=(str(fixture.exe), str(fixture.core)))
+    return GocoreApp(lambda: DelveBackend(delve), title_paths=(str(fixture.exe), str(fixture.core)))
 
 
 @contextlib.asynccontextmanager
@@ -62,9 +60,9 @@ async def running(fixture, ready=lambda app: app.first_screen_ready):
         await asyncio.sleep(0.05)
 
 
-def cell(table: GoroutineList, key: str, column: str) -> str:
+def cell(table: GoroutineList, key: Row, column: str) -> str:
     """A goroutine-list row's cell by its column's title."""
-    return str(table.row_cells(key)[table._columns.index(column)])
+    return str(table.row_cells(key)[table.columns.index(column)])
 
 
 def summary(app) -> str:
@@ -87,9 +85,9 @@ async def test_first_screen_shows_the_crash(cores):
         await until(pilot, lambda: app.goroutines_complete and app.stacks_complete)
         goroutines = app.query_one(GoroutineList)
         assert len(goroutines.index) == 6
-        row = goroutines.row_cells(f"g{crashed}")
+        row = goroutines.row_cells(GoroutineRow(crashed))
         assert str(row[0]) == "✖"
-        assert goroutines.cursor_row == goroutines.get_row_index(f"g{crashed}")
+        assert goroutines.cursor_row == goroutines.get_row_index(GoroutineRow(crashed))
 
 
 @pytest.mark.e2e
@@ -137,13 +135,13 @@ class Slowed:
             raise RuntimeError("frame state refused")
         return self.delve.frame_state(goroutine_id, frame_index)
 
-    def backtrace(self, goroutine_id):
+    def backtrace(self, goroutine_id, slot=None):
         if self.fail_backtrace:
             raise RuntimeError("backtrace refused")
-        return self.delve.backtrace(goroutine_id)
+        return self.delve.backtrace(goroutine_id, slot)
 
-    def spawn_helper(self):
-        return None
+    def lister(self):
+        return None  # no listing: the core file has it
 
 
 @pytest.mark.e2e
@@ -173,13 +171,13 @@ async def test_stale_panes_say_so_until_the_answer_lands(cores):
         await pilot.press("u")
         await until(pilot, lambda: source.border_subtitle == "not updated: dlv failed")
         assert source.has_class("-stale")
-        assert any("frame state refused" in n.message for n in app._notifications)
+        assert any("frame state refused" in n.message for n in app.told)
         # a failed goroutine switch: the old goroutine stays, whole and unmarked
         slowed.fail, slowed.fail_backtrace = False, True
         await moved(pilot, app, "d")
         shown = app.goroutine_id
         await pilot.press("g", "1", "enter")
-        await until(pilot, lambda: any("backtrace refused" in n.message for n in app._notifications))
+        await until(pilot, lambda: any("backtrace refused" in n.message for n in app.told))
         await pilot.pause(STALE_NOTICE + 0.1)
         assert app.goroutine_id == shown and not app.nav.stale
         assert not (source.has_class("-stale") or backtrace.has_class("-stale"))
@@ -217,7 +215,7 @@ async def test_switching_goroutines_by_id_and_from_the_table(cores):
         crashed = app.snapshot.crash.goroutine_id
         table = app.query_one(GoroutineList)
         table.focus()
-        table.move_cursor(row=table.get_row_index(f"g{crashed}"))
+        table.move_cursor(row=table.get_row_index(GoroutineRow(crashed)))
         before = app.panes_updated
         await pilot.press("enter")
         await until(pilot, lambda: app.panes_updated > before and app.goroutine_id == crashed)
@@ -231,10 +229,10 @@ async def test_unknown_goroutine_and_non_digits_are_harmless(cores):
         await pilot.press("g", "9", "9", "9", "9", "enter")
         await pilot.pause(0.2)
         assert app.goroutine_id == shown
-        assert any("no goroutine 9999" in n.message for n in app._notifications)
+        assert any("no goroutine 9999" in n.message for n in app.told)
         # letters never reach the input (and so never reach dlv)
         await pilot.press("g", "x", ";", "q")
-        assert app.screen.query_one("#goto-id").value == ""
+        assert app.screen.query_one("#prompt-text").value == ""
         await pilot.press("escape")
 
 
@@ -281,14 +279,14 @@ async def test_groups_filter_and_flat_view(cores):
         table = app.query_one(GoroutineList)
         buckets = table.index.buckets()
         assert sum(b.count for b in buckets) == len(table.index)
-        assert "×200" in [str(table.row_cells(k)[1]) for k in table.row_keys() if k.startswith("b")]
+        assert "×200" in [str(table.row_cells(k)[1]) for k in table.group_rows()]
         # expand the biggest group, then pick its first member
         table.focus()
-        table.move_cursor(row=table.get_row_index("b0"))
+        table.move_cursor(row=table.get_row_index(table.group_rows()[0]))
         await pilot.press("enter")
         member = buckets[0].ids[0]
-        assert table.has_row(f"g{member}")
-        table.move_cursor(row=table.get_row_index(f"g{member}"))
+        assert table.has_row(GoroutineRow(member))
+        table.move_cursor(row=table.get_row_index(GoroutineRow(member)))
         before = app.panes_updated
         await pilot.press("enter")
         await until(pilot, lambda: app.panes_updated > before and app.goroutine_id == member)
@@ -297,7 +295,7 @@ async def test_groups_filter_and_flat_view(cores):
         await pilot.press("slash")
         await pilot.press(*"Mutex", "enter")
         assert [b.count for b in table.index.buckets("Mutex")] == [50]
-        assert all("Mutex" in cell(table, k, "location") for k in table.row_keys())
+        assert all("Mutex" in cell(table, k, "location") for k in table.rows())
         # flat view lists every matching goroutine
         await pilot.press("v")
         assert table.row_count == 50
@@ -334,8 +332,8 @@ async def test_a_runtime_file_on_screen_is_highlighted_whole_where_the_view_stay
         while not app.backtrace.frames[app.frame_index].file.endswith("signal_unix.go"):
             await moved(pilot, app, "d")
         path, marked, scrolled = view.path, view.marked_line, view.scroll_offset
-        assert any(isinstance(line, str) for line in view._lines)  # plain away from the frame, at first
-        await until(pilot, lambda: all(not isinstance(line, str) for line in view._lines))
+        assert not view.fully_highlighted  # plain away from the frame, at first
+        await until(pilot, lambda: view.fully_highlighted)
         assert (view.path, view.marked_line, view.scroll_offset) == (path, marked, scrolled)
 
 
@@ -390,12 +388,11 @@ async def test_dlv_killed_keeps_the_screen_and_R_restarts_it(cores):
         opened.append(Delve.open(str(fixture.exe), str(fixture.core)))
         return DelveBackend(opened[-1])
 
-    substitutions = ((f"./tests/fixtures/{fixture.name}", str(fixture.source.parent)),)
-    app = GocoreApp(open_backend, substitutions=substitutions)
+    app = GocoreApp(open_backend)
     async with app.run_test(size=(200, 50)) as pilot:
         await until(pilot, lambda: app.first_screen_ready and app.goroutines_complete and app.stacks_complete)
         crash_frame = app.frame_index
-        assert not app.main.check_action("restart", ())  # nothing to restart yet
+        assert not app.main.can_ask(Ask.RESTART)  # nothing to restart yet
         os.kill(opened[0].runner.pid, signal.SIGKILL)
         await pilot.press("u")
         await until(pilot, lambda: app.backend_lost)
@@ -404,7 +401,7 @@ async def test_dlv_killed_keeps_the_screen_and_R_restarts_it(cores):
         assert app.query_one(SourceView).marked_line == fixture.crash_line
         assert app.query_one(BacktraceView).row_count == len(app.backtrace.frames)
         assert "R restarts" in app.query_one(CrashSummary).border_subtitle
-        assert app.main.check_action("restart", ())
+        assert app.main.can_ask(Ask.RESTART)
 
         before = app.panes_updated
         await pilot.press("R")
@@ -431,10 +428,10 @@ async def test_a_parse_problem_is_shown_with_dlvs_text_not_a_traceback(cores, mo
 
         monkeypatch.setattr(tui.debugger.delve, "parse_backtrace", unparseable)
         shown = app.goroutine_id
-        before = len(list(app._notifications))
+        before = len(app.told)
         app.select_goroutine(1)
-        await until(pilot, lambda: len(list(app._notifications)) > before)
-        note = list(app._notifications)[-1]
+        await until(pilot, lambda: len(app.told) > before)
+        note = app.told[-1]
         assert note.severity == "error"
         assert note.message.startswith("goroutine 1: frame line without a location\ndlv printed:\n")
         assert "main.main" in note.message  # dlv's real answer for goroutine 1, its first lines
@@ -447,8 +444,8 @@ async def test_whole_stacks_split_a_group_and_a_member_loads_its_own_path(cores)
     fixture = cores["split_stacks"]
     async with running(fixture, lambda a: a.first_screen_ready and a.goroutines_complete and a.stacks_complete) as (app, pilot):
         table = app.query_one(GoroutineList)
-        rows = {k: [cell(table, k, title) for title in ("id / count", "location")] for k in table.row_keys()}
-        parked = {cells[0]: cells[1] for key, cells in rows.items() if key.startswith("b") and "main.park" in cells[1]}
+        rows = {k: [cell(table, k, title) for title in ("id / count", "location")] for k in table.rows()}
+        parked = {cells[0]: cells[1] for key, cells in rows.items() if isinstance(key, GroupRow) and "main.park" in cells[1]}
         assert parked == {"×20": "main.go:15 main.park  via main.viaRight", "×10": "main.go:15 main.park  via main.viaLeft"}
         assert "Goroutines 34 in" in table.border_title and "stacks read" not in table.border_title
         # expand the viaLeft group and pick a member: its backtrace goes through viaLeft
@@ -456,10 +453,10 @@ async def test_whole_stacks_split_a_group_and_a_member_loads_its_own_path(cores)
         table.focus()
         table.move_cursor(row=table.get_row_index(key))
         await pilot.press("enter")
-        bucket = table._buckets[int(key[1:])]
-        assert all(table.has_row(f"g{gid}") for gid in bucket.ids)
+        bucket = table.bucket(key)
+        assert all(table.has_row(GoroutineRow(gid)) for gid in bucket.ids)
         member = bucket.ids[-1]
-        table.move_cursor(row=table.get_row_index(f"g{member}"))
+        table.move_cursor(row=table.get_row_index(GoroutineRow(member)))
         before = app.panes_updated
         await pilot.press("enter")
         await until(pilot, lambda: app.panes_updated > before and app.goroutine_id == member)
@@ -493,7 +490,7 @@ async def test_the_list_and_whole_stacks_come_from_the_core_file_with_no_second_
         # every goroutine as Delve's own listing has it (the crashing one completed from dlv)
         assert {gid: (g.location, g.wait_reason, g.thread) for gid, g in index.by_id.items()} == \
             {gid: (g.location, g.wait_reason, g.thread) for gid, g in listed.items()}
-        assert not [n for n in app._notifications if "through dlv" in n.message]
+        assert not [n for n in app.told if "through dlv" in n.message]
         # a goroutine only the core file listed switches as quickly as any other
         last = max(index.by_id)
         before = app.panes_updated
@@ -508,7 +505,7 @@ async def test_a_core_the_native_reader_cannot_read_is_listed_through_dlv_and_sa
     async with running(fixture, lambda a: a.first_screen_ready and a.goroutines_complete and a.stacks_complete) as (app, pilot):
         assert len(app.query_one(GoroutineList).index) == 356 and app.store.index.stacks_known == 356
         assert any("listing goroutines through dlv: the native listing disagrees" in n.message
-                   for n in app._notifications)
+                   for n in app.told)
 
 
 @pytest.mark.e2e
@@ -614,7 +611,7 @@ async def test_a_quit_while_a_dlv_is_still_starting_leaves_none_behind(cores, mo
     async with app.run_test(size=(200, 50)) as pilot:
         if slow == "second":
             await until(pilot, lambda: app.first_screen_ready)
-            assert app.core._helper is None  # still starting
+            assert not app.core.has_helper  # still starting
     assert not app.first_screen_ready or slow == "second"
     deadline = time.monotonic() + 15
     while not started.is_set() or dlv_processes_for(fixture.core):
@@ -634,7 +631,7 @@ async def test_t_shows_what_go_printed_beside_delves_view(cores):
     app = GocoreApp(lambda: DelveBackend(delve), go_traceback=printed)
     async with app.run_test(size=(200, 50)) as pilot:
         await until(pilot, lambda: app.first_screen_ready)
-        assert app.main.check_action("traceback", ())
+        assert app.main.can_ask(Ask.TRACEBACK)
         await pilot.press("t")
         await until(pilot, lambda: isinstance(app.screen, TracebackScreen))
         shown = str(app.screen.query_one("#traceback-text", Static).render())
@@ -646,7 +643,7 @@ async def test_t_shows_what_go_printed_beside_delves_view(cores):
 @pytest.mark.e2e
 async def test_t_is_not_offered_without_a_traceback(cores):
     async with running(cores["goroutine_panic"]) as (app, pilot):
-        assert not app.main.check_action("traceback", ())
+        assert not app.main.can_ask(Ask.TRACEBACK)
 
 
 @pytest.mark.e2e
@@ -655,7 +652,7 @@ async def test_no_color_draws_every_pane(cores, monkeypatch):
     async with running(cores["goroutine_panic"], lambda a: a.first_screen_ready and a.goroutines_complete and a.stacks_complete) as (app, pilot):
         await moved(pilot, app, "u")
         await pilot.pause(0.2)  # a full repaint through the monochrome filter
-        assert app.query_one(SourceView).marked_line and not app._exception
+        assert app.query_one(SourceView).marked_line and app.is_running
 
 
 @pytest.mark.e2e

@@ -10,10 +10,12 @@ import threading
 import time
 
 import pytest
-from textual.widgets._footer import FooterKey
 
 from fake_backend import FakeBackend, World, source_file
 from tui.app import STALE_NOTICE, GocoreApp
+from tui.screens.main import Ask
+from tui.widgets.backtrace_view import BacktraceView
+from tui.widgets.goroutine_list import GoroutineList
 from tui.widgets.source_view import SourceView
 from tui.widgets.variables_view import VariablesView
 
@@ -72,7 +74,7 @@ async def test_the_first_screen_opens_on_the_crashing_frame_and_u_d_move(world):
 
 
 def footer_key(app, key: str):
-    return next(k for k in app.main.query(FooterKey) if k.key == key)
+    return next(k for k in app.main.query("Footer FooterKey") if k.key == key)
 
 
 async def test_a_goroutine_switch_lands_on_its_first_user_frame(world):
@@ -105,7 +107,13 @@ async def test_grouped_flat_and_filter_are_reactive_and_the_footer_follows(world
         assert pane.row_count == 5
         app.main.goroutine_filter = "crash"
         await pilot.pause()
-        assert pane.row_count == 1 and "/crash" in pane.border_title
+        assert pane.row_count == 1 and pane.border_title == "Goroutines: 1 of 5 (flat)  /crash"
+        await pilot.press("v")
+        assert pane.border_title == "Goroutines: 1 of 5, 1 group  /crash"
+        app.main.goroutine_filter = "parser"
+        await pilot.pause()
+        assert pane.row_count == 0 and pane.border_title.endswith(
+            "/parser: no goroutine's function, file, wait reason or id contains 'parser'")
         # R is offered only once dlv is lost: the footer's bindings say so
         # without anyone refreshing them by hand
         assert "R" not in app.active_bindings or not app.active_bindings["R"].enabled
@@ -119,8 +127,8 @@ async def test_dlv_dying_keeps_the_screen_and_R_starts_a_new_one_where_the_user_
         first.dead = True
         await pilot.press("d")
         await until(pilot, lambda: app.backend_lost)
-        assert app.main.check_action("restart", ())
-        assert sum("dlv stopped" in text for text in (n.message for n in app._notifications)) == 1
+        assert app.main.can_ask(Ask.RESTART)
+        assert sum("dlv stopped" in notice.message for notice in app.told) == 1
         await pilot.press("R")
         await until(pilot, lambda: not app.backend_lost and app.core.primary is second and not app.nav.stale)
         assert ("backtrace", 1) in second.calls and app.frame_index == 2
@@ -139,7 +147,7 @@ async def test_the_console_runs_in_the_frame_on_screen(world):
         assert ("run", "exit") not in first.calls
 
 
-# -- the seams (issue 11): each test fails before its fix --------------------------
+# -- the seams between the app, its jobs and its dlvs: each test fails before its fix-----------------------
 
 
 async def test_after_a_restart_the_stacks_come_from_the_new_dlv_not_the_retired_helper(world):
@@ -182,7 +190,9 @@ async def test_a_frame_picked_on_the_thread_stack_reads_the_variables_of_that_fr
     async with running([first]) as (app, pilot):
         crash_stack = app.snapshot.crash_stack
         assert crash_stack.simple and crash_stack.frames[4].function == "main.crash"
-        app._comparison_closed(4)  # the user picked main.crash there
+        await pilot.press("c")  # the comparison, where the user picks main.crash on the thread's stack
+        await until(pilot, lambda: app.screen is not app.main)
+        app.screen.dismiss(4)
         await until(pilot, lambda: app.backtrace is crash_stack and app.frame_index == 4 and not app.nav.stale)
         assert ("frame_state", 1, 2) in first.calls and ("frame_state", 1, 4) not in first.calls
         assert 'where = "g1 f2"' in " ".join(app.query_one(VariablesView).labels())
@@ -273,6 +283,122 @@ async def test_long_lived_structures_are_frozen_on_the_ui_thread_only(world, tmp
 
     async with running([FakeBackend(world)], on_settled=freeze_long_lived) as (app, pilot):
         view = app.query_one(SourceView)
-        await until(pilot, lambda: all(not isinstance(line, str) for line in view._lines))
+        await until(pilot, lambda: view.fully_highlighted)
         await pilot.pause(0.1)
     assert frozen_on and set(frozen_on) == {threading.main_thread().name}
+
+
+def row_in_view(widget, row: int) -> bool:
+    """A row of a list pane (under its one header line) is on screen."""
+    top = widget.scroll_offset.y
+    visible = widget.scrollable_content_region.height - 1
+    return top <= row < top + visible
+
+
+@pytest.mark.parametrize("size", [(100, 30), (80, 24), (200, 50)])
+async def test_the_selected_rows_are_in_view_at_every_size(world, size):
+    """A deep stack at a small size: the crashing frame's row, and the
+    crashing goroutine's, are on screen from the start and after a resize."""
+    world.extra_runtime_frames, world.goroutines, world.crashing = 20, 60, 60
+    app = GocoreApp(lambda: FakeBackend(world), compare_with_gdb=False)
+    async with app.run_test(size=size) as pilot:
+        await until(pilot, lambda: everything_loaded(app))
+        backtrace, goroutines = app.query_one(BacktraceView), app.query_one(GoroutineList)
+        assert app.frame_index == 22  # main.crash, under 22 runtime frames
+        await until(pilot, lambda: row_in_view(backtrace, app.frame_index)
+                    and row_in_view(goroutines, goroutines.cursor_row))
+        await pilot.resize_terminal(size[0], size[1] - 4)
+        await until(pilot, lambda: row_in_view(backtrace, app.frame_index)
+                    and row_in_view(goroutines, goroutines.cursor_row))
+
+
+async def test_the_palette_offers_every_action_on_screen_and_an_exact_id_first(world):
+    """ctrl+p: each key the footer offers is there by its name, and `18` is
+    goroutine 18 before any frame whose text happens to hold a 1 and an 8."""
+    from textual.command import CommandList, CommandPalette
+
+    world.goroutines = 30
+    async with running([FakeBackend(world)]) as (app, pilot):
+        titles = {command.title for command in app.get_system_commands(app.main)}
+        offered = {binding.description for _, binding, enabled, _ in app.main.active_bindings.values()
+                   if binding.show and enabled}
+        assert {"GDB vs Delve", "Build", "Export", "Console", "Filter", "Caller"} <= offered <= titles
+        await pilot.press("ctrl+p")
+        await until(pilot, lambda: isinstance(app.screen, CommandPalette))
+        await pilot.press("1", "8")
+        commands = app.screen.query_one(CommandList)
+        await until(pilot, lambda: commands.option_count > 1)
+        first = str(commands.get_option_at_index(0).prompt)
+        assert first.startswith("goroutine 18 "), first
+
+
+async def test_a_switches_what_is_on_screen_and_nothing_else(world):
+    """A frame without source shows its instructions by itself; `a` there
+    shows its source pane (saying why there is none), and a frame with
+    source afterwards still shows its source."""
+    world.runtime_dir = "/build-machine/gone/runtime-ish"  # no source here for the runtime's frames
+    first = FakeBackend(world)
+    async with running([first]) as (app, pilot):
+        source = app.query_one(SourceView)
+
+        def shown(disassembly: bool) -> bool:
+            return not app.nav.stale and source.border_title.startswith("Disassembly" if disassembly else "Source")
+
+        for _ in range(2):  # down to runtime.raise, which has no source here
+            before = app.panes_updated
+            await pilot.press("d")
+            await until(pilot, lambda: app.panes_updated > before)
+        assert app.frame_index == 0
+        await until(pilot, lambda: shown(disassembly=True))
+        await pilot.press("a")
+        await until(pilot, lambda: shown(disassembly=False))
+        await pilot.press("u")  # runtime.gopanic: no source either, its instructions again
+        await until(pilot, lambda: app.frame_index == 1 and shown(disassembly=True))
+        await pilot.press("u")  # main.crash: its source, not instructions
+        await until(pilot, lambda: app.frame_index == 2 and shown(disassembly=False))
+        await pilot.press("a")
+        await until(pilot, lambda: shown(disassembly=True))
+        await pilot.press("a")
+        await until(pilot, lambda: shown(disassembly=False))
+
+
+async def test_each_screens_help_lists_that_screens_keys(world):
+    from tui.screens.comparison import ComparisonScreen
+    from tui.screens.help import HelpScreen
+
+    async with running([FakeBackend(world)]) as (app, pilot):
+        await pilot.press("question_mark")
+        await until(pilot, lambda: isinstance(app.screen, HelpScreen))
+        main_keys = {key for key, _ in app.screen.bindings}
+        assert {"u", "d", "g", "c", "a", "/", "?", "q"} <= main_keys
+        await pilot.press("escape", "c")
+        await until(pilot, lambda: isinstance(app.screen, ComparisonScreen))
+        await pilot.press("question_mark")
+        await until(pilot, lambda: isinstance(app.screen, HelpScreen))
+        keys = dict(app.screen.bindings)
+        assert {"b", "g", "r", "f", "esc", "?", "q"} <= set(keys)
+        assert "Delve's stack beside what gdb printed" in keys["g"]  # g picks a goroutine here
+        assert not {"u", "d", "a", "/"} & set(keys)
+
+
+async def test_keys_typed_ahead_of_a_prompt_are_kept(world):
+    """`/auditor⏎` and `g3⏎` in one burst, as a terminal delivers keys typed
+    fast: every key lands in the prompt (none runs a key of the screen
+    behind: a, u, d, i, t are keys there), and Enter applies what was typed."""
+    from textual import events
+
+    def burst(*keys: str) -> None:
+        for key in keys:  # all queued before the first is handled
+            character = {"slash": "/", "enter": None}.get(key, key)
+            app.post_message(events.Key(key, character))
+
+    world.goroutines = 8
+    async with running([FakeBackend(world)]) as (app, pilot):
+        frame = app.frame_index
+        burst("slash", *"auditor", "enter")
+        await until(pilot, lambda: app.main.goroutine_filter == "auditor" and not app.main.prompting)
+        assert app.frame_index == frame and app.screen is app.main and not app.show_disassembly
+        burst("slash", *"wait", "enter")
+        await until(pilot, lambda: app.main.goroutine_filter == "wait")
+        burst("g", "3", "enter")
+        await until(pilot, lambda: app.goroutine_id == 3)

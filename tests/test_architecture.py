@@ -1,4 +1,5 @@
-"""The import contracts in pyproject.toml hold: no Textual in the backend, no pexpect in widgets."""
+"""The shape of the code: the import contracts in pyproject.toml hold, and
+the app is composed of objects, not of mixins."""
 
 from __future__ import annotations
 
@@ -20,8 +21,22 @@ def test_import_contracts():
     assert result.returncode == 0, result.stdout + result.stderr
 
 
-def test_the_app_stays_wiring():
-    """app.py composes, binds and wires messages (issue 11: under 300 lines);
-    anything more belongs in core/, screens/ or a mixin of its own."""
-    lines = (ROOT / "tui" / "app.py").read_text().splitlines()
-    assert len(lines) < 300, f"tui/app.py has {len(lines)} lines"
+def test_the_app_is_composed_not_mixed_in():
+    """The App is one class that routes messages between the objects it is
+    given or makes (session, navigator, store, jobs, recovery policy): no
+    class of ours shares its `self`."""
+    from tui.app import GocoreApp
+
+    ours = [cls.__qualname__ for cls in GocoreApp.__mro__ if cls.__module__.startswith("tui.")]
+    assert ours == ["GocoreApp"]
+
+
+def test_make_demo_installs_only_what_the_demo_runs():
+    """`make demo` on a fresh machine: the app and its dlv, not the test
+    tools (pytest, import-linter ...) nor the second leg's packages."""
+    planned = subprocess.run(["make", "-n", "-B", "demo"], cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert planned.returncode == 0, planned.stderr
+    assert "pip install -q -e ." in planned.stdout
+    assert "[test]" not in planned.stdout and "apt-get" not in planned.stdout
+    tested = subprocess.run(["make", "-n", "-B", "test"], cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert "pip install -q -e '.[test]'" in tested.stdout

@@ -114,6 +114,14 @@ def test_markdown_report_marks_the_faulting_line(cores):
     assert "| Message | PANIC |" in result.stdout
     marked = [line for line in result.stdout.splitlines() if line.startswith("=>")]
     assert marked == [f"=>{fixture.crash_line:5d}  \t\tpanic(\"PANIC\") // CRASH"]
+    # Goroutines by id; yes and no, not Python's True and False; one form of path
+    lines = result.stdout.splitlines()
+    table = lines[lines.index("| id | state | location |") + 2:]
+    ids = [int(row.split("|")[1].split()[0]) for row in table[:next(i for i, r in enumerate(table) if not r)]]
+    assert ids == sorted(ids) and len(ids) == 6
+    assert "True" not in result.stdout and "False" not in result.stdout
+    assert "| reached the faulting user frame | yes |" in result.stdout
+    assert "./" not in result.stdout.split("## Backtrace")[1]  # paths as the binary records them
 
 
 def test_substitute_path_finds_moved_sources(cores, tmp_path):

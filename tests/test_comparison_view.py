@@ -7,15 +7,17 @@ from pathlib import Path
 
 import pytest
 
-from textual.app import App, ComposeResult
-from textual.widgets import DataTable, Footer
+from textual.app import App
+from textual.widgets import DataTable
 
+from test_app import until
 from test_compare import demo
 from tui.analysis.compare import Comparison, compare
 from tui.analysis.showdown import collect_stacks, read_delve_values, score
 from tui.debugger.gdb import gdb_run_from_outputs
 from tui.model import Crash, CrashKind, GdbRun
 from tui.parse.delve import parse_backtrace, parse_goroutines
+from tui.screens.comparison import ComparisonScreen
 from tui.widgets.comparison_view import ComparisonView
 
 pytestmark = pytest.mark.toolchain_independent
@@ -44,23 +46,24 @@ def demo_comparison() -> tuple[GdbRun, Comparison]:
                       read_delve_values(delve.evaluate, snapshot.frame))
 
 
+class Comparing(ComparisonScreen):
+    """The comparison screen, which notes the frame it would be dismissed
+    with (and stays, so that a test can go on choosing)."""
+
+    def dismiss(self, result=None):
+        self.app.chosen.append(result)
+
+
 class ComparisonApp(App):
-    """The pane alone, as the comparison screen shows it; records FrameChosen."""
+    """The comparison screen on recorded runs, without the main screen."""
 
     def __init__(self, loaded: tuple[GdbRun, Comparison] | None = None) -> None:
         super().__init__()
         self.loaded = loaded or recorded_comparison()
         self.chosen: list[int] = []
 
-    def compose(self) -> ComposeResult:
-        yield ComparisonView(id="comparison")
-        yield Footer()
-
-    def on_mount(self) -> None:
-        self.query_one(ComparisonView).show(*self.loaded)
-
-    def on_comparison_view_frame_chosen(self, message: ComparisonView.FrameChosen) -> None:
-        self.chosen.append(message.frame_index)
+    def get_default_screen(self) -> Comparing:
+        return Comparing(self.loaded)
 
 
 def _cells(table: DataTable, key: str) -> list[str]:
@@ -146,7 +149,8 @@ async def test_raw_view_folds_noise_and_f_unfolds():
         view = app.query_one(ComparisonView)
         app.query_one("#rows").focus()
         await pilot.press("r")
-        assert view.has_class("-raw") and app.query_one("#raw-scroll").has_focus
+        await until(pilot, lambda: app.query_one("#raw-scroll").has_focus)
+        assert view.has_class("-raw")
         assert "#11 0x00000000004d2bc5 in main.main.func1" in view.raw_text()
         assert "[New LWP" not in view.raw_text()
         status = str(app.query_one("#raw-status").render())
@@ -157,7 +161,8 @@ async def test_raw_view_folds_noise_and_f_unfolds():
         await pilot.press("f")
         assert "[New LWP 6530]" in view.raw_text()
         await pilot.press("r")
-        assert not view.has_class("-raw") and app.query_one("#rows").has_focus
+        await until(pilot, lambda: app.query_one("#rows").has_focus)
+        assert not view.has_class("-raw")
 
 
 async def test_findings_say_what_runtime_gdb_py_could_not_do():
@@ -224,7 +229,8 @@ async def test_picking_a_goroutine_shows_both_stacks():
     async with app.run_test(size=(160, 45)) as pilot:
         view = app.query_one(ComparisonView)
         await pilot.press("g")
-        assert app.query_one("#views").active == "tab-goroutines" and app.query_one("#picker").has_focus
+        await until(pilot, lambda: app.query_one("#picker").has_focus)
+        assert app.query_one("#views").active == "tab-goroutines"
         picker = app.query_one("#picker", DataTable)
         assert [key.value for key in picker.rows] == [str(pair.id) for pair in comparison.goroutines]
         # goroutine 1, parked in WaitGroup.Wait: Delve's stack, gdb's error
@@ -247,7 +253,8 @@ async def test_picking_a_goroutine_shows_both_stacks():
         assert gdb.display and [_cells(gdb, key.value)[1] for key in gdb.rows] == [f.function for f in pair.gdb.frames]
         assert str(app.query_one("#gdb-note").render()) == "the whole stack Delve printed"
         await pilot.press("b")
-        assert app.query_one("#views").active == "tab-thread" and app.query_one("#rows").has_focus
+        await until(pilot, lambda: app.query_one("#rows").has_focus)
+        assert app.query_one("#views").active == "tab-thread"
 
 
 async def test_findings_count_the_goroutine_backtraces_gdb_tried():
@@ -267,3 +274,57 @@ def test_comparison_picture(snap_compare):
         assert app.chosen == []
 
     assert snap_compare(app, terminal_size=(160, 45), run_before=settle)
+
+
+async def test_every_key_works_from_every_sub_view_and_the_focus_stays_on_its_content():
+    """c, then g, r, b in any order: the focus follows what is shown (the
+    picker, gdb's raw output, the aligned rows), and b, g, r keep working."""
+    import time
+
+    app = ComparisonApp(demo_comparison())
+    async with app.run_test(size=(100, 30)) as pilot:
+        for key, shown in (("g", "#picker"), ("r", "#raw-scroll"), ("b", "#rows"), ("r", "#raw-scroll"),
+                           ("g", "#picker"), ("b", "#rows")):
+            await pilot.press(key)
+            deadline = time.monotonic() + 30
+            while not app.query_one(shown).has_focus:
+                assert time.monotonic() < deadline, f"after {key}, {shown} never had the focus ({app.focused})"
+                await pilot.pause(0.01)
+            assert {"b", "g", "r"} <= {binding.key for _, binding, enabled, _ in app.screen.active_bindings.values()
+                                       if enabled}
+        rows = app.query_one("#rows", DataTable)
+        before = rows.cursor_row
+        await pilot.press("down")
+        assert rows.cursor_row == before + 1  # ↓ moves in what has the focus
+
+
+@pytest.mark.parametrize("width", [120, 200])
+async def test_the_values_fill_the_width_they_have(width):
+    """Delve's and gdb's values share the table's width: cut only when they
+    must be, and never wider than the pane."""
+    app = ComparisonApp(demo_comparison())
+    async with app.run_test(size=(width, 45)) as pilot:
+        values = app.query_one("#values", DataTable)
+        await until(pilot, lambda: values.virtual_size.width > 0)
+        items = _cells(values, "arg:items")[1]
+        whole = next(row.delve for row in app.loaded[1].values if row.name == "items")
+        # Half of what the name and verdict columns leave, at the least.
+        assert len(items) >= min(len(whole), (width - 40) // 2) and whole.startswith(items.rstrip("…"))
+        assert values.virtual_size.width <= values.size.width  # no sideways scrolling
+
+
+async def test_the_raw_output_shows_each_section_under_the_command_gdb_ran():
+    """The markers we have gdb echo between commands read as the commands
+    themselves, as a user typing them would have seen."""
+    app = ComparisonApp(demo_comparison())
+    async with app.run_test(size=(160, 45)) as pilot:
+        view = app.query_one(ComparisonView)
+        await pilot.press("r")
+        await until(pilot, lambda: view.has_class("-raw"))
+        for folded in (True, False):
+            raw = view.raw_text()
+            assert "@@gocore-tui" not in raw
+            for command in ("(gdb) info goroutines", "(gdb) thread apply all bt 64", "(gdb) frame 11",
+                            "(gdb) info args", "(gdb) goroutine 1 bt 64"):
+                assert command in raw, (folded, command)
+            await pilot.press("f")

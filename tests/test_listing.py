@@ -111,9 +111,12 @@ def test_every_goroutine_is_listed_once_by_the_two_together():
 def test_a_second_dlv_that_dies_gives_its_part_back():
     allgs = allgs_with_dead_slots()
     first, second = FakeDelve(allgs, pause=0.001), FakeDelve(allgs, fail_at_page=3, pause=0.001)
-    ids = listed(pages_from_both_ends(first, lambda: second, page_size=100))
+    listing = TwoEndedListing(first, lambda: second, 100)
+    ids = listed(listing.pages())
     assert set(ids) == {g for g in allgs if g is not None}
     assert second.pages == 3
+    # whole all the same, and why the second stopped is kept, not dropped
+    assert not listing.outcome.problem and listing.outcome.helper_problem == "the second dlv stopped listing: dlv died"
 
 
 def test_no_second_dlv_and_a_short_list_take_the_first_alone():

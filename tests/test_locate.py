@@ -14,9 +14,9 @@ import pytest
 from hypothesis import given, strategies as st
 
 from tui.debugger.buildinfo import BuildInfo, Module
-from tui.sources.locate import (ORIGINS, GoEnv, Located, Replacement, SourceContext, build_context,
-                                escape_path, find_goroot_of, goroot_version, locate, parse_gomod,
-                                parse_gowork, unescape_path)
+from tui.sources.context import (GoEnv, Replacement, SourceContext, build_context, find_goroot_of, goroot_version,
+                                 parse_gomod, parse_gowork)
+from tui.sources.locate import ORIGINS, Located, escape_path, locate, unescape_path
 
 pytestmark = pytest.mark.toolchain_independent
 

@@ -26,7 +26,8 @@ from tui.debugger.buildinfo import read_build_info
 from tui.debugger.delve import Delve
 from tui.model import Frame
 from tui.parse.names import go_name, package_of
-from tui.sources.locate import build_context, locate
+from tui.sources.context import build_context
+from tui.sources.locate import locate
 
 pytestmark = pytest.mark.e2e
 

@@ -165,6 +165,50 @@ def test_struct_with_elided_fields_and_map():
     assert [(c.name, c.value) for c in m.children] == [('["a"]', "1"), ('["b"]', "2")]
 
 
+# Delve 1.27 on a type of another package than main (locals, short form, then `print`).
+STORE_POINTER = '("*example.com/shop/internal/store.Store")(0x385b63c6e000)'
+STORE_PRINTED = """("*example.com/shop/internal/store.Store")(0x385b63c6e000)
+*example.com/shop/internal/store.Store {
+\tName: "north",
+\tIndex: map[string]int nil,
+\tItems: []*example.com/shop/internal/store.Item len: 2, cap: 2, [
+\t\t*(*"example.com/shop/internal/store.Item")(0x385b63c00330),
+\t\t*(*"example.com/shop/internal/store.Item")(0x385b63c00348),
+\t],
+\tErr: error(*errors.errorString) *{
+\t\ts: "card declined",},
+\tNext: *example.com/shop/internal/store.Store nil,}"""
+
+
+def test_a_pointer_to_a_type_of_another_package_opens():
+    """Delve quotes a type name with a path: the pointer is still one it did
+    not follow, so its node opens (and `print st` fills it)."""
+    short = parse_value("st", STORE_POINTER)
+    assert short.partial and short.expandable and short.expr == "st"
+    full = parse_value("st", STORE_PRINTED)
+    assert full.type == "*example.com/shop/internal/store.Store"
+    fields = {child.name: child for child in full.children}
+    assert list(fields) == ["Name", "Index", "Items", "Err", "Next"]
+    assert fields["Index"].value == "map[string]int nil"  # the nil map the crash wrote to
+    items = fields["Items"]
+    assert [child.name for child in items.children] == ["[0]", "[1]"]
+    assert items.children[0].partial and items.children[0].expr == "st.Items[0]"
+    assert [(c.name, c.value) for c in fields["Err"].children] == [("s", '"card declined"')]
+
+
+@pytest.mark.parametrize("text", ["interface {}(*example.com/shop/internal/store.Store) 0x385b63c5aed8",
+                                  "error(*errors.errorString) 0x2395013b5ce8"])
+def test_an_interface_holding_a_pointer_delve_did_not_follow_opens(text):
+    value = parse_value("err", text)
+    assert value.partial and value.expandable
+
+
+def test_a_slice_field_keeps_its_length_and_capacity_together():
+    value = parse_value("t", "main.T {Items: []int len: 2, cap: 2, [1,2], B: 1}")
+    assert [(c.name, c.value) for c in value.children] == [("Items", "[]int len: 2, cap: 2, [1,2]"), ("B", "1")]
+    assert [c.value for c in value.children[0].children] == ["1", "2"]
+
+
 def test_unbalanced_value_raises_parse_error():
     with pytest.raises(ParseError):
         parse_value("x", "main.T {A: 1")

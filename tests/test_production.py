@@ -1,4 +1,4 @@
-"""A production core opened from the developer's own checkout (issue 14): an
+"""A production core opened from the developer's own checkout: an
 optimized -trimpath build of a module whose dependencies come through the
 module cache (tests/prodmods/feed, built offline by tests/prodcores.py).
 

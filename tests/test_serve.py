@@ -140,7 +140,8 @@ async def test_serve_shows_the_crash_and_a_tab_leaves_with_its_websocket(fixture
                 # The panes draw in separate frames (the source loads after the
                 # summary), so each text is waited for, not read from one frame.
                 for text in ("panic: PANIC", "crashed in goroutine", "main.main.func1",
-                             'panic("PANIC") // CRASH'):  # the last: the source pane, at the faulting line
+                             'panic("PANIC") // CRASH',  # the source pane, at the faulting line
+                             "Caller"):  # the footer's keys, though the page never had the focus
                     await browser.wait_for_text(text, timeout=60)
                 assert "-first-byte" in await browser.evaluate("document.body.className")  # the page drew it
                 await browser.screenshot(tmp_path / "serve.png")

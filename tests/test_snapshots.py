@@ -32,9 +32,11 @@ def test_main_screen(snap_compare):
         # to read waits from) that waits are not known, then the goroutine
         # list in pages, then the whole stacks that regroup it
         messages = app.backend_messages
-        assert messages[:2] == ["SnapshotLoaded", "WaitsRead"], messages
-        paged = messages.index("StacksPaged")
-        assert set(messages[2:paged]) == {"GoroutinesPaged"} and set(messages[paged:]) == {"StacksPaged"}, messages
+        assert messages[:2] == ["SnapshotLoaded", "GoroutinesRead.WaitsKnown"], messages
+        done = messages.index("GoroutinesRead.ListDone")
+        assert set(messages[2:done]) == {"GoroutinesRead.Listed"}, messages
+        assert set(messages[done + 1:-1]) == {"GoroutinesRead.StacksRead"}, messages
+        assert messages[-1] == "GoroutinesRead.StacksDone", messages
 
     assert snap_compare(app, terminal_size=SIZE, run_before=settled_in_order)
     # the picture is the crash, not a half-loaded screen

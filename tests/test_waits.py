@@ -1,4 +1,4 @@
-"""What every goroutine waits on (issue 16): tui/corefile/waits.py and
+"""What every goroutine waits on: tui/corefile/waits.py and
 names.py on real cores of both toolchains (GOCORE_TOOLCHAIN=latest: Go
 1.26, Delve 1.27; debian: Go 1.19, Delve 1.20, whose runtime structures
 differ), held against

@@ -1,5 +1,4 @@
-"""What goroutines wait on, as the TUI and the report show it (issue 16):
-the "waiting on" and labels columns, `w`, the `key=value` filter, the
+"""What goroutines wait on, as the TUI and the report show it: the "waiting on" and labels columns, `w`, the `key=value` filter, the
 backtrace pane's header, a deadlock's summary, Go's `N minutes`, and the
 report's waiting_on / wait_minutes / labels / blocking / deadlock. On real
 cores, with the real dlv; the waits themselves are tested in test_waits.py."""
@@ -13,9 +12,9 @@ import pytest
 
 from test_app import cell, list_through_dlv, running, summary, until
 from test_cli import gocore
-from tui.core.native import WAITS_NEED_THE_CORE
+from tui.core.goroutines import WAITS_NEED_THE_CORE
 from tui.widgets.backtrace_view import BacktraceView
-from tui.widgets.goroutine_list import GoroutineList
+from tui.widgets.goroutine_list import GoroutineList, GoroutineRow, GroupRow, Row
 
 pytestmark = pytest.mark.e2e
 
@@ -23,9 +22,9 @@ pytestmark = pytest.mark.e2e
 GO_HEADER = re.compile(r"^goroutine (\d+)(?: gp=\S+ m=\S+(?: mp=\S+)?)? \[([^\]]*)\]:", re.M)
 
 
-def cells(table: GoroutineList, key: str) -> dict[str, str]:
+def cells(table: GoroutineList, key: Row) -> dict[str, str]:
     """A row's cells by column title."""
-    return {title: cell(table, key, title) for title in table._columns}
+    return {title: cell(table, key, title) for title in table.columns}
 
 
 def go_minutes(fixture) -> dict[int, int]:
@@ -43,30 +42,34 @@ async def test_the_list_says_what_each_goroutine_waits_on_and_w_groups_by_object
     async with running(fixture, lambda app: app.first_screen_ready and app.waits_complete) as (app, pilot):
         table = app.query_one(GoroutineList)
         await pilot.press("v")  # flat: one row per goroutine
-        rows = {key: cells(table, key) for key in table.row_keys()}
+        rows = {key: cells(table, key) for key in table.rows()}
         waiting = {row["waiting on"] for row in rows.values()}
         assert "sync.Mutex main.mu (locked)" in waiting
         assert "chan string backlog (1/1, full) in main.main" in waiting
         assert "a nil channel (forever)" in waiting
         assert any(w.startswith("select: ") and "main.requests" in w for w in waiting)
-        assert "labels" in table._columns
+        assert "labels" in table.columns
         handlers = [row for row in rows.values() if row["labels"]]
         assert sorted(row["labels"] for row in handlers) == [f"id={i} role=handler" for i in range(3)]
         assert all(row["waiting on"] == "chan int main.requests (0/0, unbuffered)" for row in handlers)
+        # The location is read first: however long a wait, it is on screen.
+        assert table.columns.index("location") < table.columns.index("waiting on")
+        drawn = [table.render_line(y).text for y in range(1, min(table.size.height, table.row_count + 1))]
+        assert all(re.search(r"\w+\.(go|s):\d+ ", line) for line in drawn), drawn
 
         await pilot.press("w")
         assert "by what they wait on" in table.border_title
-        first = cells(table, table.row_keys()[0])
+        first = cells(table, table.rows()[0])
         assert first["id / count"] == "×4"
         assert first["waiting on"] == ("3 goroutines receive from and 1 selects to receive from chan int "
                                        "main.requests (0/0, unbuffered); none sends")
-        titles = [cells(table, key)["waiting on"] for key in table.row_keys() if key.startswith("b")]
+        titles = [cells(table, key)["waiting on"] for key in table.rows() if isinstance(key, GroupRow)]
         assert "2 goroutines wait to lock sync.Mutex main.mu (locked)" in titles
         # enter opens the object's bucket: its members are the goroutines that wait there
         table.focus()
         table.move_cursor(row=0)
         await pilot.press("enter")
-        members = [key for key in table.row_keys() if key.startswith("g")][:4]
+        members = [key for key in table.rows() if isinstance(key, GoroutineRow)][:4]
         assert len(members) == 4
         assert all("main.requests" in cells(table, key)["waiting on"] for key in members)
 
@@ -77,6 +80,13 @@ async def test_the_list_says_what_each_goroutine_waits_on_and_w_groups_by_object
         assert table.index.flat("role=handler") and len(table.index.flat("role=handler")) == 3
         assert [b.count for b in table.index.buckets("role=handler")] == [3]
         assert table.index.flat("role=nobody") == []
+        # a label filter that matches nothing says why
+        await pilot.press("slash", *"role=nobody", "enter")
+        await until(pilot, lambda: table.row_count == 0)
+        assert table.border_title.endswith("/role=nobody: label 'role' is never 'nobody' (it is handler)")
+        await pilot.press("slash", *"tier=", "enter")
+        await until(pilot, lambda: table.border_title.endswith("/tier="
+                                                               ": no goroutine has the label 'tier' (labels here: id, role)"))
 
 
 async def test_a_deadlock_says_what_everyone_waits_on(cores):
@@ -99,7 +109,7 @@ async def test_wait_minutes_are_the_ones_go_printed(cores):
     async with running(fixture, lambda app: app.first_screen_ready and app.waits_complete) as (app, pilot):
         table = app.query_one(GoroutineList)
         await pilot.press("v")
-        states = {int(key[1:]): cells(table, key)["state"] for key in table.row_keys()}
+        states = {key.id: cells(table, key)["state"] for key in table.rows()}
         shown = {gid: int(re.search(r", (\d+) minutes$", state).group(1))
                  for gid, state in states.items() if re.search(r", (\d+) minutes$", state)}
         assert shown == printed
@@ -118,7 +128,7 @@ async def test_through_dlv_the_waits_are_not_guessed(cores, monkeypatch):
         assert app.main.check_action("toggle_by_object", ()) is None  # w greyed out
         await until(pilot, lambda: app.goroutines_complete)
         table = app.query_one(GoroutineList)
-        assert "waiting on" not in table._columns  # no empty column for what cannot be known
+        assert "waiting on" not in table.columns  # no empty column for what cannot be known
 
 
 def test_the_report_has_every_wait_its_object_and_a_deadlock_summary(cores):

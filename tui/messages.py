@@ -1,7 +1,8 @@
-"""What the workers report to the app. Results come back only as these
-messages, handled on the UI thread; `generation` lets the app drop
-answers nobody waits for any more. Failures are not messages: a worker
-raises, and the app's one failure handler takes it."""
+"""What the background jobs (tui/workers.py) report to the app. Results
+come back only as these messages, handled on the UI thread; a navigation's
+`generation` lets the app drop answers nobody waits for any more.
+Failures are not messages: a job raises, and the app's one failure handler
+takes it."""
 
 from __future__ import annotations
 
@@ -9,10 +10,10 @@ from dataclasses import dataclass
 
 from textual.message import Message
 
-from .analysis.waitview import Waits
-from .core.frames import FrameView
+from .core.goroutines import Event
 from .core.navigator import Navigation
-from .model import Backtrace, GdbRun, Goroutine, Snapshot, Variable
+from .model import Backtrace, GdbRun, Snapshot, Variable
+from .model.views import FrameView
 
 
 @dataclass
@@ -21,35 +22,15 @@ class SnapshotLoaded(Message):
 
     snapshot: Snapshot
     frame: FrameView | None
-    origins: dict  # file -> where its source is here (Highlighter.origin)
+    origins: dict[str, str]  # file -> where its source is here (Highlighter.origin)
 
 
 @dataclass
-class GoroutinesPaged(Message):
-    """A page of the goroutine list; complete: the list is done (problem
-    says why it stopped short, "" when whole). A native listing brings each
-    page's whole stacks with it (stacks), and is complete with them."""
+class GoroutinesRead(Message):
+    """A step of reading every goroutine (core/goroutines.py's events: a page
+    of the list, the list done, whole stacks, what they wait on)."""
 
-    goroutines: tuple[Goroutine, ...]
-    complete: bool = False
-    problem: str = ""
-    stacks: tuple = ()
-    stacks_complete: bool = False
-
-
-@dataclass
-class ListingFallback(Message):
-    """The core could not be read natively: the list comes through dlv."""
-
-    why: str
-
-
-@dataclass
-class StacksPaged(Message):
-    """Whole stacks of a page of goroutines: (id, frames innermost first)."""
-
-    stacks: tuple
-    complete: bool = False
+    event: Event
 
 
 @dataclass
@@ -61,11 +42,13 @@ class BacktraceLoaded(Message):
     backtrace: Backtrace
     frame_index: int
     frame: FrameView | None
-    origins: dict  # file -> where its source is here (Highlighter.origin)
+    origins: dict[str, str]  # file -> where its source is here (Highlighter.origin)
 
 
 @dataclass
 class FrameLoaded(Message):
+    """A frame switch answered."""
+
     navigation: Navigation
     frame: FrameView
 
@@ -79,6 +62,8 @@ class SourceHighlighted(Message):
 
 @dataclass
 class VariableLoaded(Message):
+    """A variable the user opened, printed in full."""
+
     generation: int
     node_id: int
     variable: Variable
@@ -125,13 +110,7 @@ class ModuleDownloading(Message):
 
 @dataclass
 class WatchesEvaluated(Message):
+    """Each watch's value in the frame of `generation`: (expression, value or why not)."""
+
     generation: int
-    values: list  # [(expression, value or why not)]
-
-
-@dataclass
-class WaitsRead(Message):
-    """What every goroutine waits on (after the list), or why it is not known."""
-
-    waits: Waits | None
-    problem: str = ""
+    values: tuple[tuple[str, str], ...]

@@ -1,26 +1,28 @@
-"""The app's background work: every dlv and gdb call runs here, on a
-thread worker, and comes back only as a message (tui/messages.py).
+"""The app's background work: every dlv and gdb call runs here, on a thread
+worker, and comes back only as a message (tui/messages.py) posted to the
+app. A job is given everything it needs as arguments when it starts: it
+reads nothing of the screen's or the app's state while it runs.
 
-A failing worker raises; WorkFailed says what it was doing (and for which
-navigation), and the app's one failure handler (on_worker_state_changed)
-decides how the user hears of it.
+A failing job raises WorkFailed, which says what it was doing (its Stage,
+and the navigation it answered); the app's one failure handler asks the
+recovery policy (tui/recovery.py) what the user should hear.
 """
 
 from __future__ import annotations
 
 import contextlib
 import time
+from enum import Enum
+from functools import partial
+from typing import Callable, Protocol
 
-from textual import work
-from textual.worker import get_current_worker
+from textual.message import Message
+from textual.worker import Worker, get_current_worker
 
-from .core.backend import Backend
-from .core.frames import FrameView, describe, load_frame
-from .core.listing import TwoEndedListing
+from .core.frames import describe, load_frame
+from .core.goroutines import GoroutineSource, Part, SourceFailed
 from .core.navigator import Navigation
-from .core.session import SessionClosed
-from .sources.download import DownloadError, run_download
-from .sources.locate import build_context
+from .core.session import CoreSession, SessionClosed
 from .messages import (
     BacktraceLoaded,
     BackendRestarted,
@@ -28,25 +30,43 @@ from .messages import (
     ConsoleAnswered,
     FrameLoaded,
     GdbFinished,
-    GoroutinesPaged,
-    ListingFallback,
+    GoroutinesRead,
     ModuleDownloading,
     SnapshotLoaded,
-    StacksPaged,
     VariableLoaded,
-    WaitsRead,
     WatchesEvaluated,
 )
-from .model import Snapshot, Variable
+from .model import Backtrace, Snapshot, Variable
+from .model.views import FrameView
+from .sources.download import DownloadError, run_download
+from .sources.highlight import Highlighter
+from .sources.context import build_context
+
+
+class Stage(Enum):
+    """What a job was doing when it failed."""
+
+    OPEN = "open"  # the first screen: nothing to keep
+    LIST = "list"
+    WARM = "warm"
+    STACKS = "stacks"
+    WAITS = "waits"
+    NAVIGATE = "navigate"
+    VARIABLE = "variable"
+    CONSOLE = "console"
+    RESTART = "restart"
+    GDB = "gdb"
+
+
+_STAGE_OF_PART = {Part.LIST: Stage.LIST, Part.STACKS: Stage.STACKS, Part.WAITS: Stage.WAITS}
 
 
 class WorkFailed(Exception):
-    """A worker's failure: `what` it was doing, for the user; the `stage`
-    of the work (open, list, warm, stacks, navigate, variable, console,
-    restart, gdb); the navigation it answered, if any. An "open" failure
-    is fatal: there is no first screen to keep."""
+    """A job's failure: `what` it was doing, for the user; its stage; the
+    navigation it answered, if any."""
 
-    def __init__(self, what: str, cause: BaseException, stage: str = "", navigation: Navigation | None = None) -> None:
+    def __init__(self, what: str, cause: BaseException, stage: Stage | None = None,
+                 navigation: Navigation | None = None) -> None:
         super().__init__(f"{what}: {describe(cause)}" if what else describe(cause))
         self.stage = stage
         self.navigation = navigation
@@ -54,11 +74,11 @@ class WorkFailed(Exception):
 
     @property
     def fatal(self) -> bool:
-        return self.stage == "open"
+        return self.stage is Stage.OPEN
 
 
 @contextlib.contextmanager
-def failing_as(what: str, stage: str, navigation: Navigation | None = None):
+def failing_as(what: str, stage: Stage, navigation: Navigation | None = None):
     try:
         yield
     except SessionClosed:
@@ -67,13 +87,60 @@ def failing_as(what: str, stage: str, navigation: Navigation | None = None):
         raise WorkFailed(what, err, stage, navigation) from err
 
 
-class Workers:
-    """Mixed into GocoreApp: it has core, nav, store, highlighter, settings."""
+class Host(Protocol):
+    """Where jobs run and whom they answer: the App."""
 
-    @work(thread=True, exit_on_error=False, group="startup")
-    def load_first_screen(self) -> None:
-        with failing_as("", "open"):
-            backend = self.core.open()
+    def run_worker(self, work: Callable, name: str = "", group: str = "default", description: str = "",
+                   exit_on_error: bool = True, start: bool = True, exclusive: bool = False,
+                   thread: bool = False) -> Worker: ...
+
+    def post_message(self, message: Message) -> bool: ...
+
+
+class Job(Enum):
+    """Worker groups: a new job of an exclusive group cancels the one before."""
+
+    STARTUP = "startup"
+    LIST = "list"
+    WARM = "warm"
+    RESTART = "restart"
+    NAVIGATE = "navigate"
+    VARIABLES = "variables"
+    CONSOLE = "console"
+    WATCHES = "watches"
+    DOWNLOAD = "download"
+    COMPARE = "compare"
+    COMPARE_VALUES = "compare.values"
+
+
+class BackgroundWork:
+    """Starts the app's jobs on thread workers of `host`, against the dlvs
+    of `session`, reading sources through `highlighter`."""
+
+    def __init__(self, host: Host, session: CoreSession, highlighter: Highlighter,
+                 substitutions: tuple[tuple[str, str], ...] = (), read_core_natively: bool = True) -> None:
+        self.host = host
+        self.session = session
+        self.highlighter = highlighter
+        self.substitutions = substitutions
+        # False: goroutines through dlv only (a recording has no core file to read).
+        self.read_core_natively = read_core_natively
+
+    def _start(self, job: Job, work: Callable[[], None], exclusive: bool = True) -> None:
+        self.host.run_worker(work, name=work.func.__name__ if isinstance(work, partial) else job.value,
+                             group=job.value, exclusive=exclusive, exit_on_error=False, thread=True)
+
+    def _post(self, message: Message) -> None:
+        self.host.post_message(message)
+
+    # -- the first screen, and everything behind it ------------------------------------
+
+    def open_first_screen(self) -> None:
+        self._start(Job.STARTUP, partial(self._open_first_screen))
+
+    def _open_first_screen(self) -> None:
+        with failing_as("", Stage.OPEN):
+            backend = self.session.open()
             # The target's build info says its module, Go and replacements:
             # where its sources are on this machine.
             self.highlighter.context = build_context(rules=self.substitutions, build_info=backend.target.build)
@@ -84,183 +151,186 @@ class Workers:
                 source = self.highlighter.load(frame.file, line=frame.line)
                 view = FrameView(snapshot.backtrace.goroutine_id, frame.index, snapshot.frame, source)
             origins = self.highlighter.origins(f.file for f in snapshot.backtrace.frames)
-        self.post_message(SnapshotLoaded(snapshot, view, origins))
+        self._post(SnapshotLoaded(snapshot, view, origins))
 
-    def start_behind_first_screen(self, snapshot: Snapshot) -> None:
-        """What comes after the first screen, started once it is painted:
-        the listing parses the core on a thread (holding the GIL as it
-        goes) and gdb takes a CPU of its own."""
-        if self.closing:
-            return
-        self.list_everything()
-        if self.compare_with_gdb:
-            self.run_gdb(snapshot)
+    def read_goroutines(self, deadlock: bool) -> None:
+        """Every goroutine, its whole stack and what it waits on, as
+        GoroutinesRead messages (core/goroutines.py's events)."""
+        self._start(Job.LIST, partial(self._read_goroutines, deadlock))
 
-    @work(thread=True, exit_on_error=False, group="list", exclusive=True)
-    def list_everything(self) -> None:
-        """Every goroutine with its whole stack, read from the core file;
-        through two dlvs (list, then stacks) when it cannot be read so."""
-        # Imported here, on this thread, once the first screen is up: the
-        # core reader is a tenth of the app's import time.
-        from .core.native import WAITS_NEED_THE_CORE, NativeListing, NativeUnavailable
-
-        backend = self.core.primary
+    def _read_goroutines(self, deadlock: bool) -> None:
+        backend = self.session.primary
         if backend is None:  # closed meanwhile
             return
         worker = get_current_worker()
-        if not self.read_core_natively:
-            self.post_message(WaitsRead(None, WAITS_NEED_THE_CORE))
-            self.core.start_helper()
-            self._list_goroutines(backend, self.core.helper)
-            return
-        with NativeListing(backend) as listing:
-            try:
-                for goroutines, stacks in listing.pages():
-                    if worker.is_cancelled:
-                        return
-                    self.post_message(GoroutinesPaged(goroutines, stacks=stacks))
-            except NativeUnavailable as why:
-                self.post_message(ListingFallback(str(why)))
-                self.post_message(WaitsRead(None, WAITS_NEED_THE_CORE))
-                self.core.start_helper()
-                self._list_goroutines(backend, self.core.helper)
-                return
-            self.post_message(GoroutinesPaged((), complete=True, stacks_complete=True))
-            # After the list, on this thread (the core reader is not shared).
-            with failing_as("reading what goroutines wait on", "waits"):
-                try:
-                    waits = listing.read_waits(self.snapshot is not None and self.snapshot.crash.deadlock,
-                                               stop=lambda: worker.is_cancelled)
-                except NativeUnavailable as why:
-                    self.post_message(WaitsRead(None, str(why)))
-                    return
-            if waits is None:  # we are quitting
-                return
-        self.post_message(WaitsRead(waits))
+        source = GoroutineSource(backend, self.session, self.read_core_natively, stop=lambda: worker.is_cancelled)
+        self._relay(source.read(deadlock))
 
-    @work(thread=True, exit_on_error=False, group="list", exclusive=True)
     def relist_goroutines(self) -> None:
-        """After a restart: the list again, from the new dlv alone."""
-        self._list_goroutines(self.core.primary, lambda: None)
+        """After a restart cut the list: the list again, then the stacks, from the new dlv."""
+        self._start(Job.LIST, partial(self._relist, stacks_only=False))
 
-    def _list_goroutines(self, backend: Backend, second) -> None:
-        worker = get_current_worker()
-        listing = TwoEndedListing(backend, second)
-        with failing_as("goroutine list incomplete", "list"):
-            for page in listing.pages():
-                if worker.is_cancelled:  # we are closing: stop asking dlv
-                    listing.close()
-                    return
-                self.post_message(GoroutinesPaged(page))
-        # Browsable now, whether or not the second dlv is up yet (a short list
-        # is done before it): the stacks wait for it, the list does not.
-        self.post_message(GoroutinesPaged((), complete=True, problem=listing.outcome.problem))
-        if listing.outcome.unwarmed_from:
-            with failing_as("warming dlv's goroutine cache", "warm"):
-                backend.warm_cache(listing.outcome.unwarmed_from)
+    def restack_goroutines(self) -> None:
+        """After a restart cut the whole stacks: them again, from the new dlv."""
+        self._start(Job.LIST, partial(self._relist, stacks_only=True))
 
-    @work(thread=True, exit_on_error=False, group="stacks", exclusive=True)
-    def read_stacks(self) -> None:
-        """Whole stacks: they split buckets whose members got to the same
-        place by different calls. From the helper dlv when there is one."""
+    def _relist(self, stacks_only: bool) -> None:
         worker = get_current_worker()
-        backend = self.core.helper() or self.core.primary
-        with failing_as("grouping by whole stack stopped", "stacks"):
-            for stacks in backend.stack_pages():
+        source = GoroutineSource(self.session.primary, self.session, stop=lambda: worker.is_cancelled)
+        self._relay(source.stacks_through_dlv() if stacks_only else source.through_dlv())
+
+    def _relay(self, events) -> None:
+        worker = get_current_worker()
+        try:
+            for event in events:
                 if worker.is_cancelled:
                     return
-                self.post_message(StacksPaged(stacks))
-        self.post_message(StacksPaged((), complete=True))
+                self._post(GoroutinesRead(event))
+        except SourceFailed as failed:
+            what = {Part.LIST: "goroutine list incomplete", Part.STACKS: "grouping by whole stack stopped",
+                    Part.WAITS: "reading what goroutines wait on"}[failed.part]
+            if isinstance(failed.cause, SessionClosed):
+                raise failed.cause from None
+            raise WorkFailed(what, failed.cause, _STAGE_OF_PART[failed.part]) from failed.cause
 
-    @work(thread=True, exit_on_error=False, group="restart", exclusive=True)
+    def warm(self, start: int) -> None:
+        """Read into the first dlv's cache the goroutines only the second listed."""
+        self._start(Job.WARM, partial(self._warm, start))
+
+    def _warm(self, start: int) -> None:
+        backend = self.session.primary
+        lister = backend.lister() if backend is not None else None
+        if lister is not None:
+            with failing_as("warming dlv's goroutine cache", Stage.WARM):
+                lister.warm_cache(start)
+
     def restart(self) -> None:
-        with failing_as("dlv could not be restarted", "restart"):
-            self.core.restart()
-        self.post_message(BackendRestarted())
+        self._start(Job.RESTART, partial(self._restart))
 
-    @work(thread=True, exit_on_error=False, group="navigate", exclusive=True)
-    def load_goroutine(self, navigation: Navigation) -> None:
-        backend = self.core.primary
-        with failing_as(f"goroutine {navigation.goroutine_id}", "navigate", navigation):
-            if navigation.goroutine_id is not None:
-                backend.reach(navigation.goroutine_id, navigation.slot)
-            backtrace = backend.backtrace(navigation.goroutine_id)
-            if not self.nav.is_current(navigation.generation):
+    def _restart(self) -> None:
+        with failing_as("dlv could not be restarted", Stage.RESTART):
+            self.session.restart()
+        self._post(BackendRestarted())
+
+    # -- navigation ----------------------------------------------------------------
+
+    def load_goroutine(self, navigation: Navigation, show_disassembly: bool,
+                       is_current: Callable[[int], bool]) -> None:
+        """A goroutine switch: its backtrace, the frame to show (where the
+        user was, after a restart, else its first frame of the program's own
+        code) and that frame's view, in one message."""
+        self._start(Job.NAVIGATE, partial(self._load_goroutine, navigation, show_disassembly, is_current))
+
+    def _load_goroutine(self, navigation: Navigation, show_disassembly: bool,
+                        is_current: Callable[[int], bool]) -> None:
+        backend = self.session.primary
+        with failing_as(f"goroutine {navigation.goroutine_id}", Stage.NAVIGATE, navigation):
+            backtrace = backend.backtrace(navigation.goroutine_id, navigation.slot)
+            if not is_current(navigation.generation):
                 return  # the user has moved on; don't spend dlv's time on it
             wanted = navigation.frame_index
             if wanted is not None and wanted < len(backtrace.frames):
-                frame = backtrace.frames[wanted]  # where the user was (a restart)
+                frame = backtrace.frames[wanted]
             else:
                 frame = backtrace.first_own_frame() or (backtrace.frames[0] if backtrace.frames else None)
             index = frame.index if frame else 0
-            view = load_frame(backend, self.highlighter, backtrace, index, self.show_disassembly) if frame else None
+            view = load_frame(backend, self.highlighter, backtrace, index, show_disassembly) if frame else None
             origins = self.highlighter.origins(f.file for f in backtrace.frames)
         # Backtrace, source and variables land together: one repaint, not three.
-        self.post_message(BacktraceLoaded(navigation, backtrace, index, view, origins))
+        self._post(BacktraceLoaded(navigation, backtrace, index, view, origins))
 
-    @work(thread=True, exit_on_error=False, group="navigate", exclusive=True)
-    def load_frame(self, navigation: Navigation) -> None:
-        if not self.nav.is_current(navigation.generation):
+    def load_frame(self, navigation: Navigation, show_disassembly: bool, own_stack: Backtrace | None,
+                   is_current: Callable[[int], bool], disassembly_if_no_source: bool = True) -> None:
+        """A frame switch within the backtrace on screen. own_stack: the
+        goroutine's own stack, for a frame of a thread's `-mode simple` stack."""
+        self._start(Job.NAVIGATE, partial(self._load_frame, navigation, show_disassembly, own_stack, is_current,
+                                          disassembly_if_no_source))
+
+    def _load_frame(self, navigation: Navigation, show_disassembly: bool, own_stack: Backtrace | None,
+                    is_current: Callable[[int], bool], disassembly_if_no_source: bool) -> None:
+        if not is_current(navigation.generation):
             return
-        with failing_as(f"frame {navigation.frame_index}", "navigate", navigation):
-            view = load_frame(self.core.primary, self.highlighter, navigation.backtrace, navigation.frame_index,
-                              self.show_disassembly, self.own_stack_of(navigation.backtrace))
-        self.post_message(FrameLoaded(navigation, view))
+        with failing_as(f"frame {navigation.frame_index}", Stage.NAVIGATE, navigation):
+            view = load_frame(self.session.primary, self.highlighter, navigation.backtrace, navigation.frame_index,
+                              show_disassembly, own_stack, disassembly_if_no_source)
+        self._post(FrameLoaded(navigation, view))
 
-    @work(thread=True, exit_on_error=False, group="variables")
     def load_variable(self, node_id: int, variable: Variable, goroutine_id: int | None, frame_index: int,
                       generation: int) -> None:
-        # The goroutine and frame the node was opened in, not whatever is on
-        # screen by the time this runs.
-        with failing_as(variable.expr, "variable"):
-            full = self.core.primary.expand(goroutine_id, frame_index, variable)
-        self.post_message(VariableLoaded(generation, node_id, full))
+        """A tree node the user opened, printed in full in the goroutine and
+        frame it was opened in (not whatever is on screen when this runs)."""
+        self._start(Job.VARIABLES, partial(self._load_variable, node_id, variable, goroutine_id, frame_index,
+                                           generation), exclusive=False)
 
-    @work(thread=True, exit_on_error=False, group="console")
+    def _load_variable(self, node_id: int, variable: Variable, goroutine_id: int | None, frame_index: int,
+                       generation: int) -> None:
+        with failing_as(variable.expr, Stage.VARIABLE):
+            full = self.session.primary.expand(goroutine_id, frame_index, variable)
+        self._post(VariableLoaded(generation, node_id, full))
+
+    # -- the console and its watches ------------------------------------------------------
+
     def send_to_dlv(self, typed: str, line: str) -> None:
-        with failing_as(f"console: {typed}", "console"):
-            output = self.core.primary.run(line)
-        self.post_message(ConsoleAnswered(typed, output))
+        self._start(Job.CONSOLE, partial(self._send_to_dlv, typed, line), exclusive=False)
 
-    @work(thread=True, exit_on_error=False, group="watches", exclusive=True)
-    def evaluate_watches(self, goroutine_id: int | None, frame_index: int, generation: int) -> None:
+    def _send_to_dlv(self, typed: str, line: str) -> None:
+        with failing_as(f"console: {typed}", Stage.CONSOLE):
+            output = self.session.primary.run(line)
+        self._post(ConsoleAnswered(typed, output))
+
+    def evaluate_watches(self, watches: tuple[str, ...], goroutine_id: int | None, frame_index: int,
+                         generation: int) -> None:
+        self._start(Job.WATCHES, partial(self._evaluate_watches, watches, goroutine_id, frame_index, generation))
+
+    def _evaluate_watches(self, watches: tuple[str, ...], goroutine_id: int | None, frame_index: int,
+                          generation: int) -> None:
         values = []
-        for expression in list(self.watches):
+        for expression in watches:
             try:
-                value = self.core.primary.evaluate(goroutine_id, frame_index, expression)
+                value = self.session.primary.evaluate(goroutine_id, frame_index, expression)
             except Exception as err:  # this watch's answer, shown in its row
                 value = f"({describe(err)})"
             values.append((expression, value if value is not None else "(not in this frame)"))
-        self.post_message(WatchesEvaluated(generation, values))
+        self._post(WatchesEvaluated(generation, tuple(values)))
 
-    @work(thread=True, exit_on_error=False, group="download", exclusive=True)
+    # -- sources ----------------------------------------------------------------------
+
     def fetch_module(self, command: str) -> None:
         """`go mod download MOD@VERSION` for the source on screen, reported as it goes."""
-        try:
-            run_download(command, lambda line: self.post_message(ModuleDownloading(command, line)))
-        except DownloadError as err:
-            self.post_message(ModuleDownloading(command, done=True, error=str(err)))
-            return
-        self.post_message(ModuleDownloading(command, done=True))
+        self._start(Job.DOWNLOAD, partial(self._fetch_module, command))
 
-    @work(thread=True, exit_on_error=False, group="compare.values", exclusive=True)
-    def read_comparison_values(self) -> None:
+    def _fetch_module(self, command: str) -> None:
+        try:
+            run_download(command, lambda line: self._post(ModuleDownloading(command, line)))
+        except DownloadError as err:
+            self._post(ModuleDownloading(command, done=True, error=str(err)))
+            return
+        self._post(ModuleDownloading(command, done=True))
+
+    # -- GDB vs Delve -------------------------------------------------------------------
+
+    def read_comparison_values(self, snapshot: Snapshot) -> None:
         """Delve's values of the faulting frame in full (`print NAME`), beside gdb's."""
+        self._start(Job.COMPARE_VALUES, partial(self._read_comparison_values, snapshot))
+
+    def _read_comparison_values(self, snapshot: Snapshot) -> None:
         from .analysis.showdown import read_delve_values
 
-        snapshot, backend = self.snapshot, self.core.primary
-        if snapshot is None or backend is None:
+        backend = self.session.primary
+        if backend is None:
             return
-        with failing_as("reading the faulting frame's values for the comparison", "gdb"):
+        with failing_as("reading the faulting frame's values for the comparison", Stage.GDB):
             values = read_delve_values(backend.evaluate, snapshot.frame)
-        self.post_message(ComparisonValuesRead(snapshot, values))
+        self._post(ComparisonValuesRead(snapshot, values))
 
-    @work(thread=True, exit_on_error=False, group="compare", exclusive=True)
-    def run_gdb(self, snapshot: Snapshot) -> None:
+    def run_gdb(self, snapshot: Snapshot, log: Callable[[str], None]) -> None:
         """gdb beside Delve, in the background: the TUI stays usable."""
+        self._start(Job.COMPARE, partial(self._run_gdb, snapshot, log))
+
+    def _run_gdb(self, snapshot: Snapshot, log: Callable[[str], None]) -> None:
         from .analysis.showdown import run_gdb_for
 
         started = time.monotonic()
         run = run_gdb_for(snapshot)
-        self.log.info(f"gdb ran in {time.monotonic() - started:.2f}s")
-        self.post_message(GdbFinished(run))
+        log(f"gdb ran in {time.monotonic() - started:.2f}s")
+        self._post(GdbFinished(run))

@@ -1,4 +1,4 @@
-"""Who waits on what (issue 16): the objects goroutines are blocked on,
+"""Who waits on what: the objects goroutines are blocked on,
 biggest first, each described in one line, and for a deadlock the summary
 of what everyone waits on. Pure: it reads a WaitReading
 (tui/model/waits.py, made by tui/corefile/waits.py) and does no I/O.
@@ -239,7 +239,7 @@ def _waiting_on(reading: WaitReading, row: tuple) -> dict[str, Any]:
 
 
 def goroutine_fields(reading: WaitReading, goroutine: int) -> dict[str, Any]:
-    """The keys issue 16 adds to a report's goroutines.items[] entry:
+    """The keys what they wait on adds to a report's goroutines.items[] entry:
     waiting_on (see waiting_on), wait_minutes (what Go's traceback prints
     as `, N minutes`: an int, 0 under a minute; None when no GC saw the
     goroutine blocked, so Go prints nothing, or it does not wait) and

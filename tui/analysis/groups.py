@@ -214,6 +214,22 @@ class GoroutineIndex:
             return self._labelled(goroutine.id, labelled)
         return matches(goroutine, text) or self._stack_matches(goroutine.id, text.lower())
 
+    def why_none_match(self, text: str) -> str:
+        """Why no goroutine matches the `/` filter, for a user who expected some."""
+        labelled = label_filter(text)
+        if labelled is None:
+            return f"no goroutine's function, file, wait reason or id contains {text!r}"
+        key, value = labelled
+        if self.waits is None:
+            return "labels are read from the core file, and this list came through dlv"
+        values = sorted({labels[key] for labels in self.waits.reading.labels.values() if labels and key in labels})
+        if not values:
+            keys = sorted({k for labels in self.waits.reading.labels.values() if labels for k in labels})
+            known = f" (labels here: {', '.join(keys)})" if keys else " (no goroutine has labels)"
+            return f"no goroutine has the label {key!r}{known}"
+        shown = ", ".join(values[:5]) + (", …" if len(values) > 5 else "")
+        return f"label {key!r} is never {value!r} (it is {shown})"
+
     def _labelled(self, goroutine_id: int, test: tuple[str, str]) -> bool:
         return self.waits is not None and labels_match(self.waits.labels(goroutine_id), test)
 

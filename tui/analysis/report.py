@@ -12,7 +12,7 @@ from typing import Any, Sequence
 
 from ..model import (Backtrace, BuildInfo, CrashKind, Frame, FrameState, GdbRun, Goroutine, Module, Snapshot,
                      Variable, signal_name)
-from ..sources.locate import SourceContext
+from ..sources.context import SourceContext
 from ..sources.resolve import find
 from .blocking import FieldsOf, blocking_report, deadlock_report
 from .compare import Comparison, Score
@@ -312,7 +312,8 @@ def to_markdown(report: dict[str, Any]) -> str:
                 out.append(f"- … {len(blocking) - MARKDOWN_OBJECTS} more objects (--report json has them all)")
     goroutines = report["goroutines"]
     out += ["", f"## Goroutines ({goroutines['total']})", "", "| id | state | location |", "| --- | --- | --- |"]
-    for g in goroutines["items"]:
+    # By id, as Go and Delve list them (the core's allgs order is not the ids').
+    for g in sorted(goroutines["items"], key=lambda item: (item["id"] is None, item["id"] or 0)):
         loc = g["location"]
         where = f"{loc['file']}:{loc['line']} {loc['function']}" if loc else "unreadable"
         mark = " (crashed)" if g["crashing"] else ""
@@ -334,6 +335,8 @@ def to_markdown(report: dict[str, Any]) -> str:
             out += ["| measure | Delve | gdb |", "| --- | --- | --- |"]
             def cell(side: str, key: str) -> str:
                 value = comparison[side][key]
+                if isinstance(value, bool):
+                    return "yes" if value else "no"
                 return f"{value}/{len(comparison['values'])}" if key == "values_read" else str(value)
 
             out += [f"| {label} | {cell('delve', key)} | {cell('gdb', key)} |" for key, label in keys]

@@ -21,7 +21,7 @@ from ..parse import ParseError
 from ..sources.resolve import parse_substitution
 
 if TYPE_CHECKING:
-    from ..sources.locate import SourceContext
+    from ..sources.context import SourceContext
 
 EXIT_OK, EXIT_FAILURE, EXIT_USAGE = 0, 1, 2
 EXIT_INTERRUPTED = 130
@@ -160,7 +160,7 @@ def _open(args: argparse.Namespace, go_traceback: str = "") -> int:
         return EXIT_INTERRUPTED  # a session that opened meanwhile is reaped at exit
     try:
         if args.report:
-            from ..sources.locate import build_context
+            from ..sources.context import build_context
 
             sources = build_context(rules=substitutions, build_info=delve.target.build)
             return _report(delve, args.report, sources, not args.no_gdb, go_traceback)
@@ -203,10 +203,14 @@ def _report(delve: Delve, fmt: str, sources: SourceContext, with_gdb: bool, go_t
     from ..analysis.report import build_report, comparison_report, to_json, to_markdown
     from ..analysis.showdown import read_delve_values, run_comparison
     from ..core.backend import DelveBackend
+    from ..core.frames import with_elided_values
     from ..core.inventory import take_inventory
 
+    backend = DelveBackend(delve)
     first = read_snapshot(delve)
-    inventory = take_inventory(DelveBackend(delve), first.crash.goroutine_id, first.crash.deadlock)
+    if first.frame is not None:  # the values the report shows, whole
+        first = replace(first, frame=with_elided_values(backend, first.frame))
+    inventory = take_inventory(backend, first.crash.goroutine_id, first.crash.deadlock)
     notes = tuple(note for note in (inventory.problem, inventory.through_dlv and
                                     f"goroutines listed through dlv: {inventory.through_dlv}",
                                     inventory.waits_problem) if note)

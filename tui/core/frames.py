@@ -1,31 +1,16 @@
-"""One frame as the panes show it: its variables and its source (or its
-instructions). Blocking (it asks the backend); run it on a worker."""
+"""Loading one frame as the panes show it: its variables and its source (or
+its instructions). Blocking (it asks the backend); run it on a worker."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import replace
 
 from ..analysis.crash import SIGPANIC_FUNCTION
 from ..analysis.forensics import SYSTEM_STACK_FRAME, addressable_index
 from ..model import Backtrace, FrameState
-from ..sources.highlight import Highlighter, SourceFile, disassembly
+from ..model.views import FrameView
+from ..sources.highlight import Highlighter, disassembly
 from .backend import Backend
-
-
-
-@dataclass(frozen=True)
-class FrameView:
-    goroutine_id: int | None
-    frame_index: int
-    state: FrameState
-    source: SourceFile
-
-    def line_text(self, line: int) -> str | None:
-        """The text of a line of the source (None: no source, or a disassembly)."""
-        if self.source.marked_line or not 0 < line <= len(self.source.lines):
-            return None
-        text = self.source.lines[line - 1]
-        return text if isinstance(text, str) else text.plain
 
 
 def describe(err: Exception, raw_lines: int = 8) -> str:
@@ -41,11 +26,30 @@ def describe(err: Exception, raw_lines: int = 8) -> str:
     return text
 
 
+def with_elided_values(backend: Backend, state: FrameState) -> FrameState:
+    """The frame's args and locals, each value Delve elided (a pointer it did
+    not follow, a struct cut short) printed in full: what a report shows
+    without anyone opening a node. A value that cannot be printed stays
+    as it was."""
+    def full(variable):
+        if not (variable.partial and variable.expr):
+            return variable
+        try:
+            return backend.expand(state.goroutine_id, state.frame_index, variable)
+        except Exception:
+            return variable
+
+    return replace(state, args=tuple(full(v) for v in state.args), locals=tuple(full(v) for v in state.locals))
+
+
 def load_frame(backend: Backend, highlighter: Highlighter, backtrace: Backtrace, index: int,
-               show_disassembly: bool = False, own_stack: Backtrace | None = None) -> FrameView:
-    """Frame `index` of `backtrace`. A backtrace unwound in `-mode simple`
-    (the crashing thread's, on Delve 1.20) numbers its frames otherwise than
-    `frame N` does: its frame is found in `own_stack`, the goroutine's own."""
+               show_disassembly: bool = False, own_stack: Backtrace | None = None,
+               disassembly_if_no_source: bool = True) -> FrameView:
+    """Frame `index` of `backtrace`: its variables, and its source or (when
+    show_disassembly, or when it has no source and disassembly_if_no_source)
+    its instructions. A backtrace unwound in `-mode simple` (the crashing
+    thread's, on Delve 1.20) numbers its frames otherwise than `frame N`
+    does: its frame is found in `own_stack`, the goroutine's own."""
     frame = backtrace.frames[index]
     goroutine_id = backtrace.goroutine_id
     addressable = addressable_index(frame, backtrace, own_stack or backtrace)
@@ -54,7 +58,7 @@ def load_frame(backend: Backend, highlighter: Highlighter, backtrace: Backtrace,
     else:
         state = backend.frame_state(goroutine_id, addressable)  # in Delve's numbering
     source = highlighter.load(frame.file, line=frame.line)
-    if show_disassembly or not source.lines:  # `a`, or a frame without source
+    if show_disassembly or (disassembly_if_no_source and not source.lines):  # `a`, or a frame without source
         try:
             if addressable is None:
                 raise LookupError(SYSTEM_STACK_FRAME)

@@ -1,5 +1,5 @@
 """Every goroutine of a core and its whole stack, all at once (for a
-report): from the core file, or through dlv when it cannot be read so."""
+report), from the same GoroutineSource the TUI reads."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from ..analysis.groups import GoroutineIndex
 from ..analysis.owncode import OwnCode
 from ..model import Goroutine
 from .backend import Backend
-from .native import WAITS_NEED_THE_CORE, NativeListing, NativeUnavailable
+from .goroutines import GoroutineSource, ListDone, Listed, SourceFailed, StacksRead, ThroughDlv, WaitsKnown
 
 
 @dataclass
@@ -22,28 +22,30 @@ class Inventory:
 
 
 def take_inventory(backend: Backend, crashing: int | None, deadlock: bool = False) -> Inventory:
-    """deadlock: the runtime said all goroutines are asleep (the waits' summary says on what)."""
-    index = GoroutineIndex(crashing)
-    index.own = OwnCode.of(backend.target.build)
-    listed: list[Goroutine] = []
-    try:
-        with NativeListing(backend) as listing:
-            for goroutines, stacks in listing.pages():
-                listed += goroutines
-                index.add(goroutines)
-                index.add_stacks(stacks)
-            try:
-                index.waits = listing.read_waits(deadlock)
-            except NativeUnavailable as why:
-                return Inventory(tuple(listed), index, waits_problem=str(why))
-        return Inventory(tuple(listed), index)
-    except NativeUnavailable as why:
-        listed.clear()
+    """deadlock: the runtime said all goroutines are asleep (the waits' summary
+    says on what). Raises what the debugger raised when it failed midway."""
+
+    def fresh_index() -> GoroutineIndex:
         index = GoroutineIndex(crashing)
         index.own = OwnCode.of(backend.target.build)
-        goroutines, problem = backend.goroutines()
-        index.add(goroutines)
-        if not problem:
-            for stacks in backend.stack_pages():
-                index.add_stacks(stacks)
-        return Inventory(goroutines, index, problem, str(why), WAITS_NEED_THE_CORE)
+        return index
+
+    index, listed = fresh_index(), []
+    problem = through_dlv = waits_problem = ""
+    try:
+        for event in GoroutineSource(backend).read(deadlock):
+            if isinstance(event, Listed):
+                listed += event.goroutines
+                index.add(event.goroutines)
+                index.add_stacks(event.stacks)
+            elif isinstance(event, ThroughDlv):  # what the core file gave so far is read again
+                through_dlv, listed, index = event.why, [], fresh_index()
+            elif isinstance(event, ListDone):
+                problem = event.problem
+            elif isinstance(event, StacksRead):
+                index.add_stacks(event.stacks)
+            elif isinstance(event, WaitsKnown):
+                index.waits, waits_problem = event.waits, event.problem
+    except SourceFailed as failed:
+        raise failed.cause from None
+    return Inventory(tuple(listed), index, problem, through_dlv, waits_problem)

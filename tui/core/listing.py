@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Callable, Iterator
 
 from ..debugger.delve import PAGE_SIZE, ListingStopped, Page, sequential
+from .backend import Lister
 
 
 class SharedRange:
@@ -87,25 +88,29 @@ class ListingOutcome:
 
     problem: why it stopped short ("" when complete); unwarmed_from: the
     allgs index from which only the second dlv read the goroutines (the
-    first should warm its cache from there, see Delve.warm_cache), or None.
+    first should warm its cache from there, see Delve.warm_cache), or None;
+    helper_problem: why the second dlv stopped listing, if it failed (the
+    first took its pages over).
     """
 
     problem: str = ""
     unwarmed_from: int | None = None
+    helper_problem: str = ""
 
 
 class TwoEndedListing:
-    """Every goroutine's page, from `first` (a Backend) and the helper that
-    `second()` returns once it is up (None: there is none). The first starts
-    at once; the second joins when it can. After pages() is exhausted,
-    `outcome` says how it ended."""
+    """Every goroutine's page, from `first` and the helper that `second()`
+    returns once it is up (None: there is none). The first starts at once;
+    the second joins when it can. After pages() is exhausted, `outcome`
+    says how it ended."""
 
-    def __init__(self, first, second: Callable[[], object], page_size: int | None = None) -> None:
+    def __init__(self, first: Lister, second: Callable[[], Lister | None], page_size: int | None = None) -> None:
         self.first = first
         self.second = second
         self.page_size = page_size or PAGE_SIZE
         self.outcome = ListingOutcome()
         self._shared: SharedRange | None = None
+        self._helper_problem = ""
 
     def close(self) -> None:
         """Nobody claims anything more (we are closing)."""
@@ -135,7 +140,8 @@ class TwoEndedListing:
                 if helper is not None and helper is not first:
                     for page in helper.goroutine_pages(shared.claim_high):
                         handed_over.put(page)
-            except Exception:
+            except Exception as err:  # said in the outcome; the first lists its part
+                self._helper_problem = f"the second dlv stopped listing: {err}"
                 shared.give_back()
             finally:
                 handed_over.put(_DONE)
@@ -160,7 +166,7 @@ class TwoEndedListing:
                 yield from _drain(handed_over, block=False)
             if shared.low < shared.high:  # the second dlv gave some back
                 yield from first.goroutine_pages(shared.claim_low)
-            self.outcome = ListingOutcome(unwarmed_from=shared.low)
+            self.outcome = ListingOutcome(unwarmed_from=shared.low, helper_problem=self._helper_problem)
         finally:
             shared.close()
 

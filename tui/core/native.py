@@ -17,7 +17,7 @@ from ..analysis.waitview import Waits
 from ..corefile.errors import Stopped, Unsupported
 from ..corefile.native import Listing, NativeCore
 from ..corefile.waits import read_waits
-from ..model import Goroutine, Location
+from ..model import Goroutine, GoroutineStack, Location
 from .backend import Backend
 
 # Goroutines a message carries: 100k goroutines in 20 messages.
@@ -25,11 +25,6 @@ PAGE_SIZE = 5000
 # Whole stacks compared with Delve's before the first page is handed over.
 CHECKED_STACKS = 3
 STACK_DEPTH = 64
-# When the list comes through dlv: Delve has no notion of what a goroutine waits on.
-WAITS_NEED_THE_CORE = "what goroutines wait on is read from the core file only"
-
-Stack = tuple[int, tuple[Location, ...]]
-
 
 class NativeUnavailable(Exception):
     """str() says why the list comes through dlv instead."""
@@ -60,7 +55,7 @@ class NativeListing:
             self._native = None
         self._stacks = {}
 
-    def pages(self) -> Iterator[tuple[tuple[Goroutine, ...], tuple[Stack, ...]]]:
+    def pages(self) -> Iterator[tuple[tuple[Goroutine, ...], tuple[GoroutineStack, ...]]]:
         """(goroutines, their whole stacks) a page at a time, in allgs order."""
         target = self.backend.target
         try:
@@ -93,9 +88,9 @@ class NativeListing:
             self._stacks = {}
         return Waits(reading, analyse(reading, deadlock))
 
-    def _pages(self, native: NativeCore) -> Iterator[tuple[tuple[Goroutine, ...], tuple[Stack, ...]]]:
+    def _pages(self, native: NativeCore) -> Iterator[tuple[tuple[Goroutine, ...], tuple[GoroutineStack, ...]]]:
         goroutines: list[Goroutine] = []
-        stacks: list[Stack] = []
+        stacks: list[GoroutineStack] = []
         checked = False
         for goroutine, stack, why in native.iter_listing(STACK_DEPTH):
             if why:
@@ -126,7 +121,7 @@ class NativeListing:
         location = places[user] if user is not None else (places[0] if places else None)
         return replace(goroutine, location=location, pc=backtrace.frames[user].pc if user is not None else 0), places
 
-    def _check(self, stacks: list[Stack]) -> None:
+    def _check(self, stacks: list[GoroutineStack]) -> None:
         """A few whole stacks against Delve's: one disagreement, and none of
         the native answer is used."""
         for goroutine_id, stack in stacks[:CHECKED_STACKS]:

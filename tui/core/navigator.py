@@ -17,12 +17,22 @@ failed one never passes for current. Pure state; no I/O, no Textual.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from enum import Enum
 
 from ..model import Backtrace, Frame
+from ..model.views import Pane
+
+
+class Move(Enum):
+    """What the user moved to."""
+
+    GOROUTINE = "goroutine"
+    FRAME = "frame"
+
 
 STALE_AFTER = {
-    "goroutine": ("backtrace", "source", "variables"),
-    "frame": ("source", "variables"),
+    Move.GOROUTINE: frozenset({Pane.BACKTRACE, Pane.SOURCE, Pane.VARIABLES}),
+    Move.FRAME: frozenset({Pane.SOURCE, Pane.VARIABLES}),
 }
 
 
@@ -31,7 +41,7 @@ class Navigation:
     """One move the user made: what to load, and which answer counts."""
 
     generation: int
-    event: str  # a key of STALE_AFTER
+    move: Move
     goroutine_id: int | None
     frame_index: int | None = None
     backtrace: Backtrace | None = None
@@ -45,7 +55,7 @@ class Navigator:
         self.goroutine_id: int | None = None
         self.frame_index = 0
         # Panes still showing an older selection.
-        self.stale: set[str] = set()
+        self.stale: set[Pane] = set()
 
     def is_current(self, generation: int | None) -> bool:
         return generation == self.generation
@@ -63,24 +73,22 @@ class Navigator:
         return self.frame_index >= frames - 1, self.frame_index <= 0
 
     def to_goroutine(self, goroutine_id: int | None, frame_index: int | None = None,
-                     slot: int | None = None) -> tuple[Navigation, set[str]]:
+                     slot: int | None = None) -> tuple[Navigation, set[Pane]]:
         """A goroutine switch: (what to load, panes no longer waiting)."""
-        return self._start("goroutine", Navigation(self.generation + 1, "goroutine", goroutine_id, frame_index,
-                                                   slot=slot))
+        return self._start(Navigation(self.generation + 1, Move.GOROUTINE, goroutine_id, frame_index, slot=slot))
 
-    def to_frame(self, index: int) -> tuple[Navigation, set[str]] | None:
+    def to_frame(self, index: int) -> tuple[Navigation, set[Pane]] | None:
         """A frame switch within the backtrace on screen; None off its ends."""
         if self.backtrace is None or not 0 <= index < len(self.backtrace.frames):
             return None
         self.frame_index = index
-        return self._start("frame", Navigation(self.generation + 1, "frame", self.goroutine_id, index,
-                                               self.backtrace))
+        return self._start(Navigation(self.generation + 1, Move.FRAME, self.goroutine_id, index, self.backtrace))
 
-    def _start(self, event: str, navigation: Navigation) -> tuple[Navigation, set[str]]:
+    def _start(self, navigation: Navigation) -> tuple[Navigation, set[Pane]]:
         # A navigation replaces any pending one, whose answer will be dropped:
         # a frame move during a goroutine switch stays in the backtrace on screen.
         self.generation = navigation.generation
-        waiting = set(STALE_AFTER[event])
+        waiting = set(STALE_AFTER[navigation.move])
         released = self.stale - waiting
         self.stale = waiting
         return navigation, released
@@ -95,9 +103,9 @@ class Navigator:
         self.backtrace = backtrace
         self.goroutine_id = backtrace.goroutine_id
         self.frame_index = frame_index
-        self.stale.discard("backtrace")
+        self.stale.discard(Pane.BACKTRACE)
 
-    def answered(self, *panes: str) -> set[str]:
+    def answered(self, *panes: Pane) -> set[Pane]:
         """Panes an answer has just replaced: no longer stale."""
         fresh = self.stale & set(panes)
         self.stale -= fresh

@@ -12,10 +12,10 @@ nothing outlives a quit.
 from __future__ import annotations
 
 import threading
-from typing import Callable
+from typing import Any, Callable
 
 from ..debugger.session import close_sessions_of, owned_by
-from .backend import Backend
+from .backend import Backend, Lister
 
 
 class SessionClosed(Exception):
@@ -28,7 +28,7 @@ class CoreSession:
         self._lock = threading.Lock()
         self._closed = False
         self.primary: Backend | None = None
-        self._helper: Backend | None = None
+        self._helper: Lister | None = None
         self._helper_retired = False
         self._helper_ready = threading.Event()
         self._helper_ready.set()  # nothing to wait for until one is started
@@ -65,19 +65,23 @@ class CoreSession:
             old.close()
         return backend
 
-    def _start(self, opener: Callable[[], Backend]) -> Backend:
+    def _start(self, opener: Callable[[], Any]) -> Any:
+        """What opener() starts (a Backend, a Lister or None), owned by this
+        session: a close meanwhile kills it, and raises SessionClosed."""
         with owned_by(self):
-            backend = opener()
+            started = opener()
         with self._lock:
             if not self._closed:
-                return backend
-        backend.close()
+                return started
+        if started is not None:
+            started.close()
         raise SessionClosed("closed while dlv started")
 
     def _spawn_helper(self, primary: Backend) -> None:
         helper = None
         try:
-            helper = self._start(primary.spawn_helper) if not self._closed else None
+            lister = primary.lister()
+            helper = self._start(lister.spawn_helper) if lister is not None and not self._closed else None
         except SessionClosed:
             helper = None
         except Exception as err:  # listings fall back to the first dlv
@@ -90,7 +94,13 @@ class CoreSession:
             helper.close()
         self._helper_ready.set()
 
-    def helper(self) -> Backend | None:
+    @property
+    def has_helper(self) -> bool:
+        """A helper dlv is up (not starting, not retired); does not wait."""
+        with self._lock:
+            return self._helper is not None
+
+    def helper(self) -> Lister | None:
         """The helper once it is up; None when there is none, it failed, or
         it has been retired (its work is done, or the listing was cut)."""
         self._helper_ready.wait()

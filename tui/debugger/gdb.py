@@ -17,7 +17,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from ..model import Frame, GdbFrameValues, GdbRun
-from ..parse.gdb import (echo_marker, fold_noise, parse_backtrace, parse_frame_values, parse_goroutine_stack,
+from ..parse.gdb import (MARKER, echo_marker, fold_noise, parse_backtrace, parse_frame_values, parse_goroutine_stack,
                          parse_goroutines, parse_thread_stacks, parse_threads, python_errors, section, sections)
 from .batch import run_batch
 
@@ -30,6 +30,32 @@ MAX_GOROUTINE_BTS = 200
 GOROUTINES, THREADS, GOROUTINE, FRAME, ARGS, LOCALS = "info goroutines", "threads", "goroutine", "frame", "args", "locals"
 TIMEOUT = 30.0
 INSTALL_HINT = "install it with `apt-get install gdb` (or your system's package manager)"
+
+
+def section_command(name: str) -> str:
+    """The gdb command whose output the section `name` holds."""
+    kind, _, argument = name.partition(" ")
+    fixed = {GOROUTINES: "info goroutines", THREADS: f"thread apply all bt {MAX_FRAMES}", ARGS: "info args",
+             LOCALS: "info locals"}
+    if name in fixed:
+        return fixed[name]
+    if kind == FRAME:
+        return f"frame {argument}"
+    if kind == GOROUTINE:
+        return f"goroutine {argument} bt {MAX_FRAMES}"
+    return name
+
+
+def _marked(name: str) -> list[str]:
+    """gdb's arguments for one section: its marker, then its command."""
+    return ["-ex", echo_marker(name), "-ex", section_command(name)]
+
+
+def as_transcript(output: str) -> str:
+    """gdb's output as a user would have seen it typing the commands: each
+    section's marker shown as the command that printed it."""
+    return "\n".join(f"(gdb) {section_command(line[len(MARKER):].strip())}" if line.startswith(MARKER) else line
+                     for line in output.splitlines())
 
 
 def find_gdb() -> str | None:
@@ -90,8 +116,8 @@ def run_gdb(executable: str, core: str, goroutine_id: int | None, goroot: str | 
         plain_run = pool.submit(run_batch, plain, timeout, _env())
         go_cmd = list(go_base)
         if script is not None:
-            go_cmd += ["-ex", echo_marker(GOROUTINES), "-ex", "info goroutines"]
-        go_cmd += ["-ex", echo_marker(THREADS), "-ex", f"thread apply all bt {MAX_FRAMES}"]
+            go_cmd += _marked(GOROUTINES)
+        go_cmd += _marked(THREADS)
         go_run = pool.submit(run_batch, go_cmd + ["--", executable, core], timeout, _env())
         plain_result, go_result = plain_run.result(), go_run.result()
     detail = list(go_base)
@@ -99,11 +125,10 @@ def run_gdb(executable: str, core: str, goroutine_id: int | None, goroot: str | 
     # run into the timeout, and what was printed before it is kept.
     index = faulting_frame_index(parse_backtrace(plain_result.output)[0], faulting)
     if index is not None:
-        detail += ["-ex", echo_marker(f"{FRAME} {index}"), "-ex", f"frame {index}",
-                   "-ex", echo_marker(ARGS), "-ex", "info args", "-ex", echo_marker(LOCALS), "-ex", "info locals"]
+        detail += _marked(f"{FRAME} {index}") + _marked(ARGS) + _marked(LOCALS)
     if script is not None:
         for goroutine in parse_goroutines(go_result.output)[:MAX_GOROUTINE_BTS]:
-            detail += ["-ex", echo_marker(f"{GOROUTINE} {goroutine.id}"), "-ex", f"goroutine {goroutine.id} bt {MAX_FRAMES}"]
+            detail += _marked(f"{GOROUTINE} {goroutine.id}")
     detail_result = run_batch(detail + ["--", executable, core], timeout, _env()) if len(detail) > len(go_base) else None
     return gdb_run_from_outputs(
         plain_result.output, go_output=go_result.output,
@@ -137,15 +162,15 @@ def gdb_run_from_outputs(plain_output: str, go_output: str = "", seconds: float 
         # Each failed `goroutine N bt` prints the same two lines: once each.
         goroutine_bt_errors=tuple(dict.fromkeys(python_errors(go_output + "\n" + detail_output))),
         plain_output=plain_output,
-        go_output=go_output,
+        go_output=as_transcript(go_output),
         seconds=seconds,
         timed_out=timed_out,
         runtime_gdb=runtime_gdb,
         plain_folded=plain_folded,
-        go_folded=go_folded,
+        go_folded=as_transcript(go_folded),
         folded_lines=plain_noise + go_noise + detail_noise,
-        detail_output=detail_output,
-        detail_folded=detail_folded,
+        detail_output=as_transcript(detail_output),
+        detail_folded=as_transcript(detail_folded),
         thread_stacks=parse_thread_stacks(threads_text) if threads_text is not None else (),
         goroutine_stacks=goroutine_stacks,
         goroutines_untried=max(0, len(goroutines) - len(goroutine_stacks)) if detail_output else 0,

@@ -96,6 +96,10 @@ class Goroutine:
         return self.location is None or is_runtime_function(self.location.function)
 
 
+# A goroutine's whole stack: (its id, its places, innermost first).
+GoroutineStack = tuple[int, tuple[Location, ...]]
+
+
 @dataclass(frozen=True)
 class Frame:
     """One frame of a backtrace. error is set for Delve's `error: ...` frames;

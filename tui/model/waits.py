@@ -1,4 +1,4 @@
-"""What goroutines wait on (issue 16): frozen values, no I/O, no import
+"""What goroutines wait on: frozen values, no I/O, no import
 beyond the standard library, so that any layer may use them.
 tui/corefile/waits.py makes them from a core; tui/analysis/blocking.py
 reasons on them.

@@ -63,6 +63,9 @@ _NOISE = (
     re.compile(r"^For more information about this security protection see the$"),
     re.compile(r'^"Auto-loading safe path" section in the GDB manual'),
     re.compile(r'^\s+info "\(gdb\)Auto-loading safe path"$'),
+    # a cgo binary: libthread_db's two lines
+    re.compile(r"^\[Thread debugging using libthread_db enabled\]$"),
+    re.compile(r'^Using host libthread_db library "'),
 )
 SIGNAL_HANDLER = "<signal handler called>"
 

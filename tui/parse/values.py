@@ -6,8 +6,12 @@ strings is insignificant):
     []int len: 3, cap: 3, [1,2,3]          [3]int [1,2,3]
     map[string]int ["a": 1, "b": 2, ]      main.T {A: 1, B: "x",...+2 more}
     *main.T {A: 1}   *main.T nil   (*main.T)(0xc000010000)
+    ("*example.com/shop/internal/store.Store")(0xc000010000)
+        (a type name with a path: Delve quotes it)
     (*time.Timer)(0xc0)\n*time.Timer {C: ...}        (pointer, -v form)
     error(*errors.errorString) *{s: "boom"}   interface {}(string) "PANIC"
+    error(*errors.errorString) 0xc000012345   (an interface whose pointer
+        Delve did not follow: the short form)
     (unreadable could not find loclist entry at 0x3fcab for address 0x437c5a)
 """
 
@@ -21,7 +25,10 @@ from .errors import ParseError
 _OPENERS = {"{": "}", "[": "]", "(": ")"}
 _CLOSERS = {v: k for k, v in _OPENERS.items()}
 _MORE = re.compile(r"^\.\.\.\+(\d+) more$")
-_POINTER_HEADER = re.compile(r"^\(\*[^)]*\)\(0x[0-9a-f]+\)$")
+# `(*main.T)(0x...)`, or with the type quoted: `("*example.com/x/y.T")(0x...)`,
+# `(*"example.com/x/y.T")(0x...)` (an element of a slice of them).
+_POINTER_TYPE = r'\((?:\*[^)"]*|"\*[^"]*"|\*"[^"]*")\)'
+_POINTER_HEADER = re.compile(rf"^{_POINTER_TYPE}\(0x[0-9a-f]+\)$")
 _INTERFACE = re.compile(r"^(?P<iface>[\w./]+(?: \{\})?)\((?P<dyn>[^()]*(?:\([^()]*\))?[^()]*)\) (?P<value>.*)$", re.S)
 
 
@@ -105,8 +112,11 @@ def one_line(text: str, limit: int = 160) -> str:
 
 
 _ELIDED = re.compile(r"\.\.\.\+\d+ more|\[\.\.\.\]|\{\.\.\.\}")
-# "(*main.T)(0xc000010000)" or "*(*interface {})(0xc0...)": an address Delve did not follow.
-_UNFOLLOWED_POINTER = re.compile(r"^\*?\(\*[^)]*\)\(0x[0-9a-f]*[1-9a-f][0-9a-f]*\)$")
+# "(*main.T)(0xc000010000)", `("*a.b/c.T")(0xc0...)` or "*(*interface {})(0xc0...)":
+# an address Delve did not follow.
+_UNFOLLOWED_POINTER = re.compile(rf"^\*?{_POINTER_TYPE}\(0x[0-9a-f]*[1-9a-f][0-9a-f]*\)$")
+# An interface holding a pointer, shown by its address only (short form).
+_UNFOLLOWED_DYNAMIC = re.compile(r"^0x[0-9a-f]*[1-9a-f][0-9a-f]*$")
 
 
 def _is_partial(text: str) -> bool:
@@ -135,7 +145,9 @@ def parse_value(name: str, text: str, kind: str = "local", shadowed: bool = Fals
     if match and not text.startswith(("[", "map[", "(")):
         inner = parse_value(name, match["value"], kind, shadowed, expr)
         type_text = f"{match['iface']}({match['dyn']})"
-        return Variable(name, one_line(text), type_text, kind, inner.children, shadowed, expr, partial)
+        followed = not (match["dyn"].startswith("*") and _UNFOLLOWED_DYNAMIC.match(match["value"].strip()))
+        return Variable(name, one_line(text), type_text, kind, inner.children, shadowed, expr,
+                        partial or not followed)
     start = _body_start(text)
     if start is None:
         return Variable(name, one_line(text), "", kind, (), shadowed, expr, partial)
@@ -145,10 +157,30 @@ def parse_value(name: str, text: str, kind: str = "local", shadowed: bool = Fals
     return Variable(name, one_line(text), type_text, kind, children, shadowed, expr, partial)
 
 
+# A slice's header inside a composite: `[]int len: 2, cap: 2, [1,2]` holds
+# two commas of its own at the composite's depth.
+_LEN_TAIL = re.compile(r"\blen: \d+$")
+_CAP = re.compile(r"^cap: \d+$")
+
+
+def _items(body: str) -> list[str]:
+    """The composite's items, a slice's `len: N, cap: N, [...]` kept whole."""
+    parts = _split_top(body, ",")
+    items, i = [], 0
+    while i < len(parts):
+        if _LEN_TAIL.search(parts[i].strip()) and i + 2 < len(parts) and _CAP.match(parts[i + 1].strip()):
+            items.append(",".join(parts[i:i + 3]))
+            i += 3
+        else:
+            items.append(parts[i])
+            i += 1
+    return items
+
+
 def _parse_items(body: str, is_struct: bool, kind: str, expr: str = "") -> tuple[Variable, ...]:
     children: list[Variable] = []
     index = 0
-    for raw in _split_top(body, ","):
+    for raw in _items(body):
         item = raw.strip()
         if not item or item == "...":  # "[...]": elements not loaded
             continue

@@ -1,11 +1,19 @@
 """The main screen: the crash summary and the four panes, and the keys that
-act on them. It draws what the app gives it; what a key asks of dlv goes
-through the app (self.app), which owns the core session and the workers."""
+act on them.
+
+State comes down: the app sets this screen's reactives (the crash, the
+backtrace and the frame on screen, which panes are stale, how far the
+goroutines are read ...) and the watchers below hand each pane what it
+draws. Events go up: a key that asks for something beyond this screen
+posts a message (FrameWanted, GoroutineWanted, Asked) that the app
+routes; the screen never calls into the app.
+"""
 
 from __future__ import annotations
 
 import time
-from dataclasses import replace
+from dataclasses import dataclass, replace
+from enum import Enum
 
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -14,18 +22,17 @@ from textual.message import Message
 from textual.reactive import reactive
 from textual.screen import Screen
 
+from ..analysis.groups import GoroutineIndex
 from ..analysis.waitview import Waits
-from ..core.frames import FrameView
-from ..core.store import GoroutineStore
-from ..model import Backtrace, Frame, Snapshot
+from ..model import Backtrace, Frame, Goroutine, Snapshot, Variable
+from ..model.views import FrameView, Pane, SourceFile
 from ..widgets.backtrace_view import BacktraceView
 from ..widgets.crash_summary import CrashSummary
 from ..widgets.footer import Footer
 from ..widgets.goroutine_list import GoroutineList
+from ..widgets.prompt_bar import PromptBar, Purpose, Question
 from ..widgets.source_view import SourceView
 from ..widgets.variables_view import VariablesView
-from .filter import FilterPrompt
-from .goto import GotoPrompt
 
 # Rebuilding the grouped rows is cheap, but not on every page of 100k:
 # at most every REGROUP_EVERY s, and ten times as long as a rebuild took
@@ -33,11 +40,69 @@ from .goto import GotoPrompt
 REGROUP_EVERY = 0.5
 REGROUP_IDLE_FACTOR = 10
 
-PANE_TITLES = (("#goroutines", "Goroutines: loading…"), ("#backtrace", "Backtrace"), ("#source", "Source"),
-               ("#variables", "Variables"))
+# What the goroutine filter understands (analysis/groups.py).
+FILTER_SYNTAX = "function, file, wait reason or id · key=value, key= (labels) · empty clears · esc keeps it"
+PANE_IDS = {Pane.BACKTRACE: "#backtrace", Pane.SOURCE: "#source", Pane.VARIABLES: "#variables"}
+
+
+class Ask(Enum):
+    """What a key of this screen asks the app for."""
+
+    RESTART = "restart"
+    TRACEBACK = "traceback"
+    CONSOLE = "console"
+    DISASSEMBLY = "disassembly"
+    EXPORT = "export"
+    EDIT = "edit"
+    COMPARE = "compare"
+    BUILD_INFO = "build info"
+    DOWNLOAD = "download"
+
+
+@dataclass(frozen=True)
+class CrashOnScreen:
+    """The summary's content: the first screen's snapshot, and the text of
+    the faulting line (None: no source)."""
+
+    snapshot: Snapshot
+    source_line: str | None = None
+
+
+@dataclass(frozen=True)
+class BacktraceOnScreen:
+    """The backtrace pane's content: whose stack, and where each frame's
+    source is on this machine (file -> origin)."""
+
+    backtrace: Backtrace
+    origins: dict
+    waiting: str = ""  # what its goroutine waits on, for the title
+
+
+@dataclass(frozen=True)
+class FrameOnScreen:
+    """The source and variables panes' content."""
+
+    view: FrameView
+    frame: Frame | None
+
+
+@dataclass(frozen=True)
+class Staleness:
+    """Panes that still show an older selection, and what they say about it."""
+
+    panes: frozenset[Pane] = frozenset()
+    why: str = ""
 
 
 class MainScreen(Screen):
+    HELP_TITLE = "main screen"
+    HELP_EXTRA = [
+        ("↑/↓, j/k", "move in the focused pane"),
+        ("enter", "select: a goroutine loads its backtrace, a frame its source and variables; a group expands"),
+        ("tab / shift+tab", "next / previous pane"),
+        ("/ then n, N (source pane)", "search the file on screen; next / previous match"),
+        ("ctrl+p", "command palette: every action by name, a goroutine by id, a frame by function"),
+    ]
     BINDINGS = [
         Binding("u", "up", "Caller", id="frame.up", tooltip="Move to the caller frame (Delve's up)"),
         Binding("d", "down", "Callee", id="frame.down", tooltip="Move to the callee frame (Delve's down)"),
@@ -50,29 +115,46 @@ class MainScreen(Screen):
                 tooltip="Group goroutines by what they wait on: the channel, mutex or WaitGroup, and who waits there how"),
         Binding("h", "toggle_runtime", "Runtime", id="goroutine.runtime",
                 tooltip="Hide or show goroutines that are only in the runtime"),
-        Binding("R", "restart", "Restart dlv", id="restart",
+        Binding("R", "ask('restart')", "Restart dlv", id="restart",
                 tooltip="Start dlv again after it died or hung; the screen is kept"),
-        Binding("t", "traceback", "Go traceback", id="traceback",
+        Binding("t", "ask('traceback')", "Go traceback", id="traceback",
                 tooltip="What the program printed to stderr when it died (gocore-tui run)"),
-        Binding("colon", "console", "Console", id="console",
+        Binding("colon", "ask('console')", "Console", id="console",
                 tooltip="Type dlv commands (print, locals, stack ...) in the frame on screen; ctrl+t there pins a watch"),
-        Binding("a", "toggle_disassembly", "Asm", id="disassembly",
-                tooltip="Show the frame's instructions instead of its source, or back (frames without source get them anyway)"),
-        Binding("x", "export", "Export", id="export",
+        Binding("a", "ask('disassembly')", "Asm", id="disassembly",
+                tooltip="Switch between the frame's source and its instructions"),
+        Binding("x", "ask('export')", "Export", id="export",
                 tooltip="Write the Markdown report of this view (and the GDB-vs-Delve scorecard) to a file"),
-        Binding("e", "edit", "Editor", id="edit", tooltip="Open the frame's source file at its line in $EDITOR"),
-        Binding("D", "download", "Get module", id="download",
+        Binding("e", "ask('edit')", "Editor", id="edit", tooltip="Open the frame's source file at its line in $EDITOR"),
+        Binding("D", "ask('download')", "Get module", id="download",
                 tooltip="Download the missing module's source into the module cache (go mod download; asks first)"),
-        Binding("c", "compare", "GDB vs Delve", id="compare", tooltip="Compare gdb and Delve on this core"),
-        Binding("i", "build_info", "Build", id="build", tooltip="What the executable was built from: module, "
+        Binding("c", "ask('compare')", "GDB vs Delve", id="compare", tooltip="Compare gdb and Delve on this core"),
+        Binding("i", "ask('build info')", "Build", id="build", tooltip="What the executable was built from: module, "
                 "dependencies, VCS revision, build settings"),
     ]
 
-    # The footer follows these (bindings=True): no hand-called refresh.
+    # -- state the app hands down ----------------------------------------------------
+    # Always drawn when set: comparing whole highlighted files would cost
+    # more than drawing them, and a restyled one must be drawn again.
+    crash: reactive[CrashOnScreen | None] = reactive(None, init=False, always_update=True)
+    backtrace: reactive[BacktraceOnScreen | None] = reactive(None, init=False, always_update=True)
+    frame_index: reactive[int] = reactive(0, init=False)  # the backtrace's selected row
+    frame: reactive[FrameOnScreen | None] = reactive(None, init=False, always_update=True)
+    stale: reactive[Staleness] = reactive(Staleness(), init=False)
+    backend_lost = reactive(False, bindings=True, init=False)
+    downloading: reactive[str] = reactive("", init=False)  # what `go mod download` says
+    # Each frame's values of the pinned expressions (a new frame clears them).
+    watches: reactive[tuple[tuple[str, str], ...]] = reactive((), init=False, always_update=True)
+    waits: reactive[Waits | None] = reactive(None, init=False)
+    list_complete = reactive(False, init=False)
+    stacks_complete = reactive(False, init=False)
+    waits_complete = reactive(False, init=False)
+
+    # -- the screen's own state (the footer follows these: bindings=True) --------------
     grouped = reactive(True, bindings=True)
     hide_runtime = reactive(False, bindings=True)
     goroutine_filter = reactive("", bindings=True)
-    backend_lost = reactive(False, bindings=True)
+    by_object = reactive(False, bindings=True)
     # (no caller above, no callee below) the frame on screen: u / d grey out.
     # A tuple that changes only at the ends of a stack, so the footer (whose
     # refresh re-mounts every key) is not redrawn on every move.
@@ -80,49 +162,70 @@ class MainScreen(Screen):
     frame_ready = reactive(False, bindings=True)
     # The `go mod download` that would bring the source on screen ("": none).
     download = reactive("", bindings=True)
-    by_object = reactive(False, bindings=True)
     waits_known = reactive(False, bindings=True)  # w needs what they wait on
 
-    def __init__(self, store: GoroutineStore, has_traceback: bool = False) -> None:
+    @dataclass
+    class Ready(Message):
+        """The panes are mounted: the app may start filling them."""
+
+    @dataclass
+    class FrameWanted(Message):
+        """Show this frame of the backtrace on screen (u, d, a row chosen)."""
+
+        index: int
+        """The frame's index in the backtrace on screen."""
+
+    @dataclass
+    class GoroutineWanted(Message):
+        """Show this goroutine (a row chosen, `g` and its id)."""
+
+        goroutine_id: int
+        """Which goroutine."""
+
+    @dataclass
+    class Asked(Message):
+        """A key asked for something beyond this screen."""
+
+        what: Ask
+        """What the key asks for."""
+
+    def __init__(self, index: GoroutineIndex, has_traceback: bool = False) -> None:
         super().__init__()
-        self.store = store
+        self.index = index
         self.has_traceback = has_traceback
         self._last_regroup = self._regroup_seconds = 0.0
 
     def compose(self) -> ComposeResult:
+        def titled(widget, title: str):
+            widget.border_title = title
+            return widget
+
         yield CrashSummary("opening the core…", id="summary")
         with Horizontal(id="panes"):
             with Vertical(id="left"):
-                yield GoroutineList(self.store, id="goroutines").data_bind(
+                yield titled(GoroutineList(self.index, id="goroutines"), "Goroutines: loading…").data_bind(
                     MainScreen.grouped, hide_runtime=MainScreen.hide_runtime, filter_text=MainScreen.goroutine_filter,
-                    by_object=MainScreen.by_object)
-                yield BacktraceView(id="backtrace")
+                    by_object=MainScreen.by_object, list_complete=MainScreen.list_complete,
+                    stacks_complete=MainScreen.stacks_complete, waits_complete=MainScreen.waits_complete)
+                yield titled(BacktraceView(id="backtrace"), "Backtrace")
             with Vertical(id="right"):
-                yield SourceView(id="source")
-                yield VariablesView(id="variables")
+                yield titled(SourceView(id="source"), "Source")
+                yield titled(VariablesView(id="variables"), "Variables")
+        yield PromptBar(id="prompt")
         yield Footer()
 
-    class Ready(Message):
-        """The panes are mounted: the app may start filling them."""
-
     def on_mount(self) -> None:
-        for pane, title in PANE_TITLES:
-            self.query_one(pane).border_title = title
+        # Nothing queried here: a browser tab closed while it starts tears
+        # the screen down under this handler.
         self.post_message(self.Ready())
 
     # -- keys ----------------------------------------------------------------------
 
     def check_action(self, action: str, parameters: tuple) -> bool | None:
-        if action == "restart":
-            return self.backend_lost
-        if action == "traceback":
-            return self.has_traceback
-        if action == "console":
-            return self.frame_ready and not self.backend_lost
-        if action in ("export", "edit"):
-            return self.frame_ready
-        if action == "download":
-            return bool(self.download)
+        if self.is_mounted and self.prompting:
+            return False  # keys typed while the prompt is open are the prompt's
+        if action == "ask":
+            return self.can_ask(Ask(parameters[0]))
         if action == "toggle_by_object":
             return True if self.waits_known else None
         if action == "up":
@@ -131,21 +234,55 @@ class MainScreen(Screen):
             return None if self.frame_ends[1] else True
         return True
 
+    def can_ask(self, what: Ask) -> bool:
+        """Whether the key asking for `what` is offered now."""
+        if what is Ask.RESTART:
+            return self.backend_lost
+        if what is Ask.TRACEBACK:
+            return self.has_traceback
+        if what is Ask.CONSOLE:
+            return self.frame_ready and not self.backend_lost
+        if what in (Ask.EXPORT, Ask.EDIT):
+            return self.frame_ready
+        if what is Ask.DOWNLOAD:
+            return bool(self.download)
+        return True
+
     def action_up(self) -> None:
-        self.app.select_frame(self.app.nav.frame_index + 1)
+        self.post_message(self.FrameWanted(self.frame_index + 1))
 
     def action_down(self) -> None:
-        self.app.select_frame(self.app.nav.frame_index - 1)
+        self.post_message(self.FrameWanted(self.frame_index - 1))
+
+    def action_ask(self, what: str) -> None:
+        self.post_message(self.Asked(Ask(what)))
 
     def action_goto(self) -> None:
-        self.app.push_screen(GotoPrompt(), lambda gid: gid is not None and self.app.show_goroutine(gid))
+        self.query_one(PromptBar).ask(Question(Purpose.GOTO, "Go to goroutine:", restrict=r"[0-9]*", max_length=12,
+                                               placeholder="its id, e.g. 18"))
 
     def action_filter(self) -> None:
-        def apply(text: str | None) -> None:
-            if text is not None:
-                self.goroutine_filter = text
+        self.query_one(PromptBar).ask(Question(Purpose.FILTER, "Filter goroutines:", self.goroutine_filter,
+                                               hint=FILTER_SYNTAX))
 
-        self.app.push_screen(FilterPrompt(self.goroutine_filter), apply)
+    @property
+    def prompting(self) -> bool:
+        """The prompt bar is open: the screen's own keys are off."""
+        return self.query_one(PromptBar).asking
+
+    def type_ahead(self, character: str) -> None:
+        """A key typed ahead of the prompt (see widgets/prompt_bar.py)."""
+        self.query_one(PromptBar).type_ahead(character)
+
+    def on_prompt_bar_answered(self, answer: PromptBar.Answered) -> None:
+        if answer.text is None:
+            return
+        if answer.purpose is Purpose.FILTER:
+            self.goroutine_filter = answer.text
+        elif answer.purpose is Purpose.GOTO and answer.text.isdigit():
+            self.post_message(self.GoroutineWanted(int(answer.text)))
+        elif answer.purpose is Purpose.SEARCH and answer.text:
+            self.query_one(SourceView).search(answer.text)
 
     def action_toggle_grouped(self) -> None:
         self.grouped = not self.grouped
@@ -156,81 +293,58 @@ class MainScreen(Screen):
     def action_toggle_runtime(self) -> None:
         self.hide_runtime = not self.hide_runtime
 
-    def action_restart(self) -> None:
-        self.app.restart_backend()
-
-    def action_traceback(self) -> None:
-        self.app.show_traceback()
-
-    def action_console(self) -> None:
-        self.app.open_console()
-
-    def action_toggle_disassembly(self) -> None:
-        self.app.toggle_disassembly()
-
-    def action_export(self) -> None:
-        self.app.export()
-
-    def action_edit(self) -> None:
-        self.app.edit()
-
-    def action_compare(self) -> None:
-        self.app.compare()
-
-    def action_build_info(self) -> None:
-        self.app.show_build_info()
-
-    def action_download(self) -> None:
-        self.app.offer_download(self.download)
-
     def on_goroutine_list_chosen(self, message: GoroutineList.Chosen) -> None:
-        self.app.select_goroutine(message.goroutine_id)
+        message.stop()
+        self.post_message(self.GoroutineWanted(message.goroutine_id))
 
     def on_data_table_row_selected(self, message: BacktraceView.RowSelected) -> None:
         if message.data_table.id == "backtrace" and message.row_key.value not in (None, "truncated"):
-            self.app.select_frame(int(message.row_key.value))
+            message.stop()
+            self.post_message(self.FrameWanted(int(message.row_key.value)))
 
     def on_source_view_search_wanted(self, message: SourceView.SearchWanted) -> None:
-        view = self.query_one(SourceView)
-        self.app.push_screen(FilterPrompt(message.current, "Search this file:"),
-                             lambda text: text and view.search(text))
+        self.query_one(PromptBar).ask(Question(Purpose.SEARCH, "Search this file:", message.current,
+                                               hint="n / N: next / previous match"))
 
-    # -- drawing (what the app hands over) --------------------------------------------
+    # -- drawing what the app hands down ----------------------------------------------
 
-    def show_snapshot(self, snapshot: Snapshot, source_line: str | None = None) -> None:
-        self.query_one(CrashSummary).show(snapshot, source_line)
-        goroutines = self.query_one(GoroutineList)
-        goroutines.shown_goroutine = snapshot.backtrace.goroutine_id
+    def watch_crash(self, crash: CrashOnScreen | None) -> None:
+        if crash is None:
+            return
+        self.query_one(CrashSummary).show(crash.snapshot, crash.source_line)
+        self.query_one(GoroutineList).shown_goroutine = crash.snapshot.backtrace.goroutine_id
+        self._show_deadlock()
 
-    def show_backtrace(self, backtrace: Backtrace, frame_index: int, ends: tuple[bool, bool],
-                       origins: dict[str, str] | None = None) -> None:
+    def watch_backtrace(self, shown: BacktraceOnScreen | None) -> None:
+        if shown is None:
+            return
         view = self.query_one(BacktraceView)
-        view.border_title = self._backtrace_title(backtrace.goroutine_id)
-        view.show(backtrace, frame_index, origins or {})
-        self.query_one(GoroutineList).mark_shown(backtrace.goroutine_id)
-        self.frame_ends = ends
+        view.border_title = self._backtrace_title(shown)
+        view.show(shown.backtrace, self.frame_index, shown.origins)
+        self.query_one(GoroutineList).mark_shown(shown.backtrace.goroutine_id)
+        self.frame_ends = self._ends()
 
-    def _backtrace_title(self, goroutine_id: int | None) -> str:
+    def watch_frame_index(self, index: int) -> None:
+        self.query_one(BacktraceView).select(index)
+        self.frame_ends = self._ends()
+
+    def _ends(self) -> tuple[bool, bool]:
+        """(no caller above, no callee below) the frame on screen."""
+        frames = len(self.backtrace.backtrace.frames) if self.backtrace is not None else 0
+        return self.frame_index >= frames - 1, self.frame_index <= 0
+
+    @staticmethod
+    def _backtrace_title(shown: BacktraceOnScreen) -> str:
+        goroutine_id = shown.backtrace.goroutine_id
         if goroutine_id is None:
             return "Backtrace · crashing thread"
-        waits = self.store.waits
-        waiting = waits.header(goroutine_id) if waits is not None else ""
-        return f"Backtrace · goroutine {goroutine_id}" + (f" · {waiting}" if waiting else "")
+        return f"Backtrace · goroutine {goroutine_id}" + (f" · {shown.waiting}" if shown.waiting else "")
 
-    def show_waits(self, waits: Waits | None, goroutine_id: int | None) -> None:
-        """What they wait on is in: its columns, w, the shown goroutine's wait, a deadlock's summary."""
-        self.waits_known = waits is not None
-        self.regroup()
-        self.query_one(BacktraceView).border_title = self._backtrace_title(goroutine_id)
-        if waits is not None and waits.analysis.deadlock:
-            self.query_one(CrashSummary).show_deadlock(waits.analysis.summary)
-
-    def select_frame_row(self, index: int, ends: tuple[bool, bool]) -> None:
-        self.query_one(BacktraceView).select(index)
-        self.frame_ends = ends
-
-    def show_frame(self, view: FrameView, frame: Frame | None) -> None:
+    def watch_frame(self, shown: FrameOnScreen | None) -> None:
         """Source and variables of the frame on screen, in one repaint."""
+        if shown is None:
+            return
+        view, frame = shown.view, shown.frame
         source_view = self.query_one(SourceView)
         if frame is not None:
             if view.source.marked_line:  # a disassembly, with its own line to mark
@@ -243,7 +357,7 @@ class MainScreen(Screen):
                 source_view.show(view.source, frame.location)
                 where = f" · {view.source.origin}" if view.source.origin else ""
                 source_view.border_title = f"Source · {frame.location.short()} {frame.function}{where}"
-                source_view.border_subtitle = view.source.warning
+                source_view.border_subtitle = view.source.warning or view.source.missing_reason
         self.download = view.source.download
         variables = self.query_one(VariablesView)
         variables.show(view.state)
@@ -253,42 +367,62 @@ class MainScreen(Screen):
             self.frame_ready = True
             self.query_one(BacktraceView).focus()
 
-    def say_downloading(self, text: str) -> None:
+    def watch_stale(self, stale: Staleness) -> None:
+        for pane, selector in PANE_IDS.items():
+            widget = self.query_one(selector)
+            if pane in stale.panes:
+                widget.border_subtitle = stale.why
+                widget.add_class("-stale")
+            elif widget.has_class("-stale"):
+                widget.border_subtitle = ""
+                widget.remove_class("-stale")
+
+    def watch_backend_lost(self, lost: bool) -> None:
+        self.query_one(CrashSummary).border_subtitle = "dlv stopped · R restarts it" if lost else ""
+
+    def watch_downloading(self, text: str) -> None:
         self.query_one(SourceView).border_subtitle = text
 
-    def restyle_source(self, source) -> None:
+    def watch_watches(self, values: tuple[tuple[str, str], ...]) -> None:
+        self.query_one(VariablesView).show_watches(list(values))
+
+    def watch_waits(self, waits: Waits | None) -> None:
+        """What they wait on is in: its columns, w, the shown goroutine's wait, a deadlock's summary."""
+        self.waits_known = waits is not None
+        self._show_deadlock()
+
+    def _show_deadlock(self) -> None:
+        waits, crash = self.waits, self.crash
+        if waits is not None and crash is not None and waits.analysis.deadlock:
+            self.query_one(CrashSummary).show_deadlock(waits.analysis.summary)
+
+    # -- events the app passes on ------------------------------------------------------
+
+    def goroutines_added(self, added: list[Goroutine]) -> None:
+        """Goroutines the list had not seen (a page came in)."""
+        self.query_one(GoroutineList).rows_added(added)
+        self.regroup_soon()
+        self.query_one(GoroutineList).retitle()
+
+    def stacks_added(self) -> None:
+        """Whole stacks came in: groups may split."""
+        self.regroup_soon()
+        self.query_one(GoroutineList).retitle()
+
+    def reveal(self, goroutine_id: int) -> bool:
+        """Put the goroutine list's cursor on a goroutine (False: filtered out)."""
+        return self.query_one(GoroutineList).reveal(goroutine_id)
+
+    def fill_variable(self, node_id: int, variable: Variable) -> None:
+        self.query_one(VariablesView).fill(node_id, variable)
+
+    def restyle_source(self, source: SourceFile) -> None:
+        """The file on screen, highlighted whole (or in another theme)."""
         self.query_one(SourceView).restyle(source)
 
     @property
     def source_path(self) -> str:
         return self.query_one(SourceView).path
-
-    def show_watches(self, values: list) -> None:
-        self.query_one(VariablesView).show_watches(values)
-
-    def fill_variable(self, node_id: int, variable) -> None:
-        self.query_one(VariablesView).fill(node_id, variable)
-
-    def mark_stale(self, panes: set[str], why: str) -> None:
-        for pane in panes:
-            widget = self.query_one(f"#{pane}")
-            widget.border_subtitle = why
-            widget.add_class("-stale")
-
-    def fresh(self, panes: set[str]) -> None:
-        for pane in panes:
-            widget = self.query_one(f"#{pane}")
-            if widget.has_class("-stale"):
-                widget.border_subtitle = ""
-                widget.remove_class("-stale")
-
-    def say_backend_lost(self, lost: bool) -> None:
-        self.backend_lost = lost
-        self.query_one(CrashSummary).border_subtitle = "dlv stopped · R restarts it" if lost else ""
-
-    def goroutines_added(self, added: list) -> None:
-        self.query_one(GoroutineList).rows_added(added)
-        self.regroup_soon()
 
     def regroup(self) -> None:
         self.query_one(GoroutineList).refresh_rows()
@@ -301,9 +435,3 @@ class MainScreen(Screen):
             self.regroup()
             self._last_regroup = time.monotonic()
             self._regroup_seconds = self._last_regroup - started
-
-    def reveal(self, goroutine_id: int) -> bool:
-        return self.query_one(GoroutineList).reveal(goroutine_id)
-
-    def retitle_goroutines(self) -> None:
-        self.query_one(GoroutineList).retitle()

@@ -10,7 +10,6 @@ import os
 import re
 import threading
 import time
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Sequence
 
@@ -24,7 +23,8 @@ from rich.style import Style
 from rich.text import Text
 
 from ..model import Frame, Instruction
-from .locate import SourceContext
+from ..model.views import SourceFile
+from .context import SourceContext
 from .resolve import find
 
 # locate's reason for a module missing from the cache names the command.
@@ -43,28 +43,6 @@ _WINDOW = 60  # lines either side: more than a tall source pane shows
 _LATER = 0.5
 _GENTLE_TOKENS, _GENTLE_PAUSE = 300, 0.0005
 _CACHED_FILES = 64
-
-
-@dataclass(frozen=True)
-class SourceFile:
-    """A source file as the source pane shows it.
-
-    requested is the path DWARF gave; path the file we found (None when
-    none); lines the highlighted lines (plain str where a large file is not
-    highlighted yet); missing_reason says why not.
-    """
-
-    requested: str
-    path: str | None
-    lines: tuple[Text | str, ...] = ()
-    missing_reason: str = ""
-    width: int = 0  # the widest line, in cells
-    marked_line: int = 0  # a disassembly's line to mark (a source file's is the frame's)
-    style: str = ""  # the Pygments style it was highlighted in
-    origin: str = ""  # where it was found: checkout, GOROOT, module cache ... (sources/locate.py)
-    warning: str = ""  # e.g. GOROOT is another Go than the target's: lines may not match
-    # A missing module's `go mod download mod@version` (the pane offers to run it).
-    download: str = ""
 
 
 # (path, mtime, style): a file highlighted for one theme is not another's.

@@ -7,7 +7,8 @@ from __future__ import annotations
 import functools
 from pathlib import Path
 
-from .locate import Located, SourceContext, build_context, locate
+from .context import SourceContext, build_context
+from .locate import Located, locate
 
 
 def parse_substitution(spec: str) -> tuple[str, str]:

@@ -12,7 +12,6 @@ from __future__ import annotations
 from rich.style import Style
 from rich.text import Text
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.message import Message
 from textual.widgets import DataTable, Static, TabbedContent, TabPane
@@ -35,9 +34,11 @@ MARKS = {
 
 
 THREAD_TAB, GOROUTINES_TAB = "tab-thread", "tab-goroutines"
+VALUE_COLUMNS = ("variable", "Delve printed", "gdb printed", "gdb's is")
 STACK_COLUMNS = ("#", "function", "file:line")
-# Values longer than this are cut (with …) so both columns fit side by side.
-VALUE_WIDTH = 58
+# Values are cut (with …) so that both columns fit side by side in the
+# pane's width; never narrower than this.
+VALUE_WIDTH = 24
 
 
 def _yes(value: bool) -> str:
@@ -101,18 +102,8 @@ def _fill(table: DataTable, rows: list[tuple[str, list[Text]]]) -> None:
 
 
 class ComparisonView(Vertical):
-    """The comparison pane. Call show_running(), show() or show_error()."""
-
-    BINDINGS = [
-        Binding("r", "toggle_raw", "Raw output", id="compare.raw",
-                tooltip="Switch between the aligned comparison and gdb's output as it printed it"),
-        Binding("f", "toggle_fold", "Fold noise", id="compare.fold",
-                tooltip="In the raw output, show or fold `[New LWP n]` and warning lines"),
-        Binding("b", "show_tab('tab-thread')", "Crashing thread", id="compare.thread",
-                tooltip="The crashing thread's two backtraces, aligned by PC"),
-        Binding("g", "show_tab('tab-goroutines')", "Goroutines", id="compare.goroutines",
-                tooltip="Pick a goroutine: Delve's stack beside what gdb printed for it"),
-    ]
+    """The comparison pane. Call show_running(), show() or show_error();
+    its screen binds the keys of the actions below."""
 
     # Cell styles come from the theme through these, not from fixed colours.
     COMPONENT_CLASSES = {
@@ -184,7 +175,7 @@ class ComparisonView(Vertical):
             card.add_columns("measure", "Delve", "gdb")
             yield card
             values = DataTable(id="values", cursor_type="row", zebra_stripes=True)
-            values.add_columns("variable", "Delve printed", "gdb printed", "gdb's is")
+            values.add_columns(*VALUE_COLUMNS)
             values.border_title = "the faulting frame's variables"
             yield values
             with TabbedContent(id="views", initial=THREAD_TAB):
@@ -234,8 +225,12 @@ class ComparisonView(Vertical):
         with self.app.batch_update():
             self._set_state(run, comparison, Text(comparison.verdict))
             _fill(self.query_one("#scorecard", DataTable), self._scorecard(run, comparison))
-            _fill(self.query_one("#rows", DataTable),
-                  [(str(number), self._row_cells(row)) for number, row in enumerate(comparison.rows)])
+            rows = self.query_one("#rows", DataTable)
+            first_fill = rows.row_count == 0
+            _fill(rows, [(str(number), self._row_cells(row)) for number, row in enumerate(comparison.rows)])
+            user = next((number for number, row in enumerate(comparison.rows) if row.is_user), None)
+            if first_fill and user is not None:  # the faulting frame's row in view, under the cursor
+                rows.move_cursor(row=user)
             self._show_values(comparison)
             _fill(self.query_one("#picker", DataTable),
                   [(str(pair.id), self._picker_cells(pair)) for pair in comparison.goroutines])
@@ -301,23 +296,37 @@ class ComparisonView(Vertical):
         return ([Text(cell, base) for cell in delve] + [mark]
                 + [Text(cell, base + warning if bad else base) for cell, bad in zip(gdb, differs)])
 
+    def _value_width(self, comparison: Comparison) -> int:
+        """Each printed value's share of the table's width, once the name
+        and verdict columns (and each column's padding and the border) have theirs."""
+        names = max((len(row.name) for row in comparison.values), default=8)
+        verdicts = max((len(row.gdb_problem or "not a Go value") + 2 for row in comparison.values), default=10)
+        spare = self.size.width - 2 - names - max(verdicts, len("gdb's is")) - 4 * 2
+        return max(VALUE_WIDTH, spare // 2)
+
+    def on_resize(self) -> None:
+        if self.comparison is not None:  # the values cut to the new width (columns measured anew)
+            self.query_one("#values", DataTable).clear(columns=True).add_columns(*VALUE_COLUMNS)
+            self._show_values(self.comparison)
+
     def _show_values(self, comparison: Comparison) -> None:
         table = self.query_one("#values", DataTable)
         table.border_title = f"the variables of {comparison.user_frame}, as each debugger printed them"
         table.border_subtitle = comparison.values_note
-        rows = [(f"{row.kind}:{row.name}", self._value_cells(row)) for row in comparison.values]
+        width = self._value_width(comparison)
+        rows = [(f"{row.kind}:{row.name}", self._value_cells(row, width)) for row in comparison.values]
         if not rows:
             rows = [("none", [Text("(none)", self._style("runtime")), Text(""), Text(""), Text("")])]
         _fill(table, rows)
 
-    def _value_cells(self, row: ValueRow) -> list[Text]:
+    def _value_cells(self, row: ValueRow, width: int) -> list[Text]:
         warning, runtime = self._style("warning"), self._style("runtime")
         if row.gdb_read:
             verdict = Text("a Go value", runtime)
         else:
             verdict = Text(f"✗ {row.gdb_problem or 'not a Go value'}", warning)
-        delve = Text(_cut(row.delve) if row.delve else "(not printed)", Style() if row.delve_read else warning)
-        gdb = Text(_cut(row.gdb) if row.gdb else "", Style() if row.gdb_read else warning)
+        delve = Text(_cut(row.delve, width) if row.delve else "(not printed)", Style() if row.delve_read else warning)
+        gdb = Text(_cut(row.gdb, width) if row.gdb else "", Style() if row.gdb_read else warning)
         return [Text(row.name, self._style("user")), delve, gdb, verdict]
 
     def _picker_cells(self, pair: GoroutineStacks) -> list[Text]:
@@ -444,19 +453,28 @@ class ComparisonView(Vertical):
             return True if self.run is not None else None
         return True
 
+    def focus_shown(self, tries: int = 20) -> None:
+        """The focus on what is shown, so arrows scroll it and enter selects:
+        once it can take it (a tab just switched to, or the body just shown
+        again, is displayed only after a refresh or two)."""
+        if self.has_class("-raw"):
+            target = self.query_one("#raw-scroll")
+        else:
+            target = self.query_one("#picker" if self.query_one("#views", TabbedContent).active == GOROUTINES_TAB
+                                    else "#rows")
+        if target.focusable:
+            self.screen.set_focus(target)
+        elif tries:
+            self.call_after_refresh(self.focus_shown, tries - 1)
+
     def action_toggle_raw(self) -> None:
-        raw = not self.has_class("-raw")
-        self.set_class(raw, "-raw")
-        # Keep the focus on what is shown, so arrows scroll it and enter selects.
-        shown = "#picker" if self.query_one("#views", TabbedContent).active == GOROUTINES_TAB else "#rows"
-        self.query_one("#raw-scroll" if raw else shown).focus()
-        self.refresh_bindings()
+        self.set_class(not self.has_class("-raw"), "-raw")
+        self.focus_shown()
 
     def action_show_tab(self, tab: str) -> None:
-        if self.has_class("-raw"):
-            self.action_toggle_raw()
+        self.remove_class("-raw")
         self.query_one("#views", TabbedContent).active = tab
-        self.query_one("#picker" if tab == GOROUTINES_TAB else "#rows").focus()
+        self.focus_shown()
 
     def action_toggle_fold(self) -> None:
         self.folded = not self.folded

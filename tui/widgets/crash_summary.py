@@ -73,6 +73,28 @@ def header_text(crash: Crash) -> Text:
     return text
 
 
+def crash_line(snapshot: Snapshot) -> Text:
+    """What crashed and where, on one line (above another screen): the last
+    line Go printed, and the goroutine and frame it points at."""
+    crash = snapshot.crash
+    header = [line for line in crash.header if line.strip()]
+    text = Text()
+    if header:
+        text.append(header[-1].strip(), _KIND_STYLE[crash.kind])
+    else:
+        text.append(crash.kind.value, _KIND_STYLE[crash.kind])
+        message = crash.message.removeprefix(f"{crash.kind.value}: ")
+        if message:
+            text.append(f": {message}", "bold")
+    if crash.goroutine_id is not None:
+        text.append(f"  in goroutine {crash.goroutine_id}", "dim")
+    frame = crash.c_frame or crash.frame
+    if frame is not None:
+        text.append("  at ", "dim")
+        text.append(f"{frame.location.short()} {frame.function}", "bold cyan")
+    return text
+
+
 def summary_text(snapshot: Snapshot, source_line: str | None = None) -> Text:
     """What Go printed, then what Go cannot show: where in your code, the
     line itself, the fault address, the versions."""

@@ -1,4 +1,5 @@
-"""A DataTable that never keeps rows drawn at old column widths.
+"""A DataTable that never keeps rows drawn at old column widths, and keeps
+its cursor's row in view when its pane is resized.
 
 Textual 8.2's DataTable measures new rows on idle (`_update_dimensions`) but
 keeps the lines it painted before that in caches keyed by row, cursor and
@@ -23,3 +24,9 @@ class FittedTable(DataTable):
         if before != [column.content_width for column in self.columns.values()]:
             self._clear_caches()
             self.refresh()
+
+    def on_resize(self) -> None:
+        # The pane shrinks as the panes around it fill in (the crash
+        # summary grows by a few lines): the selected row stays in view.
+        if self.row_count:
+            self.move_cursor(row=self.cursor_row, scroll=True)

@@ -15,7 +15,8 @@ class Footer(TextualFooter):
     download key...), which cost it 0.3 s; and `u` onto the outermost frame
     greys out `u` itself, which cost every such keypress 15 ms. So: one
     rebuild after the refresh, and when the same keys are shown, only their
-    greying is updated."""
+    greying is updated. And it draws its keys whether or not the app has
+    the focus (Textual's waits for it)."""
 
     _rebuild_pending = False
 
@@ -37,6 +38,11 @@ class Footer(TextualFooter):
                 key.set_class(not enabled, "-disabled")
             return
         super().bindings_changed(screen)
+        # Textual's footer leaves its keys as they were while the app has no
+        # focus: in a browser tab (serve) that is until the page is clicked,
+        # and the footer stayed blank. Ours always shows the keys there are.
+        if not screen.app.app_focus and self.is_attached and screen is self.screen:
+            self.call_after_refresh(self.recompose)
 
 
 def _shown_keys(screen: Screen) -> list[tuple[str, str, bool]]:

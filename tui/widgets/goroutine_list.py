@@ -9,7 +9,7 @@ of 52k opened, cost a list of 100k short tuples, not a table of cells
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from rich.cells import cell_len
 from rich.segment import Segment
@@ -24,26 +24,43 @@ from textual.strip import Strip
 from textual.reactive import reactive
 
 from ..analysis.groups import Bucket, GoroutineIndex
-from ..analysis.waitview import Waits
-from ..core.store import GoroutineStore
 from ..model import Goroutine, Location
 from .keys import row_keys
 
 CRASHED = "✖"
 SHOWN = "●"
 # What they wait on is read after the list: its column is there from the
-# start (empty meanwhile), so that no column moves under the user.
+# start (empty meanwhile), so that no column moves under the user. It comes
+# after the location, the column people read first, which a long wait (a
+# select of many channels) must never push off the pane.
 WAITING_COLUMN = "waiting on"
-COLUMNS = (" ", "id / count", "state", WAITING_COLUMN, "location", "thread")
+COLUMNS = (" ", "id / count", "state", "location", "thread", WAITING_COLUMN)
 # After "waiting on", when any goroutine has pprof labels.
 LABELS_COLUMN = "labels"
 # "waiting on" can be a select of many channels: wider than this, it is cut.
 MAX_WAITING_WIDTH = 60
 INDENT = "  "  # a bucket's members, under it
 
-# A row: its key ("b<n>" for bucket n, "g<id>" for a goroutine) and whether
-# it is indented under its bucket.
-Row = tuple[str, bool]
+
+
+@dataclass(frozen=True, slots=True)
+class GroupRow:
+    """A group's row, keyed by what the group is (its Bucket.key), so the
+    cursor stays on the same group when the groups reorder."""
+
+    key: tuple
+
+
+@dataclass(frozen=True, slots=True)
+class GoroutineRow:
+    """A goroutine's row, keyed by its id; indented under its group's row
+    (which does not make it another row)."""
+
+    id: int
+    indented: bool = field(default=False, compare=False)
+
+
+Row = GroupRow | GoroutineRow
 
 
 def _where(location: Location | None, blocking: Location | None = None) -> str:
@@ -56,11 +73,11 @@ def _where(location: Location | None, blocking: Location | None = None) -> str:
 
 
 class GoroutineList(ScrollView, can_focus=True):
-    """Row keys: "b<n>" for bucket n, "g<id>" for a goroutine.
+    """Rows are GroupRow and GoroutineRow values.
 
-    It draws the goroutines of a GoroutineStore (which owns them), grouped
-    or flat, filtered, runtime-only ones hidden or not: those three are
-    bound from the screen's reactives."""
+    It draws the goroutines of a GoroutineIndex (which the app fills),
+    grouped or flat, filtered, runtime-only ones hidden or not, and how far
+    the reading got: all bound from the screen's reactives."""
 
     BINDINGS = [
         Binding("up", "cursor_up", "Up", show=False),
@@ -100,30 +117,30 @@ class GoroutineList(ScrollView, can_focus=True):
     hide_runtime = reactive(False, init=False)
     filter_text = reactive("", init=False)
     by_object = reactive(False, init=False)  # `w`: grouped by what they wait on
+    # How far the reading got: the title says so, the columns follow.
+    list_complete = reactive(False, init=False)
+    stacks_complete = reactive(False, init=False)
+    waits_complete = reactive(False, init=False)
 
-    def __init__(self, store: GoroutineStore, *, id: str | None = None) -> None:
+    def __init__(self, index: GoroutineIndex, *, id: str | None = None) -> None:
         super().__init__(id=id)
-        self.store = store
+        self.index = index
         self.shown_goroutine: int | None = None
         self.cursor_row = 0
-        self._buckets: list[Bucket] = []
+        self._buckets: dict[tuple, Bucket] = {}  # by key, in the groups' order
         self._expanded: set[tuple] = set()
         self._rows: list[Row] = []
-        self._row_numbers: dict[str, int] | None = None  # built when first asked
+        self._row_numbers: dict[Row, int] | None = None  # built when first asked
         self._columns = COLUMNS
         self._widths = [cell_len(title) for title in self._columns]
-
-    @property
-    def index(self) -> GoroutineIndex:
-        return self.store.index
 
     def _current_columns(self) -> tuple[str, ...]:
         """The columns, with a goroutine's labels once any has some, and
         without "waiting on" once it is known it cannot be read."""
         waits = self.index.waits
         if waits is None:
-            return COLUMNS[:3] + COLUMNS[4:] if self.store.waits_complete else COLUMNS
-        return COLUMNS[:4] + (LABELS_COLUMN,) + COLUMNS[4:] if waits.has_labels else COLUMNS
+            return tuple(c for c in COLUMNS if c != WAITING_COLUMN) if self.waits_complete else COLUMNS
+        return COLUMNS + (LABELS_COLUMN,) if waits.has_labels else COLUMNS
 
     # -- data -----------------------------------------------------------------
 
@@ -144,6 +161,16 @@ class GoroutineList(ScrollView, can_focus=True):
     def watch_by_object(self) -> None:
         self.watch_grouped()
 
+    def watch_list_complete(self) -> None:
+        self.retitle()
+
+    def watch_stacks_complete(self) -> None:
+        self.retitle()
+
+    def watch_waits_complete(self) -> None:
+        self.refresh_rows()  # "waiting on" is filled, or gone
+        self.retitle()
+
     def retitle(self) -> None:
         self.border_title = self.title()
 
@@ -152,7 +179,7 @@ class GoroutineList(ScrollView, can_focus=True):
         grouped mode is rebuilt by refresh_rows() (throttled while the list
         loads)."""
         if not self._grouping() and not self.filter_text and not self.hide_runtime and added:
-            rows = [(f"g{goroutine.id}", False) for goroutine in added]
+            rows = [GoroutineRow(goroutine.id) for goroutine in added]
             self._rows.extend(rows)
             self._row_numbers = None
             self._widen(rows)
@@ -181,21 +208,22 @@ class GoroutineList(ScrollView, can_focus=True):
     def _build_rows(self):
         if not self._grouping():
             for goroutine in self.index.flat(self.filter_text, self.hide_runtime):
-                yield f"g{goroutine.id}", False
+                yield GoroutineRow(goroutine.id)
             return
         if self._by_object():
-            self._buckets = self.index.object_buckets(self.filter_text, self.hide_runtime)
+            buckets = self.index.object_buckets(self.filter_text, self.hide_runtime)
         else:
-            self._buckets = self.index.buckets(self.filter_text, self.hide_runtime)
-        for number, bucket in enumerate(self._buckets):
+            buckets = self.index.buckets(self.filter_text, self.hide_runtime)
+        self._buckets = {bucket.key: bucket for bucket in buckets}
+        for bucket in buckets:
             if bucket.count == 1:
                 # A group of one is just that goroutine.
-                yield f"g{bucket.ids[0]}", False
+                yield GoroutineRow(bucket.ids[0])
                 continue
-            yield f"b{number}", False
+            yield GroupRow(bucket.key)
             if bucket.key in self._expanded:
                 for gid in bucket.ids:
-                    yield f"g{gid}", True
+                    yield GoroutineRow(gid, indented=True)
 
     def _widen(self, rows: list[Row]) -> None:
         """Column widths for these rows, read off the strings the cells will
@@ -204,10 +232,9 @@ class GoroutineList(ScrollView, can_focus=True):
         seen: set = set()
         longest_id = 0
         for row in rows:
-            key, indent = row
-            if key[0] == "g":
-                longest_id = max(longest_id, len(key) - 1 + (len(INDENT) if indent else 0))
-                identity = self._identity(int(key[1:]))
+            if isinstance(row, GoroutineRow):
+                longest_id = max(longest_id, len(str(row.id)) + (len(INDENT) if row.indented else 0))
+                identity = self._identity(row.id)
                 if identity in seen:
                     continue
                 seen.add(identity)
@@ -227,8 +254,9 @@ class GoroutineList(ScrollView, can_focus=True):
         for column, cell in enumerate(cells):
             if cell:
                 self._widths[column] = max(self._widths[column], cell_len(cell))
-        if self._columns[3] == WAITING_COLUMN and not self._by_object():  # there it is the point: whole
-            self._widths[3] = min(self._widths[3], MAX_WAITING_WIDTH)
+        if WAITING_COLUMN in self._columns and not self._by_object():  # by object it is the point: whole
+            waiting = self._columns.index(WAITING_COLUMN)
+            self._widths[waiting] = min(self._widths[waiting], MAX_WAITING_WIDTH)
 
     def _resize(self) -> None:
         # One line for the header; each column padded by a space either side.
@@ -241,65 +269,80 @@ class GoroutineList(ScrollView, can_focus=True):
     def row_count(self) -> int:
         return len(self._rows)
 
-    def row_keys(self) -> list[str]:
-        return [key for key, _ in self._rows]
+    @property
+    def columns(self) -> tuple[str, ...]:
+        """The column titles, left to right."""
+        return self._columns
 
-    def has_row(self, key: str) -> bool:
-        return key in self._numbers()
+    def rows(self) -> tuple[Row, ...]:
+        """The rows, top to bottom."""
+        return tuple(self._rows)
 
-    def get_row_index(self, key: str) -> int:
-        return self._numbers()[key]
+    def group_rows(self) -> tuple[GroupRow, ...]:
+        return tuple(row for row in self._rows if isinstance(row, GroupRow))
 
-    def _numbers(self) -> dict[str, int]:
+    def goroutine_rows(self) -> tuple[GoroutineRow, ...]:
+        return tuple(row for row in self._rows if isinstance(row, GoroutineRow))
+
+    def bucket(self, row: GroupRow) -> Bucket:
+        """The group a group row stands for."""
+        return self._buckets[row.key]
+
+    def has_row(self, row: Row) -> bool:
+        return row in self._numbers()
+
+    def get_row_index(self, row: Row) -> int:
+        return self._numbers()[row]
+
+    def _numbers(self) -> dict[Row, int]:
         if self._row_numbers is None:
-            self._row_numbers = {key: number for number, (key, _) in enumerate(self._rows)}
+            self._row_numbers = {row: number for number, row in enumerate(self._rows)}
         return self._row_numbers
 
-    def cursor_key(self) -> str | None:
-        return self._rows[self.cursor_row][0] if 0 <= self.cursor_row < len(self._rows) else None
+    def cursor_key(self) -> Row | None:
+        """The row under the cursor."""
+        return self._rows[self.cursor_row] if 0 <= self.cursor_row < len(self._rows) else None
 
-    def row_cells(self, key: str) -> tuple[Text, ...]:
+    def row_cells(self, row: Row) -> tuple[Text, ...]:
         """The cells of a row as drawn (for tests and the renderer)."""
-        number = self.get_row_index(key)
-        return self._cells(self._rows[number])
+        return self._cells(self._rows[self.get_row_index(row)])
 
     def _cells(self, row: Row) -> tuple[Text, ...]:
-        key, indent = row
         strings = self._strings(row)
-        if key[0] == "b":
-            bucket = self._buckets[int(key[1:])]
+        if isinstance(row, GroupRow):
+            bucket = self._buckets[row.key]
             style = "dim" if bucket.runtime_only else ""
             marker = Text(CRASHED if bucket.crashing else ("▾" if bucket.key in self._expanded else "▸"),
                           "bold red" if bucket.crashing else "")
             cells = [marker, Text(strings[1], "bold")] + [Text(cell, style) for cell in strings[2:]]
             if bucket.title:  # who waits how on one object
-                cells[3].stylize(style or "bold")
+                cells[self._columns.index(WAITING_COLUMN)].stylize(style or "bold")
             if bucket.via:  # split by whole stack: say which call path this is
                 location = cells[self._columns.index("location")]
                 location.stylize("italic", len(location) - len(bucket.via) - len("  via "))
             return tuple(cells)
-        goroutine = self.index.by_id[int(key[1:])]
+        goroutine = self.index.by_id[row.id]
         crashed = goroutine.id == self.index.crashing
         shown = goroutine.id == self.shown_goroutine
         marker = Text(CRASHED if crashed else (SHOWN if shown else ""), "bold red" if crashed else "bold green")
         style = "dim" if goroutine.is_runtime else ""
         cells = [marker, Text(strings[1], "bold" if shown else style)] + [Text(cell, style) for cell in strings[2:]]
-        if self._columns[3] == WAITING_COLUMN:
-            cells[3].stylize(style or "yellow")
+        if WAITING_COLUMN in self._columns:
+            cells[self._columns.index(WAITING_COLUMN)].stylize(style or "yellow")
         return tuple(cells)
 
     def _strings(self, row: Row) -> tuple[str, ...]:
         """A row's cells as plain text, one per column (self._columns)."""
-        key, indent = row
         waits = self.index.waits
-        if key[0] == "b":
-            bucket = self._buckets[int(key[1:])]
+        if isinstance(row, GroupRow):
+            bucket = self._buckets[row.key]
             cells = {"id / count": f"×{bucket.count}", "state": bucket.state,
                      WAITING_COLUMN: bucket.title or (waits.common_phrase(bucket.ids) if waits is not None else ""),
                      "location": _where(*self.index.where(bucket.ids[0])) + (f"  via {bucket.via}" if bucket.via else "")}
         else:
-            goroutine = self.index.by_id[int(key[1:])]
-            cells = {"id / count": f"{INDENT}{goroutine.id}" if indent else str(goroutine.id), "state": goroutine.state,
+            goroutine = self.index.by_id[row.id]
+            cells = {"id / count": f"{INDENT}{goroutine.id}" if row.indented else str(goroutine.id),
+                     "state": goroutine.state,
                      "location": _where(*self.index.where(goroutine.id)), "thread": str(goroutine.thread or "")}
             if waits is not None:
                 minutes = waits.minutes(goroutine.id)
@@ -351,6 +394,9 @@ class GoroutineList(ScrollView, can_focus=True):
             self._scroll_to_cursor()
         self.refresh()
 
+    def on_resize(self) -> None:
+        self._scroll_to_cursor()  # the selected row stays in view at any size
+
     def _scroll_to_cursor(self) -> None:
         visible = max(1, self.scrollable_content_region.height - 1)  # under the header
         top = self.scroll_offset.y
@@ -381,15 +427,12 @@ class GoroutineList(ScrollView, can_focus=True):
         self.move_cursor(len(self._rows) - 1)
 
     def action_select(self) -> None:
-        key = self.cursor_key()
-        if key is None:
-            return
-        if key[0] == "g":
-            self.post_message(self.Chosen(int(key[1:])))
-            return
-        bucket = self._buckets[int(key[1:])]
-        self._expanded.symmetric_difference_update({bucket.key})
-        self.refresh_rows()
+        row = self.cursor_key()
+        if isinstance(row, GoroutineRow):
+            self.post_message(self.Chosen(row.id))
+        elif isinstance(row, GroupRow):
+            self._expanded.symmetric_difference_update({row.key})
+            self.refresh_rows()
 
     def on_click(self, event: Click) -> None:
         offset = event.get_content_offset(self)
@@ -406,7 +449,7 @@ class GoroutineList(ScrollView, can_focus=True):
         """Put the cursor on a goroutine's row, expanding its bucket; False if filtered out."""
         if goroutine_id not in self.index.by_id:
             return False
-        key = f"g{goroutine_id}"
+        key = GoroutineRow(goroutine_id)
         if self._grouping():
             bucket_key = self.index.bucket_key(goroutine_id, by_object=self._by_object())
             if not self.has_row(key) and bucket_key not in self._expanded:
@@ -423,13 +466,19 @@ class GoroutineList(ScrollView, can_focus=True):
 
     def title(self) -> str:
         total = len(self.index)
-        text = f"Goroutines {total}" if self.store.list_complete else f"Goroutines: loading… {total}"
+        text = f"Goroutines {total}" if self.list_complete else f"Goroutines: loading… {total}"
+        if self.filter_text:
+            shown = self._shown_count()
+            text = (f"Goroutines: {shown:,} of {total:,}" if self.list_complete else
+                    f"Goroutines: loading… {shown:,} of {total:,}")
         if self._by_object():
-            objects = sum(1 for bucket in self._buckets if bucket.key[0] == "object")
+            objects = sum(1 for key in self._buckets if key[0] == "object")
             text += f" by what they wait on: {objects} object{'' if objects == 1 else 's'}"
         elif self.grouped:
-            text += f" in {len(self._buckets)} groups"
-            if not self.store.stacks_complete:
+            groups = len(self._buckets)
+            text += f", {groups} group{'' if groups == 1 else 's'}" if self.filter_text else \
+                f" in {groups} group{'' if groups == 1 else 's'}"
+            if not self.stacks_complete:
                 text += f" (stacks read: {self.index.stacks_known:,})"
         else:
             text += " (flat)"
@@ -437,4 +486,12 @@ class GoroutineList(ScrollView, can_focus=True):
             text += f" ({self.index.runtime_count()} runtime hidden)"
         if self.filter_text:
             text += f"  /{self.filter_text}"
+            if self.list_complete and not self._rows:
+                text += f": {self.index.why_none_match(self.filter_text)}"
         return text
+
+    def _shown_count(self) -> int:
+        """How many goroutines the rows stand for (a group's members count)."""
+        if not self._grouping():
+            return len(self._rows)
+        return sum(bucket.count for bucket in self._buckets.values())

@@ -18,7 +18,7 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from ..model import Location
-from ..sources.highlight import SourceFile
+from ..model.views import SourceFile
 from .keys import row_keys
 
 MARK = "▶"
@@ -72,6 +72,12 @@ class SourceView(ScrollView, can_focus=True):
             )
         self._resize()
         self.centre_on_mark()
+
+    @property
+    def fully_highlighted(self) -> bool:
+        """Every line on show is highlighted (a large file's lines away from
+        the frame are plain text until its background pass is done)."""
+        return all(not isinstance(line, str) for line in self._lines)
 
     def restyle(self, source: SourceFile) -> None:
         """The same file, highlighted anew: where the view is stays."""

@@ -39,6 +39,10 @@ class VariablesView(Tree):
         self.show_root = False
         self.state: FrameState | None = None
 
+    def on_resize(self) -> None:
+        if self.cursor_line >= 0:
+            self.scroll_to_line(self.cursor_line, animate=False)  # the selected row stays in view
+
     def show(self, state: FrameState) -> None:
         self.state = state
         self.clear()
