@@ -71,6 +71,7 @@ class Local:
     name: str
     offset: int  # from the CFA
     type: Type
+    die: int = 0  # the DIE offset of its type (the heap typer reads types by DIE)
 
 
 def package_of(name: str) -> str:
@@ -133,6 +134,10 @@ class Variables:
             found = self._read[package] = (variables, functions)
         return found
 
+    def global_die(self, name: str) -> int | None:
+        """The DIE offset of a global variable's type (`main.srv`), None when DWARF has none."""
+        return self._package(package_of(name))[0].get(name)
+
     def global_type(self, name: str) -> Type | None:
         """The DWARF type of a global variable (`main.srv`), None when DWARF has none."""
         offset = self._package(package_of(name))[0].get(name)
@@ -168,11 +173,12 @@ class Variables:
                     offset = self._cfa_offset(child, attrs["DW_AT_location"], pc)
                     if offset is None:
                         continue
+                    type_die = _ref(child, attrs["DW_AT_type"])
                     try:
-                        vtype = self.layouts.type_at(_ref(child, attrs["DW_AT_type"]))
+                        vtype = self.layouts.type_at(type_die)
                     except Unsupported:
                         continue
-                    out.append(Local(attrs["DW_AT_name"].value.decode("utf-8", "replace"), offset, vtype))
+                    out.append(Local(attrs["DW_AT_name"].value.decode("utf-8", "replace"), offset, vtype, type_die))
             except Unsupported:
                 raise
             except Exception as err:

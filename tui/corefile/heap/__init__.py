@@ -1,0 +1,209 @@
+"""What fills the heap of a Go core, by type, reconciled with the runtime's
+own counts. Pure: the core file and the executable, no debugger.
+
+    native = NativeCore.open("main", "core")
+    reading = read_heap(native, progress=on_progress, stop=asked_to_stop)
+    reading.types[:10], reading.checks, reading.instances(0)
+
+read_heap runs for seconds on a big heap: call it on a worker thread. It
+calls progress(HeapProgress) between steps and every few thousand spans
+(stage, done, total: objects read / objects in the heap while scanning,
+objects typed while typing), and stop() as often; stop() returning True
+ends it with Stopped. It raises Unsupported (one line: what, and why) for
+a heap this reader does not model or a corrupt span, never a guess; what
+it could read but not fully (a type it could not decode, a stack not in
+the core) is in reading.notes.
+
+How (each step numpy over whole arrays, the traversals in C):
+1. spans and objects (runtime/mheap.py, objects.py);
+2. pointer words per Go release, to an edge list (objects.py);
+3. roots: module bitmaps, stacks, tiny blocks, typed globals and locals (roots.py);
+4. reachability: one breadth-first search (scipy.sparse.csgraph) from all roots;
+5. types from typed roots and allocation headers (typing.py, gotypes.py);
+6. the runtime's own figures (runtime/memstats.py), checked against ours.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Callable
+
+import numpy as np
+from scipy.sparse import csr_matrix
+from scipy.sparse.csgraph import breadth_first_order
+
+from ...model.heap import Check, HeapReading, RuntimeFigures, TypeRow
+from ...parse.names import go_name
+from ..arrays import CoreArrays
+from ..errors import BadRead, Stopped, Unsupported
+from ..native import NativeCore
+from ..runtime.memstats import read_heap_stats
+from ..runtime.mheap import MHeap
+from ..runtime.types import RuntimeTypes
+from .gotypes import TypeTable
+from .objects import HeapObjects, PointerScan
+from .roots import RootReader
+from .typing import Typer
+
+__all__ = ["HeapProgress", "read_heap", "Stopped", "Unsupported"]
+
+_CORRUPT = (__import__("struct").error, IndexError, KeyError, ValueError, OverflowError,
+            ZeroDivisionError, MemoryError)
+
+
+@dataclass(frozen=True, slots=True)
+class HeapProgress:
+    stage: str  # "spans", "pointers", "roots", "reachability", "types", "done"
+    done: int
+    total: int
+
+
+def read_heap(native: NativeCore, progress: Callable[[HeapProgress], None] | None = None,
+              stop: Callable[[], bool] | None = None, typed_roots: bool = True) -> HeapReading:
+    """The whole heap of an open core (see the module's doc)."""
+    try:
+        return _read(native, progress or (lambda p: None), stop or (lambda: False), typed_roots)
+    except BadRead as err:
+        raise Unsupported(f"heap unreadable: {err}") from None
+    except _CORRUPT as err:
+        raise Unsupported(f"heap unreadable: {type(err).__name__}: {err}") from None
+
+
+def _read(native: NativeCore, progress, stop, typed_roots: bool) -> HeapReading:
+    started = time.perf_counter()
+    stages: list[tuple[str, float]] = []
+    clock = [started]
+
+    def lap(stage: str) -> None:
+        now = time.perf_counter()
+        stages.append((stage, now - clock[0]))
+        clock[0] = now
+        if stop():
+            raise Stopped()
+
+    notes: list[str] = []
+    arrays = CoreArrays(native.memory)
+    heap = MHeap(native.memory, arrays, native.layouts, native.exe, native.bias)
+    progress(HeapProgress("spans", 0, 0))
+    spans = heap.spans()
+    objects = HeapObjects.read(heap, spans, arrays)
+    total = len(objects)
+    lap("spans")
+    types = RuntimeTypes(native.memory, native.layouts, native.exe, native.bias)
+    scan = PointerScan(heap, spans, objects, arrays, types,
+                       progress=lambda done, n: progress(HeapProgress("pointers", done, n)), stop=stop)
+    edges = scan.edges()
+    notes += scan.notes
+    lap("pointers")
+    progress(HeapProgress("roots", 0, total))
+    roots = RootReader(native, arrays).read(typed=typed_roots)
+    notes += roots.notes
+    lap("roots")
+    progress(HeapProgress("reachability", 0, total))
+    reachable = _reachable(objects, edges, roots.words)
+    del edges
+    lap("reachability")
+    table = TypeTable(native.layouts, types)
+
+    def function_name(pc: int) -> str | None:
+        func = native.names.func(pc)
+        return go_name(func.name) if func is not None else None
+
+    typer = Typer(objects, arrays, table, types, function_name, heap.geometry.min_size_for_malloc_header,
+                  heap.geometry.malloc_header_size, spans.sizeclass[objects.span] != 0, stop=stop,
+                  progress=lambda typed: progress(HeapProgress("types", typed, total)))
+    typer.run(roots.typed)
+    notes += typer.notes + table.notes
+    lap("types")
+    stats = read_heap_stats(native.memory, native.layouts, native.exe, native.bias)
+    notes += stats.notes
+    reading = _assemble(objects, spans, reachable, typer, table, stats, notes, started, stages)
+    progress(HeapProgress("done", total, total))
+    native.memory.release()
+    return reading
+
+
+def _reachable(objects: HeapObjects, edges, root_words: np.ndarray) -> np.ndarray:
+    n = len(objects)
+    seeds = objects.find(root_words)
+    seeds = np.unique(seeds[seeds >= 0])
+    out = np.zeros(n, dtype=bool)
+    if not len(seeds):
+        return out
+    # Node n is the roots: one search from it reaches everything live.
+    source = np.concatenate((edges.source, np.full(len(seeds), n, dtype=np.int32)))
+    target = np.concatenate((edges.target, seeds.astype(np.int32)))
+    graph = csr_matrix((np.ones(len(source), dtype=np.int8), (source, target)), shape=(n + 1, n + 1))
+    del source, target
+    order = breadth_first_order(graph, n, directed=True, return_predecessors=False)
+    out[order[order < n]] = True
+    return out
+
+
+def _assemble(objects: HeapObjects, spans, reachable: np.ndarray, typer: Typer, table: TypeTable, stats,
+              notes: list[str], started: float, stages) -> HeapReading:
+    size = objects.size
+    type_of = typer.type_of.astype(np.int64)
+    # Objects without a type are named by their size class (tiny blocks apart).
+    untyped = type_of < 0
+    names = table.names()
+    extra: dict[tuple[bool, int], int] = {}
+    if untyped.any():
+        keys = np.where(objects.tiny[untyped], -1, 1) * size[untyped].astype(np.int64)
+        unique, inverse = np.unique(keys, return_inverse=True)
+        ids = []
+        for key in unique.tolist():
+            tiny = key < 0
+            label = (f"(tiny blocks, {-key} B)" if tiny else f"(untyped, {key} B)")
+            extra[(tiny, abs(key))] = len(names)
+            ids.append(len(names))
+            names.append(label)
+        type_of[untyped] = np.asarray(ids, dtype=np.int64)[inverse]
+    # One row per name: the same Go type met through DWARF and a runtime descriptor.
+    by_name: dict[str, int] = {}
+    remap = np.asarray([by_name.setdefault(name, i) for i, name in enumerate(names)], dtype=np.int64)
+    type_of = remap[type_of]
+    count_all = len(names)
+    weights = size.astype(np.float64)
+    live_count = np.bincount(type_of[reachable], minlength=count_all)
+    live_bytes = np.bincount(type_of[reachable], weights=weights[reachable], minlength=count_all)
+    dead_count = np.bincount(type_of[~reachable], minlength=count_all)
+    dead_bytes = np.bincount(type_of[~reachable], weights=weights[~reachable], minlength=count_all)
+    used = np.flatnonzero((live_count + dead_count) > 0)
+    order = used[np.lexsort((-dead_bytes[used], -live_bytes[used]))]
+    typed_ids = len(table)
+    rows = tuple(TypeRow(names[i], int(live_count[i]), int(live_bytes[i]), int(dead_count[i]), int(dead_bytes[i]),
+                         i < typed_ids) for i in order.tolist())
+    typed_ids = typed_ids  # rows past the table's are the untyped size classes
+    row_of_type = np.full(count_all, -1, dtype=np.int32)
+    row_of_type[order] = np.arange(len(order), dtype=np.int32)
+    paths = typer.paths
+    path_rows = tuple((paths.parent[p], names[paths.type[p]] if paths.type[p] >= 0 else "?", paths.root[p])
+                      for p in range(len(paths)))
+    typed = ~untyped & reachable
+    total_bytes = int(size.sum())
+    figures = RuntimeFigures(stats.heap_alloc, stats.heap_objects, stats.heap_inuse, stats.heap_live,
+                             stats.heap_marked, stats.num_gc, int(spans.alloc_count.sum()))
+    in_use = int((spans.end - spans.base).sum())
+    checks = (
+        Check("objects", len(objects), stats.heap_objects, _agree(len(objects), stats.heap_objects)),
+        Check("bytes", total_bytes, stats.heap_alloc, _agree(total_bytes, stats.heap_alloc)),
+        Check("span bytes in use", in_use, stats.heap_inuse, _agree(in_use, stats.heap_inuse)),
+        Check("objects by the spans' own counts", len(objects), figures.span_objects,
+              _agree(len(objects), figures.span_objects)),
+    )
+    elapsed = time.perf_counter() - started
+    return HeapReading(
+        runtime=figures, objects=len(objects), bytes=total_bytes,
+        reachable_objects=int(reachable.sum()), reachable_bytes=int(size[reachable].sum()),
+        unreachable_objects=int((~reachable).sum()), unreachable_bytes=int(size[~reachable].sum()),
+        typed_objects=int(typed.sum()), typed_bytes=int(size[typed].sum()),
+        tiny_blocks=int(objects.tiny.sum()), spans=len(spans), types=rows, checks=checks,
+        notes=tuple(dict.fromkeys(notes)), elapsed_s=elapsed, stages=tuple(stages),
+        address=objects.base, size=size, row=row_of_type[type_of], reachable=reachable,
+        path=typer.path_of, paths=path_rows)
+
+
+def _agree(ours: int, theirs: int | None) -> bool | None:
+    return None if theirs is None else ours == theirs

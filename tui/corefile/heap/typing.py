@@ -1,0 +1,339 @@
+"""Types for heap objects, propagated from typed roots.
+
+A root is a global or a frame's variable with its DWARF type. Reading a
+value of type T at an address (a root, or an object of type T tiled every
+T.size bytes) gives, for each of T's slots (gotypes.py), the object each
+reference lands in and the type it must have there. The first typed path
+to reach an object types it; the queue is breadth-first, so that is a
+shortest one. Objects whose malloc header or largeType records their type
+(Go 1.22+) keep it; they are visited like the others, and those no typed
+path reaches are visited last, from their own type.
+
+Work goes batch by batch: one batch is every object newly typed T along
+one path, and each slot of T is read for the whole batch at once (numpy).
+Self-referencing types (a list node's next, a tree's children) would take
+one batch per element; for them the closure over those pointers is one
+breadth-first search in C (scipy.sparse.csgraph) over the candidates of
+the batch's size class.
+
+Each object ends with a type id (TypeTable) or -1, and a path id: the
+chain of types from its root, for the pprof stacks (Paths).
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import dataclass, field
+from typing import Callable
+
+import numpy as np
+from scipy.sparse import csr_matrix
+from scipy.sparse.csgraph import breadth_first_order
+
+from ..arrays import CoreArrays
+from ..errors import BadRead, Stopped, Unsupported
+from ..runtime.types import RuntimeTypes
+from .gotypes import CHANBUF, EFACE, FUNC, IFACE, NONE, PTR, SLICE, STRING, SWISS, TypeTable
+from .objects import HeapObjects
+from .roots import TypedRoot
+
+MAX_PATH = 24
+TILE_CHUNK = 1 << 20
+ROOT_LABEL_HEADER = "(type from the allocation)"
+
+
+@dataclass
+class Paths:
+    """Type paths from roots: path id -> (parent path or -1, type id, root label or "")."""
+
+    parent: list[int] = field(default_factory=list)
+    type: list[int] = field(default_factory=list)
+    root: list[str] = field(default_factory=list)
+    depth: list[int] = field(default_factory=list)
+    _ids: dict[tuple, int] = field(default_factory=dict)
+
+    def new_root(self, label: str, tid: int) -> int:
+        return self._intern((-1, tid, label), -1, tid, label, 0)
+
+    def extend(self, path: int, tid: int) -> int:
+        if self.type[path] == tid or self.depth[path] >= MAX_PATH:
+            return path
+        return self._intern((path, tid, ""), path, tid, "", self.depth[path] + 1)
+
+    def _intern(self, key, parent, tid, label, depth) -> int:
+        found = self._ids.get(key)
+        if found is None:
+            found = self._ids[key] = len(self.parent)
+            self.parent.append(parent)
+            self.type.append(tid)
+            self.root.append(label)
+            self.depth.append(depth)
+        return found
+
+    def chain(self, path: int) -> tuple[list[int], str]:
+        """(type ids innermost first, root label)."""
+        types = []
+        while path >= 0:
+            types.append(self.type[path])
+            label = self.root[path]
+            path = self.parent[path]
+        return types, label
+
+    def __len__(self) -> int:
+        return len(self.parent)
+
+
+class Typer:
+    def __init__(self, objects: HeapObjects, arrays: CoreArrays, table: TypeTable, types: RuntimeTypes,
+                 function_name: Callable[[int], str | None], min_header: int, header_size: int,
+                 small_span: np.ndarray, stop: Callable[[], bool] | None = None,
+                 progress: Callable[[int], None] | None = None) -> None:
+        self.objects, self.arrays, self.table, self.types = objects, arrays, table, types
+        self.function_name = function_name
+        self.stop = stop or (lambda: False)
+        self.progress = progress or (lambda typed: None)
+        n = len(objects)
+        self.type_of = np.full(n, -1, dtype=np.int32)
+        self.path_of = np.full(n, -1, dtype=np.int32)
+        self.visited = np.zeros(n, dtype=bool)
+        # Where a header-typed object's elements start.
+        self.skip = np.zeros(n, dtype=np.uint64)
+        has_header = (objects.header != 0) & small_span
+        self.skip[has_header] = np.uint64(header_size)
+        self.paths = Paths()
+        self.queue: deque = deque()
+        self.notes: list[str] = []
+        self._header_tids: dict[int, int] = {}
+        self.batches = 0
+        self._closure_done: set[tuple[int, int]] = set()
+        carrying = np.flatnonzero(objects.header != 0)
+        for address in np.unique(objects.header[carrying]):
+            tid = self._type_from_header(int(address))
+            rows = carrying[objects.header[carrying] == address]
+            if tid >= 0:
+                # Room for several elements: an array of them (make([]T, n)).
+                tiles = (objects.size[rows] - self.skip[rows]) // np.uint64(max(types.size_of(int(address)), 1))
+                self.type_of[rows] = np.where(tiles >= 2, table.array_of(tid), tid)
+
+    def _type_from_header(self, address: int) -> int:
+        found = self._header_tids.get(address)
+        if found is None:
+            try:
+                found = self.table.from_runtime(address) if self.types.in_module(address) else -1
+            except (Unsupported, BadRead) as err:
+                self.notes.append(f"a malloc header's type at {address:#x} unreadable: {err}")
+                found = -1
+            self._header_tids[address] = found
+        return found
+
+    # Running
+
+    def run(self, roots: tuple[TypedRoot, ...]) -> None:
+        for root in roots:
+            try:
+                tid = self.table.from_die(root.die)
+            except Unsupported as err:
+                self.notes.append(f"{root.label}: type unreadable ({err})")
+                continue
+            if not self.table[tid].has_slots:
+                continue
+            path = self.paths.new_root(root.label, tid)
+            self.queue.append((tid, path, np.asarray([root.address], dtype=np.uint64), None))
+        self._drain()
+        # Objects whose allocation recorded a type, that no typed path reached.
+        pending = np.flatnonzero(~self.visited & (self.type_of >= 0))
+        for tid in np.unique(self.type_of[pending]):
+            rows = pending[self.type_of[pending] == tid]
+            path = self.paths.new_root(ROOT_LABEL_HEADER, int(tid))
+            self.visited[rows] = True
+            self.path_of[rows] = path
+            self.queue.append((int(tid), path, None, rows))
+        self._drain()
+
+    def _drain(self) -> None:
+        while self.queue:
+            if self.stop():
+                raise Stopped()
+            tid, path, addresses, rows = self.queue.popleft()
+            self.batches += 1
+            self._batch(tid, path, addresses, rows)
+            if self.batches % 64 == 0:
+                self.progress(int(self.visited.sum()))
+
+    # One batch
+
+    def _tiles(self, tid: int, addresses: np.ndarray | None, rows: np.ndarray | None) -> np.ndarray:
+        """The start of every element of type tid in the batch."""
+        size = self.table[tid].size
+        if rows is None:
+            return addresses
+        starts = self.objects.base[rows] + self.skip[rows]
+        count = ((self.objects.size[rows] - self.skip[rows]) // np.uint64(size)).astype(np.int64)
+        count = np.maximum(count, 1)
+        if (count == 1).all():
+            return starts
+        ramp = np.arange(int(count.sum()), dtype=np.int64) - np.repeat(np.cumsum(count) - count, count)
+        return np.repeat(starts, count) + ramp.astype(np.uint64) * np.uint64(size)
+
+    def _batch(self, tid: int, path: int, addresses: np.ndarray | None, rows: np.ndarray | None) -> None:
+        info = self.table[tid]
+        if not info.slots:
+            return
+        if rows is not None and (PTR, tid) in info.slots:
+            rows = self._closure(tid, path, rows, info.slots[(PTR, tid)])
+        tiles = self._tiles(tid, addresses, rows)
+        found_rows: list[np.ndarray] = []
+        found_types: list[np.ndarray] = []
+        for at in range(0, len(tiles), TILE_CHUNK):
+            chunk = tiles[at:at + TILE_CHUNK]
+            for (kind, target), offsets in info.slots.items():
+                where = (chunk[:, None] + offsets.astype(np.uint64)[None, :]).reshape(-1)
+                values = self.arrays.u64_or_zero(where)
+                self._slot(kind, target, where, values, info, found_rows, found_types)
+        if found_rows:
+            self._settle(path, np.concatenate(found_rows), np.concatenate(found_types))
+
+    def _slot(self, kind: int, target: int, where: np.ndarray, values: np.ndarray, info, rows: list, types: list) -> None:
+        nonzero = values != 0
+        if not nonzero.any():
+            return
+        if kind in (PTR, SLICE, STRING, CHANBUF):
+            self._land(values[nonzero], target, rows, types, exact=kind == CHANBUF)
+        elif kind == FUNC:
+            self._closures(values[nonzero], rows, types)
+        elif kind in (EFACE, IFACE):
+            self._interfaces(kind, where[nonzero], values[nonzero], rows, types)
+        elif kind == SWISS and info.swiss is not None:
+            delta, group, directory = info.swiss
+            lengths = self.arrays.u64_or_zero(where[nonzero] + np.uint64(delta))
+            pointers = values[nonzero]
+            if group != NONE:
+                self._land(pointers[lengths == 0], group, rows, types)
+            self._land(pointers[lengths != 0], directory, rows, types)
+
+    def _land(self, values: np.ndarray, target: int, rows: list, types: list, exact: bool = False) -> None:
+        """References to a value of type target: the objects they land in."""
+        if not len(values) or target == NONE:
+            return
+        index = self.objects.find(values)
+        ok = index >= 0
+        index = index[ok]
+        offset = values[ok] - self.objects.base[index] - self.skip[index]
+        size = np.uint64(max(self.table[target].size, 1))
+        good = (offset == 0) if exact else ((offset % size) == 0) & (offset < self.objects.size[index])
+        # An object that already holds another type keeps it (the header's, or the first path's).
+        rows.append(index[good])
+        types.append(np.full(int(good.sum()), target, dtype=np.int32))
+
+    def _closures(self, values: np.ndarray, rows: list, types: list) -> None:
+        index = self.objects.find(values)
+        index = index[index >= 0]
+        if not len(index):
+            return
+        fns = self.arrays.u64_or_zero(self.objects.base[index])
+        for fn in np.unique(fns):
+            name = self.function_name(int(fn)) if fn else None
+            if name is None:
+                continue
+            which = index[fns == fn]
+            rows.append(which)
+            types.append(np.full(len(which), self.table.closure(name), dtype=np.int32))
+
+    def _interfaces(self, kind: int, where: np.ndarray, words: np.ndarray, rows: list, types: list) -> None:
+        data = self.arrays.u64_or_zero(where + np.uint64(8))
+        keep = data != 0
+        where, words, data = where[keep], words[keep], data[keep]
+        if not len(words):
+            return
+        if kind == IFACE:
+            unique = np.unique(words)
+            resolved = {}
+            for itab in unique:
+                try:
+                    resolved[int(itab)] = self.types.itab_type(int(itab))
+                except BadRead:
+                    resolved[int(itab)] = 0
+            words = np.asarray([resolved[int(w)] for w in unique], dtype=np.uint64)[np.searchsorted(unique, words)]
+        for rtype in np.unique(words):
+            if not rtype or not self.types.in_module(int(rtype)):
+                continue
+            try:
+                rt = self.types.at(int(rtype))
+                tid = self.table.from_runtime(int(rtype))
+            except (Unsupported, BadRead):
+                continue
+            pointers = data[words == rtype]
+            if rt.direct_iface:
+                # The data word is the value: a pointer-shaped type's one slot at offset 0.
+                for (slot_kind, target), offsets in self.table[tid].slots.items():
+                    if len(offsets) and offsets[0] == 0 and slot_kind in (PTR, FUNC):
+                        if slot_kind == PTR:
+                            self._land(pointers, target, rows, types)
+                        else:
+                            self._closures(pointers, rows, types)
+                        break
+            elif rt.ptrdata or rt.size:
+                self._land(pointers, tid, rows, types)
+
+    def _settle(self, path: int, rows: np.ndarray, types: np.ndarray) -> None:
+        """Type what these references reached (first come, first served) and queue it."""
+        fresh = ~self.visited[rows]
+        rows, types = rows[fresh], types[fresh]
+        if not len(rows):
+            return
+        rows, first = np.unique(rows, return_index=True)
+        types = types[first]
+        # An object with a recorded type keeps it.
+        recorded = self.type_of[rows]
+        types = np.where(recorded >= 0, recorded, types)
+        self.type_of[rows] = types
+        self.visited[rows] = True
+        for tid in np.unique(types):
+            which = rows[types == tid]
+            child = self.paths.extend(path, int(tid))
+            self.path_of[which] = child
+            if self.table[int(tid)].has_slots:
+                self.queue.append((int(tid), child, None, which))
+
+    # Self-referencing types
+
+    def _closure(self, tid: int, path: int, rows: np.ndarray, offsets: np.ndarray) -> np.ndarray:
+        """rows, plus every object reached from them through tid's
+        pointers to tid (a linked list's next), in one BFS."""
+        objects = self.objects
+        sizes = np.unique(objects.size[rows])
+        candidates = np.flatnonzero(np.isin(objects.size, sizes) & ~objects.noscan & ~self.visited
+                                    & ((self.type_of == -1) | (self.type_of == tid)))
+        if not len(candidates):
+            return rows
+        nodes = np.union1d(rows, candidates)
+        sources, targets = [], []
+        starts = objects.base[nodes] + self.skip[nodes]
+        for offset in offsets:
+            values = self.arrays.u64_or_zero(starts + np.uint64(int(offset)))
+            index = objects.find(values)
+            ok = index >= 0
+            ok[ok] &= values[ok] == objects.base[index[ok]] + self.skip[index[ok]]
+            position = np.searchsorted(nodes, index[ok])
+            inside = position < len(nodes)
+            inside[inside] &= nodes[position[inside]] == index[ok][inside]
+            sources.append(np.flatnonzero(ok)[inside])
+            targets.append(position[inside])
+        source = np.concatenate(sources)
+        target = np.concatenate(targets)
+        if not len(source):
+            return rows
+        n = len(nodes)
+        start = np.searchsorted(nodes, rows)
+        # A super-source (node n) points at the batch.
+        source = np.concatenate((source, np.full(len(start), n)))
+        target = np.concatenate((target, start))
+        graph = csr_matrix((np.ones(len(source), dtype=np.int8), (source, target)), shape=(n + 1, n + 1))
+        order = breadth_first_order(graph, n, directed=True, return_predecessors=False)
+        reached = nodes[order[order < n]]
+        new = reached[~self.visited[reached] & ~np.isin(reached, rows)]
+        if len(new):
+            self.type_of[new] = tid
+            self.visited[new] = True
+            self.path_of[new] = path
+        return np.concatenate((rows, new))
