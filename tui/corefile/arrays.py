@@ -49,9 +49,25 @@ class CoreArrays:
         self.buffer_of = np.asarray(which, dtype=np.int32)
         # File offset of an address: address - delta.
         self.deltas = np.asarray([d % (1 << 64) for d in deltas], dtype=np.uint64)
+        # Where every piece maps 8-aligned addresses to 8-aligned offsets,
+        # words are read from uint64 views.
+        self._aligned = all(d % 8 == 0 for d in deltas)
+        self._words = [v[:len(v) // 8 * 8].view(U64) for v in self._views]
+
+    def _one_piece(self, addresses: np.ndarray, size: int) -> int | None:
+        """The piece holding every [a, a+size), when one does (the usual
+        case: a batch of heap addresses in the heap's one segment)."""
+        lo, hi = int(addresses.min()), int(addresses.max())
+        index = int(np.searchsorted(self.starts, np.uint64(lo), side="right")) - 1
+        if index >= 0 and hi + size <= int(self.ends[index]):
+            return index
+        return None
 
     def _pieces(self, addresses: np.ndarray, size: int) -> np.ndarray:
         """The index of the piece holding [a, a+size) for every address; -1 where none does."""
+        one = self._one_piece(addresses, size)
+        if one is not None:
+            return np.full(len(addresses), one, dtype=np.int64)
         index = np.searchsorted(self.starts, addresses, side="right").astype(np.int64) - 1
         ok = index >= 0
         clipped = np.where(ok, index, 0)
@@ -64,10 +80,16 @@ class CoreArrays:
         addresses = np.asarray(addresses, dtype=np.uint64)
         if not len(addresses):
             return np.zeros(0, dtype=bool)
+        if self._one_piece(addresses, size) is not None:
+            return np.ones(len(addresses), dtype=bool)
         return self._pieces(addresses, size) >= 0
 
     def _offsets(self, addresses: np.ndarray, size: int) -> list[tuple[int, np.ndarray, np.ndarray]]:
         """(buffer index, positions in addresses, file offsets) per buffer."""
+        one = self._one_piece(addresses, size)
+        if one is not None:
+            offsets = (addresses - self.deltas[one]).view(np.int64)
+            return [(int(self.buffer_of[one]), slice(None), offsets)]
         pieces = self._pieces(addresses, size)
         bad = np.flatnonzero(pieces < 0)
         if len(bad):
@@ -100,11 +122,21 @@ class CoreArrays:
         addresses = np.asarray(addresses, dtype=np.uint64)
         if not len(addresses):
             return np.zeros(0, dtype=np.uint64)
+        if not (addresses & np.uint64(7)).any() and self._aligned:
+            # Aligned words: one take from a uint64 view of each buffer.
+            out = np.empty(len(addresses), dtype=np.uint64)
+            for b, at, offsets in self._offsets(addresses, 8):
+                out[at] = self._words[b][offsets >> 3]
+            return out
         return self.gather(addresses, 8).view(U64).reshape(-1)
 
     def u64_or_zero(self, addresses) -> np.ndarray:
         """Like u64, with 0 for an address the core does not hold."""
         addresses = np.asarray(addresses, dtype=np.uint64)
+        if not len(addresses):
+            return np.zeros(0, dtype=np.uint64)
+        if self._one_piece(addresses, 8) is not None:
+            return self.u64(addresses)
         ok = self.readable(addresses, 8)
         out = np.zeros(len(addresses), dtype=np.uint64)
         if ok.any():

@@ -30,8 +30,6 @@ from dataclasses import dataclass
 from typing import Callable
 
 import numpy as np
-from scipy.sparse import csr_matrix
-from scipy.sparse.csgraph import breadth_first_order
 
 from ...model.heap import Check, HeapReading, RuntimeFigures, TypeRow
 from ...parse.names import go_name
@@ -42,6 +40,7 @@ from ..runtime.memstats import read_heap_stats
 from ..runtime.mheap import MHeap
 from ..runtime.types import RuntimeTypes
 from .gotypes import TypeTable
+from .graph import ObjectGraph
 from .objects import HeapObjects, PointerScan
 from .roots import RootReader
 from .typing import Typer
@@ -93,16 +92,14 @@ def _read(native: NativeCore, progress, stop, typed_roots: bool) -> HeapReading:
     types = RuntimeTypes(native.memory, native.layouts, native.exe, native.bias)
     scan = PointerScan(heap, spans, objects, arrays, types,
                        progress=lambda done, n: progress(HeapProgress("pointers", done, n)), stop=stop)
-    edges = scan.edges()
-    notes += scan.notes
-    lap("pointers")
     progress(HeapProgress("roots", 0, total))
     roots = RootReader(native, arrays).read(typed=typed_roots)
     notes += roots.notes
     lap("roots")
-    progress(HeapProgress("reachability", 0, total))
-    reachable = _reachable(objects, edges, roots.words)
-    del edges
+    # The edges live only inside _reachable: its graph takes their place.
+    reachable = _reachable(objects, scan.edges(), roots.words, lambda: lap("pointers"),
+                           lambda: progress(HeapProgress("reachability", 0, total)))
+    notes += scan.notes
     lap("reachability")
     table = TypeTable(native.layouts, types)
 
@@ -110,8 +107,7 @@ def _read(native: NativeCore, progress, stop, typed_roots: bool) -> HeapReading:
         func = native.names.func(pc)
         return go_name(func.name) if func is not None else None
 
-    typer = Typer(objects, arrays, table, types, function_name, heap.geometry.min_size_for_malloc_header,
-                  heap.geometry.malloc_header_size, spans.sizeclass[objects.span] != 0, stop=stop,
+    typer = Typer(objects, arrays, table, types, function_name, heap.geometry.malloc_header_size, stop=stop,
                   progress=lambda typed: progress(HeapProgress("types", typed, total)))
     typer.run(roots.typed)
     notes += typer.notes + table.notes
@@ -124,21 +120,14 @@ def _read(native: NativeCore, progress, stop, typed_roots: bool) -> HeapReading:
     return reading
 
 
-def _reachable(objects: HeapObjects, edges, root_words: np.ndarray) -> np.ndarray:
-    n = len(objects)
+def _reachable(objects: HeapObjects, edges, root_words: np.ndarray, scanned, searching) -> np.ndarray:
+    scanned()
+    searching()
     seeds = objects.find(root_words)
-    seeds = np.unique(seeds[seeds >= 0])
-    out = np.zeros(n, dtype=bool)
-    if not len(seeds):
-        return out
-    # Node n is the roots: one search from it reaches everything live.
-    source = np.concatenate((edges.source, np.full(len(seeds), n, dtype=np.int32)))
-    target = np.concatenate((edges.target, seeds.astype(np.int32)))
-    graph = csr_matrix((np.ones(len(source), dtype=np.int8), (source, target)), shape=(n + 1, n + 1))
-    del source, target
-    order = breadth_first_order(graph, n, directed=True, return_predecessors=False)
-    out[order[order < n]] = True
-    return out
+    seeds = np.unique(seeds[seeds >= 0]).astype(np.int32)
+    graph = ObjectGraph.build(edges.sources, edges.targets, len(objects), seeds)
+    del edges
+    return graph.reachable()
 
 
 def _assemble(objects: HeapObjects, spans, reachable: np.ndarray, typer: Typer, table: TypeTable, stats,

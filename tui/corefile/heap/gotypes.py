@@ -79,6 +79,8 @@ def _split(inner: str) -> list[str]:
     """K,V at the top level of a synthesized name (brackets, braces and parens nest)."""
     depth, parts, start = 0, [], 0
     for i, ch in enumerate(inner):
+        if ch == "<" and inner[i + 1:i + 2] == "-":
+            continue  # a channel's direction, not a bracket
         if ch in "[{(<":
             depth += 1
         elif ch in "]})>":

@@ -47,6 +47,9 @@ SPAN_CHUNK = 2048
 WORD_CHUNK = 1 << 22
 # Spans of more pages than this (arena layouts) are read one by one.
 GROUP_PAGES = 16
+# Drop the core's pages from our resident set after reading this much
+# (they stay in the page cache): the scan of a multi-GB core keeps a small RSS.
+RELEASE_EVERY = 64 << 20
 
 
 @dataclass(frozen=True, eq=False)
@@ -54,26 +57,72 @@ class HeapObjects:
     """Every allocated object, sorted by address."""
 
     base: np.ndarray  # uint64
-    size: np.ndarray  # uint64: the slot's size (elemsize)
     span: np.ndarray  # int32: row in Spans
-    header: np.ndarray  # uint64: the malloc header's or largeType's *_type (Go 1.22+), else 0
-    tiny: np.ndarray  # bool: a noscan object of at most TinySize bytes (maybe a tiny-allocator block)
-    noscan: np.ndarray  # bool
+    # Go 1.22+: the objects whose malloc header or span's largeType records
+    # their type (rows, ascending) and that *_type.
+    carriers: np.ndarray
+    carried: np.ndarray
+    carrier_header: np.ndarray  # bool: the type is in an 8-byte header at the object's start
+    tiny_size: int
+    span_noscan: np.ndarray  # bool per span
+    # For find(): the spans (a few hundred thousand: searched in cache),
+    # and for every slot of every span its object (-1 for a free slot).
+    span_base: np.ndarray = None
+    span_end: np.ndarray = None
+    span_elemsize: np.ndarray = None
+    span_nelems: np.ndarray = None
+    slot_start: np.ndarray = None  # int64: the span's first slot
+    slot_object: np.ndarray = None  # int32
+    # The span of every page of the heap's range (-1: none), when the range is not sparse.
+    page_span: np.ndarray | None = None
+    page_lo: int = 0
+    page_shift: int = 13
 
     def __len__(self) -> int:
         return len(self.base)
+
+    # Per object, from its span (computed when asked: not kept per object).
+
+    @property
+    def size(self) -> np.ndarray:
+        """uint64: every object's slot size (elemsize)."""
+        return self.span_elemsize[self.span]
+
+    def sizes(self, rows: np.ndarray) -> np.ndarray:
+        return self.span_elemsize[self.span[rows]]
+
+    @property
+    def noscan(self) -> np.ndarray:
+        return self.span_noscan[self.span]
+
+    @property
+    def tiny(self) -> np.ndarray:
+        """A noscan object of at most TinySize bytes: maybe a tiny-allocator block."""
+        return self.span_noscan[self.span] & (self.span_elemsize[self.span] <= np.uint64(self.tiny_size))
 
     @property
     def end(self) -> np.ndarray:
         return self.base + self.size
 
     def find(self, addresses: np.ndarray) -> np.ndarray:
-        """The object holding each address (int64; -1 for none)."""
+        """The object holding each address (int64; -1 for none): its span
+        by binary search over the spans, its slot by division."""
         addresses = np.asarray(addresses, dtype=np.uint64)
-        index = np.searchsorted(self.base, addresses, side="right").astype(np.int64) - 1
-        ok = index >= 0
-        clipped = np.where(ok, index, 0)
-        ok &= addresses < self.base[clipped] + self.size[clipped]
+        if self.page_span is not None:
+            # Page -> span from a table over the heap's address range.
+            page = (addresses - np.uint64(self.page_lo)) >> np.uint64(self.page_shift)
+            ok = (addresses >= np.uint64(self.page_lo)) & (page < np.uint64(len(self.page_span)))
+            span = self.page_span[np.where(ok, page, 0)]
+            ok &= span >= 0
+            span = np.where(ok, span, 0)
+        else:
+            span = np.searchsorted(self.span_base, addresses, side="right").astype(np.int64) - 1
+            ok = span >= 0
+            span[~ok] = 0
+            ok &= addresses < self.span_end[span]
+        slot = (addresses - self.span_base[span]) // self.span_elemsize[span]
+        ok &= slot < self.span_nelems[span]
+        index = self.slot_object[np.where(ok, self.slot_start[span] + slot.astype(np.int64), 0)].astype(np.int64)
         return np.where(ok, index, -1)
 
     @classmethod
@@ -81,7 +130,7 @@ class HeapObjects:
         allocated = heap.alloc_bits(spans)
         nelems = spans.nelems.astype(np.int64)
         span_of_slot = np.repeat(np.arange(len(spans), dtype=np.int32), nelems)
-        starts = np.concatenate(([0], np.cumsum(nelems)[:-1]))
+        starts = np.concatenate(([0], np.cumsum(nelems)[:-1])).astype(np.int64)
         slot = np.arange(len(allocated), dtype=np.int64) - np.repeat(starts, nelems)
         span = span_of_slot[allocated]
         del span_of_slot
@@ -91,29 +140,59 @@ class HeapObjects:
         del slot
         geometry = heap.geometry
         noscan = spans.noscan[span]
-        header = np.zeros(len(base), dtype=np.uint64)
+        del elemsize
+        carriers = np.zeros(0, dtype=np.int64)
+        carried = np.zeros(0, dtype=np.uint64)
+        in_header = np.zeros(0, dtype=bool)
         if geometry.bitmap == "span":
             small = spans.sizeclass[span] != 0
-            with_header = ~noscan & small & (elemsize > np.uint64(geometry.min_size_for_malloc_header))
-            if with_header.any():
-                try:
-                    header[with_header] = arrays.u64(base[with_header])
-                except BadRead as err:
-                    raise Unsupported(f"malloc headers unreadable: {err}") from None
-            large = ~noscan & ~small
-            header[large] = spans.large_type[span[large]]
-        tiny = noscan & (elemsize <= np.uint64(geometry.tiny_size))
-        return cls(base, elemsize, span, header, tiny, noscan)
+            big = spans.elemsize[span] > np.uint64(geometry.min_size_for_malloc_header)
+            carriers = np.flatnonzero(~noscan & ((small & big) | ~small))
+            del big
+            in_header = small[carriers]
+            carried = np.zeros(len(carriers), dtype=np.uint64)
+            try:
+                carried[in_header] = arrays.u64(base[carriers[in_header]])
+            except BadRead as err:
+                raise Unsupported(f"malloc headers unreadable: {err}") from None
+            carried[~in_header] = spans.large_type[span[carriers[~in_header]]]
+            del small
+        slot_object = np.full(len(allocated), -1, dtype=np.int32)
+        slot_object[allocated] = np.arange(int(allocated.sum()), dtype=np.int32)
+        heap.forget_alloc_bits()
+        return cls(base, span, carriers, carried, in_header, geometry.tiny_size, spans.noscan, spans.base, spans.end, spans.elemsize,
+                   spans.nelems, starts.astype(np.int64), slot_object)
+
+
+MAX_PAGE_TABLE = 1 << 26  # pages (512 GB of address range at 8 KiB)
+
+
+def _page_table(spans: Spans, page_size: int) -> tuple[np.ndarray | None, int]:
+    """int32 span row per page of [first span, last span end), or None when that range is too sparse."""
+    if not len(spans) or page_size & (page_size - 1):
+        return None, 0
+    lo, hi = int(spans.base[0]), int(spans.end.max())
+    pages = (hi - lo) // page_size
+    if pages > MAX_PAGE_TABLE:
+        return None, 0
+    table = np.full(pages, -1, dtype=np.int32)
+    first = ((spans.base - np.uint64(lo)) // np.uint64(page_size)).astype(np.int64)
+    count = spans.npages.astype(np.int64)
+    ramp = np.arange(int(count.sum()), dtype=np.int64) - np.repeat(np.cumsum(count) - count, count)
+    table[np.repeat(first, count) + ramp] = np.repeat(np.arange(len(spans), dtype=np.int32), count)
+    return table, lo
 
 
 @dataclass(frozen=True, eq=False)
 class Edges:
-    """Pointers from object to object: source and target rows of HeapObjects,
-    sorted by source (the scan goes in address order)."""
+    """Pointers from object to object: source and target rows of HeapObjects."""
 
-    source: np.ndarray  # int32
-    target: np.ndarray  # int32
+    sources: list[np.ndarray]  # int32 chunks (not concatenated: the graph is built from them)
+    targets: list[np.ndarray]
     words: int  # pointer words seen (nil and outside the heap included)
+
+    def __len__(self) -> int:
+        return sum(len(chunk) for chunk in self.sources)
 
 
 class PointerScan:
@@ -129,11 +208,10 @@ class PointerScan:
         self._targets: list[np.ndarray] = []
         self._words = 0
         self._done = 0
+        self._read_bytes = 0
         self.notes: list[str] = []
         nelems = spans.nelems.astype(np.int64)
         self._slot_start = np.concatenate(([0], np.cumsum(nelems)[:-1]))
-        # First object of each span (objects are sorted like spans).
-        self._first_object = np.searchsorted(objects.base, spans.base).astype(np.int64)
         self._heap_lo = int(objects.base[0]) if len(objects) else 0
         self._heap_hi = int(objects.end[-1]) if len(objects) else 0
 
@@ -147,13 +225,9 @@ class PointerScan:
             self._typed_objects()
         else:
             self._bitmap_spans(np.flatnonzero(scan), self._arena_bits)
-        if self._sources:
-            source = np.concatenate(self._sources)
-            target = np.concatenate(self._targets)
-        else:
-            source = target = np.zeros(0, dtype=np.int32)
-        order = np.argsort(source, kind="stable")
-        return Edges(source[order], target[order], self._words)
+        edges = Edges(self._sources, self._targets, self._words)
+        self._sources, self._targets = [], []
+        return edges
 
     # Emitting
 
@@ -163,8 +237,8 @@ class PointerScan:
         self._done += objects
         self.progress(self._done, len(self.objects))
 
-    def _emit(self, addresses: np.ndarray) -> None:
-        """Pointer words at these addresses (inside allocated objects)."""
+    def _emit(self, addresses: np.ndarray, sources: np.ndarray) -> None:
+        """Pointer words at these addresses, in these objects."""
         for at in range(0, len(addresses), WORD_CHUNK):
             chunk = addresses[at:at + WORD_CHUNK]
             self._words += len(chunk)
@@ -172,14 +246,19 @@ class PointerScan:
                 values = self.arrays.u64(chunk)
             except BadRead as err:
                 raise Unsupported(f"a heap word is not in the core: {err}") from None
-            inside = (values >= np.uint64(self._heap_lo)) & (values < np.uint64(self._heap_hi))
-            if not inside.any():
+            inside = np.flatnonzero((values >= np.uint64(self._heap_lo)) & (values < np.uint64(self._heap_hi)))
+            if not len(inside):
                 continue
             target = self.objects.find(values[inside])
             hit = target >= 0
-            source = self.objects.find(chunk[inside][hit])
-            self._sources.append(source.astype(np.int32))
+            self._sources.append(sources[at:at + WORD_CHUNK][inside[hit]].astype(np.int32))
             self._targets.append(target[hit].astype(np.int32))
+
+    def _touched(self, nbytes: int) -> None:
+        self._read_bytes += nbytes
+        if self._read_bytes > RELEASE_EVERY:
+            self.arrays.memory.release()
+            self._read_bytes = 0
 
     # Bitmaps (one bit or two per word), span group by span group
 
@@ -205,7 +284,7 @@ class PointerScan:
         slot = (word[None, :] * 8) // elem[:, None]
         valid = slot < nelems[:, None]
         global_slot = np.where(valid, self._slot_start[rows][:, None] + slot, 0)
-        allocated = self.heap_allocated()[global_slot] & valid
+        allocated = (self.objects.slot_object[global_slot] >= 0) & valid
         del global_slot
         live = pointer & allocated
         if scan is not None:
@@ -216,22 +295,13 @@ class PointerScan:
             start_word = np.minimum((slot * elem[:, None]) // 8, words - 1)
             at_start = np.take_along_axis(before, start_word, axis=1)
             live &= seen == at_start
+        self._touched(pages * self.geometry.page_size * len(rows))
         r, w = np.nonzero(live)
         addresses = spans.base[rows][r] + w.astype(np.uint64) * np.uint64(8)
-        self._emit(addresses)
-        self._tick(int(allocated.sum() and self._objects_in(rows)))
+        objects = self.objects.slot_object[self._slot_start[rows][r] + slot[r, w]]
+        self._emit(addresses, objects)
+        self._tick(int(spans.alloc_count[rows].sum()))
 
-    def _objects_in(self, rows: np.ndarray) -> int:
-        first = self._first_object[rows]
-        ends = np.searchsorted(self.objects.base, self.spans.end[rows])
-        return int((ends - first).sum())
-
-    _allocated: np.ndarray | None = None
-
-    def heap_allocated(self) -> np.ndarray:
-        if self._allocated is None:
-            self._allocated = self.heap.alloc_bits(self.spans)
-        return self._allocated
 
     def _span_bits(self, rows: np.ndarray, pages: int) -> tuple[np.ndarray, None]:
         """Go 1.22+: a bit per word at the end of the span."""
@@ -326,14 +396,14 @@ class PointerScan:
 
     def _typed_objects(self) -> None:
         objects = self.objects
-        carrying = np.flatnonzero(~objects.noscan & (objects.header != 0))
-        large_nil = int((~objects.noscan & (objects.header == 0) & (objects.size > np.uint64(
-            self.geometry.min_size_for_malloc_header))).sum())
+        known = objects.carried != 0
+        carrying = objects.carriers[known]
+        large_nil = int((~known).sum())
         if large_nil:
             self.notes.append(f"{large_nil} objects with pointers have no type recorded yet (allocated, not "
                               "yet typed by the runtime): read as holding no pointers, as the GC would")
-        headers = objects.header[carrying]
-        small = self.spans.sizeclass[objects.span[carrying]] != 0
+        headers = objects.carried[known]
+        small = objects.carrier_header[known]
         for type_address in np.unique(headers):
             which = carrying[headers == type_address]
             try:
@@ -347,20 +417,22 @@ class PointerScan:
             period = np.zeros(size // 8, dtype=bool)
             period[:len(mask)] = mask
             offset = np.where(small[headers == type_address], self.geometry.malloc_header_size, 0)
-            sizes = objects.size[which]
+            sizes = objects.sizes(which)
             for object_size in np.unique(sizes):
                 same = sizes == object_size
                 for skip in np.unique(offset[same]):
                     rows = which[same & (offset == skip)]
                     data_words = (int(object_size) - int(skip)) // 8
                     positions = np.flatnonzero(np.resize(period, data_words)).astype(np.uint64) * np.uint64(8)
-                    self._emit_tiled(objects.base[rows] + np.uint64(skip), positions)
+                    self._emit_tiled(rows, objects.base[rows] + np.uint64(skip), positions)
+                    self._touched(int(object_size) * len(rows))
                     self._tick(len(rows))
 
-    def _emit_tiled(self, bases: np.ndarray, positions: np.ndarray) -> None:
+    def _emit_tiled(self, rows: np.ndarray, bases: np.ndarray, positions: np.ndarray) -> None:
         if not len(positions) or not len(bases):
             return
         per = max(1, WORD_CHUNK // len(positions))
         for at in range(0, len(bases), per):
             chunk = bases[at:at + per]
-            self._emit((chunk[:, None] + positions[None, :]).reshape(-1))
+            self._emit((chunk[:, None] + positions[None, :]).reshape(-1),
+                       np.repeat(rows[at:at + per], len(positions)))

@@ -38,6 +38,7 @@ from .objects import HeapObjects
 from .roots import TypedRoot
 
 MAX_PATH = 24
+RELEASE_EVERY = 64 << 20
 TILE_CHUNK = 1 << 20
 ROOT_LABEL_HEADER = "(type from the allocation)"
 
@@ -85,8 +86,7 @@ class Paths:
 
 class Typer:
     def __init__(self, objects: HeapObjects, arrays: CoreArrays, table: TypeTable, types: RuntimeTypes,
-                 function_name: Callable[[int], str | None], min_header: int, header_size: int,
-                 small_span: np.ndarray, stop: Callable[[], bool] | None = None,
+                 function_name: Callable[[int], str | None], header_size: int, stop: Callable[[], bool] | None = None,
                  progress: Callable[[int], None] | None = None) -> None:
         self.objects, self.arrays, self.table, self.types = objects, arrays, table, types
         self.function_name = function_name
@@ -96,23 +96,25 @@ class Typer:
         self.type_of = np.full(n, -1, dtype=np.int32)
         self.path_of = np.full(n, -1, dtype=np.int32)
         self.visited = np.zeros(n, dtype=bool)
-        # Where a header-typed object's elements start.
-        self.skip = np.zeros(n, dtype=np.uint64)
-        has_header = (objects.header != 0) & small_span
-        self.skip[has_header] = np.uint64(header_size)
+        # Where a header-typed object's elements start (0 or 8 bytes in).
+        self.skip = np.zeros(n, dtype=np.uint8)
+        self.skip[objects.carriers[objects.carrier_header]] = header_size
         self.paths = Paths()
         self.queue: deque = deque()
         self.notes: list[str] = []
         self._header_tids: dict[int, int] = {}
         self.batches = 0
+        self.typed = 0
+        self._claim = np.zeros(n, dtype=np.int32)
+        self._since_release = 0
         self._closure_done: set[tuple[int, int]] = set()
-        carrying = np.flatnonzero(objects.header != 0)
-        for address in np.unique(objects.header[carrying]):
+        carrying, carried = objects.carriers, objects.carried
+        for address in np.unique(carried[carried != 0]):
             tid = self._type_from_header(int(address))
-            rows = carrying[objects.header[carrying] == address]
+            rows = carrying[carried == address]
             if tid >= 0:
                 # Room for several elements: an array of them (make([]T, n)).
-                tiles = (objects.size[rows] - self.skip[rows]) // np.uint64(max(types.size_of(int(address)), 1))
+                tiles = (objects.size[rows] - self.skip[rows].astype(np.uint64)) // np.uint64(max(types.size_of(int(address)), 1))
                 self.type_of[rows] = np.where(tiles >= 2, table.array_of(tid), tid)
 
     def _type_from_header(self, address: int) -> int:
@@ -147,6 +149,7 @@ class Typer:
             path = self.paths.new_root(ROOT_LABEL_HEADER, int(tid))
             self.visited[rows] = True
             self.path_of[rows] = path
+            self.typed += len(rows)
             self.queue.append((int(tid), path, None, rows))
         self._drain()
 
@@ -158,7 +161,10 @@ class Typer:
             self.batches += 1
             self._batch(tid, path, addresses, rows)
             if self.batches % 64 == 0:
-                self.progress(int(self.visited.sum()))
+                self.progress(self.typed)
+            if self._since_release > RELEASE_EVERY:
+                self.arrays.memory.release()
+                self._since_release = 0
 
     # One batch
 
@@ -167,8 +173,8 @@ class Typer:
         size = self.table[tid].size
         if rows is None:
             return addresses
-        starts = self.objects.base[rows] + self.skip[rows]
-        count = ((self.objects.size[rows] - self.skip[rows]) // np.uint64(size)).astype(np.int64)
+        starts = self.objects.base[rows] + self.skip[rows].astype(np.uint64)
+        count = ((self.objects.sizes(rows) - self.skip[rows].astype(np.uint64)) // np.uint64(size)).astype(np.int64)
         count = np.maximum(count, 1)
         if (count == 1).all():
             return starts
@@ -186,6 +192,7 @@ class Typer:
         found_types: list[np.ndarray] = []
         for at in range(0, len(tiles), TILE_CHUNK):
             chunk = tiles[at:at + TILE_CHUNK]
+            self._since_release += len(chunk) * info.size
             for (kind, target), offsets in info.slots.items():
                 where = (chunk[:, None] + offsets.astype(np.uint64)[None, :]).reshape(-1)
                 values = self.arrays.u64_or_zero(where)
@@ -218,11 +225,11 @@ class Typer:
         index = self.objects.find(values)
         ok = index >= 0
         index = index[ok]
-        offset = values[ok] - self.objects.base[index] - self.skip[index]
+        offset = values[ok] - self.objects.base[index] - self.skip[index].astype(np.uint64)
         size = np.uint64(max(self.table[target].size, 1))
-        good = (offset == 0) if exact else ((offset % size) == 0) & (offset < self.objects.size[index])
+        good = (offset == 0) if exact else ((offset % size) == 0) & (offset < self.objects.sizes(index))
         # An object that already holds another type keeps it (the header's, or the first path's).
-        rows.append(index[good])
+        rows.append(index[good].astype(np.int32))
         types.append(np.full(int(good.sum()), target, dtype=np.int32))
 
     def _closures(self, values: np.ndarray, rows: list, types: list) -> None:
@@ -281,13 +288,18 @@ class Typer:
         rows, types = rows[fresh], types[fresh]
         if not len(rows):
             return
-        rows, first = np.unique(rows, return_index=True)
-        types = types[first]
+        # One entry per object, without sorting: each row claims its slot
+        # of a scratch array, and the entries that hold their claim stay.
+        order = np.arange(len(rows), dtype=np.int32)
+        self._claim[rows] = order
+        keep = self._claim[rows] == order
+        rows, types = rows[keep], types[keep]
         # An object with a recorded type keeps it.
         recorded = self.type_of[rows]
         types = np.where(recorded >= 0, recorded, types)
         self.type_of[rows] = types
         self.visited[rows] = True
+        self.typed += len(rows)
         for tid in np.unique(types):
             which = rows[types == tid]
             child = self.paths.extend(path, int(tid))
@@ -301,22 +313,28 @@ class Typer:
         """rows, plus every object reached from them through tid's
         pointers to tid (a linked list's next), in one BFS."""
         objects = self.objects
-        sizes = np.unique(objects.size[rows])
-        candidates = np.flatnonzero(np.isin(objects.size, sizes) & ~objects.noscan & ~self.visited
+        sizes = np.unique(objects.sizes(rows))
+        spans = np.isin(objects.span_elemsize, sizes) & ~objects.span_noscan
+        candidates = np.flatnonzero(spans[objects.span] & ~self.visited
                                     & ((self.type_of == -1) | (self.type_of == tid)))
         if not len(candidates):
             return rows
-        nodes = np.union1d(rows, candidates)
+        member = np.zeros(len(objects), dtype=bool)
+        member[candidates] = True
+        member[rows] = True
+        nodes = np.flatnonzero(member)
+        del member
+        node_of = np.full(len(objects), -1, dtype=np.int32)
+        node_of[nodes] = np.arange(len(nodes), dtype=np.int32)
         sources, targets = [], []
-        starts = objects.base[nodes] + self.skip[nodes]
+        starts = objects.base[nodes] + self.skip[nodes].astype(np.uint64)
         for offset in offsets:
             values = self.arrays.u64_or_zero(starts + np.uint64(int(offset)))
             index = objects.find(values)
             ok = index >= 0
-            ok[ok] &= values[ok] == objects.base[index[ok]] + self.skip[index[ok]]
-            position = np.searchsorted(nodes, index[ok])
-            inside = position < len(nodes)
-            inside[inside] &= nodes[position[inside]] == index[ok][inside]
+            ok[ok] &= values[ok] == objects.base[index[ok]] + self.skip[index[ok]].astype(np.uint64)
+            position = node_of[index[ok]]
+            inside = position >= 0
             sources.append(np.flatnonzero(ok)[inside])
             targets.append(position[inside])
         source = np.concatenate(sources)
@@ -324,7 +342,8 @@ class Typer:
         if not len(source):
             return rows
         n = len(nodes)
-        start = np.searchsorted(nodes, rows)
+        start = node_of[rows]
+        del node_of
         # A super-source (node n) points at the batch.
         source = np.concatenate((source, np.full(len(start), n)))
         target = np.concatenate((target, start))
@@ -336,4 +355,5 @@ class Typer:
             self.type_of[new] = tid
             self.visited[new] = True
             self.path_of[new] = path
+            self.typed += len(new)
         return np.concatenate((rows, new))

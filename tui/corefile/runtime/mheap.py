@@ -212,6 +212,17 @@ class MHeap:
     def alloc_bits(self, spans: Spans) -> np.ndarray:
         """(sum of nelems,) bool, span after span: slot i of a span holds an
         object (i < freeindex, or its allocBits bit is set)."""
+        cached = self.__dict__.get("_alloc")
+        if cached is not None and cached[0] is spans:
+            return cached[1]
+        out = self._alloc_bits(spans)
+        self._alloc = (spans, out)
+        return out
+
+    def forget_alloc_bits(self) -> None:
+        self._alloc = None
+
+    def _alloc_bits(self, spans: Spans) -> np.ndarray:
         nelems = spans.nelems.astype(np.int64)
         total = int(nelems.sum())
         out = np.zeros(total, dtype=bool)
@@ -265,15 +276,19 @@ class MHeap:
                 heap_arena = memory.u64(l2 + 8 * index)
                 if not heap_arena:
                     raise Unsupported(f"heap arena {index} is listed but has no heapArena")
-                # The first span of the arena says where the arena is.
+                # A span that starts in this arena says where the arena is
+                # (its first pages may belong to a span from the arena before).
                 spans = np.frombuffer(memory.read(heap_arena + spans_at, 8 * self.geometry.pages_per_arena),
                                       dtype="<u8")
                 used = np.flatnonzero(spans)
                 if not len(used):
                     continue
-                first = int(used[0])
-                start = memory.u64(int(spans[first]) + self.mspan.field("startAddr")[0])
-                base = start - start % arena
+                starts = self.arrays.u64(spans[used] + np.uint64(self.mspan.field("startAddr")[0]))
+                page = np.uint64(self.geometry.page_size)
+                here = np.flatnonzero((starts % np.uint64(arena)) // page == used.astype(np.uint64))
+                if not len(here):
+                    continue
+                base = int(starts[here[0]]) - int(used[here[0]]) * self.geometry.page_size
                 derived = (base - index * arena) % (1 << 64)
                 if offset is None:
                     offset = derived
