@@ -110,6 +110,7 @@ def _read(native: NativeCore, progress, stop, typed_roots: bool) -> HeapReading:
     typer = Typer(objects, arrays, table, types, function_name, heap.geometry.malloc_header_size, stop=stop,
                   progress=lambda typed: progress(HeapProgress("types", typed, total)))
     typer.run(roots.typed)
+    typer.finish()
     notes += typer.notes + table.notes
     lap("types")
     stats = read_heap_stats(native.memory, native.layouts, native.exe, native.bias)
@@ -132,45 +133,52 @@ def _reachable(objects: HeapObjects, edges, root_words: np.ndarray, scanned, sea
 
 def _assemble(objects: HeapObjects, spans, reachable: np.ndarray, typer: Typer, table: TypeTable, stats,
               notes: list[str], started: float, stages) -> HeapReading:
-    size = objects.size
-    type_of = typer.type_of.astype(np.int64)
+    type_of = typer.type_of
+    typer.type_of = None
     # Objects without a type are named by their size class (tiny blocks apart).
     untyped = type_of < 0
     names = table.names()
-    extra: dict[tuple[bool, int], int] = {}
     if untyped.any():
-        keys = np.where(objects.tiny[untyped], -1, 1) * size[untyped].astype(np.int64)
+        sizes = objects.sizes(np.flatnonzero(untyped)).astype(np.int64)
+        keys = np.where(objects.tiny[untyped], -1, 1) * sizes
         unique, inverse = np.unique(keys, return_inverse=True)
         ids = []
         for key in unique.tolist():
-            tiny = key < 0
-            label = (f"(tiny blocks, {-key} B)" if tiny else f"(untyped, {key} B)")
-            extra[(tiny, abs(key))] = len(names)
             ids.append(len(names))
-            names.append(label)
-        type_of[untyped] = np.asarray(ids, dtype=np.int64)[inverse]
+            names.append(f"(tiny blocks, {-key} B)" if key < 0 else f"(untyped, {key} B)")
+        type_of[untyped] = np.asarray(ids, dtype=np.int32)[inverse]
+        del sizes, keys, inverse
     # One row per name: the same Go type met through DWARF and a runtime descriptor.
     by_name: dict[str, int] = {}
-    remap = np.asarray([by_name.setdefault(name, i) for i, name in enumerate(names)], dtype=np.int64)
+    remap = np.asarray([by_name.setdefault(name, i) for i, name in enumerate(names)], dtype=np.int32)
     type_of = remap[type_of]
     count_all = len(names)
-    weights = size.astype(np.float64)
-    live_count = np.bincount(type_of[reachable], minlength=count_all)
-    live_bytes = np.bincount(type_of[reachable], weights=weights[reachable], minlength=count_all)
-    dead_count = np.bincount(type_of[~reachable], minlength=count_all)
-    dead_bytes = np.bincount(type_of[~reachable], weights=weights[~reachable], minlength=count_all)
+    # Bytes per type without a weight per object: objects of a span share
+    # its size, so count (type, size) pairs and multiply.
+    size_values, size_of_span = np.unique(spans.elemsize, return_inverse=True)
+    size_index = size_of_span.astype(np.int64)[objects.span]
+    counts = {}
+    for live in (True, False):
+        mask = reachable if live else ~reachable
+        key = type_of[mask].astype(np.int64) * len(size_values) + size_index[mask]
+        pairs = np.bincount(key, minlength=count_all * len(size_values)).reshape(count_all, len(size_values))
+        counts[live] = (pairs.sum(axis=1), pairs @ size_values.astype(np.float64))
+        del key, pairs
+    del size_index
+    live_count, live_bytes = counts[True]
+    dead_count, dead_bytes = counts[False]
     used = np.flatnonzero((live_count + dead_count) > 0)
     order = used[np.lexsort((-dead_bytes[used], -live_bytes[used]))]
     typed_ids = len(table)
     rows = tuple(TypeRow(names[i], int(live_count[i]), int(live_bytes[i]), int(dead_count[i]), int(dead_bytes[i]),
                          i < typed_ids) for i in order.tolist())
-    typed_ids = typed_ids  # rows past the table's are the untyped size classes
     row_of_type = np.full(count_all, -1, dtype=np.int32)
     row_of_type[order] = np.arange(len(order), dtype=np.int32)
     paths = typer.paths
     path_rows = tuple((paths.parent[p], names[paths.type[p]] if paths.type[p] >= 0 else "?", paths.root[p])
                       for p in range(len(paths)))
     typed = ~untyped & reachable
+    size = objects.size
     total_bytes = int(size.sum())
     figures = RuntimeFigures(stats.heap_alloc, stats.heap_objects, stats.heap_inuse, stats.heap_live,
                              stats.heap_marked, stats.num_gc, int(spans.alloc_count.sum()))
@@ -185,8 +193,8 @@ def _assemble(objects: HeapObjects, spans, reachable: np.ndarray, typer: Typer, 
     elapsed = time.perf_counter() - started
     return HeapReading(
         runtime=figures, objects=len(objects), bytes=total_bytes,
-        reachable_objects=int(reachable.sum()), reachable_bytes=int(size[reachable].sum()),
-        unreachable_objects=int((~reachable).sum()), unreachable_bytes=int(size[~reachable].sum()),
+        reachable_objects=int(reachable.sum()), reachable_bytes=int(live_bytes.sum()),
+        unreachable_objects=int((~reachable).sum()), unreachable_bytes=int(dead_bytes.sum()),
         typed_objects=int(typed.sum()), typed_bytes=int(size[typed].sum()),
         tiny_blocks=int(objects.tiny.sum()), spans=len(spans), types=rows, checks=checks,
         notes=tuple(dict.fromkeys(notes)), elapsed_s=elapsed, stages=tuple(stages),

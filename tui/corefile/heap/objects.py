@@ -44,7 +44,7 @@ from ..runtime.types import RuntimeTypes
 # Spans handled in one numpy batch (a page each: 1024 words).
 SPAN_CHUNK = 2048
 # Pointer words gathered in one batch.
-WORD_CHUNK = 1 << 22
+WORD_CHUNK = 1 << 20
 # Spans of more pages than this (arena layouts) are read one by one.
 GROUP_PAGES = 16
 # Drop the core's pages from our resident set after reading this much
@@ -129,18 +129,23 @@ class HeapObjects:
     def read(cls, heap: MHeap, spans: Spans, arrays: CoreArrays) -> "HeapObjects":
         allocated = heap.alloc_bits(spans)
         nelems = spans.nelems.astype(np.int64)
-        span_of_slot = np.repeat(np.arange(len(spans), dtype=np.int32), nelems)
         starts = np.concatenate(([0], np.cumsum(nelems)[:-1])).astype(np.int64)
-        slot = np.arange(len(allocated), dtype=np.int64) - np.repeat(starts, nelems)
-        span = span_of_slot[allocated]
-        del span_of_slot
-        slot = slot[allocated]
-        elemsize = spans.elemsize[span]
-        base = spans.base[span] + slot.astype(np.uint64) * elemsize
-        del slot
+        # Span by span group: the per-slot temporaries stay small.
+        bases, owners = [], []
+        for lo in range(0, len(spans), SPAN_CHUNK * 8):
+            hi = min(lo + SPAN_CHUNK * 8, len(spans))
+            count = nelems[lo:hi]
+            first, last = int(starts[lo]), int(starts[hi - 1] + count[-1])
+            taken = allocated[first:last]
+            owner = np.repeat(np.arange(lo, hi, dtype=np.int32), count)[taken]
+            slot = (np.arange(last - first, dtype=np.int64) - np.repeat(starts[lo:hi] - first, count))[taken]
+            bases.append(spans.base[owner] + slot.astype(np.uint64) * spans.elemsize[owner])
+            owners.append(owner)
+        base = np.concatenate(bases) if bases else np.zeros(0, dtype=np.uint64)
+        span = np.concatenate(owners) if owners else np.zeros(0, dtype=np.int32)
+        del bases, owners
         geometry = heap.geometry
         noscan = spans.noscan[span]
-        del elemsize
         carriers = np.zeros(0, dtype=np.int64)
         carried = np.zeros(0, dtype=np.uint64)
         in_header = np.zeros(0, dtype=bool)
@@ -160,8 +165,10 @@ class HeapObjects:
         slot_object = np.full(len(allocated), -1, dtype=np.int32)
         slot_object[allocated] = np.arange(int(allocated.sum()), dtype=np.int32)
         heap.forget_alloc_bits()
-        return cls(base, span, carriers, carried, in_header, geometry.tiny_size, spans.noscan, spans.base, spans.end, spans.elemsize,
-                   spans.nelems, starts.astype(np.int64), slot_object)
+        page_span, lo = _page_table(spans, geometry.page_size)
+        return cls(base, span, carriers, carried, in_header, geometry.tiny_size, spans.noscan, spans.base, spans.end,
+                   spans.elemsize, spans.nelems, starts.astype(np.int64), slot_object, page_span, lo,
+                   geometry.page_size.bit_length() - 1)
 
 
 MAX_PAGE_TABLE = 1 << 26  # pages (512 GB of address range at 8 KiB)

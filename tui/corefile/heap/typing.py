@@ -38,7 +38,7 @@ from .objects import HeapObjects
 from .roots import TypedRoot
 
 MAX_PATH = 24
-RELEASE_EVERY = 64 << 20
+CLOSURE_CHUNK = 1 << 20
 TILE_CHUNK = 1 << 20
 ROOT_LABEL_HEADER = "(type from the allocation)"
 
@@ -106,7 +106,6 @@ class Typer:
         self.batches = 0
         self.typed = 0
         self._claim = np.zeros(n, dtype=np.int32)
-        self._since_release = 0
         self._closure_done: set[tuple[int, int]] = set()
         carrying, carried = objects.carriers, objects.carried
         for address in np.unique(carried[carried != 0]):
@@ -153,6 +152,11 @@ class Typer:
             self.queue.append((int(tid), path, None, rows))
         self._drain()
 
+    def finish(self) -> None:
+        """Drop what only the typing needed (the result keeps type_of and path_of)."""
+        self._claim = self.visited = self.skip = None
+        self.queue.clear()
+
     def _drain(self) -> None:
         while self.queue:
             if self.stop():
@@ -162,9 +166,9 @@ class Typer:
             self._batch(tid, path, addresses, rows)
             if self.batches % 64 == 0:
                 self.progress(self.typed)
-            if self._since_release > RELEASE_EVERY:
-                self.arrays.memory.release()
-                self._since_release = 0
+            # Each batch reads its objects wherever they are: drop the
+            # core's pages it touched from our resident set.
+            self.arrays.memory.release()
 
     # One batch
 
@@ -192,11 +196,12 @@ class Typer:
         found_types: list[np.ndarray] = []
         for at in range(0, len(tiles), TILE_CHUNK):
             chunk = tiles[at:at + TILE_CHUNK]
-            self._since_release += len(chunk) * info.size
             for (kind, target), offsets in info.slots.items():
                 where = (chunk[:, None] + offsets.astype(np.uint64)[None, :]).reshape(-1)
                 values = self.arrays.u64_or_zero(where)
                 self._slot(kind, target, where, values, info, found_rows, found_types)
+                if len(where) > 1 << 16:
+                    self.arrays.memory.release()
         if found_rows:
             self._settle(path, np.concatenate(found_rows), np.concatenate(found_types))
 
@@ -322,32 +327,48 @@ class Typer:
         member = np.zeros(len(objects), dtype=bool)
         member[candidates] = True
         member[rows] = True
-        nodes = np.flatnonzero(member)
+        del candidates
+        nodes = np.flatnonzero(member).astype(np.int32)
         del member
         node_of = np.full(len(objects), -1, dtype=np.int32)
         node_of[nodes] = np.arange(len(nodes), dtype=np.int32)
+        # node -> node through each offset; nodes are read a slice at a
+        # time, and the core's pages let go after each.
         sources, targets = [], []
-        starts = objects.base[nodes] + self.skip[nodes].astype(np.uint64)
         for offset in offsets:
-            values = self.arrays.u64_or_zero(starts + np.uint64(int(offset)))
-            index = objects.find(values)
-            ok = index >= 0
-            ok[ok] &= values[ok] == objects.base[index[ok]] + self.skip[index[ok]].astype(np.uint64)
-            position = node_of[index[ok]]
-            inside = position >= 0
-            sources.append(np.flatnonzero(ok)[inside])
-            targets.append(position[inside])
-        source = np.concatenate(sources)
-        target = np.concatenate(targets)
-        if not len(source):
-            return rows
+            for at in range(0, len(nodes), CLOSURE_CHUNK):
+                part = nodes[at:at + CLOSURE_CHUNK]
+                starts = objects.base[part] + self.skip[part].astype(np.uint64)
+                values = self.arrays.u64_or_zero(starts + np.uint64(int(offset)))
+                del starts
+                index = objects.find(values)
+                ok = index >= 0
+                ok[ok] &= values[ok] == objects.base[index[ok]] + self.skip[index[ok]].astype(np.uint64)
+                position = node_of[index[ok]]
+                inside = position >= 0
+                sources.append((np.flatnonzero(ok)[inside] + at).astype(np.int32))
+                targets.append(position[inside])
+                self.arrays.memory.release()
         n = len(nodes)
         start = node_of[rows]
         del node_of
-        # A super-source (node n) points at the batch.
-        source = np.concatenate((source, np.full(len(start), n)))
-        target = np.concatenate((target, start))
-        graph = csr_matrix((np.ones(len(source), dtype=np.int8), (source, target)), shape=(n + 1, n + 1))
+        source = np.concatenate(sources)
+        if not len(source):
+            return rows
+        target = np.concatenate(targets)
+        del sources, targets
+        if len(offsets) > 1:
+            order = np.argsort(source, kind="stable")
+            source, target = source[order], target[order]
+        # Rows by source; node n, a super-source, points at the batch.
+        counts = np.bincount(source, minlength=n + 1)
+        counts[n] = len(start)
+        indptr = np.zeros(n + 2, dtype=np.int64 if len(source) + len(start) >= 2**31 else np.int32)
+        np.cumsum(counts, out=indptr[1:])
+        indices = np.concatenate((target, start.astype(np.int32)))
+        del source, target, counts
+        ones = np.broadcast_to(np.float64(1), (len(indices),))
+        graph = csr_matrix((ones, indices, indptr), shape=(n + 1, n + 1))
         order = breadth_first_order(graph, n, directed=True, return_predecessors=False)
         reached = nodes[order[order < n]]
         new = reached[~self.visited[reached] & ~np.isin(reached, rows)]

@@ -242,8 +242,11 @@ class MHeap:
             mask = np.arange(width)[None, :] < for_span[:, None]
             positions = (starts[which][:, None] + np.arange(width)[None, :])[mask]
             out[positions] = bits[mask]
-        index = np.arange(total, dtype=np.int64) - np.repeat(starts, nelems)
-        out |= index < np.repeat(spans.freeindex.astype(np.int64), nelems)
+        # Below freeindex, every slot holds an object: a run at each span's start.
+        free = spans.freeindex.astype(np.int64)
+        runs = np.repeat(starts, free) + (np.arange(int(free.sum()), dtype=np.int64)
+                                          - np.repeat(np.cumsum(free) - free, free))
+        out[runs] = True
         return out
 
     # Arenas
