@@ -15,21 +15,14 @@ MARKDOWN_TYPES = 10
 
 def read_heap_reading(executable: str, core: str) -> HeapReading | str:
     """The core's heap, or why it cannot be read (one line)."""
-    from ..corefile.heap import read_heap
-    from ..corefile.native import NativeCore
+    from ..corefile.heap import read_heap_of
 
     try:
-        native = NativeCore.open(executable, core)
-    except Unsupported as err:
-        return f"the core cannot be read natively: {err}"
-    try:
-        return read_heap(native)
+        return read_heap_of(executable, core)
     except (Unsupported, Stopped) as err:
         return str(err) or "stopped"
     except MemoryError:
         return "not enough memory to read the heap"
-    finally:
-        native.close()
 
 
 def heap_section(reading: HeapReading | str) -> dict[str, Any]:

@@ -5,7 +5,10 @@ own counts. Pure: the core file and the executable, no debugger.
     reading = read_heap(native, progress=on_progress, stop=asked_to_stop)
     reading.types[:10], reading.checks, reading.instances(0)
 
-read_heap runs for seconds on a big heap: call it on a worker thread. It
+read_heap runs for seconds on a big heap: call it on a worker thread
+(Textual: `@work(thread=True)`, with stop=lambda: worker.is_cancelled and
+progress posting a message: the Memory screen's progress bar is
+HeapProgress.done / total while stage is "pointers" or "types"). It
 calls progress(HeapProgress) between steps and every few thousand spans
 (stage, done, total: objects read / objects in the heap while scanning,
 objects typed while typing), and stop() as often; stop() returning True
@@ -45,7 +48,7 @@ from .objects import HeapObjects, PointerScan
 from .roots import RootReader
 from .typing import Typer
 
-__all__ = ["HeapProgress", "read_heap", "Stopped", "Unsupported"]
+__all__ = ["HeapProgress", "read_heap", "read_heap_of", "Stopped", "Unsupported"]
 
 _CORRUPT = (__import__("struct").error, IndexError, KeyError, ValueError, OverflowError,
             ZeroDivisionError, MemoryError)
@@ -67,6 +70,16 @@ def read_heap(native: NativeCore, progress: Callable[[HeapProgress], None] | Non
         raise Unsupported(f"heap unreadable: {err}") from None
     except _CORRUPT as err:
         raise Unsupported(f"heap unreadable: {type(err).__name__}: {err}") from None
+
+
+def read_heap_of(executable: str, core: str, progress: Callable[[HeapProgress], None] | None = None,
+                 stop: Callable[[], bool] | None = None) -> HeapReading:
+    """read_heap on a core opened for the purpose (and closed after)."""
+    native = NativeCore.open(executable, core)
+    try:
+        return read_heap(native, progress, stop)
+    finally:
+        native.close()
 
 
 def _read(native: NativeCore, progress, stop, typed_roots: bool) -> HeapReading:

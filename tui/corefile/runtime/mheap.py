@@ -32,6 +32,7 @@ from .fields import optional_field, scalar_field
 
 MAX_SPANS = 1 << 26
 MAX_SPAN_OBJECTS = 1 << 16
+MAX_SPAN_PAGES = 1 << 30  # 8 TB of 8 KiB pages: more is a corrupt span
 
 
 @dataclass(frozen=True, slots=True)
@@ -185,7 +186,7 @@ class MHeap:
             "alloc_count_before_cache": column("allocCountBeforeCache", required=False),
             "spanclass": column("spanclass"), "large_type": column("largeType", required=False),
         }
-        rows["end"] = rows["base"] + rows["npages"] * np.uint64(self.geometry.page_size)
+        rows["end"] = rows["base"] + np.minimum(rows["npages"], MAX_SPAN_PAGES) * np.uint64(self.geometry.page_size)
         order = np.argsort(rows["base"][keep], kind="stable")
         made = Spans(**{name: values[keep][order] for name, values in rows.items()})
         self._check(made)
@@ -194,8 +195,9 @@ class MHeap:
     def _check(self, spans: Spans) -> None:
         """A span whose numbers cannot be is reported, never read on."""
         page = np.uint64(self.geometry.page_size)
-        size = spans.npages * page
-        bad = ((spans.elemsize == 0) | (spans.nelems == 0) | (spans.nelems > MAX_SPAN_OBJECTS)
+        too_big = spans.npages > np.uint64(MAX_SPAN_PAGES)
+        size = np.where(too_big, 0, spans.npages) * page
+        bad = (too_big | (spans.elemsize == 0) | (spans.nelems == 0) | (spans.nelems > MAX_SPAN_OBJECTS)
                | (spans.elemsize * spans.nelems > size) | (spans.freeindex > spans.nelems)
                | (spans.base % page != 0) | (spans.npages == 0) | (spans.alloc_count > spans.nelems))
         if bad.any():
