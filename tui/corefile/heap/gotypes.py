@@ -399,6 +399,11 @@ class TypeTable:
             slots.setdefault((FUNC, NONE), []).append(base)
         elif kind == "struct":
             for f in rt.fields:
+                if f.name == "overflow" and rt.name.startswith("map.bucket[") and self.types.at(f.type).kind == "unsafe.Pointer":
+                    # runtime/map.go: a bucket's overflow is the next bucket of
+                    # its map (Go 1.22-1.23 describe it as an unsafe.Pointer).
+                    slots.setdefault((PTR, self.from_runtime(address)), []).append(base + f.offset)
+                    continue
                 self._collect_runtime(f.type, base + f.offset, slots, depth + 1, info)
         elif kind == "array" and rt.elem and rt.length:
             elem = self.types.at(rt.elem)

@@ -318,6 +318,9 @@ class PointerScan:
         ends = self.spans.base[rows] + np.uint64(size) - np.uint64(nbytes)
         if geometry.inline_mark_bits:
             ends = ends - self._inline_marks(rows) * np.uint64(geometry.inline_mark_bits)
+        elif self.heap.heap_arena.has("pageUseSpanInlineMarkBits") and self._inline_marks(rows).any():
+            raise Unsupported("spans with Green Tea inline mark bits, and no runtime.spanInlineMarkBits in DWARF "
+                              "to say their size")
         try:
             raw = self.arrays.gather(ends, nbytes)
         except BadRead as err:
