@@ -390,6 +390,7 @@ def heap_cases(layout: Layout, rng: random.Random, n: int) -> list[Case]:
             at = layout.file_offset(span + offset)
             if at is not None:
                 value = rng.choice((0, 1, (1 << 8 * size) - 1, rng.getrandbits(8 * size), rng.getrandbits(47) & ~7))
+                value &= (1 << 8 * size) - 1
                 cases.append(Case(f"heap.mspan@{span:#x}.{name}", "heap", ((at, value.to_bytes(size, "little")),)))
                 continue
         seg = rng.choice(layout.loads())  # no span known: a word anywhere in memory
