@@ -17,7 +17,8 @@ import gzip
 from typing import Iterable, Sequence
 
 
-def _varint(value: int) -> bytes:
+def uvarint(value: int) -> bytes:
+    """An unsigned LEB128 (protobuf's varint; Go's pclntab uses the same)."""
     value &= (1 << 64) - 1
     out = bytearray()
     while True:
@@ -31,19 +32,19 @@ def _varint(value: int) -> bytes:
 
 
 def _key(field: int, wire: int) -> bytes:
-    return _varint(field << 3 | wire)
+    return uvarint(field << 3 | wire)
 
 
 def _int(field: int, value: int) -> bytes:
-    return _key(field, 0) + _varint(value) if value else b""
+    return _key(field, 0) + uvarint(value) if value else b""
 
 
 def _bytes(field: int, data: bytes) -> bytes:
-    return _key(field, 2) + _varint(len(data)) + data
+    return _key(field, 2) + uvarint(len(data)) + data
 
 
 def _packed(field: int, values: Iterable[int]) -> bytes:
-    return _bytes(field, b"".join(_varint(v) for v in values))
+    return _bytes(field, b"".join(uvarint(v) for v in values))
 
 
 def heap_profile(samples: Sequence[tuple[Sequence[str], int, int]], comment: str = "") -> bytes:

@@ -503,19 +503,7 @@ class Namer:
             address = self.reader.g_address.get(gid)
             if address is None:
                 continue
-            try:
-                record = native.read_g(address)
-            except BadRead:
-                continue
-            if gid in on_thread:
-                thread = on_thread[gid][0]
-                pcs, _ = native.unwind(replace(record, pc=thread.rip, sp=thread.rsp, bp=thread.rbp), STACK_FRAMES)
-                if pcs and thread.rsp >= record.stack_lo:
-                    record = replace(record, sp=thread.rsp)
-                else:
-                    record, pcs = recover_frames(native, record)
-            else:
-                pcs, _ = native.unwind(record, STACK_FRAMES)
+            record, pcs = goroutine_frames(native, address, on_thread.get(gid), STACK_FRAMES)
             if not pcs:
                 continue
             self.scanned += 1
@@ -579,6 +567,25 @@ class Namer:
         candidate = _Found(name, how, (_RANK[how], *rank), self._goroutine)
         if address not in found or candidate.rank < found[address].rank:
             found[address] = candidate
+
+
+def goroutine_frames(native: "NativeCore", address: int, on_thread, depth: int) -> tuple[object, tuple[int, ...] | None]:
+    """(the g at address as unwound, its physical frames' PCs; None when its
+    g is unreadable) for a goroutine parked (from g.sched) or running on a
+    thread (on_thread: (thread, direct) from NativeCore.thread_goroutines,
+    or None): from the thread's registers when they are on its stack, else
+    recover_frames."""
+    try:
+        record = native.read_g(address)
+    except BadRead:
+        return None, None
+    if on_thread is None:
+        return record, native.unwind(record, depth)[0]
+    thread = on_thread[0]
+    pcs, _ = native.unwind(replace(record, pc=thread.rip, sp=thread.rsp, bp=thread.rbp), depth)
+    if pcs and record.stack_lo <= thread.rsp < record.stack_hi:
+        return replace(record, sp=thread.rsp), pcs
+    return recover_frames(native, record)
 
 
 def recover_frames(native: "NativeCore", record) -> tuple[object, tuple[int, ...] | None]:

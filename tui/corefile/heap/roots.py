@@ -15,14 +15,14 @@ Two kinds, for two uses:
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 import numpy as np
 
 from ...parse.names import go_name
 from ..arrays import CoreArrays
 from ..errors import BadRead, Unsupported
-from ..names import DATA_SECTIONS, Variables, recover_frames
+from ..names import DATA_SECTIONS, Variables, goroutine_frames
 from ..native import NativeCore
 from ..runtime.fields import scalar_field
 
@@ -200,19 +200,7 @@ class RootReader:
             self.notes.append(f"locals typed in the first {MAX_TYPED_GOROUTINES} of {len(gs)} goroutines "
                               "(the others' stacks are roots, untyped)")
         for gid, address in gs[:MAX_TYPED_GOROUTINES]:
-            try:
-                record = native.read_g(address)
-            except BadRead:
-                continue
-            if gid in on_thread:
-                thread = on_thread[gid][0]
-                pcs, _ = native.unwind(replace(record, pc=thread.rip, sp=thread.rsp, bp=thread.rbp), STACK_FRAMES)
-                if pcs and record.stack_lo <= thread.rsp < record.stack_hi:
-                    record = replace(record, sp=thread.rsp)
-                else:
-                    record, pcs = recover_frames(native, record)
-            else:
-                pcs, _ = native.unwind(record, STACK_FRAMES)
+            record, pcs = goroutine_frames(native, address, on_thread.get(gid), STACK_FRAMES)
             if not pcs:
                 continue
             for depth, (_sp, cfa, function) in enumerate(frame_extents(native, record.sp, pcs)):
