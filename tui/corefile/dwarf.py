@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from .elfimage import ElfImage
 from .errors import Unsupported
 
-CACHE_FORMAT = 3
+CACHE_FORMAT = 4
 DW_AT_GO_KIND = 0x2900
 DW_AT_GO_KEY, DW_AT_GO_ELEM, DW_AT_GO_RUNTIME_TYPE = 0x2901, 0x2902, 0x2904
 # The packages whose DW_TAG_constants are indexed (the runtime's layout
@@ -111,6 +111,7 @@ class Layouts:
         self._index: dict[str, int] = {}  # type name -> DIE offset
         self._constants: dict[str, int] = {}  # "runtime.pageSize" -> 8192
         self._rtypes: dict[int, int] = {}  # runtime type (offset in moduledata.types) -> DIE offset
+        self._globals: dict[str, int] = {}  # global variable -> DIE offset of its type (0: none in DWARF)
         self._types: dict[int, Type] = {}
         self._dwarf = None
         self._dirty = False
@@ -136,6 +137,7 @@ class Layouts:
         self._raw = data.get("raw", {})
         self._constants = {k: int(v) for k, v in data.get("constants", {}).items()}
         self._rtypes = {int(k): int(v) for k, v in data.get("rtypes", {}).items()}
+        self._globals = {k: int(v) for k, v in data.get("globals", {}).items()}
         return bool(self._index)
 
     def save(self) -> None:
@@ -148,7 +150,7 @@ class Layouts:
             fd, tmp = tempfile.mkstemp(dir=directory, prefix=".layout-")
             with os.fdopen(fd, "w", encoding="utf-8") as f:
                 json.dump({"format": CACHE_FORMAT, "key": self.key, "index": self._index, "raw": self._raw,
-                           "constants": self._constants, "rtypes": self._rtypes}, f)
+                           "constants": self._constants, "rtypes": self._rtypes, "globals": self._globals}, f)
             os.replace(tmp, self._cache_path())
             self._dirty = False
         except OSError:
@@ -228,6 +230,15 @@ class Layouts:
         """The DIE offset of the type whose runtime type descriptor is at
         this offset from moduledata.types (DW_AT_go_runtime_type)."""
         return self._rtypes.get(offset)
+
+    def remembered_global(self, name: str) -> int | None:
+        """A global's type DIE as found before (cached with the layouts):
+        None when not looked up yet, 0 when DWARF has none."""
+        return self._globals.get(name)
+
+    def remember_global(self, name: str, die: int | None) -> None:
+        self._globals[name] = die or 0
+        self._dirty = True
 
     def offset_of(self, name: str) -> int | None:
         """The DIE offset of a named type, or None."""

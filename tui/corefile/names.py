@@ -135,8 +135,14 @@ class Variables:
         return found
 
     def global_die(self, name: str) -> int | None:
-        """The DIE offset of a global variable's type (`main.srv`), None when DWARF has none."""
-        return self._package(package_of(name))[0].get(name)
+        """The DIE offset of a global variable's type (`main.srv`), None when
+        DWARF has none (remembered with the binary's layouts: a package's
+        compile unit is read once per binary, not per open)."""
+        known = self.layouts.remembered_global(name)
+        if known is None:
+            known = self._package(package_of(name))[0].get(name) or 0
+            self.layouts.remember_global(name, known)
+        return known or None
 
     def global_type(self, name: str) -> Type | None:
         """The DWARF type of a global variable (`main.srv`), None when DWARF has none."""

@@ -106,7 +106,8 @@ def _read(native: NativeCore, progress, stop, typed_roots: bool) -> HeapReading:
     scan = PointerScan(heap, spans, objects, arrays, types,
                        progress=lambda done, n: progress(HeapProgress("pointers", done, n)), stop=stop)
     progress(HeapProgress("roots", 0, total))
-    roots = RootReader(native, arrays).read(typed=typed_roots)
+    heap_range = (int(spans.base[0]), int(spans.end.max())) if len(spans) else (0, 0)
+    roots = RootReader(native, arrays).read(typed=typed_roots, heap_range=heap_range)
     notes += roots.notes
     lap("roots")
     # The edges live only inside _reachable: its graph takes their place.

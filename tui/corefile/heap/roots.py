@@ -60,27 +60,31 @@ class RootReader:
         symbols = native.exe.symbols("runtime.firstmoduledata", "runtime.allp")
         self.symbols = symbols
 
-    def read(self, typed: bool = True) -> Roots:
-        words = [self._module_words()]
+    def read(self, typed: bool = True, heap_range: tuple[int, int] = (0, 1 << 64)) -> Roots:
+        module_at, module_words = self._module_words()
+        words = [module_words]
         stack_words, live, gs = self._stacks()
         words.append(stack_words)
         words.append(self._tiny_blocks())
         typed_roots: list[TypedRoot] = []
         if typed:
-            typed_roots += self._globals()
+            # Only the globals that hold a heap pointer need their types.
+            lo, hi = heap_range
+            holding = np.sort(module_at[(module_words >= np.uint64(lo)) & (module_words < np.uint64(hi))])
+            typed_roots += self._globals(holding)
             typed_roots += self._locals(gs)
         return Roots(np.concatenate(words), tuple(typed_roots), live, tuple(dict.fromkeys(self.notes)))
 
     # Globals
 
-    def _module_words(self) -> np.ndarray:
-        """The values of the pointer words of .data and .bss, by the GC's own bitmaps."""
+    def _module_words(self) -> tuple[np.ndarray, np.ndarray]:
+        """(addresses, values) of the pointer words of .data and .bss, by the GC's own bitmaps."""
         symbol = self.symbols.get("runtime.firstmoduledata")
         if symbol is None:
             raise Unsupported("no runtime.firstmoduledata symbol")
         md = self.layouts.type("runtime.moduledata")
         at = symbol[0] + self.native.bias
-        out = []
+        out, at_list = [], []
         for start_field, end_field, mask_field in (("data", "edata", "gcdatamask"), ("bss", "ebss", "gcbssmask")):
             try:
                 start = self.memory.u64(at + md.field(start_field)[0])
@@ -99,13 +103,18 @@ class RootReader:
             except BadRead as err:
                 raise Unsupported(f"the {start_field} section is not in the core: {err}") from None
             out.append(section[mask])
-        return np.concatenate(out)
+            at_list.append(np.uint64(start) + np.flatnonzero(mask).astype(np.uint64) * np.uint64(8))
+        return np.concatenate(at_list), np.concatenate(out)
 
-    def _globals(self) -> list[TypedRoot]:
+    def _globals(self, holding: np.ndarray) -> list[TypedRoot]:
+        """The globals with a word in holding (sorted addresses), typed."""
         found = []
         bias = self.native.bias
         for value, size, name in self.native.exe.object_symbols(DATA_SECTIONS[:2]):
             if ".." in name or name.startswith(("go:", "go.", "type:", "type.", "runtime.")):
+                continue
+            start = np.searchsorted(holding, np.uint64(value + bias))
+            if start >= len(holding) or holding[start] >= np.uint64(value + bias + size):
                 continue
             try:
                 die = self.variables.global_die(name)
