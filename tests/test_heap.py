@@ -164,6 +164,18 @@ def test_progress_and_instances(heap):
     assert reading.stack(reading.path[np.searchsorted(reading.address, instances[0][0])])[0] == "main.Session"
 
 
+def test_an_instance_reads_as_a_go_value(heap):
+    """What the Memory screen will do with an instance: its row's DWARF
+    type, read by the values reader at the instance's address."""
+    _, native, reading, _ = heap
+    row = reading.types[reading.row_of("main.Token")]
+    address, size, _ = reading.instances(reading.row_of("main.Token"), limit=1)[0]
+    value = native.values.read(address, native.layouts.type_at(row.die))
+    assert set(value) == {"id", "owner", "scope"} and 0 <= value["id"] < 50 and value["owner"]
+    pairs = reading.types[reading.row_of("[]main.Pair")]
+    assert native.layouts.type_at(pairs.die).name == "main.Pair"
+
+
 def test_the_type_decoder_names_runtime_types(heap):
     """runtime/types.py: the descriptors the heap's interfaces and headers point to."""
     _, native, _, _ = heap

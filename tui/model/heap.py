@@ -61,6 +61,9 @@ class TypeRow:
     garbage_count: int  # allocated, unreachable
     garbage_bytes: int
     typed: bool  # False: the size class of objects no typed path reached
+    # The DWARF type of one element (a DIE offset: Layouts.type_at reads an
+    # instance as a Go value with it); None for runtime-only and synthetic rows.
+    die: int | None = None
 
     @property
     def average(self) -> float:

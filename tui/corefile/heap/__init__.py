@@ -165,6 +165,12 @@ def _assemble(objects: HeapObjects, spans, reachable: np.ndarray, typer: Typer, 
     # One row per name: the same Go type met through DWARF and a runtime descriptor.
     by_name: dict[str, int] = {}
     remap = np.asarray([by_name.setdefault(name, i) for i, name in enumerate(names)], dtype=np.int32)
+    # A merged row reads its instances with the type of the ids its objects had
+    # (a slice's backing array and a slice header share the name []T).
+    element = {}
+    for tid in np.unique(type_of).tolist():
+        if tid < len(table):
+            element.setdefault(int(remap[tid]), table.element_die(tid))
     type_of = remap[type_of]
     count_all = len(names)
     # Bytes per type without a weight per object: objects of a span share
@@ -185,7 +191,7 @@ def _assemble(objects: HeapObjects, spans, reachable: np.ndarray, typer: Typer, 
     order = used[np.lexsort((-dead_bytes[used], -live_bytes[used]))]
     typed_ids = len(table)
     rows = tuple(TypeRow(names[i], int(live_count[i]), int(live_bytes[i]), int(dead_count[i]), int(dead_bytes[i]),
-                         i < typed_ids) for i in order.tolist())
+                         i < typed_ids, element.get(i)) for i in order.tolist())
     row_of_type = np.full(count_all, -1, dtype=np.int32)
     row_of_type[order] = np.arange(len(order), dtype=np.int32)
     paths = typer.paths

@@ -133,6 +133,20 @@ class TypeTable:
             found = self._add(key, TypeInfo(f"[]{info.name}", info.size, info.slots, info.swiss))
         return found
 
+    def element_die(self, tid: int) -> int | None:
+        """The DWARF type (DIE offset) of one element of tid's objects, for
+        reading an instance as a Go value; None when DWARF has none."""
+        for _ in range(8):
+            key = self.infos[tid].key
+            if not isinstance(key, tuple):
+                return None
+            if key[0] in ("die", "backing", "chanbuf"):
+                return key[1]
+            if key[0] != "array":
+                return None
+            tid = key[1]
+        return None
+
     def closure(self, function: str) -> int:
         """A func literal's closure object, named after its function."""
         return self._synthetic(f"closure {function}", 8)
