@@ -28,6 +28,7 @@ How (each step numpy over whole arrays, the traversals in C):
 
 from __future__ import annotations
 
+import struct
 import time
 from dataclasses import dataclass
 from typing import Callable
@@ -50,7 +51,8 @@ from .typing import Typer
 
 __all__ = ["HeapProgress", "read_heap", "read_heap_of", "Stopped", "Unsupported"]
 
-_CORRUPT = (__import__("struct").error, IndexError, KeyError, ValueError, OverflowError,
+# What a corrupt core can make numpy or Python raise below our own checks.
+_CORRUPT = (struct.error, IndexError, KeyError, ValueError, OverflowError,
             ZeroDivisionError, MemoryError)
 
 
