@@ -92,9 +92,13 @@ test-debian: setup-test debian-toolchain
 # (built and crashed once, cached under build/bench/); prints the table,
 # then the seed core's first screen from launch against raw dlv.
 # SIZES=1000,100000,1000000 chooses the crowd sizes (a 1M core takes 2.6 GB).
+# Then the heap histogram against goref (bench/heap.py: cores of 0.12, 0.37
+# and 1.2 GB live, HEAP_SCALES=0.1,0.3,1; goref built from a checkout of its
+# snapshot at build/goref-src, never committed).
 bench: setup-test
 	SIZES=$(SIZES) $(BIN)/python bench/run.py
 	$(BIN)/python bench/first_screen.py
+	$(BIN)/python bench/heap.py $(if $(HEAP_SCALES),--scales $(HEAP_SCALES))
 
 # Keeps .venv (and the dlv in it): `rm -rf .venv` for a full reset.
 clean:

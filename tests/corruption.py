@@ -15,6 +15,9 @@ leaves the others' cases unchanged):
   data    bytes inside PT_LOAD segments: runtime.allgs, the g structs, the
           crashing thread's stack, the heap
   cut     the file cut at an offset (in the headers, the notes, the data)
+  heap    fields of the heap's mspans (startAddr, npages, nelems, elemsize,
+          freeindex, allocBits, spanclass, state, largeType): what the heap
+          reader must call corrupt in one line while the report goes on
 Only cases of the note and data families (and a few header ones) reach dlv;
 the others stop at gocore-tui's own header checks, in a fraction of the time.
 
@@ -76,6 +79,9 @@ class Layout:
     words: tuple[tuple[int, tuple[int, ...]], ...] = ()
     machine: int = 62
     thread_sp: int | None = None  # the stack pointer of the first thread (the crashing one)
+    # The heap's mspans (their addresses) and the fields to damage: (name, offset, size).
+    spans: tuple[int, ...] = ()
+    span_fields: tuple[tuple[str, int, int], ...] = ()
 
     def loads(self) -> list[Segment]:
         return [s for s in self.segments if s.p_type == PT_LOAD and s.filesz]
@@ -110,7 +116,7 @@ class Case:
     @property
     def reaches_dlv(self) -> bool:
         """Expected to get past gocore-tui's header checks (the costly ones)."""
-        return self.family in ("note", "data") and self.expect == "clean"
+        return self.family in ("note", "data", "heap") and self.expect == "clean"
 
 
 def read_layout(head: bytes, size: int) -> Layout:
@@ -375,7 +381,26 @@ def cut_cases(layout: Layout, rng: random.Random, n: int) -> list[Case]:
     return [Case(f"cut.{what}", "cut", cut=offset, expect="truncated") for what, offset in offsets[:n]]
 
 
-FAMILIES = {"header": header_cases, "phdr": phdr_cases, "note": note_cases, "data": data_cases, "cut": cut_cases}
+def heap_cases(layout: Layout, rng: random.Random, n: int) -> list[Case]:
+    cases = []
+    for _ in range(n):
+        if layout.spans and layout.span_fields:
+            span = rng.choice(layout.spans)
+            name, offset, size = rng.choice(layout.span_fields)
+            at = layout.file_offset(span + offset)
+            if at is not None:
+                value = rng.choice((0, 1, (1 << 8 * size) - 1, rng.getrandbits(8 * size), rng.getrandbits(47) & ~7))
+                value &= (1 << 8 * size) - 1
+                cases.append(Case(f"heap.mspan@{span:#x}.{name}", "heap", ((at, value.to_bytes(size, "little")),)))
+                continue
+        seg = rng.choice(layout.loads())  # no span known: a word anywhere in memory
+        start = seg.offset + rng.randrange(0, max(8, seg.filesz - 8), 8)
+        cases.append(Case(f"heap.word@{seg.vaddr + start - seg.offset:#x}", "heap", ((start, _u64(rng.getrandbits(64))),)))
+    return cases
+
+
+FAMILIES = {"header": header_cases, "phdr": phdr_cases, "note": note_cases, "data": data_cases, "cut": cut_cases,
+            "heap": heap_cases}
 
 
 def campaign(layout: Layout, fixture: str, seed: int, counts: dict[str, int]) -> list[Case]:

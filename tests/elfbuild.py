@@ -117,16 +117,7 @@ def file_note(entries: list[tuple[int, int, int, str]], page: int = 4096) -> byt
 # pclntab
 
 
-def uvarint(value: int) -> bytes:
-    out = bytearray()
-    while True:
-        byte = value & 0x7F
-        value >>= 7
-        if value:
-            out.append(byte | 0x80)
-        else:
-            out.append(byte)
-            return bytes(out)
+from tui.analysis.pprof import uvarint  # noqa: E402  (LEB128: pclntab's varints are protobuf's)
 
 
 def pcvalue(runs: list[tuple[int, int]], quantum: int = 1) -> bytes:

@@ -32,6 +32,7 @@ import pytest
 import corruption
 import leftovers
 from corecache import FixtureCore, go_version, make_core
+from tui.corefile.native import NativeCore
 
 pytestmark = pytest.mark.e2e
 
@@ -40,8 +41,8 @@ SEED = int(os.environ.get("GOCORE_CORRUPTION_SEED", "20240612"))
 # data, and some headers) are kept a minority: the campaign adds about a
 # minute to each leg of `make test` on two CPUs.
 COUNTS = {
-    "goroutine_panic": {"header": 32, "phdr": 32, "note": 12, "data": 10, "cut": 36},
-    "many_goroutines": {"header": 18, "phdr": 18, "note": 6, "data": 14, "cut": 22},
+    "goroutine_panic": {"header": 32, "phdr": 32, "note": 12, "data": 10, "cut": 36, "heap": 8},
+    "many_goroutines": {"header": 18, "phdr": 18, "note": 6, "data": 14, "cut": 22, "heap": 8},
 }
 TUI_CASES = 10  # of the cases above, through the TUI
 CASE_TIMEOUT = 30.0  # a case running longer hangs
@@ -132,7 +133,27 @@ def target(fixture: FixtureCore) -> Target:
             words.append((allgs, header))
             if len(header) == 3:
                 words.append((header[0], _read_words(f, layout, header[0], min(header[1], 4096))))
-    return Target(fixture, replace(layout, words=tuple(words)))
+    return Target(fixture, replace(layout, words=tuple(words), **_heap_spans(fixture)))
+
+
+# The mspan fields the heap family damages (tests/corruption.py's heap_cases).
+SPAN_FIELDS = ("startAddr", "npages", "nelems", "elemsize", "freeindex", "allocBits", "spanclass", "state",
+               "largeType")
+
+
+def _heap_spans(fixture: FixtureCore) -> dict:
+    """Where the core's mspans are, read by the heap reader's own decoder."""
+    from tui.corefile.arrays import CoreArrays
+    from tui.corefile.runtime.fields import optional_field
+    from tui.corefile.runtime.mheap import MHeap
+
+    with NativeCore.open(str(fixture.exe), str(fixture.core)) as native:
+        heap = MHeap(native.memory, CoreArrays(native.memory), native.layouts, native.exe, native.bias)
+        spans = heap.spans()
+        fields = tuple((name, *found) for name in SPAN_FIELDS
+                       if (found := optional_field(heap.mspan, name)) is not None)
+        step = max(1, len(spans) // 64)
+        return {"spans": tuple(int(a) for a in spans.address[::step]), "span_fields": fields}
 
 
 def write_case(case: corruption.Case, source: Path, destination: Path) -> None:

@@ -17,8 +17,9 @@ from ..sources.resolve import find
 from .blocking import FieldsOf, blocking_report, deadlock_report
 from .compare import Comparison, Score
 from .groups import GoroutineIndex
+from .heapreport import heap_markdown
 
-SCHEMA = "gocore-tui/report/2"
+SCHEMA = "gocore-tui/report/3"
 CONTEXT_LINES = 5
 # Objects goroutines wait on, in a Markdown report (the JSON has every one).
 MARKDOWN_OBJECTS = 20
@@ -139,10 +140,10 @@ def comparison_report(run: GdbRun, comparison: Comparison | None) -> dict[str, A
 
 def build_report(snapshot: Snapshot, sources: SourceContext | None = None,
                  comparison: dict[str, Any] | None = None, go_traceback: str = "",
-                 index: GoroutineIndex | None = None) -> dict[str, Any]:
+                 index: GoroutineIndex | None = None, heap: dict[str, Any] | None = None) -> dict[str, Any]:
     """The report of the first screen; with index (every goroutine and its
     whole stack), goroutine locations are your code's, and the groups by
-    whole stack are in."""
+    whole stack are in; heap: what fills the heap (heapreport.heap_section)."""
     crash = snapshot.crash
     frame = crash.frame
     places: dict[str, Any] = {}
@@ -207,6 +208,7 @@ def build_report(snapshot: Snapshot, sources: SourceContext | None = None,
         "warnings": list(snapshot.warnings),
         "comparison": comparison,
         "go_traceback": go_traceback or None,
+        "heap": heap,
     }
 
 
@@ -310,6 +312,9 @@ def to_markdown(report: dict[str, Any]) -> str:
             out += [f"- {entry['description']}" for entry in blocking[:MARKDOWN_OBJECTS]]
             if len(blocking) > MARKDOWN_OBJECTS:
                 out.append(f"- … {len(blocking) - MARKDOWN_OBJECTS} more objects (--report json has them all)")
+    memory = heap_markdown(report.get("heap"))
+    if memory:
+        out += [""] + memory[:-1]
     goroutines = report["goroutines"]
     out += ["", f"## Goroutines ({goroutines['total']})", "", "| id | state | location |", "| --- | --- | --- |"]
     # By id, as Go and Delve list them (the core's allgs order is not the ids').

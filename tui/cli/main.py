@@ -85,6 +85,9 @@ def _add_view_options(parser: argparse.ArgumentParser, report: bool = True) -> N
     parser.add_argument("--dlv", metavar="PATH", help=f"the dlv to use (default: $GOCORE_TUI_DLV, then set-up's, then PATH; pinned {DLV_VERSION})")
     parser.add_argument("--no-gdb", action="store_true", help="skip the GDB-vs-Delve comparison")
     if report:
+        parser.add_argument("--heap-pprof", metavar="FILE",
+                            help="write the heap by type as a pprof profile (inuse_space, inuse_objects; the stack is "
+                            "the type path from its root); without --report, only that")
         parser.add_argument("--compare", action="store_true",
                             help="open straight on the GDB-vs-Delve comparison (the demo of what Delve reads that gdb cannot)")
 
@@ -143,6 +146,8 @@ def _open(args: argparse.Namespace, go_traceback: str = "") -> int:
         return _fail(str(err))
     if args.compare and args.no_gdb:
         return _fail("--compare shows gdb beside Delve: drop --no-gdb")
+    if getattr(args, "heap_pprof", None) and not args.report:
+        return _heap_pprof_only(args)
     install_signal_reaper()
     adopt_orphans()
     try:
@@ -163,7 +168,8 @@ def _open(args: argparse.Namespace, go_traceback: str = "") -> int:
             from ..sources.context import build_context
 
             sources = build_context(rules=substitutions, build_info=delve.target.build)
-            return _report(delve, args.report, sources, not args.no_gdb, go_traceback)
+            return _report(delve, args.report, sources, not args.no_gdb, go_traceback,
+                           (args.executable, args.core), getattr(args, "heap_pprof", None))
         from .terminal import terminal_restorer
         from .tuning import freeze_long_lived, tune_process
 
@@ -198,7 +204,8 @@ def _opener(first: Delve, args: argparse.Namespace):
     return open_backend
 
 
-def _report(delve: Delve, fmt: str, sources: SourceContext, with_gdb: bool, go_traceback: str = "") -> int:
+def _report(delve: Delve, fmt: str, sources: SourceContext, with_gdb: bool, go_traceback: str = "",
+            files: tuple[str, str] | None = None, heap_pprof: str | None = None) -> int:
     from ..analysis.forensics import read_snapshot
     from ..analysis.report import build_report, comparison_report, to_json, to_markdown
     from ..analysis.showdown import read_delve_values, run_comparison
@@ -221,8 +228,43 @@ def _report(delve: Delve, fmt: str, sources: SourceContext, with_gdb: bool, go_t
         values = read_delve_values(delve.evaluate, snapshot.frame)
         run, result = run_comparison(snapshot, stacks=stacks, values=values)
         comparison = comparison_report(run, None if run.error else result)
-    report = build_report(snapshot, sources, comparison, go_traceback, inventory.index)
+    heap = None
+    if files is not None:
+        from ..analysis.heapreport import heap_section, read_heap_reading, write_pprof
+
+        reading = read_heap_reading(*files)
+        heap = heap_section(reading)
+        if heap_pprof and not isinstance(reading, str):
+            try:
+                write_pprof(reading, heap_pprof)
+            except OSError as err:
+                return _fail(f"{heap_pprof}: cannot write the profile ({err.strerror})")
+    report = build_report(snapshot, sources, comparison, go_traceback, inventory.index, heap)
     sys.stdout.write(to_json(report) if fmt == "json" else to_markdown(report))
+    return EXIT_OK
+
+
+def _heap_pprof_only(args: argparse.Namespace) -> int:
+    """--heap-pprof without --report: read the heap from the core file (no
+    dlv), write the profile, say what it holds."""
+    from ..analysis.heapreport import read_heap_reading, write_pprof
+    from ..debugger.startup import check_inputs
+
+    try:
+        check_inputs(args.executable, args.core, force=args.force)
+    except OpenError as err:
+        return _fail(str(err))
+    reading = read_heap_reading(args.executable, args.core)
+    if isinstance(reading, str):
+        return _fail(f"{args.core}: the heap cannot be read: {reading}", EXIT_FAILURE)
+    try:
+        samples = write_pprof(reading, args.heap_pprof)
+    except OSError as err:
+        return _fail(f"{args.heap_pprof}: cannot write the profile ({err.strerror})")
+    flagged = "; ".join(c.describe() for c in reading.mismatches)
+    print(f"gocore-tui: wrote {args.heap_pprof}: {reading.reachable_bytes:,} B reachable in "
+          f"{reading.reachable_objects:,} objects, {len(reading.types)} types, {samples} stacks"
+          + (f"; disagrees with the runtime: {flagged}" if flagged else ""), file=sys.stderr)
     return EXIT_OK
 
 

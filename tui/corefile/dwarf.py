@@ -24,8 +24,13 @@ from dataclasses import dataclass
 from .elfimage import ElfImage
 from .errors import Unsupported
 
-CACHE_FORMAT = 2
+CACHE_FORMAT = 4
 DW_AT_GO_KIND = 0x2900
+DW_AT_GO_KEY, DW_AT_GO_ELEM, DW_AT_GO_RUNTIME_TYPE = 0x2901, 0x2902, 0x2904
+# The packages whose DW_TAG_constants are indexed (the runtime's layout
+# constants: page and arena sizes, span states, type flags).
+CONSTANT_UNITS = frozenset({b"runtime", b"internal/abi", b"internal/runtime/gc", b"internal/runtime/maps",
+                            b"internal/goarch"})
 
 # reflect.Kind values Go writes as DW_AT_go_kind.
 GO_KINDS = {1: "bool", 2: "int", 3: "int8", 4: "int16", 5: "int32", 6: "int64", 7: "uint", 8: "uint8",
@@ -104,6 +109,9 @@ class Layouts:
         self.key = binary_key(exe)
         self._raw: dict[str, dict] = {}  # DIE offset (str) -> raw record
         self._index: dict[str, int] = {}  # type name -> DIE offset
+        self._constants: dict[str, int] = {}  # "runtime.pageSize" -> 8192
+        self._rtypes: dict[int, int] = {}  # runtime type (offset in moduledata.types) -> DIE offset
+        self._globals: dict[str, int] = {}  # global variable -> DIE offset of its type (0: none in DWARF)
         self._types: dict[int, Type] = {}
         self._dwarf = None
         self._dirty = False
@@ -127,6 +135,9 @@ class Layouts:
             return False
         self._index = {k: int(v) for k, v in data.get("index", {}).items()}
         self._raw = data.get("raw", {})
+        self._constants = {k: int(v) for k, v in data.get("constants", {}).items()}
+        self._rtypes = {int(k): int(v) for k, v in data.get("rtypes", {}).items()}
+        self._globals = {k: int(v) for k, v in data.get("globals", {}).items()}
         return bool(self._index)
 
     def save(self) -> None:
@@ -138,7 +149,8 @@ class Layouts:
             os.makedirs(directory, exist_ok=True)
             fd, tmp = tempfile.mkstemp(dir=directory, prefix=".layout-")
             with os.fdopen(fd, "w", encoding="utf-8") as f:
-                json.dump({"format": CACHE_FORMAT, "key": self.key, "index": self._index, "raw": self._raw}, f)
+                json.dump({"format": CACHE_FORMAT, "key": self.key, "index": self._index, "raw": self._raw,
+                           "constants": self._constants, "rtypes": self._rtypes, "globals": self._globals}, f)
             os.replace(tmp, self._cache_path())
             self._dirty = False
         except OSError:
@@ -170,11 +182,18 @@ class Layouts:
             for cu in dwarf.iter_CUs():
                 top = cu.get_top_DIE()
                 name = top.attributes.get("DW_AT_name")
-                if name is None or name.value != b"runtime":
+                if name is None or (name.value != b"runtime" and name.value not in CONSTANT_UNITS):
                     continue
+                types = name.value == b"runtime"
                 for die in top.iter_children():
-                    if not (die.tag.endswith("_type") or die.tag == "DW_TAG_typedef"):
+                    if die.tag == "DW_TAG_constant":
+                        self._constant(die)
                         continue
+                    if not types or not (die.tag.endswith("_type") or die.tag == "DW_TAG_typedef"):
+                        continue
+                    rtype = die.attributes.get(DW_AT_GO_RUNTIME_TYPE)
+                    if rtype is not None and rtype.value:
+                        self._rtypes.setdefault(rtype.value, die.offset)
                     attr = die.attributes.get("DW_AT_name")
                     if attr is None:
                         continue
@@ -189,6 +208,48 @@ class Layouts:
             self._index.setdefault(type_name, offset)
         if not self._index:
             raise Unsupported(f"{self.exe.path}: no Go types in DWARF (no runtime compile unit)")
+
+    def _constant(self, die) -> None:
+        attrs = die.attributes
+        if "DW_AT_name" in attrs and "DW_AT_const_value" in attrs and isinstance(attrs["DW_AT_const_value"].value, int):
+            self._constants.setdefault(attrs["DW_AT_name"].value.decode("utf-8", "replace"),
+                                       attrs["DW_AT_const_value"].value)
+
+    def constant(self, name: str, default: int | None = None) -> int:
+        """A Go constant DWARF records (`runtime.pageSize`); Unsupported
+        when it has none and no default is given."""
+        value = self._constants.get(name, default)
+        if value is None:
+            raise Unsupported(f"DWARF has no constant {name}")
+        return value
+
+    def has_constant(self, name: str) -> bool:
+        return name in self._constants
+
+    def runtime_type_die(self, offset: int) -> int | None:
+        """The DIE offset of the type whose runtime type descriptor is at
+        this offset from moduledata.types (DW_AT_go_runtime_type)."""
+        return self._rtypes.get(offset)
+
+    def remembered_global(self, name: str) -> int | None:
+        """A global's type DIE as found before (cached with the layouts):
+        None when not looked up yet, 0 when DWARF has none."""
+        return self._globals.get(name)
+
+    def remember_global(self, name: str, die: int | None) -> None:
+        self._globals[name] = die or 0
+        self._dirty = True
+
+    def offset_of(self, name: str) -> int | None:
+        """The DIE offset of a named type, or None."""
+        return self._index.get(name)
+
+    def raw(self, offset: int) -> dict:
+        """The DIE at offset reduced to JSON-able facts: name, kind, size,
+        and where present type (the referenced DIE), fields [name, offset,
+        DIE], count, gokind (DW_AT_go_kind, typedefs too), rtype
+        (DW_AT_go_runtime_type), key and elem (DW_AT_go_key / go_elem)."""
+        return self._raw_record(offset)
 
     def _raw_record(self, offset: int) -> dict:
         key = str(offset)
@@ -290,8 +351,16 @@ def _record(die) -> dict:
     go_kind = attrs.get(DW_AT_GO_KIND)
     if go_kind is not None and kind not in ("typedef",):
         kind = GO_KINDS.get(go_kind.value, kind)
+    extra = {}
+    if go_kind is not None:
+        extra["gokind"] = GO_KINDS.get(go_kind.value, "")
+    if DW_AT_GO_RUNTIME_TYPE in attrs and attrs[DW_AT_GO_RUNTIME_TYPE].value:
+        extra["rtype"] = attrs[DW_AT_GO_RUNTIME_TYPE].value
+    for key, attr in (("key", DW_AT_GO_KEY), ("elem", DW_AT_GO_ELEM)):
+        if attr in attrs:
+            extra[key] = _ref(die, attrs[attr])
     size = attrs["DW_AT_byte_size"].value if "DW_AT_byte_size" in attrs else (8 if kind == "ptr" else 0)
-    record = {"name": name, "kind": kind, "size": size}
+    record = {"name": name, "kind": kind, "size": size, **extra}
     if "DW_AT_encoding" in attrs:
         record["signed"] = attrs["DW_AT_encoding"].value in (5, 6, 13)  # DW_ATE_signed, signed_char, signed_fixed
         if kind == "base":

@@ -71,6 +71,7 @@ class Local:
     name: str
     offset: int  # from the CFA
     type: Type
+    die: int = 0  # the DIE offset of its type (the heap typer reads types by DIE)
 
 
 def package_of(name: str) -> str:
@@ -133,6 +134,16 @@ class Variables:
             found = self._read[package] = (variables, functions)
         return found
 
+    def global_die(self, name: str) -> int | None:
+        """The DIE offset of a global variable's type (`main.srv`), None when
+        DWARF has none (remembered with the binary's layouts: a package's
+        compile unit is read once per binary, not per open)."""
+        known = self.layouts.remembered_global(name)
+        if known is None:
+            known = self._package(package_of(name))[0].get(name) or 0
+            self.layouts.remember_global(name, known)
+        return known or None
+
     def global_type(self, name: str) -> Type | None:
         """The DWARF type of a global variable (`main.srv`), None when DWARF has none."""
         offset = self._package(package_of(name))[0].get(name)
@@ -168,11 +179,12 @@ class Variables:
                     offset = self._cfa_offset(child, attrs["DW_AT_location"], pc)
                     if offset is None:
                         continue
+                    type_die = _ref(child, attrs["DW_AT_type"])
                     try:
-                        vtype = self.layouts.type_at(_ref(child, attrs["DW_AT_type"]))
+                        vtype = self.layouts.type_at(type_die)
                     except Unsupported:
                         continue
-                    out.append(Local(attrs["DW_AT_name"].value.decode("utf-8", "replace"), offset, vtype))
+                    out.append(Local(attrs["DW_AT_name"].value.decode("utf-8", "replace"), offset, vtype, type_die))
             except Unsupported:
                 raise
             except Exception as err:
@@ -497,19 +509,7 @@ class Namer:
             address = self.reader.g_address.get(gid)
             if address is None:
                 continue
-            try:
-                record = native.read_g(address)
-            except BadRead:
-                continue
-            if gid in on_thread:
-                thread = on_thread[gid][0]
-                pcs, _ = native.unwind(replace(record, pc=thread.rip, sp=thread.rsp, bp=thread.rbp), STACK_FRAMES)
-                if pcs and thread.rsp >= record.stack_lo:
-                    record = replace(record, sp=thread.rsp)
-                else:
-                    record, pcs = recover_frames(native, record)
-            else:
-                pcs, _ = native.unwind(record, STACK_FRAMES)
+            record, pcs = goroutine_frames(native, address, on_thread.get(gid), STACK_FRAMES)
             if not pcs:
                 continue
             self.scanned += 1
@@ -573,6 +573,25 @@ class Namer:
         candidate = _Found(name, how, (_RANK[how], *rank), self._goroutine)
         if address not in found or candidate.rank < found[address].rank:
             found[address] = candidate
+
+
+def goroutine_frames(native: "NativeCore", address: int, on_thread, depth: int) -> tuple[object, tuple[int, ...] | None]:
+    """(the g at address as unwound, its physical frames' PCs; None when its
+    g is unreadable) for a goroutine parked (from g.sched) or running on a
+    thread (on_thread: (thread, direct) from NativeCore.thread_goroutines,
+    or None): from the thread's registers when they are on its stack, else
+    recover_frames."""
+    try:
+        record = native.read_g(address)
+    except BadRead:
+        return None, None
+    if on_thread is None:
+        return record, native.unwind(record, depth)[0]
+    thread = on_thread[0]
+    pcs, _ = native.unwind(replace(record, pc=thread.rip, sp=thread.rsp, bp=thread.rbp), depth)
+    if pcs and record.stack_lo <= thread.rsp < record.stack_hi:
+        return replace(record, sp=thread.rsp), pcs
+    return recover_frames(native, record)
 
 
 def recover_frames(native: "NativeCore", record) -> tuple[object, tuple[int, ...] | None]:

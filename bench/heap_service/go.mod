@@ -1,0 +1,3 @@
+module gocoretui.example/heapservice
+
+go 1.19

@@ -1,0 +1,91 @@
+"""The heap in the report: the `heap` section of --report json, the
+"Memory" section of --report md, and the --heap-pprof profile."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from ..corefile.errors import Stopped, Unsupported
+from ..model.heap import HeapReading
+from .pprof import heap_profile
+
+MARKDOWN_TYPES = 10
+
+
+def read_heap_reading(executable: str, core: str) -> HeapReading | str:
+    """The core's heap, or why it cannot be read (one line)."""
+    from ..corefile.heap import read_heap_of
+
+    try:
+        return read_heap_of(executable, core)
+    except (Unsupported, Stopped) as err:
+        return str(err) or "stopped"
+    except MemoryError:
+        return "not enough memory to read the heap"
+
+
+def heap_section(reading: HeapReading | str) -> dict[str, Any]:
+    """The report's `heap`: {error} when it could not be read."""
+    if isinstance(reading, str):
+        return {"error": reading}
+    r = reading.runtime
+    return {
+        "runtime": {"heap_alloc": r.heap_alloc, "heap_objects": r.heap_objects, "heap_inuse": r.heap_inuse,
+                    "heap_live": r.heap_live, "heap_marked": r.heap_marked, "num_gc": r.num_gc,
+                    "span_objects": r.span_objects},
+        "objects": reading.objects, "bytes": reading.bytes,
+        "reachable_objects": reading.reachable_objects, "reachable_bytes": reading.reachable_bytes,
+        "unreachable_objects": reading.unreachable_objects, "unreachable_bytes": reading.unreachable_bytes,
+        "typed_objects": reading.typed_objects, "typed_bytes": reading.typed_bytes,
+        "typed_share": round(reading.typed_share, 4), "tiny_blocks": reading.tiny_blocks, "spans": reading.spans,
+        "checks": [{"what": c.what, "ours": c.ours, "runtime": c.runtime, "agree": c.agree} for c in reading.checks],
+        "mismatches": [c.describe() for c in reading.mismatches],
+        "types": [{"type": t.name, "count": t.count, "bytes": t.bytes, "garbage_count": t.garbage_count,
+                   "garbage_bytes": t.garbage_bytes, "typed": t.typed}
+                  for t in reading.types if t.count],
+        "garbage_types": [{"type": t.name, "count": t.garbage_count, "bytes": t.garbage_bytes, "typed": t.typed}
+                          for t in sorted(reading.types, key=lambda t: -t.garbage_bytes) if t.garbage_count],
+        "notes": list(reading.notes),
+        "elapsed_s": round(reading.elapsed_s, 3),
+    }
+
+
+def heap_markdown(heap: dict[str, Any] | None) -> list[str]:
+    """The Memory section: the figures, the checks, the top types."""
+    if not heap:
+        return []
+    out = ["## Memory", ""]
+    if "error" in heap:
+        return out + [f"The heap was not read: {heap['error']}", ""]
+    runtime = heap["runtime"]
+    out.append(f"{_size(heap['bytes'])} in {heap['objects']:,} objects "
+               f"(runtime: {_size(runtime['heap_alloc']) if runtime['heap_alloc'] is not None else 'unknown'}); "
+               f"reachable {_size(heap['reachable_bytes'])} in {heap['reachable_objects']:,}, "
+               f"garbage {_size(heap['unreachable_bytes'])} in {heap['unreachable_objects']:,}; "
+               f"typed {heap['typed_share']:.0%} of the reachable bytes.")
+    out.append("")
+    if heap["mismatches"]:
+        out += ["**Disagrees with the runtime:**", ""] + [f"- {m}" for m in heap["mismatches"]] + [""]
+    out += ["| type | objects | bytes | average |", "| --- | ---: | ---: | ---: |"]
+    for row in heap["types"][:MARKDOWN_TYPES]:
+        average = row["bytes"] / row["count"] if row["count"] else 0
+        out.append(f"| `{row['type']}` | {row['count']:,} | {_size(row['bytes'])} | {average:,.0f} B |")
+    out.append("")
+    return out
+
+
+def write_pprof(reading: HeapReading, path: str | Path) -> int:
+    """Write the reachable heap as a pprof profile; the number of samples."""
+    samples = reading.samples()
+    Path(path).write_bytes(heap_profile(samples, comment="gocore-tui heap: type, the types that led to it, its root"))
+    return len(samples)
+
+
+def _size(value: int | None) -> str:
+    if value is None:
+        return "?"
+    for unit, scale in (("GB", 1e9), ("MB", 1e6), ("kB", 1e3)):
+        if value >= scale:
+            return f"{value / scale:,.1f} {unit}"
+    return f"{value} B"

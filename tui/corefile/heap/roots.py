@@ -1,0 +1,228 @@
+"""Where the heap is held from: the GC's roots, read from the core.
+
+Two kinds, for two uses:
+- words (reachability): every word the GC would treat as a root pointer,
+  or more. The writable globals by the module's own pointer bitmaps
+  (moduledata.gcdatamask / gcbssmask: exactly the GC's); every live
+  goroutine's stack from its saved SP to its top, each word (conservative:
+  a superset of the stack maps' live slots); each P's tiny-allocator
+  block (mcache.tiny, which gcMarkTinyAllocs keeps alive).
+- typed roots (typing): the globals with their DWARF types (`main.cache`),
+  and the locals and arguments of goroutine frames whose DWARF location
+  is on the stack at the frame's PC (`goroutine 7 main.worker: batch`),
+  for the first MAX_TYPED_GOROUTINES goroutines.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from ...parse.names import go_name
+from ..arrays import CoreArrays
+from ..errors import BadRead, Unsupported
+from ..names import DATA_SECTIONS, Variables, goroutine_frames
+from ..native import NativeCore
+from ..runtime.fields import scalar_field
+
+G_DEAD = 6
+MAX_TYPED_GOROUTINES = 2000
+STACK_FRAMES = 256
+MAX_STACK = 1 << 30
+WORDS_PER_CHUNK = 1 << 22
+_RUNTIME = ("runtime.", "internal/", "runtime/")
+
+
+@dataclass(frozen=True, slots=True)
+class TypedRoot:
+    label: str  # "main.sessions", "goroutine 1 main.main: s"
+    kind: str  # "global" | "local"
+    address: int
+    die: int  # DWARF type of the variable
+    goroutine: int | None = None
+
+
+@dataclass(frozen=True, eq=False)
+class Roots:
+    words: np.ndarray  # uint64: the values of every root word
+    typed: tuple[TypedRoot, ...]
+    goroutines: int  # live goroutines whose stacks were scanned
+    notes: tuple[str, ...]
+
+
+class RootReader:
+    def __init__(self, native: NativeCore, arrays: CoreArrays) -> None:
+        self.native, self.arrays = native, arrays
+        self.memory, self.layouts = native.memory, native.layouts
+        self.variables = Variables(native.layouts)
+        self.notes: list[str] = []
+        symbols = native.exe.symbols("runtime.firstmoduledata", "runtime.allp")
+        self.symbols = symbols
+
+    def read(self, typed: bool = True, heap_range: tuple[int, int] = (0, 1 << 64)) -> Roots:
+        module_at, module_words = self._module_words()
+        words = [module_words]
+        stack_words, live, gs = self._stacks()
+        words.append(stack_words)
+        words.append(self._tiny_blocks())
+        typed_roots: list[TypedRoot] = []
+        if typed:
+            # Only the globals that hold a heap pointer need their types.
+            lo, hi = heap_range
+            holding = np.sort(module_at[(module_words >= np.uint64(lo)) & (module_words < np.uint64(hi))])
+            typed_roots += self._globals(holding)
+            typed_roots += self._locals(gs)
+        return Roots(np.concatenate(words), tuple(typed_roots), live, tuple(dict.fromkeys(self.notes)))
+
+    # Globals
+
+    def _module_words(self) -> tuple[np.ndarray, np.ndarray]:
+        """(addresses, values) of the pointer words of .data and .bss, by the GC's own bitmaps."""
+        symbol = self.symbols.get("runtime.firstmoduledata")
+        if symbol is None:
+            raise Unsupported("no runtime.firstmoduledata symbol")
+        md = self.layouts.type("runtime.moduledata")
+        at = symbol[0] + self.native.bias
+        out, at_list = [], []
+        for start_field, end_field, mask_field in (("data", "edata", "gcdatamask"), ("bss", "ebss", "gcbssmask")):
+            try:
+                start = self.memory.u64(at + md.field(start_field)[0])
+                end = self.memory.u64(at + md.field(end_field)[0])
+                mask_at = md.field(mask_field)[0]
+                bits, pointer = self.memory.uint(at + mask_at, 4), self.memory.u64(at + mask_at + 8)
+            except (BadRead, Unsupported) as err:
+                raise Unsupported(f"runtime.firstmoduledata unreadable: {err}") from None
+            count = (end - start) // 8
+            if bits > count + 64 or end < start:
+                raise Unsupported(f"moduledata.{mask_field} has {bits} bits for {count} words")
+            try:
+                raw = np.frombuffer(self.memory.read(pointer, (bits + 7) // 8), dtype=np.uint8)
+                mask = np.unpackbits(raw, bitorder="little")[:min(bits, count)].astype(bool)
+                section = self.arrays.words(start, count)[:len(mask)]
+            except BadRead as err:
+                raise Unsupported(f"the {start_field} section is not in the core: {err}") from None
+            out.append(section[mask])
+            at_list.append(np.uint64(start) + np.flatnonzero(mask).astype(np.uint64) * np.uint64(8))
+        return np.concatenate(at_list), np.concatenate(out)
+
+    def _globals(self, holding: np.ndarray) -> list[TypedRoot]:
+        """The globals with a word in holding (sorted addresses), typed."""
+        found = []
+        bias = self.native.bias
+        for value, size, name in self.native.exe.object_symbols(DATA_SECTIONS[:2]):
+            if ".." in name or name.startswith(("go:", "go.", "type:", "type.", "runtime.")):
+                continue
+            start = np.searchsorted(holding, np.uint64(value + bias))
+            if start >= len(holding) or holding[start] >= np.uint64(value + bias + size):
+                continue
+            try:
+                die = self.variables.global_die(name)
+            except Unsupported as err:
+                self.notes.append(f"globals of {name}'s package unread: {err}")
+                continue
+            if die is not None:
+                found.append(TypedRoot(go_name(name), "global", value + bias, die))
+        return found
+
+    # Goroutines
+
+    def _g_columns(self) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+        g = self.layouts.type("runtime.g")
+        addresses = np.asarray(self.native.allgs(), dtype=np.uint64)
+        addresses = addresses[addresses != 0]
+        ok = self.arrays.readable(addresses, g.size)
+        if not ok.all():
+            self.notes.append(f"{int((~ok).sum())} g structs are not in the core: their stacks are not roots")
+            addresses = addresses[ok]
+        records = self.arrays.gather(addresses, g.size)
+        columns = {}
+        for name, paths in (("status", ("atomicstatus",)), ("sp", ("sched.sp",)), ("lo", ("stack.lo",)),
+                            ("hi", ("stack.hi",)), ("goid", ("goid",))):
+            offset, size = scalar_field(g, *paths)
+            columns[name] = self.arrays.field(records, offset, size)
+        return addresses, columns
+
+    def _stacks(self) -> tuple[np.ndarray, int, list[tuple[int, int]]]:
+        """(the words of every live stack, how many goroutines, (goid, g) of the live ones)."""
+        addresses, c = self._g_columns()
+        live = c["status"] != np.uint64(G_DEAD)
+        on_thread, _ = self.native.thread_goroutines()
+        sp = c["sp"].copy()
+        for gid, (thread, _direct) in on_thread.items():
+            at = np.flatnonzero(c["goid"] == np.uint64(gid))
+            if len(at):
+                i = at[0]
+                sp[i] = thread.rsp if c["lo"][i] <= thread.rsp < c["hi"][i] else c["lo"][i]
+        bad = live & ((sp < c["lo"]) | (sp > c["hi"]) | (c["hi"] - c["lo"] > np.uint64(MAX_STACK)))
+        if bad.any():
+            self.notes.append(f"{int(bad.sum())} goroutines have a saved SP outside their stack: scanned whole")
+            sp = np.where(bad, c["lo"], sp)
+        keep = live & (c["hi"] - c["lo"] <= np.uint64(MAX_STACK))
+        start = (sp[keep] + np.uint64(7)) & ~np.uint64(7)
+        count = ((c["hi"][keep] - start) // np.uint64(8)).astype(np.int64)
+        readable = self.arrays.readable(start, 8) | (count == 0)
+        if not readable.all():
+            self.notes.append(f"{int((~readable).sum())} stacks are not in the core")
+            start, count = start[readable], count[readable]
+        values = []
+        at = 0
+        while at < len(start):
+            # Whole stacks at a time, about WORDS_PER_CHUNK words a batch.
+            sums = np.cumsum(count[at:])
+            end = at + max(1, int(np.searchsorted(sums, WORDS_PER_CHUNK)))
+            n = count[at:end]
+            offsets = np.arange(int(n.sum()), dtype=np.int64) - np.repeat(np.cumsum(n) - n, n)
+            words = np.repeat(start[at:end], n) + offsets.astype(np.uint64) * np.uint64(8)
+            values.append(self.arrays.u64_or_zero(words))
+            at = end
+        gs = [(int(gid), int(g)) for gid, g in zip(c["goid"][live], addresses[live])]
+        return (np.concatenate(values) if values else np.zeros(0, dtype=np.uint64)), int(live.sum()), gs
+
+    def _tiny_blocks(self) -> np.ndarray:
+        symbol = self.symbols.get("runtime.allp")
+        if symbol is None or not self.layouts.has("runtime.p"):
+            return np.zeros(0, dtype=np.uint64)
+        try:
+            pointer, count = self.memory.words(symbol[0] + self.native.bias, 2)
+            if count > 1 << 16:
+                return np.zeros(0, dtype=np.uint64)
+            mcache_at = self.layouts.type("runtime.p").field("mcache")[0]
+            tiny_at = self.layouts.type("runtime.mcache").field("tiny")[0]
+            out = []
+            for p in self.memory.words(pointer, count):
+                cache = self.memory.u64(p + mcache_at) if p else 0
+                if cache:
+                    out.append(self.memory.u64(cache + tiny_at))
+            return np.asarray(out, dtype=np.uint64)
+        except (BadRead, Unsupported) as err:
+            self.notes.append(f"the Ps' tiny blocks unread: {err}")
+            return np.zeros(0, dtype=np.uint64)
+
+    def _locals(self, gs: list[tuple[int, int]]) -> list[TypedRoot]:
+        from ..waits import frame_extents
+
+        native = self.native
+        on_thread, _ = native.thread_goroutines()
+        found: list[TypedRoot] = []
+        if len(gs) > MAX_TYPED_GOROUTINES:
+            self.notes.append(f"locals typed in the first {MAX_TYPED_GOROUTINES} of {len(gs)} goroutines "
+                              "(the others' stacks are roots, untyped)")
+        for gid, address in gs[:MAX_TYPED_GOROUTINES]:
+            record, pcs = goroutine_frames(native, address, on_thread.get(gid), STACK_FRAMES)
+            if not pcs:
+                continue
+            for depth, (_sp, cfa, function) in enumerate(frame_extents(native, record.sp, pcs)):
+                if function.startswith(_RUNTIME):
+                    continue
+                pc = pcs[depth] - native.bias - (0 if depth == 0 else 1)
+                try:
+                    variables = self.variables.locals(function, pc)
+                except Unsupported as err:
+                    self.notes.append(f"locals of {function} unread: {err}")
+                    continue
+                for local in variables:
+                    if local.die and local.type.size >= 8:
+                        found.append(TypedRoot(f"goroutine {gid} {go_name(function)}: {local.name.lstrip('&')}",
+                                               "local", cfa + local.offset, local.die, gid))
+        return found

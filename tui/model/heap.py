@@ -1,0 +1,160 @@
+"""What fills a Go heap: the result of reading it from a core
+(tui/corefile/heap), frozen, for the report, the pprof profile and the
+Memory screen.
+
+    reading.types[0]          -> TypeRow("main.Session", count=2_000_000, bytes=192_000_000, ...)
+    reading.instances(0, 20)  -> the 20 biggest objects of that type, (address, size, reachable)
+    reading.checks            -> each of our figures beside the runtime's own, and whether they agree
+    reading.samples()         -> (stack of names from type to root, objects, bytes), for pprof
+
+Counts are objects as the runtime allocates them: a slot of a span. Tiny
+blocks (several noscan values under 16 B in one block) count as one.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+
+@dataclass(frozen=True, slots=True)
+class RuntimeFigures:
+    """What the runtime's own books say (None where not read)."""
+
+    heap_alloc: int | None  # bytes of allocated objects (ReadMemStats.HeapAlloc at the crash)
+    heap_objects: int | None  # ReadMemStats.HeapObjects
+    heap_inuse: int | None  # bytes of in-use spans (HeapInuse)
+    heap_live: int | None  # gcController.heapLive
+    heap_marked: int | None  # bytes the last GC marked live
+    num_gc: int | None
+    span_objects: int  # the sum of every in-use span's allocCount
+
+
+@dataclass(frozen=True, slots=True)
+class Check:
+    """One of our figures beside the runtime's."""
+
+    what: str
+    ours: int
+    runtime: int | None
+    agree: bool | None  # None: nothing to compare with
+
+    @property
+    def difference(self) -> int | None:
+        return None if self.runtime is None else self.ours - self.runtime
+
+    def describe(self) -> str:
+        if self.runtime is None:
+            return f"{self.what}: {self.ours:,} (the runtime's figure is not in this core)"
+        if self.agree:
+            return f"{self.what}: {self.ours:,}, as the runtime says"
+        return f"{self.what}: {self.ours:,} counted, the runtime says {self.runtime:,} ({self.difference:+,})"
+
+
+@dataclass(frozen=True, slots=True)
+class TypeRow:
+    name: str
+    count: int  # reachable objects
+    bytes: int
+    garbage_count: int  # allocated, unreachable
+    garbage_bytes: int
+    typed: bool  # False: the size class of objects no typed path reached
+    # The DWARF type of one element (a DIE offset: Layouts.type_at reads an
+    # instance as a Go value with it); None for runtime-only and synthetic rows.
+    die: int | None = None
+
+    @property
+    def average(self) -> float:
+        return self.bytes / self.count if self.count else 0.0
+
+
+@dataclass(frozen=True, eq=False)
+class HeapReading:
+    runtime: RuntimeFigures
+    objects: int
+    bytes: int
+    reachable_objects: int
+    reachable_bytes: int
+    unreachable_objects: int
+    unreachable_bytes: int
+    typed_objects: int  # reachable, with a type
+    typed_bytes: int
+    tiny_blocks: int
+    spans: int
+    types: tuple[TypeRow, ...]  # every type with an object; by reachable bytes, biggest first
+    checks: tuple[Check, ...]
+    notes: tuple[str, ...]
+    elapsed_s: float
+    stages: tuple[tuple[str, float], ...]  # seconds per stage
+    # Per object, sorted by address: for instances and samples.
+    address: np.ndarray = field(repr=False, default=None)
+    size: np.ndarray = field(repr=False, default=None)
+    row: np.ndarray = field(repr=False, default=None)  # index into types
+    reachable: np.ndarray = field(repr=False, default=None)
+    path: np.ndarray = field(repr=False, default=None)  # type path id, -1 for none
+    # Type paths: (parent path or -1, type name, root label or "")
+    paths: tuple[tuple[int, str, str], ...] = field(repr=False, default=())
+
+    @property
+    def mismatches(self) -> tuple[Check, ...]:
+        return tuple(c for c in self.checks if c.agree is False)
+
+    @property
+    def typed_share(self) -> float:
+        return self.typed_bytes / self.reachable_bytes if self.reachable_bytes else 0.0
+
+    def row_of(self, name: str) -> int | None:
+        return next((i for i, row in enumerate(self.types) if row.name == name), None)
+
+    def instances(self, row: int, limit: int = 50, garbage: bool | None = None) -> list[tuple[int, int, bool]]:
+        """(address, size, reachable) of the biggest objects of types[row]."""
+        mask = self.row == row
+        if garbage is not None:
+            mask &= ~self.reachable if garbage else self.reachable
+        which = np.flatnonzero(mask)
+        order = np.argsort(-self.size[which].astype(np.int64), kind="stable")[:limit]
+        which = which[order]
+        return [(int(a), int(s), bool(r)) for a, s, r in zip(self.address[which], self.size[which],
+                                                            self.reachable[which])]
+
+    def stack(self, path: int) -> tuple[str, ...]:
+        """Type names from an object's type to its root, the root label last."""
+        names: list[str] = []
+        label = ""
+        while path >= 0:
+            parent, name, root = self.paths[path]
+            if not names or names[-1] != name:
+                names.append(name)
+            label = root or label
+            path = parent
+        return tuple(names) + ((label,) if label else ())
+
+    def samples(self, reachable_only: bool = True) -> list[tuple[tuple[str, ...], int, int]]:
+        """(stack, objects, bytes) per type and path, biggest first: the
+        stack is the object's type, the types that led to it, its root."""
+        mask = self.reachable if reachable_only else np.ones(len(self.row), dtype=bool)
+        rows = self.row[mask].astype(np.int64)
+        paths = self.path[mask].astype(np.int64)
+        key = rows * (len(self.paths) + 1) + (paths + 1)
+        unique, inverse = np.unique(key, return_inverse=True)
+        counts = np.bincount(inverse)
+        sizes = np.bincount(inverse, weights=self.size[mask].astype(np.float64))
+        out = []
+        for k, count, total in zip(unique.tolist(), counts.tolist(), sizes.tolist()):
+            row, path = divmod(k, len(self.paths) + 1)
+            path -= 1
+            if path >= 0:
+                stack = self.stack(path)
+                if not stack or stack[0] != self.types[row].name:
+                    stack = (self.types[row].name,) + stack
+            else:
+                stack = (self.types[row].name,)
+            out.append((stack, count, int(total)))
+        out.sort(key=lambda item: -item[2])
+        return out
+
+    def summary(self) -> dict[str, Any]:
+        return {"objects": self.objects, "bytes": self.bytes, "reachable_objects": self.reachable_objects,
+                "reachable_bytes": self.reachable_bytes, "typed_bytes": self.typed_bytes}
