@@ -483,8 +483,8 @@ def test_garbage_in_allgs_and_in_saved_registers_stays_per_goroutine(fixture_cor
         allgs = native.memory.u64(native.symbols["runtime.allgs"][0])
         for i in (1, 2):  # two g pointers into nowhere
             struct.pack_into("<Q", data, _file_offset(native, allgs + 8 * i), 0xDEAD0000 + i)
-        sp_at = native._g_type.field("sched.sp")[0]
-        pc_at = native._g_type.field("sched.pc")[0]
+        sp_at = native.g.offset("sp")
+        pc_at = native.g.offset("pc")
         struct.pack_into("<Q", data, _file_offset(native, victims[0].address + sp_at), 8)  # sp off its stack
         struct.pack_into("<Q", data, _file_offset(native, victims[1].address + pc_at), 0x10)  # pc outside Go
         struct.pack_into("<Q", data, _file_offset(native, victims[2].address + sp_at), victims[2].stack_hi - 8)

@@ -1,4 +1,4 @@
-"""Names for the objects goroutines wait on (issue 16): a global, a local
+"""Names for the objects goroutines wait on: a global, a local
 of a frame that points at them, or a field one pointer away from either.
 
 The first way that finds a name wins; WaitObject.named_by says which:
@@ -485,8 +485,6 @@ class Namer:
         return list(chosen)[:MAX_GOROUTINES]
 
     def _frames(self, targets: Mapping[int, "WaitObject"], found: dict[int, _Found]) -> None:
-        from .waits import frame_extents
-
         if not targets:
             return
         native, memory = self.native, self.memory
@@ -514,7 +512,7 @@ class Namer:
                 continue
             self.scanned += 1
             self._goroutine = gid
-            frames = frame_extents(native, record.sp, pcs)
+            frames = native.walker.extents(record.sp, pcs)
             # Outer frames first: where a value is made, not where it is passed.
             for depth, (sp, cfa, function) in reversed(list(enumerate(frames))):
                 if not 0 < cfa - sp <= MAX_FRAME:
@@ -594,7 +592,7 @@ def recover_frames(native: "NativeCore", record) -> tuple[object, tuple[int, ...
             continue
         sp = start + 8 * index + 8
         try:
-            pcs, why = native._unwind(word, sp, 0, lo, hi, STACK_FRAMES)
+            pcs, why = native.walker.unwind(word, sp, 0, lo, hi, STACK_FRAMES)
         except BadRead:
             continue
         if pcs and not why and native.names.func(pcs[-1]).name == "runtime.goexit":

@@ -8,7 +8,7 @@
 What comes out is what Delve's API listing gives (tui.star/pages.star):
 status, wait reason (from the target's own runtime.waitReasonStrings),
 User/Go/Start locations and whole stacks with inlined calls expanded, as
-Delve defines them (see symbols.py and _unwind). Goroutines that run on a
+Delve defines them (see symbols.py and stack.py). Goroutines that run on a
 thread (Delve unwinds those from the thread's registers, through signal
 frames) are not unwound here: they come back in needs_dlv, with what their
 g says (status, wait reason, Go/Start locations, thread id), for the caller
@@ -23,92 +23,34 @@ as in Delve's list.
 
 from __future__ import annotations
 
-import operator
 import struct
 from dataclasses import dataclass, field
 from typing import Iterator
 
 from ..model import Goroutine, Location
-from .dwarf import Layouts, packed
+from .dwarf import Layouts
 from .elfimage import PT_TLS, ElfImage
 from .errors import BadRead, Unsupported
 from .memory import Memory, Thread
 from .pclntab import Func, Pclntab
+from .runtime.g import G_DEAD, G_SYSCALL, GLayout, GRecord
+from .runtime.m import MLayout
+from .stack import USER_DEPTH, StackWalker
 from .symbols import Symbolizer
 from .values import Values
 
+__all__ = ["API_STATUS", "STACK_DEPTH", "GRecord", "Listing", "NativeCore"]
+
 # Delve API status numbers (runtime2.go's _Grunnable...) and the words the
 # listing parser gives them (tui/parse/delve.py).
-G_SYSCALL, G_DEAD = 3, 6
 API_STATUS = {1: "runnable", 2: "running", 3: "syscall", 4: "waiting"}
 STATUS_WITH_REASON = (3, 4)
 STACK_DEPTH = 64
-# Delve's (*G).UserCurrent looks this many frames down for a user frame.
-USER_DEPTH = 30
-# A stack deeper than this many physical frames is corrupt (Go stacks top
-# out at 1 GB; a loop in saved frame data must not hang us).
-MAX_FRAMES = 100_000
-
-# Functions the hybrid unwinder never walks by frame pointer (Delve's
-# tryFramePointerUnwind list).
-_NO_FP = frozenset({
-    "runtime.asmcgocall", "runtime.cgocallback_gofunc", "runtime.cgocallback", "runtime.goexit",
-    "runtime.goexit0", "runtime.goexit1", "runtime.mstart", "runtime.mstart0", "runtime.mstart1",
-    "runtime.systemstack_switch", "runtime.sigreturn", "runtime.sigtrampgo", "runtime.sigpanic", "crosscall2",
-})
-# Bottom-of-stack functions (Delve's amd64SwitchStack on a goroutine stack).
-_BOTTOM = frozenset({"runtime.goexit", "runtime.rt0_go", "runtime.mcall"})
-# Frames after which Delve switches stacks or reads a signal context: a
-# goroutine standing on one of these is left to Delve.
-_SWITCHES = frozenset({"runtime.cgocallback_gofunc", "runtime.cgocallback", "runtime.sigtrampgo",
-                       "runtime.sigreturn", "runtime.sigreturn__sigaction", "runtime.sigtramp", "crosscall2"})
-
-# g fields read per goroutine: (GRecord field, dotted DWARF path, required).
-# Delve's parseG fails on a g without the required ones.
-_G_FIELDS = (
-    ("id", "goid", True), ("status", "atomicstatus", True), ("wait_reason", "waitreason", False),
-    ("wait_since", "waitsince", True), ("pc", "sched.pc", True), ("sp", "sched.sp", True), ("bp", "sched.bp", False),
-    ("stack_lo", "stack.lo", True), ("stack_hi", "stack.hi", True), ("gopc", "gopc", True),
-    ("startpc", "startpc", True), ("m", "m", True), ("labels", "labels", False), ("waiting", "waiting", False),
-    ("parent_id", "parentGoid", False), ("panic", "_panic", False), ("syscall_sp", "syscallsp", False),
-    ("syscall_pc", "syscallpc", False),
-)
 # The fields the listing reads for every g, in this order.
 _HOT = ("id", "status", "wait_reason", "wait_since", "pc", "sp", "bp", "stack_lo", "stack_hi", "gopc", "startpc",
         "labels")
 # What a corrupt file can make Python raise below our own checks.
 _CORRUPT = (struct.error, IndexError, KeyError, ValueError, OverflowError, UnicodeDecodeError)
-_SWITCH, _END, _NOFP = 1, 2, 4
-_MISSING = object()
-_U64 = struct.Struct("<Q").unpack_from
-_U64X2 = struct.Struct("<QQ").unpack_from
-_CODES = {(1, False): "B", (2, False): "H", (4, False): "I", (8, False): "Q",
-          (1, True): "b", (2, True): "h", (4, True): "i", (8, True): "q"}
-
-
-@dataclass(frozen=True, slots=True)
-class GRecord:
-    """What one runtime.g says, raw (for features built on top: waits, labels)."""
-
-    address: int
-    id: int
-    status: int
-    wait_reason: int
-    wait_since: int
-    pc: int
-    sp: int
-    bp: int
-    stack_lo: int
-    stack_hi: int
-    gopc: int
-    startpc: int
-    m: int
-    labels: int
-    waiting: int
-    parent_id: int
-    panic: int
-    syscall_sp: int
-    syscall_pc: int
 
 
 @dataclass
@@ -156,21 +98,14 @@ class NativeCore:
         self.bias = self.memory.bias
         self.names = Symbolizer(self.pclntab, self.bias)
         self.values = Values(self.memory, self.layouts)
-        self._g_type = self.layouts.type("runtime.g")
-        self._m_type = self.layouts.type("runtime.m")
-        self._g_codec, names = self._g_layout()
-        # Missing optional fields read as the 0 appended to each unpacked tuple.
-        index = {name: i for i, name in enumerate(names)}
-        self._g_order = tuple(index.get(name, len(names)) for name, _, _ in _G_FIELDS)
-        self._g_hot = operator.itemgetter(*(index.get(name, len(names)) for name in _HOT))
-        self._m_procid = self._m_type.field("procid")[0]
-        self._m_curg = self._m_type.field("curg")[0]
+        self.g = GLayout(self.layouts)
+        self.m = MLayout(self.layouts)
+        self.walker = StackWalker(self.memory, self.names, self.pclntab)
         self._wait_reasons: tuple[str, ...] | None = None
         self._starts: dict[int, Location] = {}
         self._user: dict[tuple[int, ...], tuple[Location, int]] = {}
         # depth -> physical frame PCs -> the stack's Locations
         self._stacks: dict[int, dict[tuple[int, ...], tuple[Location, ...]]] = {}
-        self._pc_info: dict[int, tuple[int, int, str] | None] = {}
         self.selected: int | None = None
         self.labels_by_id: dict[int, dict[str, str] | None] = {}
         self._wrapper: int | None = -1
@@ -225,27 +160,6 @@ class NativeCore:
                     raise Unsupported(f"{self.core.path} was not dumped by {self.exe.path}: "
                                       f"the executable's first page differs from the core's copy")
                 return
-
-    def _g_layout(self) -> tuple[struct.Struct, tuple[str, ...]]:
-        """One struct.Struct that unpacks every g field we read in one call."""
-        picked = []
-        for name, path, required in _G_FIELDS:
-            if not self._g_type.has(path):
-                if required:
-                    raise Unsupported(f"DWARF: runtime.g has no {path} field")
-                continue
-            offset, ftype = self._g_type.field(path)
-            if ftype.kind == "struct":  # atomic.Uint32 and friends: {noCopy, value}
-                inner, ftype = ftype.field("value")
-                offset += inner
-            code = _CODES.get((ftype.size, ftype.kind in ("int", "int8", "int16", "int32", "int64")))
-            if code is None:
-                raise Unsupported(f"DWARF: runtime.g.{path} is {ftype.size} bytes, not an integer")
-            picked.append((offset, ftype.size, code, name))
-        codec, names = packed(picked)
-        if codec.size > self._g_type.size or self._g_type.size > 1 << 16:
-            raise Unsupported(f"DWARF: runtime.g layout does not make sense (size {self._g_type.size})")
-        return codec, names
 
     # Globals
 
@@ -308,15 +222,14 @@ class NativeCore:
             raise Unsupported(f"runtime.allgs unreadable: {err}") from None
 
     def read_g(self, address: int) -> GRecord:
-        buf, offset = self.memory.locate(address, self._g_codec.size)
-        values = self._g_codec.unpack_from(buf, offset) + (0,)
-        return GRecord(address, *(values[i] for i in self._g_order))
+        """The g at address. Raises BadRead."""
+        return self.g.record(self.memory, address)
 
     def records(self) -> Iterator[GRecord | BadRead]:
         """Every g of allgs, dead ones included; an unreadable one as its BadRead."""
         for address in self.allgs():
             if address == 0:
-                yield BadRead(0, self._g_codec.size, "a nil entry of allgs")
+                yield self.g.nil_entry()
                 continue
             try:
                 yield self.read_g(address)
@@ -344,8 +257,8 @@ class NativeCore:
         func = self.names.func(thread.rip)
         if func is not None and func.name == "runtime.clone":
             return None  # Delve: TLS is unreliable there
-        goid_at = self._g_type.field("goid")[0]
-        m_at = self._g_type.field("m")[0]
+        goid_at = self.g.offset("id")
+        m_at = self.g.offset("m")
         try:
             g = self.memory.u64((thread.fs_base + offset) & (2**64 - 1))
             if g == 0:
@@ -354,7 +267,7 @@ class NativeCore:
             if goid:
                 return goid, True
             m = self.memory.u64(g + m_at)
-            curg = self.memory.u64(m + self._m_curg) if m else 0
+            curg = self.memory.u64(m + self.m.offset("curg")) if m else 0
             if curg == 0:
                 return None
             return self.memory.u64(curg + goid_at), False
@@ -363,7 +276,7 @@ class NativeCore:
 
     def m_thread(self, m: int) -> int:
         """The OS thread id (m.procid) of a runtime.m."""
-        return self.memory.u64(m + self._m_procid)
+        return self.memory.u64(m + self.m.offset("procid"))
 
     def _tls_g_offset(self) -> int:
         """Where the g pointer sits relative to fs_base (Delve's GStructOffset)."""
@@ -405,8 +318,8 @@ class NativeCore:
         selected = self.selected
         self.labels_by_id: dict[int, dict[str, str] | None] = {}
         label_maps: dict[int, dict[str, str] | None] = {}
-        locate, unpack, hot = self.memory.locate, self._g_codec.unpack_from, self._g_hot
-        size = self._g_codec.size
+        view = self.g.view(*_HOT)
+        locate, unpack, pick, pad, base, size = self.memory.locate, view.unpack, view.pick, view.pad, view.base, view.size
         gos: dict[int, Location | None] = {}
         stacks = self._stacks.setdefault(depth, {})
         for count, address in enumerate(self.allgs()):
@@ -414,13 +327,12 @@ class NativeCore:
                 self.memory.release()
             try:
                 if address == 0:
-                    raise BadRead(0, size, "a nil entry of allgs")
-                buf, offset = locate(address, size)
+                    raise self.g.nil_entry()
+                buf, offset = locate(address + base, size)
             except BadRead as err:
                 yield Goroutine(id=None, location=None, unreadable=_unreadable_text(err)), None, ""
                 continue
-            gid, status, wait_reason, wait_since, pc, sp, bp, lo, hi, gopc, startpc, labels = hot(
-                unpack(buf, offset) + (0,))
+            gid, status, wait_reason, wait_since, pc, sp, bp, lo, hi, gopc, startpc, labels = pick(unpack(buf, offset) + pad)
             if status == G_DEAD:
                 continue
             if labels:
@@ -452,7 +364,7 @@ class NativeCore:
                     continue
                 pc, sp, bp = thread.rip, thread.rsp, thread.rbp
             try:
-                pcs, why = self._unwind(pc, sp, bp, lo, hi, depth)
+                pcs, why = self.walker.unwind(pc, sp, bp, lo, hi, depth)
             except BadRead as err:
                 pcs, why = None, f"stack unreadable: {err}"
             if why:
@@ -555,87 +467,13 @@ class NativeCore:
 
     # Unwinding
 
-    def _info(self, pc: int) -> tuple[int, int, str] | None:
-        """(sp delta, kind bits, function name) of a runtime pc, cached;
-        None outside Go's text."""
-        try:
-            return self._pc_info[pc]
-        except KeyError:
-            func = self.names.func(pc)
-            info = None
-            if func is not None:
-                kind = ((_SWITCH if func.name in _SWITCHES else 0) | (_END if func.name in _BOTTOM else 0)
-                        | (_NOFP if func.name in _NO_FP else 0))
-                info = (self.pclntab.sp_delta(func, pc - self.bias), kind, func.name)
-            self._pc_info[pc] = info
-            return info
-
     def unwind(self, g: GRecord, depth: int = STACK_DEPTH) -> tuple[tuple[int, ...] | None, str]:
         """The physical frames' PCs of a parked goroutine, innermost first
-        (see _unwind); (None, why) where Delve must do it."""
+        (StackWalker.unwind); (None, why) where Delve must do it."""
         try:
-            return self._unwind(g.pc, g.sp, g.bp, g.stack_lo, g.stack_hi, depth)
+            return self.walker.unwind(g.pc, g.sp, g.bp, g.stack_lo, g.stack_hi, depth)
         except BadRead as err:
             return None, f"stack unreadable: {err}"
-
-    def _unwind(self, pc: int, sp: int, bp: int, lo: int, hi: int, depth: int) -> tuple[tuple[int, ...] | None, str]:
-        """Walk a stack from its saved pc/sp/bp as Delve's stackIterator
-        does for a goroutine on no thread: DWARF CFI (the linker writes it
-        from the pcsp table, so the SP delta is read from there: CFA = SP +
-        delta + 8, the return address at CFA-8, BP restored from [BP] while
-        BP <= CFA), switching to frame pointers (return address at BP+8,
-        caller's BP at [BP]) once a frame shows BP + 16 == CFA, and stopping
-        at runtime.goexit (or mcall, rt0_go) or a zero return address.
-
-        Physical frames only, at least depth+1 and USER_DEPTH of them (the
-        stack and the user location need no more). Raises BadRead; returns
-        (None, why) where Delve would switch stacks or read a signal
-        context, or meets code outside Go."""
-        if not (lo <= sp <= hi) or hi - lo > 1 << 31:
-            return None, f"saved SP {sp:#x} outside its stack [{lo:#x}, {hi:#x})"
-        memory = self.memory
-        start, end, buf, delta = memory.span(sp)
-        unpack = _U64
-        info_of, infos = self._info, self._pc_info
-        pcs: list[int] = []
-        can_fp = False
-        limit = max(depth + 1, USER_DEPTH)
-        for _ in range(MAX_FRAMES):
-            info = infos.get(pc, _MISSING)
-            if info is _MISSING:
-                info = info_of(pc)
-            if info is None:
-                return None, f"frame pc {pc:#x} outside Go code"
-            spdelta, kind, name = info
-            if kind & _SWITCH:
-                return None, f"stack passes through {name}"
-            ret = 0
-            if can_fp and bp and lo <= bp < hi and not kind & _NOFP:
-                if start <= bp and bp + 16 <= end:
-                    saved_bp, candidate = _U64X2(buf, bp - delta)
-                else:
-                    saved_bp, candidate = memory.u64(bp), memory.u64(bp + 8)
-                if candidate and (infos.get(candidate, _MISSING) or info_of(candidate)) is not None:
-                    ret, cfa, next_bp = candidate, bp + 16, saved_bp
-            if not ret:
-                if spdelta < 0:
-                    return None, f"no SP delta for pc {pc:#x} in {name}"
-                cfa = sp + spdelta + 8
-                at = cfa - 8
-                ret = unpack(buf, at - delta)[0] if start <= at and cfa <= end else memory.u64(at)
-                if bp and bp <= cfa:
-                    next_bp = unpack(buf, bp - delta)[0] if start <= bp and bp + 8 <= end else memory.u64(bp)
-                else:
-                    next_bp = bp
-                if not can_fp and bp and bp + 16 == cfa:
-                    can_fp = True
-            pcs.append(pc)
-            if kind & _END or ret == 0 or len(pcs) >= limit:
-                break
-            pc, sp, bp = ret, cfa, next_bp
-        else:
-            return None, f"more than {MAX_FRAMES} frames"
-        return tuple(pcs), ""
 
 
 def _unreadable_text(err: BadRead) -> str:

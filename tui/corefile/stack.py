@@ -1,0 +1,156 @@
+"""A goroutine's stack walked from its saved registers, as Delve's
+stackIterator walks one on no thread.
+
+    walker = StackWalker(memory, symbolizer, pclntab)
+    pcs, why = walker.unwind(pc, sp, bp, lo, hi, depth)
+    for sp, cfa, function in walker.extents(sp, pcs): ...
+
+Physical frames only: each PC once (symbols.py expands inlined calls).
+Where Delve would switch stacks or read a signal context, or meets code
+outside Go, the walk stops and says why: the caller leaves that goroutine
+to Delve. Never a guess.
+"""
+
+from __future__ import annotations
+
+import struct
+
+from .errors import BadRead
+from .pclntab import Pclntab
+from .symbols import Symbolizer
+
+# Delve's (*G).UserCurrent looks this many frames down for a user frame.
+USER_DEPTH = 30
+# A stack deeper than this many physical frames is corrupt (Go stacks top
+# out at 1 GB; a loop in saved frame data must not hang us).
+MAX_FRAMES = 100_000
+
+# Functions the hybrid unwinder never walks by frame pointer (Delve's
+# tryFramePointerUnwind list).
+NO_FRAME_POINTER = frozenset({
+    "runtime.asmcgocall", "runtime.cgocallback_gofunc", "runtime.cgocallback", "runtime.goexit",
+    "runtime.goexit0", "runtime.goexit1", "runtime.mstart", "runtime.mstart0", "runtime.mstart1",
+    "runtime.systemstack_switch", "runtime.sigreturn", "runtime.sigtrampgo", "runtime.sigpanic", "crosscall2",
+})
+# Bottom-of-stack functions (Delve's amd64SwitchStack on a goroutine stack).
+BOTTOM = frozenset({"runtime.goexit", "runtime.rt0_go", "runtime.mcall"})
+# Frames after which Delve switches stacks or reads a signal context: a
+# goroutine standing on one of these is left to Delve.
+SWITCHES = frozenset({"runtime.cgocallback_gofunc", "runtime.cgocallback", "runtime.sigtrampgo",
+                      "runtime.sigreturn", "runtime.sigreturn__sigaction", "runtime.sigtramp", "crosscall2"})
+
+_SWITCH, _END, _NOFP = 1, 2, 4
+_MISSING = object()
+_U64 = struct.Struct("<Q").unpack_from
+_U64X2 = struct.Struct("<QQ").unpack_from
+
+
+class StackWalker:
+    """Walks the stacks of one core. memory: the core's Memory; names: its
+    Symbolizer (runtime pc -> Func); pclntab: for the SP deltas."""
+
+    def __init__(self, memory, names: Symbolizer, pclntab: Pclntab) -> None:
+        self.memory = memory
+        self.names = names
+        self.pclntab = pclntab
+        self.bias = names.bias
+        self._info_of: dict[int, tuple[int, int, str] | None] = {}
+
+    def _info(self, pc: int) -> tuple[int, int, str] | None:
+        """(sp delta, kind bits, function name) of a runtime pc, cached;
+        None outside Go's text."""
+        try:
+            return self._info_of[pc]
+        except KeyError:
+            func = self.names.func(pc)
+            info = None
+            if func is not None:
+                kind = ((_SWITCH if func.name in SWITCHES else 0) | (_END if func.name in BOTTOM else 0)
+                        | (_NOFP if func.name in NO_FRAME_POINTER else 0))
+                info = (self.pclntab.sp_delta(func, pc - self.bias), kind, func.name)
+            self._info_of[pc] = info
+            return info
+
+    def unwind(self, pc: int, sp: int, bp: int, lo: int, hi: int, depth: int) -> tuple[tuple[int, ...] | None, str]:
+        """Walk a stack from its saved pc/sp/bp as Delve's stackIterator
+        does for a goroutine on no thread: DWARF CFI (the linker writes it
+        from the pcsp table, so the SP delta is read from there: CFA = SP +
+        delta + 8, the return address at CFA-8, BP restored from [BP] while
+        BP <= CFA), switching to frame pointers (return address at BP+8,
+        caller's BP at [BP]) once a frame shows BP + 16 == CFA, and stopping
+        at runtime.goexit (or mcall, rt0_go) or a zero return address.
+
+        Physical frames only, at least depth+1 and USER_DEPTH of them (the
+        stack and the user location need no more). Raises BadRead; returns
+        (None, why) where Delve would switch stacks or read a signal
+        context, or meets code outside Go."""
+        if not (lo <= sp <= hi) or hi - lo > 1 << 31:
+            return None, f"saved SP {sp:#x} outside its stack [{lo:#x}, {hi:#x})"
+        memory = self.memory
+        start, end, buf, delta = memory.span(sp)
+        unpack = _U64
+        info_of, infos = self._info, self._info_of
+        pcs: list[int] = []
+        can_fp = False
+        limit = max(depth + 1, USER_DEPTH)
+        for _ in range(MAX_FRAMES):
+            info = infos.get(pc, _MISSING)
+            if info is _MISSING:
+                info = info_of(pc)
+            if info is None:
+                return None, f"frame pc {pc:#x} outside Go code"
+            spdelta, kind, name = info
+            if kind & _SWITCH:
+                return None, f"stack passes through {name}"
+            ret = 0
+            if can_fp and bp and lo <= bp < hi and not kind & _NOFP:
+                if start <= bp and bp + 16 <= end:
+                    saved_bp, candidate = _U64X2(buf, bp - delta)
+                else:
+                    saved_bp, candidate = memory.u64(bp), memory.u64(bp + 8)
+                if candidate and (infos.get(candidate, _MISSING) or info_of(candidate)) is not None:
+                    ret, cfa, next_bp = candidate, bp + 16, saved_bp
+            if not ret:
+                if spdelta < 0:
+                    return None, f"no SP delta for pc {pc:#x} in {name}"
+                cfa = sp + spdelta + 8
+                at = cfa - 8
+                ret = unpack(buf, at - delta)[0] if start <= at and cfa <= end else memory.u64(at)
+                if bp and bp <= cfa:
+                    next_bp = unpack(buf, bp - delta)[0] if start <= bp and bp + 8 <= end else memory.u64(bp)
+                else:
+                    next_bp = bp
+                if not can_fp and bp and bp + 16 == cfa:
+                    can_fp = True
+            pcs.append(pc)
+            if kind & _END or ret == 0 or len(pcs) >= limit:
+                break
+            pc, sp, bp = ret, cfa, next_bp
+        else:
+            return None, f"more than {MAX_FRAMES} frames"
+        return tuple(pcs), ""
+
+    def extents(self, sp: int, pcs: tuple[int, ...]) -> list[tuple[int, int, str]]:
+        """(sp, cfa, physical function) of each physical frame of a stack
+        unwound from saved SP sp: each frame's CFA is its SP plus the pcsp
+        table's delta plus the return address (the unwinder's rule; where it
+        took frame pointers, BP+16 is the same CFA). Stops at the first frame
+        whose delta is unknown or whose return address disagrees with pcs."""
+        out = []
+        for index, pc in enumerate(pcs):
+            func = self.names.func(pc)
+            if func is None:
+                break
+            delta = self.pclntab.sp_delta(func, pc - self.bias)
+            if delta < 0:
+                break
+            cfa = sp + delta + 8
+            out.append((sp, cfa, func.name))
+            if index + 1 < len(pcs):
+                try:
+                    if self.memory.u64(cfa - 8) != pcs[index + 1]:
+                        break
+                except BadRead:
+                    break
+            sp = cfa
+        return out
