@@ -17,6 +17,7 @@ from ..parse.values import unquote
 from ..sources.resolve import resolve
 from . import crash as crash_rules
 from .header import BACKLOG_BYTES, PanicRecord, backlog_report
+from .gostacks import GoStacks
 from .owncode import OwnCode
 from .panicvalue import kind_from_delve
 
@@ -432,13 +433,20 @@ def _goroutines(others: tuple[tuple[int, str], ...]) -> str:
 
 
 def read_snapshot(delve: Delve, goroutines: tuple[Goroutine, ...] | None = None,
-                  warnings: tuple[str, ...] = ()) -> Snapshot:
+                  warnings: tuple[str, ...] = (), stacks: GoStacks | None = None) -> Snapshot:
     """Everything the first screen shows.
 
     Without a goroutine list, the crash, its backtrace, source and
     variables come first (a few commands, whatever the core's size) and
-    Snapshot.goroutines is empty: the list is paged in behind.
+    Snapshot.goroutines is empty: the list is paged in behind. stacks:
+    Go's rules for Delve's backtraces (one is made, and closed, if not given).
     """
+    if stacks is None:
+        stacks = GoStacks(delve)
+        try:
+            return read_snapshot(delve, goroutines, warnings, stacks)
+        finally:
+            stacks.close()
     started = time.monotonic()
     find_signalled_thread(delve)
     selected = delve.current_goroutine()
@@ -454,10 +462,14 @@ def read_snapshot(delve: Delve, goroutines: tuple[Goroutine, ...] | None = None,
     else:
         focus = crash_rules.focus_goroutine(selected, goroutines)
     own = OwnCode.of(delve.target.build)
-    crash_stack = own.mark(exact_lines(delve, found.backtrace))
-    goroutine_stack = own.mark(exact_lines(delve, found.goroutine_backtrace)) if found.goroutine_backtrace else None
+
+    def as_go_printed(backtrace: Backtrace) -> Backtrace:
+        return own.mark(stacks.apply(exact_lines(delve, backtrace)))
+
+    crash_stack = as_go_printed(found.backtrace)
+    goroutine_stack = as_go_printed(found.goroutine_backtrace) if found.goroutine_backtrace else None
     if focus != selected:
-        focus_backtrace = own.mark(exact_lines(delve, delve.backtrace(focus)))
+        focus_backtrace = as_go_printed(delve.backtrace(focus))
     elif goroutine_stack is not None and goroutine_stack.first_user_frame() is not None:
         focus_backtrace = goroutine_stack
     else:
@@ -476,7 +488,7 @@ def read_snapshot(delve: Delve, goroutines: tuple[Goroutine, ...] | None = None,
         notes.append(crash_rules.OPTIMIZED_WARNING)
     notes += warnings
     if focus_backtrace.truncated:
-        notes.append("backtrace cut at 50 frames")
+        notes.append(f"backtrace cut at {len(focus_backtrace.frames)} frames")
     return Snapshot(
         target=delve.target,
         crash=crash,

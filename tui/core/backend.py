@@ -6,7 +6,8 @@ from __future__ import annotations
 
 from typing import Iterator, Protocol
 
-from ..analysis.forensics import exact_lines, read_snapshot
+from ..analysis.forensics import read_snapshot
+from ..analysis.gostacks import GoStacks
 from ..analysis.owncode import OwnCode
 from ..debugger.delve import Claim, Delve, Page
 from ..model import Backtrace, FrameState, Goroutine, Instruction, Snapshot, Target, Variable
@@ -64,6 +65,8 @@ class DelveBackend:
         self.delve = delve
         self.target = delve.target
         self.own = OwnCode.of(delve.target.build)
+        # Delve's stacks as Go printed them (its lines, where it starts each goroutine).
+        self.stacks = GoStacks(delve)
         self._reached: set[int] = set()
 
     @property
@@ -71,10 +74,10 @@ class DelveBackend:
         return self.delve.alive
 
     def snapshot(self) -> Snapshot:
-        return read_snapshot(self.delve)
+        return read_snapshot(self.delve, stacks=self.stacks)
 
     def backtrace(self, goroutine_id: int | None) -> Backtrace:
-        return self.own.mark(exact_lines(self.delve, self.delve.backtrace(goroutine_id)))
+        return self.own.mark(self.stacks.apply(self.delve.backtrace(goroutine_id)))
 
     def reach(self, goroutine_id: int, slot: int | None) -> None:
         # dlv finds a goroutine by reading allgs from the start (seconds at
@@ -118,4 +121,5 @@ class DelveBackend:
         self.delve.warm_cache(start)
 
     def close(self) -> None:
+        self.stacks.close()
         self.delve.close()

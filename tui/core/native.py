@@ -25,7 +25,7 @@ from .backend import Backend
 PAGE_SIZE = 5000
 # Whole stacks compared with Delve's before the first page is handed over.
 CHECKED_STACKS = 3
-STACK_DEPTH = 64
+STACK_DEPTH = None  # whole stacks
 # When the list comes through dlv: Delve has no notion of what a goroutine waits on.
 WAITS_NEED_THE_CORE = "what goroutines wait on is read from the core file only"
 
@@ -123,12 +123,14 @@ class NativeListing:
         except Exception as err:  # Delve could not read it either: listed as such
             return replace(goroutine, unreadable=f"(unreadable {err})"), None
         # Delve's `stack` prints paths under its working directory (ours) as
-        # ./x; its API, and the core file, give them whole.
+        # ./x; its API, and the core file, give them whole. The goroutine's
+        # own frames only: not its thread's above them.
+        own = backtrace.own_frames
         places = tuple(Location(os.path.abspath(f.file) if f.file.startswith("./") else f.file, f.line, f.function)
-                       for f in backtrace.frames)
-        user = next((i for i, f in enumerate(backtrace.frames) if not f.is_runtime), None)
+                       for f in own)
+        user = next((i for i, f in enumerate(own) if not f.is_runtime), None)
         location = places[user] if user is not None else (places[0] if places else None)
-        return replace(goroutine, location=location, pc=backtrace.frames[user].pc if user is not None else 0), places
+        return replace(goroutine, location=location, pc=own[user].pc if user is not None else 0), places
 
     def _check(self, stacks: list[Stack]) -> None:
         """A few whole stacks against Delve's: one disagreement, and none of
@@ -140,7 +142,7 @@ class NativeListing:
                 raise NativeUnavailable(f"Delve could not read goroutine {goroutine_id} to check the native "
                                         f"listing against ({err})") from None
             mine = [(place.function, place.line) for place in stack]
-            delve = [(frame.function, frame.line) for frame in theirs.frames]
+            delve = [(frame.function, frame.line) for frame in theirs.own_frames]
             common = min(len(mine), len(delve))
             if mine[:common] != delve[:common]:
                 raise NativeUnavailable(f"the native listing disagrees with Delve on goroutine {goroutine_id}'s "

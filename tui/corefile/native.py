@@ -27,16 +27,17 @@ import struct
 from dataclasses import dataclass, field
 from typing import Iterator
 
-from ..model import Goroutine, Location
+from ..model import STATUSES_WITH_REASON, Goroutine, Location, status_word
 from .dwarf import Layouts
 from .elfimage import PT_TLS, ElfImage
 from .errors import BadRead, Unsupported
 from .memory import Memory, Thread
 from .pclntab import Func, Pclntab
-from .runtime.g import G_DEAD, G_SYSCALL, GLayout, GRecord
+from .runtime.g import DEAD_STATUSES, G_SCAN, GLayout, GRecord
 from .runtime.m import MLayout
 from .stack import USER_DEPTH, StackWalker
 from .symbols import Symbolizer
+from .traceback import GoFrame, dying_prefix, injected_calls
 from .values import Values
 
 __all__ = ["API_STATUS", "STACK_DEPTH", "GRecord", "Listing", "NativeCore"]
@@ -44,11 +45,11 @@ __all__ = ["API_STATUS", "STACK_DEPTH", "GRecord", "Listing", "NativeCore"]
 # Delve API status numbers (runtime2.go's _Grunnable...) and the words the
 # listing parser gives them (tui/parse/delve.py).
 API_STATUS = {1: "runnable", 2: "running", 3: "syscall", 4: "waiting"}
-STATUS_WITH_REASON = (3, 4)
-STACK_DEPTH = 64
+# Stacks are whole: no frame is cut (Go itself prints at most 100 of one).
+STACK_DEPTH = None
 # The fields the listing reads for every g, in this order.
 _HOT = ("id", "status", "wait_reason", "wait_since", "pc", "sp", "bp", "stack_lo", "stack_hi", "gopc", "startpc",
-        "labels")
+        "labels", "syscall_sp", "syscall_pc", "syscall_bp", "parent_id")
 # What a corrupt file can make Python raise below our own checks.
 _CORRUPT = (struct.error, IndexError, KeyError, ValueError, OverflowError, UnicodeDecodeError)
 
@@ -109,6 +110,7 @@ class NativeCore:
         self.selected: int | None = None
         self.labels_by_id: dict[int, dict[str, str] | None] = {}
         self._wrapper: int | None = -1
+        self._injected: frozenset[str] | None = None
         self.layouts.save()
 
     @classmethod
@@ -312,7 +314,7 @@ class NativeCore:
         except _CORRUPT as err:
             raise Unsupported(f"{self.core.path}: unreadable ({type(err).__name__}: {err})") from None
 
-    def _iter_listing(self, depth: int) -> Iterator[tuple[Goroutine, tuple[Location, ...] | None, str]]:
+    def _iter_listing(self, depth: int | None) -> Iterator[tuple[Goroutine, tuple[Location, ...] | None, str]]:
         on_thread, self.selected = self.thread_goroutines()
         reasons = self.wait_reasons()
         selected = self.selected
@@ -321,7 +323,9 @@ class NativeCore:
         view = self.g.view(*_HOT)
         locate, unpack, pick, pad, base, size = self.memory.locate, view.unpack, view.pick, view.pad, view.base, view.size
         gos: dict[int, Location | None] = {}
+        words: dict[int, str] = {}
         stacks = self._stacks.setdefault(depth, {})
+        injected = self.injected_calls()
         for count, address in enumerate(self.allgs()):
             if count & 2047 == 2047:
                 self.memory.release()
@@ -332,9 +336,10 @@ class NativeCore:
             except BadRead as err:
                 yield Goroutine(id=None, location=None, unreadable=_unreadable_text(err)), None, ""
                 continue
-            gid, status, wait_reason, wait_since, pc, sp, bp, lo, hi, gopc, startpc, labels = pick(unpack(buf, offset) + pad)
-            if status == G_DEAD:
-                continue
+            (gid, status, wait_reason, wait_since, pc, sp, bp, lo, hi, gopc, startpc, labels, syscall_sp, syscall_pc,
+             syscall_bp, parent) = pick(unpack(buf, offset) + pad)
+            if status & ~G_SCAN in DEAD_STATUSES:
+                continue  # Go's traceback skips them (the dead g of a cgo extra M too)
             if labels:
                 # Goroutines inherit their creator's labels: one map, many gs.
                 if labels not in label_maps:
@@ -342,8 +347,9 @@ class NativeCore:
                 if label_maps[labels] != {}:
                     self.labels_by_id[gid] = label_maps[labels]
             reason = ""
-            if wait_reason and status in STATUS_WITH_REASON:
+            if wait_reason and status & ~G_SCAN in STATUSES_WITH_REASON:
                 reason = reasons[wait_reason] if wait_reason < len(reasons) else f"wait reason {wait_reason}"
+            word = words.get(status) or words.setdefault(status, status_word(status))
             try:
                 go = gos[gopc]
             except KeyError:
@@ -352,17 +358,18 @@ class NativeCore:
             tid = None
             on = on_thread.get(gid)
             if on is not None:
+                tid = on[0].tid
+            if syscall_sp:
+                # In a system call or C code: Go's stack starts where the
+                # call began, whatever the thread does since.
+                pc, sp, bp = syscall_pc, syscall_sp, syscall_bp
+            elif on is not None:
                 # Delve unwinds a goroutine on a thread from the thread's
-                # registers. Done here only for one in a system call on its
-                # own stack; a running one (the crash: signal frames, stack
-                # switches) is Delve's.
-                thread, direct = on
-                tid = thread.tid
-                if status != G_SYSCALL or not direct:
-                    yield (Goroutine(gid, None, 0, reason, wait_since or None, tid, gid == selected, "", go, start,
-                                     API_STATUS.get(status, ""), count), None, f"on thread {tid}")
-                    continue
-                pc, sp, bp = thread.rip, thread.rsp, thread.rbp
+                # registers, through the signal handler and the runtime's
+                # dying frames; Go's part of that is taken from Delve's.
+                yield (Goroutine(gid, None, 0, reason, wait_since or None, tid, gid == selected, "", go, start, word,
+                                 count, parent or None), None, f"on thread {tid}")
+                continue
             try:
                 pcs, why = self.walker.unwind(pc, sp, bp, lo, hi, depth)
             except BadRead as err:
@@ -370,14 +377,14 @@ class NativeCore:
             if why:
                 if tid is not None:
                     why = f"on thread {tid}: {why}"
-                yield (Goroutine(gid, None, 0, reason, wait_since or None, tid, gid == selected, "", go, start,
-                                 API_STATUS.get(status, ""), count), None, why)
+                yield (Goroutine(gid, None, 0, reason, wait_since or None, tid, gid == selected, "", go, start, word,
+                                 count, parent or None), None, why)
                 continue
-            stack = stacks.get(pcs) or self._stack(pcs, depth)
+            stack = stacks.get(pcs) or self._stack(pcs, depth, injected)
             user, user_pc = self._user.get(pcs[:USER_DEPTH]) or self._user_location(pcs, pc)
             # Delve's listing has no place for PC 0 (tui/parse/delve.py).
             yield (Goroutine(gid, user if user_pc else None, user_pc, reason, wait_since or None, tid,
-                             gid == selected, "", go, start, API_STATUS.get(status, ""), count), stack, "")
+                             gid == selected, "", go, start, word, count, parent or None), stack, "")
         self.memory.release()
 
     # Locations
@@ -432,46 +439,85 @@ class NativeCore:
         return func
 
     def _user_location(self, pcs: tuple[int, ...], g_pc: int) -> tuple[Location, int]:
-        """Delve's (*G).UserCurrent over the first physical frames."""
+        """Delve's (*G).UserCurrent over the first physical frames, each
+        line at Go's pc-1 (a return address)."""
         key = pcs[:USER_DEPTH]
         found = self._user.get(key)
         if found is None:
             found = None
-            for index, pc in enumerate(key):
+            for pc in key:
                 func = self.names.func(pc)
                 if func is not None and _is_user(func.name):
-                    found = (self.names.flat(pc, index == 0), pc)
+                    found = (self.names.flat(pc, False), pc)
                     break
             if found is None:
-                found = (self.names.flat(g_pc, True), g_pc)
+                found = (self.names.flat(g_pc, False), g_pc)
             self._user[key] = found
         return found
 
-    def _stack(self, pcs: tuple[int, ...], depth: int) -> tuple[Location, ...]:
+    def _stack(self, pcs: tuple[int, ...], depth: int | None, injected: frozenset[str]) -> tuple[Location, ...]:
         cache = self._stacks.setdefault(depth, {})
         found = cache.get(pcs)
         if found is None:
             found = cache[pcs] = tuple(location for _, location in self.stack_frames(pcs, depth))
         return found
 
-    def stack_frames(self, pcs: tuple[int, ...], depth: int = STACK_DEPTH) -> list[tuple[int, Location]]:
-        """(pc, Location) per frame of a stack, inlined calls expanded (they
-        repeat their physical frame's pc), cut as Delve's stacktrace(depth)
-        cuts: after the physical frame that reaches depth+1 frames."""
+    def injected_calls(self) -> frozenset[str]:
+        """The functions whose caller Go looks up at its pc itself (traceback.py), for this target's Go."""
+        if self._injected is None:
+            self._injected = injected_calls(self.go_version())
+        return self._injected
+
+    def stack_frames(self, pcs: tuple[int, ...], depth: int | None = STACK_DEPTH,
+                     top_trap: bool = False) -> list[tuple[int, Location]]:
+        """(pc, Location) per frame of a stack as Go prints it (each line at
+        pc-1 but where a trap stopped the frame: the innermost of a signal
+        context, top_trap, and the caller of an injected call), inlined calls
+        expanded (they repeat their physical frame's pc); depth: cut after
+        the physical frame that reaches depth+1 frames (None: whole)."""
+        injected = self.injected_calls()
         frames: list[tuple[int, Location]] = []
-        for index, pc in enumerate(pcs):
-            frames.extend((pc, location) for location in self.names.frame(pc, index == 0, not frames))
-            if len(frames) >= depth + 1:
+        trap = top_trap
+        for pc in pcs:
+            frames.extend((pc, location) for location in self.names.go_frame(pc, trap))
+            if depth is not None and len(frames) >= depth + 1:
                 break
+            func = self.names.func(pc)
+            trap = func is not None and func.name in injected
         return frames
+
+    def go_stack(self, g: GRecord, on_thread: bool) -> tuple[GoFrame, ...] | None:
+        """The goroutine's stack as Go prints it, as far as its g tells
+        (None: not without its thread): from g.syscallpc in a system call or
+        C code, else from g.sched, where a goroutine whose thread threw or
+        panicked on the system stack left it in fatalthrow / fatalpanic
+        (Go prints it from their caller). For one on a thread, g.sched is
+        only right if the thread is on the system stack: the caller checks
+        it against the thread's stack (traceback.go_frames)."""
+        pcs, _ = self.unwind(g, None)
+        if not pcs:
+            return None
+        if on_thread and not g.syscall_sp:
+            pcs = pcs[dying_prefix([func.name if (func := self.names.func(pc)) else "" for pc in pcs[:2]]):]
+        injected = self.injected_calls()
+        frames = []
+        trap = False
+        for pc in pcs:
+            frames.append(GoFrame(pc, self.names.go_frame(pc, trap)))
+            func = self.names.func(pc)
+            trap = func is not None and func.name in injected
+        return tuple(frames)
 
     # Unwinding
 
-    def unwind(self, g: GRecord, depth: int = STACK_DEPTH) -> tuple[tuple[int, ...] | None, str]:
-        """The physical frames' PCs of a parked goroutine, innermost first
-        (StackWalker.unwind); (None, why) where Delve must do it."""
+    def unwind(self, g: GRecord, depth: int | None = STACK_DEPTH) -> tuple[tuple[int, ...] | None, str]:
+        """The physical frames' PCs of a goroutine from where Go starts its
+        stack when it is on no thread: g.syscallpc/syscallsp in a system
+        call or C code, else g.sched; innermost first (StackWalker.unwind);
+        (None, why) where Delve must do it."""
+        pc, sp, bp = (g.syscall_pc, g.syscall_sp, g.syscall_bp) if g.syscall_sp else (g.pc, g.sp, g.bp)
         try:
-            return self.walker.unwind(g.pc, g.sp, g.bp, g.stack_lo, g.stack_hi, depth)
+            return self.walker.unwind(pc, sp, bp, g.stack_lo, g.stack_hi, depth)
         except BadRead as err:
             return None, f"stack unreadable: {err}"
 

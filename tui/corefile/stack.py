@@ -71,7 +71,8 @@ class StackWalker:
             self._info_of[pc] = info
             return info
 
-    def unwind(self, pc: int, sp: int, bp: int, lo: int, hi: int, depth: int) -> tuple[tuple[int, ...] | None, str]:
+    def unwind(self, pc: int, sp: int, bp: int, lo: int, hi: int,
+               depth: int | None) -> tuple[tuple[int, ...] | None, str]:
         """Walk a stack from its saved pc/sp/bp as Delve's stackIterator
         does for a goroutine on no thread: DWARF CFI (the linker writes it
         from the pcsp table, so the SP delta is read from there: CFA = SP +
@@ -81,9 +82,11 @@ class StackWalker:
         at runtime.goexit (or mcall, rt0_go) or a zero return address.
 
         Physical frames only, at least depth+1 and USER_DEPTH of them (the
-        stack and the user location need no more). Raises BadRead; returns
-        (None, why) where Delve would switch stacks or read a signal
-        context, or meets code outside Go."""
+        stack and the user location need no more; depth None: all of them).
+        A return address outside Go's code ends the stack, as it ends Go's
+        traceback. Raises BadRead; returns (None, why) where Delve would
+        switch stacks or read a signal context, or the first pc is outside
+        Go's code."""
         if not (lo <= sp <= hi) or hi - lo > 1 << 31:
             return None, f"saved SP {sp:#x} outside its stack [{lo:#x}, {hi:#x})"
         memory = self.memory
@@ -92,12 +95,14 @@ class StackWalker:
         info_of, infos = self._info, self._info_of
         pcs: list[int] = []
         can_fp = False
-        limit = max(depth + 1, USER_DEPTH)
+        limit = max(depth + 1, USER_DEPTH) if depth is not None else MAX_FRAMES
         for _ in range(MAX_FRAMES):
             info = infos.get(pc, _MISSING)
             if info is _MISSING:
                 info = info_of(pc)
             if info is None:
+                if pcs:  # Go's traceback, too, stops at a return address outside Go's code
+                    return tuple(pcs), ""
                 return None, f"frame pc {pc:#x} outside Go code"
             spdelta, kind, name = info
             if kind & _SWITCH:

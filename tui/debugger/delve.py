@@ -58,7 +58,9 @@ PAGE_SIZE = 500
 # Whole stacks cost dlv ~0.3 ms a goroutine: pages of 100 hold the pty for
 # ~35 ms, the longest a keypress waits behind them.
 STACK_PAGE_SIZE = 100
-STACK_DEPTH = 64
+# Stacks are read whole (Go prints at most 100 frames of one; a stack
+# deeper than this is a loop in a corrupt core).
+STACK_DEPTH = 100_000
 
 # One page's claim: (start index in runtime.allgs, how many goroutines), or
 # None when there is nothing more to list; called with where the last
@@ -341,7 +343,7 @@ class Delve:
 
     # -- one goroutine, one frame ----------------------------------------------------
 
-    def backtrace(self, goroutine_id: int | None, depth: int = 50, simple: bool = False) -> Backtrace:
+    def backtrace(self, goroutine_id: int | None, depth: int = STACK_DEPTH, simple: bool = False) -> Backtrace:
         """`stack`; simple: `-mode simple`, the thread's stack as it is (Delve
         1.20 shows a goroutine that crashed on the system stack only from
         its saved state). ParseError when Delve refuses."""

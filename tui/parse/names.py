@@ -55,6 +55,20 @@ def go_name(symbol: str) -> str:
     return "".join(out)
 
 
+def print_name(symbol: str) -> str:
+    """A function's name as Go's traceback prints it (funcNameForPrint):
+    decoded (go_name), and a generic instance's type arguments, which name
+    the compiler's shapes (`main.Map[go.shape.int]`), shown as `[...]`."""
+    name = go_name(symbol)
+    first = name.find("[")
+    if first < 0:
+        return name
+    last = name.rfind("]")
+    if last <= first:
+        return name
+    return name[:first] + "[...]" + name[last + 1:]
+
+
 def _decode_run(match: re.Match) -> str:
     run = match[0]
     raw = bytes(int(h, 16) for h in _ESCAPE.findall(run))
