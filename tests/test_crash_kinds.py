@@ -36,9 +36,10 @@ KINDS = {
 
 # Before Go 1.2x (seen on Go 1.19) a signal in C code became a sigpanic that
 # throws; Go 1.26 prints the signal and "signal arrived during cgo
-# execution". Old Delve (1.20) then shows only the Go side of the goroutine,
-# so the first screen opens on the Go caller; the summary still names C.
-CGO_BEFORE_121 = ("fatal error", "unexpected signal during runtime execution", {1}, "main.callC")
+# execution". Old Delve (1.20) shows only the Go side of the goroutine; the
+# thread's stack read from the core file still goes through the C frames,
+# so the first screen opens on the faulting C line either way.
+CGO_BEFORE_121 = ("fatal error", "unexpected signal during runtime execution", {1}, "C.store")
 
 
 def go_minor(version: str) -> int:

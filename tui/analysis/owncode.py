@@ -39,8 +39,9 @@ class OwnCode:
         if is_runtime_function(function) or "._Cfunc_" in function or function.startswith("C._cgo_"):
             return False
         if function.startswith("C."):
-            # C of the program's own cgo preambles and files; not the system's.
-            return not file.startswith(_SYSTEM_C)
+            # C of the program's own cgo preambles and files (where its line
+            # table says); not the system's, nor a library's without one.
+            return bool(file) and not file.startswith(_SYSTEM_C)
         if not self.main_module:
             return True
         package = package_of(function, self._known)

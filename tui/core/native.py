@@ -97,6 +97,10 @@ class NativeListing:
     def _pages(self, native: NativeCore) -> Iterator[tuple[tuple[Goroutine, ...], tuple[Stack, ...]]]:
         goroutines: list[Goroutine] = []
         stacks: list[Stack] = []
+        # Parked goroutines: Delve unwinds them from g.sched as the native reader
+        # does (one on a thread, or in C, it unwinds from the thread, and stops
+        # where C code has no frame pointers).
+        parked: list[Stack] = []
         checked = False
         for goroutine, stack, why in native.iter_listing(STACK_DEPTH):
             if why:
@@ -105,14 +109,16 @@ class NativeListing:
             if goroutine.id is not None and stack is not None:
                 stacks.append((goroutine.id, stack))
                 self._stacks[goroutine.id] = stack
+                if goroutine.thread is None and goroutine.status != "syscall" and not why:
+                    parked.append((goroutine.id, stack))
             if len(goroutines) >= self.page_size:
                 if not checked:
-                    self._check(stacks)
+                    self._check(parked)
                     checked = True
                 yield tuple(goroutines), tuple(stacks)
                 goroutines, stacks = [], []
         if not checked:
-            self._check(stacks)
+            self._check(parked)
         yield tuple(goroutines), tuple(stacks)
 
     def _from_dlv(self, goroutine: Goroutine) -> tuple[Goroutine, tuple[Location, ...] | None]:

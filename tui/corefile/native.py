@@ -37,6 +37,8 @@ from .runtime.g import DEAD_STATUSES, G_SCAN, GLayout, GRecord
 from .runtime.m import MLayout
 from .stack import USER_DEPTH, StackWalker
 from .symbols import Symbolizer
+from .gostack import GoroutineStack, goroutine_stack
+from .threads import ThreadWalker
 from .traceback import GoFrame, dying_prefix, injected_calls
 from .values import Values
 
@@ -111,6 +113,7 @@ class NativeCore:
         self.labels_by_id: dict[int, dict[str, str] | None] = {}
         self._wrapper: int | None = -1
         self._injected: frozenset[str] | None = None
+        self._walker: ThreadWalker | None = None
         self.layouts.save()
 
     @classmethod
@@ -133,6 +136,8 @@ class NativeCore:
             raise
 
     def close(self) -> None:
+        if self._walker is not None:
+            self._walker.close()
         self.layouts.close()
         self.memory.close()
         self.core.close()
@@ -243,7 +248,7 @@ class NativeCore:
         each thread runs, found as Delve finds it (TLS, then g0's m.curg).
         direct: TLS holds the goroutine itself, not its m's g0 (then the
         thread runs on the goroutine's own stack)."""
-        offset = self._tls_g_offset()
+        offset = self.tls_g_offset()
         by_id: dict[int, tuple[Thread, bool]] = {}
         selected = None
         for index, thread in enumerate(self.memory.threads):
@@ -280,7 +285,7 @@ class NativeCore:
         """The OS thread id (m.procid) of a runtime.m."""
         return self.memory.u64(m + self.m.offset("procid"))
 
-    def _tls_g_offset(self) -> int:
+    def tls_g_offset(self) -> int:
         """Where the g pointer sits relative to fs_base (Delve's GStructOffset)."""
         tls = next((s for s in self.exe.segments if s.type == PT_TLS), None)
         tlsg = self.symbols.get("runtime.tlsg")
@@ -364,11 +369,18 @@ class NativeCore:
                 # call began, whatever the thread does since.
                 pc, sp, bp = syscall_pc, syscall_sp, syscall_bp
             elif on is not None:
-                # Delve unwinds a goroutine on a thread from the thread's
-                # registers, through the signal handler and the runtime's
-                # dying frames; Go's part of that is taken from Delve's.
-                yield (Goroutine(gid, None, 0, reason, wait_since or None, tid, gid == selected, "", go, start, word,
-                                 count, parent or None), None, f"on thread {tid}")
+                # Its thread's stack, through the signal handler and the
+                # runtime's dying frames, to where Go starts the goroutine's.
+                shown = self._thread_stack(address, on[0])
+                if shown is None or not shown.own:
+                    yield (Goroutine(gid, None, 0, reason, wait_since or None, tid, gid == selected, "", go, start,
+                                     word, count, parent or None), None, f"on thread {tid}: its stack is not read")
+                    continue
+                pcs = tuple(frame.pc for frame in shown.own)
+                stack = shown.own_locations()
+                user, user_pc = self._user_location(pcs, pcs[0])
+                yield (Goroutine(gid, user if user_pc else None, user_pc, reason, wait_since or None, tid,
+                                 gid == selected, "", go, start, word, count, parent or None), stack, "")
                 continue
             try:
                 pcs, why = self.walker.unwind(pc, sp, bp, lo, hi, depth)
@@ -386,6 +398,28 @@ class NativeCore:
             yield (Goroutine(gid, user if user_pc else None, user_pc, reason, wait_since or None, tid,
                              gid == selected, "", go, start, word, count, parent or None), stack, "")
         self.memory.release()
+
+    def thread_walker(self) -> ThreadWalker:
+        """The walker of this core's threads (threads.py), made once."""
+        if self._walker is None:
+            self._walker = ThreadWalker(self)
+        return self._walker
+
+    def _thread_stack(self, address: int, thread: Thread) -> GoroutineStack | None:
+        try:
+            return goroutine_stack(self, self.thread_walker(), self.read_g(address), thread)
+        except (BadRead, Unsupported):
+            return None
+
+    def goroutine_stack(self, address: int, thread: Thread | None) -> GoroutineStack | None:
+        """The stack of the g at address as Go printed it, with its thread's
+        frames above it (gostack.py); None where the core alone does not tell."""
+        if thread is not None:
+            return self._thread_stack(address, thread)
+        try:
+            return goroutine_stack(self, None, self.read_g(address), None)
+        except (BadRead, Unsupported):
+            return None
 
     # Locations
 

@@ -34,10 +34,12 @@ NO_FRAME_POINTER = frozenset({
 })
 # Bottom-of-stack functions (Delve's amd64SwitchStack on a goroutine stack).
 BOTTOM = frozenset({"runtime.goexit", "runtime.rt0_go", "runtime.mcall"})
-# Frames after which Delve switches stacks or reads a signal context: a
-# goroutine standing on one of these is left to Delve.
-SWITCHES = frozenset({"runtime.cgocallback_gofunc", "runtime.cgocallback", "runtime.sigtrampgo",
-                      "runtime.sigreturn", "runtime.sigreturn__sigaction", "runtime.sigtramp", "crosscall2"})
+# Frames after which a stack goes on on another stack (a signal context, C
+# code): a goroutine standing on one of these is not read from g.sched.
+# (runtime.cgocallback is not one: on a goroutine's stack it returns into
+# the goroutine's own cgocall, or, on a thread C made, to runtime.goexit.)
+SWITCHES = frozenset({"runtime.sigtrampgo", "runtime.sigreturn", "runtime.sigreturn__sigaction", "runtime.sigtramp",
+                      "crosscall2"})
 
 _SWITCH, _END, _NOFP = 1, 2, 4
 _MISSING = object()

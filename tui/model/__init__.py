@@ -141,6 +141,10 @@ class Frame:
     line: int
     error: str = ""
     own: bool = False
+    # In a backtrace not numbered as Delve numbers it (Backtrace.indexed
+    # false): the number Delve's `frame N` gives this frame, None when
+    # Delve has no such frame (C code it could not unwind, a frame it skipped).
+    delve_index: int | None = None
 
     @property
     def location(self) -> Location:
@@ -189,6 +193,17 @@ class Backtrace:
     # known, or goroutine 1).
     created_by: Location | None = None
     creator: int | None = None
+    # Frame.index is Delve's frame number (else each frame's delve_index is:
+    # a backtrace read from the core file, numbered as shown).
+    indexed: bool = True
+    # Each signal that stopped a frame of it, read from the kernel's signal
+    # frame: (index of the stopped frame, signo, si_code, the word after:
+    # si_addr of a fault, si_pid | si_uid << 32 of a signal a process sent).
+    signals: tuple[tuple[int, int, int, int], ...] = ()
+
+    def signal_under(self, frame: Frame) -> tuple[int, int, int] | None:
+        """(signo, si_code, word) of the first signal that stopped a frame below frame."""
+        return next(((signo, code, word) for index, signo, code, word in self.signals if index > frame.index), None)
 
     @property
     def own_frames(self) -> tuple[Frame, ...]:
