@@ -22,6 +22,7 @@ Go's own rules, read off runtime/traceback.go, decide what the dump holds:
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 
 from tui.parse.gotraceback import GoroutineBlock, GoTraceback, parse_traceback
@@ -60,8 +61,12 @@ class Shown:
     created_by: tuple[str, str, int, int | None] | None
 
 
-def _place(function: str, file: str, line: int) -> Place:
+def place(function: str, file: str, line: int) -> Place:
+    """A frame as compared: `panic` is runtime.gopanic, a name decoded,
+    a path Delve printed relative to the working directory made whole."""
     function = go_name(function)
+    if file.startswith("./"):
+        file = os.path.abspath(file)
     return ("runtime.gopanic" if function == "panic" else function, file, line)
 
 
@@ -87,7 +92,7 @@ def expected(text: str) -> dict[int, Expected]:
         created = block.created_by or frames_block.created_by
         out[block.id] = Expected(
             block.id, block.state + "".join(f" ({flag})" for flag in block.flags), block.wait_minutes,
-            tuple(_place(f.function, f.file, f.line) for f in frames_block.frames), cut,
+            tuple(place(f.function, f.file, f.line) for f in frames_block.frames), cut,
             (go_name(created.function), created.file, created.line, created.goroutine) if created else None,
             unavailable=block.stack_unavailable and block.id not in from_threads)
     # A goroutine only a thread's dump shows (it began running after the
@@ -96,7 +101,7 @@ def expected(text: str) -> dict[int, Expected]:
         if gid not in out:
             created = block.created_by
             out[gid] = Expected(gid, block.state, block.wait_minutes,
-                                tuple(_place(f.function, f.file, f.line) for f in block.frames),
+                                tuple(place(f.function, f.file, f.line) for f in block.frames),
                                 "middle" if block.elided_frames else "tail" if block.elided else "",
                                 (go_name(created.function), created.file, created.line, created.goroutine)
                                 if created else None)
@@ -183,6 +188,6 @@ def shown_from_inventory(backend, inventory) -> dict[int, Shown]:
         creator = goroutine.created_by
         out[goroutine.id] = Shown(
             goroutine.id, goroutine.state, reading.minutes(goroutine.id) if reading is not None else None,
-            tuple(_place(loc.function, loc.file, loc.line) for loc in stack),
+            tuple(place(loc.function, loc.file, loc.line) for loc in stack),
             (creator.function, creator.file, creator.line, goroutine.parent) if creator is not None else None)
     return out

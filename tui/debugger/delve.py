@@ -61,6 +61,8 @@ STACK_PAGE_SIZE = 100
 # Stacks are read whole (Go prints at most 100 frames of one; a stack
 # deeper than this is a loop in a corrupt core).
 STACK_DEPTH = 100_000
+# A whole stack is first asked this deep (Go's tracebacks print 100 frames).
+FIRST_DEPTH = 256
 
 # One page's claim: (start index in runtime.allgs, how many goroutines), or
 # None when there is nothing more to list; called with where the last
@@ -343,13 +345,23 @@ class Delve:
 
     # -- one goroutine, one frame ----------------------------------------------------
 
-    def backtrace(self, goroutine_id: int | None, depth: int = STACK_DEPTH, simple: bool = False) -> Backtrace:
+    def backtrace(self, goroutine_id: int | None, depth: int | None = None, simple: bool = False) -> Backtrace:
         """`stack`; simple: `-mode simple`, the thread's stack as it is (Delve
         1.20 shows a goroutine that crashed on the system stack only from
-        its saved state). ParseError when Delve refuses."""
+        its saved state). depth None: the whole stack, asked for in growing
+        depths, up to STACK_DEPTH, while Delve's last frames are real ones
+        (where it cannot unwind C code it goes on with '???' frames as deep
+        as it is asked to). ParseError when Delve refuses."""
         mode = "-mode simple " if simple else ""
-        output = self.runner.run(f"{self._scope(goroutine_id)}stack {mode}{int(depth)}")
-        return parse_backtrace(output, goroutine_id, simple=simple)
+        asked = depth or FIRST_DEPTH
+        while True:
+            output = self.runner.run(f"{self._scope(goroutine_id)}stack {mode}{int(asked)}")
+            backtrace = parse_backtrace(output, goroutine_id, simple=simple)
+            if depth is not None or not backtrace.truncated or asked >= STACK_DEPTH:
+                return backtrace
+            if any(frame.function == "???" or frame.error for frame in backtrace.frames[-8:]):
+                return backtrace  # a stack Delve lost: more of it would be more of the same
+            asked = min(asked * 16, STACK_DEPTH)
 
     def stack_variables(self, goroutine_id: int | None, depth: int = 50, simple: bool = False) -> dict[int, dict[str, str]]:
         """Each frame's args and locals as `stack -full` prints them: the one
