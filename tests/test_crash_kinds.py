@@ -23,6 +23,8 @@ KINDS = {
     "type_assert": ("runtime error", "interface conversion: interface {} is string, not int", {1}, "main.count"),
     # either writer may be the one the map catches
     "concurrent_map": ("fatal error", "concurrent map writes", None, "main.fill"),
+    # two throws at once, or one when they did not meet
+    "double_throw": ("fatal error", "sync: unlock of unlocked mutex", None, "main.release"),
     "out_of_memory": ("fatal error", "out of memory", {1}, "main.grow"),
     "stack_overflow": ("fatal error", "stack overflow", {1},
                        "main.depth"),

@@ -289,7 +289,8 @@ def to_markdown(report: dict[str, Any]) -> str:
         rows += [("In C code", _place(crash["c_frame"])), ("Called from Go", _place(crash["go_caller"]))]
     out += ["| | |", "| --- | --- |"] + [f"| {k} | {_cell(v)} |" for k, v in rows] + [""]
     if crash.get("header"):
-        out += ["## What Go printed", "", "```text", *crash["header"], "```", ""]
+        lost = ["… (earlier lines lost: the runtime kept the last 512 bytes)"] if crash.get("header_cut") else []
+        out += ["## What Go printed", "", "```text", *lost, *crash["header"], "```", ""]
     source = report["source"]
     if source:
         out.append(f"## Source: {source['file']}:{source['line']}")

@@ -1,5 +1,5 @@
-"""A goroutine's stack walked from its saved registers, as Delve's
-stackIterator walks one on no thread.
+"""A goroutine's stack walked from its saved registers, as Go's traceback
+walks one (by the pcsp tables alone).
 
     walker = StackWalker(memory, symbolizer, pclntab)
     pcs, why = walker.unwind(pc, sp, bp, lo, hi, depth)
@@ -25,13 +25,6 @@ USER_DEPTH = 30
 # out at 1 GB; a loop in saved frame data must not hang us).
 MAX_FRAMES = 100_000
 
-# Functions the hybrid unwinder never walks by frame pointer (Delve's
-# tryFramePointerUnwind list).
-NO_FRAME_POINTER = frozenset({
-    "runtime.asmcgocall", "runtime.cgocallback_gofunc", "runtime.cgocallback", "runtime.goexit",
-    "runtime.goexit0", "runtime.goexit1", "runtime.mstart", "runtime.mstart0", "runtime.mstart1",
-    "runtime.systemstack_switch", "runtime.sigreturn", "runtime.sigtrampgo", "runtime.sigpanic", "crosscall2",
-})
 # Bottom-of-stack functions (Delve's amd64SwitchStack on a goroutine stack).
 BOTTOM = frozenset({"runtime.goexit", "runtime.rt0_go", "runtime.mcall"})
 # Frames after which a stack goes on on another stack (a signal context, C
@@ -41,10 +34,9 @@ BOTTOM = frozenset({"runtime.goexit", "runtime.rt0_go", "runtime.mcall"})
 SWITCHES = frozenset({"runtime.sigtrampgo", "runtime.sigreturn", "runtime.sigreturn__sigaction", "runtime.sigtramp",
                       "crosscall2"})
 
-_SWITCH, _END, _NOFP = 1, 2, 4
+_SWITCH, _END = 1, 2
 _MISSING = object()
 _U64 = struct.Struct("<Q").unpack_from
-_U64X2 = struct.Struct("<QQ").unpack_from
 
 
 class StackWalker:
@@ -67,21 +59,20 @@ class StackWalker:
             func = self.names.func(pc)
             info = None
             if func is not None:
-                kind = ((_SWITCH if func.name in SWITCHES else 0) | (_END if func.name in BOTTOM else 0)
-                        | (_NOFP if func.name in NO_FRAME_POINTER else 0))
+                kind = (_SWITCH if func.name in SWITCHES else 0) | (_END if func.name in BOTTOM else 0)
                 info = (self.pclntab.sp_delta(func, pc - self.bias), kind, func.name)
             self._info_of[pc] = info
             return info
 
     def unwind(self, pc: int, sp: int, bp: int, lo: int, hi: int,
                depth: int | None) -> tuple[tuple[int, ...] | None, str]:
-        """Walk a stack from its saved pc/sp/bp as Delve's stackIterator
-        does for a goroutine on no thread: DWARF CFI (the linker writes it
-        from the pcsp table, so the SP delta is read from there: CFA = SP +
-        delta + 8, the return address at CFA-8, BP restored from [BP] while
-        BP <= CFA), switching to frame pointers (return address at BP+8,
-        caller's BP at [BP]) once a frame shows BP + 16 == CFA, and stopping
-        at runtime.goexit (or mcall, rt0_go) or a zero return address.
+        """Walk a stack from its saved pc/sp as Go's traceback walks it:
+        each frame's CFA is SP + the pcsp table's delta at its pc + 8, the
+        return address at CFA-8; stopping at runtime.goexit (or mcall,
+        rt0_go) or a zero return address. (Delve switches to frame pointers
+        once a frame shows one; past a leaf that keeps none, such as a
+        function an async preemption stopped, that skips its caller. bp is
+        not needed.)
 
         Physical frames only, at least depth+1 and USER_DEPTH of them (the
         stack and the user location need no more; depth None: all of them).
@@ -96,7 +87,6 @@ class StackWalker:
         unpack = _U64
         info_of, infos = self._info, self._info_of
         pcs: list[int] = []
-        can_fp = False
         limit = max(depth + 1, USER_DEPTH) if depth is not None else MAX_FRAMES
         for _ in range(MAX_FRAMES):
             info = infos.get(pc, _MISSING)
@@ -109,30 +99,15 @@ class StackWalker:
             spdelta, kind, name = info
             if kind & _SWITCH:
                 return None, f"stack passes through {name}"
-            ret = 0
-            if can_fp and bp and lo <= bp < hi and not kind & _NOFP:
-                if start <= bp and bp + 16 <= end:
-                    saved_bp, candidate = _U64X2(buf, bp - delta)
-                else:
-                    saved_bp, candidate = memory.u64(bp), memory.u64(bp + 8)
-                if candidate and (infos.get(candidate, _MISSING) or info_of(candidate)) is not None:
-                    ret, cfa, next_bp = candidate, bp + 16, saved_bp
-            if not ret:
-                if spdelta < 0:
-                    return None, f"no SP delta for pc {pc:#x} in {name}"
-                cfa = sp + spdelta + 8
-                at = cfa - 8
-                ret = unpack(buf, at - delta)[0] if start <= at and cfa <= end else memory.u64(at)
-                if bp and bp <= cfa:
-                    next_bp = unpack(buf, bp - delta)[0] if start <= bp and bp + 8 <= end else memory.u64(bp)
-                else:
-                    next_bp = bp
-                if not can_fp and bp and bp + 16 == cfa:
-                    can_fp = True
+            if spdelta < 0:
+                return None, f"no SP delta for pc {pc:#x} in {name}"
+            cfa = sp + spdelta + 8
+            at = cfa - 8
+            ret = unpack(buf, at - delta)[0] if start <= at and cfa <= end else memory.u64(at)
             pcs.append(pc)
             if kind & _END or ret == 0 or len(pcs) >= limit:
                 break
-            pc, sp, bp = ret, cfa, next_bp
+            pc, sp = ret, cfa
         else:
             return None, f"more than {MAX_FRAMES} frames"
         return tuple(pcs), ""
