@@ -5,6 +5,10 @@ and every disagreement (tests/goroutine_oracle.py).
     PYTHONPATH=. .venv/bin/python tests/goroutine_table.py                 # the latest toolchain
     GOCORE_TOOLCHAIN=debian PYTHONPATH=. .venv/bin/python tests/goroutine_table.py
     PYTHONPATH=. .venv/bin/python tests/goroutine_table.py deadlock waits  # some fixtures
+    PYTHONPATH=. .venv/bin/python tests/goroutine_table.py server           # go-httpbin's three cores
+
+With no names, the latest toolchain's table ends with go-httpbin's three
+cores (tests/servercores.py: they need Go 1.22+).
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import toolchains  # noqa: E402
 from corecache import fixture_names, go_version, make_core  # noqa: E402
 from goroutine_oracle import disagreements, expected, shown_from_inventory  # noqa: E402
+from servercores import WAYS, make_server_core  # noqa: E402
 from tui.core.backend import DelveBackend  # noqa: E402
 from tui.core.inventory import take_inventory  # noqa: E402
 from tui.debugger.delve import Delve  # noqa: E402
@@ -35,13 +40,18 @@ def verdict_of(exe: str, core: str, dlv: str, stderr: str):
 def main() -> None:
     toolchain = toolchains.current()
     version = go_version(toolchain.go)
-    names = sys.argv[1:] or fixture_names()
+    names = sys.argv[1:] or fixture_names() + (["server"] if toolchain.is_latest else [])
+    if "server" in names:
+        names = [n for n in names if n != "server"] + [f"server-{way}" for way in WAYS]
     totals = [0, 0]
     print(f"| fixture ({toolchain.name}) | agree / total | listed but not printed | via dlv |")
     print("| --- | --- | --- | --- |")
     notes = []
     for name in names:
-        fixture = make_core(name, version, toolchain)
+        if name.startswith("server-"):
+            fixture = make_server_core(name.removeprefix("server-"), toolchain)
+        else:
+            fixture = make_core(name, version, toolchain)
         text = fixture.stderr.read_text()
         if not text:
             print(f"| {name} | (a gcore dump: Go printed nothing) | | |")

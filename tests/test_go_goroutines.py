@@ -14,6 +14,10 @@ gocore-tui shows must read the same (tests/goroutine_oracle.py):
   the goroutine's own frames and the created-by row, for one goroutine of
   each distinct stack.
 
+Cores nobody here shaped: go-httpbin, a real server built from the
+module proxy three ways (plain, PIE, -trimpath), under load on loopback
+and sent SIGABRT (tests/servercores.py), held to Go's dump the same way.
+
 `PYTHONPATH=. python tests/goroutine_table.py` prints the same comparison
 as a table, fixture by fixture.
 """
@@ -24,6 +28,7 @@ import pytest
 
 from corecache import fixture_names
 from goroutine_oracle import Shown, disagreements, expected, place, shown_from_inventory
+from servercores import WAYS, make_server_core
 from tui.core.backend import DelveBackend
 from tui.core.inventory import take_inventory
 from tui.debugger.delve import Delve
@@ -79,3 +84,21 @@ def test_the_backtrace_pane_shows_go_s_stack_and_creator(go_and_ours):
     verdict = disagreements({gid: go[gid] for gid in shown}, shown)
     assert not verdict.lines(), "\n".join(verdict.lines())
     assert shown
+
+
+@pytest.mark.parametrize("way", sorted(WAYS))
+def test_a_real_server_s_goroutines_are_as_go_printed_them(toolchain, way):
+    if not toolchain.is_latest:
+        pytest.skip("go-httpbin needs Go 1.22+: the Debian leg's Go 1.19 cannot build it (tests/servercores.py)")
+    server = make_server_core(way, toolchain)
+    go = expected(server.stderr.read_text())
+    assert len(go) > 200  # the load's connections and handlers are in it
+    delve = Delve.open(str(server.exe), str(server.core), dlv=server.dlv)
+    backend = DelveBackend(delve)
+    try:
+        inventory = take_inventory(backend, None)
+        assert not inventory.through_dlv, inventory.through_dlv
+        verdict = disagreements(go, shown_from_inventory(backend, inventory))
+    finally:
+        backend.close()
+    assert not verdict.lines(), "\n".join(verdict.lines())
