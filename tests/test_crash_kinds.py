@@ -244,3 +244,23 @@ def test_a_signal_in_go_code_is_not_a_fault_in_c():
     in_go = bt("runtime.raise", "runtime.sighandler", "runtime.sigtrampgo", "main.spin", "main.main")
     assert c_fault(in_go) == (None, None)
     assert c_fault(bt("runtime.raise", "runtime.gopanic", "main.main")) == (None, None)
+
+
+def test_abort_in_c_opens_on_the_c_line_that_failed_and_names_the_go_caller(cores):
+    """assert() in C built without frame pointers: glibc's abort() is
+    unwound by its unwind tables (Delve stops there); the crash is the
+    innermost C frame with a known place, called from Go's append."""
+    fixture = cores["cgo_abort"]
+    report = json.loads(report_of(fixture))
+    crash = report["crash"]
+    assert (crash["kind"], crash["header"]) == ("fatal signal", ["SIGABRT: abort", "signal arrived during cgo execution"])
+    frame = crash["frame"]
+    assert frame["function"].startswith("C.") and frame["file"].endswith("cgo_abort/main.go")
+    assert frame["line"] == fixture.crash_line and crash["c_frame"]["line"] == fixture.crash_line
+    assert crash["go_caller"]["function"] == "main.(*journal).append"
+    # above the goroutine's own stack, its thread's: glibc's abort, then the C that called it
+    functions = [f["function"] for f in report["backtrace"]]
+    assert "C.abort" in functions and functions.index("C.abort") < functions.index(frame["function"])
+    wrapper = functions.index("main._Cfunc_ring_write")
+    assert functions[wrapper - 1:wrapper + 3] == ["runtime.cgocall", "main._Cfunc_ring_write",
+                                                  "main.(*journal).append", "main.main"]

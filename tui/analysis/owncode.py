@@ -36,7 +36,11 @@ class OwnCode:
         return cls(build.path, tuple(dep.path for dep in build.deps))
 
     def __call__(self, function: str, file: str = "") -> bool:
-        if is_runtime_function(function) or "._Cfunc_" in function or function.startswith("C._cgo_"):
+        if is_runtime_function(function) or "._Cfunc_" in function:
+            return False
+        if function.startswith("C._cgo_") and (not file or "cgo-gcc-prolog" in file):
+            # cgo's C stub; where the optimizer inlined the program's C into it,
+            # its line table says the program's file, and it is the program's.
             return False
         if function.startswith("C."):
             # C of the program's own cgo preambles and files (where its line
