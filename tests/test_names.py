@@ -166,7 +166,7 @@ def test_any_text(text):
 
 
 def test_leb128_numbers_read_as_dwarf_writes_them():
-    from tui.corefile.names import _sleb, _uleb
+    from tui.corefile.leb128 import sleb as _sleb, uleb as _uleb
 
     assert _uleb(bytes([0xE5, 0x8E, 0x26, 0x01]), 0) == (624485, 3)  # DWARF 5, 7.6
     assert _sleb(bytes([0xC0, 0xBB, 0x78]), 0) == (-123456, 3)

@@ -24,6 +24,8 @@ import struct
 from dataclasses import dataclass, field
 from typing import Callable
 
+from .leb128 import sleb, uleb
+
 RSP, RIP = 7, 16
 # DW_EH_PE_*: how .eh_frame encodes a pointer.
 _PE_OMIT = 0xFF
@@ -36,30 +38,6 @@ _MAX_OPS = 10_000
 
 class CfiError(Exception):
     """The unwind table holds something this reader does not model."""
-
-
-def _uleb(data, pos: int) -> tuple[int, int]:
-    value = shift = 0
-    while True:
-        byte = data[pos]
-        pos += 1
-        value |= (byte & 0x7F) << shift
-        shift += 7
-        if byte < 0x80:
-            return value, pos
-
-
-def _sleb(data, pos: int) -> tuple[int, int]:
-    value = shift = 0
-    while True:
-        byte = data[pos]
-        pos += 1
-        value |= (byte & 0x7F) << shift
-        shift += 7
-        if byte < 0x80:
-            if byte & 0x40:
-                value -= 1 << shift
-            return value, pos
 
 
 @dataclass(frozen=True)
@@ -140,7 +118,7 @@ def evaluate(expression: bytes, registers: dict[int, int], read_u64: Callable[[i
         if _OP_LIT0 <= op <= _OP_LIT31:
             stack.append(op - _OP_LIT0)
         elif _OP_BREG0 <= op <= _OP_BREG31:
-            offset, pos = _sleb(expression, pos)
+            offset, pos = sleb(expression, pos)
             register = op - _OP_BREG0
             if register not in registers:
                 raise CfiError(f"expression reads register {register}, whose value is not known")
@@ -150,13 +128,13 @@ def evaluate(expression: bytes, registers: dict[int, int], read_u64: Callable[[i
             stack.append(struct.unpack_from(fmt, expression, pos)[0])
             pos += struct.calcsize(fmt)
         elif op == _OP_CONSTU:
-            value, pos = _uleb(expression, pos)
+            value, pos = uleb(expression, pos)
             stack.append(value)
         elif op == _OP_CONSTS:
-            value, pos = _sleb(expression, pos)
+            value, pos = sleb(expression, pos)
             stack.append(value)
         elif op == _OP_PLUS_UCONST:
-            value, pos = _uleb(expression, pos)
+            value, pos = uleb(expression, pos)
             stack.append(stack.pop() + value)
         elif op in _BINARY:
             right, left = stack.pop(), stack.pop()
@@ -255,9 +233,9 @@ class FrameTable:
             return struct.unpack_from("<Q", self.data, pos)[0], pos + 8
         fmt = encoding & 0x0F
         if fmt == 0x01:
-            value, after = _uleb(self.data, pos)
+            value, after = uleb(self.data, pos)
         elif fmt == 0x09:
-            value, after = _sleb(self.data, pos)
+            value, after = sleb(self.data, pos)
         elif fmt in _PE_FORMATS:
             code, size = _PE_FORMATS[fmt]
             value, after = struct.unpack_from(code, self.data, pos)[0], pos + size
@@ -288,17 +266,17 @@ class FrameTable:
         pos += nul + 1
         if version >= 4:
             pos += 2  # address size, segment selector size
-        code_align, pos = _uleb(data, pos)
-        data_align, pos = _sleb(data, pos)
+        code_align, pos = uleb(data, pos)
+        data_align, pos = sleb(data, pos)
         if version == 1:
             return_register = data[pos]
             pos += 1
         else:
-            return_register, pos = _uleb(data, pos)
+            return_register, pos = uleb(data, pos)
         encoding = 0x00 if self.eh else 0x04
         signal = False
         if augmentation.startswith("z"):
-            size, pos = _uleb(data, pos)
+            size, pos = uleb(data, pos)
             aug_end = pos + size
             for char in augmentation[1:]:
                 if char == "R":
@@ -347,7 +325,7 @@ class FrameTable:
         begin, pos = self._pointer(cie.pointer_encoding, id_at + 4)
         _, pos = self._pointer(cie.pointer_encoding & 0x0F, pos)
         if cie.augmented:
-            size, pos = _uleb(data, pos)
+            size, pos = uleb(data, pos)
             pos += size
         state = _State()
         _run(cie.instructions, cie, state, None, begin, pc)
@@ -378,7 +356,7 @@ def _run(program: bytes, cie: _Cie, state: _State, initial: dict | None, locatio
             if location > pc:
                 return
         elif high == 0x80:  # offset
-            value, pos = _uleb(program, pos)
+            value, pos = uleb(program, pos)
             state.rules[low] = ("offset", value * da)
         elif high == 0xC0:  # restore
             _restore(state, initial, low)
@@ -396,21 +374,21 @@ def _run(program: bytes, cie: _Cie, state: _State, initial: dict | None, locatio
             if location > pc:
                 return
         elif op == 0x05:  # offset_extended
-            register, pos = _uleb(program, pos)
-            value, pos = _uleb(program, pos)
+            register, pos = uleb(program, pos)
+            value, pos = uleb(program, pos)
             state.rules[register] = ("offset", value * da)
         elif op == 0x06:  # restore_extended
-            register, pos = _uleb(program, pos)
+            register, pos = uleb(program, pos)
             _restore(state, initial, register)
         elif op == 0x07:  # undefined
-            register, pos = _uleb(program, pos)
+            register, pos = uleb(program, pos)
             state.rules[register] = ("undefined",)
         elif op == 0x08:  # same_value
-            register, pos = _uleb(program, pos)
+            register, pos = uleb(program, pos)
             state.rules[register] = ("same",)
         elif op == 0x09:  # register
-            register, pos = _uleb(program, pos)
-            other, pos = _uleb(program, pos)
+            register, pos = uleb(program, pos)
+            other, pos = uleb(program, pos)
             state.rules[register] = ("register", other)
         elif op == 0x0A:  # remember_state
             state.saved.append((state.cfa, dict(state.rules)))
@@ -418,44 +396,44 @@ def _run(program: bytes, cie: _Cie, state: _State, initial: dict | None, locatio
             if state.saved:
                 state.cfa, state.rules = state.saved.pop()
         elif op == 0x0C:  # def_cfa
-            register, pos = _uleb(program, pos)
-            offset, pos = _uleb(program, pos)
+            register, pos = uleb(program, pos)
+            offset, pos = uleb(program, pos)
             state.cfa = (register, offset)
         elif op == 0x0D:  # def_cfa_register
-            register, pos = _uleb(program, pos)
+            register, pos = uleb(program, pos)
             state.cfa = (register, state.cfa[1] if isinstance(state.cfa, tuple) else 0)
         elif op == 0x0E:  # def_cfa_offset
-            offset, pos = _uleb(program, pos)
+            offset, pos = uleb(program, pos)
             state.cfa = (state.cfa[0] if isinstance(state.cfa, tuple) else RSP, offset)
         elif op == 0x0F:  # def_cfa_expression
-            size, pos = _uleb(program, pos)
+            size, pos = uleb(program, pos)
             state.cfa = bytes(program[pos:pos + size])
             pos += size
         elif op in (0x10, 0x16):  # expression, val_expression
-            register, pos = _uleb(program, pos)
-            size, pos = _uleb(program, pos)
+            register, pos = uleb(program, pos)
+            size, pos = uleb(program, pos)
             state.rules[register] = ("expression" if op == 0x10 else "val_expression", bytes(program[pos:pos + size]))
             pos += size
         elif op == 0x11:  # offset_extended_sf
-            register, pos = _uleb(program, pos)
-            value, pos = _sleb(program, pos)
+            register, pos = uleb(program, pos)
+            value, pos = sleb(program, pos)
             state.rules[register] = ("offset", value * da)
         elif op == 0x12:  # def_cfa_sf
-            register, pos = _uleb(program, pos)
-            offset, pos = _sleb(program, pos)
+            register, pos = uleb(program, pos)
+            offset, pos = sleb(program, pos)
             state.cfa = (register, offset * da)
         elif op == 0x13:  # def_cfa_offset_sf
-            offset, pos = _sleb(program, pos)
+            offset, pos = sleb(program, pos)
             state.cfa = (state.cfa[0] if isinstance(state.cfa, tuple) else RSP, offset * da)
         elif op in (0x14, 0x15):  # val_offset, val_offset_sf
-            register, pos = _uleb(program, pos)
-            value, pos = (_uleb if op == 0x14 else _sleb)(program, pos)
+            register, pos = uleb(program, pos)
+            value, pos = (uleb if op == 0x14 else sleb)(program, pos)
             state.rules[register] = ("val_offset", value * da)
         elif op == 0x2E:  # GNU_args_size
-            _, pos = _uleb(program, pos)
+            _, pos = uleb(program, pos)
         elif op == 0x2F:  # GNU_negative_offset_extended
-            register, pos = _uleb(program, pos)
-            value, pos = _uleb(program, pos)
+            register, pos = uleb(program, pos)
+            value, pos = uleb(program, pos)
             state.rules[register] = ("offset", -value * da)
         else:
             raise CfiError(f"CFA instruction {op:#x}")
