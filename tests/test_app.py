@@ -519,7 +519,7 @@ async def test_a_core_the_native_reader_cannot_read_is_listed_through_dlv_and_sa
     async with running(fixture, lambda a: a.first_screen_ready and a.goroutines_complete and a.stacks_complete) as (app, pilot):
         assert len(app.query_one(GoroutineList).index) == 356 and app.store.index.stacks_known == 356
         assert any("listing goroutines through dlv: the native listing disagrees" in n.message
-                   for n in app._notifications)
+                   for n in app._notifications), [n.message for n in app._notifications]
 
 
 @pytest.mark.e2e
