@@ -1,20 +1,21 @@
-"""Every goroutine of a Go core and its whole stack, read without dlv.
+"""Every goroutine of a Go core and its whole stack, read without dlv,
+as Go printed them when the program crashed.
 
     core = NativeCore.open("main", "core")
-    listing = core.listing(depth=64)
+    listing = core.listing()
     index.add(listing.goroutines); index.add_stacks(listing.stacks)
-    # listing.needs_dlv: goroutines on a thread at the crash; ask Delve for those.
+    # listing.needs_dlv: goroutines the core alone does not tell; ask Delve for those.
 
-What comes out is what Delve's API listing gives (tui.star/pages.star):
-status, wait reason (from the target's own runtime.waitReasonStrings),
-User/Go/Start locations and whole stacks with inlined calls expanded, as
-Delve defines them (see symbols.py and stack.py). Goroutines that run on a
-thread (Delve unwinds those from the thread's registers, through signal
-frames) are not unwound here: they come back in needs_dlv, with what their
-g says (status, wait reason, Go/Start locations, thread id), for the caller
-to complete from Delve. So does a goroutine whose stack holds anything this
-unwinder does not model (cgo callbacks, signal frames, an unreadable
-word): never a guess.
+Each goroutine: Go's words for its status, its wait reason (from the
+target's own runtime.waitReasonStrings) while waiting, User/Go/Start
+locations as Delve defines them, its creator (g.parentGoid), and its whole
+stack as Go's traceback prints it (traceback.py's rules, symbols.py's
+go_frame): from g.sched when parked, from g.syscallpc in a system call or
+C code, and for one on a thread from the thread's own stack (threads.py,
+gostack.py: through the signal handler, the system stack and C code).
+The dead g of a cgo extra M, which Go never prints, is left out. A
+goroutine whose stack the core does not tell (its thread's walk never
+reaches it) comes back in needs_dlv, with what its g says: never a guess.
 
 Anything unsupported raises Unsupported (errors.py) from open() or
 listing(); a single unreadable g becomes a Goroutine(id=None, unreadable=...)
@@ -42,11 +43,8 @@ from .threads import ThreadWalker
 from .traceback import GoFrame, dying_prefix, injected_calls
 from .values import Values
 
-__all__ = ["API_STATUS", "STACK_DEPTH", "GRecord", "Listing", "NativeCore"]
+__all__ = ["STACK_DEPTH", "GRecord", "Listing", "NativeCore"]
 
-# Delve API status numbers (runtime2.go's _Grunnable...) and the words the
-# listing parser gives them (tui/parse/delve.py).
-API_STATUS = {1: "runnable", 2: "running", 3: "syscall", 4: "waiting"}
 # Stacks are whole: no frame is cut (Go itself prints at most 100 of one).
 STACK_DEPTH = None
 # The fields the listing reads for every g, in this order.
