@@ -202,14 +202,10 @@ class FrameTable:
                     break  # the terminator
                 pos += 4
                 continue
-            start, header = pos, 4
-            if length == 0xFFFFFFFF:
-                length = struct.unpack_from("<Q", data, pos + 4)[0]
-                header = 12
-            end = pos + header + length
+            start = pos
+            id_at, end = _entry(data, pos)
             if end > len(data):
                 break
-            id_at = pos + header
             cie_id = struct.unpack_from("<I", data, id_at)[0]
             is_cie = cie_id == 0 if self.eh else cie_id == 0xFFFFFFFF
             if not is_cie:
@@ -252,13 +248,8 @@ class FrameTable:
         if found is not None:
             return found
         data = self.data
-        length = struct.unpack_from("<I", data, offset)[0]
-        header = 4
-        if length == 0xFFFFFFFF:
-            length = struct.unpack_from("<Q", data, offset + 4)[0]
-            header = 12
-        end = offset + header + length
-        pos = offset + header + 4
+        id_at, end = _entry(data, offset)
+        pos = id_at + 4
         version = data[pos]
         pos += 1
         nul = bytes(data[pos:end]).index(b"\0")
@@ -313,13 +304,7 @@ class FrameTable:
 
     def _row(self, offset: int, pc: int) -> Row:
         data = self.data
-        length = struct.unpack_from("<I", data, offset)[0]
-        header = 4
-        if length == 0xFFFFFFFF:
-            length = struct.unpack_from("<Q", data, offset + 4)[0]
-            header = 12
-        end = offset + header + length
-        id_at = offset + header
+        id_at, end = _entry(data, offset)
         cie_id = struct.unpack_from("<I", data, id_at)[0]
         cie = self._cie(id_at - cie_id if self.eh else cie_id)
         begin, pos = self._pointer(cie.pointer_encoding, id_at + 4)
@@ -332,6 +317,17 @@ class FrameTable:
         initial = dict(state.rules)
         _run(bytes(data[pos:end]), cie, state, initial, begin, pc)
         return Row(state.cfa, dict(state.rules), cie.return_register, cie.signal_frame)
+
+
+def _entry(data, offset: int) -> tuple[int, int]:
+    """(where the CIE id / CIE pointer field is, where the entry ends) of the
+    CIE or FDE at offset (a 32-bit length, or 0xffffffff and a 64-bit one)."""
+    length = struct.unpack_from("<I", data, offset)[0]
+    header = 4
+    if length == 0xFFFFFFFF:
+        length = struct.unpack_from("<Q", data, offset + 4)[0]
+        header = 12
+    return offset + header, offset + header + length
 
 
 @dataclass
