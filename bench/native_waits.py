@@ -54,7 +54,7 @@ def child(executable: str, core: str, repeat: int) -> None:
         Namer(native, reader).name(objects)
         keep("names_s", time.process_time() - cpu, time.perf_counter() - wall)
         cpu, wall = time.process_time(), time.perf_counter()
-        read_clock(native, (row[4] for row in rows.values()), symbols=reader.symbols)
+        read_clock(native, (row.since for row in rows.values()), symbols=reader.symbols)
         keep("clock_s", time.process_time() - cpu, time.perf_counter() - wall)
     best.update(goroutines=len(listing.goroutines) + len(listing.needs_dlv), waits=len(reading.waits),
                 objects=len(reading.objects), names=[o.name for o in reading.objects.values()])

@@ -399,7 +399,7 @@ async def test_dlv_killed_keeps_the_screen_and_R_restarts_it(cores):
         # What was on screen stays: the crash, its backtrace, its source.
         assert "panic: PANIC" in summary(app)
         assert app.query_one(SourceView).marked_line == fixture.crash_line
-        assert app.query_one(BacktraceView).row_count == len(app.backtrace.frames)
+        assert app.query_one(BacktraceView).row_count == shown_rows(app.backtrace)
         assert "R restarts" in app.query_one(CrashSummary).border_subtitle
         assert app.main.can_ask(Ask.RESTART)
 
@@ -436,7 +436,7 @@ async def test_a_parse_problem_is_shown_with_dlvs_text_not_a_traceback(cores, mo
         assert note.message.startswith("goroutine 1: frame line without a location\ndlv printed:\n")
         assert "main.main" in note.message  # dlv's real answer for goroutine 1, its first lines
         # The old goroutine stays on screen, whole.
-        assert app.goroutine_id == shown and app.query_one(BacktraceView).row_count == len(app.backtrace.frames)
+        assert app.goroutine_id == shown and app.query_one(BacktraceView).row_count == shown_rows(app.backtrace)
 
 
 @pytest.mark.e2e
@@ -473,6 +473,11 @@ def list_through_dlv(monkeypatch, why: str = "forced by the test") -> None:
     monkeypatch.setattr(NativeListing, "pages", unavailable)
 
 
+def shown_rows(backtrace) -> int:
+    """The backtrace pane's rows: a frame each, and Go's `created by` last."""
+    return len(backtrace.frames) + (backtrace.created_by is not None)
+
+
 @pytest.mark.e2e
 async def test_the_list_and_whole_stacks_come_from_the_core_file_with_no_second_dlv(cores, monkeypatch):
     spawned = []
@@ -487,9 +492,15 @@ async def test_the_list_and_whole_stacks_come_from_the_core_file_with_no_second_
         index = app.query_one(GoroutineList).index
         assert not spawned  # no second dlv: nothing to list through it
         assert sorted(index.by_id) == sorted(listed) and index.stacks_known == len(listed)
-        # every goroutine as Delve's own listing has it (the crashing one completed from dlv)
-        assert {gid: (g.location, g.wait_reason, g.thread) for gid, g in index.by_id.items()} == \
-            {gid: (g.location, g.wait_reason, g.thread) for gid, g in listed.items()}
+        # every goroutine as Delve's own listing has it, but for the line of a
+        # location that is the goroutine's innermost frame: Go's (pc-1), not Delve's (pc)
+        def seen(g, innermost: bool):
+            return (g.location.function, g.location.file, None if innermost else g.location.line, g.wait_reason,
+                    g.thread)
+
+        innermost = {gid: index.stack_of(gid)[0] == g.location for gid, g in index.by_id.items()}
+        assert {gid: seen(g, innermost[gid]) for gid, g in index.by_id.items()} == \
+            {gid: seen(g, innermost[gid]) for gid, g in listed.items()}
         assert not [n for n in app.told if "through dlv" in n.message]
         # a goroutine only the core file listed switches as quickly as any other
         last = max(index.by_id)
@@ -505,7 +516,7 @@ async def test_a_core_the_native_reader_cannot_read_is_listed_through_dlv_and_sa
     async with running(fixture, lambda a: a.first_screen_ready and a.goroutines_complete and a.stacks_complete) as (app, pilot):
         assert len(app.query_one(GoroutineList).index) == 356 and app.store.index.stacks_known == 356
         assert any("listing goroutines through dlv: the native listing disagrees" in n.message
-                   for n in app.told)
+                   for n in app.told), [n.message for n in app.told]
 
 
 @pytest.mark.e2e

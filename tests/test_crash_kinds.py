@@ -23,6 +23,8 @@ KINDS = {
     "type_assert": ("runtime error", "interface conversion: interface {} is string, not int", {1}, "main.count"),
     # either writer may be the one the map catches
     "concurrent_map": ("fatal error", "concurrent map writes", None, "main.fill"),
+    # two throws at once, or one when they did not meet
+    "double_throw": ("fatal error", "sync: unlock of unlocked mutex", None, "main.release"),
     "out_of_memory": ("fatal error", "out of memory", {1}, "main.grow"),
     "stack_overflow": ("fatal error", "stack overflow", {1},
                        "main.depth"),
@@ -36,9 +38,10 @@ KINDS = {
 
 # Before Go 1.2x (seen on Go 1.19) a signal in C code became a sigpanic that
 # throws; Go 1.26 prints the signal and "signal arrived during cgo
-# execution". Old Delve (1.20) then shows only the Go side of the goroutine,
-# so the first screen opens on the Go caller; the summary still names C.
-CGO_BEFORE_121 = ("fatal error", "unexpected signal during runtime execution", {1}, "main.callC")
+# execution". Old Delve (1.20) shows only the Go side of the goroutine; the
+# thread's stack read from the core file still goes through the C frames,
+# so the first screen opens on the faulting C line either way.
+CGO_BEFORE_121 = ("fatal error", "unexpected signal during runtime execution", {1}, "C.store")
 
 
 def go_minor(version: str) -> int:
@@ -242,3 +245,23 @@ def test_a_signal_in_go_code_is_not_a_fault_in_c():
     in_go = bt("runtime.raise", "runtime.sighandler", "runtime.sigtrampgo", "main.spin", "main.main")
     assert c_fault(in_go) == (None, None)
     assert c_fault(bt("runtime.raise", "runtime.gopanic", "main.main")) == (None, None)
+
+
+def test_abort_in_c_opens_on_the_c_line_that_failed_and_names_the_go_caller(cores):
+    """assert() in C built without frame pointers: glibc's abort() is
+    unwound by its unwind tables (Delve stops there); the crash is the
+    innermost C frame with a known place, called from Go's append."""
+    fixture = cores["cgo_abort"]
+    report = json.loads(report_of(fixture))
+    crash = report["crash"]
+    assert (crash["kind"], crash["header"]) == ("fatal signal", ["SIGABRT: abort", "signal arrived during cgo execution"])
+    frame = crash["frame"]
+    assert frame["function"].startswith("C.") and frame["file"].endswith("cgo_abort/main.go")
+    assert frame["line"] == fixture.crash_line and crash["c_frame"]["line"] == fixture.crash_line
+    assert crash["go_caller"]["function"] == "main.(*journal).append"
+    # above the goroutine's own stack, its thread's: glibc's abort, then the C that called it
+    functions = [f["function"] for f in report["backtrace"]]
+    assert "C.abort" in functions and functions.index("C.abort") < functions.index(frame["function"])
+    wrapper = functions.index("main._Cfunc_ring_write")
+    assert functions[wrapper - 1:wrapper + 3] == ["runtime.cgocall", "main._Cfunc_ring_write",
+                                                  "main.(*journal).append", "main.main"]

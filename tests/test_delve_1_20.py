@@ -85,7 +85,7 @@ def test_paging_script_and_go_1_19_wait_reasons():
 def deadlock_delve() -> tuple[Delve, Recorded]:
     low = parse_frame_offsets(recorded("deadlock.stack-offsets"))[8]
     runner = Recorded({
-        "stack 50": recorded("deadlock.stack"),
+        "stack 256": recorded("deadlock.stack"),
         "frame 9 print s": recorded("deadlock.fatal-arg"),
         "stack -offsets 9": recorded("deadlock.stack-offsets"),
         "list runtime.fatal.func1": recorded("deadlock.list-closure"),
@@ -122,7 +122,7 @@ def test_frame_offsets_memory_words_and_listing_pc():
 def test_fault_signal_through_runtime_curg_when_gp_is_unreadable():
     stack = recorded("nil_deref.stack")
     runner = Recorded({
-        "goroutine 1 stack 50": stack,
+        "goroutine 1 stack 256": stack,
         "goroutine 1 frame 8 print p.arg": recorded("nil_deref.panic-arg"),
         "goroutine 1 frame 1 print sig": "6\n",
         "goroutine 1 frame 10 print gp.sig": recorded("nil_deref.sigpanic-gp"),

@@ -63,6 +63,20 @@ def test_a_report_longer_than_the_ring_is_cut_and_its_broken_first_line_dropped(
     assert report[0].startswith("0x000000c00009") and len(report[0]) == len(report[1])  # no half line
 
 
+def test_a_cut_report_whose_first_kept_line_is_a_hexdump_marker_is_cut():
+    # Go 1.21+'s hexdump: the ring's first whole line may be a marker or the column header
+    for first in ("                  ^ FP", "                                     ^ SP",
+                  "                   7 6 5 4  3 2 1 0   f e d c  b a 9 8  0123456789abcdef"):
+        words = "".join(f"00001d72179a{n:04x}: 00000000 00000000  00000000 00000000  ................\n"
+                        for n in range(0, 64, 16))
+        text = ("runtime: g 1: unexpected return pc for main.encodeFrame called from 0x4141414141414141\n"
+                + "x" * 300 + "\n" + first + "\n" + words + "fatal error: unknown caller pc\n")
+        backlog = ring(text, wrapped=True)
+        assert backlog.index(first) > 0  # the line before it was cut by the ring
+        report, cut = backlog_report(backlog)
+        assert cut and report[0] == first and report[-1] == "fatal error: unknown caller pc"
+
+
 def test_chains_print_oldest_first_as_go_prints_them():
     newest_first = (
         PanicRecord('interface {}(string) "rollback: connection closed"'),

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from hypothesis import example, given, strategies as st
 
-from tui.parse.names import function_part, go_name, package_of
+from tui.parse.names import function_part, go_name, package_of, print_name, value_names
 
 pytestmark = pytest.mark.toolchain_independent
 
@@ -166,8 +166,31 @@ def test_any_text(text):
 
 
 def test_leb128_numbers_read_as_dwarf_writes_them():
-    from tui.corefile.names import _sleb, _uleb
+    from tui.corefile.leb128 import sleb as _sleb, uleb as _uleb
 
     assert _uleb(bytes([0xE5, 0x8E, 0x26, 0x01]), 0) == (624485, 3)  # DWARF 5, 7.6
     assert _sleb(bytes([0xC0, 0xBB, 0x78]), 0) == (-123456, 3)
     assert _sleb(bytes([0x7F]), 0) == (-1, 1) and _sleb(bytes([0x3F]), 0) == (63, 1)
+
+
+@pytest.mark.parametrize("printed, shown", [
+    # A typed pointer Delve prints with its type quoted, a struct, a nested pointer field.
+    ('("*gopkg.in/yaml%2ev3.Node")(0xc000010000)', '("*gopkg.in/yaml.v3.Node")(0xc000010000)'),
+    ("gopkg.in/yaml%2ev3.yamlError {err: error nil}", "gopkg.in/yaml.v3.yamlError {err: error nil}"),
+    ('main.T {d: ("*example.com/yamlish%2ev3.decoder")(0x1e95)}',
+     'main.T {d: ("*example.com/yamlish.v3.decoder")(0x1e95)}'),
+    # A string value keeps its '%': only type names are decoded.
+    ('"100%2e done"', '"100%2e done"'),
+    ('main.T {s: "a%2eb"}', 'main.T {s: "a%2eb"}'),
+])
+def test_values_name_types_as_users_write_them(printed, shown):
+    assert value_names(printed) == shown
+
+
+@pytest.mark.parametrize("symbol, shown", [
+    ("main.waitOn[go.shape.string]", "main.waitOn[...]"),
+    ("main.(*List[go.shape.int]).Push", "main.(*List[...]).Push"),
+    ("gopkg.in/yaml%2ev3.handleErr", "gopkg.in/yaml.v3.handleErr"),
+])
+def test_function_names_print_as_go_s_traceback_prints_them(symbol, shown):
+    assert print_name(symbol) == shown

@@ -34,8 +34,8 @@ from tui.analysis.blocking import (analyse, blocking_report, deadlock_report, de
 from tui.corefile.dwarf import Field, Type
 from tui.corefile.names import _cfa_expression, field_path, is_user_package, package_of
 from tui.corefile.native import NativeCore
-from tui.model.waits import Clock, SelectCase, Wait, WaitObject, WaitReading, WaitRows, wait_minutes
-from tui.corefile.waits import _file_time, read_waits
+from tui.model.waits import Clock, SelectCase, Wait, WaitObject, WaitReading, WaitRows, row_of, wait_minutes
+from tui.corefile.waits import file_time, read_waits
 from tui.debugger.delve import Delve
 from tui.parse.gotraceback import parse_traceback
 
@@ -484,7 +484,7 @@ def test_garbage_in_sudogs_and_the_semaphore_table_stays_per_goroutine(fixture_c
             struct.pack_into("<Q", data, offset, value)
 
         records = {r.id: r for r in native.records() if not isinstance(r, Exception)}
-        patch(records[victim].address + native._g_type.field("waiting")[0], 0xDEAD0000)
+        patch(records[victim].address + native.g.offset("waiting"), 0xDEAD0000)
         table = native.exe.symbol("runtime.semtable")[0] + native.bias
         semtable = native.layouts.type("runtime.semTable")
         root = semtable.elem.field("root")[0] + native.layouts.type("runtime.semaRoot").field("treap")[0]
@@ -530,10 +530,10 @@ def test_the_core_file_time_on_this_machine_s_monotonic_clock(tmp_path):
     second = 10**9
     os.utime(core, ns=(1_000 * second, 1_000 * second))
     # Booted at wall time 100 s, now 2000 s wall = 1900 s monotonic: the core is 1000 s old.
-    assert _file_time(str(core), 1_900 * second, 2_000 * second, 100 * second) == 900 * second
-    assert _file_time(str(core), 1_900 * second, 2_000 * second, 1_500 * second) is None  # dumped before this boot
-    assert _file_time(str(core), 1_900 * second, 500 * second, 100 * second) is None  # from the future
-    assert _file_time(str(tmp_path / "missing"), 1, 2, 0) is None
+    assert file_time(str(core), 1_900 * second, 2_000 * second, 100 * second) == 900 * second
+    assert file_time(str(core), 1_900 * second, 2_000 * second, 1_500 * second) is None  # dumped before this boot
+    assert file_time(str(core), 1_900 * second, 500 * second, 100 * second) is None  # from the future
+    assert file_time(str(tmp_path / "missing"), 1, 2, 0) is None
 
 
 def _type(name, kind, size, fields=(), elem=None, count=0):
@@ -581,7 +581,7 @@ def test_packages_of_symbols(name, package, user):
 
 
 def _reading(objects, waits, waiters, labels=None, clock=None) -> WaitReading:
-    rows = {w.goroutine: (w.kind, w.address, w.cases, w.reason, w.since, w.detail) for w in waits}
+    rows = {w.goroutine: row_of(w) for w in waits}
     return WaitReading(WaitRows(rows), MappingProxyType({o.address: o for o in objects}),
                        MappingProxyType({a: MappingProxyType({r: tuple(i) for r, i in roles.items()})
                                          for a, roles in waiters.items()}),

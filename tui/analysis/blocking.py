@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any, Mapping
 
-from ..model.waits import WaitObject, WaitReading, wait_row, wait_rows
+from ..model.waits import WaitObject, WaitReading, WaitRow, wait_row, wait_rows
 
 # Order of roles in descriptions and in the report's waiters.
 ROLE_ORDER = ("send", "receive", "select send", "select receive", "select", "lock", "rlock", "wait", "acquire",
@@ -80,9 +80,9 @@ def analyse(reading: WaitReading, deadlock: bool = False) -> BlockingAnalysis:
         objects.append(Blocking(address, obj.kind, obj.type, obj.name, waiters, count, describe(obj, waiters), obj))
     objects.sort(key=lambda b: (-b.count, b.address))
     forever: dict[str, list[int]] = {}
-    for gid, (_, address, _, _, _, detail) in wait_rows(reading.waits):
-        if detail in _FOREVER and not address:
-            forever.setdefault(detail, []).append(gid)
+    for gid, row in wait_rows(reading.waits):
+        if row.detail in _FOREVER and not row.address:
+            forever.setdefault(row.detail, []).append(gid)
     forever_view = MappingProxyType({k: tuple(sorted(v)) for k, v in forever.items()})
     summary = _summary(objects, forever_view) if deadlock else ()
     return BlockingAnalysis(tuple(objects), forever_view, deadlock, summary)
@@ -222,8 +222,8 @@ def waiting_on(reading: WaitReading, goroutine: int) -> dict[str, Any] | None:
     return None if row is None else _waiting_on(reading, row)
 
 
-def _waiting_on(reading: WaitReading, row: tuple) -> dict[str, Any]:
-    kind, address, cases, _, _, detail = row
+def _waiting_on(reading: WaitReading, row: WaitRow) -> dict[str, Any]:
+    kind, address, cases, detail = row.kind, row.address, row.cases, row.detail
     obj = reading.objects.get(address) if address else None
     out: dict[str, Any] = {"kind": kind, "address": _hex(address),
                            "type": obj.type if obj else "", "name": obj.name if obj else ""}
@@ -261,11 +261,11 @@ class FieldsOf:
         labels = reading.labels.get(goroutine)
         if row is None:
             return {"waiting_on": None, "wait_minutes": None, "labels": dict(labels) if labels else {}}
-        key = row[:3] + row[5:]
+        key = (row.kind, row.address, row.cases, row.detail)
         waiting = self._waiting.get(key)
         if waiting is None:
             waiting = self._waiting[key] = _waiting_on(reading, row)
-        return {"waiting_on": waiting, "wait_minutes": reading.clock.minutes(row[4]),
+        return {"waiting_on": waiting, "wait_minutes": reading.clock.minutes(row.since),
                 "labels": dict(labels) if labels else {}}
 
 

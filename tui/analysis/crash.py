@@ -127,7 +127,11 @@ def c_fault(backtrace: Backtrace) -> tuple[Frame | None, Frame | None]:
     interrupted = next((f for f in below if f.function not in TRAMPOLINE_FUNCTIONS), None)
     if interrupted is None or not interrupted.is_c:
         return None, None
-    return interrupted, go_caller_of_c(backtrace)
+    # The innermost C frame with a known place: abort() and raise() in a
+    # libc without line tables are not where the program went wrong.
+    c_frames = [f for f in below[below.index(interrupted):] if f.is_c]
+    placed = next((f for f in c_frames if f.file and f.line > 0), interrupted)
+    return placed, go_caller_of_c(backtrace)
 
 
 def go_caller_of_c(backtrace: Backtrace) -> Frame | None:

@@ -17,19 +17,25 @@ from ..parse.values import unquote
 from ..sources.resolve import resolve
 from . import crash as crash_rules
 from .header import BACKLOG_BYTES, PanicRecord, backlog_report
+from .gostacks import GoStacks
 from .owncode import OwnCode
 from .panicvalue import kind_from_delve
 
 
-def crash_stack(delve: Delve, selected: int | None) -> tuple[Backtrace, Backtrace | None]:
+def crash_stack(delve: Delve, selected: int | None, stacks: GoStacks | None = None) -> tuple[Backtrace, Backtrace | None]:
     """(the stack that holds the crash, the goroutine's own stack when that differs).
 
-    Older Delve (1.20) shows a goroutine that crashed on the system stack
-    (a throw from newstack, a signal in C code) from its saved state,
-    without the throw; `-mode simple` unwinds the thread as it is.
+    Read from the core file where it can be (stacks): the goroutine's
+    thread from its registers, through the signal handler, the system
+    stack and C code. Else Delve's: older Delve (1.20) shows a goroutine
+    that crashed on the system stack (a throw from newstack, a signal in C
+    code) from its saved state, without the throw; `-mode simple` unwinds
+    the thread as it is.
     """
     goroutine = delve.backtrace(selected)
-    if selected is None or crash_rules.has_crash_frames(goroutine):
+    if stacks is not None:
+        goroutine = stacks.apply(goroutine)
+    if selected is None or crash_rules.has_crash_frames(goroutine) or not goroutine.indexed:
         return goroutine, None
     try:
         thread = delve.backtrace(selected, simple=True)
@@ -38,9 +44,9 @@ def crash_stack(delve: Delve, selected: int | None) -> tuple[Backtrace, Backtrac
     return (thread, goroutine) if crash_rules.has_crash_frames(thread) else (goroutine, None)
 
 
-def evidence(delve: Delve, selected: int | None) -> crash_rules.CrashEvidence:
+def evidence(delve: Delve, selected: int | None, stacks: GoStacks | None = None) -> crash_rules.CrashEvidence:
     """Read what the crash left behind on the crashing stack."""
-    backtrace, own_stack = crash_stack(delve, selected)
+    backtrace, own_stack = crash_stack(delve, selected, stacks)
     frames = FrameReader(delve, selected, backtrace, own_stack)
     panicking = crash_rules.panic_frame(backtrace)
     fatal = crash_rules.fatal_frame(backtrace)
@@ -85,6 +91,9 @@ def evidence(delve: Delve, selected: int | None) -> crash_rules.CrashEvidence:
         fault_signal = frames.integer(trampoline, "sig")
         fault_address = frames.integer(trampoline, "info.si_addr")
         code = frames.integer(trampoline, "info.si_code")
+        if fault_signal is None and backtrace.signal_under(trampoline) is not None:
+            # Read from the kernel's signal frame (a stack read from the core file).
+            fault_signal, code, fault_address = backtrace.signal_under(trampoline)
         if fault_signal is not None and code is not None and fault_address is not None:
             info = elf.SigInfo.from_fields(fault_signal, code, fault_address)
             if info.pid is not None:  # sent by a process (kill, tgkill): no fault address
@@ -198,6 +207,8 @@ class FrameReader:
 
     def value(self, frame: Frame, expression: str) -> str | None:
         index = self.index(frame)
+        if index is None and not self.stack.indexed:
+            return None  # a frame Delve does not have (C code it could not unwind)
         if index is not None or not self.stack.simple:
             return self.delve.evaluate(self.goroutine_id, index, expression)
         name, _, path = expression.partition(".")
@@ -235,6 +246,8 @@ def addressable_index(frame: Frame, shown: Backtrace, addressable: Backtrace) ->
     is found there by PC and function; None when it is not there (a frame
     of the system stack, whose variables Delve cannot read by index).
     """
+    if not shown.indexed:
+        return frame.delve_index
     if not shown.simple:
         return frame.index
     for candidate in addressable.frames:
@@ -366,6 +379,8 @@ def exact_lines(delve: Delve, backtrace: Backtrace) -> Backtrace:
     callee is runtime.sigpanic) taken at its PC itself, as Go's traceback
     takes it: Delve 1.20 looks it up at PC-1, as for a return address, and
     in optimized code that can be the next line."""
+    if not backtrace.indexed:
+        return backtrace  # read from the core file: Go's lines already
     frames = list(backtrace.frames)
     for position, frame in enumerate(frames):
         if position == 0 or frames[position - 1].function != crash_rules.SIGPANIC_FUNCTION or not frame.pc:
@@ -432,32 +447,43 @@ def _goroutines(others: tuple[tuple[int, str], ...]) -> str:
 
 
 def read_snapshot(delve: Delve, goroutines: tuple[Goroutine, ...] | None = None,
-                  warnings: tuple[str, ...] = ()) -> Snapshot:
+                  warnings: tuple[str, ...] = (), stacks: GoStacks | None = None) -> Snapshot:
     """Everything the first screen shows.
 
     Without a goroutine list, the crash, its backtrace, source and
     variables come first (a few commands, whatever the core's size) and
-    Snapshot.goroutines is empty: the list is paged in behind.
+    Snapshot.goroutines is empty: the list is paged in behind. stacks:
+    Go's rules for Delve's backtraces (one is made, and closed, if not given).
     """
+    if stacks is None:
+        stacks = GoStacks(delve)
+        try:
+            return read_snapshot(delve, goroutines, warnings, stacks)
+        finally:
+            stacks.close()
     started = time.monotonic()
     find_signalled_thread(delve)
     selected = delve.current_goroutine()
-    found = evidence(delve, selected)
+    found = evidence(delve, selected, stacks)
     if crash_rules.fatal_frame(found.backtrace) is not None:
         first, others = first_thrower(delve, selected)
         if first != selected:
             selected = first
-            found = replace(evidence(delve, selected), also_threw=tuple(message for _, message in others))
+            found = replace(evidence(delve, selected, stacks), also_threw=tuple(message for _, message in others))
             warnings += (f"{_goroutines(others)} threw at the same time; Go printed goroutine {first} first",)
     if goroutines is None:
         focus = selected if selected is not None else (1 if delve.has_goroutine(1) else None)
     else:
         focus = crash_rules.focus_goroutine(selected, goroutines)
     own = OwnCode.of(delve.target.build)
-    crash_stack = own.mark(exact_lines(delve, found.backtrace))
-    goroutine_stack = own.mark(exact_lines(delve, found.goroutine_backtrace)) if found.goroutine_backtrace else None
+
+    def as_go_printed(backtrace: Backtrace) -> Backtrace:
+        return own.mark(stacks.apply(exact_lines(delve, backtrace)))
+
+    crash_stack = as_go_printed(found.backtrace)
+    goroutine_stack = as_go_printed(found.goroutine_backtrace) if found.goroutine_backtrace else None
     if focus != selected:
-        focus_backtrace = own.mark(exact_lines(delve, delve.backtrace(focus)))
+        focus_backtrace = as_go_printed(delve.backtrace(focus))
     elif goroutine_stack is not None and goroutine_stack.first_user_frame() is not None:
         focus_backtrace = goroutine_stack
     else:
@@ -476,7 +502,7 @@ def read_snapshot(delve: Delve, goroutines: tuple[Goroutine, ...] | None = None,
         notes.append(crash_rules.OPTIMIZED_WARNING)
     notes += warnings
     if focus_backtrace.truncated:
-        notes.append("backtrace cut at 50 frames")
+        notes.append(f"backtrace cut at {len(focus_backtrace.frames)} frames")
     return Snapshot(
         target=delve.target,
         crash=crash,

@@ -102,9 +102,15 @@ def killer(links: tuple[ChainLink, ...], go_version: str) -> ChainLink | None:
 #   00002f85549adf60: 00002f85 54986fd0  00000000 0044ff27  .o.T./..'.D.  (hexdump, Go 1.2x)
 #                                        ^ <runtime.main+0x267>             (a marker under a word)
 #   \tcontinued line of a value (Go 1.23+ indents every line after the first)
+# Lines of a throw's report: the chain, the runtime's diagnostics, and the
+# hexdump of a stack it could not walk (tracebackHexdump):
+#   "0x000000c0000a1d58:  0x0000000000000000  0x0000000000000000 "   Go 1.19's words
+#   "00001d72179add40: 00000000 00000000  00000000 00000000  ........"   Go 1.21+'s words
+#   "                   7 6 5 4  3 2 1 0   f e d c  b a 9 8  0123456789abcdef"   Go 1.21+'s column header
+#   "                  ^ <main.encodeFrame+0x7c>"   "                  ^ FP"   "  ^ SP"   Go 1.21+'s markers
 _REPORT_LINE = re.compile(
     r"^(?:\t?(?:fatal error|panic): |runtime: |unexpected fault address |stack: frame=|"
-    r"0x[0-9a-f]+: |[0-9a-f]{8,16}: |\s+\^ <|\t)")
+    r"0x[0-9a-f]+: |[0-9a-f]{8,16}: |\s+\^ |\s+7 6 5 4  3 2 1 0 |\t)")
 _FATAL_LINE = re.compile(r"^\t?fatal error: ")
 
 

@@ -36,11 +36,16 @@ class OwnCode:
         return cls(build.path, tuple(dep.path for dep in build.deps))
 
     def __call__(self, function: str, file: str = "") -> bool:
-        if is_runtime_function(function) or "._Cfunc_" in function or function.startswith("C._cgo_"):
+        if is_runtime_function(function) or "._Cfunc_" in function:
+            return False
+        if function.startswith("C._cgo_") and (not file or "cgo-gcc-prolog" in file):
+            # cgo's C stub; where the optimizer inlined the program's C into it,
+            # its line table says the program's file, and it is the program's.
             return False
         if function.startswith("C."):
-            # C of the program's own cgo preambles and files; not the system's.
-            return not file.startswith(_SYSTEM_C)
+            # C of the program's own cgo preambles and files (where its line
+            # table says); not the system's, nor a library's without one.
+            return bool(file) and not file.startswith(_SYSTEM_C)
         if not self.main_module:
             return True
         package = package_of(function, self._known)

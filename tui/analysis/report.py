@@ -40,12 +40,21 @@ def _goroutine(goroutine: Goroutine, crashing: int | None, index: GoroutineIndex
         "location": {"file": location.file, "line": location.line, "function": location.function} if location else None,
         "thread": goroutine.thread,
         "crashing": goroutine.id is not None and goroutine.id == crashing,
+        # Go's `created by F in goroutine N`, with the go statement's file:line.
+        "created_by": _created_by(goroutine),
     }
     if fields is not None and goroutine.id is not None:
         item.update(fields(goroutine.id))
     else:  # not read (through dlv only): unknown, not "nothing"
         item.update(waiting_on=None, wait_minutes=None, labels=None)
     return item
+
+
+def _created_by(goroutine: Goroutine) -> dict[str, Any] | None:
+    creator = goroutine.created_by
+    if creator is None:
+        return None
+    return {"function": creator.function, "file": creator.file, "line": creator.line, "goroutine": goroutine.parent}
 
 
 def _groups(index: GoroutineIndex) -> list[dict[str, Any]]:
@@ -282,7 +291,8 @@ def to_markdown(report: dict[str, Any]) -> str:
         rows += [("In C code", _place(crash["c_frame"])), ("Called from Go", _place(crash["go_caller"]))]
     out += ["| | |", "| --- | --- |"] + [f"| {k} | {_cell(v)} |" for k, v in rows] + [""]
     if crash.get("header"):
-        out += ["## What Go printed", "", "```text", *crash["header"], "```", ""]
+        lost = ["… (earlier lines lost: the runtime kept the last 512 bytes)"] if crash.get("header_cut") else []
+        out += ["## What Go printed", "", "```text", *lost, *crash["header"], "```", ""]
     source = report["source"]
     if source:
         out.append(f"## Source: {source['file']}:{source['line']}")

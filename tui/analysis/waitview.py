@@ -45,8 +45,8 @@ class Waits:
         """What this goroutine's wait strings depend on (to measure each once)."""
         row = wait_row(self.reading.waits, goroutine_id)
         labels = self.reading.labels.get(goroutine_id)
-        return (row[:3] + row[5:] if row is not None else None, self.minutes(goroutine_id),
-                id(labels) if labels else None)
+        shown = (row.kind, row.address, row.cases, row.detail) if row is not None else None
+        return shown, self.minutes(goroutine_id), id(labels) if labels else None
 
     def common_phrase(self, goroutine_ids) -> str:
         """What a group waits on: the one object they all wait on, or how many."""
@@ -57,7 +57,7 @@ class Waits:
 
     def _object_of(self, goroutine_id: int) -> object:
         row = wait_row(self.reading.waits, goroutine_id)
-        return None if row is None else (row[1] or row[2] or row[0])
+        return None if row is None else (row.address or row.cases or row.kind)
 
     def _subject(self, address: int) -> str:
         if not address:

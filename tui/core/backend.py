@@ -7,7 +7,8 @@ from __future__ import annotations
 
 from typing import Iterator, Protocol
 
-from ..analysis.forensics import exact_lines, read_snapshot
+from ..analysis.forensics import read_snapshot
+from ..analysis.gostacks import GoStacks
 from ..analysis.owncode import OwnCode
 from ..debugger.delve import Claim, Delve, Page
 from ..model import Backtrace, FrameState, GoroutineStack, Instruction, Snapshot, Target, Variable
@@ -97,6 +98,8 @@ class DelveBackend:
         self.delve = delve
         self.target = delve.target
         self.own = OwnCode.of(delve.target.build)
+        # Delve's stacks as Go printed them (its lines, where it starts each goroutine).
+        self.stacks = GoStacks(delve)
         self._reached: set[int] = set()
 
     @property
@@ -104,7 +107,7 @@ class DelveBackend:
         return self.delve.alive
 
     def snapshot(self) -> Snapshot:
-        return read_snapshot(self.delve)
+        return read_snapshot(self.delve, stacks=self.stacks)
 
     def backtrace(self, goroutine_id: int | None, slot: int | None = None) -> Backtrace:
         # dlv finds a goroutine by reading allgs from the start (seconds at
@@ -112,7 +115,7 @@ class DelveBackend:
         if goroutine_id is not None and slot is not None and goroutine_id not in self._reached:
             self.delve.cache_goroutine_at(slot)
             self._reached.add(goroutine_id)
-        return self.own.mark(exact_lines(self.delve, self.delve.backtrace(goroutine_id)))
+        return self.own.mark(self.stacks.apply(self.delve.backtrace(goroutine_id)))
 
     def frame_state(self, goroutine_id: int | None, frame_index: int) -> FrameState:
         return self.delve.frame_state(goroutine_id, frame_index)
@@ -133,6 +136,7 @@ class DelveBackend:
         return DelveLister(self.delve)
 
     def close(self) -> None:
+        self.stacks.close()
         self.delve.close()
 
 

@@ -24,7 +24,7 @@ from .backend import Backend
 PAGE_SIZE = 5000
 # Whole stacks compared with Delve's before the first page is handed over.
 CHECKED_STACKS = 3
-STACK_DEPTH = 64
+STACK_DEPTH = None  # whole stacks
 
 class NativeUnavailable(Exception):
     """str() says why the list comes through dlv instead."""
@@ -91,6 +91,10 @@ class NativeListing:
     def _pages(self, native: NativeCore) -> Iterator[tuple[tuple[Goroutine, ...], tuple[GoroutineStack, ...]]]:
         goroutines: list[Goroutine] = []
         stacks: list[GoroutineStack] = []
+        # Parked goroutines: Delve unwinds them from g.sched as the native reader
+        # does (one on a thread, or in C, it unwinds from the thread, and stops
+        # where C code has no frame pointers).
+        parked: list[GoroutineStack] = []
         checked = False
         for goroutine, stack, why in native.iter_listing(STACK_DEPTH):
             if why:
@@ -99,14 +103,16 @@ class NativeListing:
             if goroutine.id is not None and stack is not None:
                 stacks.append((goroutine.id, stack))
                 self._stacks[goroutine.id] = stack
+                if goroutine.thread is None and goroutine.status != "syscall" and not why:
+                    parked.append((goroutine.id, stack))
             if len(goroutines) >= self.page_size:
                 if not checked:
-                    self._check(stacks)
+                    self._check(parked)
                     checked = True
                 yield tuple(goroutines), tuple(stacks)
                 goroutines, stacks = [], []
         if not checked:
-            self._check(stacks)
+            self._check(parked)
         yield tuple(goroutines), tuple(stacks)
 
     def _from_dlv(self, goroutine: Goroutine) -> tuple[Goroutine, tuple[Location, ...] | None]:
@@ -116,10 +122,12 @@ class NativeListing:
             backtrace = self.backend.backtrace(goroutine.id)
         except Exception as err:  # Delve could not read it either: listed as such
             return replace(goroutine, unreadable=f"(unreadable {err})"), None
-        places = tuple(Location(f.file, f.line, f.function) for f in backtrace.frames)
-        user = next((i for i, f in enumerate(backtrace.frames) if not f.is_runtime), None)
+        # The goroutine's own frames only: not its thread's above them.
+        own = backtrace.own_frames
+        places = tuple(Location(f.file, f.line, f.function) for f in own)
+        user = next((i for i, f in enumerate(own) if not f.is_runtime), None)
         location = places[user] if user is not None else (places[0] if places else None)
-        return replace(goroutine, location=location, pc=backtrace.frames[user].pc if user is not None else 0), places
+        return replace(goroutine, location=location, pc=own[user].pc if user is not None else 0), places
 
     def _check(self, stacks: list[GoroutineStack]) -> None:
         """A few whole stacks against Delve's: one disagreement, and none of
@@ -131,7 +139,7 @@ class NativeListing:
                 raise NativeUnavailable(f"Delve could not read goroutine {goroutine_id} to check the native "
                                         f"listing against ({err})") from None
             mine = [(place.function, place.line) for place in stack]
-            delve = [(frame.function, frame.line) for frame in theirs.frames]
+            delve = [(frame.function, frame.line) for frame in theirs.own_frames]
             common = min(len(mine), len(delve))
             if mine[:common] != delve[:common]:
                 raise NativeUnavailable(f"the native listing disagrees with Delve on goroutine {goroutine_id}'s "

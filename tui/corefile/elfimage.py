@@ -18,7 +18,8 @@ from .errors import Unsupported
 
 ET_EXEC, ET_DYN, ET_CORE = 2, 3, 4
 PT_LOAD, PT_NOTE, PT_TLS = 1, 4, 7
-SHT_SYMTAB, SHT_NOTE = 2, 7
+SHT_SYMTAB, SHT_NOTE, SHT_DYNSYM = 2, 7, 11
+STT_FUNC = 2
 EM_X86_64 = 62
 PN_XNUM = 0xFFFF
 
@@ -197,6 +198,29 @@ class ElfImage:
                 end = self.data.find(b"\0", start, strtab.offset + strtab.size)
                 found[value] = self.data[start:end if end >= 0 else strtab.offset + strtab.size].decode("utf-8", "replace")
         return found
+
+    def function_symbols(self) -> list[tuple[int, int, str]]:
+        """(value, size, name) of every defined function symbol of .symtab
+        and .dynsym (a shared library may keep only the latter), sorted by value."""
+        found: dict[int, tuple[int, int, str]] = {}
+        for table_type in (SHT_SYMTAB, SHT_DYNSYM):
+            table_section = next((s for s in self._section_list if s.type == table_type), None)
+            if table_section is None or table_section.link >= len(self._section_list):
+                continue
+            strtab = self._section_list[table_section.link]
+            self._check_range(table_section.offset, table_section.size, "symbol table")
+            self._check_range(strtab.offset, strtab.size, "symbol names")
+            count = table_section.size // _SYM.size
+            table = memoryview(self.data)[table_section.offset:table_section.offset + count * _SYM.size]
+            end_of_strings = strtab.offset + strtab.size
+            for st_name, info, _other, shndx, value, size in _SYM.iter_unpack(table):
+                if info & 0xF != STT_FUNC or shndx == 0 or not value or value in found:
+                    continue
+                start = strtab.offset + st_name
+                end = self.data.find(b"\0", start, end_of_strings)
+                found[value] = (value, size, self.data[start:end if end >= 0 else end_of_strings].decode(
+                    "utf-8", "replace"))
+        return sorted(found.values())
 
     def object_symbols(self, sections: tuple[str, ...]) -> list[tuple[int, int, str]]:
         """(value, size, name) of the sized data symbols (STT_OBJECT) that

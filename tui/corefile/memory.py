@@ -37,15 +37,25 @@ _INT = {1: struct.Struct("<B"), 2: struct.Struct("<H"), 4: U32, 8: U64}
 _SINT = {1: struct.Struct("<b"), 2: struct.Struct("<h"), 4: struct.Struct("<i"), 8: struct.Struct("<q")}
 
 
+# user_regs_struct's order, as NT_PRSTATUS keeps it.
+USER_REGS = ("r15", "r14", "r13", "r12", "rbp", "rbx", "r11", "r10", "r9", "r8", "rax", "rcx", "rdx", "rsi", "rdi",
+             "orig_rax", "rip", "cs", "eflags", "rsp", "ss", "fs_base", "gs_base", "ds", "es", "fs", "gs")
+
+
 @dataclass(frozen=True, slots=True)
 class Thread:
-    """One OS thread of the core: its id (the LWP Delve calls the thread) and registers."""
+    """One OS thread of the core: its id (the LWP Delve calls the thread)
+    and registers (all of user_regs_struct in regs, by USER_REGS' names)."""
 
     tid: int
     rip: int
     rsp: int
     rbp: int
     fs_base: int
+    regs: tuple[int, ...] = ()
+
+    def register(self, name: str) -> int:
+        return self.regs[USER_REGS.index(name)]
 
 
 class Memory:
@@ -69,7 +79,8 @@ class Memory:
                 if n_type == NT_PRSTATUS and len(desc) >= _PRSTATUS_REGS + _REGS.size:
                     tid = U32.unpack_from(desc, _PRSTATUS_PID)[0]
                     regs = _REGS.unpack_from(desc, _PRSTATUS_REGS)
-                    self.threads.append(Thread(tid, *(regs[_REG_INDEX[r]] for r in ("rip", "rsp", "rbp", "fs_base"))))
+                    self.threads.append(Thread(tid, *(regs[_REG_INDEX[r]] for r in ("rip", "rsp", "rbp", "fs_base")),
+                                               regs=regs))
                 elif n_type == NT_AUXV:
                     words = len(desc) // 16
                     for i in range(words):

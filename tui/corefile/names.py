@@ -1,4 +1,4 @@
-"""Names for the objects goroutines wait on (issue 16): a global, a local
+"""Names for the objects goroutines wait on: a global, a local
 of a frame that points at them, or a field one pointer away from either.
 
 The first way that finds a name wins; WaitObject.named_by says which:
@@ -42,6 +42,7 @@ from typing import TYPE_CHECKING, Iterable, Mapping
 
 from .dwarf import Layouts, Type
 from .errors import BadRead, Unsupported
+from .leb128 import sleb, uleb
 
 if TYPE_CHECKING:
     from .native import NativeCore
@@ -226,15 +227,15 @@ def _cfa_expression(expr: bytes) -> int | None:
         if op == _OP_CFA:
             stack.append(0)
         elif op == _OP_FBREG:  # Go's frame base is the CFA
-            value, pos = _sleb(expr, pos)
+            value, pos = sleb(expr, pos)
             stack.append(value)
         elif op == _OP_CONSTS:
-            value, pos = _sleb(expr, pos)
+            value, pos = sleb(expr, pos)
             stack.append(("const", value))
         elif op == _OP_PLUS and len(stack) >= 2 and isinstance(stack[-1], tuple) and isinstance(stack[-2], int):
             stack.append(stack.pop(-2) + stack.pop()[1])
         elif op == _OP_PLUS_UCONST and stack and isinstance(stack[-1], int):
-            value, pos = _uleb(expr, pos)
+            value, pos = uleb(expr, pos)
             stack[-1] += value
         elif op == _OP_PIECE:
             break
@@ -243,31 +244,6 @@ def _cfa_expression(expr: bytes) -> int | None:
     if len(stack) == 1 and isinstance(stack[0], int):
         return stack[0]
     return None
-
-
-def _leb128(data: bytes, pos: int) -> tuple[int, int, int, int]:
-    """A LEB128 number at pos: (its bits as unsigned, the next position,
-    how many bits were read, the last byte, whose 0x40 is a signed one's sign)."""
-    value = shift = 0
-    byte = 0x80
-    while pos < len(data):
-        byte = data[pos]
-        pos += 1
-        value |= (byte & 0x7F) << shift
-        shift += 7
-        if byte < 0x80:
-            break
-    return value, pos, shift, byte
-
-
-def _uleb(data: bytes, pos: int) -> tuple[int, int]:
-    value, pos, _, _ = _leb128(data, pos)
-    return value, pos
-
-
-def _sleb(data: bytes, pos: int) -> tuple[int, int]:
-    value, pos, shift, last = _leb128(data, pos)
-    return (value - (1 << shift) if last & 0x40 else value), pos
 
 
 def _ref(die, attr) -> int:
@@ -497,8 +473,6 @@ class Namer:
         return list(chosen)[:MAX_GOROUTINES]
 
     def _frames(self, targets: Mapping[int, "WaitObject"], found: dict[int, _Found]) -> None:
-        from .waits import frame_extents
-
         if not targets:
             return
         native, memory = self.native, self.memory
@@ -514,7 +488,7 @@ class Namer:
                 continue
             self.scanned += 1
             self._goroutine = gid
-            frames = frame_extents(native, record.sp, pcs)
+            frames = native.walker.extents(record.sp, pcs)
             # Outer frames first: where a value is made, not where it is passed.
             for depth, (sp, cfa, function) in reversed(list(enumerate(frames))):
                 if not 0 < cfa - sp <= MAX_FRAME:
@@ -613,7 +587,7 @@ def recover_frames(native: "NativeCore", record) -> tuple[object, tuple[int, ...
             continue
         sp = start + 8 * index + 8
         try:
-            pcs, why = native._unwind(word, sp, 0, lo, hi, STACK_FRAMES)
+            pcs, why = native.walker.unwind(word, sp, 0, lo, hi, STACK_FRAMES)
         except BadRead:
             continue
         if pcs and not why and native.names.func(pcs[-1]).name == "runtime.goexit":

@@ -1,20 +1,21 @@
-"""Every goroutine of a Go core and its whole stack, read without dlv.
+"""Every goroutine of a Go core and its whole stack, read without dlv,
+as Go printed them when the program crashed.
 
     core = NativeCore.open("main", "core")
-    listing = core.listing(depth=64)
+    listing = core.listing()
     index.add(listing.goroutines); index.add_stacks(listing.stacks)
-    # listing.needs_dlv: goroutines on a thread at the crash; ask Delve for those.
+    # listing.needs_dlv: goroutines the core alone does not tell; ask Delve for those.
 
-What comes out is what Delve's API listing gives (tui.star/pages.star):
-status, wait reason (from the target's own runtime.waitReasonStrings),
-User/Go/Start locations and whole stacks with inlined calls expanded, as
-Delve defines them (see symbols.py and _unwind). Goroutines that run on a
-thread (Delve unwinds those from the thread's registers, through signal
-frames) are not unwound here: they come back in needs_dlv, with what their
-g says (status, wait reason, Go/Start locations, thread id), for the caller
-to complete from Delve. So does a goroutine whose stack holds anything this
-unwinder does not model (cgo callbacks, signal frames, an unreadable
-word): never a guess.
+Each goroutine: Go's words for its status, its wait reason (from the
+target's own runtime.waitReasonStrings) while waiting, User/Go/Start
+locations as Delve defines them, its creator (g.parentGoid), and its whole
+stack as Go's traceback prints it (traceback.py's rules, symbols.py's
+go_frame): from g.sched when parked, from g.syscallpc in a system call or
+C code, and for one on a thread from the thread's own stack (threads.py,
+gostack.py: through the signal handler, the system stack and C code).
+The dead g of a cgo extra M, which Go never prints, is left out. A
+goroutine whose stack the core does not tell (its thread's walk never
+reaches it) comes back in needs_dlv, with what its g says: never a guess.
 
 Anything unsupported raises Unsupported (errors.py) from open() or
 listing(); a single unreadable g becomes a Goroutine(id=None, unreadable=...)
@@ -23,92 +24,34 @@ as in Delve's list.
 
 from __future__ import annotations
 
-import operator
 import struct
 from dataclasses import dataclass, field
 from typing import Iterator
 
-from ..model import Goroutine, Location
-from .dwarf import Layouts, packed
+from ..model import STATUSES_WITH_REASON, Goroutine, Location, status_word
+from .dwarf import Layouts
 from .elfimage import PT_TLS, ElfImage
 from .errors import BadRead, Unsupported
 from .memory import Memory, Thread
 from .pclntab import Func, Pclntab
+from .runtime.g import DEAD_STATUSES, G_SCAN, GLayout, GRecord
+from .runtime.m import MLayout
+from .stack import USER_DEPTH, StackWalker
 from .symbols import Symbolizer
+from .gostack import GoroutineStack, goroutine_stack
+from .threads import ThreadWalker
+from .traceback import GoFrame, dying_prefix, injected_calls
 from .values import Values
 
-# Delve API status numbers (runtime2.go's _Grunnable...) and the words the
-# listing parser gives them (tui/parse/delve.py).
-G_SYSCALL, G_DEAD = 3, 6
-API_STATUS = {1: "runnable", 2: "running", 3: "syscall", 4: "waiting"}
-STATUS_WITH_REASON = (3, 4)
-STACK_DEPTH = 64
-# Delve's (*G).UserCurrent looks this many frames down for a user frame.
-USER_DEPTH = 30
-# A stack deeper than this many physical frames is corrupt (Go stacks top
-# out at 1 GB; a loop in saved frame data must not hang us).
-MAX_FRAMES = 100_000
+__all__ = ["STACK_DEPTH", "GRecord", "Listing", "NativeCore"]
 
-# Functions the hybrid unwinder never walks by frame pointer (Delve's
-# tryFramePointerUnwind list).
-_NO_FP = frozenset({
-    "runtime.asmcgocall", "runtime.cgocallback_gofunc", "runtime.cgocallback", "runtime.goexit",
-    "runtime.goexit0", "runtime.goexit1", "runtime.mstart", "runtime.mstart0", "runtime.mstart1",
-    "runtime.systemstack_switch", "runtime.sigreturn", "runtime.sigtrampgo", "runtime.sigpanic", "crosscall2",
-})
-# Bottom-of-stack functions (Delve's amd64SwitchStack on a goroutine stack).
-_BOTTOM = frozenset({"runtime.goexit", "runtime.rt0_go", "runtime.mcall"})
-# Frames after which Delve switches stacks or reads a signal context: a
-# goroutine standing on one of these is left to Delve.
-_SWITCHES = frozenset({"runtime.cgocallback_gofunc", "runtime.cgocallback", "runtime.sigtrampgo",
-                       "runtime.sigreturn", "runtime.sigreturn__sigaction", "runtime.sigtramp", "crosscall2"})
-
-# g fields read per goroutine: (GRecord field, dotted DWARF path, required).
-# Delve's parseG fails on a g without the required ones.
-_G_FIELDS = (
-    ("id", "goid", True), ("status", "atomicstatus", True), ("wait_reason", "waitreason", False),
-    ("wait_since", "waitsince", True), ("pc", "sched.pc", True), ("sp", "sched.sp", True), ("bp", "sched.bp", False),
-    ("stack_lo", "stack.lo", True), ("stack_hi", "stack.hi", True), ("gopc", "gopc", True),
-    ("startpc", "startpc", True), ("m", "m", True), ("labels", "labels", False), ("waiting", "waiting", False),
-    ("parent_id", "parentGoid", False), ("panic", "_panic", False), ("syscall_sp", "syscallsp", False),
-    ("syscall_pc", "syscallpc", False),
-)
+# Stacks are whole: no frame is cut (Go itself prints at most 100 of one).
+STACK_DEPTH = None
 # The fields the listing reads for every g, in this order.
 _HOT = ("id", "status", "wait_reason", "wait_since", "pc", "sp", "bp", "stack_lo", "stack_hi", "gopc", "startpc",
-        "labels")
+        "labels", "syscall_sp", "syscall_pc", "syscall_bp", "parent_id")
 # What a corrupt file can make Python raise below our own checks.
 _CORRUPT = (struct.error, IndexError, KeyError, ValueError, OverflowError, UnicodeDecodeError)
-_SWITCH, _END, _NOFP = 1, 2, 4
-_MISSING = object()
-_U64 = struct.Struct("<Q").unpack_from
-_U64X2 = struct.Struct("<QQ").unpack_from
-_CODES = {(1, False): "B", (2, False): "H", (4, False): "I", (8, False): "Q",
-          (1, True): "b", (2, True): "h", (4, True): "i", (8, True): "q"}
-
-
-@dataclass(frozen=True, slots=True)
-class GRecord:
-    """What one runtime.g says, raw (for features built on top: waits, labels)."""
-
-    address: int
-    id: int
-    status: int
-    wait_reason: int
-    wait_since: int
-    pc: int
-    sp: int
-    bp: int
-    stack_lo: int
-    stack_hi: int
-    gopc: int
-    startpc: int
-    m: int
-    labels: int
-    waiting: int
-    parent_id: int
-    panic: int
-    syscall_sp: int
-    syscall_pc: int
 
 
 @dataclass
@@ -156,24 +99,19 @@ class NativeCore:
         self.bias = self.memory.bias
         self.names = Symbolizer(self.pclntab, self.bias)
         self.values = Values(self.memory, self.layouts)
-        self._g_type = self.layouts.type("runtime.g")
-        self._m_type = self.layouts.type("runtime.m")
-        self._g_codec, names = self._g_layout()
-        # Missing optional fields read as the 0 appended to each unpacked tuple.
-        index = {name: i for i, name in enumerate(names)}
-        self._g_order = tuple(index.get(name, len(names)) for name, _, _ in _G_FIELDS)
-        self._g_hot = operator.itemgetter(*(index.get(name, len(names)) for name in _HOT))
-        self._m_procid = self._m_type.field("procid")[0]
-        self._m_curg = self._m_type.field("curg")[0]
+        self.g = GLayout(self.layouts)
+        self.m = MLayout(self.layouts)
+        self.walker = StackWalker(self.memory, self.names, self.pclntab)
         self._wait_reasons: tuple[str, ...] | None = None
         self._starts: dict[int, Location] = {}
         self._user: dict[tuple[int, ...], tuple[Location, int]] = {}
         # depth -> physical frame PCs -> the stack's Locations
         self._stacks: dict[int, dict[tuple[int, ...], tuple[Location, ...]]] = {}
-        self._pc_info: dict[int, tuple[int, int, str] | None] = {}
         self.selected: int | None = None
         self.labels_by_id: dict[int, dict[str, str] | None] = {}
         self._wrapper: int | None = -1
+        self._injected: frozenset[str] | None = None
+        self._walker: ThreadWalker | None = None
         self.layouts.save()
 
     @classmethod
@@ -196,6 +134,8 @@ class NativeCore:
             raise
 
     def close(self) -> None:
+        if self._walker is not None:
+            self._walker.close()
         self.layouts.close()
         self.memory.close()
         self.core.close()
@@ -225,27 +165,6 @@ class NativeCore:
                     raise Unsupported(f"{self.core.path} was not dumped by {self.exe.path}: "
                                       f"the executable's first page differs from the core's copy")
                 return
-
-    def _g_layout(self) -> tuple[struct.Struct, tuple[str, ...]]:
-        """One struct.Struct that unpacks every g field we read in one call."""
-        picked = []
-        for name, path, required in _G_FIELDS:
-            if not self._g_type.has(path):
-                if required:
-                    raise Unsupported(f"DWARF: runtime.g has no {path} field")
-                continue
-            offset, ftype = self._g_type.field(path)
-            if ftype.kind == "struct":  # atomic.Uint32 and friends: {noCopy, value}
-                inner, ftype = ftype.field("value")
-                offset += inner
-            code = _CODES.get((ftype.size, ftype.kind in ("int", "int8", "int16", "int32", "int64")))
-            if code is None:
-                raise Unsupported(f"DWARF: runtime.g.{path} is {ftype.size} bytes, not an integer")
-            picked.append((offset, ftype.size, code, name))
-        codec, names = packed(picked)
-        if codec.size > self._g_type.size or self._g_type.size > 1 << 16:
-            raise Unsupported(f"DWARF: runtime.g layout does not make sense (size {self._g_type.size})")
-        return codec, names
 
     # Globals
 
@@ -308,15 +227,14 @@ class NativeCore:
             raise Unsupported(f"runtime.allgs unreadable: {err}") from None
 
     def read_g(self, address: int) -> GRecord:
-        buf, offset = self.memory.locate(address, self._g_codec.size)
-        values = self._g_codec.unpack_from(buf, offset) + (0,)
-        return GRecord(address, *(values[i] for i in self._g_order))
+        """The g at address. Raises BadRead."""
+        return self.g.record(self.memory, address)
 
     def records(self) -> Iterator[GRecord | BadRead]:
         """Every g of allgs, dead ones included; an unreadable one as its BadRead."""
         for address in self.allgs():
             if address == 0:
-                yield BadRead(0, self._g_codec.size, "a nil entry of allgs")
+                yield self.g.nil_entry()
                 continue
             try:
                 yield self.read_g(address)
@@ -328,7 +246,7 @@ class NativeCore:
         each thread runs, found as Delve finds it (TLS, then g0's m.curg).
         direct: TLS holds the goroutine itself, not its m's g0 (then the
         thread runs on the goroutine's own stack)."""
-        offset = self._tls_g_offset()
+        offset = self.tls_g_offset()
         by_id: dict[int, tuple[Thread, bool]] = {}
         selected = None
         for index, thread in enumerate(self.memory.threads):
@@ -344,8 +262,8 @@ class NativeCore:
         func = self.names.func(thread.rip)
         if func is not None and func.name == "runtime.clone":
             return None  # Delve: TLS is unreliable there
-        goid_at = self._g_type.field("goid")[0]
-        m_at = self._g_type.field("m")[0]
+        goid_at = self.g.offset("id")
+        m_at = self.g.offset("m")
         try:
             g = self.memory.u64((thread.fs_base + offset) & (2**64 - 1))
             if g == 0:
@@ -354,7 +272,7 @@ class NativeCore:
             if goid:
                 return goid, True
             m = self.memory.u64(g + m_at)
-            curg = self.memory.u64(m + self._m_curg) if m else 0
+            curg = self.memory.u64(m + self.m.offset("curg")) if m else 0
             if curg == 0:
                 return None
             return self.memory.u64(curg + goid_at), False
@@ -363,9 +281,9 @@ class NativeCore:
 
     def m_thread(self, m: int) -> int:
         """The OS thread id (m.procid) of a runtime.m."""
-        return self.memory.u64(m + self._m_procid)
+        return self.memory.u64(m + self.m.offset("procid"))
 
-    def _tls_g_offset(self) -> int:
+    def tls_g_offset(self) -> int:
         """Where the g pointer sits relative to fs_base (Delve's GStructOffset)."""
         tls = next((s for s in self.exe.segments if s.type == PT_TLS), None)
         tlsg = self.symbols.get("runtime.tlsg")
@@ -399,30 +317,32 @@ class NativeCore:
         except _CORRUPT as err:
             raise Unsupported(f"{self.core.path}: unreadable ({type(err).__name__}: {err})") from None
 
-    def _iter_listing(self, depth: int) -> Iterator[tuple[Goroutine, tuple[Location, ...] | None, str]]:
+    def _iter_listing(self, depth: int | None) -> Iterator[tuple[Goroutine, tuple[Location, ...] | None, str]]:
         on_thread, self.selected = self.thread_goroutines()
         reasons = self.wait_reasons()
         selected = self.selected
         self.labels_by_id: dict[int, dict[str, str] | None] = {}
         label_maps: dict[int, dict[str, str] | None] = {}
-        locate, unpack, hot = self.memory.locate, self._g_codec.unpack_from, self._g_hot
-        size = self._g_codec.size
+        view = self.g.view(*_HOT)
+        locate, unpack, pick, pad, base, size = self.memory.locate, view.unpack, view.pick, view.pad, view.base, view.size
         gos: dict[int, Location | None] = {}
+        words: dict[int, str] = {}
         stacks = self._stacks.setdefault(depth, {})
+        injected = self.injected_calls()
         for count, address in enumerate(self.allgs()):
             if count & 2047 == 2047:
                 self.memory.release()
             try:
                 if address == 0:
-                    raise BadRead(0, size, "a nil entry of allgs")
-                buf, offset = locate(address, size)
+                    raise self.g.nil_entry()
+                buf, offset = locate(address + base, size)
             except BadRead as err:
                 yield Goroutine(id=None, location=None, unreadable=_unreadable_text(err)), None, ""
                 continue
-            gid, status, wait_reason, wait_since, pc, sp, bp, lo, hi, gopc, startpc, labels = hot(
-                unpack(buf, offset) + (0,))
-            if status == G_DEAD:
-                continue
+            (gid, status, wait_reason, wait_since, pc, sp, bp, lo, hi, gopc, startpc, labels, syscall_sp, syscall_pc,
+             syscall_bp, parent) = pick(unpack(buf, offset) + pad)
+            if status & ~G_SCAN in DEAD_STATUSES:
+                continue  # Go's traceback skips them (the dead g of a cgo extra M too)
             if labels:
                 # Goroutines inherit their creator's labels: one map, many gs.
                 if labels not in label_maps:
@@ -430,8 +350,9 @@ class NativeCore:
                 if label_maps[labels] != {}:
                     self.labels_by_id[gid] = label_maps[labels]
             reason = ""
-            if wait_reason and status in STATUS_WITH_REASON:
+            if wait_reason and status & ~G_SCAN in STATUSES_WITH_REASON:
                 reason = reasons[wait_reason] if wait_reason < len(reasons) else f"wait reason {wait_reason}"
+            word = words.get(status) or words.setdefault(status, status_word(status))
             try:
                 go = gos[gopc]
             except KeyError:
@@ -440,33 +361,63 @@ class NativeCore:
             tid = None
             on = on_thread.get(gid)
             if on is not None:
-                # Delve unwinds a goroutine on a thread from the thread's
-                # registers. Done here only for one in a system call on its
-                # own stack; a running one (the crash: signal frames, stack
-                # switches) is Delve's.
-                thread, direct = on
-                tid = thread.tid
-                if status != G_SYSCALL or not direct:
+                tid = on[0].tid
+            if syscall_sp:
+                # In a system call or C code: Go's stack starts where the
+                # call began, whatever the thread does since.
+                pc, sp, bp = syscall_pc, syscall_sp, syscall_bp
+            elif on is not None:
+                # Its thread's stack, through the signal handler and the
+                # runtime's dying frames, to where Go starts the goroutine's.
+                shown = self._thread_stack(address, on[0])
+                if shown is None or not shown.own:
                     yield (Goroutine(gid, None, 0, reason, wait_since or None, tid, gid == selected, "", go, start,
-                                     API_STATUS.get(status, ""), count), None, f"on thread {tid}")
+                                     word, count, parent or None), None, f"on thread {tid}: its stack is not read")
                     continue
-                pc, sp, bp = thread.rip, thread.rsp, thread.rbp
+                pcs = tuple(frame.pc for frame in shown.own)
+                stack = shown.own_locations()
+                user, user_pc = self._user_location(pcs, pcs[0])
+                yield (Goroutine(gid, user if user_pc else None, user_pc, reason, wait_since or None, tid,
+                                 gid == selected, "", go, start, word, count, parent or None), stack, "")
+                continue
             try:
-                pcs, why = self._unwind(pc, sp, bp, lo, hi, depth)
+                pcs, why = self.walker.unwind(pc, sp, bp, lo, hi, depth)
             except BadRead as err:
                 pcs, why = None, f"stack unreadable: {err}"
             if why:
                 if tid is not None:
                     why = f"on thread {tid}: {why}"
-                yield (Goroutine(gid, None, 0, reason, wait_since or None, tid, gid == selected, "", go, start,
-                                 API_STATUS.get(status, ""), count), None, why)
+                yield (Goroutine(gid, None, 0, reason, wait_since or None, tid, gid == selected, "", go, start, word,
+                                 count, parent or None), None, why)
                 continue
-            stack = stacks.get(pcs) or self._stack(pcs, depth)
+            stack = stacks.get(pcs) or self._stack(pcs, depth, injected)
             user, user_pc = self._user.get(pcs[:USER_DEPTH]) or self._user_location(pcs, pc)
             # Delve's listing has no place for PC 0 (tui/parse/delve.py).
             yield (Goroutine(gid, user if user_pc else None, user_pc, reason, wait_since or None, tid,
-                             gid == selected, "", go, start, API_STATUS.get(status, ""), count), stack, "")
+                             gid == selected, "", go, start, word, count, parent or None), stack, "")
         self.memory.release()
+
+    def thread_walker(self) -> ThreadWalker:
+        """The walker of this core's threads (threads.py), made once."""
+        if self._walker is None:
+            self._walker = ThreadWalker(self)
+        return self._walker
+
+    def _thread_stack(self, address: int, thread: Thread) -> GoroutineStack | None:
+        try:
+            return goroutine_stack(self, self.thread_walker(), self.read_g(address), thread)
+        except (BadRead, Unsupported):
+            return None
+
+    def goroutine_stack(self, address: int, thread: Thread | None) -> GoroutineStack | None:
+        """The stack of the g at address as Go printed it, with its thread's
+        frames above it (gostack.py); None where the core alone does not tell."""
+        if thread is not None:
+            return self._thread_stack(address, thread)
+        try:
+            return goroutine_stack(self, None, self.read_g(address), None)
+        except (BadRead, Unsupported):
+            return None
 
     # Locations
 
@@ -520,122 +471,87 @@ class NativeCore:
         return func
 
     def _user_location(self, pcs: tuple[int, ...], g_pc: int) -> tuple[Location, int]:
-        """Delve's (*G).UserCurrent over the first physical frames."""
+        """Delve's (*G).UserCurrent over the first physical frames, each
+        line at Go's pc-1 (a return address)."""
         key = pcs[:USER_DEPTH]
         found = self._user.get(key)
         if found is None:
             found = None
-            for index, pc in enumerate(key):
+            for pc in key:
                 func = self.names.func(pc)
                 if func is not None and _is_user(func.name):
-                    found = (self.names.flat(pc, index == 0), pc)
+                    found = (self.names.flat(pc, False), pc)
                     break
             if found is None:
-                found = (self.names.flat(g_pc, True), g_pc)
+                found = (self.names.flat(g_pc, False), g_pc)
             self._user[key] = found
         return found
 
-    def _stack(self, pcs: tuple[int, ...], depth: int) -> tuple[Location, ...]:
+    def _stack(self, pcs: tuple[int, ...], depth: int | None, injected: frozenset[str]) -> tuple[Location, ...]:
         cache = self._stacks.setdefault(depth, {})
         found = cache.get(pcs)
         if found is None:
             found = cache[pcs] = tuple(location for _, location in self.stack_frames(pcs, depth))
         return found
 
-    def stack_frames(self, pcs: tuple[int, ...], depth: int = STACK_DEPTH) -> list[tuple[int, Location]]:
-        """(pc, Location) per frame of a stack, inlined calls expanded (they
-        repeat their physical frame's pc), cut as Delve's stacktrace(depth)
-        cuts: after the physical frame that reaches depth+1 frames."""
+    def injected_calls(self) -> frozenset[str]:
+        """The functions whose caller Go looks up at its pc itself (traceback.py), for this target's Go."""
+        if self._injected is None:
+            self._injected = injected_calls(self.go_version())
+        return self._injected
+
+    def stack_frames(self, pcs: tuple[int, ...], depth: int | None = STACK_DEPTH,
+                     top_trap: bool = False) -> list[tuple[int, Location]]:
+        """(pc, Location) per frame of a stack as Go prints it (each line at
+        pc-1 but where a trap stopped the frame: the innermost of a signal
+        context, top_trap, and the caller of an injected call), inlined calls
+        expanded (they repeat their physical frame's pc); depth: cut after
+        the physical frame that reaches depth+1 frames (None: whole)."""
+        injected = self.injected_calls()
         frames: list[tuple[int, Location]] = []
-        for index, pc in enumerate(pcs):
-            frames.extend((pc, location) for location in self.names.frame(pc, index == 0, not frames))
-            if len(frames) >= depth + 1:
+        trap = top_trap
+        for pc in pcs:
+            frames.extend((pc, location) for location in self.names.go_frame(pc, trap))
+            if depth is not None and len(frames) >= depth + 1:
                 break
+            func = self.names.func(pc)
+            trap = func is not None and func.name in injected
         return frames
+
+    def go_stack(self, g: GRecord, on_thread: bool) -> tuple[GoFrame, ...] | None:
+        """The goroutine's stack as Go prints it, as far as its g tells
+        (None: not without its thread): from g.syscallpc in a system call or
+        C code, else from g.sched, where a goroutine whose thread threw or
+        panicked on the system stack left it in fatalthrow / fatalpanic
+        (Go prints it from their caller). For one on a thread, g.sched is
+        only right if the thread is on the system stack: the caller checks
+        it against the thread's stack (traceback.go_frames)."""
+        pcs, _ = self.unwind(g, None)
+        if not pcs:
+            return None
+        if on_thread and not g.syscall_sp:
+            pcs = pcs[dying_prefix([func.name if (func := self.names.func(pc)) else "" for pc in pcs[:2]]):]
+        injected = self.injected_calls()
+        frames = []
+        trap = False
+        for pc in pcs:
+            frames.append(GoFrame(pc, self.names.go_frame(pc, trap)))
+            func = self.names.func(pc)
+            trap = func is not None and func.name in injected
+        return tuple(frames)
 
     # Unwinding
 
-    def _info(self, pc: int) -> tuple[int, int, str] | None:
-        """(sp delta, kind bits, function name) of a runtime pc, cached;
-        None outside Go's text."""
+    def unwind(self, g: GRecord, depth: int | None = STACK_DEPTH) -> tuple[tuple[int, ...] | None, str]:
+        """The physical frames' PCs of a goroutine from where Go starts its
+        stack when it is on no thread: g.syscallpc/syscallsp in a system
+        call or C code, else g.sched; innermost first (StackWalker.unwind);
+        (None, why) where Delve must do it."""
+        pc, sp, bp = (g.syscall_pc, g.syscall_sp, g.syscall_bp) if g.syscall_sp else (g.pc, g.sp, g.bp)
         try:
-            return self._pc_info[pc]
-        except KeyError:
-            func = self.names.func(pc)
-            info = None
-            if func is not None:
-                kind = ((_SWITCH if func.name in _SWITCHES else 0) | (_END if func.name in _BOTTOM else 0)
-                        | (_NOFP if func.name in _NO_FP else 0))
-                info = (self.pclntab.sp_delta(func, pc - self.bias), kind, func.name)
-            self._pc_info[pc] = info
-            return info
-
-    def unwind(self, g: GRecord, depth: int = STACK_DEPTH) -> tuple[tuple[int, ...] | None, str]:
-        """The physical frames' PCs of a parked goroutine, innermost first
-        (see _unwind); (None, why) where Delve must do it."""
-        try:
-            return self._unwind(g.pc, g.sp, g.bp, g.stack_lo, g.stack_hi, depth)
+            return self.walker.unwind(pc, sp, bp, g.stack_lo, g.stack_hi, depth)
         except BadRead as err:
             return None, f"stack unreadable: {err}"
-
-    def _unwind(self, pc: int, sp: int, bp: int, lo: int, hi: int, depth: int) -> tuple[tuple[int, ...] | None, str]:
-        """Walk a stack from its saved pc/sp/bp as Delve's stackIterator
-        does for a goroutine on no thread: DWARF CFI (the linker writes it
-        from the pcsp table, so the SP delta is read from there: CFA = SP +
-        delta + 8, the return address at CFA-8, BP restored from [BP] while
-        BP <= CFA), switching to frame pointers (return address at BP+8,
-        caller's BP at [BP]) once a frame shows BP + 16 == CFA, and stopping
-        at runtime.goexit (or mcall, rt0_go) or a zero return address.
-
-        Physical frames only, at least depth+1 and USER_DEPTH of them (the
-        stack and the user location need no more). Raises BadRead; returns
-        (None, why) where Delve would switch stacks or read a signal
-        context, or meets code outside Go."""
-        if not (lo <= sp <= hi) or hi - lo > 1 << 31:
-            return None, f"saved SP {sp:#x} outside its stack [{lo:#x}, {hi:#x})"
-        memory = self.memory
-        start, end, buf, delta = memory.span(sp)
-        unpack = _U64
-        info_of, infos = self._info, self._pc_info
-        pcs: list[int] = []
-        can_fp = False
-        limit = max(depth + 1, USER_DEPTH)
-        for _ in range(MAX_FRAMES):
-            info = infos.get(pc, _MISSING)
-            if info is _MISSING:
-                info = info_of(pc)
-            if info is None:
-                return None, f"frame pc {pc:#x} outside Go code"
-            spdelta, kind, name = info
-            if kind & _SWITCH:
-                return None, f"stack passes through {name}"
-            ret = 0
-            if can_fp and bp and lo <= bp < hi and not kind & _NOFP:
-                if start <= bp and bp + 16 <= end:
-                    saved_bp, candidate = _U64X2(buf, bp - delta)
-                else:
-                    saved_bp, candidate = memory.u64(bp), memory.u64(bp + 8)
-                if candidate and (infos.get(candidate, _MISSING) or info_of(candidate)) is not None:
-                    ret, cfa, next_bp = candidate, bp + 16, saved_bp
-            if not ret:
-                if spdelta < 0:
-                    return None, f"no SP delta for pc {pc:#x} in {name}"
-                cfa = sp + spdelta + 8
-                at = cfa - 8
-                ret = unpack(buf, at - delta)[0] if start <= at and cfa <= end else memory.u64(at)
-                if bp and bp <= cfa:
-                    next_bp = unpack(buf, bp - delta)[0] if start <= bp and bp + 8 <= end else memory.u64(bp)
-                else:
-                    next_bp = bp
-                if not can_fp and bp and bp + 16 == cfa:
-                    can_fp = True
-            pcs.append(pc)
-            if kind & _END or ret == 0 or len(pcs) >= limit:
-                break
-            pc, sp, bp = ret, cfa, next_bp
-        else:
-            return None, f"more than {MAX_FRAMES} frames"
-        return tuple(pcs), ""
 
 
 def _unreadable_text(err: BadRead) -> str:

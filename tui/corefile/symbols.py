@@ -1,4 +1,4 @@
-"""PCs of the running process as Delve names them: Locations, shared.
+"""PCs of the running process named as Delve and Go name them: Locations, shared.
 
 Each distinct PC is symbolized once; equal (file, line, function) triples
 are one Location object, so 100k goroutines standing in a few hundred
@@ -12,13 +12,16 @@ Delve's conventions (pkg/proc/stack.go, variables.go), followed exactly:
   physical function's line is the call site of its outermost inlined call;
 - a location without expansion (the goroutine list's User/Go locations)
   has the physical function's name and the innermost line.
+go_frame() follows Go's traceback instead (traceback.py): every frame at
+pc-1 but where a trap stopped it.
 """
 
 from __future__ import annotations
 
 from ..model import Location
-from ..parse.names import go_name
+from ..parse.names import print_name
 from .pclntab import Func, Pclntab
+from .traceback import sym_pc
 
 UNKNOWN_FUNCTION = "???"
 NO_CALL_ADJUST = frozenset({"runtime.mstart", "runtime.systemstack_switch"})
@@ -32,13 +35,14 @@ class Symbolizer:
         self._funcs: dict[int, Func | None] = {}
         self._frames: dict[tuple[int, bool, bool], tuple[Location, ...]] = {}
         self._flat: dict[tuple[int, bool], Location] = {}
+        self._go_frames: dict[tuple[int, bool], tuple[Location, ...]] = {}
         self.unknown = self.place("", 0, UNKNOWN_FUNCTION)
 
     def place(self, file: str, line: int, function: str) -> Location:
         key = (file, line, function)
         location = self._places.get(key)
         if location is None:
-            location = self._places[key] = Location(file, line, go_name(function))
+            location = self._places[key] = Location(file, line, print_name(function))
         return location
 
     @property
@@ -82,6 +86,24 @@ class Symbolizer:
                 frames = (self.place(file, line, func.name),)
         self._frames[key] = frames
         return frames
+
+    def go_frame(self, pc: int, trap: bool) -> tuple[Location, ...]:
+        """The Locations of one physical frame as Go's traceback prints it:
+        its line and inlined calls at pc-1 (inside the CALL a return address
+        follows), or at pc itself for a frame a trap stopped (trap) or at
+        its function's entry; innermost first."""
+        key = (pc, trap)
+        found = self._go_frames.get(key)
+        if found is not None:
+            return found
+        func = self.func(pc)
+        if func is None:
+            found = (self.place("?", -1, UNKNOWN_FUNCTION),)
+        else:
+            at = sym_pc(pc - self.bias, func.entry, trap)
+            found = tuple(self.place(file, line, name) for name, file, line in self.pclntab.inline_stack(func, at))
+        self._go_frames[key] = found
+        return found
 
     def flat(self, pc: int, top: bool) -> Location:
         """A frame's location without inline expansion: physical name, innermost line."""

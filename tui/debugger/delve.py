@@ -17,7 +17,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Callable, Iterator
 
-from ..model import Backtrace, BuildInfo, FrameState, Goroutine, Instruction, Target, Variable
+from ..model import Backtrace, BuildInfo, FrameState, Goroutine, Instruction, Location, Target, Variable
 from ..parse import ParseError
 from ..parse.values import parse_value
 from ..parse.delve import (
@@ -58,7 +58,13 @@ PAGE_SIZE = 500
 # Whole stacks cost dlv ~0.3 ms a goroutine: pages of 100 hold the pty for
 # ~35 ms, the longest a keypress waits behind them.
 STACK_PAGE_SIZE = 100
-STACK_DEPTH = 64
+# Stacks are read whole (Go prints at most 100 frames of one; a stack
+# deeper than this is a loop in a corrupt core).
+STACK_DEPTH = 100_000
+# A whole stack is first asked this deep (Go's tracebacks print 100 frames).
+FIRST_DEPTH = 256
+# How deep a page of stacks reads each one (deeper ones are read alone).
+PAGE_STACK_DEPTH = 1024
 
 # One page's claim: (start index in runtime.allgs, how many goroutines), or
 # None when there is nothing more to list; called with where the last
@@ -322,9 +328,12 @@ class Delve:
         if self._load_paging():
             self.runner.run(f"gocore_warm {int(slot)} 1")
 
-    def stack_pages(self, page_size: int = STACK_PAGE_SIZE, depth: int = STACK_DEPTH):
+    def stack_pages(self, page_size: int = STACK_PAGE_SIZE, depth: int = PAGE_STACK_DEPTH):
         """Every goroutine's whole stack, a page at a time: ((id, stack), ...)
-        per page, for grouping by stack once the list is complete."""
+        per page, for grouping by stack once the list is complete. A page
+        reads each stack to depth (Delve 1.20 takes seconds a page when asked
+        for 100,000 frames, however short the stacks); a stack that reaches
+        it is read whole on its own."""
         if not self._load_paging():
             raise ParseError(f"this dlv cannot run {PAGES_SCRIPT.name}")
         places: dict = {}
@@ -334,8 +343,17 @@ class Delve:
             stacks, next_start = parse_stack_page(output, places)
             if 0 <= next_start <= start:
                 raise ParseError(f"stack listing made no progress at {start}")
-            yield stacks
+            yield tuple(self._whole(goroutine_id, stack, depth) for goroutine_id, stack in stacks)
             start = next_start
+
+    def _whole(self, goroutine_id: int, stack: tuple, depth: int) -> tuple:
+        if len(stack) <= depth:
+            return goroutine_id, stack
+        try:
+            backtrace = self.backtrace(goroutine_id)
+        except ParseError:
+            return goroutine_id, stack
+        return goroutine_id, tuple(Location(f.file, f.line, f.function) if f.pc else None for f in backtrace.frames)
 
     def _background(self, command: str) -> str:
         """A page of a listing: it gives way to the user's commands."""
@@ -343,13 +361,23 @@ class Delve:
 
     # -- one goroutine, one frame ----------------------------------------------------
 
-    def backtrace(self, goroutine_id: int | None, depth: int = 50, simple: bool = False) -> Backtrace:
+    def backtrace(self, goroutine_id: int | None, depth: int | None = None, simple: bool = False) -> Backtrace:
         """`stack`; simple: `-mode simple`, the thread's stack as it is (Delve
         1.20 shows a goroutine that crashed on the system stack only from
-        its saved state). ParseError when Delve refuses."""
+        its saved state). depth None: the whole stack, asked for in growing
+        depths, up to STACK_DEPTH, while Delve's last frames are real ones
+        (where it cannot unwind C code it goes on with '???' frames as deep
+        as it is asked to). ParseError when Delve refuses."""
         mode = "-mode simple " if simple else ""
-        output = self.runner.run(f"{self._scope(goroutine_id)}stack {mode}{int(depth)}")
-        return parse_backtrace(output, goroutine_id, simple=simple)
+        asked = depth or FIRST_DEPTH
+        while True:
+            output = self.runner.run(f"{self._scope(goroutine_id)}stack {mode}{int(asked)}")
+            backtrace = parse_backtrace(output, goroutine_id, simple=simple)
+            if depth is not None or not backtrace.truncated or asked >= STACK_DEPTH:
+                return backtrace
+            if any(frame.function == "???" or frame.error for frame in backtrace.frames[-8:]):
+                return backtrace  # a stack Delve lost: more of it would be more of the same
+            asked = min(asked * 16, STACK_DEPTH)
 
     def stack_variables(self, goroutine_id: int | None, depth: int = 50, simple: bool = False) -> dict[int, dict[str, str]]:
         """Each frame's args and locals as `stack -full` prints them: the one

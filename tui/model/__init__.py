@@ -15,6 +15,22 @@ from typing import Mapping
 RUNTIME_PREFIXES = ("runtime.", "runtime/", "internal/runtime/")
 
 
+# Go's words for a g's status (runtime/traceback.go gStatusStrings, by
+# runtime2.go's _G numbers), and the statuses whose wait reason Go prints
+# instead (_Gwaiting, and Go 1.26's _Gleaked).
+GO_STATUS_WORDS = {0: "idle", 1: "runnable", 2: "running", 3: "syscall", 4: "waiting", 6: "dead", 8: "copystack",
+                   9: "preempted", 10: "leaked", 11: "waiting for cgo callback"}
+STATUSES_WITH_REASON = frozenset({4, 10})
+STATUS_SCAN = 0x1000
+
+
+def status_word(status: int) -> str:
+    """What goroutineheader prints for a g's atomicstatus: its word, and
+    ` (scan)` while the GC holds the scan bit; `???` past the table."""
+    word = GO_STATUS_WORDS.get(status & ~STATUS_SCAN, "???")
+    return f"{word} (scan)" if status & STATUS_SCAN else word
+
+
 def is_runtime_function(function: str) -> bool:
     """True for functions of the Go runtime, which users rarely care about."""
     return function.startswith(RUNTIME_PREFIXES) or function == "???"
@@ -56,9 +72,16 @@ class Goroutine:
 
     id is None for Delve's `Goroutine (unreadable ...)` lines.
     location is the label Delve printed (User location by default).
-    wait_reason is empty when the goroutine was running or runnable.
+    wait_reason is empty when the goroutine was running or runnable (Go
+    prints a wait reason for a waiting goroutine only: one in a system call
+    is `syscall` whatever its g.waitreason says).
     go/start are the Go-statement and Start locations, known when the list
-    came from Delve's API (the paged listing).
+    came from Delve's API (the paged listing) or the core file.
+    status is Go's word for the g's status (`runnable`, `running`,
+    `syscall`, `waiting`, `copystack`, `preempted` ..., `(scan)` after it
+    while the GC scans it), as goroutineheader prints it.
+    parent: the goroutine whose go statement started it (g.parentGoid, Go
+    1.21+; None when not known).
     """
 
     id: int | None
@@ -75,16 +98,25 @@ class Goroutine:
     # Its index in runtime.allgs, when known (the native listing): dlv can
     # be pointed straight at it instead of searching allgs from the start.
     slot: int | None = None
+    parent: int | None = None
 
     @property
     def state(self) -> str:
         if self.unreadable:
             return "unreadable"
         if self.wait_reason:
-            return self.wait_reason
+            return self.wait_reason + (" (scan)" if self.status.endswith(" (scan)") else "")
         if self.status:
             return self.status
         return "running" if self.thread is not None else "runnable"
+
+    @property
+    def created_by(self) -> Location | None:
+        """Go's `created by F in goroutine N` (N: parent): the go statement,
+        None for goroutine 1 (the runtime started it) or an unknown one."""
+        if self.id == 1 or self.go is None or not self.go.is_known:
+            return None
+        return self.go
 
     def signature(self) -> tuple:
         """What goroutines of one bucket share: where they are, where they
@@ -113,6 +145,10 @@ class Frame:
     line: int
     error: str = ""
     own: bool = False
+    # In a backtrace not numbered as Delve numbers it (Backtrace.indexed
+    # false): the number Delve's `frame N` gives this frame, None when
+    # Delve has no such frame (C code it could not unwind, a frame it skipped).
+    delve_index: int | None = None
 
     @property
     def location(self) -> Location:
@@ -152,6 +188,31 @@ class Backtrace:
     frames: tuple[Frame, ...]
     truncated: bool = False
     simple: bool = False
+    # frames[:own_from] are where the goroutine's thread stands above the
+    # goroutine's own stack (inside a system call or C code, or dying on
+    # the system stack), not frames Go prints for the goroutine: shown
+    # dimmed and apart. frames[own_from:] are the stack Go printed.
+    own_from: int = 0
+    # Go's `created by F in goroutine N`: the go statement and N (None: not
+    # known, or goroutine 1).
+    created_by: Location | None = None
+    creator: int | None = None
+    # Frame.index is Delve's frame number (else each frame's delve_index is:
+    # a backtrace read from the core file, numbered as shown).
+    indexed: bool = True
+    # Each signal that stopped a frame of it, read from the kernel's signal
+    # frame: (index of the stopped frame, signo, si_code, the word after:
+    # si_addr of a fault, si_pid | si_uid << 32 of a signal a process sent).
+    signals: tuple[tuple[int, int, int, int], ...] = ()
+
+    def signal_under(self, frame: Frame) -> tuple[int, int, int] | None:
+        """(signo, si_code, word) of the first signal that stopped a frame below frame."""
+        return next(((signo, code, word) for index, signo, code, word in self.signals if index > frame.index), None)
+
+    @property
+    def own_frames(self) -> tuple[Frame, ...]:
+        """The goroutine's own frames, as Go printed its stack."""
+        return self.frames[self.own_from:]
 
     def first_user_frame(self) -> Frame | None:
         """The faulting user frame: the first frame, from the top, outside runtime."""

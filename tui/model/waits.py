@@ -1,13 +1,13 @@
 """What goroutines wait on: frozen values, no I/O, no import
 beyond the standard library, so that any layer may use them.
-tui/corefile/waits.py makes them from a core; tui/analysis/blocking.py
+tui/corefile/waits makes them from a core; tui/analysis/blocking.py
 reasons on them.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Mapping
+from typing import Mapping, NamedTuple
 
 KINDS = ("chan send", "chan receive", "select", "mutex", "rwmutex read", "rwmutex write", "waitgroup", "cond",
          "semaphore", "sleep", "io", "syscall", "other")
@@ -25,6 +25,19 @@ class SelectCase:
     dir: str  # "send" | "receive" | "" (the sudog is in neither queue)
 
 
+class WaitRow(NamedTuple):
+    """A Wait without its goroutine: what WaitRows keeps per goroutine
+    (equal rows are one tuple: 100k goroutines parked together by one GC
+    share a handful)."""
+
+    kind: str
+    address: int
+    cases: tuple[SelectCase, ...]
+    reason: str
+    since: int
+    detail: str
+
+
 @dataclass(frozen=True, slots=True)
 class Wait:
     """What one goroutine waits on.
@@ -33,7 +46,7 @@ class Wait:
     nil channel, a sleep, a syscall, a select: see cases). reason: the
     runtime's wait reason ("" in a system call). since: g.waitsince (a
     nanotime a GC wrote when it found the goroutine blocked: see
-    tui/corefile/waits.py; 0 when none did). detail: "nil chan", "no cases", "read" /
+    tui/corefile/waits/clock.py; 0 when none did). detail: "nil chan", "no cases", "read" /
     "write" for IO, the function of a system call, the reason of an
     "other" wait, or why the object is missing ("sudog unreadable", "not in
     the semaphore table", "notifyList not found", "pollDesc not found").
@@ -165,34 +178,37 @@ class WaitReading:
         """What Go's traceback prints as `, N minutes` for the goroutine
         (Clock.minutes of its waitsince); None when it waits on nothing."""
         row = wait_row(self.waits, goroutine)
-        return self.clock.minutes(row[4]) if row is not None else None
+        return self.clock.minutes(row.since) if row is not None else None
 
 
-def wait_row(waits: Mapping[int, Wait], goroutine: int) -> tuple | None:
-    """A goroutine's wait as (kind, address, cases, reason, since,
-    detail), from any Mapping of Waits (without making the Wait for
-    WaitRows); None when it waits on nothing."""
+def row_of(wait: Wait) -> WaitRow:
+    """A Wait's fields but the goroutine."""
+    return WaitRow(wait.kind, wait.address, wait.cases, wait.reason, wait.since, wait.detail)
+
+
+def wait_row(waits: Mapping[int, Wait], goroutine: int) -> WaitRow | None:
+    """A goroutine's wait as a WaitRow, from any Mapping of Waits (without
+    making the Wait for WaitRows); None when it waits on nothing."""
     if isinstance(waits, WaitRows):
         return waits.row(goroutine)
     wait = waits.get(goroutine)
-    return None if wait is None else (wait.kind, wait.address, wait.cases, wait.reason, wait.since, wait.detail)
+    return None if wait is None else row_of(wait)
 
 
 def wait_rows(waits: Mapping[int, Wait]):
-    """(goroutine, (kind, address, cases, reason, since, detail)) of every wait, cheaply for WaitRows."""
+    """(goroutine, WaitRow) of every wait, cheaply for WaitRows."""
     if isinstance(waits, WaitRows):
         return waits.rows()
     return ((g, wait_row(waits, g)) for g in waits)
 
 
 class WaitRows(Mapping):
-    """goroutine id -> Wait, built on access from compact rows (kind,
-    address, cases, reason, since, detail): 100k frozen dataclasses cost
-    more than the reading itself."""
+    """goroutine id -> Wait, built on access from compact WaitRows: 100k
+    frozen dataclasses cost more than the reading itself."""
 
     __slots__ = ("_rows",)
 
-    def __init__(self, rows: dict[int, tuple]) -> None:
+    def __init__(self, rows: dict[int, WaitRow]) -> None:
         self._rows = rows
 
     def __getitem__(self, goroutine: int) -> Wait:
@@ -209,12 +225,11 @@ class WaitRows(Mapping):
 
     def kind(self, goroutine: int) -> str | None:
         row = self._rows.get(goroutine)
-        return row[0] if row is not None else None
+        return row.kind if row is not None else None
 
-    def row(self, goroutine: int) -> tuple | None:
-        """The Wait's fields but the goroutine, as a tuple (kind, address,
-        cases, reason, since, detail), without making the Wait; None when
-        the goroutine waits on nothing."""
+    def row(self, goroutine: int) -> WaitRow | None:
+        """The Wait's fields but the goroutine, without making the Wait;
+        None when the goroutine waits on nothing."""
         return self._rows.get(goroutine)
 
     def rows(self):

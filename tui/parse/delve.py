@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import re
 
-from ..model import Backtrace, Frame, Goroutine, Instruction, Location, Variable
+from ..model import (STATUS_SCAN, STATUSES_WITH_REASON, Backtrace, Frame, Goroutine, Instruction, Location, Variable,
+                     status_word)
 from .errors import ParseError
-from .names import go_name
+from .names import print_name
 from .values import parse_value
 
 # "Command failed: <err>" is how every runtime error of a command looks.
@@ -53,7 +54,7 @@ def parse_goroutine_line(line: str) -> Goroutine | None:
         wait = _WAIT.search(_THREAD.sub("", rest))
         return Goroutine(
             id=int(match["id"]),
-            location=Location(_clean_file(match["file"]), max(int(match["line"]), 0), go_name(match["func"])),
+            location=Location(_clean_file(match["file"]), max(int(match["line"]), 0), print_name(match["func"])),
             pc=int(match["pc"], 16),
             wait_reason=wait["reason"].strip() if wait else "",
             wait_since=int(wait["since"]) if wait and wait["since"] else None,
@@ -106,7 +107,7 @@ def parse_backtrace(output: str, goroutine_id: int | None = None, simple: bool =
     for line in output.splitlines():
         match = _FRAME.match(line)
         if match:
-            frames.append(Frame(int(match["index"]), int(match["pc"], 16), go_name(match["func"]), "", 0))
+            frames.append(Frame(int(match["index"]), int(match["pc"], 16), print_name(match["func"]), "", 0))
             continue
         if not frames:
             if line.strip() == "(truncated)":
@@ -248,7 +249,8 @@ def parse_version(output: str) -> str:
 #   L pc file line function         a location, once per page, before its use
 #   G id thread status waitreason userpc gopc startpc unreadable
 #   NEXT nextg                      (-1 when the list is complete)
-_API_STATUS = {1: "runnable", 2: "running", 3: "syscall", 4: "waiting"}
+# The dead g of a cgo extra M (_Gdeadextra, Go 1.26): Delve lists it, Go's traceback never prints it.
+_DEAD_STATUSES = (6, 11)
 
 
 def parse_goroutine_page(output: str, wait_reasons: tuple[str, ...] = (), selected: int | None = None,
@@ -262,7 +264,7 @@ def parse_goroutine_page(output: str, wait_reasons: tuple[str, ...] = (), select
     items: list[Goroutine] = []
 
     def goroutine(fields: list[str]) -> None:
-        if fields[0] == "G" and len(fields) == 9:
+        if fields[0] == "G" and len(fields) == 9 and int(fields[3]) & ~STATUS_SCAN not in _DEAD_STATUSES:
             items.append(_page_goroutine(fields, wait_reasons, selected, places))
 
     next_start = _read_page(output, places, "goroutine", goroutine)
@@ -300,7 +302,7 @@ def _read_page(output: str, places: dict, what: str, record) -> int:
             if fields[0] == "L" and len(fields) == 5:
                 pc = int(fields[1])
                 if pc not in places:
-                    places[pc] = Location(fields[2], int(fields[3]), go_name(fields[4])) if pc else None
+                    places[pc] = Location(fields[2], int(fields[3]), print_name(fields[4])) if pc else None
             elif fields[0] == "NEXT" and len(fields) == 2:
                 next_start = int(fields[1])
             else:
@@ -318,7 +320,7 @@ def _page_goroutine(fields: list[str], wait_reasons: tuple[str, ...], selected: 
         # Delve could not read this g: no id, no places, only why.
         return Goroutine(id=None, location=None, unreadable=fields[8])
     reason_text = ""
-    if status in (3, 4) and reason > 0:
+    if status & ~STATUS_SCAN in STATUSES_WITH_REASON and reason > 0:
         reason_text = wait_reasons[reason] if reason < len(wait_reasons) else f"wait reason {reason}"
     return Goroutine(
         id=gid,
@@ -329,7 +331,7 @@ def _page_goroutine(fields: list[str], wait_reasons: tuple[str, ...], selected: 
         selected=gid == selected,
         go=places[go],
         start=places[start],
-        status=_API_STATUS.get(status, ""),
+        status=status_word(status),
     )
 
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import re
 from ..model import Frame, GdbFrameValues, GdbGoroutine, GdbStack, GdbValue
-from .names import go_name
+from .names import print_name
 
 # Backtrace lines. Variants:
 #   "#0  runtime.raise () at /usr/local/go/src/runtime/sys_linux_amd64.s:154"   (no PC: at a line start)
@@ -93,7 +93,7 @@ def parse_backtrace(output: str) -> tuple[tuple[Frame, ...], bool]:
         frames.append(Frame(
             index=int(match["index"]),
             pc=int(match["pc"], 16) if match["pc"] else 0,
-            function="???" if match["func"] == "??" else go_name(match["func"]),
+            function="???" if match["func"] == "??" else print_name(match["func"]),
             file=at["file"] if at else "",
             line=int(at["line"]) if at else 0,
         ))

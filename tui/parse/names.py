@@ -55,6 +55,35 @@ def go_name(symbol: str) -> str:
     return "".join(out)
 
 
+# Delve's typed pointer, its type quoted: `("*gopkg.in/yaml%2ev3.Node")(0xc000010000)`.
+_TYPED_POINTER = re.compile(r'\("(\*?[^"]*)"\)\(0x')
+
+
+def value_names(text: str) -> str:
+    """A value as Delve prints it, with the names in it as users write them
+    (`("*gopkg.in/yaml.v3.Node")(0x…)`, `gopkg.in/yaml.v3.Node {…}`): the
+    escapes PathToPrefix wrote decoded in type names, quoted as Delve quotes
+    a pointer's type or bare, and nowhere else (a string value keeps its '%')."""
+    if "%" not in text:
+        return text
+    text = _TYPED_POINTER.sub(lambda m: f'("{go_name(m[1])}")(0x', text)
+    return go_name(text)
+
+
+def print_name(symbol: str) -> str:
+    """A function's name as Go's traceback prints it (funcNameForPrint):
+    decoded (go_name), and a generic instance's type arguments, which name
+    the compiler's shapes (`main.Map[go.shape.int]`), shown as `[...]`."""
+    name = go_name(symbol)
+    first = name.find("[")
+    if first < 0:
+        return name
+    last = name.rfind("]")
+    if last <= first:
+        return name
+    return name[:first] + "[...]" + name[last + 1:]
+
+
 def _decode_run(match: re.Match) -> str:
     run = match[0]
     raw = bytes(int(h, 16) for h in _ESCAPE.findall(run))

@@ -21,6 +21,7 @@ import re
 
 from ..model import Variable
 from .errors import ParseError
+from .names import value_names
 
 _OPENERS = {"{": "}", "[": "]", "(": ")"}
 _CLOSERS = {v: k for k, v in _OPENERS.items()}
@@ -129,8 +130,9 @@ def parse_value(name: str, text: str, kind: str = "local", shadowed: bool = Fals
 
     expr is the Go expression for it (default: name); children get theirs
     (`expr.field`, `expr[i]`), so an elided part can be printed in full later.
+    Type names in it read as users write them (value_names).
     """
-    text = text.strip()
+    text = value_names(text.strip())
     expr = name if expr is None else expr
     partial = _is_partial(text)
     if "\n" in text:
