@@ -200,8 +200,6 @@ class RootReader:
             return np.zeros(0, dtype=np.uint64)
 
     def _locals(self, gs: list[tuple[int, int]]) -> list[TypedRoot]:
-        from ..waits import frame_extents
-
         native = self.native
         on_thread, _ = native.thread_goroutines()
         found: list[TypedRoot] = []
@@ -212,7 +210,7 @@ class RootReader:
             record, pcs = goroutine_frames(native, address, on_thread.get(gid), STACK_FRAMES)
             if not pcs:
                 continue
-            for depth, (_sp, cfa, function) in enumerate(frame_extents(native, record.sp, pcs)):
+            for depth, (_sp, cfa, function) in enumerate(native.walker.extents(record.sp, pcs)):
                 if function.startswith(_RUNTIME):
                     continue
                 pc = pcs[depth] - native.bias - (0 if depth == 0 else 1)

@@ -91,7 +91,7 @@ class WaitReader:
         layouts, memory, notes = native.layouts, native.memory, self.notes
         self.sudog = SudogLayout(layouts)
         self.stacks = ParkedStacks(native, listing, self.g_address)
-        type_names = TypeNames(memory, layouts, self.symbols.get("runtime.firstmoduledata"), native.bias, notes)
+        type_names = TypeNames.of(native, notes)
         self.channels = ChannelReader(memory, self.sudog, HchanLayout(layouts), type_names, self.waiters, notes)
         try:
             table: SemaTable | Unsupported = SemaTable(layouts, self.sudog, self.symbols.get("runtime.semtable"),
