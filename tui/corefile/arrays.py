@@ -33,7 +33,7 @@ class CoreArrays:
 
     def __init__(self, memory: Memory) -> None:
         self.memory = memory
-        starts, ends, bufs, deltas = memory._starts, memory._ends, memory._bufs, memory._deltas
+        starts, ends, bufs, deltas = memory.segments()
         self.starts = np.asarray(starts, dtype=np.uint64)
         self.ends = np.asarray(ends, dtype=np.uint64)
         # One flat byte view per distinct buffer (the core, the executable).

@@ -146,6 +146,12 @@ class Memory:
         self._bufs = [p[2] for p in pieces]
         self._deltas = [p[3] for p in pieces]
 
+    def segments(self) -> tuple[list[int], list[int], list, list[int]]:
+        """(starts, ends, buffers, deltas) of the mapped pieces, sorted by start:
+        address a of piece i is at offset a - deltas[i] of buffers[i]. For
+        the vectorised reads (arrays.py), which search them all at once."""
+        return self._starts, self._ends, self._bufs, self._deltas
+
     def pieces(self) -> list[tuple[int, int, str]]:
         """(start, end, "core" | "exe") of every piece, for tests and diagnostics."""
         return [(s, e, "core" if b is self.core.data else "exe")
