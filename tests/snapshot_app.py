@@ -55,3 +55,14 @@ def recorded_gdb_run(name: str = "goroutine_panic", faulting=None):
     meta = json.loads((TRANSCRIPTS / f"{name}.json").read_text())["meta"]
     return gdb_run_from_outputs(meta["gdb_plain"], meta["gdb_go"], meta["gdb_seconds"], runtime_gdb=meta["runtime_gdb"],
                                 detail_output=meta.get("gdb_detail", ""), faulting=faulting)
+
+
+def recorded_demo():
+    """What the app computes on the demo core, from the recorded dlv session
+    and the gdb runs recorded beside it: (delve, snapshot, goroutines, gdb run)."""
+    from tui.analysis.forensics import read_snapshot
+
+    delve = replay(str(TRANSCRIPTS / "demo_checkout.json"))
+    goroutines, _ = delve.goroutines()
+    snapshot = read_snapshot(delve, goroutines)
+    return delve, snapshot, goroutines, recorded_gdb_run("demo_checkout", snapshot.crash.frame)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import os
 import signal
 import threading
@@ -11,10 +10,11 @@ import time
 
 import pytest
 
-from test_cli import dlv_processes_for
+from app_driver import cell, list_through_dlv, moved, running, summary
+from leftovers import dlv_processes_for
+from waiting import until
 from tui.app import STALE_NOTICE, GocoreApp
 from tui.core.backend import DelveBackend
-from tui.core.native import NativeListing, NativeUnavailable
 from tui.core import listing as listing_module
 from tui.debugger.delve import Delve
 from tui.widgets.backtrace_view import BacktraceView
@@ -23,52 +23,6 @@ from tui.widgets.goroutine_list import GoroutineList
 from tui.screens.help import HelpScreen
 from tui.widgets.source_view import SourceView
 from tui.widgets.variables_view import VariablesView
-
-
-async def until(pilot, predicate, timeout: float = 30.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise AssertionError("the app did not get there in time")
-        await pilot.pause(0.01)
-
-
-async def moved(pilot, app, key: str) -> None:
-    """Press a key and wait until source and variables have been redrawn."""
-    before = app.panes_updated
-    await pilot.press(key)
-    await until(pilot, lambda: app.panes_updated > before)
-
-
-def open_app(fixture) -> GocoreApp:
-    delve = Delve.open(str(fixture.exe), str(fixture.core), dlv=fixture.dlv)
-    # DWARF paths are relative to the repository: map them, wherever pytest runs
-    substitutions = ((f"./tests/fixtures/{fixture.name}", str(fixture.source.parent)),)
-    return GocoreApp(lambda: DelveBackend(delve), substitutions=substitutions,
-                     title_paths=(str(fixture.exe), str(fixture.core)))
-
-
-@contextlib.asynccontextmanager
-async def running(fixture, ready=lambda app: app.first_screen_ready):
-    """The app on a real core, once `ready(app)` holds: yields (app, pilot)."""
-    app = open_app(fixture)
-    async with app.run_test(size=(200, 50)) as pilot:
-        await until(pilot, lambda: ready(app))
-        yield app, pilot
-    # Closing the app takes every dlv it started with it (the lister too).
-    deadline = time.monotonic() + 5
-    while dlv_processes_for(fixture.core):
-        assert time.monotonic() < deadline, f"dlv left running on {fixture.core}"
-        await asyncio.sleep(0.05)
-
-
-def cell(table: GoroutineList, key: str, column: str) -> str:
-    """A goroutine-list row's cell by its column's title."""
-    return str(table.row_cells(key)[table._columns.index(column)])
-
-
-def summary(app) -> str:
-    return str(app.query_one(CrashSummary).render())
 
 
 @pytest.mark.e2e
@@ -465,15 +419,6 @@ async def test_whole_stacks_split_a_group_and_a_member_loads_its_own_path(cores)
         await until(pilot, lambda: app.panes_updated > before and app.goroutine_id == member)
         functions = [frame.function for frame in app.backtrace.frames]
         assert "main.viaLeft" in functions and "main.viaRight" not in functions
-
-
-def list_through_dlv(monkeypatch, why: str = "forced by the test") -> None:
-    """Make the native reader unavailable: the list comes through two dlvs."""
-    def unavailable(self):
-        raise NativeUnavailable(why)
-        yield  # a generator, as pages() is
-
-    monkeypatch.setattr(NativeListing, "pages", unavailable)
 
 
 @pytest.mark.e2e

@@ -10,7 +10,7 @@ import pytest
 from textual.app import App, ComposeResult
 from textual.widgets import DataTable, Footer
 
-from test_compare import demo
+from snapshot_app import recorded_demo
 from tui.analysis.compare import Comparison, compare
 from tui.analysis.showdown import collect_stacks, read_delve_values, score
 from tui.debugger.gdb import gdb_run_from_outputs
@@ -39,7 +39,7 @@ def recorded_comparison(name: str = "goroutine_panic") -> tuple[GdbRun, Comparis
 def demo_comparison() -> tuple[GdbRun, Comparison]:
     """The demo core (tests/transcripts/demo_checkout.json) as the app scores
     it once every stack and Delve's full values are in."""
-    delve, snapshot, goroutines, run = demo()
+    delve, snapshot, goroutines, run = recorded_demo()
     return run, score(snapshot, goroutines, run, collect_stacks(delve.stack_pages()),
                       read_delve_values(delve.evaluate, snapshot.frame))
 

@@ -10,8 +10,9 @@ import json
 
 import pytest
 
-from test_app import running, summary
-from test_cli import dlv_processes_for, gocore
+from app_driver import running, summary
+from command_line import gocore
+from leftovers import dlv_processes_for
 from tui.analysis.crash import OPTIMIZED_WARNING
 from tui.widgets.backtrace_view import BacktraceView
 from tui.widgets.source_view import SourceView

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from test_cli import dlv_processes_for
+from leftovers import dlv_processes_for
 
 pytestmark = [pytest.mark.e2e, pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed")]
 

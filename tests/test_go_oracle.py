@@ -36,7 +36,8 @@ import subprocess
 import pytest
 
 from corecache import fixture_names
-from test_cli import dlv_processes_for, gocore
+from command_line import gocore
+from leftovers import dlv_processes_for
 from tui.cli.corerun import go_env
 from tui.parse.gotraceback import GoTraceback, TracebackFrame, is_main_module, parse_traceback
 

@@ -20,7 +20,7 @@ import pytest
 import leftovers
 import toolchains
 from browser import Browser, find_chromium
-from test_cli import dlv_processes_for
+from leftovers import dlv_processes_for
 from tui.cli.serve import HOST, TAB_DRIVER, ServeRequest, app_command
 from tui.cli.tabs import HEARTBEAT
 

@@ -9,7 +9,8 @@ import stat
 
 import pytest
 
-from test_app import moved, running, until
+from app_driver import moved, running
+from waiting import until
 from tui.sources.editor import editor_command
 
 

@@ -11,11 +11,12 @@ from __future__ import annotations
 
 import os
 import shutil
+import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from tui.cli.corerun import find_go
+from tui.cli.corerun import find_go, go_env
 
 VARIABLE = "GOCORE_TOOLCHAIN"
 LATEST, DEBIAN = "latest", "debian"
@@ -70,3 +71,8 @@ def current() -> Toolchain:
 def other(than: Toolchain) -> Toolchain:
     """The toolchain the current leg does not use (raises ToolchainMissing)."""
     return named(DEBIAN if than.is_latest else LATEST)
+
+
+def goroot_of(go: str) -> Path:
+    out = subprocess.run([go, "env", "GOROOT"], capture_output=True, text=True, env=go_env(), check=True)
+    return Path(out.stdout.strip())
