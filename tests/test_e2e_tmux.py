@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
 import subprocess
 import sys
 import time
@@ -13,22 +12,28 @@ from pathlib import Path
 import pytest
 
 from leftovers import dlv_processes_for
+from waiting import HANG, wait_for
 
-pytestmark = [pytest.mark.e2e, pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed")]
+pytestmark = pytest.mark.e2e
+
+
+@pytest.fixture(autouse=True)
+def _tmux(installed) -> None:
+    installed("tmux")  # `make test` installs it: missing, these tests fail
 
 
 def tmux(*args: str) -> str:
     return subprocess.run(["tmux", *args], capture_output=True, text=True, check=True).stdout
 
 
-def wait_for_screen(session: str, predicate, timeout: float = 30.0) -> str:
+def wait_for_screen(session: str, predicate, timeout: float = HANG) -> str:
     deadline = time.monotonic() + timeout
     while True:
         screen = tmux("capture-pane", "-t", session, "-p")
         if predicate(screen):
             return screen
         if time.monotonic() > deadline:
-            raise AssertionError(f"screen never got there; last screen:\n{screen}")
+            raise AssertionError(f"screen never got there in {timeout:g} s; last screen:\n{screen}")
         time.sleep(0.1)
 
 
@@ -42,7 +47,7 @@ def start_installed(session: str, fixture, toolchain, args: str = "", env: str =
     assert installed.exists(), "make setup installs gocore-tui into .venv/bin"
     dlv = "" if toolchain.is_latest else f" --dlv {fixture.dlv}"
     command = (f"env -i HOME={os.environ.get('HOME', '/root')} PATH=/usr/bin:/bin TERM=xterm-256color {env} "
-               f"{installed} {fixture.exe} {fixture.core}{args}{dlv}; {then} sleep 30")
+               f"{installed} {fixture.exe} {fixture.core}{args}{dlv}; {then} sleep 600")
     tmux("new-session", "-d", "-s", session, "-x", "200", "-y", "50", command)
 
 
@@ -74,10 +79,7 @@ def test_installed_tui_marks_the_faulting_line_and_quits_cleanly(cores, toolchai
         wait_for_screen(session, lambda s: marked in s)
 
         tmux("send-keys", "-t", session, "q")
-        deadline = time.monotonic() + 15
-        while not status.exists() or not status.read_text().strip():
-            assert time.monotonic() < deadline, "gocore-tui did not exit on q"
-            time.sleep(0.1)
+        wait_for(lambda: status.exists() and status.read_text().strip(), "gocore-tui did not exit on q")
         assert status.read_text().strip() == "0"
         assert not dlv_processes_for(fixture.core)
     finally:
@@ -103,9 +105,6 @@ def test_e_hands_the_terminal_to_the_editor_and_takes_it_back(cores, toolchain, 
         tmux("send-keys", "-t", session, "Enter")
         wait_for_screen(session, lambda s: marked in s and "FAKE-EDITOR-OPEN" not in s)  # the TUI is back
         tmux("send-keys", "-t", session, "q")
-        deadline = time.monotonic() + 10
-        while dlv_processes_for(fixture.core):
-            assert time.monotonic() < deadline, "dlv outlived the TUI"
-            time.sleep(0.1)
+        wait_for(lambda: not dlv_processes_for(fixture.core), "dlv outlived the TUI")
     finally:
         subprocess.run(["tmux", "kill-session", "-t", session], capture_output=True)

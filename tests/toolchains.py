@@ -52,7 +52,7 @@ def _debian() -> Toolchain:
     for path in (DEBIAN_GO, DEBIAN_DLV):
         if not os.access(path, os.X_OK):
             raise ToolchainMissing(f"{path} is missing: {VARIABLE}={DEBIAN} needs Debian 12's packages "
-                                   f"(`make setup` runs apt-get install golang-1.19-go delve)")
+                                   f"(`make test` installs them: apt-get install golang-1.19-go delve)")
     return Toolchain(DEBIAN, DEBIAN_GO, DEBIAN_DLV)
 
 
