@@ -21,16 +21,6 @@ from waiting import HANG, wait_for
 pytestmark = pytest.mark.e2e
 
 
-def dlv_children(pid: int) -> list[int]:
-    found = []
-    for task in os.listdir(f"/proc/{pid}/task"):
-        try:
-            found += [int(x) for x in Path(f"/proc/{pid}/task/{task}/children").read_text().split()]
-        except OSError:
-            pass
-    return [p for p in found if Path(f"/proc/{p}/comm").read_text().strip() == "dlv"]
-
-
 def alive(pid: int) -> bool:
     try:
         return Path(f"/proc/{pid}/stat").read_text().split()[2] != "Z"
@@ -47,7 +37,7 @@ def started(fixture, tag: str) -> tuple[pexpect.spawn, list[int]]:
     child = pexpect.spawn(argv[0], argv[1:], env=leftovers.tagged_env(tag, dict(os.environ, TERM="xterm-256color")),
                           dimensions=(50, 200), encoding="utf-8", codec_errors="replace", timeout=HANG)
     child.expect_exact("Variables · frame")
-    dlvs = dlv_children(child.pid)
+    dlvs = leftovers.children_of(child.pid, "dlv")
     # The session on screen, and perhaps the second one still listing goroutines.
     assert 1 <= len(dlvs) <= 2
     return child, dlvs

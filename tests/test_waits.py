@@ -334,6 +334,10 @@ def test_pprof_labels_as_the_program_set_them(fixture_core, toolchain):
         assert dict(reading.labels[gid]) == labels
 
 
+# Nanoseconds from the runtime's last clock reading to the core file's time.
+DUMP_TOOK_AT_MOST = 10 * 10**9
+
+
 @pytest.mark.e2e
 def test_wait_minutes_are_go_s(fixture_core):
     """long_wait moved two goroutines' g.waitsince back by 47m30s and 3m30s
@@ -351,9 +355,12 @@ def test_wait_minutes_are_go_s(fixture_core):
     assert sorted(printed.values()) == [3, 47]
     # The core file's time, unless the kernel's coarse file clock put it
     # behind Go's last reading (a loaded machine): then that reading. Either
-    # way the dump came within two seconds of it.
+    # way the core file's time lands in the runtime's clock just after that
+    # reading: the dump took 0.06 s at most under two CPU hogs on 2 CPUs,
+    # where a time taken in the wrong clock is off by the machine's uptime
+    # (minutes at least) or by decades (the wall clock).
     assert reading.clock.source in ("core file time", "latest runtime clock reading") and not reading.clock.exact
-    assert 0 <= reading.clock.now - reading.clock.low < 2 * 10**9
+    assert 0 <= reading.clock.now - reading.clock.low < DUMP_TOOK_AT_MOST
 
 
 @pytest.mark.e2e
