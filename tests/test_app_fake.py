@@ -198,7 +198,7 @@ def test_a_theme_switch_during_background_highlighting_gets_the_new_colours(tmp_
     highlighter = Highlighter(on_highlighted=lambda path: done.set())
     assert highlighter.load(str(big), line=200).style == DARK_STYLE  # window now, whole file later
     highlighter.use_light(True)
-    assert done.wait(20)
+    assert done.wait(HANG)
     light = highlighter.load(str(big), line=200)
     assert light.style == LIGHT_STYLE
     expected = highlight_code(big.read_text(), str(big), LIGHT_STYLE)
