@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from textual.app import App, ComposeResult
-from textual.widgets import DataTable, Footer
+from textual.widgets import DataTable, Footer, TabbedContent
 
 from snapshot_app import recorded_demo
 from tui.analysis.compare import Comparison, compare
@@ -264,6 +264,12 @@ def test_comparison_picture(snap_compare):
 
     async def settle(pilot) -> None:
         await pilot.pause()
+        _, comparison = app.loaded
+        # the picture is this comparison, shown whole, on the crashing thread's tab, nothing chosen
+        assert str(app.query_one("#verdict").render()) == comparison.verdict
+        assert app.query_one("#views", TabbedContent).active == "tab-thread"
+        assert app.query_one("#rows", DataTable).row_count == len(comparison.rows)
+        assert app.query_one("#values", DataTable).row_count == len(comparison.values)
         assert app.chosen == []
 
     assert snap_compare(app, terminal_size=(160, 45), run_before=settle)
