@@ -157,31 +157,39 @@ EVERYONE_WAITS = ("everyone waits:\n"
                   "  1 goroutine waits on sync.WaitGroup wg (counter 5) in main.main")
 
 
-def test_main_screen_read_natively(snap_compare, tmp_path, monkeypatch):
-    """The deadlock explained from the core: who waits on what."""
+@pytest.fixture
+def deadlock_read_natively(tmp_path, monkeypatch):
+    """The app on the kept deadlock_chan core, run from the folder it is unpacked in."""
     monkeypatch.chdir(tmp_path)
-    app = natively_read_app("deadlock_chan", tmp_path)
+    return natively_read_app("deadlock_chan", tmp_path)
 
-    async def settled_in_order(pilot) -> None:
-        await _settled(pilot)
-        assert_loaded_in_order_natively(app)
+
+async def _settled_natively(pilot) -> None:
+    await _settled(pilot)
+    assert_loaded_in_order_natively(pilot.app)
+
+
+def test_main_screen_read_natively(snap_compare, deadlock_read_natively):
+    """The deadlock explained from the core: who waits on what."""
+    app = deadlock_read_natively
+
+    async def settled(pilot) -> None:
+        await _settled_natively(pilot)
         summary = str(app.query_one(CrashSummary).render())
         assert summary.startswith("fatal error: all goroutines are asleep - deadlock!\n")
         assert "showing goroutine 1  at ./tests/fixtures/deadlock_chan/main.go:23 main.main" in summary
         assert summary.endswith(EVERYONE_WAITS)
         assert len(app.store.index) == 9
 
-    assert snap_compare(app, terminal_size=SIZE, run_before=settled_in_order)
+    assert snap_compare(app, terminal_size=SIZE, run_before=settled)
 
 
-def test_goroutines_by_what_they_wait_on_read_natively(snap_compare, tmp_path, monkeypatch):
+def test_goroutines_by_what_they_wait_on_read_natively(snap_compare, deadlock_read_natively):
     """w: the goroutines grouped by the object they wait on, from the core."""
-    monkeypatch.chdir(tmp_path)
-    app = natively_read_app("deadlock_chan", tmp_path)
+    app = deadlock_read_natively
 
     async def by_waits(pilot) -> None:
-        await _settled(pilot)
-        assert_loaded_in_order_natively(app)
+        await _settled_natively(pilot)
         goroutines = app.query_one("#goroutines")
         await pilot.press("w")
         await until(pilot, lambda: "by what they wait on" in goroutines.border_title)
