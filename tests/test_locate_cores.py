@@ -58,7 +58,7 @@ def locate_all(frames: list[Frame], ctx) -> dict[str, tuple[str, Path | None, st
     for frame in frames:
         if frame.file not in out:
             found = locate(frame.file, ctx)
-            out[frame.file] = (found.origin, found.path, found.warning)
+            out[frame.file] = (found.origin or found.missing, found.path, found.warning)
     return out
 
 
@@ -138,10 +138,10 @@ def test_feed_through_the_module_cache(made, toolchain, tmp_path, monkeypatch):
     # A cache without them: the exact command to fetch each.
     empty = tmp_path / "empty-cache"
     ctx = build_context(build_info=info, environ=environment(tmp_path, goroot, empty))
-    assert locate("example.org/yaml.v1@v1.3.0/yaml.go", ctx).origin == (
+    assert locate("example.org/yaml.v1@v1.3.0/yaml.go", ctx).missing == (
         f"example.org/yaml.v1@v1.3.0 is not in the module cache {empty}: "
         f"run `go mod download example.org/yaml.v1@v1.3.0`")
-    assert locate("example.org/Acme/retry@v0.2.0/retry.go", ctx).origin.endswith(
+    assert locate("example.org/Acme/retry@v0.2.0/retry.go", ctx).missing.endswith(
         "run `go mod download example.org/Acme/retry@v0.2.0`")
 
     # Vendored instead (`go mod vendor`, offline from the private cache): found in vendor/.

@@ -158,7 +158,7 @@ async def test_optimized_frames_say_optimized_away_and_the_build_info_is_on_i(fe
         table = app.query_one(BacktraceView)
         sources = {str(table.get_row_at(row)[1]): str(table.get_row_at(row)[3]) for row in range(table.row_count)}
         assert sources["main.(*Source).UnmarshalYAML.func1"] == "checkout"
-        assert sources["example.org/yaml.v1.handleErr"] == "mod cache" and sources["runtime.gopanic"] == "GOROOT"
+        assert sources["example.org/yaml.v1.handleErr"] == "module cache" and sources["runtime.gopanic"] == "GOROOT"
         await pilot.press("i")
         await until(pilot, lambda: isinstance(app.screen, BuildInfoScreen))
         console = Console(width=200)

@@ -11,7 +11,7 @@ from rich.text import Text
 from textual.app import SuspendNotSupported, SystemCommand
 
 from .messages import ComparisonValuesRead, ConsoleAnswered, GdbFinished, ModuleDownloading
-from .sources.resolve import resolve
+from .sources.resolve import find
 
 # The screens and analyses behind a key are imported when the key is first
 # pressed: imported here, they were a fifth of the app's import, which is
@@ -182,10 +182,10 @@ class ScreenActions:
         frame = self.nav.frame
         if frame is None:
             return
-        path = resolve(frame.file, self.highlighter.context)
+        found = find(frame.file, self.highlighter.context)
+        path = found.path
         if path is None:
-            self.notify(f"{frame.file} is not on this machine; map it with --substitute-path", severity="warning",
-                        markup=False)
+            self.notify(found.missing or f"{frame.file} is not on this machine", severity="warning", markup=False)
             return
         from .sources.editor import editor_command
 

@@ -73,14 +73,14 @@ def source_excerpt(file: str, line: int, sources: SourceContext | None = None) -
     found = find(file, sources)
     path = found.path
     if path is None:
-        return {"file": file, "line": line, "missing": found.origin or f"{file} is not on this machine"}
+        return {"file": file, "line": line, "missing": found.missing or f"{file} is not on this machine"}
     try:
         lines = path.read_text(encoding="utf-8", errors="replace").splitlines()
     except OSError as err:
         return {"file": file, "line": line, "missing": f"cannot read {path}: {err.strerror}"}
     first = max(1, line - CONTEXT_LINES)
     last = min(len(lines), line + CONTEXT_LINES)
-    return {"file": file, "path": str(path), "origin": found.origin, "warning": found.warning or None, "line": line,
+    return {"file": file, "path": str(path), "origin": str(found.origin), "warning": found.warning or None, "line": line,
             "first_line": first, "lines": lines[first - 1:last]}
 
 
@@ -151,7 +151,7 @@ def build_report(snapshot: Snapshot, sources: SourceContext | None = None,
         """A frame, with the local file its source resolved to (or null) and from where."""
         if f.file not in places:
             found = find(f.file, sources)
-            places[f.file] = (str(found.path) if found.path else None, found.origin if found.path else None)
+            places[f.file] = (str(found.path), str(found.origin)) if found.path else (None, None)
         path, origin = places[f.file]
         return {**frame_report(f), "source_path": path, "source_origin": origin}
 

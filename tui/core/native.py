@@ -9,7 +9,6 @@ instead, and says why.
 
 from __future__ import annotations
 
-import os
 from dataclasses import replace
 from typing import Callable, Iterator
 
@@ -122,10 +121,7 @@ class NativeListing:
             backtrace = self.backend.backtrace(goroutine.id)
         except Exception as err:  # Delve could not read it either: listed as such
             return replace(goroutine, unreadable=f"(unreadable {err})"), None
-        # Delve's `stack` prints paths under its working directory (ours) as
-        # ./x; its API, and the core file, give them whole.
-        places = tuple(Location(os.path.abspath(f.file) if f.file.startswith("./") else f.file, f.line, f.function)
-                       for f in backtrace.frames)
+        places = tuple(Location(f.file, f.line, f.function) for f in backtrace.frames)
         user = next((i for i, f in enumerate(backtrace.frames) if not f.is_runtime), None)
         location = places[user] if user is not None else (places[0] if places else None)
         return replace(goroutine, location=location, pc=backtrace.frames[user].pc if user is not None else 0), places

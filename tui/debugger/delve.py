@@ -43,7 +43,7 @@ from ..parse.delve import (
 )
 from ..parse.values import unquote
 from .buildinfo import BuildInfoError, read_build_info
-from .dlv import ask_dlv_version, dlv_env, find_dlv
+from .dlv import ask_dlv_version, dlv_env, dlv_workdir, find_dlv
 from .session import CommandRunner, PromptSession, ReplaySession, SessionError
 from .startup import OpenError, check_inputs, explain_startup_failure, no_debug_info_warning
 
@@ -132,7 +132,8 @@ class Delve:
         asking = ask_dlv_version(launch.dlv)
         started = time.monotonic()
         try:
-            session = PromptSession(launch.argv(), PROMPT, env=dlv_env(), startup_timeout=startup_timeout)
+            session = PromptSession(launch.argv(), PROMPT, env=dlv_env(), cwd=dlv_workdir(),
+                                    startup_timeout=startup_timeout)
         except SessionError as err:
             raise OpenError(explain_startup_failure(str(err), executable, core, asking())) from None
         except OSError as err:
@@ -160,7 +161,8 @@ class Delve:
         lowest CPU priority (nice 19). None for a recording."""
         if self.launch is None:
             return None
-        session = PromptSession(self.launch.argv(nice=True), PROMPT, env=dlv_env(), startup_timeout=120)
+        session = PromptSession(self.launch.argv(nice=True), PROMPT, env=dlv_env(), cwd=dlv_workdir(),
+                                startup_timeout=120)
         try:
             for command in _CONFIG:
                 session.run(command)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import os
 import shutil
 import sys
@@ -78,6 +79,29 @@ def dlv_env() -> dict[str, str]:
     # indirectly by a child"): no sidecar, no counters written for the user.
     env[TELEMETRY_CHILD] = "2"
     return env
+
+
+def dlv_workdir() -> str:
+    """The directory every dlv runs in: private and empty.
+
+    Delve's terminal prints a path with its working directory replaced by
+    "." (`strings.Replace(path, cwd, ".", 1)`, anywhere in the path): run
+    where the user stands, `/src/app/main.go` came back as `./main.go`,
+    relative to a directory nothing else knows, and `/home/me/src/x.go`
+    as `/home/me./x.go` for a user standing in `/src`. No DWARF path holds
+    this directory, so every path comes back as the binary records it."""
+    cache = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    path = os.path.join(cache, "gocore-tui", "dlv-workdir")
+    try:
+        os.makedirs(path, exist_ok=True)
+    except OSError:
+        path = _fallback_workdir()
+    return path
+
+
+@functools.lru_cache(maxsize=1)
+def _fallback_workdir() -> str:
+    return tempfile.mkdtemp(prefix="gocore-tui-dlv-workdir-")
 
 
 def _private_config_dir() -> str:

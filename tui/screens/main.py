@@ -33,11 +33,6 @@ from .goto import GotoPrompt
 REGROUP_EVERY = 0.5
 REGROUP_IDLE_FACTOR = 10
 
-# Where the source on screen was found (sources/locate.py's origins), in words.
-ORIGIN_WORDS = {"checkout": "from your checkout", "vendor": "from vendor/", "GOROOT": "from GOROOT",
-                "module cache": "from the module cache", "substitute-path": "via --substitute-path",
-                "as built": "where it was built", "under cwd": "found under the current directory"}
-
 PANE_TITLES = (("#goroutines", "Goroutines: loading…"), ("#backtrace", "Backtrace"), ("#source", "Source"),
                ("#variables", "Variables"))
 
@@ -246,7 +241,7 @@ class MainScreen(Screen):
                     source_view.border_subtitle += " · D downloads it"
             else:
                 source_view.show(view.source, frame.location)
-                where = f" · {ORIGIN_WORDS.get(view.source.origin, view.source.origin)}" if view.source.origin else ""
+                where = f" · {view.source.origin}" if view.source.origin else ""
                 source_view.border_title = f"Source · {frame.location.short()} {frame.function}{where}"
                 source_view.border_subtitle = view.source.warning
         self.download = view.source.download

@@ -98,7 +98,7 @@ class Highlighter:
             known = self._origins.get(requested)
         if known is None:
             found = find(requested, self.context)
-            known = found.origin if found.path is not None else ""
+            known = str(found.origin) if found.path is not None else ""
             with self._lock:
                 self._origins[requested] = known
         return known
@@ -123,10 +123,10 @@ class Highlighter:
         found = find(requested, self.context)
         path = found.path
         if path is None:
-            download = _DOWNLOAD.search(found.origin)
-            return SourceFile(requested, None, (), found.origin or f"{requested or 'unknown file'} is not on this machine",
+            download = _DOWNLOAD.search(found.missing)
+            return SourceFile(requested, None, (), found.missing or f"{requested or 'unknown file'} is not on this machine",
                               download=download[1] if download else "")
-        origin = {"origin": found.origin, "warning": found.warning}
+        origin = {"origin": str(found.origin), "warning": found.warning}
         style = self.style
         try:
             stat = path.stat()
