@@ -6,13 +6,13 @@ import os
 import re
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
 
 from leftovers import dlv_processes_for
-from waiting import HANG, wait_for
+from terminal import tmux, wait_for_screen
+from waiting import wait_for
 
 pytestmark = pytest.mark.e2e
 
@@ -20,21 +20,6 @@ pytestmark = pytest.mark.e2e
 @pytest.fixture(autouse=True)
 def _tmux(installed) -> None:
     installed("tmux")  # `make test` installs it: missing, these tests fail
-
-
-def tmux(*args: str) -> str:
-    return subprocess.run(["tmux", *args], capture_output=True, text=True, check=True).stdout
-
-
-def wait_for_screen(session: str, predicate, timeout: float = HANG) -> str:
-    deadline = time.monotonic() + timeout
-    while True:
-        screen = tmux("capture-pane", "-t", session, "-p")
-        if predicate(screen):
-            return screen
-        if time.monotonic() > deadline:
-            raise AssertionError(f"screen never got there in {timeout:g} s; last screen:\n{screen}")
-        time.sleep(0.1)
 
 
 def start_installed(session: str, fixture, toolchain, args: str = "", env: str = "", then: str = "") -> None:
