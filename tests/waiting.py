@@ -12,9 +12,10 @@ import asyncio
 import time
 from typing import Callable
 
-# Seconds. The slowest condition measured under two CPU hogs on a 2-CPU
-# machine (a tab's first screen in Chromium, dlv loading a core) takes under
-# 15 s; a deadline is for telling a hang from slowness, not for measuring.
+# Seconds. Under two CPU hogs on a 2-CPU machine no single condition took
+# more than a few seconds: serve's test that waits for the server, two tabs'
+# first screens in Chromium and the server's exit took 14 s in all. A
+# deadline tells a hang from slowness; it measures nothing.
 HANG = 60.0
 
 
