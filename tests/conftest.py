@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import inspect
 import os
+import shutil
 from pathlib import Path
 from typing import Callable, Mapping
 
@@ -82,6 +83,26 @@ def fixture_core(cores) -> Callable[[str], FixtureCore]:
         return cores[name]
 
     return get
+
+
+# The programs `make test` installs (the Makefile's TEST_PACKAGES) -> their
+# Debian package. A test never skips for lack of one: it fails, saying how to
+# install it.
+MAKE_TEST_INSTALLS = {"tmux": "tmux", "gdb": "gdb", "script": "bsdutils"}
+
+
+@pytest.fixture(scope="session")
+def installed() -> Callable[[str], str]:
+    """installed("tmux"): the program's path; the test fails if it is missing."""
+
+    def find(program: str) -> str:
+        found = shutil.which(program)
+        if found is None:
+            pytest.fail(f"{program} is not installed: `make test` installs it "
+                        f"(apt-get install {MAKE_TEST_INSTALLS[program]})", pytrace=False)
+        return found
+
+    return find
 
 
 @pytest.hookimpl(tryfirst=True)
