@@ -18,9 +18,13 @@ from tui.model import Snapshot
 TRANSCRIPTS = Path(__file__).parent / "transcripts"
 # The executable and core some sessions were recorded on (record_transcript.py --with-core).
 RECORDED_CORES = Path(__file__).parent / "data" / "recorded-cores"
-# The recorded DWARF paths are relative to the repository ("./tests/fixtures/...");
-# map them so the pictures do not depend on where pytest is started.
-SUBSTITUTIONS = (("./tests/fixtures", str(Path(__file__).parent / "fixtures")),)
+# The recorded DWARF paths are relative to the repository ("./tests/fixtures/..."),
+# as the recording printed them, or where the committed recorded cores were
+# built (what their binaries say, read natively); map both so that the
+# sources are found, and the pictures do not depend on where pytest runs.
+RECORDED_BUILD_DIR = "/work/wt-tests/tests/fixtures"
+SUBSTITUTIONS = (("./tests/fixtures", str(Path(__file__).parent / "fixtures")),
+                 (RECORDED_BUILD_DIR, str(Path(__file__).parent / "fixtures")))
 
 
 class RecordingApp(GocoreApp):

@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import pytest
 
-from snapshot_app import failing_app, natively_read_app, recorded_app, recorded_gdb_run
+from snapshot_app import RECORDED_BUILD_DIR, failing_app, natively_read_app, recorded_app, recorded_gdb_run
 from tui.messages import GdbFinished
 from tui.screens.error import ErrorScreen
 from tui.screens.help import HelpScreen
@@ -179,7 +179,8 @@ def test_main_screen_read_natively(snap_compare, deadlock_read_natively):
         await _settled_natively(pilot)
         summary = str(app.query_one(CrashSummary).render())
         assert summary.startswith("fatal error: all goroutines are asleep - deadlock!\n")
-        assert "showing goroutine 1  at ./tests/fixtures/deadlock_chan/main.go:23 main.main" in summary
+        # The frame as the recorded binary records it: where it was built.
+        assert f"showing goroutine 1  at {RECORDED_BUILD_DIR}/deadlock_chan/main.go:23 main.main" in summary
         assert summary.endswith(EVERYONE_WAITS)
         assert len(app.store.index) == 9
 

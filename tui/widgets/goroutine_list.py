@@ -35,6 +35,7 @@ SHOWN = "●"
 # select of many channels) must never push off the pane.
 WAITING_COLUMN = "waiting on"
 COLUMNS = (" ", "id / count", "state", "location", "thread", WAITING_COLUMN)
+BY_OBJECT_COLUMNS = (" ", "id / count", "state", WAITING_COLUMN, "location", "thread")
 # After "waiting on", when any goroutine has pprof labels.
 LABELS_COLUMN = "labels"
 # "waiting on" can be a select of many channels: wider than this, it is cut.
@@ -136,11 +137,14 @@ class GoroutineList(ScrollView, can_focus=True):
 
     def _current_columns(self) -> tuple[str, ...]:
         """The columns, with a goroutine's labels once any has some, and
-        without "waiting on" once it is known it cannot be read."""
+        without "waiting on" once it is known it cannot be read. Grouped by
+        what they wait on (w), that is what a row says first: who waits how
+        on what, before where."""
         waits = self.index.waits
         if waits is None:
             return tuple(c for c in COLUMNS if c != WAITING_COLUMN) if self.waits_complete else COLUMNS
-        return COLUMNS + (LABELS_COLUMN,) if waits.has_labels else COLUMNS
+        columns = BY_OBJECT_COLUMNS if self._by_object() else COLUMNS
+        return columns + (LABELS_COLUMN,) if waits.has_labels else columns
 
     # -- data -----------------------------------------------------------------
 
