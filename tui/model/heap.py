@@ -14,6 +14,7 @@ blocks (several noscan values under 16 B in one block) count as one.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from enum import Enum
 from typing import Any
 
 import numpy as np
@@ -29,7 +30,25 @@ class RuntimeFigures:
     heap_live: int | None  # gcController.heapLive
     heap_marked: int | None  # bytes the last GC marked live
     num_gc: int | None
-    span_objects: int  # the sum of every in-use span's allocCount
+    span_objects: int | None = None  # the sum of every in-use span's allocCount (None: spans not read yet)
+
+
+@dataclass(frozen=True, slots=True)
+class HeapProgress:
+    """How far a heap read got: objects read (or typed) of those in the heap."""
+
+    stage: str  # "spans", "pointers", "roots", "reachability", "types", "done"
+    done: int
+    total: int
+
+    @property
+    def fraction(self) -> float | None:
+        """0..1 while objects are counted (None: a stage without a count)."""
+        return min(1.0, self.done / self.total) if self.total and self.stage in COUNTED_STAGES else None
+
+
+# The stages whose done / total are objects (the progress bar's).
+COUNTED_STAGES = ("pointers", "types", "done")
 
 
 @dataclass(frozen=True, slots=True)
@@ -158,3 +177,25 @@ class HeapReading:
     def summary(self) -> dict[str, Any]:
         return {"objects": self.objects, "bytes": self.bytes, "reachable_objects": self.reachable_objects,
                 "reachable_bytes": self.reachable_bytes, "typed_bytes": self.typed_bytes}
+
+
+class HeapState(str, Enum):
+    NOT_READ = "not read"  # not started (a recording, no core file: never)
+    READING = "reading"
+    READ = "read"
+    STOPPED = "stopped"  # the user stopped it
+    FAILED = "failed"  # the heap could not be read: `failure` says why
+
+
+@dataclass(frozen=True)
+class HeapStatus:
+    """Where the heap stands, for the summary line and the Memory screen:
+    the runtime's own figures (read at once), how far our read got, and
+    the reading once done."""
+
+    state: HeapState = HeapState.NOT_READ
+    figures: RuntimeFigures | None = None
+    progress: HeapProgress | None = None
+    reading: HeapReading | None = None
+    failure: str = ""
+    available: bool = True  # False: no core file to read (a recording)

@@ -30,12 +30,11 @@ from __future__ import annotations
 
 import struct
 import time
-from dataclasses import dataclass
 from typing import Callable
 
 import numpy as np
 
-from ...model.heap import Check, HeapReading, RuntimeFigures, TypeRow
+from ...model.heap import Check, HeapProgress, HeapReading, RuntimeFigures, TypeRow
 from ...parse.names import go_name
 from ..arrays import CoreArrays
 from ..errors import BadRead, Stopped, Unsupported
@@ -54,13 +53,6 @@ __all__ = ["HeapProgress", "read_heap", "read_heap_of", "Stopped", "Unsupported"
 # What a corrupt core can make numpy or Python raise below our own checks.
 _CORRUPT = (struct.error, IndexError, KeyError, ValueError, OverflowError,
             ZeroDivisionError, MemoryError)
-
-
-@dataclass(frozen=True, slots=True)
-class HeapProgress:
-    stage: str  # "spans", "pointers", "roots", "reachability", "types", "done"
-    done: int
-    total: int
 
 
 def read_heap(native: NativeCore, progress: Callable[[HeapProgress], None] | None = None,
