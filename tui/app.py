@@ -105,7 +105,8 @@ class GocoreApp(App[int]):
     def __init__(self, open_backend: Callable[[], Backend], substitutions: Sequence[tuple[str, str]] = (),
                  title_paths: tuple[str, str] = ("", ""), compare_with_gdb: bool = True, go_traceback: str = "",
                  on_settled: Callable[[], None] | None = None, read_core_natively: bool = True,
-                 open_on_comparison: bool = False, open_heap: Callable[[Target], HeapSource] | None = None) -> None:
+                 open_on_comparison: bool = False, open_heap: Callable[[Target], HeapSource] | None = None,
+                 read_heap_behind: bool = True) -> None:
         super().__init__()
         self.core = CoreSession(open_backend)
         self.nav = Navigator()
@@ -147,6 +148,7 @@ class GocoreApp(App[int]):
         self.open_heap = open_heap
         self.heap: HeapSource | None = None
         self.heap_status = HeapStatus(available=open_heap is not None)
+        self.read_heap_behind = read_heap_behind  # False (--no-heap): only when m asks
         self.export_folder: Path | None = None  # the current directory, unless a test says otherwise
         self.exported: Path | None = None
         # What the user was told, in order (notifications), and every job's failure.
@@ -188,6 +190,7 @@ class GocoreApp(App[int]):
             screen.type_ahead(event.character)
 
     def on_main_screen_ready(self, message: MainScreen.Ready) -> None:
+        self.main.heap = self.heap_status  # m is offered when there is a core file to read
         self.work.open_first_screen()
 
     def on_unmount(self) -> None:
@@ -414,7 +417,8 @@ class GocoreApp(App[int]):
         if done.warm_from is not None:
             self.work.warm(done.warm_from)
         self.update_comparison()
-        self.start_heap()  # after the list, as the waits are
+        if self.read_heap_behind:
+            self.start_heap()  # after the list, as the waits are
 
     def _stacks_done(self, cut: bool) -> None:
         self.store.finish_stacks(cut)
