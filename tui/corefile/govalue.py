@@ -42,6 +42,8 @@ class GoValues:
             return Variable(name, f"(unreadable type: {err})", "", "local")
         step = max(vtype.size, 1)
         count = size // step if size else 1
+        if count >= 2 and vtype.kind == "uint8":
+            return Variable(name, self._bytes(address, count), f"[{count}]uint8", "local")
         if count >= 2:
             children = tuple(self._value(f"[{i}]", address + i * step, vtype, DEPTH - 1)
                              for i in range(min(count, MAX_ELEMENTS)))
@@ -49,6 +51,15 @@ class GoValues:
             return Variable(name, f"[{count}]{vtype.name} at {address:#x}{more}", f"[{count}]{vtype.name}",
                             "local", children)
         return self._value(name, address, vtype, DEPTH)
+
+    def _bytes(self, address: int, count: int) -> str:
+        """A byte array as Go quotes it (its first MAX_STRING bytes)."""
+        try:
+            data = self.memory.read(address, min(count, MAX_STRING))
+        except BadRead as err:
+            return f"(unreadable {err})"
+        cut = f"...+{count - MAX_STRING} more" if count > MAX_STRING else ""
+        return f'[{count}]uint8 "{_go_quote(data)}{cut}"'
 
     def _value(self, name: str, address: int, vtype: Type, depth: int) -> Variable:
         try:
@@ -91,6 +102,8 @@ class GoValues:
             value = f"{vtype.name} len: {length}, cap: {capacity}"
             if pointer == 0 or elem is None or depth <= 0 or length > 1 << 40:
                 return Variable(name, value + ("" if pointer else ", nil"), vtype.name)
+            if elem.kind == "uint8":
+                return Variable(name, f"{value} {self._bytes(pointer, length).partition(' ')[2]}", vtype.name)
             shown = min(length, MAX_ELEMENTS)
             children = tuple(self._value(f"[{i}]", pointer + i * elem.size, elem, depth - 1) for i in range(shown))
             if length > shown:
@@ -116,3 +129,16 @@ class GoValues:
             return Variable(name, f"{vtype.name} at {address:#x}" if children else f"{vtype.name} {{}}", vtype.name,
                             children=children)
         return Variable(name, f"({kind}, {vtype.size} bytes at {address:#x})", vtype.name)
+
+
+def _go_quote(data: bytes) -> str:
+    """Bytes as inside a Go string literal: printable ASCII as is, the rest escaped."""
+    out = []
+    for byte in data:
+        if byte in (0x22, 0x5C):
+            out.append("\\" + chr(byte))
+        elif 0x20 <= byte < 0x7F:
+            out.append(chr(byte))
+        else:
+            out.append(f"\\x{byte:02x}")
+    return "".join(out)
