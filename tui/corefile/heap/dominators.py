@@ -200,17 +200,22 @@ def _type_retained(first, kids, root, type_of, retained, types):
 
 
 @njit(cache=True, nogil=True)
-def subtree_count(first, kids, start, row_of_node, row):
-    """How many nodes of type row the tree holds under start (start included)."""
+def subtree_of_type(first, kids, start, row_of_node, row, retained):
+    """(how many nodes of type row the tree holds under start, start
+    included; what those not under another of them retain together)."""
     count = 0
-    stack = [start]
+    total = 0
+    stack = [(start, 0)]
     while len(stack):
-        node = stack.pop()
+        node, inside = stack.pop()
         if row_of_node[node] == row:
             count += 1
+            if inside == 0:
+                total += retained[node]
+            inside = 1
         for edge in range(first[node], first[node + 1]):
-            stack.append(kids[edge])
-    return count
+            stack.append((kids[edge], inside))
+    return count, total
 
 
 @njit(cache=True, nogil=True)

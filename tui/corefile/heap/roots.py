@@ -108,7 +108,7 @@ class RootReader:
         word_source = np.concatenate((
             namer.globals(module_at, holding(module_words), self.native.exe.object_symbols(DATA_SECTIONS[:2]),
                           self.native.bias, typed_roots),
-            namer.stacks(stack_at, stack_g, holding(stack_words), frames, typed_roots),
+            namer.stacks(stack_at, stack_words, stack_g, holding(stack_words), frames, typed_roots),
             np.full(len(tiny), namer.source(RUNTIME_ROOTS), dtype=np.int32)))
         return Roots(np.concatenate((module_words, stack_words, tiny)), tuple(typed_roots), live,
                      tuple(dict.fromkeys(self.notes)), tuple(namer.sources), word_source)
@@ -323,17 +323,25 @@ class _SourceNamer:
         out[which] = ids
         return out
 
-    def stacks(self, at: np.ndarray, goroutine: np.ndarray, holding: np.ndarray,
+    def stacks(self, at: np.ndarray, values: np.ndarray, goroutine: np.ndarray, holding: np.ndarray,
                frames: list[tuple[int, int, int, int, str]], typed: list[TypedRoot]) -> np.ndarray:
-        """Stack words: the variable that covers each at its frame's PC, else
-        its frame (a stack word), else its goroutine's stack."""
+        """Stack words: the variable that covers each at its frame's PC; else
+        the variable of the same frame that holds the same pointer (a
+        compiler's temporary copy of it); else its frame (a stack word); else
+        its goroutine's stack."""
         out = np.full(len(at), -1, dtype=np.int32)
         which = np.flatnonzero(holding)
         if not len(which):
             return out
-        where, owner = at[which], goroutine[which]
+        where, owner, value = at[which], goroutine[which], values[which]
         ids = np.full(len(which), -1, dtype=np.int32)
-        # Variables first, then frames: each a sorted set of disjoint-enough ranges.
+        frame = np.full(len(which), -1, dtype=np.int64)
+        ordered = sorted(frames, key=lambda f: f[2])
+        if ordered:
+            starts = np.asarray([f[2] for f in ordered], dtype=np.uint64)
+            ends = np.asarray([f[3] for f in ordered], dtype=np.uint64)
+            index = np.searchsorted(starts, where, side="right").astype(np.int64) - 1
+            frame = np.where((index >= 0) & (where < ends[np.maximum(index, 0)]), index, -1)
         locals_ = sorted((root.address, root.address + max(root.size, 8), root) for root in typed
                          if root.kind == "local")
         if locals_:
@@ -346,16 +354,24 @@ class _SourceNamer:
                 ids[hit & (index == number)] = self.source(RootSource(
                     root.label, "goroutine", root.goroutine, root.function, root.variable,
                     self._type_name(root.die)))
-        if frames:
-            ordered = sorted(frames, key=lambda frame: frame[2])
-            starts = np.asarray([frame[2] for frame in ordered], dtype=np.uint64)
-            ends = np.asarray([frame[3] for frame in ordered], dtype=np.uint64)
-            index = np.searchsorted(starts, where, side="right").astype(np.int64) - 1
-            hit = (ids < 0) & (index >= 0) & (where < ends[np.maximum(index, 0)])
-            for number in np.unique(index[hit]).tolist():
-                gid, depth, _sp, _cfa, function = ordered[number]
-                ids[hit & (index == number)] = self.source(RootSource(
-                    f"goroutine {gid}, frame {depth} {function} (stack word)", "goroutine", gid, function))
+            # A word of the same frame holding what a variable holds is that variable's.
+            named = (ids >= 0) & (frame >= 0)
+            copies = (ids < 0) & (frame >= 0)
+            if named.any() and copies.any():
+                unique, inverse = np.unique(np.concatenate((value[named], value[copies])), return_inverse=True)
+                keys = np.concatenate((frame[named], frame[copies])) * len(unique) + inverse
+                named_keys, copy_keys = keys[:int(named.sum())], keys[int(named.sum()):]
+                order = np.argsort(named_keys, kind="stable")
+                position = np.searchsorted(named_keys[order], copy_keys)
+                found = position < len(order)
+                found[found] &= named_keys[order][position[found]] == copy_keys[found]
+                copy_rows = np.flatnonzero(copies)
+                ids[copy_rows[found]] = ids[np.flatnonzero(named)[order[position[found]]]]
+        hit = (ids < 0) & (frame >= 0)
+        for number in np.unique(frame[hit]).tolist():
+            gid, depth, _sp, _cfa, function = ordered[number]
+            ids[hit & (frame == number)] = self.source(RootSource(
+                f"goroutine {gid}, frame {depth} {function} (stack word)", "goroutine", gid, function))
         rest = ids < 0
         for gid in np.unique(owner[rest]).tolist():
             ids[rest & (owner == gid)] = self.source(RootSource(f"goroutine {gid} (stack)", "goroutine", int(gid)))

@@ -12,7 +12,9 @@ slice's own runtime arrays: a swiss map's tables and groups are looked
 through to the values they hold); the nearest collection on the path (a
 map header, a slice's array, a channel's buffer) names the collection.
 A child of the same type holding most of its parent is a linked list: its
-length is the count of that type under its head (dominators.subtree_count).
+length is the count of that type under its head. Elements are counted in
+the accumulation point's whole subtree (dominators.subtree_of_type), so
+those a collection keeps deeper (a bucket's overflow) count too.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from __future__ import annotations
 import numpy as np
 
 from ...model.heap import Accumulation, RootRow, Suspect, TypeRow
-from .dominators import subtree_count
+from .dominators import subtree_of_type
 
 SUSPECT_SHARE = 0.10  # of the reachable bytes
 HEAVY = 0.8  # a child holding this share of its parent's retained bytes is followed down
@@ -79,7 +81,7 @@ def _accumulation(start: int, first, kids, retained, row_of_node, rows, by_node)
             break
         if node not in by_node and row_of_node[heaviest] == row_of_node[node] >= 0:
             row = int(row_of_node[node])
-            length = subtree_count(first, kids, node, row_of_node, row)
+            length, _ = subtree_of_type(first, kids, node, row_of_node, row, retained)
             return Accumulation("linked list", rows[row].name, length, rows[row].name, int(retained[node]), node)
         node = heaviest
         path.append(node)
@@ -111,8 +113,8 @@ def _accumulation(start: int, first, kids, retained, row_of_node, rows, by_node)
     holder = next((n for n in reversed(path) if row_of_node[n] >= 0 and _collection(rows[row_of_node[n]].name)),
                   node)
     name = _name(rows, row_of_node, holder)
-    return Accumulation(_kind(name), name, len(elements), rows[element_row].name,
-                        int(retained[elements].sum()), holder)
+    count, total = subtree_of_type(first, kids, holder, row_of_node, element_row, retained)
+    return Accumulation(_kind(name), name, count, rows[element_row].name, int(total), holder)
 
 
 def _collection(name: str) -> bool:
