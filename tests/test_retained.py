@@ -218,3 +218,31 @@ def test_semi_nca_agrees_with_the_definition_on_random_graphs(seed):
     retained = tree.retained(own)
     for v in reached:
         assert retained[v] == sum(1 for u in reached if v in dom[u])
+
+
+@pytest.mark.e2e
+def test_the_shortest_path_from_a_root_reads_as_go(fixture_core, heap):
+    import re
+
+    from tui.corefile.heap.paths import PathNamer
+    from tui.corefile.native import NativeCore
+
+    core = fixture_core("heap_retained")
+    native = NativeCore.open(str(core.exe), str(core.core))
+    try:
+        namer = PathNamer(native.memory, native.layouts, heap)
+
+        def path(type_name: str) -> str:
+            address, _, _ = heap.instances(heap.row_of(type_name), 1)[0]
+            return namer.text(node_of(heap, address))
+
+        assert re.fullmatch(r'main\.cache → map\[string\]\*main\.Blob → \["blob-\d+"\] main\.Blob \(2304 B\)',
+                            path("main.Blob")), path("main.Blob")
+        assert re.fullmatch(r"main\.registry → map\[int64\]\*main\.Entry → \[\d+\] main\.Entry \(32 B\)",
+                            path("main.Entry")), path("main.Entry")
+        assert re.fullmatch(r"goroutine \d+ main\.holder: batch → \[\]\*main\.Item → \[\d+\] main\.Item \(64 B\)",
+                            path("main.Item")), path("main.Item")
+        assert re.fullmatch(r"main\.(left|right) → main\.Holder → \.shared main\.Shared \(24 B\)",
+                            path("main.Shared")), path("main.Shared")
+    finally:
+        native.close()

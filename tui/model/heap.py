@@ -190,6 +190,9 @@ class HeapReading:
     parent: np.ndarray = field(repr=False, default=None)  # int32: on a shortest path from the roots (-1: none)
     roots: tuple[RootRow, ...] = ()
     suspects: tuple[Suspect, ...] = ()
+    # (bytes of a malloc header, the size above which small objects with
+    # pointers have one): (8, 512) on Go 1.22+, (0, 0) before.
+    malloc_header: tuple[int, int] = (0, 0)
 
     @property
     def mismatches(self) -> tuple[Check, ...]:

@@ -32,7 +32,7 @@ from __future__ import annotations
 
 import struct
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Callable
 
 import numpy as np
@@ -131,6 +131,9 @@ def _read(native: NativeCore, progress, stop, typed_roots: bool) -> HeapReading:
     stats = read_heap_stats(native.memory, native.layouts, native.exe, native.bias)
     notes += stats.notes
     reading = _assemble(objects, spans, held, typer, table, stats, notes, started, stages)
+    geometry = heap.geometry
+    if geometry.bitmap == "span":
+        reading = replace(reading, malloc_header=(geometry.malloc_header_size, geometry.min_size_for_malloc_header))
     progress(HeapProgress("done", total, total))
     native.memory.release()
     return reading
