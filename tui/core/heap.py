@@ -97,8 +97,9 @@ class NativeHeap:
             return None
         if stats.heap_alloc is None and stats.heap_objects is None:
             return None
+        limit = stats.memory_limit if stats.memory_limit is not None and stats.memory_limit < (1 << 63) - 1 else None
         return RuntimeFigures(stats.heap_alloc, stats.heap_objects, stats.heap_inuse, stats.heap_live,
-                              stats.heap_marked, stats.num_gc)
+                              stats.heap_marked, stats.num_gc, memory_limit=limit)
 
     def read(self, progress: Callable[[HeapProgress], None]) -> HeapReading:
         folder = Path(tempfile.mkdtemp(prefix="gocore-heap-"))

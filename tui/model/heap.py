@@ -31,6 +31,7 @@ class RuntimeFigures:
     heap_marked: int | None  # bytes the last GC marked live
     num_gc: int | None
     span_objects: int | None = None  # the sum of every in-use span's allocCount (None: spans not read yet)
+    memory_limit: int | None = None  # GOMEMLIMIT as the runtime holds it (None: not read or not set)
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,6 +133,7 @@ class Suspect:
     retained: int
     share: float  # of the reachable bytes
     accumulation: Accumulation | None
+    path: tuple[str, ...] = ()  # from the root to the collection, hop by hop (paths.py)
 
     def describe(self) -> str:
         """"main.registry retains 1.2 GB (71%): a map[int64]*main.Session with 3,500,000 main.Session"."""

@@ -50,6 +50,7 @@ from .dominators import DominatorTree, dominator_tree, type_retained
 from .graph import ObjectGraph
 from .objects import HeapObjects, PointerScan
 from .roots import RootReader, RootSource
+from .paths import PathNamer
 from .suspects import find_suspects
 from .typing import Typer
 
@@ -134,6 +135,9 @@ def _read(native: NativeCore, progress, stop, typed_roots: bool) -> HeapReading:
     geometry = heap.geometry
     if geometry.bitmap == "span":
         reading = replace(reading, malloc_header=(geometry.malloc_header_size, geometry.min_size_for_malloc_header))
+    namer = PathNamer(native.memory, native.layouts, reading)
+    reading = replace(reading, suspects=tuple(
+        replace(s, path=namer.describe(s.accumulation.node if s.accumulation else s.node)) for s in reading.suspects))
     progress(HeapProgress("done", total, total))
     native.memory.release()
     return reading
@@ -259,7 +263,7 @@ def _assemble(objects: HeapObjects, spans, held: Held, typer: Typer, table: Type
     size = objects.size
     total_bytes = int(size.sum())
     figures = RuntimeFigures(stats.heap_alloc, stats.heap_objects, stats.heap_inuse, stats.heap_live,
-                             stats.heap_marked, stats.num_gc, int(spans.alloc_count.sum()))
+                             stats.heap_marked, stats.num_gc, int(spans.alloc_count.sum()), _limit(stats.memory_limit))
     in_use = int((spans.end - spans.base).sum())
     checks = (
         Check("objects", len(objects), stats.heap_objects, _agree(len(objects), stats.heap_objects)),
@@ -279,6 +283,11 @@ def _assemble(objects: HeapObjects, spans, held: Held, typer: Typer, table: Type
         address=objects.base, size=size, row=row, reachable=reachable,
         path=typer.path_of, paths=path_rows, idom=tree.idom, retained=held.retained, parent=held.parent,
         roots=root_rows, suspects=suspects)
+
+
+def _limit(value: int | None) -> int | None:
+    """GOMEMLIMIT, None when unset (the runtime holds math.MaxInt64)."""
+    return None if value is None or value >= (1 << 63) - 1 else value
 
 
 def _agree(ours: int, theirs: int | None) -> bool | None:
