@@ -15,23 +15,51 @@ import numpy as np
 
 from tui.corefile.errors import Stopped
 from tui.model import Variable
-from tui.model.heap import Check, HeapProgress, HeapReading, RuntimeFigures, TypeRow
+from tui.model.heap import (Accumulation, Check, HeapProgress, HeapReading, RootRow, RuntimeFigures, Suspect,
+                             TypeRow)
 
 SESSION_ADDRESS = 0xC000100000
 FIGURES = RuntimeFigures(heap_alloc=916_000_000, heap_objects=12_073_785, heap_inuse=940_000_000,
                          heap_live=920_000_000, heap_marked=900_000_000, num_gc=12)
 
 
+# The dominator tree of the objects below (object index -> its dominator),
+# then the roots' nodes: 11 main.registry, 12 a goroutine's local, 13 that
+# goroutine, 14 the runtime's roots, 15 all roots.
+#   0, 1, 2: Session (under the map's group, 5); 3, 4: []uint8 of sessions 0, 1;
+#   6, 7: Child of sessions 0, 1; 8: untyped (the runtime's); 9: garbage; 10: Token (the local's)
+IDOM = [5, 5, 5, 0, 1, 11, 0, 1, 14, -1, 12, 15, 13, 15, 15, -1]
+REGISTRY, LOCAL, GOROUTINE, RUNTIME, ALL = 11, 12, 13, 14, 15
+GOROUTINE_ID = 3
+
+
+def _retained(sizes: list[int]) -> np.ndarray:
+    retained = np.zeros(len(IDOM), dtype=np.int64)
+    retained[:len(sizes)] = sizes
+    for node in sorted(range(len(IDOM)), key=lambda n: -_depth(n)):
+        if IDOM[node] >= 0:
+            retained[IDOM[node]] += retained[node]
+    return retained
+
+
+def _depth(node: int) -> int:
+    depth = 0
+    while IDOM[node] >= 0:
+        node, depth = IDOM[node], depth + 1
+    return depth
+
+
 def synthetic_reading(agree: bool = True) -> HeapReading:
     """A heap shaped like a session registry: rows biggest first, a few
-    objects per row in the per-object arrays (the biggest Session first)."""
+    objects per row in the per-object arrays (the biggest Session first),
+    with a dominator tree, roots and a suspect."""
     types = (
-        TypeRow("main.Session", 2_000_000, 192_000_000, 0, 0, True, die=1),
-        TypeRow("[]uint8", 2_000_100, 150_000_000, 1_000, 48_000, True, die=2),
-        TypeRow("map.group[int64]*main.Session", 280_000, 60_000_000, 0, 0, True, die=3),
-        TypeRow("main.Child", 2_000_000, 96_000_000, 0, 0, True, die=4),
-        TypeRow("(untyped, 32 B)", 500, 16_000, 12_000, 384_000, False),
-        TypeRow("main.Token", 50, 1_600, 0, 0, True, die=5),
+        TypeRow("main.Session", 2_000_000, 192_000_000, 0, 0, True, die=1, retained=438_000_000),
+        TypeRow("[]uint8", 2_000_100, 150_000_000, 1_000, 48_000, True, die=2, retained=150_000_000),
+        TypeRow("map.group[int64]*main.Session", 280_000, 60_000_000, 0, 0, True, die=3, retained=498_000_000),
+        TypeRow("main.Child", 2_000_000, 96_000_000, 0, 0, True, die=4, retained=96_000_000),
+        TypeRow("(untyped, 32 B)", 500, 16_000, 12_000, 384_000, False, retained=16_000),
+        TypeRow("main.Token", 50, 1_600, 0, 0, True, die=5, retained=1_600),
     )
     rows, sizes, live = [], [], []
     for number, (row, count) in enumerate(((0, 3), (1, 2), (2, 1), (3, 2), (4, 2), (5, 1))):
@@ -43,13 +71,26 @@ def synthetic_reading(agree: bool = True) -> HeapReading:
     objects = 12_073_785 if agree else 12_073_795
     checks = (Check("objects", objects, FIGURES.heap_objects, objects == FIGURES.heap_objects),
               Check("bytes", FIGURES.heap_alloc, FIGURES.heap_alloc, True))
+    retained = _retained(sizes)
+    roots = (RootRow("main.registry", "global", REGISTRY, int(retained[REGISTRY]), variable="main.registry",
+                     type="map[int64]*main.Session"),
+             RootRow(f"goroutine {GOROUTINE_ID}", "goroutine", GOROUTINE, int(retained[GOROUTINE]), GOROUTINE_ID),
+             RootRow(f"goroutine {GOROUTINE_ID} main.worker: batch", "goroutine", LOCAL, int(retained[LOCAL]),
+                     GOROUTINE_ID, "main.worker", "batch", "*main.Token"),
+             RootRow("(runtime)", "runtime", RUNTIME, int(retained[RUNTIME])))
+    reachable_bytes = int(retained[ALL])
+    suspect = Suspect("main.registry", REGISTRY, int(retained[REGISTRY]), retained[REGISTRY] / reachable_bytes,
+                      Accumulation("map", "map[int64]*main.Session", 3, "main.Session", int(retained[:3].sum()), 5),
+                      ("main.registry", "map[int64]*main.Session"))
     return HeapReading(
         runtime=FIGURES, objects=objects, bytes=916_000_000, reachable_objects=12_061_285,
         reachable_bytes=915_600_000, unreachable_objects=12_500, unreachable_bytes=400_000,
         typed_objects=12_060_785, typed_bytes=915_584_000, tiny_blocks=0, spans=9_000, types=types,
         checks=checks, notes=(), elapsed_s=1.0, stages=(("spans", 0.1),),
         address=address, size=np.asarray(sizes, dtype=np.uint64), row=np.asarray(rows, dtype=np.int32),
-        reachable=np.asarray(live, dtype=bool), path=np.full(len(rows), -1, dtype=np.int32), paths=())
+        reachable=np.asarray(live, dtype=bool), path=np.full(len(rows), -1, dtype=np.int32), paths=(),
+        idom=np.asarray(IDOM, dtype=np.int32), retained=retained, parent=np.asarray(IDOM, dtype=np.int32),
+        roots=roots, suspects=(suspect,))
 
 
 class FakeHeap:
@@ -94,6 +135,9 @@ class FakeHeap:
         self.values.append((name, address, die, size))
         return Variable(name, f"main.Session at {address:#x}", "main.Session",
                         children=(Variable("id", "7", "int64"), Variable("user", '"ada"', "string")))
+
+    def path(self, reading: HeapReading, node: int) -> tuple[str, ...]:
+        return ("main.registry", "map[int64]*main.Session", f"[{node}] main.Session (96 B)")
 
     def close(self) -> None:
         self.closed = True

@@ -118,9 +118,11 @@ async def test_types_sort_filter_typed_ahead_objects_and_a_value(world):
         reading = app.heap_status.reading
         names = lambda: [reading.types[key].name for key in types.keys]  # noqa: E731
         assert names()[:2] == ["main.Session", "[]uint8"]
-        assert types.columns == ("type", "objects", "bytes", "avg", "share", "garbage")
-        assert types.cells_of(0) == ("main.Session", "2,000,000", "192 MB", "96 B", "21%", "")
+        assert types.columns == ("type", "objects", "bytes", "avg", "share", "retained", "garbage")
+        assert types.cells_of(0) == ("main.Session", "2,000,000", "192 MB", "96 B", "21%", "438 MB", "")
         assert types.cells_of(1)[-1] == "48.0 kB in 1,000"
+        await pilot.press("s")  # by retained
+        assert names()[0] == "map.group[int64]*main.Session" and "by retained" in types.border_title
         await pilot.press("s")  # by count
         assert names()[0] == "[]uint8" and "by count" in types.border_title
         await pilot.press("s", "s")  # by garbage bytes
@@ -136,12 +138,21 @@ async def test_types_sort_filter_typed_ahead_objects_and_a_value(world):
         objects = table(app, "instances")
         await until(pilot, lambda: objects.row_count == 3)
         assert objects.border_title == "Objects of main.Session: biggest 3 of 2,000,000"
-        assert objects.cells_of(objects.keys[0])[:2] == (f"{SESSION_ADDRESS:#x}", "96 B")
+        assert objects.columns == ("object", "type", "size", "retains", "")
+        assert objects.cells_of(objects.keys[0]) == (f"{SESSION_ADDRESS:#x}", "main.Session", "96 B", "192 B", "")
         assert app.screen.focused is objects
-        await pilot.press("enter")
+        await pilot.press("enter")  # its value, its path, what it holds
         value = app.screen.query_one(VariablesView)
         await until(pilot, lambda: any("user = \"ada\"" in line for line in value.labels()))
         assert heap.values == [(f"(main.Session) {SESSION_ADDRESS:#x}", SESSION_ADDRESS, 1, 96)]
+        path = app.screen.query_one("#memory-path")
+        await until(pilot, lambda: "[0] main.Session (96 B)" in str(path.render()))
+        assert str(path.render()) == "path: main.registry → map[int64]*main.Session → [0] main.Session (96 B)"
+        assert [objects.cells_of(k)[1] for k in objects.keys] == ["[]uint8", "main.Child"]
+        assert objects.border_title.startswith(f"Held by main.Session at {SESSION_ADDRESS:#x} (retains 192 B")
+        await pilot.press("backspace")  # up: what holds the session
+        await until(pilot, lambda: objects.border_title.startswith("Held by map.group[int64]*main.Session"))
+        assert [objects.cells_of(k)[1] for k in objects.keys] == ["main.Session"] * 3
         await pilot.press("escape")
         await until(pilot, lambda: app.screen is app.main)
         assert app.heap_status.state is HeapState.READ  # leaving a read heap keeps it
@@ -164,3 +175,62 @@ async def test_without_a_core_file_there_is_no_heap_line_and_no_m(world):
                        and app.goroutines_complete) as (app, pilot):
         assert not app.main.check_action("ask", ("memory",))
         assert heap_line(app) == ""
+
+
+async def test_roots_by_what_each_retains_and_a_goroutine_row_shows_it(world):
+    from fake_heap import GOROUTINE_ID
+
+    heap = FakeHeap()
+    async with running([FakeBackend(world)], open_heap=lambda target: heap) as (app, pilot):
+        await until(pilot, lambda: app.heap_status.state is HeapState.READ)
+        await pilot.press("m", "r")
+        left = table(app, "types")
+        await until(pilot, lambda: left.border_title.startswith("Roots:"))
+        reading = app.heap_status.reading
+        labels = [reading.roots[key].label for key in left.keys]
+        # a goroutine's frames sum into its own row: the local is not a row of its own
+        assert labels == ["main.registry", f"goroutine {GOROUTINE_ID}", "(runtime)"]
+        assert left.columns == ("root", "kind", "retains", "share")
+        assert left.cells_of(left.keys[0])[:3] == ("main.registry", "global map[int64]*main.Session", "688 B")
+        assert not app.screen.check_action("sort", ())
+        await pilot.press("enter")  # a global: what it holds
+        right = table(app, "instances")
+        await until(pilot, lambda: right.border_title.startswith("Held by main.registry"))
+        assert [right.cells_of(k)[1] for k in right.keys] == ["map.group[int64]*main.Session"]
+        left.focus()
+        left.move_cursor(1)
+        await pilot.press("enter")  # a goroutine: it, on the first screen
+        await until(pilot, lambda: app.screen is app.main and app.goroutine_id == GOROUTINE_ID)
+
+
+async def test_from_the_first_screen_to_the_suspects_path_in_two_keys(world):
+    heap = FakeHeap()
+    async with running([FakeBackend(world)], open_heap=lambda target: heap) as (app, pilot):
+        await until(pilot, lambda: app.heap_status.state is HeapState.READ)
+        await pilot.press("m", "l")
+        screen = app.screen
+        await until(pilot, lambda: "path: main.registry → map[int64]*main.Session" in
+                    str(screen.query_one("#memory-path").render()))
+        header = str(screen.query_one("#memory-header").render())
+        assert "suspect 1: main.registry retains 688 B (" in header
+        right = table(app, "instances")
+        assert right.border_title.startswith("suspect 1: main.registry retains 688 B")
+        assert [right.cells_of(k)[1] for k in right.keys] == ["main.Session"] * 3
+
+
+async def test_the_suspects_come_under_the_heaps_line_when_the_heap_is_the_story(world):
+    from dataclasses import replace
+
+    from fake_heap import FIGURES
+
+    at_its_limit = replace(FIGURES, memory_limit=1_000_000_000)  # 940 MB of spans in use: 94%
+    heap = FakeHeap(figures=at_its_limit)
+    async with running([FakeBackend(world)], open_heap=lambda target: heap) as (app, pilot):
+        await until(pilot, lambda: app.heap_status.state is HeapState.READ)
+        lines = summary(app).splitlines()
+        at = lines.index(heap_line(app))
+        assert lines[at + 1].startswith("  leak suspect: main.registry retains 688 B (")
+    quiet = FakeHeap()
+    async with running([FakeBackend(world)], open_heap=lambda target: quiet) as (app, pilot):
+        await until(pilot, lambda: app.heap_status.state is HeapState.READ)
+        assert "leak suspect" not in summary(app)  # a panic, far from any limit: the heap is not the story

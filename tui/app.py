@@ -40,8 +40,8 @@ from .core.session import CoreSession, SessionClosed
 from .core.store import GoroutineStore
 from .debugger.batch import stop_batches
 from .messages import (BacktraceLoaded, BackendRestarted, ComparisonValuesRead, ConsoleAnswered, FrameLoaded,
-                       GdbFinished, GoroutinesRead, HeapFailed, HeapFiguresRead, HeapProgressed, HeapRead,
-                       HeapValueRead, ModuleDownloading, SnapshotLoaded, SourceHighlighted, VariableLoaded,
+                       GdbFinished, GoroutinesRead, HeapFailed, HeapFiguresRead, HeapPathRead, HeapProgressed,
+                       HeapRead, HeapValueRead, ModuleDownloading, SnapshotLoaded, SourceHighlighted, VariableLoaded,
                        WatchesEvaluated)
 from .model import Backtrace, Target
 from .model.heap import HeapState, HeapStatus
@@ -50,7 +50,7 @@ from .palette import GoroutineAndFrameCommands
 from .recovery import RecoveryPolicy
 from .screens.error import ErrorScreen
 from .screens.main import Ask, BacktraceOnScreen, CrashOnScreen, FrameOnScreen, MainScreen, Staleness
-from .screens.memory import InstanceValue, MemoryScreen
+from .screens.memory import InstanceValue, MemoryScreen, NodePath
 from .sources.highlight import Highlighter
 from .sources.context import build_context
 from .sources.resolve import find
@@ -584,6 +584,20 @@ class GocoreApp(App[int]):
     def on_heap_value_read(self, message: HeapValueRead) -> None:
         if not self.closing and isinstance(self.screen, MemoryScreen):
             self.screen.value = InstanceValue(message.address, message.variable)
+
+    def on_memory_screen_path_wanted(self, message: MemoryScreen.PathWanted) -> None:
+        if self.heap is not None and self.heap_status.reading is not None:
+            self.work.read_heap_path(self.heap, self.heap_status.reading, message.node)
+
+    def on_heap_path_read(self, message: HeapPathRead) -> None:
+        if not self.closing and isinstance(self.screen, MemoryScreen):
+            self.screen.path = NodePath(message.node, message.hops)
+
+    def on_memory_screen_goroutine_wanted(self, message: MemoryScreen.GoroutineWanted) -> None:
+        """A goroutine's root row: that goroutine, on the first screen."""
+        if isinstance(self.screen, MemoryScreen):
+            self.screen.dismiss(None)
+        self.show_goroutine(message.goroutine_id)
 
     # -- GDB vs Delve ----------------------------------------------------------------
 

@@ -156,3 +156,11 @@ class HeapValueRead(Message):
 
     address: int
     variable: Variable
+
+
+@dataclass
+class HeapPathRead(Message):
+    """A heap object's shortest path from a root, hop by hop."""
+
+    node: int
+    hops: tuple[str, ...]

@@ -34,6 +34,7 @@ from .messages import (
     GoroutinesRead,
     HeapFailed,
     HeapFiguresRead,
+    HeapPathRead,
     HeapProgressed,
     HeapRead,
     HeapValueRead,
@@ -119,6 +120,7 @@ class Job(Enum):
     COMPARE_VALUES = "compare.values"
     HEAP = "heap"
     HEAP_VALUE = "heap.value"
+    HEAP_PATH = "heap.path"
 
 
 class BackgroundWork:
@@ -252,6 +254,18 @@ class BackgroundWork:
         except Exception as err:
             variable = Variable(f"{address:#x}", f"(unreadable: {describe(err)})", type_name)
         self._post(HeapValueRead(address, variable))
+
+    def read_heap_path(self, heap: HeapSource, reading, node: int) -> None:
+        self._start(Job.HEAP_PATH, partial(self._read_heap_path, heap, reading, node))
+
+    def _read_heap_path(self, heap: HeapSource, reading, node: int) -> None:
+        try:
+            hops = heap.path(reading, node)
+        except Stopped:
+            return
+        except Exception as err:
+            hops = (f"(no path: {describe(err)})",)
+        self._post(HeapPathRead(node, hops))
 
     # -- navigation ----------------------------------------------------------------
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from enum import Enum
 
-from ..model.heap import HeapReading, HeapState, HeapStatus, TypeRow
+from ..model.heap import HeapReading, HeapState, HeapStatus, RootRow, TypeRow
 
 
 def size_text(value: int | float | None) -> str:
@@ -88,6 +88,8 @@ def header_line(status: HeapStatus) -> str:
         parts.append("⚠ " + "; ".join(c.describe() for c in reading.mismatches))
     else:
         parts.append("agrees with the runtime: " + ", ".join(c.what for c in reading.checks if c.agree))
+    for number, line in enumerate(suspect_lines(reading), start=1):
+        parts.append(f"suspect {number}: {line}")
     return "\n".join(parts)
 
 
@@ -95,6 +97,7 @@ class SortBy(str, Enum):
     """The type table's order; `s` goes to the next."""
 
     BYTES = "bytes"
+    RETAINED = "retained"
     COUNT = "count"
     AVERAGE = "average size"
     GARBAGE = "garbage bytes"
@@ -111,6 +114,7 @@ def type_rows(reading: HeapReading, sort: SortBy = SortBy.BYTES, needle: str = "
     needle = needle.lower()
     rows = [i for i, row in enumerate(reading.types) if (not needle or needle in row.name.lower())]
     key = {SortBy.BYTES: lambda r: (-r.bytes, -r.garbage_bytes, r.name),
+           SortBy.RETAINED: lambda r: (-r.retained, -r.bytes, r.name),
            SortBy.COUNT: lambda r: (-r.count, -r.bytes, r.name),
            SortBy.AVERAGE: lambda r: (-r.average, -r.bytes, r.name),
            SortBy.GARBAGE: lambda r: (-r.garbage_bytes, -r.bytes, r.name),
@@ -119,11 +123,46 @@ def type_rows(reading: HeapReading, sort: SortBy = SortBy.BYTES, needle: str = "
     return rows
 
 
-TYPE_COLUMNS = ("type", "objects", "bytes", "avg", "share", "garbage")
+TYPE_COLUMNS = ("type", "objects", "bytes", "avg", "share", "retained", "garbage")
 
 
 def type_cells(row: TypeRow, reachable_bytes: int) -> tuple[str, ...]:
     share = row.bytes / reachable_bytes if reachable_bytes else 0.0
     garbage = f"{size_text(row.garbage_bytes)} in {row.garbage_count:,}" if row.garbage_count else ""
     return (row.name, f"{row.count:,}", size_text(row.bytes), size_text(row.average) if row.count else "",
-            percent_text(share) if row.count else "", garbage)
+            percent_text(share) if row.count else "", size_text(row.retained) if row.retained else "", garbage)
+
+
+ROOT_COLUMNS = ("root", "kind", "retains", "share")
+
+
+def root_rows(reading: HeapReading, needle: str = "") -> list[int]:
+    """Indices into reading.roots for the roots table: globals, whole
+    goroutines and the runtime (a goroutine's frames sum into its row),
+    biggest retained first, matching the filter."""
+    needle = needle.lower()
+    return [i for i, root in enumerate(reading.roots)
+            if (root.kind != "goroutine" or root.whole_goroutine) and root.retained
+            and (not needle or needle in root.label.lower() or needle in root.type.lower())]
+
+
+def root_cells(root: RootRow, reachable_bytes: int) -> tuple[str, ...]:
+    kind = root.kind + (f" {root.type}" if root.type else "")
+    share = root.retained / reachable_bytes if reachable_bytes else 0.0
+    return (root.label, kind, size_text(root.retained), percent_text(share))
+
+
+def suspect_lines(reading: HeapReading) -> list[str]:
+    """The leak suspects, one line each (none: the heap has no root that alone holds 10%)."""
+    return [suspect.describe() for suspect in reading.suspects]
+
+
+def heap_is_the_story(status: HeapStatus, crash_message: str) -> bool:
+    """The summary lists the suspects when the heap is why it died: an
+    out-of-memory crash, or a heap close to its GOMEMLIMIT."""
+    if "out of memory" in crash_message:
+        return True
+    figures = status.figures or (status.reading.runtime if status.reading is not None else None)
+    if figures is None or not figures.memory_limit or figures.heap_inuse is None:
+        return False
+    return figures.heap_inuse >= 0.9 * figures.memory_limit

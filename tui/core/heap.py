@@ -35,6 +35,7 @@ import numpy as np
 
 from ..corefile.errors import Stopped, Unsupported
 from ..corefile.govalue import GoValues
+from ..corefile.heap.paths import PathNamer
 from ..corefile.native import NativeCore
 from ..corefile.runtime.memstats import read_heap_stats
 from ..debugger.children import forking
@@ -65,6 +66,9 @@ class HeapSource(Protocol):
 
     def value(self, name: str, address: int, die: int | None, size: int) -> Variable:
         """The object at address as a Go value (its children read a few levels down)."""
+
+    def path(self, reading: HeapReading, node: int) -> tuple[str, ...]:
+        """The object's shortest path from a root, hop by hop, as Go reads it."""
 
     def close(self) -> None:
         """Stop any read and let go of the core."""
@@ -149,6 +153,10 @@ class NativeHeap:
     def value(self, name: str, address: int, die: int | None, size: int) -> Variable:
         native = self._open()
         return GoValues(native.memory, native.layouts).read(name, address, die, size)
+
+    def path(self, reading: HeapReading, node: int) -> tuple[str, ...]:
+        native = self._open()
+        return PathNamer(native.memory, native.layouts, reading).describe(node)
 
     def close(self) -> None:
         with self._lock:

@@ -205,12 +205,17 @@ class HeapReading:
         return self.typed_bytes / self.reachable_bytes if self.reachable_bytes else 0.0
 
     @property
+    def object_nodes(self) -> int:
+        """Nodes below this are objects (the per-object arrays' length); the roots' nodes follow."""
+        return len(self.address) if self.address is not None else 0
+
+    @property
     def root_node(self) -> int:
         """The node standing for all roots (the dominator tree's root)."""
         return len(self.idom) - 1 if self.idom is not None else -1
 
     def root_of_node(self, node: int) -> RootRow | None:
-        if node < self.objects:
+        if node < self.object_nodes:
             return None
         return next((root for root in self.roots if root.node == node), None)
 

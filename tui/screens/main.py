@@ -23,6 +23,7 @@ from textual.reactive import reactive
 from textual.screen import Screen
 
 from ..analysis.groups import GoroutineIndex
+from ..analysis.heapview import heap_is_the_story
 from ..analysis.waitview import Waits
 from ..model import Backtrace, Frame, Goroutine, Snapshot, Variable
 from ..model.heap import HeapStatus
@@ -387,7 +388,8 @@ class MainScreen(Screen):
                 widget.remove_class("-stale")
 
     def watch_heap(self, heap: HeapStatus) -> None:
-        self.query_one(CrashSummary).show_heap(heap)
+        message = self.crash.snapshot.crash.message if self.crash is not None else ""
+        self.query_one(CrashSummary).show_heap(heap, heap_is_the_story(heap, message))
         self.heap_available = heap.available
 
     def watch_backend_lost(self, lost: bool) -> None:

@@ -35,7 +35,7 @@ def node_chain(reading: HeapReading, node: int) -> list[int]:
             break
         chain.append(parent)
     chain.reverse()
-    first_object = next((i for i, n in enumerate(chain) if n < reading.objects), len(chain))
+    first_object = next((i for i, n in enumerate(chain) if n < reading.object_nodes), len(chain))
     return chain[max(0, first_object - 1):]
 
 
@@ -49,7 +49,7 @@ class PathNamer:
         chain = node_chain(r, node)
         hops: list[str] = []
         start = 0
-        if chain and chain[0] >= r.objects:
+        if chain and chain[0] >= r.object_nodes:
             source = r.root_of_node(chain[0])
             hops.append(source.label if source is not None else "(roots)")
             start = 1
@@ -62,7 +62,7 @@ class PathNamer:
         for index in range(start, len(chain)):
             held = chain[index]
             name = self._type(held)
-            holder = chain[index - 1] if index > 0 and chain[index - 1] < r.objects else None
+            holder = chain[index - 1] if index > 0 and chain[index - 1] < r.object_nodes else None
             if name.startswith(_MAP_INTERNAL) and index + 1 < len(chain):
                 if not in_map:  # the map itself: one hop, however many arrays it keeps
                     hops.append(f"{self._accessor(holder, held) if holder is not None else ''} {name}".strip())
@@ -73,7 +73,7 @@ class PathNamer:
                 in_map = False
                 continue
             hops.append(f"{self._accessor(holder, held) if holder is not None else ''} {name}".strip())
-        hops[-1] += f" ({int(r.size[node]) if node < r.objects else 0} B)"
+        hops[-1] += f" ({int(r.size[node]) if node < r.object_nodes else 0} B)"
         return tuple(hops)
 
     def text(self, node: int) -> str:
@@ -83,7 +83,7 @@ class PathNamer:
 
     def _type(self, node: int) -> str:
         r = self.reading
-        if node >= r.objects:
+        if node >= r.object_nodes:
             root = r.root_of_node(node)
             return root.label if root is not None else "(roots)"
         return r.types[r.row[node]].name
