@@ -240,6 +240,12 @@ def test_heap_pprof_is_read_by_go_tool_pprof(heap, toolchain, tmp_path):
     space = subprocess.run([go, "tool", "pprof", "-top", "-sample_index=inuse_space", str(profile)],
                            capture_output=True, text=True, timeout=120)
     assert "main.Child" in space.stdout
+    # the stacks are the dominator tree: a root's cumulative objects are all it retains
+    # (main.table: its array and the 50 leaves only it holds)
+    cum = subprocess.run([go, "tool", "pprof", "-top", "-cum", "-sample_index=inuse_objects", str(profile)],
+                         capture_output=True, text=True, timeout=120)
+    rows = {line.split()[-1]: int(line.split()[3]) for line in cum.stdout.splitlines() if re.match(r"\s*\d+\s", line)}
+    assert rows.get("main.table") == 51, cum.stdout
 
 
 @pytest.mark.toolchain_independent

@@ -102,9 +102,12 @@ def heap_markdown(heap: dict[str, Any] | None) -> list[str]:
 
 
 def write_pprof(reading: HeapReading, path: str | Path) -> int:
-    """Write the reachable heap as a pprof profile; the number of samples."""
-    samples = reading.samples()
-    Path(path).write_bytes(heap_profile(samples, comment="gocore-tui heap: type, the types that led to it, its root"))
+    """Write the reachable heap as a pprof profile of its dominator tree
+    (each stack: an object's type, the types that dominate it, its root;
+    a frame's cumulative bytes are what it retains); the number of samples."""
+    samples = reading.dominator_samples() if reading.dominator_path is not None else reading.samples()
+    Path(path).write_bytes(heap_profile(samples, comment="gocore-tui heap: the dominator tree, type, the types "
+                                        "that dominate it, its root"))
     return len(samples)
 
 

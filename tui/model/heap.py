@@ -192,6 +192,10 @@ class HeapReading:
     parent: np.ndarray = field(repr=False, default=None)  # int32: on a shortest path from the roots (-1: none)
     roots: tuple[RootRow, ...] = ()
     suspects: tuple[Suspect, ...] = ()
+    # Per object, its path of types down the dominator tree from its root
+    # (the --heap-pprof stacks): an id into dominator_paths, (parent or -1, name).
+    dominator_path: np.ndarray = field(repr=False, default=None)
+    dominator_paths: tuple[tuple[int, str], ...] = field(repr=False, default=())
     # (bytes of a malloc header, the size above which small objects with
     # pointers have one): (8, 512) on Go 1.22+, (0, 0) before.
     malloc_header: tuple[int, int] = (0, 0)
@@ -269,6 +273,28 @@ class HeapReading:
             else:
                 stack = (self.types[row].name,)
             out.append((stack, count, int(total)))
+        out.sort(key=lambda item: -item[2])
+        return out
+
+    def dominator_samples(self) -> list[tuple[tuple[str, ...], int, int]]:
+        """(stack, objects, bytes) per type and path down the dominator tree,
+        biggest first: the stack is the object's type, the types that
+        dominate it, its root; a frame's cumulative bytes are what that path
+        retains."""
+        paths = self.dominator_paths
+        mask = np.asarray(self.reachable)
+        ids = np.asarray(self.dominator_path)[mask].astype(np.int64)
+        unique, inverse = np.unique(ids, return_inverse=True)
+        counts = np.bincount(inverse)
+        sizes = np.bincount(inverse, weights=np.asarray(self.size)[mask].astype(np.float64))
+        out = []
+        for path, count, total in zip(unique.tolist(), counts.tolist(), sizes.tolist()):
+            stack = []
+            while path >= 0:
+                parent, name = paths[path]
+                stack.append(name)
+                path = parent
+            out.append((tuple(stack) or ("(roots)",), count, int(total)))
         out.sort(key=lambda item: -item[2])
         return out
 

@@ -46,7 +46,7 @@ from ..runtime.memstats import read_heap_stats
 from ..runtime.mheap import MHeap
 from ..runtime.types import RuntimeTypes
 from .gotypes import TypeTable
-from .dominators import DominatorTree, dominator_tree, type_retained
+from .dominators import DominatorTree, dominator_paths, dominator_tree, type_retained
 from .graph import ObjectGraph
 from .objects import HeapObjects, PointerScan
 from .roots import RootReader, RootSource
@@ -255,7 +255,14 @@ def _assemble(objects: HeapObjects, spans, held: Held, typer: Typer, table: Type
     root_rows = tuple(sorted(root_rows, key=lambda r: (-r.retained, r.label)))
     suspects = find_suspects(tree.root, first, kids, held.retained, row_of_node, rows, root_rows,
                              int(live_bytes.sum()), objects.base)
-    del first, kids, row_of_node
+    is_root = np.zeros(len(tree.idom), dtype=np.bool_)
+    is_root[len(row):] = True
+    dpath_of, dpath_parent, dpath_label = dominator_paths(tree, first, kids, row_of_node, is_root)
+    del first, kids, row_of_node, is_root
+    labels = {node: source.label for source, node in held.roots}
+    dpaths = tuple((int(parent), rows[label].name if label >= 0 else
+                    "(held by several roots)" if label == -1 else labels.get(-2 - label, "(roots)"))
+                   for parent, label in zip(dpath_parent.tolist(), dpath_label.tolist()))
     paths = typer.paths
     path_rows = tuple((paths.parent[p], names[paths.type[p]] if paths.type[p] >= 0 else "?", paths.root[p])
                       for p in range(len(paths)))
@@ -282,7 +289,7 @@ def _assemble(objects: HeapObjects, spans, held: Held, typer: Typer, table: Type
         notes=tuple(dict.fromkeys(notes)), elapsed_s=elapsed, stages=tuple(stages),
         address=objects.base, size=size, row=row, reachable=reachable,
         path=typer.path_of, paths=path_rows, idom=tree.idom, retained=held.retained, parent=held.parent,
-        roots=root_rows, suspects=suspects)
+        roots=root_rows, suspects=suspects, dominator_path=dpath_of[:len(row)], dominator_paths=dpaths)
 
 
 def _limit(value: int | None) -> int | None:

@@ -27,7 +27,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from numba import njit
+from numba import njit, types
+from numba.typed import Dict
 
 UNREACHED = -1
 
@@ -216,6 +217,53 @@ def subtree_of_type(first, kids, start, row_of_node, row, retained):
         for edge in range(first[node], first[node + 1]):
             stack.append((kids[edge], inside))
     return count, total
+
+
+@njit(cache=True, nogil=True)
+def _dominator_paths(first, kids, root, row_of_node, is_root, max_depth):
+    """Per node, its path of types down the dominator tree from its root
+    (interned: (parent path, row) pairs; a root's node enters as -2 - node;
+    a type repeating its parent's, a list's next, stays on its parent's
+    path; deeper than max_depth stays too)."""
+    nodes = len(row_of_node)
+    path_of = np.full(nodes, -1, dtype=np.int32)
+    # Path 0: objects no single root holds (the roots' node dominates them).
+    parents = [-1]
+    rows = [-1]
+    depths = [0]
+    ids = Dict.empty(key_type=types.int64, value_type=types.int64)
+    stack = np.empty(nodes + 1, dtype=np.int32)
+    top = 0
+    stack[0] = root
+    while top >= 0:
+        node = stack[top]
+        top -= 1
+        for edge in range(first[node], first[node + 1]):
+            child = kids[edge]
+            label = -2 - child if is_root[child] else row_of_node[child]
+            here = path_of[node] if node != root else (-1 if is_root[child] else 0)
+            if here >= 0 and (rows[here] == label or depths[here] >= max_depth):
+                path_of[child] = here
+            else:
+                key = np.int64(here) * (np.int64(1) << 33) + np.int64(label) + (np.int64(1) << 32)
+                found = ids.get(key, -1)
+                if found < 0:
+                    found = len(parents)
+                    ids[key] = found
+                    parents.append(here)
+                    rows.append(label)
+                    depths.append(0 if here < 0 else depths[here] + 1)
+                path_of[child] = found
+            top += 1
+            stack[top] = child
+    return path_of, np.asarray(parents, dtype=np.int32), np.asarray(rows, dtype=np.int64)
+
+
+def dominator_paths(tree: DominatorTree, first: np.ndarray, kids: np.ndarray, row_of_node: np.ndarray,
+                    is_root: np.ndarray, max_depth: int = 24) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(path per node, each path's parent, each path's label: a type's row,
+    -2 - node for a root's node, -1 for path 0: held by several roots)."""
+    return _dominator_paths(first, kids, tree.root, row_of_node, is_root, max_depth)
 
 
 @njit(cache=True, nogil=True)
