@@ -46,13 +46,14 @@ import json, sys, time
 started = time.perf_counter()
 from tui.corefile.native import NativeCore
 from tui.corefile.heap import read_heap
+from tui.analysis.heapview import suspect_lines
 native = NativeCore.open(sys.argv[1], sys.argv[2])
 reading = read_heap(native)
 print(json.dumps({"objects": reading.objects, "bytes": reading.bytes, "reachable_objects": reading.reachable_objects,
                   "reachable_bytes": reading.reachable_bytes, "typed_share": reading.typed_share,
                   "mismatches": [c.describe() for c in reading.mismatches], "stages": reading.stages,
                   "top": [(t.name, t.count, t.bytes) for t in reading.types[:6]],
-                  "suspects": [s.describe() for s in reading.suspects],
+                  "suspects": suspect_lines(reading),
                   "roots": [(r.label, r.retained) for r in reading.roots[:4]],
                   "inside_s": time.perf_counter() - started}))
 """

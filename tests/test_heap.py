@@ -220,7 +220,7 @@ def test_report_json_and_markdown_carry_the_heap(heap, dlv_path):
     types = memory.split("| type |", 1)[1].split("\n\n", 1)[0]
     assert len([line for line in types.splitlines() if line.startswith("| `")]) == 10
     assert "| root | retains |" in memory and "| `main.table` | 131.9 kB |" in memory
-    assert "**Leak suspects:**" in memory and "- main.table retains 131.9 kB (" in memory
+    assert "**Leak suspects:**" in memory and "- main.table retains 132 kB (" in memory
 
 
 def test_heap_pprof_is_read_by_go_tool_pprof(heap, toolchain, tmp_path):

@@ -11,6 +11,7 @@ import functools
 import numpy as np
 import pytest
 
+from tui.analysis.heapview import describe_suspect
 from tui.corefile.heap import read_heap_of
 from tui.corefile.heap.dominators import dominator_tree
 
@@ -150,7 +151,7 @@ def test_the_leak_suspect_names_the_root_and_the_collection(heap):
     assert len(outside) <= 4 and all(held_by_a_stale_stack_word(heap, node) for node in outside), outside
     assert accumulation.count == BLOBS - len(outside)
     assert accumulation.element_retained >= accumulation.count * blobs.bytes // BLOBS
-    assert suspect.describe().startswith(f"main.cache retains {suspect.retained / 1e6:,.1f} MB ({suspect.share:.0%}): "
+    assert describe_suspect(suspect).startswith(f"main.cache retains {suspect.retained / 1e6:,.1f} MB ({suspect.share:.0%}): "
                                          f"a map[string]*main.Blob with {accumulation.count:,} main.Blob (")
 
 

@@ -8,6 +8,7 @@ from typing import Any
 
 from ..corefile.errors import Stopped, Unsupported
 from ..model.heap import HeapReading
+from .heapview import describe_suspect
 from .pprof import heap_profile
 
 MARKDOWN_TYPES = 10
@@ -58,7 +59,7 @@ def heap_section(reading: HeapReading | str) -> dict[str, Any]:
 def _suspect(suspect) -> dict[str, Any]:
     a = suspect.accumulation
     return {"root": suspect.label, "retained_bytes": suspect.retained, "share": round(suspect.share, 4),
-            "description": suspect.describe(),
+            "description": describe_suspect(suspect),
             "accumulation": None if a is None else {
                 "kind": a.kind, "type": a.type, "count": a.count, "element": a.element,
                 "element_retained_bytes": a.element_retained, "path": " → ".join(suspect.path)}}
@@ -98,7 +99,28 @@ def heap_markdown(heap: dict[str, Any] | None) -> list[str]:
         out += ["| root | retains |", "| --- | ---: |"]
         out += [f"| `{r['root']}` | {_size(r['retained_bytes'])} |" for r in roots]
         out.append("")
-    return out
+    return out + _growth_markdown(heap.get("growth"))
+
+
+def _growth_markdown(growth: dict[str, Any] | None) -> list[str]:
+    if not growth:
+        return []
+    out = ["### What grew", ""]
+    if "error" in growth:
+        return out + [f"The baseline's heap was not read: {growth['error']}", ""]
+    out.append(f"Since `{growth['baseline']}`: reachable {_size(growth['baseline_reachable_bytes'])} → "
+               f"{_size(growth['reachable_bytes'])}, {growth['baseline_reachable_objects']:,} → "
+               f"{growth['reachable_objects']:,} objects.")
+    out += ["", "| type | grew | objects |", "| --- | ---: | ---: |"]
+    out += [f"| `{t['type']}` | {_signed(t['grew_bytes'])} | {t['grew_count']:+,} |" for t in growth["types"][:MARKDOWN_TYPES]]
+    out += ["", "| root | grew | retains |", "| --- | ---: | ---: |"]
+    out += [f"| `{r['root']}`{' (new)' if r['new'] else ''} | {_signed(r['grew_bytes'])} | {_size(r['retained_bytes'])} |"
+            for r in growth["roots"][:MARKDOWN_TYPES]]
+    return out + [""]
+
+
+def _signed(value: int) -> str:
+    return ("+" if value >= 0 else "-") + _size(abs(value))
 
 
 def write_pprof(reading: HeapReading, path: str | Path) -> int:

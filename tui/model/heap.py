@@ -135,29 +135,6 @@ class Suspect:
     accumulation: Accumulation | None
     path: tuple[str, ...] = ()  # from the root to the collection, hop by hop (paths.py)
 
-    def describe(self) -> str:
-        """"main.registry retains 1.2 GB (71%): a map[int64]*main.Session with 3,500,000 main.Session"."""
-        text = f"{self.label} retains {_size(self.retained)} ({self.share:.0%})"
-        a = self.accumulation
-        if a is None:
-            return text
-        if a.kind == "linked list":
-            return text + f": a linked list of {a.count:,} {a.element}"
-        each = a.element_retained / a.count if a.count else 0
-        return (text + f": {_article(a.type)} {a.type} with {a.count:,} {a.element}"
-                f" ({_size(a.element_retained)}, {_size(each)} each)")
-
-
-def _article(name: str) -> str:
-    return "an" if name[:1].lower() in "aeiou" else "a"
-
-
-def _size(value: float) -> str:
-    for unit, scale in (("GB", 1e9), ("MB", 1e6), ("kB", 1e3)):
-        if value >= scale:
-            return f"{value / scale:,.1f} {unit}"
-    return f"{int(value)} B"
-
 
 @dataclass(frozen=True, eq=False)
 class HeapReading:

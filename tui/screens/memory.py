@@ -32,8 +32,8 @@ from textual.reactive import reactive
 from textual.screen import Screen
 from textual.widgets import Label, ProgressBar, Static
 
-from ..analysis.heapview import (ROOT_COLUMNS, TYPE_COLUMNS, SortBy, header_line, percent_text, root_cells,
-                                 root_rows, size_text, type_cells, type_rows)
+from ..analysis.heapview import (ROOT_COLUMNS, TYPE_COLUMNS, SortBy, describe_suspect, header_line, percent_text,
+                                 root_cells, root_rows, size_text, type_cells, type_rows)
 from ..model import Variable
 from ..model.heap import HeapReading, HeapState, HeapStatus
 from ..widgets.footer import Footer
@@ -214,7 +214,7 @@ class MemoryScreen(Screen):
         suspect = reading.suspects[self._suspect]
         node = suspect.accumulation.node if suspect.accumulation is not None else suspect.node
         self._trail = [node]
-        self._show_children(f"suspect {self._suspect + 1}: {suspect.describe()}")
+        self._show_children(f"suspect {self._suspect + 1}: {describe_suspect(suspect)}")
         self.path = NodePath(node, suspect.path)
         self.query_one("#instances", RowTable).focus()
 

@@ -20,14 +20,12 @@ from typing import Callable, Hashable, Sequence
 
 from rich.cells import cell_len
 from rich.text import Text
-from textual.binding import Binding
-from textual.events import Click
 from textual.geometry import Size
 from textual.message import Message
-from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from .keys import row_keys
+from .virtual_rows import VirtualRows
 
 # Column widths are measured on at most this many rows (the first ones,
 # biggest first in every table here), not on every row of a long table.
@@ -42,16 +40,8 @@ class Column:
     max_width: int = MAX_COLUMN
 
 
-class RowTable(ScrollView, can_focus=True):
-    BINDINGS = [
-        Binding("up", "cursor_up", "Up", show=False),
-        Binding("down", "cursor_down", "Down", show=False),
-        Binding("pageup", "page_up", "Page up", show=False),
-        Binding("pagedown", "page_down", "Page down", show=False),
-        Binding("home", "first", "First", show=False),
-        Binding("end", "last", "Last", show=False),
-        Binding("enter", "select", "Open", show=False),
-    ] + row_keys("rows")
+class RowTable(VirtualRows):
+    BINDINGS = row_keys("rows")
 
     COMPONENT_CLASSES = {"row-table--header", "row-table--cursor"}
 
@@ -191,56 +181,12 @@ class RowTable(ScrollView, can_focus=True):
 
     def move_cursor(self, row: int, scroll: bool = True) -> None:
         before = self.cursor_key()
-        self.cursor_row = max(0, min(row, len(self._keys) - 1))
-        if scroll:
-            self._scroll_to_cursor()
-        self.refresh()
+        super().move_cursor(row, scroll)
         key = self.cursor_key()
         if key is not None and key != before:
             self.post_message(self.Highlighted(self, key))
-
-    def on_resize(self) -> None:
-        self._scroll_to_cursor()
-
-    def _scroll_to_cursor(self) -> None:
-        visible = max(1, self.scrollable_content_region.height - 1)
-        top = self.scroll_offset.y
-        if self.cursor_row < top:
-            top = self.cursor_row
-        elif self.cursor_row >= top + visible:
-            top = self.cursor_row - visible + 1
-        else:
-            return
-        self.scroll_to(y=top, animate=False, force=True, immediate=True)
-
-    def action_cursor_down(self) -> None:
-        self.move_cursor(self.cursor_row + 1)
-
-    def action_cursor_up(self) -> None:
-        self.move_cursor(self.cursor_row - 1)
-
-    def action_page_down(self) -> None:
-        self.move_cursor(self.cursor_row + max(1, self.scrollable_content_region.height - 2))
-
-    def action_page_up(self) -> None:
-        self.move_cursor(self.cursor_row - max(1, self.scrollable_content_region.height - 2))
-
-    def action_first(self) -> None:
-        self.move_cursor(0)
-
-    def action_last(self) -> None:
-        self.move_cursor(len(self._keys) - 1)
 
     def action_select(self) -> None:
         key = self.cursor_key()
         if key is not None:
             self.post_message(self.Chosen(self, key))
-
-    def on_click(self, event: Click) -> None:
-        offset = event.get_content_offset(self)
-        if offset is None or offset.y == 0:
-            return
-        number = self.scroll_offset.y + offset.y - 1
-        if number < len(self._keys):
-            self.move_cursor(number, scroll=False)
-            self.action_select()
