@@ -91,6 +91,9 @@ def _add_view_options(parser: argparse.ArgumentParser, report: bool = True) -> N
         parser.add_argument("--heap-pprof", metavar="FILE",
                             help="write the heap by type as a pprof profile (inuse_space, inuse_objects; the stack is "
                             "the type path from its root); without --report, only that")
+        parser.add_argument("--baseline", metavar="OLDCORE",
+                            help="with --report: what grew since an earlier core of the same executable (types "
+                            "and roots by growth; the heap of both is read)")
         parser.add_argument("--compare", action="store_true",
                             help="open straight on the GDB-vs-Delve comparison (the demo of what Delve reads that gdb cannot)")
 
@@ -152,6 +155,15 @@ def _open(args: argparse.Namespace, go_traceback: str = "") -> int:
         return _fail("--compare shows gdb beside Delve: drop --no-gdb")
     if getattr(args, "heap_pprof", None) and args.no_heap:
         return _fail("--heap-pprof writes the heap: drop --no-heap")
+    if getattr(args, "baseline", None):
+        if not args.report or args.no_heap:
+            return _fail("--baseline compares the heap in the report: give --report json|md (without --no-heap)")
+        from ..debugger.startup import check_inputs
+
+        try:
+            check_inputs(args.executable, args.baseline)
+        except OpenError as err:
+            return _fail(f"--baseline {args.baseline}: {_one_line(err)}")
     if getattr(args, "heap_pprof", None) and not args.report:
         return _heap_pprof_only(args)
     install_signal_reaper()
@@ -175,7 +187,8 @@ def _open(args: argparse.Namespace, go_traceback: str = "") -> int:
 
             sources = build_context(rules=substitutions, build_info=delve.target.build)
             return _report(delve, args.report, sources, not args.no_gdb, go_traceback,
-                           None if args.no_heap else (args.executable, args.core), getattr(args, "heap_pprof", None))
+                           None if args.no_heap else (args.executable, args.core), getattr(args, "heap_pprof", None),
+                           getattr(args, "baseline", None))
         from .terminal import terminal_restorer
         from .tuning import freeze_long_lived, tune_process
 
@@ -211,7 +224,7 @@ def _opener(first: Delve, args: argparse.Namespace):
 
 
 def _report(delve: Delve, fmt: str, sources: SourceContext, with_gdb: bool, go_traceback: str = "",
-            files: tuple[str, str] | None = None, heap_pprof: str | None = None) -> int:
+            files: tuple[str, str] | None = None, heap_pprof: str | None = None, baseline: str | None = None) -> int:
     from ..analysis.forensics import read_snapshot
     from ..analysis.report import build_report, comparison_report, to_json, to_markdown
     from ..analysis.showdown import read_delve_values, run_comparison
@@ -240,6 +253,13 @@ def _report(delve: Delve, fmt: str, sources: SourceContext, with_gdb: bool, go_t
 
         reading = read_heap_reading(*files)
         heap = heap_section(reading)
+        if baseline and not isinstance(reading, str):
+            from ..analysis.heapgrowth import growth_section, heap_growth
+
+            before = read_heap_reading(files[0], baseline)
+            heap["growth"] = {"baseline": baseline, "error": before} if isinstance(before, str) else \
+                growth_section(heap_growth(reading, before), baseline)
+            del before
         if heap_pprof and not isinstance(reading, str):
             try:
                 write_pprof(reading, heap_pprof)
