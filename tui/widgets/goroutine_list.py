@@ -79,23 +79,6 @@ class GoroutineList(VirtualRows):
 
     BINDINGS = row_keys("goroutines")
 
-    COMPONENT_CLASSES = {"goroutine-list--header", "goroutine-list--cursor"}
-
-    DEFAULT_CSS = """
-    GoroutineList { height: 1fr; background: $surface; }
-    GoroutineList > .goroutine-list--header { text-style: bold; background: $panel; color: $foreground; }
-    GoroutineList > .goroutine-list--cursor {
-        background: $block-cursor-blurred-background;
-        color: $block-cursor-blurred-foreground;
-        text-style: $block-cursor-blurred-text-style;
-    }
-    GoroutineList:focus > .goroutine-list--cursor {
-        background: $block-cursor-background;
-        color: $block-cursor-foreground;
-        text-style: $block-cursor-text-style;
-    }
-    """
-
     @dataclass
     class Chosen(Message):
         """The user picked a goroutine (enter or click on its row)."""
@@ -353,7 +336,7 @@ class GoroutineList(VirtualRows):
         scroll_x, scroll_y = self.scroll_offset
         width = self.scrollable_content_region.width
         if y == 0:
-            header = self.get_component_rich_style("goroutine-list--header")
+            header = self.get_component_rich_style("virtual-rows--header")
             cells = tuple(Text(title) for title in self._columns)
             return self._strip(cells, scroll_x, width).apply_style(header)
         number = scroll_y + y - 1
@@ -361,7 +344,7 @@ class GoroutineList(VirtualRows):
             return Strip.blank(width)
         strip = self._strip(self._cells(self._rows[number]), scroll_x, width)
         if number == self.cursor_row:
-            strip = strip.apply_style(self.get_component_rich_style("goroutine-list--cursor"))
+            strip = strip.apply_style(self.get_component_rich_style("virtual-rows--cursor"))
         return strip
 
     def _strip(self, cells: tuple[Text, ...], scroll_x: int, width: int) -> Strip:

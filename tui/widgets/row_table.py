@@ -43,23 +43,6 @@ class Column:
 class RowTable(VirtualRows):
     BINDINGS = row_keys("rows")
 
-    COMPONENT_CLASSES = {"row-table--header", "row-table--cursor"}
-
-    DEFAULT_CSS = """
-    RowTable { height: 1fr; background: $surface; }
-    RowTable > .row-table--header { text-style: bold; background: $panel; color: $foreground; }
-    RowTable > .row-table--cursor {
-        background: $block-cursor-blurred-background;
-        color: $block-cursor-blurred-foreground;
-        text-style: $block-cursor-blurred-text-style;
-    }
-    RowTable:focus > .row-table--cursor {
-        background: $block-cursor-background;
-        color: $block-cursor-foreground;
-        text-style: $block-cursor-text-style;
-    }
-    """
-
     @dataclass
     class Chosen(Message):
         """Enter (or a click) on a row."""
@@ -150,7 +133,7 @@ class RowTable(VirtualRows):
         scroll_x, scroll_y = self.scroll_offset
         width = self.scrollable_content_region.width
         if y == 0:
-            header = self.get_component_rich_style("row-table--header")
+            header = self.get_component_rich_style("virtual-rows--header")
             return self._strip([Text(c.title) for c in self._columns], scroll_x, width).apply_style(header)
         number = scroll_y + y - 1
         if number >= len(self._keys):
@@ -159,7 +142,7 @@ class RowTable(VirtualRows):
             return Strip.blank(width)
         strip = self._strip(self._cells(self._keys[number]), scroll_x, width)
         if number == self.cursor_row:
-            strip = strip.apply_style(self.get_component_rich_style("row-table--cursor"))
+            strip = strip.apply_style(self.get_component_rich_style("virtual-rows--cursor"))
         return strip
 
     def _strip(self, cells: Sequence[str | Text], scroll_x: int, width: int) -> Strip:

@@ -24,6 +24,23 @@ class VirtualRows(ScrollView, can_focus=True):
         Binding("enter", "select", "Open", show=False),
     ]
 
+    COMPONENT_CLASSES = {"virtual-rows--header", "virtual-rows--cursor"}
+
+    DEFAULT_CSS = """
+    VirtualRows { height: 1fr; background: $surface; }
+    VirtualRows > .virtual-rows--header { text-style: bold; background: $panel; color: $foreground; }
+    VirtualRows > .virtual-rows--cursor {
+        background: $block-cursor-blurred-background;
+        color: $block-cursor-blurred-foreground;
+        text-style: $block-cursor-blurred-text-style;
+    }
+    VirtualRows:focus > .virtual-rows--cursor {
+        background: $block-cursor-background;
+        color: $block-cursor-foreground;
+        text-style: $block-cursor-text-style;
+    }
+    """
+
     cursor_row = 0
 
     @property
