@@ -57,11 +57,13 @@ class ReplayedBackend(DelveBackend):
         return as_recorded(super().snapshot(), self.delve)
 
 
-def recorded_app(name: str = "goroutine_panic") -> RecordingApp:
+def recorded_app(name: str = "goroutine_panic", open_heap=None) -> RecordingApp:
+    """open_heap: the heap to show (tests/fake_heap.py); a recording has none of its own."""
     delve = replay(str(TRANSCRIPTS / f"{name}.json"))
     return RecordingApp(lambda: ReplayedBackend(delve), substitutions=SUBSTITUTIONS,
                         title_paths=(delve.target.executable, delve.target.core), compare_with_gdb=False,
-                        read_core_natively=False)  # a recording has no core file: dlv's listing, recorded
+                        read_core_natively=False,  # a recording has no core file: dlv's listing, recorded
+                        open_heap=open_heap)
 
 
 def natively_read_app(name: str, folder: Path) -> RecordingApp:

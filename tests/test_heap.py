@@ -200,19 +200,27 @@ def test_report_json_and_markdown_carry_the_heap(heap, dlv_path):
     done = subprocess.run(command + ["--report", "json"], capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr
     report = json.loads(done.stdout)
-    assert report["schema"] == "gocore-tui/report/3"
+    assert report["schema"] == "gocore-tui/report/4"
     section = report["heap"]
     assert section["objects"] == reading.objects and section["reachable_bytes"] == reading.reachable_bytes
     assert section["runtime"]["heap_objects"] == reading.objects
     assert section["types"][0]["bytes"] >= section["types"][1]["bytes"]
     assert {"type": "main.Token", "count": 50, "bytes": 1600, "garbage_count": 0, "garbage_bytes": 0,
-            "typed": True} in section["types"]
+            "typed": True, "retained_bytes": 1600} in section["types"]
+    tokens = next(r for r in section["roots"] if r["root"] == "main.tokens")
+    assert (tokens["kind"], tokens["variable"], tokens["type"]) == ("global", "main.tokens", "map[string]*main.Token")
+    assert tokens["retained_bytes"] > 1600 and section["roots"][0]["retained_bytes"] >= tokens["retained_bytes"]
+    suspect = section["suspects"][0]
+    assert suspect["root"] == "main.table" and suspect["accumulation"]["path"].startswith("main.table → ")
     assert section["mismatches"] == []
     done = subprocess.run(command + ["--report", "md"], capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr
     memory = done.stdout.split("## Memory", 1)[1].split("\n## ", 1)[0]
     assert "| `main.Session` | 1,000 | 80.0 kB | 80 B |" in memory
-    assert len([line for line in memory.splitlines() if line.startswith("| `")]) == 10
+    types = memory.split("| type |", 1)[1].split("\n\n", 1)[0]
+    assert len([line for line in types.splitlines() if line.startswith("| `")]) == 10
+    assert "| root | retains |" in memory and "| `main.table` | 131.9 kB |" in memory
+    assert "**Leak suspects:**" in memory and "- main.table retains 132 kB (" in memory
 
 
 def test_heap_pprof_is_read_by_go_tool_pprof(heap, toolchain, tmp_path):
@@ -232,6 +240,12 @@ def test_heap_pprof_is_read_by_go_tool_pprof(heap, toolchain, tmp_path):
     space = subprocess.run([go, "tool", "pprof", "-top", "-sample_index=inuse_space", str(profile)],
                            capture_output=True, text=True, timeout=120)
     assert "main.Child" in space.stdout
+    # the stacks are the dominator tree: a root's cumulative objects are all it retains
+    # (main.table: its array and the 50 leaves only it holds)
+    cum = subprocess.run([go, "tool", "pprof", "-top", "-cum", "-sample_index=inuse_objects", str(profile)],
+                         capture_output=True, text=True, timeout=120)
+    rows = {line.split()[-1]: int(line.split()[3]) for line in cum.stdout.splitlines() if re.match(r"\s*\d+\s", line)}
+    assert rows.get("main.table") == 51, cum.stdout
 
 
 @pytest.mark.toolchain_independent

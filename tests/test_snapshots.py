@@ -200,3 +200,28 @@ def test_goroutines_by_what_they_wait_on_read_natively(snap_compare, deadlock_re
         assert goroutines.border_title.startswith("Goroutines 9 by what they wait on: 2 objects")
 
     assert snap_compare(app, terminal_size=SIZE, run_before=by_waits)
+
+
+def test_memory_screen(snap_compare):
+    """m on a synthetic heap (tests/fake_heap.py): the runtime's figures and
+    ours, the types by bytes, a type's objects, the biggest one's value."""
+    from fake_heap import FakeHeap
+
+    heap = FakeHeap()
+    app = recorded_app(open_heap=lambda target: heap)
+
+    async def open_memory(pilot) -> None:
+        await _settled(pilot)
+        while app.heap_status.reading is None:
+            await pilot.pause(0.02)
+        assert app.backend_messages[-1] == "HeapRead", app.backend_messages
+        await pilot.press("m")
+        await pilot.pause(0.1)
+        await pilot.press("enter")
+        await pilot.pause(0.1)
+        await pilot.press("enter")
+        await app.workers.wait_for_complete()
+        await pilot.pause(0.2)
+        assert heap.values, "the object's value was asked for"
+
+    assert snap_compare(app, terminal_size=SIZE, run_before=open_memory)

@@ -19,7 +19,7 @@ from .compare import Comparison, Score
 from .groups import GoroutineIndex
 from .heapreport import heap_markdown
 
-SCHEMA = "gocore-tui/report/3"
+SCHEMA = "gocore-tui/report/4"
 CONTEXT_LINES = 5
 # Objects goroutines wait on, in a Markdown report (the JSON has every one).
 MARKDOWN_OBJECTS = 20
