@@ -115,7 +115,6 @@ def _read(native: NativeCore, progress, stop, typed_roots: bool) -> HeapReading:
     held = _graph(objects, scan.edges(), roots, lambda: lap("pointers"),
                   lambda: progress(HeapProgress("reachability", 0, total)))
     notes += scan.notes
-    reachable = held.reachable
     lap("reachability")
     table = TypeTable(native.layouts, types)
 
