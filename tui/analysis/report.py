@@ -10,8 +10,8 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any, Sequence
 
-from ..model import (Backtrace, BuildInfo, CrashKind, Frame, FrameState, GdbRun, Goroutine, Module, Snapshot,
-                     Variable, signal_name)
+from ..model import (HEADER_CUT_NOTE, Backtrace, BuildInfo, CrashKind, Frame, FrameState, GdbRun, Goroutine, Module,
+                     Snapshot, Variable, signal_name)
 from ..sources.context import SourceContext
 from ..sources.resolve import find
 from .blocking import FieldsOf, blocking_report, deadlock_report
@@ -291,7 +291,7 @@ def to_markdown(report: dict[str, Any]) -> str:
         rows += [("In C code", _place(crash["c_frame"])), ("Called from Go", _place(crash["go_caller"]))]
     out += ["| | |", "| --- | --- |"] + [f"| {k} | {_cell(v)} |" for k, v in rows] + [""]
     if crash.get("header"):
-        lost = ["… (earlier lines lost: the runtime kept the last 512 bytes)"] if crash.get("header_cut") else []
+        lost = [HEADER_CUT_NOTE] if crash.get("header_cut") else []
         out += ["## What Go printed", "", "```text", *lost, *crash["header"], "```", ""]
     source = report["source"]
     if source:

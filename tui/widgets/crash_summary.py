@@ -9,7 +9,7 @@ from rich.text import Text
 from textual.widgets import Static
 
 from ..analysis.heapview import suspect_lines, summary_line
-from ..model import BuildInfo, Crash, CrashKind, Frame, Snapshot, signal_name
+from ..model import HEADER_CUT_NOTE, BuildInfo, Crash, CrashKind, Frame, Snapshot, signal_name
 from ..model.heap import HeapState, HeapStatus
 
 _KIND_STYLE = {
@@ -60,7 +60,7 @@ def header_text(crash: Crash) -> Text:
             text.append(message, "bold")
         return text
     if crash.header_cut:
-        text.append("… (the runtime kept only the end of this report)\n", "dim")
+        text.append(HEADER_CUT_NOTE + "\n", "dim")
     shown = lines[:HEADER_LINES]
     for number, line in enumerate(shown):
         indent, word, rest = _HEADER_WORD.match(line).groups()
