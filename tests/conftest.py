@@ -22,6 +22,7 @@ from corecache import FixtureCore, all_cores
 from tui.debugger.dlv import DLV_VARIABLE
 
 INDEPENDENT = "toolchain_independent"
+LATEST_ONLY = "latest_toolchain_only"
 _TOOLCHAIN = pytest.StashKey[toolchains.Toolchain]()
 
 
@@ -43,17 +44,19 @@ def pytest_report_header(config):
 
 
 def pytest_collection_modifyitems(config, items):
-    """Leave out toolchain-independent tests after the first leg; refuse a
-    test marked so that still opens a core (it would then be untested on
-    the other toolchains)."""
+    """Leave out toolchain-independent tests after the first leg, and tests
+    of programs the older toolchain cannot build; refuse a test marked
+    independent that still opens a core (it would then be untested on the
+    other toolchains)."""
     for item in items:
         if item.get_closest_marker(INDEPENDENT) and {"cores", "fixture_core", "toolchain", "dlv_path"} & set(item.fixturenames):
             raise pytest.UsageError(f"{item.nodeid} is marked {INDEPENDENT} but uses a core or dlv")
     if config.stash[_TOOLCHAIN].is_latest:
         return
-    kept = [item for item in items if not item.get_closest_marker(INDEPENDENT)]
-    config.hook.pytest_deselected(items=[item for item in items if item.get_closest_marker(INDEPENDENT)])
-    items[:] = kept
+    left_out = [item for item in items if any(item.get_closest_marker(mark) for mark in (INDEPENDENT, LATEST_ONLY))]
+    config.hook.pytest_deselected(items=left_out)
+    gone = set(left_out)
+    items[:] = [item for item in items if item not in gone]
 
 
 @pytest.fixture(scope="session")
