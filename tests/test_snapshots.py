@@ -31,9 +31,12 @@ import pytest
 
 from snapshot_app import RECORDED_BUILD_DIR, failing_app, natively_read_app, recorded_app, recorded_gdb_run
 from tui.messages import GdbFinished
+from tui.model.heap import HeapState
 from tui.screens.error import ErrorScreen
 from tui.screens.help import HelpScreen
+from tui.screens.memory import MemoryScreen
 from tui.widgets.crash_summary import CrashSummary
+from tui.widgets.row_table import RowTable
 from waiting import until
 
 pytestmark = pytest.mark.toolchain_independent
@@ -41,11 +44,17 @@ pytestmark = pytest.mark.toolchain_independent
 SIZE = (160, 45)
 
 
+def _heap_settled(app) -> bool:
+    """The heap read (in its own process) is done, or there is none to read."""
+    status = app.heap_status
+    return not status.available or status.state in (HeapState.READ, HeapState.FAILED)
+
+
 async def _settled(pilot) -> None:
     """Everything loaded and every worker done; what they posted, handled."""
     app = pilot.app
     await until(pilot, lambda: app.first_screen_ready and app.goroutines_complete and app.stacks_complete
-                and app.waits_complete)
+                and app.waits_complete and _heap_settled(app))
     await app.workers.wait_for_complete()
     await pilot.pause()
 
@@ -65,8 +74,13 @@ def assert_loaded_in_order_through_dlv(app) -> None:
 def assert_loaded_in_order_natively(app) -> None:
     """The crash with its frame first, then the goroutines with their whole
     stacks in pages from the core file (the last page says it is the last),
-    then what they wait on: no second dlv, no fallback to dlv's listing."""
-    messages = app.backend_messages
+    then what they wait on: no second dlv, no fallback to dlv's listing.
+    The heap, read in a process of its own, reports beside them: the
+    runtime's figures first, then its progress, then the reading."""
+    heap = [name for name in app.backend_messages if name.startswith("Heap")]
+    assert heap[0] == "HeapFiguresRead" and heap[-1] == "HeapRead", heap
+    assert set(heap[1:-1]) <= {"HeapProgressed"}, heap
+    messages = [name for name in app.backend_messages if not name.startswith("Heap")]
     assert messages[0] == "SnapshotLoaded" and messages[-1] == "GoroutinesRead.WaitsKnown", messages
     assert set(messages[1:-2]) == {"GoroutinesRead.Listed"} and messages[-2] == "GoroutinesRead.ListDone", messages
     assert app.failures == []
@@ -212,16 +226,17 @@ def test_memory_screen(snap_compare):
 
     async def open_memory(pilot) -> None:
         await _settled(pilot)
-        while app.heap_status.reading is None:
-            await pilot.pause(0.02)
+        assert app.heap_status.reading is not None
         assert app.backend_messages[-1] == "HeapRead", app.backend_messages
         await pilot.press("m")
-        await pilot.pause(0.1)
+        await until(pilot, lambda: isinstance(app.screen, MemoryScreen))
         await pilot.press("enter")
-        await pilot.pause(0.1)
+        instances = app.screen.query_one("#instances", RowTable)
+        await until(pilot, lambda: instances.row_count > 0)
         await pilot.press("enter")
+        await until(pilot, lambda: app.screen.value is not None and app.screen.path is not None)
         await app.workers.wait_for_complete()
-        await pilot.pause(0.2)
+        await pilot.pause()
         assert heap.values, "the object's value was asked for"
 
     assert snap_compare(app, terminal_size=SIZE, run_before=open_memory)
