@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from tui.corefile.traceback import GoFrame, StackStart, dying_prefix, go_frames, injected_calls, sym_pc
+from tui.corefile.traceback import GoFrame, StackStart, dying_prefix, ends_with, go_frames, injected_calls, sym_pc
 from tui.model import Frame, Location
 
 pytestmark = pytest.mark.toolchain_independent
@@ -72,6 +72,14 @@ def test_a_stack_known_without_delve_decides_where_it_is_the_end_of_delve_s():
     frames, own_from = go_frames(delve(0x810, 0x212, 0x301), StackStart(on_thread=True), symbolize, "go1.19.8",
                                  go_stack)
     assert own_from == 1
+
+
+def test_a_stack_with_a_frame_delve_skipped_is_not_the_end_of_delve_s():
+    # Delve skips the caller (main.wait) of a frameless function a preemption signal stopped.
+    go_stack = [GoFrame(pc, symbolize(pc, False)) for pc in (0x163, 0x520, 0x212, 0x301)]
+    assert ends_with(delve(0x163, 0x520, 0x212, 0x301), go_stack, False)
+    assert not ends_with(delve(0x163, 0x520, 0x301), go_stack, False)
+    assert ends_with(delve(0x810, 0x163, 0x520, 0x212, 0x301), go_stack, False)  # the thread's frames above
 
 
 def test_the_dying_runtime_s_frames_on_g_sched_are_not_the_goroutine_s():

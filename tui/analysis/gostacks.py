@@ -10,11 +10,13 @@ gives the innermost line of a frame only (`list *PC`).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import replace
 
 from ..corefile.errors import BadRead, Unsupported
 from ..corefile.native import NativeCore
-from ..corefile.traceback import StackStart, Symbolize, go_frames
+from ..corefile.gostack import ShownFrame
+from ..corefile.traceback import GoFrame, StackStart, Symbolize, ends_with, go_frames
 from ..debugger.delve import Delve
 from ..debugger.session import SessionError
 from ..model import Backtrace, Frame, Location
@@ -67,6 +69,10 @@ class GoStacks:
                     return read
             if native is not None:
                 start, symbolize, version, go_stack = self._native_rules(native, goroutine_id)
+                if go_stack and not ends_with(backtrace.frames, go_stack, bool(start.syscall_pc)):
+                    # Delve's stack is not Go's (it skips the caller of a
+                    # function a preemption signal stopped): the core's is.
+                    return self._as_go_shows(backtrace, (), go_stack)
             else:
                 start, symbolize, version = self._delve_rules(goroutine_id, backtrace.frames[0].pc)
             frames, own_from = go_frames(backtrace.frames, start, symbolize, version, go_stack)
@@ -89,14 +95,23 @@ class GoStacks:
         if stack is None or not stack.own:
             return None
         self._creation(native, goroutine_id, native.read_g(address))
+        return self._as_go_shows(backtrace, stack.thread, stack.own)
+
+    def _as_go_shows(self, backtrace: Backtrace, thread: Sequence[ShownFrame | GoFrame],
+                     own: Sequence[ShownFrame | GoFrame]) -> Backtrace:
+        """The stack read from the core file, each frame numbered as shown,
+        with the number of Delve's frame for the same pc where Delve has one
+        (its variables are Delve's to read)."""
+        goroutine_id = backtrace.goroutine_id
         delve_groups = _pc_groups(backtrace)
         frames: list[Frame] = []
         signals: list[tuple[int, int, int, int]] = []
         at = 0  # Delve's frames are matched in order
-        for number, shown in enumerate((*stack.thread, *stack.own)):
-            if shown.signal is not None:
-                signals.append((len(frames), shown.signal.signo, shown.signal.code, shown.signal.address))
-            loose = number == len(stack.thread) and bool(stack.thread)  # a system call's frame: the thread went on in it
+        for number, shown in enumerate((*thread, *own)):
+            signal = getattr(shown, "signal", None)
+            if signal is not None:
+                signals.append((len(frames), signal.signo, signal.code, signal.address))
+            loose = number == len(thread) and bool(thread)  # a system call's frame: the thread went on in it
             found = next((i for i in range(at, len(delve_groups)) if delve_groups[i][0] == shown.pc
                           or (loose and delve_groups[i][1] == shown.locations[-1].function)), None)
             positions: list[int] = []
@@ -107,7 +122,7 @@ class GoStacks:
             for i, location in enumerate(shown.locations):
                 frames.append(Frame(len(frames), shown.pc, location.function, location.file,
                                     location.line, delve_index=paired.get(i)))
-        own_from = sum(len(shown.locations) for shown in stack.thread)
+        own_from = sum(len(shown.locations) for shown in thread)
         return replace(backtrace, frames=tuple(frames), own_from=own_from, indexed=False, truncated=False,
                        created_by=self._creator.get(goroutine_id), creator=self._parent.get(goroutine_id),
                        signals=tuple(signals))

@@ -169,6 +169,13 @@ def go_frames(frames: Sequence[Frame], start: StackStart, symbolize: Symbolize, 
     return tuple(frames), own_from
 
 
+def ends_with(frames: Sequence[Frame], go_stack: Sequence[GoFrame], loose_top: bool) -> bool:
+    """Whether go_stack is the end of Delve's frames, pc for pc (Delve's
+    frames past Go's last, which Delve could not name, left aside)."""
+    frames = list(frames)
+    return _aligned(frames, _groups(frames), go_stack, loose_top) is not None
+
+
 def _aligned(frames: list[Frame], groups: list[list[int]], go_stack: Sequence[GoFrame], loose_top: bool) -> int | None:
     """The group go_stack starts at when it is the end of Delve's stack
     (Delve's frames past Go's last, which Delve could not name, left
