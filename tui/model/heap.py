@@ -97,13 +97,14 @@ class TypeRow:
 class RootRow:
     """Where the heap is held from, and what it alone keeps alive."""
 
-    label: str  # "main.registry", "goroutine 18", "goroutine 18 main.(*Batcher).run: pending", "(runtime)"
-    kind: str  # "global" | "goroutine" | "runtime"
+    label: str  # "main.registry", "goroutine 18", "goroutine 18 main.(*Batcher).run: pending", "(runtime)",
+    # "finalizer of *main.Conn (0xc000123000): main.(*Conn).close"
+    kind: str  # "global" | "goroutine" | "finalizer" (a finalizer or a cleanup) | "runtime"
     node: int  # its node in HeapReading's per-node arrays
     retained: int  # bytes only it keeps alive
     goroutine: int | None = None
     function: str = ""  # a frame's function ("" for a goroutine's row itself, a global)
-    variable: str = ""  # a global's or a frame's variable
+    variable: str = ""  # a global's or a frame's variable; "finalizer" or "cleanup" for those
     type: str = ""  # the variable's Go type, where known
 
     @property

@@ -44,12 +44,13 @@ from ..errors import BadRead, Stopped, Unsupported
 from ..native import NativeCore
 from ..runtime.memstats import read_heap_stats
 from ..runtime.mheap import MHeap
+from ..runtime.specials import read_specials
 from ..runtime.types import RuntimeTypes
 from .gotypes import TypeTable
 from .dominators import DominatorTree, dominator_paths, dominator_tree, type_retained
 from .graph import ObjectGraph
 from .objects import HeapObjects, PointerScan
-from .roots import RootReader, RootSource
+from .roots import RootReader, RootSource, special_label
 from .paths import PathNamer
 from .suspects import find_suspects
 from .typing import Typer
@@ -101,13 +102,14 @@ def _read(native: NativeCore, progress, stop, typed_roots: bool) -> HeapReading:
     spans = heap.spans()
     objects = HeapObjects.read(heap, spans, arrays)
     total = len(objects)
-    lap("spans")
     types = RuntimeTypes(native.memory, native.layouts, native.exe, native.bias)
+    lap("spans")
     scan = PointerScan(heap, spans, objects, arrays, types,
                        progress=lambda done, n: progress(HeapProgress("pointers", done, n)), stop=stop)
     progress(HeapProgress("roots", 0, total))
     heap_range = (int(spans.base[0]), int(spans.end.max())) if len(spans) else (0, 0)
-    roots = RootReader(native, arrays).read(typed=typed_roots, heap_range=heap_range)
+    roots = RootReader(native, arrays).read(typed=typed_roots, heap_range=heap_range,
+                                            specials=read_specials(arrays, native.layouts, spans), types=types)
     notes += roots.notes
     lap("roots")
     # The edges live only inside _graph: its rows take their place, and
@@ -162,7 +164,8 @@ def _graph(objects: HeapObjects, edges, roots, scanned, searching) -> Held:
     n = len(objects)
     seeds = objects.find(roots.words)
     keep = (seeds >= 0) & (roots.word_source >= 0)
-    pairs = np.unique(roots.word_source[keep].astype(np.int64) * np.int64(n) + seeds[keep])
+    pairs = np.unique(np.concatenate((roots.word_source[keep].astype(np.int64) * np.int64(n) + seeds[keep],
+                                      _referent_pairs(objects, edges, *roots.referents))))
     source_of, target = np.divmod(pairs, np.int64(n))
     del pairs, seeds, keep
     sources = roots.sources
@@ -190,6 +193,35 @@ def _graph(objects: HeapObjects, edges, roots, scanned, searching) -> Held:
     own = np.zeros(len(tree.idom), dtype=np.int64)
     own[:n] = objects.size
     return Held(reachable, parent, tree, tree.retained(own), named)
+
+
+def _referent_pairs(objects: HeapObjects, edges, sources: np.ndarray, addresses: np.ndarray) -> np.ndarray:
+    """source * objects + target for every object a finalizer's object
+    points to: the GC scans a finalized object without marking it."""
+    n = len(objects)
+    found = objects.find(addresses) if len(addresses) else np.zeros(0, dtype=np.int64)
+    ok = found >= 0
+    if not ok.any():
+        return np.zeros(0, dtype=np.int64)
+    order = np.argsort(found[ok], kind="stable")
+    held, holder = found[ok][order], sources[ok][order].astype(np.int64)
+    out = []
+    for chunk_sources, chunk_targets in zip(edges.sources, edges.targets):
+        at = np.minimum(np.searchsorted(held, chunk_sources), len(held) - 1)
+        hit = held[at] == chunk_sources
+        out.append(holder[at[hit]] * np.int64(n) + chunk_targets[hit])
+    return np.concatenate(out) if out else np.zeros(0, dtype=np.int64)
+
+
+def _special_row(source: RootSource, objects: HeapObjects, row: np.ndarray, rows) -> RootSource:
+    """A cleanup's source named with its object's type (its record has none)."""
+    if source.kind != "finalizer" or source.type:
+        return source
+    node = int(objects.find(np.asarray([source.address], dtype=np.uint64))[0])
+    if node < 0 or row[node] < 0:
+        return source
+    name = rows[int(row[node])].name
+    return replace(source, label=special_label(source, f"*{name}"), type=f"*{name}")
 
 
 def _assemble(objects: HeapObjects, spans, held: Held, typer: Typer, table: TypeTable, stats,
@@ -249,8 +281,9 @@ def _assemble(objects: HeapObjects, spans, held: Held, typer: Typer, table: Type
     by_row = type_retained(tree, first, kids, row_of_node, held.retained, len(order))
     rows = tuple(TypeRow(names[i], int(live_count[i]), int(live_bytes[i]), int(dead_count[i]), int(dead_bytes[i]),
                          i < typed_ids, element.get(i), int(by_row[r])) for r, i in enumerate(order.tolist()))
+    named = [(_special_row(source, objects, row, rows), node) for source, node in held.roots]
     root_rows = tuple(RootRow(source.label, source.kind, node, int(held.retained[node]), source.goroutine,
-                              source.function, source.variable, source.type) for source, node in held.roots)
+                              source.function, source.variable, source.type) for source, node in named)
     root_rows = tuple(sorted(root_rows, key=lambda r: (-r.retained, r.label)))
     suspects = find_suspects(tree.root, first, kids, held.retained, row_of_node, rows, root_rows,
                              int(live_bytes.sum()), objects.base)
@@ -258,7 +291,7 @@ def _assemble(objects: HeapObjects, spans, held: Held, typer: Typer, table: Type
     is_root[len(row):] = True
     dpath_of, dpath_parent, dpath_label = dominator_paths(tree, first, kids, row_of_node, is_root)
     del first, kids, row_of_node, is_root
-    labels = {node: source.label for source, node in held.roots}
+    labels = {node: source.label for source, node in named}
     dpaths = tuple((int(parent), rows[label].name if label >= 0 else
                     "(held by several roots)" if label == -1 else labels.get(-2 - label, "(roots)"))
                    for parent, label in zip(dpath_parent.tolist(), dpath_label.tolist()))

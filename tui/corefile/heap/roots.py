@@ -18,12 +18,16 @@ it: the global that holds it (`main.registry`), the variable of a frame
 (`goroutine 18 main.(*Batcher).run: pending`), the frame when no variable
 covers the word at its PC (`goroutine 18, frame 2 main.worker (stack
 word)`), the goroutine's stack when its frames were not unwound, and the
-runtime's own roots (its globals, the Ps' tiny blocks) as one bucket.
+runtime's own roots (its globals, the Ps' tiny blocks, weak handles) as
+one bucket, and each finalizer and cleanup (`finalizer of *main.Conn
+(0xc000123000): main.(*Conn).close`): its funcval's words are its root
+words, and a finalizer also holds what its object points to, but not the
+object (Roots.referents; runtime.gcScanFinalizer).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -33,6 +37,8 @@ from ..errors import BadRead, Unsupported
 from ..names import DATA_SECTIONS, Variables, goroutine_frames
 from ..native import NativeCore
 from ..runtime.fields import scalar_field
+from ..runtime.specials import CLEANUP, FINALIZER, Specials
+from ..runtime.types import RuntimeTypes
 from .gotypes import go_name as go_type_name
 
 G_DEAD = 6
@@ -60,11 +66,20 @@ class RootSource:
     """Where root words come from, as a Go programmer names it."""
 
     label: str
-    kind: str  # "global" | "goroutine" | "runtime"
+    kind: str  # "global" | "goroutine" | "finalizer" (finalizers and cleanups) | "runtime"
     goroutine: int | None = None
     function: str = ""
     variable: str = ""
     type: str = ""
+    address: int = 0  # the object a finalizer or cleanup is attached to
+
+
+def special_label(source: RootSource, type_name: str = "") -> str:
+    """How a Go programmer names a finalizer or a cleanup: `finalizer of
+    *main.Conn (0xc000123000): main.(*Conn).close`."""
+    what = "finalizer" if source.variable == "finalizer" else "cleanup"
+    of = f"{type_name} ({source.address:#x})" if type_name else f"{source.address:#x}"
+    return f"{what} of {of}: {source.function or '?'}"
 
 
 RUNTIME_ROOTS = RootSource("(runtime)", "runtime")
@@ -78,6 +93,9 @@ class Roots:
     notes: tuple[str, ...]
     sources: tuple[RootSource, ...] = ()
     word_source: np.ndarray | None = None  # int32 per word: index into sources (-1: none, it holds no heap pointer)
+    # A finalizer's source (int32, into sources) and its object's address
+    # (uint64): the source holds every object that object points to.
+    referents: tuple[np.ndarray, np.ndarray] = (np.zeros(0, dtype=np.int32), np.zeros(0, dtype=np.uint64))
 
 
 class RootReader:
@@ -89,7 +107,8 @@ class RootReader:
         symbols = native.exe.symbols("runtime.firstmoduledata", "runtime.allp")
         self.symbols = symbols
 
-    def read(self, typed: bool = True, heap_range: tuple[int, int] = (0, 1 << 64)) -> Roots:
+    def read(self, typed: bool = True, heap_range: tuple[int, int] = (0, (1 << 64) - 1),
+             specials: Specials | None = None, types: RuntimeTypes | None = None) -> Roots:
         module_at, module_words = self._module_words()
         stack_at, stack_words, stack_g, live, gs = self._stacks()
         tiny = self._tiny_blocks()
@@ -110,8 +129,37 @@ class RootReader:
                           self.native.bias, typed_roots),
             namer.stacks(stack_at, stack_words, stack_g, holding(stack_words), frames, typed_roots),
             np.full(len(tiny), namer.source(RUNTIME_ROOTS), dtype=np.int32)))
-        return Roots(np.concatenate((module_words, stack_words, tiny)), tuple(typed_roots), live,
-                     tuple(dict.fromkeys(self.notes)), tuple(namer.sources), word_source)
+        words = np.concatenate((module_words, stack_words, tiny))
+        referents = Roots.referents
+        if specials is not None and len(specials):
+            self.notes += specials.notes
+            owner_source = namer.specials(specials, self._function_name, self._type_namer(types))
+            word_source = np.concatenate((word_source, owner_source[specials.word_owner]))
+            words = np.concatenate((words, specials.word_values))
+            finalizers = np.flatnonzero(specials.kind == FINALIZER)
+            referents = (owner_source[finalizers], specials.object[finalizers])
+        elif specials is not None:
+            self.notes += specials.notes
+        return Roots(words, tuple(typed_roots), live, tuple(dict.fromkeys(self.notes)), tuple(namer.sources),
+                     word_source, referents)
+
+    def _function_name(self, funcval: int) -> str:
+        """The function a funcval calls ("" when unreadable)."""
+        try:
+            func = self.native.names.func(self.memory.u64(funcval)) if funcval else None
+        except BadRead:
+            return ""
+        return go_name(func.name) if func is not None else ""
+
+    def _type_namer(self, types: RuntimeTypes | None):
+        def name(address: int) -> str:
+            if types is None or not address:
+                return ""
+            try:
+                return types.name(address)
+            except (BadRead, Unsupported):
+                return ""
+        return name
 
     # Globals
 
@@ -296,6 +344,19 @@ class _SourceNamer:
             return go_type_name(self.layouts.raw(die).get("name") or "")  # the typedef's: map[K]V, not *hash<K,V>
         except (Unsupported, KeyError):
             return ""
+
+    def specials(self, specials: Specials, function_name, type_name) -> np.ndarray:
+        """int32 per special: its source. A finalizer and a cleanup are each
+        a root of their own; a weak handle is the runtime's."""
+        out = np.full(len(specials), self.source(RUNTIME_ROOTS), dtype=np.int32)
+        functions = {int(f): function_name(int(f)) for f in np.unique(specials.function).tolist()}
+        types = {int(t): type_name(int(t)) for t in np.unique(specials.type).tolist()}
+        for row in np.flatnonzero((specials.kind == FINALIZER) | (specials.kind == CLEANUP)).tolist():
+            what = "finalizer" if specials.kind[row] == FINALIZER else "cleanup"
+            source = RootSource("", "finalizer", None, functions[int(specials.function[row])], what,
+                                types[int(specials.type[row])], int(specials.object[row]))
+            out[row] = self.source(replace(source, label=special_label(source, source.type)))
+        return out
 
     def globals(self, at: np.ndarray, holding: np.ndarray, symbols, bias: int,
                 typed: list[TypedRoot]) -> np.ndarray:

@@ -69,6 +69,7 @@ class Spans:
     alloc_count_before_cache: np.ndarray
     spanclass: np.ndarray
     large_type: np.ndarray  # mspan.largeType (Go 1.22+), else 0
+    specials: np.ndarray  # mspan.specials: the head of the span's list of specials (specials.py), 0 for none
     end: np.ndarray  # base + npages * page size
 
     def __len__(self) -> int:
@@ -186,6 +187,7 @@ class MHeap:
             "alloc_bits": column("allocBits"), "alloc_count": column("allocCount"),
             "alloc_count_before_cache": column("allocCountBeforeCache", required=False),
             "spanclass": column("spanclass"), "large_type": column("largeType", required=False),
+            "specials": column("specials"),
         }
         rows["end"] = rows["base"] + np.minimum(rows["npages"], MAX_SPAN_PAGES) * np.uint64(self.geometry.page_size)
         order = np.argsort(rows["base"][keep], kind="stable")

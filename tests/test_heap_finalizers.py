@@ -1,0 +1,149 @@
+"""Finalizers and cleanups as roots, on real cores of both toolchains, held
+against tests/fixtures/heap_finalizers, whose retained sizes are known by
+construction (see its main.go): a finalizer keeps what its object points
+to, not the object (runtime.gcScanFinalizer), and its funcval; a cleanup
+keeps its funcval and argument."""
+
+from __future__ import annotations
+
+import functools
+import re
+
+import numpy as np
+import pytest
+
+from tui.analysis.heapreport import heap_section
+from tui.corefile.arrays import CoreArrays
+from tui.corefile.heap import read_heap_of
+from tui.corefile.heap.roots import RootReader
+from tui.corefile.native import NativeCore
+
+CONNS, CONN_BUF, PAYLOAD, CLEANUP_ARG = 20, 4096, 8192, 16384
+LABEL = re.compile(r"^(finalizer|cleanup) of (\*[\w.]+) \((0x[0-9a-f]+)\): (.+)$")
+
+
+@functools.cache
+def _reading(exe: str, core: str):
+    return read_heap_of(exe, core)
+
+
+@pytest.fixture(scope="module")
+def core(fixture_core):
+    return fixture_core("heap_finalizers")
+
+
+@pytest.fixture(scope="module")
+def heap(core):
+    return _reading(str(core.exe), str(core.core))
+
+
+def node_of(reading, address: int) -> int:
+    node = int(np.searchsorted(reading.address, np.uint64(address)))
+    assert reading.address[node] == address, f"no object at {address:#x}"
+    return node
+
+
+def dominated(reading, node: int) -> list[int]:
+    return np.flatnonzero(reading.idom == node).tolist()
+
+
+def specials(reading, what: str, type_name: str) -> list[tuple]:
+    """(root, object address) of each finalizer or cleanup of a *type_name."""
+    out = []
+    for root in reading.roots:
+        match = LABEL.match(root.label)
+        if root.kind == "finalizer" and match and match[1] == what and match[2] == type_name:
+            out.append((root, int(match[3], 16)))
+    return out
+
+
+@pytest.fixture(scope="module")
+def memory(core):
+    """(the values of goroutines' stack words, sorted (the conservative scan
+    keeps what they point into), a reader of the core's words)."""
+    native = NativeCore.open(str(core.exe), str(core.core))
+    roots = RootReader(native, CoreArrays(native.memory)).read(typed=False)
+    stack = np.asarray([s >= 0 and roots.sources[s].kind == "goroutine" for s in roots.word_source.tolist()])
+    yield np.sort(roots.words[stack]), native.memory.u64
+    native.close()
+
+
+@pytest.mark.e2e
+def test_finalizers_are_roots_named_as_go_names_them(heap):
+    conns = specials(heap, "finalizer", "*main.Conn")
+    assert len(conns) == CONNS + 1  # the garbage ones and kept's
+    for root, address in conns:
+        assert root.function == "main.(*Conn).close" and root.type == "*main.Conn"
+        assert root.label == f"finalizer of *main.Conn ({address:#x}): main.(*Conn).close"
+    # os.Stdin, Stdout and Stderr have the runtime's own finalizers
+    assert len(specials(heap, "finalizer", "*os.file")) == 3
+    section = heap_section(heap)
+    kinds = {r["root"]: r["kind"] for r in section["roots"]}
+    assert all(kinds[root.label] == "finalizer" for root, _ in conns if root.retained)
+
+
+@pytest.mark.e2e
+def test_a_finalizer_keeps_what_its_object_points_to_but_not_the_object(heap, memory):
+    on_stacks, word = memory
+    kept = next(r for r in heap.roots if r.label == "main.kept")
+    conns = specials(heap, "finalizer", "*main.Conn")
+    kept_conn, = [node_of(heap, a) for _, a in conns if heap.reachable[node_of(heap, a)]]
+
+    def on_a_stack(node: int) -> bool:
+        """A stack word points into it (the conservative scan holds it too)."""
+        start = np.searchsorted(on_stacks, heap.address[node])
+        return bool(start < len(on_stacks) and on_stacks[start] < heap.address[node] + heap.size[node])
+
+    retaining = 0
+    for root, address in conns:
+        conn, buffer = node_of(heap, address), node_of(heap, word(address + 8))  # Conn.buf's array
+        assert int(heap.size[buffer]) == CONN_BUF
+        if conn == kept_conn:
+            # the global holds the Conn; the buffer is held by both (the roots' node dominates it)
+            assert root.retained == 0 and heap.idom[buffer] == heap.root_node
+            assert kept.retained == (0 if on_a_stack(conn) else int(heap.size[conn]))
+            continue
+        assert not heap.reachable[conn], f"{root.label}: a finalizer does not keep its own object"
+        if on_a_stack(buffer):
+            # a dead stack slot holds this buffer too (Go 1.19's bgsweep keeps a swept span's base)
+            assert root.retained == 0 and heap.idom[buffer] == heap.root_node
+            continue
+        assert root.retained == CONN_BUF and dominated(heap, root.node) == [buffer], root.label
+        retaining += 1
+    assert retaining >= CONNS - 3
+
+
+@pytest.mark.e2e
+def test_a_closure_finalizer_retains_the_closure_and_what_it_captured(heap):
+    (root, address), = specials(heap, "finalizer", "*main.Temp")
+    assert root.function == "main.arm.func1"
+    closure, = dominated(heap, root.node)
+    payload, = dominated(heap, closure)
+    assert int(heap.size[payload]) == PAYLOAD
+    assert root.retained == int(heap.size[closure]) + PAYLOAD
+    assert not heap.reachable[node_of(heap, address)]
+
+
+@pytest.mark.e2e
+def test_a_cleanup_retains_its_argument_where_go_has_cleanups(heap, toolchain):
+    cleanups = specials(heap, "cleanup", "*main.Guarded")
+    if not toolchain.is_latest:
+        assert cleanups == []  # AddCleanup is Go 1.24's
+        return
+    (root, address), = cleanups
+    assert root.label == f"cleanup of *main.Guarded ({address:#x}): main.armCleanup.func1"
+    guarded = next(r for r in heap.roots if r.label == "main.guarded")
+    assert heap.reachable[node_of(heap, address)] and guarded.retained == int(heap.size[node_of(heap, address)])
+    held = [node for node in np.flatnonzero(heap.idom >= 0).tolist() if node < heap.objects
+            and _under(heap, node, root.node)]
+    assert CLEANUP_ARG in [int(heap.size[node]) for node in held]
+    assert root.retained == sum(int(heap.size[node]) for node in held)
+    assert CLEANUP_ARG < root.retained <= CLEANUP_ARG + 64  # the argument, its box and the closure
+
+
+def _under(reading, node: int, top: int) -> bool:
+    while node >= 0 and node != reading.root_node:
+        if node == top:
+            return True
+        node = int(reading.idom[node])
+    return False
