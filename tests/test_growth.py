@@ -19,7 +19,8 @@ from tui.corefile.heap import read_heap_of
 pytestmark = pytest.mark.e2e
 
 BLOBS = 5_000
-BLOB_SLOT = 2_304  # a 2,064-byte Blob's size class
+BLOB_SLOT = 48  # a 40-byte Blob's size class
+BLOB_DATA = 2_048  # each Blob's .data
 
 
 @pytest.fixture(scope="module")
@@ -41,10 +42,12 @@ def test_growth_is_the_difference(pair):
     core, bigger = pair
     growth = heap_growth(read_heap_of(str(core.exe), str(bigger)), read_heap_of(str(core.exe), str(core.core)))
     top = growth.types[0]
-    assert (top.name, top.grew_count, top.grew_bytes) == ("main.Blob", 2 * BLOBS, 2 * BLOBS * BLOB_SLOT)
+    assert (top.name, top.grew_count, top.grew_bytes) == ("[]uint8", 2 * BLOBS, 2 * BLOBS * BLOB_DATA)
+    blob = next(t for t in growth.types if t.name == "main.Blob")
+    assert (blob.grew_count, blob.grew_bytes) == (2 * BLOBS, 2 * BLOBS * BLOB_SLOT)
     assert "main.Link" not in {t.name for t in growth.types}  # the list did not grow
     cache = next(r for r in growth.roots if r.label == "main.cache")
-    assert not cache.new and cache.grew >= 2 * BLOBS * BLOB_SLOT
+    assert not cache.new and cache.grew >= 2 * BLOBS * (BLOB_SLOT + BLOB_DATA)
     assert growth.roots[0].label == "main.cache"
 
 
@@ -56,8 +59,8 @@ def test_report_baseline_and_another_executables_core_refused(pair, fixture_core
     assert done.returncode == 0, done.stderr
     growth = json.loads(done.stdout)["heap"]["growth"]
     assert growth["baseline"] == str(core.core)
-    assert {k: growth["types"][0][k] for k in ("type", "grew_count", "grew_bytes")} == \
-        {"type": "main.Blob", "grew_count": 2 * BLOBS, "grew_bytes": 2 * BLOBS * BLOB_SLOT}
+    blob = next(t for t in growth["types"] if t["type"] == "main.Blob")
+    assert (blob["grew_count"], blob["grew_bytes"]) == (2 * BLOBS, 2 * BLOBS * BLOB_SLOT)
     other = fixture_core("heap_types").core
     done = subprocess.run(command + ["--baseline", str(other)], capture_output=True, text=True, timeout=120)
     assert done.returncode == 2 and done.stdout == ""

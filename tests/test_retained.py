@@ -151,8 +151,14 @@ def test_the_leak_suspect_names_the_root_and_the_collection(heap):
     assert len(outside) <= 4 and all(held_by_a_stale_stack_word(heap, node) for node in outside), outside
     assert accumulation.count == BLOBS - len(outside)
     assert accumulation.element_retained >= accumulation.count * blobs.bytes // BLOBS
-    assert describe_suspect(suspect).startswith(f"main.cache retains {suspect.retained / 1e6:,.1f} MB ({suspect.share:.0%}): "
-                                         f"a map[string]*main.Blob with {accumulation.count:,} main.Blob (")
+    # each Blob holds its bytes through .data, its 2 KiB buffer
+    assert accumulation.through == ".data"
+    each = accumulation.element_retained / accumulation.count
+    assert 2048 < each <= 2048 + 48 + 32  # its buffer and itself (and its key, when not in a shared tiny block)
+    assert describe_suspect(suspect) == (
+        f"main.cache retains {suspect.retained / 1e6:,.1f} MB ({suspect.share:.0%}): a map[string]*main.Blob with "
+        f"{accumulation.count:,} main.Blob ({accumulation.element_retained / 1e6:,.1f} MB), "
+        f"each holding {each / 1e3:,.1f} kB through .data")
 
 
 @pytest.mark.e2e
@@ -237,7 +243,7 @@ def test_the_shortest_path_from_a_root_reads_as_go(fixture_core, heap):
             address, _, _ = heap.instances(heap.row_of(type_name), 1)[0]
             return namer.text(node_of(heap, address))
 
-        assert re.fullmatch(r'main\.cache → map\[string\]\*main\.Blob → \["blob-\d+"\] main\.Blob \(2304 B\)',
+        assert re.fullmatch(r'main\.cache → map\[string\]\*main\.Blob → \["blob-\d+"\] main\.Blob \(48 B\)',
                             path("main.Blob")), path("main.Blob")
         assert re.fullmatch(r"main\.registry → map\[int64\]\*main\.Entry → \[\d+\] main\.Entry \(32 B\)",
                             path("main.Entry")), path("main.Entry")

@@ -62,7 +62,8 @@ def _suspect(suspect) -> dict[str, Any]:
             "description": describe_suspect(suspect),
             "accumulation": None if a is None else {
                 "kind": a.kind, "type": a.type, "count": a.count, "element": a.element,
-                "element_retained_bytes": a.element_retained, "path": " → ".join(suspect.path)}}
+                "element_retained_bytes": a.element_retained, "through": a.through or None,
+                "path": " → ".join(suspect.path)}}
 
 
 def heap_markdown(heap: dict[str, Any] | None) -> list[str]:

@@ -153,7 +153,8 @@ def root_cells(root: RootRow, reachable_bytes: int) -> tuple[str, ...]:
 
 
 def describe_suspect(suspect: Suspect) -> str:
-    """"main.cache retains 11.8 MB (78%): a map[string]*main.Blob with 5,000 main.Blob (11.5 MB, 2.3 kB each)"."""
+    """"main.cache retains 11.8 MB (78%): a map[string]*main.Blob with 5,000 main.Blob (11.5 MB, 2.3 kB each)",
+    or where one field of the elements holds most of it: "... (10.5 MB), each holding 2.1 kB through .data"."""
     text = f"{suspect.label} retains {size_text(suspect.retained)} ({percent_text(suspect.share)})"
     a = suspect.accumulation
     if a is None:
@@ -162,6 +163,9 @@ def describe_suspect(suspect: Suspect) -> str:
         return text + f": a linked list of {a.count:,} {a.element}"
     each = a.element_retained / a.count if a.count else 0
     article = "an" if a.type[:1].lower() in "aeiou" else "a"
+    if a.through:
+        return text + (f": {article} {a.type} with {a.count:,} {a.element} ({size_text(a.element_retained)}), "
+                       f"each holding {size_text(each)} through {a.through}")
     return text + (f": {article} {a.type} with {a.count:,} {a.element} ({size_text(a.element_retained)}, "
                    f"{size_text(each)} each)")
 

@@ -123,6 +123,7 @@ class Accumulation:
     element: str  # the elements' type
     element_retained: int  # what the elements retain together
     node: int  # the collection's node (a list's head)
+    through: str = ""  # the elements' field most of their retained bytes hang from (".buf"), when one does
 
 
 @dataclass(frozen=True, slots=True)

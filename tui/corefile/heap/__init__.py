@@ -137,11 +137,19 @@ def _read(native: NativeCore, progress, stop, typed_roots: bool) -> HeapReading:
     if geometry.bitmap == "span":
         reading = replace(reading, malloc_header=(geometry.malloc_header_size, geometry.min_size_for_malloc_header))
     namer = PathNamer(native.memory, native.layouts, reading)
-    reading = replace(reading, suspects=tuple(
-        replace(s, path=namer.describe(s.accumulation.node if s.accumulation else s.node)) for s in reading.suspects))
+    reading = replace(reading, suspects=tuple(_named_suspect(namer, s) for s in reading.suspects))
     progress(HeapProgress("done", total, total))
     native.memory.release()
     return reading
+
+
+def _named_suspect(namer: PathNamer, suspect):
+    """A suspect with its path from its root, and the field its elements' bytes hang from."""
+    a = suspect.accumulation
+    if a is None:
+        return replace(suspect, path=namer.describe(suspect.node))
+    through = namer.through(a.node, a.element) if a.kind != "linked list" else ""
+    return replace(suspect, path=namer.describe(a.node), accumulation=replace(a, through=through))
 
 
 @dataclass(eq=False)

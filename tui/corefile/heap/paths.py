@@ -19,6 +19,8 @@ from ..errors import BadRead, Unsupported
 from ..memory import Memory
 
 MAX_HOPS = 64
+THROUGH_SAMPLE = 256  # a collection's elements read to find the field their bytes hang from
+THROUGH_SHARE = 0.6  # of the elements' retained bytes, for one field to be named
 SMALL_OBJECTS = 32768  # the biggest size class: larger objects have no header
 MAX_SCAN = 1 << 24  # bytes of a holder searched for the pointer
 _MAP_INTERNAL = ("map[", "map.group[", "[]map.group[", "map.table[", "[]*map.table[", "map.bucket[",
@@ -78,6 +80,51 @@ class PathNamer:
 
     def text(self, node: int) -> str:
         return " → ".join(self.describe(node))
+
+    def through(self, holder: int, element_name: str) -> str:
+        """The field of a collection's elements (".buf") that most of their
+        retained bytes hang from, when one does ("" when none does: the
+        elements' own bytes, or several fields). Read on the first
+        THROUGH_SAMPLE elements the holder dominates: each element's
+        children in the dominator tree, by the field that points to them."""
+        r = self.reading
+        row = next((i for i, t in enumerate(r.types) if t.name == element_name), None)
+        if row is None:
+            return ""
+        objects = r.object_nodes
+        candidates = np.flatnonzero(r.row == row)
+        sample = [int(n) for n in candidates[:THROUGH_SAMPLE * 4].tolist() if self._under(n, holder)]
+        sample = np.asarray(sample[:THROUGH_SAMPLE], dtype=np.int64)
+        element = self._element(int(sample[0])) if len(sample) else None
+        if element is None or element.kind != "struct":
+            return ""
+        total = int(r.retained[sample].sum())
+        children = np.flatnonzero(np.isin(r.idom[:objects], sample))
+        by_field: dict[str, int] = {}
+        for child in children.tolist():
+            parent = int(r.idom[child])
+            offset = self._offset(parent, child)
+            if offset is None:
+                continue
+            path = _field_path(element, (offset - self._header(parent)) % element.size)
+            field = "." + path.split(".")[1].split("[")[0] if path.startswith(".") else ""
+            if field:
+                by_field[field] = by_field.get(field, 0) + int(r.retained[child])
+        if not by_field or not total:
+            return ""
+        field, held = max(by_field.items(), key=lambda item: item[1])
+        return field if held >= THROUGH_SHARE * total else ""
+
+    def _under(self, node: int, top: int) -> bool:
+        """top dominates node."""
+        idom = self.reading.idom
+        for _ in range(MAX_HOPS):
+            node = int(idom[node])
+            if node == top:
+                return True
+            if node < 0 or node == self.reading.root_node:
+                return False
+        return False
 
     # Naming
 
