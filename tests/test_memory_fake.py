@@ -234,3 +234,30 @@ async def test_the_suspects_come_under_the_heaps_line_when_the_heap_is_the_story
     async with running([FakeBackend(world)], open_heap=lambda target: quiet) as (app, pilot):
         await until(pilot, lambda: app.heap_status.state is HeapState.READ)
         assert "leak suspect" not in summary(app)  # a panic, far from any limit: the heap is not the story
+
+
+async def test_the_goroutines_pane_shows_what_each_retains_once_the_heap_is_read(world):
+    from fake_heap import GOROUTINE, GOROUTINE_ID
+    from tui.analysis.heapview import size_text
+    from tui.widgets.goroutine_list import GoroutineList, GoroutineRow, GroupRow
+
+    heap = FakeHeap(wait=True)
+    async with running([FakeBackend(world)], open_heap=lambda target: heap) as (app, pilot):
+        pane = app.main.query_one(GoroutineList)
+        await until(pilot, lambda: heap.reading_now.is_set())
+        assert "retained" not in pane.columns  # not before the heap is read
+        heap.gate.set()
+        await until(pilot, lambda: "retained" in pane.columns)
+        columns = pane.columns
+        assert columns[columns.index("state") + 1] == "retained"
+        at = columns.index("retained")
+        expected = int(app.heap_status.reading.retained[GOROUTINE])
+        # grouped: a group's row sums its members'
+        for row in pane.group_rows():
+            ids = pane.bucket(row).ids
+            assert str(pane.row_cells(row)[at]) == size_text(expected if GOROUTINE_ID in ids else 0)
+        app.main.grouped = False
+        await until(pilot, lambda: not pane.group_rows())
+        cells = {row.id: str(pane.row_cells(row)[at]) for row in pane.goroutine_rows()}
+        assert cells[GOROUTINE_ID] == size_text(expected) != "0 B"
+        assert set(cells.values()) == {size_text(expected), "0 B"}  # the others' stacks hold nothing

@@ -175,6 +175,11 @@ def suspect_lines(reading: HeapReading) -> list[str]:
     return [describe_suspect(suspect) for suspect in reading.suspects]
 
 
+def goroutine_retained(reading: HeapReading) -> dict[int, int]:
+    """goroutine id -> the bytes it alone keeps alive (its frames' together)."""
+    return {root.goroutine: root.retained for root in reading.roots if root.whole_goroutine}
+
+
 def heap_is_the_story(status: HeapStatus, crash_message: str) -> bool:
     """The summary lists the suspects when the heap is why it died: an
     out-of-memory crash, or a heap close to its GOMEMLIMIT."""

@@ -12,6 +12,7 @@ routes; the screen never calls into the app.
 from __future__ import annotations
 
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from enum import Enum
 
@@ -23,7 +24,7 @@ from textual.reactive import reactive
 from textual.screen import Screen
 
 from ..analysis.groups import GoroutineIndex
-from ..analysis.heapview import heap_is_the_story
+from ..analysis.heapview import goroutine_retained, heap_is_the_story
 from ..analysis.waitview import Waits
 from ..model import Backtrace, Frame, Goroutine, Snapshot, Variable
 from ..model.heap import HeapStatus
@@ -157,6 +158,8 @@ class MainScreen(Screen):
     list_complete = reactive(False, init=False)
     stacks_complete = reactive(False, init=False)
     waits_complete = reactive(False, init=False)
+    # goroutine id -> what it retains, once the heap is read: the goroutines' column
+    goroutine_retained: reactive[Mapping[int, int] | None] = reactive(None, init=False)
 
     # -- the screen's own state (the footer follows these: bindings=True) --------------
     grouped = reactive(True, bindings=True)
@@ -202,6 +205,7 @@ class MainScreen(Screen):
         self.index = index
         self.has_traceback = has_traceback
         self._last_regroup = self._regroup_seconds = 0.0
+        self._retained_of = None  # the heap reading goroutine_retained was taken from
 
     def compose(self) -> ComposeResult:
         def titled(widget, title: str):
@@ -214,7 +218,8 @@ class MainScreen(Screen):
                 yield titled(GoroutineList(self.index, id="goroutines"), "Goroutines: loading…").data_bind(
                     MainScreen.grouped, hide_runtime=MainScreen.hide_runtime, filter_text=MainScreen.goroutine_filter,
                     by_object=MainScreen.by_object, list_complete=MainScreen.list_complete,
-                    stacks_complete=MainScreen.stacks_complete, waits_complete=MainScreen.waits_complete)
+                    stacks_complete=MainScreen.stacks_complete, waits_complete=MainScreen.waits_complete,
+                    retained=MainScreen.goroutine_retained)
                 yield titled(BacktraceView(id="backtrace"), "Backtrace")
             with Vertical(id="right"):
                 yield titled(SourceView(id="source"), "Source")
@@ -391,6 +396,10 @@ class MainScreen(Screen):
         message = self.crash.snapshot.crash.message if self.crash is not None else ""
         self.query_one(CrashSummary).show_heap(heap, heap_is_the_story(heap, message))
         self.heap_available = heap.available
+        reading = heap.reading
+        if reading is not None and self._retained_of is not reading:
+            self._retained_of = reading
+            self.goroutine_retained = goroutine_retained(reading)
 
     def watch_backend_lost(self, lost: bool) -> None:
         self.query_one(CrashSummary).border_subtitle = "dlv stopped · R restarts it" if lost else ""

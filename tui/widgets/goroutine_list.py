@@ -9,6 +9,7 @@ of 52k opened, cost a list of 100k short tuples, not a table of cells
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from rich.cells import cell_len
@@ -21,6 +22,7 @@ from textual.strip import Strip
 from textual.reactive import reactive
 
 from ..analysis.groups import Bucket, GoroutineIndex
+from ..analysis.heapview import size_text
 from ..model import Goroutine, Location
 from .keys import row_keys
 from .virtual_rows import VirtualRows
@@ -36,6 +38,11 @@ COLUMNS = (" ", "id / count", "state", "location", "thread", WAITING_COLUMN)
 BY_OBJECT_COLUMNS = (" ", "id / count", "state", WAITING_COLUMN, "location", "thread")
 # After "waiting on", when any goroutine has pprof labels.
 LABELS_COLUMN = "labels"
+# Once the heap is read, after the state (a few characters: after the
+# location and "waiting on" it would be off the pane): what each goroutine
+# alone keeps alive (its frames' retained bytes together; a group's row,
+# its members').
+RETAINED_COLUMN = "retained"
 # "waiting on" can be a select of many channels: wider than this, it is cut.
 MAX_WAITING_WIDTH = 60
 INDENT = "  "  # a bucket's members, under it
@@ -95,6 +102,8 @@ class GoroutineList(VirtualRows):
     list_complete = reactive(False, init=False)
     stacks_complete = reactive(False, init=False)
     waits_complete = reactive(False, init=False)
+    # goroutine id -> the bytes it retains, once the heap is read (None before)
+    retained: reactive[Mapping[int, int] | None] = reactive(None, init=False)
 
     def __init__(self, index: GoroutineIndex, *, id: str | None = None) -> None:
         super().__init__(id=id)
@@ -107,8 +116,16 @@ class GoroutineList(VirtualRows):
         self._row_numbers: dict[Row, int] | None = None  # built when first asked
         self._columns = COLUMNS
         self._widths = [cell_len(title) for title in self._columns]
+        self._group_retained: dict[tuple, int] = {}
 
     def _current_columns(self) -> tuple[str, ...]:
+        columns = self._waits_columns()
+        if self.retained is None:
+            return columns
+        at = columns.index("state") + 1
+        return columns[:at] + (RETAINED_COLUMN,) + columns[at:]
+
+    def _waits_columns(self) -> tuple[str, ...]:
         """The columns, with a goroutine's labels once any has some, and
         without "waiting on" once it is known it cannot be read. Grouped by
         what they wait on (w), that is what a row says first: who waits how
@@ -148,6 +165,9 @@ class GoroutineList(VirtualRows):
         self.refresh_rows()  # "waiting on" is filled, or gone
         self.retitle()
 
+    def watch_retained(self) -> None:
+        self.refresh_rows()  # the column comes
+
     def retitle(self) -> None:
         self.border_title = self.title()
 
@@ -165,6 +185,7 @@ class GoroutineList(VirtualRows):
     def refresh_rows(self) -> None:
         """Rebuild the rows for the current mode and filter, keeping the cursor's row."""
         key = self.cursor_key()
+        self._group_retained = {}
         self._columns = self._current_columns()
         self._rows = list(self._build_rows())
         self._row_numbers = None
@@ -224,7 +245,7 @@ class GoroutineList(VirtualRows):
         waits = self.index.waits
         # Places are shared objects (one per place in a page): id() is enough.
         identity = (id(goroutine.location), id(self.index.own_place(goroutine_id)), goroutine.wait_reason,
-                    goroutine.status, goroutine.thread)
+                    goroutine.status, goroutine.thread, self._retained_text(goroutine_id))
         return identity + waits.identity(goroutine_id) if waits is not None else identity
 
     def _widen_to(self, cells: tuple[str, ...]) -> None:
@@ -316,11 +337,16 @@ class GoroutineList(VirtualRows):
             cells = {"id / count": f"×{bucket.count}", "state": bucket.state,
                      WAITING_COLUMN: bucket.title or (waits.common_phrase(bucket.ids) if waits is not None else ""),
                      "location": _where(*self.index.where(bucket.ids[0])) + (f"  via {bucket.via}" if bucket.via else "")}
+            if self.retained is not None:
+                if bucket.key not in self._group_retained:
+                    self._group_retained[bucket.key] = sum(self.retained.get(gid, 0) for gid in bucket.ids)
+                cells[RETAINED_COLUMN] = size_text(self._group_retained[bucket.key])
         else:
             goroutine = self.index.by_id[row.id]
             cells = {"id / count": f"{INDENT}{goroutine.id}" if row.indented else str(goroutine.id),
                      "state": goroutine.state,
-                     "location": _where(*self.index.where(goroutine.id)), "thread": str(goroutine.thread or "")}
+                     "location": _where(*self.index.where(goroutine.id)), "thread": str(goroutine.thread or ""),
+                     RETAINED_COLUMN: self._retained_text(goroutine.id)}
             if waits is not None:
                 minutes = waits.minutes(goroutine.id)
                 if minutes:  # as Go prints it
@@ -328,6 +354,10 @@ class GoroutineList(VirtualRows):
                 cells[WAITING_COLUMN] = waits.phrase(goroutine.id)
                 cells[LABELS_COLUMN] = waits.labels_text(goroutine.id)
         return tuple(cells.get(title, "") for title in self._columns)
+
+    def _retained_text(self, goroutine_id: int) -> str:
+        # a live goroutine whose stack holds no heap pointer has no root: it retains nothing
+        return "" if self.retained is None else size_text(self.retained.get(goroutine_id, 0))
 
     # -- drawing ------------------------------------------------------------------
 
