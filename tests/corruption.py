@@ -18,6 +18,10 @@ leaves the others' cases unchanged):
   heap    fields of the heap's mspans (startAddr, npages, nelems, elemsize,
           freeindex, allocBits, spanclass, state, largeType): what the heap
           reader must call corrupt in one line while the report goes on
+  specials  the spans' lists of specials (finalizers, cleanups: roots of
+          the heap): a head pointing anywhere, a list that loops, an offset
+          past its span, a kind no release has: the heap reader drops that
+          span's specials with a one-line note while the report goes on
 Only cases of the note and data families (and a few header ones) reach dlv;
 the others stop at gocore-tui's own header checks, in a fraction of the time.
 
@@ -82,6 +86,10 @@ class Layout:
     # The heap's mspans (their addresses) and the fields to damage: (name, offset, size).
     spans: tuple[int, ...] = ()
     span_fields: tuple[tuple[str, int, int], ...] = ()
+    # The specials lists: (the mspan's specials field's address, the first
+    # special's address), and runtime.special's next, offset and kind: (name, offset, size).
+    specials: tuple[tuple[int, int], ...] = ()
+    special_fields: tuple[tuple[str, int, int], ...] = ()
 
     def loads(self) -> list[Segment]:
         return [s for s in self.segments if s.p_type == PT_LOAD and s.filesz]
@@ -116,7 +124,7 @@ class Case:
     @property
     def reaches_dlv(self) -> bool:
         """Expected to get past gocore-tui's header checks (the costly ones)."""
-        return self.family in ("note", "data", "heap") and self.expect == "clean"
+        return self.family in ("note", "data", "heap", "specials") and self.expect == "clean"
 
 
 def read_layout(head: bytes, size: int) -> Layout:
@@ -399,8 +407,33 @@ def heap_cases(layout: Layout, rng: random.Random, n: int) -> list[Case]:
     return cases
 
 
+def specials_cases(layout: Layout, rng: random.Random, n: int) -> list[Case]:
+    cases = []
+    fields = dict((name, (offset, size)) for name, offset, size in layout.special_fields)
+    for _ in range(n):
+        if not layout.specials or set(fields) != {"next", "offset", "kind"}:
+            break
+        head_at, record = rng.choice(layout.specials)
+        damage = rng.choice(("head", "loop", "offset", "kind"))
+        if damage == "head":  # the list starts anywhere
+            at, value, size = head_at, rng.choice((1, rng.getrandbits(64), rng.getrandbits(47) & ~7)), 8
+        elif damage == "loop":  # the first special is its own next
+            at, value, size = record + fields["next"][0], record, fields["next"][1]
+        elif damage == "offset":  # an object past its span
+            at, size = record + fields["offset"][0], fields["offset"][1]
+            value = (1 << 8 * size) - 1 - rng.getrandbits(4)
+        else:
+            at, size = record + fields["kind"][0], fields["kind"][1]
+            value = rng.getrandbits(8 * size)
+        offset = layout.file_offset(at)
+        if offset is not None:
+            cases.append(Case(f"specials.{damage}@{record:#x}", "specials",
+                              ((offset, (value & ((1 << 8 * size) - 1)).to_bytes(size, "little")),)))
+    return cases
+
+
 FAMILIES = {"header": header_cases, "phdr": phdr_cases, "note": note_cases, "data": data_cases, "cut": cut_cases,
-            "heap": heap_cases}
+            "heap": heap_cases, "specials": specials_cases}
 
 
 def campaign(layout: Layout, fixture: str, seed: int, counts: dict[str, int]) -> list[Case]:

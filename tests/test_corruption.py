@@ -42,8 +42,8 @@ SEED = int(os.environ.get("GOCORE_CORRUPTION_SEED", "20240612"))
 # data, and some headers) are kept a minority: the campaign adds about a
 # minute to each leg of `make test` on two CPUs.
 COUNTS = {
-    "goroutine_panic": {"header": 32, "phdr": 32, "note": 12, "data": 10, "cut": 36, "heap": 8},
-    "many_goroutines": {"header": 18, "phdr": 18, "note": 6, "data": 14, "cut": 22, "heap": 8},
+    "goroutine_panic": {"header": 32, "phdr": 32, "note": 12, "data": 10, "cut": 36, "heap": 8, "specials": 4},
+    "many_goroutines": {"header": 18, "phdr": 18, "note": 6, "data": 14, "cut": 22, "heap": 8, "specials": 4},
 }
 TUI_CASES = 10  # of the cases above, through the TUI
 CASE_TIMEOUT = 30.0  # a case running longer hangs
@@ -79,6 +79,19 @@ class Outcome:
         return expect in ("corrupt", "truncated") and not self.hung and not (
             self.returncode == 2 and expect in self.stderr and other not in self.stderr)
 
+    def _specials_noted(self) -> list[str]:
+        """A list that loops, or an object past its span: the heap is read
+        all the same, and says in one line that a span's specials were dropped."""
+        name, heap = self.case.name, self.report.get("heap") or {}
+        if "error" in heap:
+            return [f"{name}: damaged specials cost the whole heap: {heap['error']}"]
+        if ".loop@" not in name and ".offset@" not in name:
+            return []
+        notes = [n for n in heap.get("notes", ()) if "specials list" in n]
+        if len(notes) != 1 or "\n" in notes[0] or not self.report.get("goroutines"):
+            return [f"{name}: expected one note on the damaged specials list and the goroutines, got {notes}"]
+        return []
+
     def problems(self) -> list[str]:
         found = []
         name = self.case.name
@@ -96,6 +109,8 @@ class Outcome:
                 found.append(f"{name}: {len(lines)} lines on stderr, not one:\n{self.stderr[-2000:]}")
             elif str(self.core) not in lines[0]:
                 found.append(f"{name}: the error does not name {self.core}: {lines[0]}")
+        if self.case.family == "specials" and self.returncode == 0 and self.report is not None:
+            found += self._specials_noted()
         if self.misnamed:
             found.append(f"{name}: expected a one-line '{self.case.expect}' error, got exit {self.returncode}: "
                          f"{self.stderr.strip()[:400]}")
@@ -154,7 +169,13 @@ def _heap_spans(fixture: FixtureCore) -> dict:
         fields = tuple((name, *found) for name in SPAN_FIELDS
                        if (found := optional_field(heap.mspan, name)) is not None)
         step = max(1, len(spans) // 64)
-        return {"spans": tuple(int(a) for a in spans.address[::step]), "span_fields": fields}
+        special = native.layouts.type("runtime.special")
+        head_at = heap.mspan.field("specials")[0]
+        having = spans.address[spans.specials != 0]
+        return {"spans": tuple(int(a) for a in spans.address[::step]), "span_fields": fields,
+                "specials": tuple((int(a) + head_at, int(h)) for a, h in zip(having, spans.specials[spans.specials != 0])),
+                "special_fields": tuple((name, *special.field(name)[0:1], special.field(name)[1].size)
+                                        for name in ("next", "offset", "kind"))}
 
 
 def write_case(case: corruption.Case, source: Path, destination: Path) -> None:
@@ -333,7 +354,9 @@ def test_the_campaign_is_deterministic_and_mostly_cheap():
     notes = tuple(corruption.Note(0x698 + 0x100 * k, b"CORE", n_type, 0x6AC + 0x100 * k, 0x80)
                   for k, n_type in enumerate((corruption.NT_PRSTATUS, corruption.NT_PRPSINFO,
                                               corruption.NT_SIGINFO, corruption.NT_FILE)))
-    layout = corruption.Layout(offset, len(segments), tuple(segments), notes)
+    layout = corruption.Layout(offset, len(segments), tuple(segments), notes,
+                               specials=((0x410100, 0x410200),),
+                               special_fields=(("next", 0, 8), ("offset", 8, 8), ("kind", 16, 1)))
     made = [corruption.campaign(layout, name, SEED, counts) for name, counts in COUNTS.items()]
     again = [corruption.campaign(layout, name, SEED, counts) for name, counts in COUNTS.items()]
     assert made == again

@@ -147,3 +147,72 @@ def _under(reading, node: int, top: int) -> bool:
             return True
         node = int(reading.idom[node])
     return False
+
+
+# -- a damaged specials list: that span's finalizers go, with a note; the rest stays
+
+def _conn_span_list(core, heap) -> tuple[int, int, dict[str, tuple[int, int]]]:
+    """(where the Conns' span keeps its specials list's head, the first
+    special, runtime.special's fields: name -> (offset, size))."""
+    from tui.corefile.runtime.mheap import MHeap
+
+    (_, address), *_ = specials(heap, "finalizer", "*main.Conn")
+    native = NativeCore.open(str(core.exe), str(core.core))
+    try:
+        mheap = MHeap(native.memory, CoreArrays(native.memory), native.layouts, native.exe, native.bias)
+        spans = mheap.spans()
+        span = int(np.searchsorted(spans.base, np.uint64(address), side="right")) - 1
+        special = native.layouts.type("runtime.special")
+        fields = {name: (special.field(name)[0], special.field(name)[1].size) for name in ("next", "offset", "kind")}
+        return int(spans.address[span]) + mheap.mspan.field("specials")[0], int(spans.specials[span]), fields
+    finally:
+        native.close()
+
+
+@pytest.mark.e2e
+@pytest.mark.parametrize("damage", ["loop", "offset", "head"])
+def test_a_damaged_specials_list_costs_its_span_s_finalizers_and_says_so(core, heap, damage, tmp_path):
+    import shutil
+
+    import corruption
+
+    head_at, first, fields = _conn_span_list(core, heap)
+    at, value, size = {"loop": (first + fields["next"][0], first, fields["next"][1]),
+                       "offset": (first + fields["offset"][0], (1 << 8 * fields["offset"][1]) - 1, fields["offset"][1]),
+                       "head": (head_at, 0xDEAD0000, 8)}[damage]
+    with open(core.core, "rb") as f:
+        head = f.read(1 << 16)
+        head += f.read(max(0, corruption.notes_end(head) - len(head)))
+    layout = corruption.read_layout(head, core.core.stat().st_size)
+    damaged = tmp_path / "core"
+    shutil.copyfile(core.core, damaged)
+    with open(damaged, "r+b") as f:
+        f.seek(layout.file_offset(at))
+        f.write(value.to_bytes(size, "little"))
+    reading = read_heap_of(str(core.exe), str(damaged))
+    notes = [n for n in reading.notes if "specials list" in n]
+    assert len(notes) == 1 and "\n" not in notes[0], reading.notes
+    assert notes[0].startswith("the specials list of 1 span (first mspan 0x") and \
+        notes[0].endswith("is damaged: its finalizers and cleanups are not roots")
+    assert specials(reading, "finalizer", "*main.Conn") == []
+    # the other spans' finalizers, and the whole heap besides, are as before
+    assert len(specials(reading, "finalizer", "*main.Temp")) == 1
+    assert (reading.objects, reading.bytes) == (heap.objects, heap.bytes)
+    assert {r.label for r in reading.roots if r.kind == "global"} == {r.label for r in heap.roots if r.kind == "global"}
+
+
+@pytest.mark.toolchain_independent
+def test_a_graph_the_dominator_loops_cannot_trust_is_refused_in_one_line():
+    from tui.corefile.errors import Unsupported
+    from tui.corefile.heap.dominators import dominator_tree
+
+    indptr = np.asarray([0, 1, 2, 2], dtype=np.int32)
+    for indices, root, says in ((np.asarray([1, 7], dtype=np.int32), 0, "an edge points past its 3 nodes"),
+                                (np.asarray([1, -2], dtype=np.int32), 0, "an edge points past"),
+                                (np.asarray([1, 2], dtype=np.int32), 5, "its root 5 is not one of its 3 nodes")):
+        with pytest.raises(Unsupported, match=says) as raised:
+            dominator_tree(indptr, indices, root)
+        assert "\n" not in str(raised.value)
+    with pytest.raises(Unsupported, match="its rows do not cover its 1 edges"):
+        dominator_tree(np.asarray([0, 2, 1, 1], dtype=np.int32), np.asarray([1], dtype=np.int32), 0)
+    assert dominator_tree(indptr, np.asarray([1, 2], dtype=np.int32), 0).idom.tolist() == [-1, 0, 1]

@@ -200,7 +200,13 @@ def _graph(objects: HeapObjects, edges, roots, scanned, searching) -> Held:
     del graph
     own = np.zeros(len(tree.idom), dtype=np.int64)
     own[:n] = objects.size
-    return Held(reachable, parent, tree, tree.retained(own), named)
+    retained = tree.retained(own)
+    # The search and the tree must agree on what the roots hold.
+    reached = int(own[:n][reachable].sum())
+    if int(retained[tree.root]) != reached:
+        raise Unsupported(f"the dominator tree cannot be trusted: its root retains {int(retained[tree.root])} B "
+                          f"of the {reached} B the roots reach")
+    return Held(reachable, parent, tree, retained, named)
 
 
 def _referent_pairs(objects: HeapObjects, edges, sources: np.ndarray, addresses: np.ndarray) -> np.ndarray:

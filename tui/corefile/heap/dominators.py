@@ -30,6 +30,8 @@ import numpy as np
 from numba import njit, types
 from numba.typed import Dict
 
+from ..errors import Unsupported
+
 UNREACHED = -1
 
 
@@ -315,9 +317,22 @@ def type_retained(tree: DominatorTree, first: np.ndarray, kids: np.ndarray, type
     return _type_retained(first, kids, tree.root, type_of, retained, types)
 
 
+def _check_graph(indptr: np.ndarray, indices: np.ndarray, root: int) -> None:
+    """The compiled loops index without bounds checks: a graph they would
+    read out of bounds is refused in one line instead."""
+    nodes = len(indptr) - 1
+    if nodes < 1 or not 0 <= root < nodes:
+        raise Unsupported(f"the object graph cannot be trusted: its root {root} is not one of its {nodes} nodes")
+    if indptr[0] != 0 or indptr[-1] != len(indices) or (np.diff(indptr) < 0).any():
+        raise Unsupported(f"the object graph cannot be trusted: its rows do not cover its {len(indices)} edges")
+    if len(indices) and (int(indices.min()) < 0 or int(indices.max()) >= nodes):
+        raise Unsupported(f"the object graph cannot be trusted: an edge points past its {nodes} nodes")
+
+
 def dominator_tree(indptr: np.ndarray, indices: np.ndarray, root: int) -> DominatorTree:
     """The dominator tree of the graph in CSR rows (indptr, indices), from root."""
     nodes = len(indptr) - 1
+    _check_graph(indptr, indices, root)
     order, number, parent = _preorder(indptr, indices, root, nodes)
     pred_ptr, preds = _reverse(indptr, indices, number, len(order))
     del number

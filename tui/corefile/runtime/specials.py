@@ -33,8 +33,10 @@ from .fields import optional_field, scalar_field
 from .mheap import Spans
 
 FINALIZER, CLEANUP, WEAK_HANDLE = 0, 1, 2
-# More elements than this in one span's list is a list that does not end.
-MAX_LIST = 1 << 16
+# More elements than this per object of a span, in its list, is a list that
+# does not end (an object has a finalizer or cleanups, weak handle, profile
+# record ...: a few; cleanups can be many, but not this many).
+MAX_PER_OBJECT = 64
 
 # kind -> (its record's type, its kind constant, the fields whose words are roots)
 _KINDS = {
@@ -80,16 +82,17 @@ def read_specials(arrays: CoreArrays, layouts: Layouts, spans: Spans) -> Special
     found_span, found_at, found_offset, found_kind = [], [], [], []
     span = np.flatnonzero(spans.specials != 0)
     at = spans.specials[span]
+    limit = spans.nelems.astype(np.int64) * MAX_PER_OBJECT + MAX_PER_OBJECT
     bad_spans = np.zeros(0, dtype=np.int64)
     steps = 0
     while len(at):
         readable = arrays.readable(at, special.size)
-        if not readable.all():
-            bad_spans = np.concatenate((bad_spans, span[~readable]))
-            span, at = span[readable], at[readable]
-        if steps == MAX_LIST:
-            bad_spans = np.concatenate((bad_spans, span))
-            break
+        endless = limit[span] <= steps
+        if not readable.all() or endless.any():
+            bad_spans = np.concatenate((bad_spans, span[~readable | endless]))
+            span, at = span[readable & ~endless], at[readable & ~endless]
+            if not len(at):
+                break
         records = arrays.gather(at, special.size)
         found_span.append(span)
         found_at.append(at)
