@@ -147,7 +147,10 @@ def root_rows(reading: HeapReading, needle: str = "") -> list[int]:
 
 
 def root_cells(root: RootRow, reachable_bytes: int) -> tuple[str, ...]:
-    kind = root.kind + (f" {root.type}" if root.type else "")
+    if root.kind == "finalizer":  # the label's end, where a narrow column cuts it: what it calls
+        kind = f"{root.variable or root.kind} {root.function}".strip()
+    else:
+        kind = root.kind + (f" {root.type}" if root.type else "")
     share = root.retained / reachable_bytes if reachable_bytes else 0.0
     return (root.label, kind, size_text(root.retained), percent_text(share))
 
