@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 
 from tui.analysis.heapreport import heap_section
+from tui.analysis.heapview import root_cells
 from tui.corefile.arrays import CoreArrays
 from tui.corefile.heap import read_heap_of
 from tui.corefile.heap.roots import RootReader
@@ -75,6 +76,8 @@ def test_finalizers_are_roots_named_as_go_names_them(heap):
     for root, address in conns:
         assert root.function == "main.(*Conn).close" and root.type == "*main.Conn"
         assert root.label == f"finalizer of *main.Conn ({address:#x}): main.(*Conn).close"
+    # the roots table says what each calls where a narrow column cuts the label
+    assert root_cells(conns[0][0], heap.reachable_bytes)[1] == "finalizer main.(*Conn).close"
     # os.Stdin, Stdout and Stderr have the runtime's own finalizers
     assert len(specials(heap, "finalizer", "*os.file")) == 3
     section = heap_section(heap)
