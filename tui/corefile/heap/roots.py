@@ -372,13 +372,14 @@ class _SourceNamer:
         inside = (symbol >= 0) & (at[which] < ends[np.maximum(symbol, 0)])
         types = {root.address: root.die for root in typed if root.kind == "global"}
         ids = np.full(len(which), self.source(RUNTIME_ROOTS), dtype=np.int32)
-        for number in np.unique(symbol[inside]).tolist():
+        def global_source(number: int) -> int:
             value, _size, name = symbols[number]
             if name.startswith(_RUNTIME) or ".." in name or name.startswith(("go:", "go.", "type:", "type.")):
-                continue
+                return self.source(RUNTIME_ROOTS)
             label = go_name(name)
-            ids[inside & (symbol == number)] = self.source(RootSource(
-                label, "global", variable=label, type=self._type_name(types.get(value + bias))))
+            return self.source(RootSource(label, "global", variable=label, type=self._type_name(types.get(value + bias))))
+
+        _label_by_key(ids, inside, symbol, global_source)
         out[which] = ids
         return out
 
@@ -408,11 +409,12 @@ class _SourceNamer:
             ends = np.asarray([hi for _, hi, _ in locals_], dtype=np.uint64)
             index = np.searchsorted(starts, where, side="right").astype(np.int64) - 1
             hit = (index >= 0) & (where < ends[np.maximum(index, 0)])
-            for number in np.unique(index[hit]).tolist():
+            def local_source(number: int) -> int:
                 root = locals_[number][2]
-                ids[hit & (index == number)] = self.source(RootSource(
-                    root.label, "goroutine", root.goroutine, root.function, root.variable,
-                    self._type_name(root.die)))
+                return self.source(RootSource(root.label, "goroutine", root.goroutine, root.function, root.variable,
+                                              self._type_name(root.die)))
+
+            _label_by_key(ids, hit, index, local_source)
             # A word of the same frame holding what a variable holds is that variable's.
             named = (ids >= 0) & (frame >= 0)
             copies = (ids < 0) & (frame >= 0)
@@ -426,13 +428,24 @@ class _SourceNamer:
                 found[found] &= named_keys[order][position[found]] == copy_keys[found]
                 copy_rows = np.flatnonzero(copies)
                 ids[copy_rows[found]] = ids[np.flatnonzero(named)[order[position[found]]]]
-        hit = (ids < 0) & (frame >= 0)
-        for number in np.unique(frame[hit]).tolist():
+        def frame_source(number: int) -> int:
             gid, depth, _sp, _cfa, function = ordered[number]
-            ids[hit & (frame == number)] = self.source(RootSource(
-                f"goroutine {gid}, frame {depth} {function} (stack word)", "goroutine", gid, function))
-        rest = ids < 0
-        for gid in np.unique(owner[rest]).tolist():
-            ids[rest & (owner == gid)] = self.source(RootSource(f"goroutine {gid} (stack)", "goroutine", int(gid)))
+            return self.source(RootSource(f"goroutine {gid}, frame {depth} {function} (stack word)", "goroutine",
+                                          gid, function))
+
+        _label_by_key(ids, (ids < 0) & (frame >= 0), frame, frame_source)
+        _label_by_key(ids, ids < 0, owner,
+                      lambda gid: self.source(RootSource(f"goroutine {gid} (stack)", "goroutine", int(gid))))
         out[which] = ids
         return out
+
+
+def _label_by_key(ids: np.ndarray, mask: np.ndarray, keys: np.ndarray, source_of) -> None:
+    """ids[mask] = source_of(key) for each word's key, source_of called once
+    a distinct key (a pass over the words, not one a key: a core's
+    100,000 goroutines each have a key)."""
+    if not mask.any():
+        return
+    distinct, inverse = np.unique(keys[mask], return_inverse=True)
+    sources = np.fromiter((source_of(int(key)) for key in distinct.tolist()), dtype=np.int32, count=len(distinct))
+    ids[mask] = sources[inverse]
