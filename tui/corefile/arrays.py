@@ -20,7 +20,6 @@ first such address, unless the caller asks for a mask of the readable ones
 from __future__ import annotations
 
 import numpy as np
-from numpy.lib.stride_tricks import as_strided
 
 from .errors import BadRead
 from .memory import Memory
@@ -112,9 +111,12 @@ class CoreArrays:
         if not len(addresses):
             return out
         for b, at, offsets in self._offsets(addresses, size):
+            # Every byte offset as the start of a size-byte record: numpy
+            # copies each record whole (a (n, size) byte view copies byte by byte).
             view = self._views[b]
-            rows = as_strided(view, shape=(max(len(view) - size + 1, 0), size), strides=(1, 1), writeable=False)
-            out[at] = rows[offsets]
+            records = np.ndarray(shape=(max(len(view) - size + 1, 0),), dtype=np.dtype(("V", size)), buffer=view,
+                                 strides=(1,))
+            out[at] = records[offsets].view(np.uint8).reshape(-1, size)
         return out
 
     def u64(self, addresses) -> np.ndarray:

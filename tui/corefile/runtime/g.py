@@ -4,6 +4,8 @@
     record = layout.record(memory, g)     # one g, every field below
     view = layout.view("id", "status")    # a hot loop's pick of fields
     gid, status = view.values(buf, offset_of(g + view.base))
+    table, readable = layout.table(arrays, addresses)   # every g at once (numpy)
+    table["status"][readable]
 
 The listing, the waits and the namer read the same fields the same way:
 one table says which DWARF path each field is and whether a g without it
@@ -16,9 +18,16 @@ import operator
 import struct
 from dataclasses import dataclass
 
+from typing import TYPE_CHECKING
+
 from ..dwarf import Layouts, Type, packed
 from ..errors import BadRead, Unsupported
 from .fields import resolve, struct_code
+
+if TYPE_CHECKING:
+    import numpy as np
+
+    from ..arrays import CoreArrays
 
 # runtime2.go's goroutine statuses. Go 1.26 adds _Gleaked (a goroutine the
 # GC found leaked) and _Gdeadextra (the dead g of a cgo extra M, which
@@ -40,6 +49,10 @@ FIELDS = (
 )
 # A g bigger than this is a DWARF that makes no sense.
 MAX_SIZE = 1 << 16
+# gs gathered at a time by table(): the copy of their bytes stays a few MB.
+TABLE_CHUNK = 1 << 15
+# numpy's name of each struct module code.
+_NUMPY = {"B": "u1", "H": "<u2", "I": "<u4", "Q": "<u8", "b": "i1", "h": "<i2", "i": "<i4", "q": "<i8"}
 
 
 def is_dead(status: int) -> bool:
@@ -147,6 +160,38 @@ class GLayout:
         view = self._record
         buf, offset = memory.locate(address + view.base, view.size)
         return GRecord(address, *view.values(buf, offset))
+
+    def table(self, arrays: "CoreArrays", addresses: "np.ndarray",
+              names: tuple[str, ...] = _NAMES) -> tuple["np.ndarray", "np.ndarray"]:
+        """Every g at addresses at once: (a structured array with the g's
+        address and the named fields (GRecord's names), a field this
+        release lacks reading 0; a mask of the gs the core holds whole, as
+        record() reads them). A nil or unreadable g's row is zeros but its
+        address. The bytes (view(*names)' span) are gathered a chunk at a time and the core's
+        pages released after each, so a million gs cost the table, not the
+        400 MB of g structs."""
+        import numpy as np
+
+        present = [name for name in names if name in self.fields]
+        view = self.view(*present)
+        table = np.zeros(len(addresses), dtype=np.dtype({
+            "names": ["address", *names],
+            "formats": ["<u8"] + [_NUMPY[self.fields[name][2]] if name in self.fields else "<u8" for name in names]}))
+        # The same fields where they lie in a g, from g + base on.
+        raw = np.dtype({"names": present, "formats": [_NUMPY[self.fields[name][2]] for name in present],
+                        "offsets": [self.fields[name][0] - view.base for name in present], "itemsize": view.size})
+        addresses = np.asarray(addresses, dtype=np.uint64)
+        table["address"] = addresses
+        starts = addresses + np.uint64(view.base)
+        readable = (addresses != 0) & arrays.readable(starts, view.size)
+        rows = np.flatnonzero(readable)
+        for at in range(0, len(rows), TABLE_CHUNK):
+            chunk = rows[at:at + TABLE_CHUNK]
+            records = arrays.gather(starts[chunk], view.size).view(raw).reshape(-1)
+            for name in raw.names:
+                table[name][chunk] = records[name]
+            arrays.memory.release()
+        return table, readable
 
     def nil_entry(self) -> BadRead:
         """The BadRead a nil entry of allgs stands for."""
