@@ -174,12 +174,12 @@ class GoroutineList(ScrollView, can_focus=True):
     def retitle(self) -> None:
         self.border_title = self.title()
 
-    def rows_added(self, added: list[Goroutine]) -> None:
-        """Goroutines the store just took: flat mode appends their rows,
-        grouped mode is rebuilt by refresh_rows() (throttled while the list
-        loads)."""
+    def rows_added(self, added: list[int]) -> None:
+        """Goroutines the store just took (ids): flat mode appends their
+        rows, grouped mode is rebuilt by refresh_rows() (throttled while
+        the list loads)."""
         if not self._grouping() and not self.filter_text and not self.hide_runtime and added:
-            rows = [GoroutineRow(goroutine.id) for goroutine in added]
+            rows = [GoroutineRow(goroutine_id) for goroutine_id in added]
             self._rows.extend(rows)
             self._row_numbers = None
             self._widen(rows)
@@ -207,8 +207,8 @@ class GoroutineList(ScrollView, can_focus=True):
 
     def _build_rows(self):
         if not self._grouping():
-            for goroutine in self.index.flat(self.filter_text, self.hide_runtime):
-                yield GoroutineRow(goroutine.id)
+            for goroutine_id in self.index.flat_ids(self.filter_text, self.hide_runtime):
+                yield GoroutineRow(goroutine_id)
             return
         if self._by_object():
             buckets = self.index.object_buckets(self.filter_text, self.hide_runtime)

@@ -1,0 +1,269 @@
+"""Goroutines as columns: a million of them without a million objects.
+
+A GoroutineTable holds what a page of Goroutines holds, one numpy array a
+field, every row one goroutine; the places, texts and whole stacks its
+rows name are in small tuples the columns index (a million goroutines
+stand in a few hundred places). A Goroutine is made only for a row someone
+looks at (goroutine(i)), and it equals the one a listing of objects gives.
+
+    table = GoroutineTable.of(goroutines, stacks)    # from objects (dlv's list)
+    table.goroutine(0)                               # row 0 as a Goroutine
+    table.places[table.location[0]]                  # its place, from the columns
+
+Imported when a table is first made: numpy stays off the first screen's
+start-up.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Iterable, Iterator, Mapping, Sequence
+
+import numpy as np
+
+from . import Goroutine, GoroutineStack, Location
+
+# The code of "no place" / "no stack" in the code columns.
+NONE = -1
+# The column fields, in the dataclass's order.
+COLUMNS = ("id", "slot", "status", "wait_reason", "wait_since", "thread", "parent", "pc", "location", "go", "start",
+           "stack", "unreadable_text")
+
+
+class Interner:
+    """Codes for equal values, in the order first seen (a page's places,
+    texts or stacks)."""
+
+    def __init__(self, values: Iterable = ()) -> None:
+        self.values: list = []
+        self._codes: dict = {}
+        for value in values:
+            self.code(value)
+
+    def code(self, value) -> int:
+        found = self._codes.get(value)
+        if found is None:
+            found = self._codes[value] = len(self.values)
+            self.values.append(value)
+        return found
+
+    def codes(self, values: Sequence) -> np.ndarray:
+        """The code of each value: int32, None (a place not known) NONE."""
+        return np.fromiter((NONE if value is None else self.code(value) for value in values), dtype=np.int32,
+                           count=len(values))
+
+    def __len__(self) -> int:
+        return len(self.values)
+
+
+@dataclass(frozen=True, eq=False)
+class GoroutineTable:
+    """Goroutine's fields as columns, row i every column's i-th value.
+
+    id, slot (-1: not known), wait_since, thread, parent (0: none): int64;
+    pc: uint64; status, wait_reason and unreadable_text (a goroutine a
+    debugger could not read: Goroutine.unreadable): codes into texts; location, go,
+    start: codes into places (NONE: None); stack: a code into stacks, the
+    goroutine's whole stack innermost first (NONE: not read). selected:
+    the id of the goroutine Goroutine.selected marks. unreadable: the gs
+    that could not be read (Goroutine(id=None, unreadable=...)), apart.
+    """
+
+    id: np.ndarray
+    slot: np.ndarray
+    status: np.ndarray
+    wait_reason: np.ndarray
+    wait_since: np.ndarray
+    thread: np.ndarray
+    parent: np.ndarray
+    pc: np.ndarray
+    location: np.ndarray
+    go: np.ndarray
+    start: np.ndarray
+    stack: np.ndarray
+    unreadable_text: np.ndarray
+    places: tuple[Location, ...] = ()
+    texts: tuple[str, ...] = ("",)
+    stacks: tuple[tuple[Location, ...], ...] = ()
+    selected: int | None = None
+    unreadable: tuple[Goroutine, ...] = ()
+
+    def __len__(self) -> int:
+        return len(self.id)
+
+    @classmethod
+    def of(cls, goroutines: Iterable[Goroutine], stacks: Iterable[GoroutineStack] = ()) -> "GoroutineTable":
+        """The table of Goroutine objects (readable ones in rows, the others
+        in unreadable), with the whole stacks known of them."""
+        readable, unreadable = [], []
+        for goroutine in goroutines:
+            (unreadable if goroutine.id is None else readable).append(goroutine)
+        places, texts, stack_codes = Interner(), Interner([""]), Interner()
+        known = {goroutine_id: stack for goroutine_id, stack in stacks}
+        selected = next((g.id for g in readable if g.selected), None)
+        n = len(readable)
+
+        def column(values, dtype) -> np.ndarray:
+            return np.fromiter(values, dtype=dtype, count=n)
+
+        return cls(
+            id=column((g.id for g in readable), np.int64),
+            slot=column((NONE if g.slot is None else g.slot for g in readable), np.int64),
+            status=column((texts.code(g.status) for g in readable), np.int32),
+            wait_reason=column((texts.code(g.wait_reason) for g in readable), np.int32),
+            wait_since=column((g.wait_since or 0 for g in readable), np.int64),
+            thread=column((g.thread or 0 for g in readable), np.int64),
+            parent=column((g.parent or 0 for g in readable), np.int64),
+            pc=column((g.pc for g in readable), np.uint64),
+            location=places.codes([g.location for g in readable]),
+            go=places.codes([g.go for g in readable]),
+            start=places.codes([g.start for g in readable]),
+            stack=stack_codes.codes([known.get(g.id) for g in readable]),
+            unreadable_text=column((texts.code(g.unreadable) for g in readable), np.int32),
+            places=tuple(places.values), texts=tuple(texts.values), stacks=tuple(stack_codes.values),
+            selected=selected, unreadable=tuple(unreadable))
+
+    def goroutine(self, row: int) -> Goroutine:
+        """Row `row` as the Goroutine a listing of objects gives."""
+        goroutine_id = int(self.id[row])
+        slot = int(self.slot[row])
+        return Goroutine(goroutine_id, self._place(self.location[row]), int(self.pc[row]),
+                         self.texts[self.wait_reason[row]], int(self.wait_since[row]) or None,
+                         int(self.thread[row]) or None, goroutine_id == self.selected,
+                         self.texts[self.unreadable_text[row]],
+                         self._place(self.go[row]), self._place(self.start[row]), self.texts[self.status[row]],
+                         None if slot == NONE else slot, int(self.parent[row]) or None)
+
+    def _place(self, code) -> Location | None:
+        return None if code == NONE else self.places[code]
+
+    def goroutines(self) -> Iterator[Goroutine]:
+        """Every row as a Goroutine, then the unreadable ones."""
+        for row in range(len(self)):
+            yield self.goroutine(row)
+        yield from self.unreadable
+
+    def stack_of(self, row: int) -> tuple[Location, ...] | None:
+        code = self.stack[row]
+        return None if code == NONE else self.stacks[code]
+
+    def with_rows(self, rows: dict[int, tuple[Goroutine, tuple[Location, ...] | None]]) -> "GoroutineTable":
+        """A copy with some rows replaced by other goroutines (with an id)
+        and stacks: the few a debugger completed."""
+        if not rows:
+            return self
+        places, texts, stacks = Interner(self.places), Interner(self.texts), Interner(self.stacks)
+        columns = {name: getattr(self, name).copy() for name in COLUMNS}
+        for row, (g, stack) in rows.items():
+            columns["id"][row] = g.id
+            columns["slot"][row] = NONE if g.slot is None else g.slot
+            columns["status"][row] = texts.code(g.status)
+            columns["wait_reason"][row] = texts.code(g.wait_reason)
+            columns["wait_since"][row] = g.wait_since or 0
+            columns["thread"][row] = g.thread or 0
+            columns["parent"][row] = g.parent or 0
+            columns["pc"][row] = g.pc
+            for name in ("location", "go", "start"):
+                value = getattr(g, name)
+                columns[name][row] = NONE if value is None else places.code(value)
+            columns["stack"][row] = NONE if stack is None else stacks.code(stack)
+            columns["unreadable_text"][row] = texts.code(g.unreadable)
+        return GoroutineTable(**columns, places=tuple(places.values), texts=tuple(texts.values),
+                              stacks=tuple(stacks.values), selected=self.selected, unreadable=self.unreadable)
+
+
+
+
+class StacksById(Mapping):
+    """The whole stacks of some tables' goroutines by id (a mapping of a
+    million ids without a million-entry dict): the rows whose stack was
+    read, their codes into one tuple of stacks."""
+
+    def __init__(self, tables: Iterable[GoroutineTable]) -> None:
+        stacks = Interner()
+        ids, codes = [], []
+        for table in tables:
+            remap = np.fromiter((stacks.code(stack) for stack in table.stacks), dtype=np.int64,
+                                count=len(table.stacks))
+            known = table.stack >= 0
+            ids.append(table.id[known])
+            codes.append(remap[table.stack[known]])
+        ids_ = np.concatenate(ids) if ids else np.zeros(0, dtype=np.int64)
+        codes_ = np.concatenate(codes) if codes else np.zeros(0, dtype=np.int64)
+        order = np.argsort(ids_, kind="stable")
+        self._ids, self._codes = ids_[order], codes_[order]
+        self.stacks: list[tuple[Location, ...]] = stacks.values
+
+    @classmethod
+    def of(cls, stacks: "Mapping[int, tuple[Location, ...]] | Iterable[GoroutineStack]") -> "StacksById":
+        """From (id, stack) pairs or a mapping of them (a listing of objects)."""
+        if isinstance(stacks, StacksById):
+            return stacks
+        pairs = list(stacks.items() if isinstance(stacks, Mapping) else stacks)
+        interner = Interner()
+        found = cls(())
+        ids = np.fromiter((goroutine_id for goroutine_id, _ in pairs), dtype=np.int64, count=len(pairs))
+        codes = np.fromiter((interner.code(stack) for _, stack in pairs), dtype=np.int64, count=len(pairs))
+        order = np.argsort(ids, kind="stable")
+        found._ids, found._codes, found.stacks = ids[order], codes[order], interner.values
+        return found
+
+    def codes(self, ids: np.ndarray) -> np.ndarray:
+        """Each id's stack as an index in self.stacks (-1: not read)."""
+        ids = np.asarray(ids, dtype=np.int64)
+        if not len(self._ids):
+            return np.full(len(ids), -1, dtype=np.int64)
+        at = np.searchsorted(self._ids, ids)
+        at[at >= len(self._ids)] = 0
+        return np.where(self._ids[at] == ids, self._codes[at], -1)
+
+    def __getitem__(self, goroutine_id: int) -> tuple[Location, ...]:
+        at = int(np.searchsorted(self._ids, goroutine_id))
+        if at < len(self._ids) and self._ids[at] == goroutine_id:
+            return self.stacks[self._codes[at]]
+        raise KeyError(goroutine_id)
+
+    def __iter__(self) -> Iterator[int]:
+        return iter(self._ids.tolist())
+
+    def __len__(self) -> int:
+        return len(self._ids)
+
+
+def factorize(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(code of each key, the distinct keys in order): equal keys get one
+    code. Non-negative int64 keys in a small range are numbered through a
+    lookup table (no sort); others by np.unique."""
+    if len(keys) and keys.dtype.kind in "iu":
+        low, high = int(keys.min()), int(keys.max())
+        if low >= 0 and high < _DENSE:
+            seen = np.zeros(high + 1, dtype=bool)
+            seen[keys] = True
+            distinct = np.flatnonzero(seen)
+            numbers = np.zeros(high + 1, dtype=np.int64)
+            numbers[distinct] = np.arange(len(distinct))
+            return numbers[keys], distinct
+    distinct, inverse = np.unique(keys, return_inverse=True)
+    return inverse.reshape(-1), distinct
+
+
+# factorize() looks keys below this up in a table.
+_DENSE = 1 << 22
+
+
+def numbered(*columns: np.ndarray) -> tuple[np.ndarray, list[int]]:
+    """(a code for each row, the first row of each code): rows equal in
+    every column share a code; codes are numbered in order of first
+    appearance."""
+    key = np.zeros(len(columns[0]) if columns else 0, dtype=np.int64)
+    for column in columns:
+        codes, distinct = factorize(np.asarray(column))
+        key, _ = factorize(key * len(distinct) + codes)
+    if not len(key):
+        return key, []
+    first = np.full(int(key.max()) + 1, len(key), dtype=np.int64)
+    np.minimum.at(first, key, np.arange(len(key)))
+    order = np.argsort(first, kind="stable")
+    renumber = np.empty(len(order), dtype=np.int64)
+    renumber[order] = np.arange(len(order))
+    return renumber[key], first[order].tolist()
