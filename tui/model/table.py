@@ -22,6 +22,7 @@ from typing import Iterable, Iterator, Mapping, Sequence
 import numpy as np
 
 from . import Goroutine, GoroutineStack, Location
+from .waits import Wait, WaitRow, WaitRows
 
 # The code of "no place" / "no stack" in the code columns.
 NONE = -1
@@ -228,6 +229,77 @@ class StacksById(Mapping):
 
     def __len__(self) -> int:
         return len(self._ids)
+
+
+class ColumnWaitRows(WaitRows):
+    """WaitRows held as columns: the ids (sorted), each one's code into the
+    distinct rows. A million waits are two arrays and a few rows."""
+
+    __slots__ = ("_ids", "_codes", "_distinct")
+
+    def __init__(self, ids: np.ndarray, codes: np.ndarray, distinct: Sequence[WaitRow]) -> None:
+        order = np.argsort(ids, kind="stable")
+        self._ids = np.asarray(ids, dtype=np.int64)[order]
+        self._codes = np.asarray(codes, dtype=np.int32)[order]
+        self._distinct = tuple(distinct)
+        self._rows = None
+
+    def _code(self, goroutine) -> int:
+        if not isinstance(goroutine, (int, np.integer)):
+            return -1
+        at = int(np.searchsorted(self._ids, goroutine))
+        if at < len(self._ids) and self._ids[at] == goroutine:
+            return int(self._codes[at])
+        return -1
+
+    def __getitem__(self, goroutine: int) -> Wait:
+        code = self._code(goroutine)
+        if code < 0:
+            raise KeyError(goroutine)
+        return Wait(goroutine, *self._distinct[code])
+
+    def __iter__(self):
+        return iter(self._ids.tolist())
+
+    def __len__(self) -> int:
+        return len(self._ids)
+
+    def __contains__(self, goroutine: object) -> bool:
+        return self._code(goroutine) >= 0
+
+    def kind(self, goroutine: int) -> str | None:
+        row = self.row(goroutine)
+        return row.kind if row is not None else None
+
+    def row(self, goroutine: int) -> WaitRow | None:
+        code = self._code(goroutine)
+        return self._distinct[code] if code >= 0 else None
+
+    def rows(self):
+        distinct = self._distinct
+        return ((goroutine, distinct[code]) for goroutine, code in zip(self._ids.tolist(), self._codes.tolist()))
+
+    def distinct(self) -> list[WaitRow]:
+        return list(self._distinct)
+
+    def ids_where(self, wanted) -> list[int]:
+        chosen = np.fromiter((bool(wanted(row)) for row in self._distinct), dtype=bool, count=len(self._distinct))
+        if not len(chosen):
+            return []
+        return self._ids[chosen[self._codes]].tolist()
+
+    def codes(self, ids: np.ndarray) -> np.ndarray:
+        """Each id's code into distinct_rows (-1: it waits on nothing)."""
+        ids = np.asarray(ids, dtype=np.int64)
+        if not len(self._ids):
+            return np.full(len(ids), -1, dtype=np.int64)
+        at = np.searchsorted(self._ids, ids)
+        at[at >= len(self._ids)] = 0
+        return np.where(self._ids[at] == ids, self._codes[at], -1)
+
+    @property
+    def distinct_rows(self) -> tuple[WaitRow, ...]:
+        return self._distinct
 
 
 def factorize(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
