@@ -97,10 +97,12 @@ class GoroutineItems(Sequence):
         the columns, no Python loop per goroutine."""
         templates = [indent + '{"id": %d' + (", " + json.dumps(item)[1:] if item else "}").replace("%", "%%")
                      for item in self.items]
-        lines = [*map(str.__mod__, map(templates.__getitem__, self.codes.tolist()), self.ids.tolist()),
-                 *(indent + json.dumps(item) for item in self.unreadable)]
-        for start in range(0, len(lines), _LINES_A_CHUNK):
-            yield (",\n" if start else "") + ",\n".join(lines[start:start + _LINES_A_CHUNK])
+        for start in range(0, len(self.ids), _LINES_A_CHUNK):
+            codes, ids = self.codes[start:start + _LINES_A_CHUNK], self.ids[start:start + _LINES_A_CHUNK]
+            yield (",\n" if start else "") + ",\n".join(map(str.__mod__, map(templates.__getitem__, codes.tolist()),
+                                                             ids.tolist()))
+        for number, item in enumerate(self.unreadable):
+            yield (",\n" if number or len(self.ids) else "") + indent + json.dumps(item)
 
 
 def _without_id(item: dict[str, Any]) -> dict[str, Any]:
