@@ -39,7 +39,7 @@ class NativeListing:
         self.labels: dict[int, dict[str, str] | None] = {}
         self.from_dlv = 0  # goroutines Delve completed (on a thread at the crash)
         self._native: NativeCore | None = None
-        self._tables: list[GoroutineTable] = []  # every page, for read_waits (stacks not unwound twice)
+        self._stacks = StacksById()  # every whole stack, for read_waits (not unwound twice)
 
     def __enter__(self) -> "NativeListing":
         return self
@@ -51,7 +51,7 @@ class NativeListing:
         if self._native is not None:
             self._native.close()
             self._native = None
-        self._tables = []
+        self._stacks = StacksById()
 
     @property
     def counts(self):
@@ -70,7 +70,7 @@ class NativeListing:
             checked = False
             for page in native.pages():
                 table = page.table.with_rows({row: self._from_dlv(page.table.goroutine(row)) for row in page.why})
-                self._tables.append(table)
+                self._stacks.add(table)
                 if not checked:
                     # Parked goroutines: Delve unwinds them from g.sched as the native
                     # reader does (one on a thread, or in C, it unwinds from the
@@ -93,14 +93,13 @@ class NativeListing:
         if self._native is None:
             raise NativeUnavailable("the core is not open natively")
         try:
-            reading = read_waits(self._native, Listing(stacks=StacksById(self._tables), labels=self.labels),
-                                 stop=stop)
+            reading = read_waits(self._native, Listing(stacks=self._stacks, labels=self.labels), stop=stop)
         except Stopped:
             return None
         except Unsupported as err:
             raise NativeUnavailable(f"what goroutines wait on cannot be read ({err})") from None
         finally:
-            self._tables = []
+            self._stacks = StacksById()
         return Waits(reading, analyse(reading, deadlock))
 
     def _from_dlv(self, goroutine: Goroutine) -> tuple[Goroutine, tuple[Location, ...] | None]:

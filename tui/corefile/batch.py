@@ -36,10 +36,12 @@ if TYPE_CHECKING:
     from .native import NativeCore
 
 # gs read, unwound and made into a table at a time: big enough that numpy's
-# per-call cost vanishes, small enough that the core's pages they touch
-# (a 4 KiB page of stack for every two goroutines, their g structs) stay
-# tens of MB of our RSS before they are released.
+# per-call cost vanishes, small enough that a page of a million comes early.
 PAGE = 1 << 15
+# Stacks walked together before the core's pages they touched are released
+# (a 4 KiB page of stack, and its neighbours the kernel maps with it, for
+# every two goroutines).
+WALK = 1 << 13
 # Once this deep, when no more than TAIL goroutines are still unwinding,
 # they are walked one by one (a lone deep recursion would cost a round of
 # numpy calls a frame).
@@ -302,10 +304,15 @@ class BatchListing:
         from_thread = {row: found for row, found in threads.items() if not in_syscall[row]}
         batch = np.ones(n, dtype=bool)
         batch[list(from_thread)] = False
+        batch = np.flatnonzero(batch)
         number = np.full(n, -1, dtype=np.int64)
-        walked, pc_stacks = unwind_all(self.pc_table, self.arrays, pc[batch], sp[batch], lo[batch], hi[batch])
-        number[batch] = walked
-        self.arrays.memory.release()
+        pc_stacks: list[tuple[int, ...]] = []
+        for start in range(0, len(batch), WALK):
+            rows = batch[start:start + WALK]
+            walked, found = unwind_all(self.pc_table, self.arrays, pc[rows], sp[rows], lo[rows], hi[rows])
+            number[rows] = np.where(walked >= 0, walked + len(pc_stacks), -1)
+            pc_stacks += found
+            self.arrays.memory.release()
         # Each distinct stack as Go prints it, and Delve's user location, once.
         stack_code = np.full(len(pc_stacks), NONE, dtype=np.int32)
         stack_place = np.full(len(pc_stacks), NONE, dtype=np.int32)

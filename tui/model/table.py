@@ -177,23 +177,31 @@ class GoroutineTable:
 
 class StacksById(Mapping):
     """The whole stacks of some tables' goroutines by id (a mapping of a
-    million ids without a million-entry dict): the rows whose stack was
-    read, their codes into one tuple of stacks."""
+    million ids without a million-entry dict): of each table only the ids
+    whose stack was read and their codes into one tuple of stacks are kept."""
 
-    def __init__(self, tables: Iterable[GoroutineTable]) -> None:
-        stacks = Interner()
-        ids, codes = [], []
+    def __init__(self, tables: Iterable[GoroutineTable] = ()) -> None:
+        self._interner = Interner()
+        self.stacks: list[tuple[Location, ...]] = self._interner.values
+        self._parts: list[tuple[np.ndarray, np.ndarray]] = []
+        self._ids = np.zeros(0, dtype=np.int64)
+        self._codes = np.zeros(0, dtype=np.int64)
         for table in tables:
-            remap = np.fromiter((stacks.code(stack) for stack in table.stacks), dtype=np.int64,
-                                count=len(table.stacks))
-            known = table.stack >= 0
-            ids.append(table.id[known])
-            codes.append(remap[table.stack[known]])
-        ids_ = np.concatenate(ids) if ids else np.zeros(0, dtype=np.int64)
-        codes_ = np.concatenate(codes) if codes else np.zeros(0, dtype=np.int64)
-        order = np.argsort(ids_, kind="stable")
-        self._ids, self._codes = ids_[order], codes_[order]
-        self.stacks: list[tuple[Location, ...]] = stacks.values
+            self.add(table)
+
+    def add(self, table: GoroutineTable) -> None:
+        remap = np.fromiter((self._interner.code(stack) for stack in table.stacks), dtype=np.int64,
+                            count=len(table.stacks))
+        known = table.stack >= 0
+        self._parts.append((table.id[known], remap[table.stack[known]]))
+
+    def _sorted(self) -> tuple[np.ndarray, np.ndarray]:
+        if self._parts:
+            ids = np.concatenate([self._ids] + [ids for ids, _ in self._parts])
+            codes = np.concatenate([self._codes] + [codes for _, codes in self._parts])
+            order = np.argsort(ids, kind="stable")
+            self._ids, self._codes, self._parts = ids[order], codes[order], []
+        return self._ids, self._codes
 
     @classmethod
     def of(cls, stacks: "Mapping[int, tuple[Location, ...]] | Iterable[GoroutineStack]") -> "StacksById":
@@ -201,34 +209,34 @@ class StacksById(Mapping):
         if isinstance(stacks, StacksById):
             return stacks
         pairs = list(stacks.items() if isinstance(stacks, Mapping) else stacks)
-        interner = Interner()
-        found = cls(())
+        found = cls()
         ids = np.fromiter((goroutine_id for goroutine_id, _ in pairs), dtype=np.int64, count=len(pairs))
-        codes = np.fromiter((interner.code(stack) for _, stack in pairs), dtype=np.int64, count=len(pairs))
-        order = np.argsort(ids, kind="stable")
-        found._ids, found._codes, found.stacks = ids[order], codes[order], interner.values
+        codes = np.fromiter((found._interner.code(stack) for _, stack in pairs), dtype=np.int64, count=len(pairs))
+        found._parts.append((ids, codes))
         return found
 
     def codes(self, ids: np.ndarray) -> np.ndarray:
         """Each id's stack as an index in self.stacks (-1: not read)."""
         ids = np.asarray(ids, dtype=np.int64)
-        if not len(self._ids):
+        known, codes = self._sorted()
+        if not len(known):
             return np.full(len(ids), -1, dtype=np.int64)
-        at = np.searchsorted(self._ids, ids)
-        at[at >= len(self._ids)] = 0
-        return np.where(self._ids[at] == ids, self._codes[at], -1)
+        at = np.searchsorted(known, ids)
+        at[at >= len(known)] = 0
+        return np.where(known[at] == ids, codes[at], -1)
 
     def __getitem__(self, goroutine_id: int) -> tuple[Location, ...]:
-        at = int(np.searchsorted(self._ids, goroutine_id))
-        if at < len(self._ids) and self._ids[at] == goroutine_id:
-            return self.stacks[self._codes[at]]
+        known, codes = self._sorted()
+        at = int(np.searchsorted(known, goroutine_id))
+        if at < len(known) and known[at] == goroutine_id:
+            return self.stacks[codes[at]]
         raise KeyError(goroutine_id)
 
     def __iter__(self) -> Iterator[int]:
-        return iter(self._ids.tolist())
+        return iter(self._sorted()[0].tolist())
 
     def __len__(self) -> int:
-        return len(self._ids)
+        return len(self._sorted()[0])
 
 
 class ColumnWaitRows(WaitRows):

@@ -50,7 +50,7 @@ FIELDS = (
 # A g bigger than this is a DWARF that makes no sense.
 MAX_SIZE = 1 << 16
 # gs gathered at a time by table(): the copy of their bytes stays a few MB.
-TABLE_CHUNK = 1 << 15
+TABLE_CHUNK = 1 << 13
 # numpy's name of each struct module code.
 _NUMPY = {"B": "u1", "H": "<u2", "I": "<u4", "Q": "<u8", "b": "i1", "h": "<i2", "i": "<i4", "q": "<i8"}
 
