@@ -29,6 +29,7 @@ class GoStacks:
         self.delve = delve
         self._native: NativeCore | None | bool = None  # False: the core cannot be read natively
         self._g: dict[int, int | None] = {}  # goroutine id -> its g, as found
+        self._slots: dict[int, int] = {}  # goroutine id -> its index in allgs, where known
         self._on_thread: set[int] = set()
         self._creator: dict[int, Location | None] = {}  # goroutine id -> its go statement
         self._parent: dict[int, int | None] = {}
@@ -49,11 +50,14 @@ class GoStacks:
                 self._native = False
         return self._native or None
 
-    def apply(self, backtrace: Backtrace) -> Backtrace:
+    def apply(self, backtrace: Backtrace, slot: int | None = None) -> Backtrace:
         """The backtrace with Go's lines, its thread's frames counted apart
         (own_from) and the goroutine's creator; as it was where neither the
-        core nor Delve says enough."""
+        core nor Delve says enough. slot: the goroutine's index in allgs,
+        when the listing said (its g is read straight from there)."""
         goroutine_id = backtrace.goroutine_id
+        if goroutine_id is not None and slot is not None:
+            self._slots.setdefault(goroutine_id, slot)
         if goroutine_id is None or backtrace.simple or not backtrace.frames or not backtrace.indexed:
             return backtrace
         native = self._core()
@@ -121,7 +125,7 @@ class GoStacks:
         """The goroutine's g, found once (the first screen's goroutine is
         among the first of allgs or on a thread: no pass over a million gs)."""
         if goroutine_id not in self._g:
-            self._g[goroutine_id] = native.find_g(goroutine_id)
+            self._g[goroutine_id] = native.find_g(goroutine_id, self._slots.get(goroutine_id))
         return self._g[goroutine_id]
 
     def _native_rules(self, native: NativeCore, goroutine_id: int):

@@ -262,19 +262,22 @@ class NativeCore:
             except BadRead as err:
                 yield err
 
-    def find_g(self, goroutine_id: int) -> int | None:
+    def find_g(self, goroutine_id: int, slot: int | None = None) -> int | None:
         """The address of the g with this id (None: none): one a thread
-        runs, else the first in allgs (dead ones included): the first
-        FIND_AHEAD entries one by one (goroutine 1 and the runtime's own
-        are there), else every g's id at once, read once."""
+        runs, else the first in allgs (dead ones included): at slot (its
+        index in allgs, where a listing said), among the first FIND_AHEAD
+        entries one by one (goroutine 1 and the runtime's own are there),
+        else by every g's id at once, read once."""
         if not self._thread_gs:
             self.thread_goroutines()
         on_thread = self._thread_gs.get(goroutine_id)
         if on_thread is not None:
             return on_thread
-        allgs = self.allgs()
+        pointer, count = self._allgs()
         goid_at = self.g.offset("id")
-        for address in allgs[:FIND_AHEAD]:
+        first = self.memory.words(pointer, min(count, FIND_AHEAD))
+        at_slot = (self.memory.u64(pointer + 8 * slot),) if slot is not None and 0 <= slot < count else ()
+        for address in at_slot + first:
             try:
                 if address and self.memory.u64(address + goid_at) == goroutine_id:
                     return address
@@ -284,7 +287,7 @@ class NativeCore:
             from .arrays import CoreArrays  # numpy: not on the first screen's path
 
             arrays = CoreArrays(self.memory)
-            addresses = self.allgs_array(arrays)
+            addresses = arrays.words(pointer, count).copy()
             self._g_ids = (addresses, arrays.u64_or_zero(addresses + goid_at))
             self.memory.release()
         addresses, ids = self._g_ids
