@@ -13,7 +13,8 @@ from typing import Iterable
 import numpy as np
 
 from ..model import Goroutine, Location, is_runtime_function
-from ..model.table import COLUMNS, NONE, GoroutineTable, Interner, numbered
+from ..model.table import COLUMNS, NONE, ColumnWaitRows, GoroutineTable, Interner, numbered
+from ..model.waits import wait_row
 
 _DTYPES = {"id": np.int64, "slot": np.int64, "status": np.int32, "wait_reason": np.int32, "wait_since": np.int64,
            "thread": np.int64, "parent": np.int64, "pc": np.uint64, "location": np.int32, "go": np.int32,
@@ -154,7 +155,7 @@ class Columns:
 
     # Derived columns, kept until the rows change
 
-    def derived(self, name: str, make):
+    def derived(self, name, make):
         found = self._derived.get(name)
         if found is None or found[0] != self.generation:
             found = self._derived[name] = (self.generation, make())
@@ -205,6 +206,32 @@ class Columns:
     def numbered(*columns) -> tuple[np.ndarray, list[int]]:
         """model.table.numbered, for the index (which imports no numpy)."""
         return numbered(*columns)
+
+    def wait_codes(self, waits) -> np.ndarray:
+        """What each goroutine waits on (a WaitRows), as a code; -1: nothing."""
+        ids = self["id"]
+        if isinstance(waits, ColumnWaitRows):
+            return waits.codes(ids)
+        rows: dict = {}
+        return np.fromiter((rows.setdefault(wait_row(waits, gid), len(rows)) for gid in ids.tolist()),
+                           dtype=np.int64, count=len(ids))
+
+    def label_codes(self, labels) -> np.ndarray:
+        """Each goroutine's labels (id -> mapping, the goroutines that have
+        some) as a code: goroutines inherit their creator's, one map for
+        many; 0 for none."""
+        codes = np.zeros(self.n, dtype=np.int64)
+        maps: dict[int, int] = {}
+        rows = self.rows(np.fromiter(labels, dtype=np.int64, count=len(labels)))
+        for row, mapping in zip(rows.tolist(), labels.values()):
+            if row >= 0 and mapping:
+                codes[row] = maps.setdefault(id(mapping), len(maps) + 1)
+        return codes
+
+    @staticmethod
+    def firsts(codes: np.ndarray) -> np.ndarray:
+        """The position of the first of each distinct code."""
+        return np.unique(codes, return_index=True)[1]
 
     # Masks over the rows, for the index's filters (which import no numpy)
 

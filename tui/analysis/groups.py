@@ -189,20 +189,32 @@ class GoroutineIndex:
                 return frame.function
         return mine[-1].function if mine else ""
 
-    def alike(self, *columns) -> tuple["np.ndarray", "np.ndarray", list[int]]:
+    def alike(self) -> tuple["np.ndarray", "np.ndarray", list[int]]:
         """(every id in listing order, a code per goroutine, a sample id per
         code): goroutines share a code when everything a row or a report
-        item shows of them but their id is the same (state, place, whole
+        item shows of them but their id is the same: state, place, whole
         stack, thread, go statement, creator, whether it is goroutine 1 or
-        the crashing one) and so are the given columns (one value per
-        goroutine, in listing order: what they wait on, their labels)."""
-        columns_ = self.columns
-        ids = columns_["id"]
-        states, _ = columns_.states()
-        codes, firsts = columns_.numbered(states, columns_["location"], columns_["stack"], columns_["thread"],
-                                          columns_["go"], columns_["parent"], ids == 1,
-                                          ids == (self.crashing if self.crashing is not None else -1), *columns)
-        return ids, codes, ids[firsts].tolist()
+        the crashing one, what it waits on and since when, its labels.
+        Kept until the rows or the waits change."""
+        columns = self.columns
+        waits = self.waits.reading if self.waits is not None else None
+        key = ("alike", id(waits))
+
+        def make():
+            ids = columns["id"]
+            states, _ = columns.states()
+            extra = () if waits is None else (columns.wait_codes(waits.waits), columns.label_codes(waits.labels))
+            codes, firsts = columns.numbered(states, columns["location"], columns["stack"], columns["thread"],
+                                             columns["go"], columns["parent"], ids == 1,
+                                             ids == (self.crashing if self.crashing is not None else -1), *extra)
+            return ids, codes, ids[firsts].tolist()
+        return columns.derived(key, make)
+
+    def representatives(self, goroutine_ids: Iterable[int]) -> list[int]:
+        """One of the goroutines given for each way they look (alike())."""
+        _, codes, _ = self.alike()
+        rows = self.columns.listed_rows(goroutine_ids)
+        return self.columns["id"][rows[self.columns.firsts(codes[rows])]].tolist()
 
     def runtime_count(self) -> int:
         if self._columns is None:

@@ -12,7 +12,6 @@ from typing import IO, Any, Iterator, Sequence
 
 from ..model import (Backtrace, BuildInfo, CrashKind, Frame, FrameState, GdbRun, Goroutine, Module, Snapshot,
                      Variable, signal_name)
-from ..model.waits import wait_row
 from ..sources.context import SourceContext
 from ..sources.resolve import find
 from .blocking import FieldsOf, blocking_report, deadlock_report
@@ -69,9 +68,7 @@ class GoroutineItems(Sequence):
         self.index = index
         self.crashing = crashing
         self.fields = fields
-        waits = fields.reading if fields is not None else None
-        extra = [] if waits is None else [_wait_codes(waits, index), _label_codes(waits, index)]
-        self.ids, self.codes, samples = index.alike(*extra)
+        self.ids, self.codes, samples = index.alike()
         self.items = [_without_id(_goroutine(index.by_id[gid], crashing, index, fields)) for gid in samples]
         self.unreadable = [_goroutine(g, crashing, index, fields) for g in index.unreadable]
 
@@ -107,28 +104,6 @@ class GoroutineItems(Sequence):
 
 def _without_id(item: dict[str, Any]) -> dict[str, Any]:
     return {key: value for key, value in item.items() if key != "id"}
-
-
-def _wait_codes(reading, index: GoroutineIndex):
-    """What each goroutine (the index's rows) waits on, as a code."""
-    waits = reading.waits
-    ids = index.columns["id"]
-    if hasattr(waits, "codes"):  # held as columns (model/table.py ColumnWaitRows)
-        return waits.codes(ids)
-    rows: dict = {}
-    return [rows.setdefault(wait_row(waits, gid), len(rows)) for gid in ids.tolist()]
-
-
-def _label_codes(reading, index: GoroutineIndex):
-    """Each goroutine's labels as a code (goroutines inherit their
-    creator's: one map, many goroutines); 0 for none."""
-    maps: dict[int, int] = {}
-    codes = index.columns.mask(False).astype("int64")
-    for gid, labels in reading.labels.items():
-        row = index.columns.row(gid)
-        if row is not None and labels:
-            codes[row] = maps.setdefault(id(labels), len(maps) + 1)
-    return codes
 
 
 def _groups(index: GoroutineIndex) -> list[dict[str, Any]]:

@@ -41,13 +41,6 @@ class Waits:
             return detail if detail != reason else ""
         return " ".join(part for part in (kind, detail) if part)
 
-    def identity(self, goroutine_id: int) -> tuple:
-        """What this goroutine's wait strings depend on (to measure each once)."""
-        row = wait_row(self.reading.waits, goroutine_id)
-        labels = self.reading.labels.get(goroutine_id)
-        shown = (row.kind, row.address, row.cases, row.detail) if row is not None else None
-        return shown, self.minutes(goroutine_id), id(labels) if labels else None
-
     def common_phrase(self, goroutine_ids) -> str:
         """What a group waits on: the one object they all wait on, or how many."""
         waits = self.reading.waits

@@ -227,28 +227,21 @@ class GoroutineList(ScrollView, can_focus=True):
 
     def _widen(self, rows: list[Row]) -> None:
         """Column widths for these rows, read off the strings the cells will
-        hold: each distinct goroutine row is measured once (100k rows stand
-        in a few hundred places, and a few thousand waits)."""
-        seen: set = set()
-        longest_id = 0
+        hold: of the goroutine rows, one of each way they look is measured
+        (a million goroutines stand in a few hundred places, and a few
+        thousand waits), and the longest id."""
+        ids: dict[bool, list[int]] = {False: [], True: []}
         for row in rows:
             if isinstance(row, GoroutineRow):
-                longest_id = max(longest_id, len(str(row.id)) + (len(INDENT) if row.indented else 0))
-                identity = self._identity(row.id)
-                if identity in seen:
-                    continue
-                seen.add(identity)
-            self._widen_to(self._strings(row))
-        self._widths[1] = max(self._widths[1], longest_id)
-
-    def _identity(self, goroutine_id: int) -> tuple:
-        """What a goroutine row's strings (but its id) depend on."""
-        goroutine = self.index.by_id[goroutine_id]
-        waits = self.index.waits
-        # Places are shared objects (one per place in a page): id() is enough.
-        identity = (id(goroutine.location), id(self.index.own_place(goroutine_id)), goroutine.wait_reason,
-                    goroutine.status, goroutine.thread)
-        return identity + waits.identity(goroutine_id) if waits is not None else identity
+                ids[row.indented].append(row.id)
+            else:
+                self._widen_to(self._strings(row))
+        for indented, members in ids.items():
+            if members:
+                for goroutine_id in self.index.representatives(members):
+                    self._widen_to(self._strings(GoroutineRow(goroutine_id, indented)))
+                longest = len(str(max(members))) + (len(INDENT) if indented else 0)
+                self._widths[1] = max(self._widths[1], longest)
 
     def _widen_to(self, cells: tuple[str, ...]) -> None:
         for column, cell in enumerate(cells):
