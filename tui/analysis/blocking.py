@@ -75,7 +75,9 @@ def analyse(reading: WaitReading, deadlock: bool = False) -> BlockingAnalysis:
         if obj is None:
             continue
         ordered = {role: tuple(roles[role]) for role in sorted(roles, key=_role_rank)}
-        count = len({gid for ids in ordered.values() for gid in ids})
+        # A goroutine waits once per role (a select on two cases of one channel counts once).
+        count = len(next(iter(ordered.values()))) if len(ordered) == 1 else \
+            len({gid for ids in ordered.values() for gid in ids})
         waiters = MappingProxyType(ordered)
         objects.append(Blocking(address, obj.kind, obj.type, obj.name, waiters, count, describe(obj, waiters), obj))
     objects.sort(key=lambda b: (-b.count, b.address))

@@ -11,7 +11,7 @@ bucket is one stack, as panicparse groups text tracebacks.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Iterable, Iterator, Mapping
+from typing import TYPE_CHECKING, Iterable, Iterator, Mapping, Sequence
 
 from ..model import Goroutine, Location
 from .blocking import forever_line
@@ -25,12 +25,12 @@ if TYPE_CHECKING:
 class Bucket:
     """Goroutines sharing Goroutine.signature(), biggest first.
 
-    ids keeps every member (nothing is capped); crashing says the crashing
-    goroutine is among them.
+    ids keeps every member, smallest first (nothing is capped: an Ids of the
+    index, or a tuple); crashing says the crashing goroutine is among them.
     """
 
     key: tuple
-    ids: tuple[int, ...]
+    ids: Sequence[int]
     state: str
     location: Location | None
     crashing: bool
@@ -233,7 +233,6 @@ class GoroutineIndex:
         needle = text.lower()
         states = columns.states()
         runtime = columns.runtime_rows()
-        ids = columns["id"]
         result = []
         for signature, key in enumerate(parts.keys):
             sample_row = parts.first[signature]
@@ -249,13 +248,11 @@ class GoroutineIndex:
                     rows = rows[digits[rows]] if digits is not None else rows[:0]
                 if not len(rows):
                     continue
-                members = ids[rows]
-                members.sort()
+                members = columns.ids_of(rows)
                 via = "" if len(parts.parts[signature]) == 1 else self._parting(part.number, part.other)
                 result.append(Bucket(key if len(parts.parts[signature]) == 1 else (key, part.number),
-                                     tuple(members.tolist()), states[1][states[0][sample_row]], sample.location,
-                                     self.crashing is not None and bool((members == self.crashing).any()),
-                                     bool(runtime[sample_row]), via))
+                                     members, states[1][states[0][sample_row]], sample.location,
+                                     self.crashing in members, bool(runtime[sample_row]), via))
         result.sort(key=lambda b: (-b.count, b.ids[0]))
         return result
 
@@ -350,17 +347,14 @@ class GoroutineIndex:
         taken = columns.mask(False)
         shown = self._shown_rows(text, hide_runtime)
         runtime = columns.runtime_rows()
-        ids = columns["id"]
         result = []
 
         def bucket(key: tuple, rows: np.ndarray, state: str, title: str) -> None:
             taken[rows] = True
             rows = rows[shown[rows]]
             if len(rows):
-                members = ids[rows]
-                members.sort()
-                result.append(Bucket(key, tuple(members.tolist()), state, None,
-                                     self.crashing is not None and bool((members == self.crashing).any()),
+                members = columns.ids_of(rows)
+                result.append(Bucket(key, members, state, None, self.crashing in members,
                                      bool(runtime[rows].all()), title=title))
 
         for blocking in analysis.objects:

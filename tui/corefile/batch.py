@@ -29,7 +29,7 @@ from ..model import STATUSES_WITH_REASON, Location, status_word
 from ..model.table import NONE, GoroutineTable, Interner
 from .arrays import CoreArrays
 from .errors import BadRead
-from .runtime.g import DEAD_STATUSES, G_SCAN
+from .runtime.g import DEAD_STATUSES, G_SCAN, GTable
 from .stack import END, MAX_FRAMES, SWITCH, USER_DEPTH, StackWalker
 
 if TYPE_CHECKING:
@@ -68,8 +68,13 @@ class PcTable:
         self.kinds: list[int] = []
         self._sorted = np.zeros(0, dtype=np.uint64)
         self._order = np.zeros(0, dtype=np.int64)
+        # By row: the SP delta; the walk stops there (outside Go's code, no
+        # SP delta, a stack switch); the stack ends there (a bottom frame);
+        # the PC is outside Go's code.
         self.delta = np.zeros(0, dtype=np.uint64)
-        self.kind = np.zeros(0, dtype=np.int8)
+        self.stop = np.zeros(0, dtype=bool)
+        self.end = np.zeros(0, dtype=bool)
+        self.outside = np.zeros(0, dtype=bool)
 
     def codes(self, pcs: np.ndarray) -> np.ndarray:
         """The row of each pc (int64), adding the PCs not met before."""
@@ -106,7 +111,10 @@ class PcTable:
         self._order = np.argsort(pcs, kind="stable")
         self._sorted = pcs[self._order]
         self.delta = np.asarray(self.deltas, dtype=np.uint64)
-        self.kind = np.asarray(self.kinds, dtype=np.int8)
+        kind = np.asarray(self.kinds, dtype=np.int8)
+        self.stop = (kind & (_OUTSIDE | _NO_DELTA | SWITCH)) != 0
+        self.end = (kind & END) != 0
+        self.outside = (kind & _OUTSIDE) != 0
 
 
 def unwind_all(table: PcTable, arrays: CoreArrays, pc: np.ndarray, sp: np.ndarray, lo: np.ndarray,
@@ -137,27 +145,25 @@ def unwind_all(table: PcTable, arrays: CoreArrays, pc: np.ndarray, sp: np.ndarra
     depth = 0
     while len(active) and not (depth >= TAIL_DEPTH and len(active) <= TAIL) and depth < MAX_FRAMES:
         code = table.codes(cur_pc)
-        kind = table.kind[code]
-        outside = (kind & _OUTSIDE) != 0
-        if depth and outside.any():  # a return address outside Go's code: the stack ends before it
-            ends.append((active[outside], depth - 1, prefix[outside]))
-        walkable = (kind & (_OUTSIDE | _NO_DELTA | SWITCH)) == 0
+        if depth:
+            outside = table.outside[code]
+            if outside.any():  # a return address outside Go's code: the stack ends before it
+                ends.append((active[outside], depth - 1, prefix[outside]))
         cfa = cur_sp + table.delta[code] + np.uint64(8)
-        readable = walkable.copy()
-        readable[walkable] = arrays.readable(cfa[walkable] - np.uint64(8), 8)
-        ret = np.zeros(len(active), dtype=np.uint64)
-        ret[readable] = arrays.u64(cfa[readable] - np.uint64(8))
+        ret, readable = arrays.u64_where(cfa - np.uint64(8))
         # The others stop on a rule, or at an unreadable word: unwind() says why.
-        keep = readable
-        active, prefix, code, kind, cfa, ret = active[keep], prefix[keep], code[keep], kind[keep], cfa[keep], ret[keep]
+        keep = readable & ~table.stop[code]
+        if not keep.all():
+            active, prefix, code, cfa, ret = active[keep], prefix[keep], code[keep], cfa[keep], ret[keep]
         node, parent, row = _number(prefix, code, len(parents[-1]) if parents else 1, len(table.pcs))
         parents.append(parent)
         rows.append(row)
-        done = ((kind & END) != 0) | (ret == 0)
+        done = table.end[code] | (ret == 0)
         if done.any():
             ends.append((active[done], depth, node[done]))
-        going = ~done
-        active, prefix, cur_pc, cur_sp = active[going], node[going], ret[going], cfa[going]
+            going = ~done
+            active, node, ret, cfa = active[going], node[going], ret[going], cfa[going]
+        prefix, cur_pc, cur_sp = node, ret, cfa
         depth += 1
     return _stacks(number, ends, parents, rows, table)
 
@@ -170,9 +176,9 @@ def _number(prefix: np.ndarray, code: np.ndarray, prefixes: int, codes: int) -> 
         seen = np.zeros(prefixes * codes, dtype=bool)
         seen[key] = True
         cells = np.flatnonzero(seen)
-        numbers = np.full(prefixes * codes, -1, dtype=np.int64)
-        numbers[cells] = np.arange(len(cells))
-        return numbers[key], cells // codes, cells % codes
+        numbers = np.empty(prefixes * codes, dtype=np.int32)
+        numbers[cells] = np.arange(len(cells), dtype=np.int32)
+        return numbers[key].astype(np.int64), cells // codes, cells % codes
     key = prefix * codes + code
     cells, node = np.unique(key, return_inverse=True)
     return node.reshape(-1), cells // codes, cells % codes
@@ -244,12 +250,12 @@ class BatchListing:
 
     def _page(self, addresses: np.ndarray, first_slot: int, on_thread) -> ListingPage:
         native = self.native
-        g, readable = native.g.table(self.arrays, addresses, _FIELDS)
+        g, lost = native.g.table(self.arrays, addresses, _FIELDS)
         base = native.g.view(*_FIELDS).base
-        unreadable = tuple(_unreadable(int(address), base) for address in g["address"][~readable].tolist())
+        unreadable = tuple(_unreadable(int(address), base) for address in lost.tolist())
         status = g["status"].astype(np.int64)
-        rows = np.flatnonzero(readable & ~np.isin(status & ~G_SCAN, list(DEAD_STATUSES)))
-        g, status = g[rows], status[rows]
+        live = ~np.isin(status & ~G_SCAN, list(DEAD_STATUSES))
+        g, status = g.take(live), status[live]
         ids = g["id"].astype(np.int64)
         texts, places, stacks = Interner([""]), Interner(), Interner()
         self._labels(ids, g["labels"])
@@ -263,7 +269,7 @@ class BatchListing:
         stack, location, user_pc, why = self._stacks(g, thread, threads, places, stacks)
         self.counts.goroutines += len(g)
         table = GoroutineTable(
-            id=ids, slot=rows.astype(np.int64) + first_slot, status=self._statuses(status, texts),
+            id=ids, slot=g.position.astype(np.int64) + first_slot, status=self._statuses(status, texts),
             wait_reason=self._reasons(status, g["wait_reason"].astype(np.int64), texts),
             wait_since=g["wait_since"].astype(np.int64), thread=thread, parent=g["parent_id"].astype(np.int64),
             pc=user_pc, location=location,
@@ -286,7 +292,7 @@ class BatchListing:
         return _mapped(reason, lambda r: texts.code("" if r == 0 else reasons[r] if r < len(reasons)
                                                     else f"wait reason {r}"))
 
-    def _stacks(self, g: np.ndarray, thread: np.ndarray, threads: dict, places: Interner,
+    def _stacks(self, g: GTable, thread: np.ndarray, threads: dict, places: Interner,
                 stacks: Interner) -> tuple[np.ndarray, np.ndarray, np.ndarray, dict[int, str]]:
         """(each goroutine's whole stack, Delve's user location and its pc,
         as codes; row -> why the core does not tell) : every stack walked

@@ -175,6 +175,47 @@ class GoroutineTable:
 
 
 
+class Ids(Sequence):
+    """Goroutine ids kept in a numpy array, read as a sequence of ints (a
+    group of a million goroutines holds 8 MB, not a million ints); equal to
+    a tuple or list of the same ids."""
+
+    __slots__ = ("array",)
+
+    def __init__(self, array: np.ndarray) -> None:
+        self.array = array
+
+    def __len__(self) -> int:
+        return len(self.array)
+
+    def __getitem__(self, position):
+        if isinstance(position, slice):
+            return Ids(self.array[position])
+        return int(self.array[position])
+
+    def __iter__(self) -> Iterator[int]:
+        return iter(self.array.tolist())
+
+    def __contains__(self, goroutine_id: object) -> bool:
+        return isinstance(goroutine_id, (int, np.integer)) and bool((self.array == goroutine_id).any())
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, Ids):
+            return bool(np.array_equal(self.array, other.array))
+        if isinstance(other, (tuple, list)):
+            return len(other) == len(self.array) and self.array.tolist() == list(other)
+        return NotImplemented
+
+    def __hash__(self) -> int:
+        return hash((len(self.array), self[0] if len(self.array) else None, self[-1] if len(self.array) else None))
+
+    def __array__(self, dtype=None, copy=None) -> np.ndarray:
+        return self.array if dtype is None else self.array.astype(dtype)
+
+    def __repr__(self) -> str:
+        return f"Ids({self.array.tolist()!r})" if len(self.array) <= 8 else f"Ids(<{len(self.array)} ids>)"
+
+
 class StacksById(Mapping):
     """The whole stacks of some tables' goroutines by id (a mapping of a
     million ids without a million-entry dict): of each table only the ids
@@ -208,12 +249,14 @@ class StacksById(Mapping):
         """From (id, stack) pairs or a mapping of them (a listing of objects)."""
         if isinstance(stacks, StacksById):
             return stacks
-        pairs = list(stacks.items() if isinstance(stacks, Mapping) else stacks)
         found = cls()
-        ids = np.fromiter((goroutine_id for goroutine_id, _ in pairs), dtype=np.int64, count=len(pairs))
-        codes = np.fromiter((found._interner.code(stack) for _, stack in pairs), dtype=np.int64, count=len(pairs))
-        found._parts.append((ids, codes))
+        found.add_pairs(list(stacks.items() if isinstance(stacks, Mapping) else stacks))
         return found
+
+    def add_pairs(self, pairs: Sequence[GoroutineStack]) -> None:
+        ids = np.fromiter((goroutine_id for goroutine_id, _ in pairs), dtype=np.int64, count=len(pairs))
+        codes = np.fromiter((self._interner.code(stack) for _, stack in pairs), dtype=np.int64, count=len(pairs))
+        self._parts.append((ids, codes))
 
     def codes(self, ids: np.ndarray) -> np.ndarray:
         """Each id's stack as an index in self.stacks (-1: not read)."""
@@ -314,15 +357,17 @@ def factorize(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(code of each key, the distinct keys in order): equal keys get one
     code. Non-negative int64 keys in a small range are numbered through a
     lookup table (no sort); others by np.unique."""
+    if keys.dtype.kind == "b":
+        keys = keys.view(np.int8)
     if len(keys) and keys.dtype.kind in "iu":
         low, high = int(keys.min()), int(keys.max())
         if low >= 0 and high < _DENSE:
             seen = np.zeros(high + 1, dtype=bool)
             seen[keys] = True
             distinct = np.flatnonzero(seen)
-            numbers = np.zeros(high + 1, dtype=np.int64)
+            numbers = np.zeros(high + 1, dtype=np.int32)
             numbers[distinct] = np.arange(len(distinct))
-            return numbers[keys], distinct
+            return numbers[keys].astype(np.int64), distinct
     distinct, inverse = np.unique(keys, return_inverse=True)
     return inverse.reshape(-1), distinct
 
@@ -335,12 +380,27 @@ def numbered(*columns: np.ndarray) -> tuple[np.ndarray, list[int]]:
     """(a code for each row, the first row of each code): rows equal in
     every column share a code; codes are numbered in order of first
     appearance."""
-    key = np.zeros(len(columns[0]) if columns else 0, dtype=np.int64)
+    count = len(columns[0]) if columns else 0
+    key = np.zeros(count, dtype=np.int64)
+    span = 1  # key < span
     for column in columns:
-        codes, distinct = factorize(np.asarray(column))
-        key, _ = factorize(key * len(distinct) + codes)
-    if not len(key):
+        column = np.asarray(column)
+        if column.dtype.kind == "b":
+            column = column.view(np.int8)
+        if count and column.dtype.kind in "iu":
+            low, high = int(column.min()), int(column.max())
+            # Small integers (codes, flags) go into the key as they are: one
+            # factorize at the end instead of one a column.
+            if high < 1 << 62 and span * (high - low + 1) < 1 << 62:
+                key = key * (high - low + 1) + (column.astype(np.int64) - low)
+                span *= high - low + 1
+                continue
+        codes, distinct = factorize(column)
+        key, distinct_keys = factorize(key * len(distinct) + codes)
+        span = len(distinct_keys)
+    if not count:
         return key, []
+    key, _ = factorize(key)
     first = np.full(int(key.max()) + 1, len(key), dtype=np.int64)
     np.minimum.at(first, key, np.arange(len(key)))
     order = np.argsort(first, kind="stable")

@@ -111,6 +111,36 @@ class GView:
         return self.pick(self.unpack(buf, offset) + self.pad)
 
 
+class GTable:
+    """Some gs' fields as columns: table["status"] is a view of the bytes
+    gathered (GLayout.table), table["address"] their addresses, position
+    where each was in the addresses asked for; a field this Go release
+    lacks reads 0."""
+
+    def __init__(self, address: "np.ndarray", records: "np.ndarray", position: "np.ndarray",
+                 missing: tuple[str, ...] = ()) -> None:
+        self.address = address
+        self.records = records
+        self.position = position
+        self.missing = missing
+
+    def __len__(self) -> int:
+        return len(self.address)
+
+    def __getitem__(self, name: str) -> "np.ndarray":
+        if name == "address":
+            return self.address
+        if name in self.missing:
+            import numpy as np
+
+            return np.zeros(len(self.address), dtype=np.uint64)
+        return self.records[name]
+
+    def take(self, rows) -> "GTable":
+        """The gs at some rows (an index array or a mask)."""
+        return GTable(self.address[rows], self.records[rows], self.position[rows], self.missing)
+
+
 class GLayout:
     """runtime.g of one binary: where each field of FIELDS lies and how
     wide it is. Unsupported for a g without a required field."""
@@ -161,37 +191,34 @@ class GLayout:
         buf, offset = memory.locate(address + view.base, view.size)
         return GRecord(address, *view.values(buf, offset))
 
-    def table(self, arrays: "CoreArrays", addresses: "np.ndarray",
-              names: tuple[str, ...] = _NAMES) -> tuple["np.ndarray", "np.ndarray"]:
-        """Every g at addresses at once: (a structured array with the g's
-        address and the named fields (GRecord's names), a field this
-        release lacks reading 0; a mask of the gs the core holds whole, as
-        record() reads them). A nil or unreadable g's row is zeros but its
-        address. The bytes (view(*names)' span) are gathered a chunk at a time and the core's
-        pages released after each, so a million gs cost the table, not the
-        400 MB of g structs."""
+    def table(self, arrays: "CoreArrays", addresses: "np.ndarray", names: tuple[str, ...] = _NAMES,
+              release: bool = True) -> tuple["GTable", "np.ndarray"]:
+        """Every g at addresses at once: (the readable ones' named fields
+        (GRecord's names) as a GTable; the addresses of those the core does
+        not hold whole, as record() reads them, nil entries included). The
+        bytes of view(*names)'s span are gathered straight into the
+        table, a chunk at a time, the core's pages released after each
+        (release: else the caller releases them), so a million gs cost the
+        table, not the 400 MB of g structs."""
         import numpy as np
 
         present = [name for name in names if name in self.fields]
         view = self.view(*present)
-        table = np.zeros(len(addresses), dtype=np.dtype({
-            "names": ["address", *names],
-            "formats": ["<u8"] + [_NUMPY[self.fields[name][2]] if name in self.fields else "<u8" for name in names]}))
-        # The same fields where they lie in a g, from g + base on.
+        # The fields where they lie in a g, from g + base on.
         raw = np.dtype({"names": present, "formats": [_NUMPY[self.fields[name][2]] for name in present],
                         "offsets": [self.fields[name][0] - view.base for name in present], "itemsize": view.size})
         addresses = np.asarray(addresses, dtype=np.uint64)
-        table["address"] = addresses
         starts = addresses + np.uint64(view.base)
         readable = (addresses != 0) & arrays.readable(starts, view.size)
         rows = np.flatnonzero(readable)
+        records = np.empty(len(rows), dtype=raw)
+        data = records.view(np.uint8).reshape(len(rows), view.size)
         for at in range(0, len(rows), TABLE_CHUNK):
-            chunk = rows[at:at + TABLE_CHUNK]
-            records = arrays.gather(starts[chunk], view.size).view(raw).reshape(-1)
-            for name in raw.names:
-                table[name][chunk] = records[name]
-            arrays.memory.release()
-        return table, readable
+            arrays.gather(starts[rows[at:at + TABLE_CHUNK]], view.size, out=data[at:at + TABLE_CHUNK])
+            if release:
+                arrays.memory.release()
+        missing = tuple(name for name in names if name not in self.fields)
+        return GTable(addresses[rows], records, rows, missing), addresses[~readable]
 
     def nil_entry(self) -> BadRead:
         """The BadRead a nil entry of allgs stands for."""

@@ -32,6 +32,7 @@ from .stacks import Parked, ParkedStacks
 
 if TYPE_CHECKING:
     from ..native import Listing, NativeCore
+    from ..runtime.g import GTable
 
 _SIMPLE_REASONS = {"sleep": "sleep"}
 # Frames of these packages are how a system call is made, not who made it.
@@ -174,17 +175,16 @@ class WaitReader:
         return rows.wait_rows(), objects, labels
 
     def _pages(self):
-        """Every readable g that is not dead, a page at a time: a structured
-        array of address and _G_FIELDS."""
+        """Every readable g that is not dead, a page at a time: a GTable of
+        _G_FIELDS."""
         native = self.native
         arrays = self.arrays
         addresses = native.allgs_array(arrays)
         for start in range(0, len(addresses), _PAGE):
-            table, readable = native.g.table(arrays, addresses[start:start + _PAGE], _G_FIELDS)
-            table = table[readable]
-            yield table[table["status"] != G_DEAD]
+            table, _ = native.g.table(arrays, addresses[start:start + _PAGE], _G_FIELDS)
+            yield table.take(table["status"] != G_DEAD)
 
-    def _pass(self, gs: np.ndarray, rules: list[ReasonRule], rows: "_Rows", deferred: list[Deferred],
+    def _pass(self, gs: "GTable", rules: list[ReasonRule], rows: "_Rows", deferred: list[Deferred],
               semaphores: list[np.ndarray], label_ptrs: dict[int, int]) -> None:
         """One page of gs: the rows of the waits read here, the goroutines
         left for later, goroutine id -> its labels pointer."""
