@@ -12,16 +12,21 @@ STAMP := $(VENV)/.installed
 TEST_STAMP := $(VENV)/.installed-test
 # Delve 1.27.x reads cores of Go 1.25-1.27; keep in step with tui/delve.py.
 DLV_VERSION := v1.27.2
-# The second leg of `make test`: Debian 12's Delve 1.20.2 and Go 1.19, used by
-# path (tests/toolchains.py). golang-1.19-go rather than golang-go: the same Go,
-# without the /usr/bin/go link that could shadow the machine's newer default go.
-# And Debian's Chromium, which loads `gocore-tui serve` in tests/test_serve.py.
-DEBIAN_PACKAGES := golang-1.19-go delve chromium
+# What `make test` installs besides the set-up (Debian packages, only when one
+# is missing): the second leg's Debian 12 Delve 1.20.2 and Go 1.19, used by
+# path (tests/toolchains.py); golang-1.19-go rather than golang-go: the same
+# Go, without the /usr/bin/go link that could shadow the machine's newer
+# default go. Chromium loads `gocore-tui serve` (tests/test_serve.py); tmux is
+# the terminal the installed program runs in (tests/test_e2e_tmux.py); gdb is
+# the other side of the comparison and dumps the live-process fixture (gcore);
+# script(1) (bsdutils) holds a terminal in tests/test_signals.py.
+# A test never skips for lack of one of these: it fails, naming the package.
+TEST_PACKAGES := golang-1.19-go delve chromium tmux gdb bsdutils
 DEBIAN_GO := /usr/lib/go-1.19/bin/go
 DEBIAN_DLV := /usr/bin/dlv
-CHROMIUM := /usr/bin/chromium
+TEST_PROGRAMS := $(DEBIAN_GO) $(DEBIAN_DLV) /usr/bin/chromium /usr/bin/tmux /usr/bin/gdb /usr/bin/script
 
-.PHONY: setup setup-test debian-toolchain demo test test-latest test-debian bench clean
+.PHONY: setup setup-test test-tools demo test test-latest test-debian bench clean
 
 setup: $(STAMP)
 	@if $(BIN)/dlv version 2>/dev/null | grep -q 'Version: $(DLV_VERSION:v%=%)$$'; then \
@@ -31,17 +36,18 @@ setup: $(STAMP)
 		GOBIN=$(CURDIR)/$(BIN) GOTOOLCHAIN=local $(GO) install github.com/go-delve/delve/cmd/dlv@$(DLV_VERSION); \
 	fi
 
-# Quiet when both are there; apt-get update only when the package lists are stale.
-debian-toolchain:
-	@if [ ! -x $(DEBIAN_GO) ] || [ ! -x $(DEBIAN_DLV) ] || [ ! -x $(CHROMIUM) ]; then \
+# Quiet when all are there; apt-get update only when the package lists are stale.
+test-tools:
+	@missing=""; for program in $(TEST_PROGRAMS); do [ -x $$program ] || missing="$$missing $$program"; done; \
+	if [ -n "$$missing" ]; then \
 		if ! command -v apt-get >/dev/null; then \
-			echo "no apt-get: install Go 1.19 at $(DEBIAN_GO), Delve 1.20.2 at $(DEBIAN_DLV) and Chromium at $(CHROMIUM) for make test" >&2; exit 1; \
+			echo "no apt-get: make test needs$$missing (Debian packages: $(TEST_PACKAGES))" >&2; exit 1; \
 		fi; \
 		SUDO=$$([ "$$(id -u)" = 0 ] || echo sudo); \
-		echo "apt-get install $(DEBIAN_PACKAGES) (Debian's Go 1.19, Delve 1.20.2 and Chromium, for make test)"; \
+		echo "apt-get install $(TEST_PACKAGES) (for make test; missing:$$missing)"; \
 		export DEBIAN_FRONTEND=noninteractive; \
-		$$SUDO apt-get install -y -qq $(DEBIAN_PACKAGES) >/dev/null || \
-			{ $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq $(DEBIAN_PACKAGES) >/dev/null; } || exit 1; \
+		$$SUDO apt-get install -y -qq $(TEST_PACKAGES) >/dev/null || \
+			{ $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq $(TEST_PACKAGES) >/dev/null; } || exit 1; \
 	fi
 
 $(BIN)/python:
@@ -70,11 +76,12 @@ demo: setup
 # Leg 2, Debian 12's dlv 1.20.2 and Go 1.19: every test that opens a core
 # (the toolchain-independent ones ran in leg 1). Both legs run even when the
 # first fails; either failing fails the target.
-LEG1 := GOCORE_TOOLCHAIN=latest $(BIN)/python -m pytest -q
-LEG2 := GOCORE_TOOLCHAIN=debian $(BIN)/python -m pytest -q
+# -rs: every skip is printed with its reason in the summary.
+LEG1 := GOCORE_TOOLCHAIN=latest $(BIN)/python -m pytest -q -rs
+LEG2 := GOCORE_TOOLCHAIN=debian $(BIN)/python -m pytest -q -rs
 
-# The second leg's toolchain is only needed here: make demo stays light.
-test: setup-test debian-toolchain
+# The test tools are only needed here: make demo stays light.
+test: setup-test test-tools
 	@status=0; \
 	echo "== leg 1: dlv $(DLV_VERSION), $$($(GO) version)"; \
 	$(LEG1) || status=1; \
@@ -82,10 +89,10 @@ test: setup-test debian-toolchain
 	$(LEG2) || status=1; \
 	exit $$status
 
-test-latest: setup-test
+test-latest: setup-test test-tools
 	$(LEG1)
 
-test-debian: setup-test debian-toolchain
+test-debian: setup-test test-tools
 	$(LEG2)
 
 # gocore-tui against raw dlv on cores with 6, 1k, 10k and 100k goroutines

@@ -1,4 +1,5 @@
-"""`make bench` (heap): the typed heap histogram against goref, same cores, same run.
+"""`make bench` (heap): the typed heap histogram, the dominator tree, retained sizes and leak
+suspects against goref, same cores, same run.
 
 Cores: bench/heap_service (a map of sessions with children and []byte, a
 long linked list, 4 KiB blobs, 16 MiB pointer arrays) at three sizes
@@ -9,7 +10,8 @@ snapshot under build/ (never committed: pass --goref-src, default
 build/goref-src) as build/bench-heap/grf.
 
 For each core: our reader (`read_heap`, in a process of its own: open the
-core, every object, the pointer graph, reachability, types, the
+core, every object, the pointer graph, reachability, the dominator tree
+and every retained size, types, the roots and the leak suspects, the
 reconciliation) and `grf core EXE CORE` (a process of its own, in a
 scratch directory: it writes grf.out there), each timed from process
 start to exit with its peak RSS (wait4), the ratio of the times, and the
@@ -44,12 +46,15 @@ import json, sys, time
 started = time.perf_counter()
 from tui.corefile.native import NativeCore
 from tui.corefile.heap import read_heap
+from tui.analysis.heapview import suspect_lines
 native = NativeCore.open(sys.argv[1], sys.argv[2])
 reading = read_heap(native)
 print(json.dumps({"objects": reading.objects, "bytes": reading.bytes, "reachable_objects": reading.reachable_objects,
                   "reachable_bytes": reading.reachable_bytes, "typed_share": reading.typed_share,
                   "mismatches": [c.describe() for c in reading.mismatches], "stages": reading.stages,
                   "top": [(t.name, t.count, t.bytes) for t in reading.types[:6]],
+                  "suspects": suspect_lines(reading),
+                  "roots": [(r.label, r.retained) for r in reading.roots[:4]],
                   "inside_s": time.perf_counter() - started}))
 """
 
@@ -145,8 +150,12 @@ def main() -> int:
         print(f"- scale {scale:g}: {runtime_line}; ours {ours['objects']:,} objects, {ours['bytes']:,} B, "
               f"reachable {ours['reachable_objects']:,}; stages: {stages}")
         print(f"  top: " + "; ".join(f"{name} {count:,} ({size / 1e6:.0f} MB)" for name, count, size in ours["top"]))
-    print("- ours: a fresh Python process: open the core, read every object and pointer, reachability, types, "
-          "reconciliation; goref: `grf core EXE CORE` (writes grf.out); times from process start to exit.")
+        print(f"  roots: " + "; ".join(f"{label} retains {size / 1e6:.1f} MB" for label, size in ours["roots"]))
+        for suspect in ours["suspects"]:
+            print(f"  suspect: {suspect}")
+    print("- ours: a fresh Python process: open the core, read every object and pointer, reachability, the dominator "
+          "tree and retained sizes, types, roots, leak suspects, reconciliation; goref: `grf core EXE CORE` "
+          "(writes grf.out); times from process start to exit.")
     return 0
 
 

@@ -46,7 +46,8 @@ class Browser:
                       "about:blank"]
         self._ids = itertools.count(1)
         self._replies: dict[int, asyncio.Future] = {}
-        self.received = bytearray()  # the terminal output the page's websocket received
+        self.received = bytearray()  # the terminal output the open tab's websocket received
+        self._session: str | None = None  # the open tab's DevTools session
         self.process: subprocess.Popen | None = None
         self._gone = False  # killed or frozen: nobody to ask to close
 
@@ -92,7 +93,7 @@ class Browser:
                     future.set_exception(RuntimeError(f"DevTools: {event['error']}"))
                 else:
                     future.set_result(event.get("result", {}))
-            elif event.get("method") == "Network.webSocketFrameReceived":
+            elif event.get("method") == "Network.webSocketFrameReceived" and event.get("sessionId") == self._session:
                 response = event["params"]["response"]
                 if response["opcode"] == 2:  # binary: textual-serve's terminal output
                     self.received += base64.b64decode(response["payloadData"])
@@ -107,7 +108,8 @@ class Browser:
         return await asyncio.wait_for(reply, 30)
 
     async def open(self, url: str) -> None:
-        """Open url in a new tab, which later calls address."""
+        """Open url in a new tab; `received` is its terminal output from now on."""
+        self._session = None  # the tab open so far is no longer read
         self.received.clear()
         self._target = (await self.call("Target.createTarget", url="about:blank"))["targetId"]
         attached = await self.call("Target.attachToTarget", targetId=self._target, flatten=True)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import inspect
 import os
+import shutil
 from pathlib import Path
 from typing import Callable, Mapping
 
@@ -21,6 +22,7 @@ from corecache import FixtureCore, all_cores
 from tui.debugger.dlv import DLV_VARIABLE
 
 INDEPENDENT = "toolchain_independent"
+LATEST_ONLY = "latest_toolchain_only"
 _TOOLCHAIN = pytest.StashKey[toolchains.Toolchain]()
 
 
@@ -42,17 +44,19 @@ def pytest_report_header(config):
 
 
 def pytest_collection_modifyitems(config, items):
-    """Leave out toolchain-independent tests after the first leg; refuse a
-    test marked so that still opens a core (it would then be untested on
-    the other toolchains)."""
+    """Leave out toolchain-independent tests after the first leg, and tests
+    of programs the older toolchain cannot build; refuse a test marked
+    independent that still opens a core (it would then be untested on the
+    other toolchains)."""
     for item in items:
         if item.get_closest_marker(INDEPENDENT) and {"cores", "fixture_core", "toolchain", "dlv_path"} & set(item.fixturenames):
             raise pytest.UsageError(f"{item.nodeid} is marked {INDEPENDENT} but uses a core or dlv")
     if config.stash[_TOOLCHAIN].is_latest:
         return
-    kept = [item for item in items if not item.get_closest_marker(INDEPENDENT)]
-    config.hook.pytest_deselected(items=[item for item in items if item.get_closest_marker(INDEPENDENT)])
-    items[:] = kept
+    left_out = [item for item in items if any(item.get_closest_marker(mark) for mark in (INDEPENDENT, LATEST_ONLY))]
+    config.hook.pytest_deselected(items=left_out)
+    gone = set(left_out)
+    items[:] = [item for item in items if item not in gone]
 
 
 @pytest.fixture(scope="session")
@@ -82,6 +86,26 @@ def fixture_core(cores) -> Callable[[str], FixtureCore]:
         return cores[name]
 
     return get
+
+
+# The programs `make test` installs (the Makefile's TEST_PACKAGES) -> their
+# Debian package. A test never skips for lack of one: it fails, saying how to
+# install it.
+MAKE_TEST_INSTALLS = {"tmux": "tmux", "gdb": "gdb", "script": "bsdutils"}
+
+
+@pytest.fixture(scope="session")
+def installed() -> Callable[[str], str]:
+    """installed("tmux"): the program's path; the test fails if it is missing."""
+
+    def find(program: str) -> str:
+        found = shutil.which(program)
+        if found is None:
+            pytest.fail(f"{program} is not installed: `make test` installs it "
+                        f"(apt-get install {MAKE_TEST_INSTALLS[program]})", pytrace=False)
+        return found
+
+    return find
 
 
 @pytest.hookimpl(tryfirst=True)

@@ -47,6 +47,12 @@ def fixture_names() -> list[str]:
     return sorted(p.parent.name for p in FIXTURES.glob("*/main.go"))
 
 
+def crashed_fixture_names() -> list[str]:
+    """The fixtures that crash, so Go printed its traceback beside the core:
+    all but the live processes dumped with gcore (`// gocore:gcore`)."""
+    return [name for name in fixture_names() if not read_recipe(FIXTURES / name).gcore]
+
+
 def _marked_line(source: Path) -> int | None:
     for number, line in enumerate(source.read_text().splitlines(), 1):
         if MARK in line:

@@ -16,6 +16,7 @@ from pathlib import Path
 from tui.analysis.crash import CrashEvidence, analyse
 from tui.debugger.session import SessionDied
 from tui.model import Backtrace, Frame, FrameState, Goroutine, Instruction, Location, Snapshot, Target, Variable
+from waiting import HANG
 
 
 def source_file(folder: Path, lines: int = 30) -> Path:
@@ -124,7 +125,7 @@ class FakeBackend:
 
     def frame_state(self, goroutine_id, frame_index):
         self._call("frame_state", goroutine_id, frame_index)
-        self.gate.wait(30)
+        self.gate.wait(HANG)
         return self.world.state(goroutine_id, frame_index)
 
     def expand(self, goroutine_id, frame_index, variable):

@@ -31,7 +31,10 @@ from tui.parse.names import go_name
 # Go prints this many frames of each end of a deep stack (Go 1.21+
 # traceback.go: tracebackInnerFrames, tracebackOuterFrames).
 INNER_FRAMES, OUTER_FRAMES = 50, 50
-# Go 1.19 prints the first this many and "...additional frames elided...".
+# Go 1.19 walks this many physical frames of a stack and stops. It says
+# "...additional frames elided..." only when the frames it printed (inlined
+# ones counted) are exactly that many, so a stack cut after an inlined call
+# ends with no word of the cut.
 GO119_FRAMES = 100
 
 Place = tuple[str, str, int]  # (function, file, line)
@@ -70,6 +73,14 @@ def place(function: str, file: str, line: int) -> Place:
     return ("runtime.gopanic" if function == "panic" else function, file, line)
 
 
+def _cut(block: GoroutineBlock) -> str:
+    if block.elided:
+        return "middle" if block.elided_frames else "tail"
+    if sum(not frame.inlined for frame in block.frames) >= GO119_FRAMES:
+        return "tail"  # maybe cut silently (Go 1.19); maybe whole
+    return ""
+
+
 def expected(text: str) -> dict[int, Expected]:
     """The goroutines Go printed, by id (stacks of goroutines running on
     other threads taken from those threads' dumps)."""
@@ -86,9 +97,7 @@ def expected(text: str) -> dict[int, Expected]:
         frames_block = block
         if block.stack_unavailable and block.id in from_threads:
             frames_block = from_threads[block.id]
-        cut = ""
-        if frames_block.elided:
-            cut = "middle" if frames_block.elided_frames else "tail"
+        cut = _cut(frames_block)
         created = block.created_by or frames_block.created_by
         out[block.id] = Expected(
             block.id, block.state + "".join(f" ({flag})" for flag in block.flags), block.wait_minutes,
@@ -102,7 +111,7 @@ def expected(text: str) -> dict[int, Expected]:
             created = block.created_by
             out[gid] = Expected(gid, block.state, block.wait_minutes,
                                 tuple(place(f.function, f.file, f.line) for f in block.frames),
-                                "middle" if block.elided_frames else "tail" if block.elided else "",
+                                _cut(block),
                                 (go_name(created.function), created.file, created.line, created.goroutine)
                                 if created else None)
     return out
@@ -135,7 +144,7 @@ def _frames_problem(go: Expected, ours: tuple[Place, ...]) -> str:
             return _stack_diff(printed, ours, "(Go elided the middle)")
         return ""
     if go.cut == "tail":
-        if ours[:len(printed)] != printed or len(ours) <= len(printed):
+        if ours[:len(printed)] != printed:
             return _stack_diff(printed, ours, "(Go printed the first frames only)")
         return ""
     return _stack_diff(printed, ours, "") if ours != printed else ""

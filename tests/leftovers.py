@@ -100,6 +100,45 @@ def scan(paths: tuple[str | os.PathLike, ...] = (), tag: str | None = None,
     return found
 
 
+def children_of(pid: int, comm: str | None = None) -> list[int]:
+    """pid's live children (those named `comm`, if given)."""
+    found = []
+    try:
+        tasks = os.listdir(f"/proc/{pid}/task")
+    except OSError:
+        return []
+    for task in tasks:
+        try:
+            found += [int(x) for x in Path(f"/proc/{pid}/task/{task}/children").read_text().split()]
+        except OSError:
+            pass
+    if comm is None:
+        return found
+    named = []
+    for child in found:
+        try:
+            if Path(f"/proc/{child}/comm").read_text().strip() == comm:
+                named.append(child)
+        except OSError:
+            pass
+    return named
+
+
+def dlv_processes_for(path: Path, names: tuple[str, ...] = ("dlv",)) -> list[int]:
+    """Live dlv processes (or others by `names`) whose command line names this file."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            argv = (entry / "cmdline").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        if argv and Path(argv[0].decode(errors="replace")).name in names and str(path).encode() in argv:
+            found.append(int(entry.name))
+    return found
+
+
 def reap(leftovers: list[Leftover]) -> None:
     """Reap the zombies among them that were re-parented to us."""
     for left in leftovers:

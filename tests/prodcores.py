@@ -166,3 +166,12 @@ def prod_core(name: str, toolchain: Toolchain) -> ProdCore:
 def prod_cores(toolchain: Toolchain) -> dict[str, ProdCore]:
     # One at a time: the machine's two CPUs are shared.
     return {name: prod_core(name, toolchain) for name in MODULES}
+
+
+def copy_checkout(name: str, built_module: Path, dest: Path) -> Path:
+    """tests/prodmods/<name> and its sibling dependencies, copied; go.sum from the build."""
+    for directory in MODULES[name]:
+        shutil.copytree(PRODMODS / directory, dest / directory)
+    if (built_module / "go.sum").exists():
+        shutil.copyfile(built_module / "go.sum", dest / name / "go.sum")
+    return dest / name

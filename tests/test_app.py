@@ -2,71 +2,27 @@
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import os
 import signal
 import threading
-import time
 
 import pytest
 
-from test_cli import dlv_processes_for
+from app_driver import cell, list_through_dlv, moved, running, shown_rows, summary
+from leftovers import dlv_processes_for
+from snapshot_app import RecordingApp
+from waiting import HANG, async_wait_for, until, wait_for
 from tui.app import STALE_NOTICE, GocoreApp
 from tui.core.backend import DelveBackend
-from tui.core.native import NativeListing, NativeUnavailable
 from tui.core import listing as listing_module
 from tui.debugger.delve import Delve
 from tui.widgets.backtrace_view import BacktraceView
 from tui.widgets.crash_summary import CrashSummary
-from tui.widgets.goroutine_list import GoroutineList, GoroutineRow, GroupRow, Row
+from tui.widgets.goroutine_list import GoroutineList, GoroutineRow, GroupRow
 from tui.screens.help import HelpScreen
 from tui.screens.main import Ask
 from tui.widgets.source_view import SourceView
 from tui.widgets.variables_view import VariablesView
-
-
-async def until(pilot, predicate, timeout: float = 30.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise AssertionError("the app did not get there in time")
-        await pilot.pause(0.01)
-
-
-async def moved(pilot, app, key: str) -> None:
-    """Press a key and wait until source and variables have been redrawn."""
-    before = app.panes_updated
-    await pilot.press(key)
-    await until(pilot, lambda: app.panes_updated > before)
-
-
-def open_app(fixture) -> GocoreApp:
-    delve = Delve.open(str(fixture.exe), str(fixture.core), dlv=fixture.dlv)
-    return GocoreApp(lambda: DelveBackend(delve), title_paths=(str(fixture.exe), str(fixture.core)))
-
-
-@contextlib.asynccontextmanager
-async def running(fixture, ready=lambda app: app.first_screen_ready):
-    """The app on a real core, once `ready(app)` holds: yields (app, pilot)."""
-    app = open_app(fixture)
-    async with app.run_test(size=(200, 50)) as pilot:
-        await until(pilot, lambda: ready(app))
-        yield app, pilot
-    # Closing the app takes every dlv it started with it (the lister too).
-    deadline = time.monotonic() + 5
-    while dlv_processes_for(fixture.core):
-        assert time.monotonic() < deadline, f"dlv left running on {fixture.core}"
-        await asyncio.sleep(0.05)
-
-
-def cell(table: GoroutineList, key: Row, column: str) -> str:
-    """A goroutine-list row's cell by its column's title."""
-    return str(table.row_cells(key)[table.columns.index(column)])
-
-
-def summary(app) -> str:
-    return str(app.query_one(CrashSummary).render())
 
 
 @pytest.mark.e2e
@@ -119,18 +75,21 @@ async def test_up_and_down_move_between_frames(cores):
 
 class Slowed:
     """The real Delve backend, with frame_state held back (until `gate` is
-    set) or failing on demand."""
+    set) or failing on demand; `held` notes the goroutine of each frame_state
+    call as it starts waiting."""
 
     def __init__(self, delve: Delve) -> None:
         self.delve, self.fail, self.fail_backtrace = DelveBackend(delve), False, False
         self.gate = threading.Event()
         self.gate.set()
+        self.held: list[int | None] = []
 
     def __getattr__(self, name):
         return getattr(self.delve, name)
 
     def frame_state(self, goroutine_id, frame_index):
-        self.gate.wait(30)
+        self.held.append(goroutine_id)
+        self.gate.wait(HANG)
         if self.fail:
             raise RuntimeError("frame state refused")
         return self.delve.frame_state(goroutine_id, frame_index)
@@ -148,7 +107,7 @@ class Slowed:
 async def test_stale_panes_say_so_until_the_answer_lands(cores):
     fixture = cores["goroutine_panic"]
     slowed = Slowed(Delve.open(str(fixture.exe), str(fixture.core), dlv=fixture.dlv))
-    app = GocoreApp(lambda: slowed, compare_with_gdb=False)
+    app = RecordingApp(lambda: slowed, compare_with_gdb=False)
     async with app.run_test(size=(200, 50)) as pilot:
         await until(pilot, lambda: app.first_screen_ready)
         source, variables, backtrace = (app.query_one(SourceView), app.query_one(VariablesView),
@@ -178,21 +137,29 @@ async def test_stale_panes_say_so_until_the_answer_lands(cores):
         shown = app.goroutine_id
         await pilot.press("g", "1", "enter")
         await until(pilot, lambda: any("backtrace refused" in n.message for n in app.told))
-        await pilot.pause(STALE_NOTICE + 0.1)
+        # The switch's "loading…" timer, started before the failure, has had
+        # its say: its callback was queued before this pause's own wake-up,
+        # and the second pause handles what is queued.
+        await pilot.pause(STALE_NOTICE)
+        await pilot.pause()
         assert app.goroutine_id == shown and not app.nav.stale
         assert not (source.has_class("-stale") or backtrace.has_class("-stale"))
         # a frame move while a goroutine switch waits: the switch is dropped,
         # the backtrace on screen is current again
         slowed.fail_backtrace = False
         slowed.gate.clear()
+        slowed.held.clear()
         await pilot.press("g", "1", "enter")
-        await until(pilot, lambda: backtrace.has_class("-stale"))
+        # the switch has goroutine 1's backtrace and waits for its frame
+        await until(pilot, lambda: backtrace.has_class("-stale") and 1 in slowed.held)
         await pilot.press("u")
         assert not backtrace.has_class("-stale") and source.has_class("-stale")
-        before = app.panes_updated
+        before, switches = app.panes_updated, app.backend_messages.count("BacktraceLoaded")
         slowed.gate.set()
-        await until(pilot, lambda: app.panes_updated > before)
-        await pilot.pause(0.2)
+        # the move's frame drawn, and the switch's answer, come all the same, handled
+        await until(pilot, lambda: app.panes_updated > before
+                    and app.backend_messages.count("BacktraceLoaded") > switches)
+        await pilot.pause()
         assert app.goroutine_id == shown and not app.nav.stale
         assert not source.has_class("-stale")
 
@@ -227,9 +194,8 @@ async def test_unknown_goroutine_and_non_digits_are_harmless(cores):
     async with running(cores["goroutine_panic"], lambda a: a.first_screen_ready and a.goroutines_complete and a.stacks_complete) as (app, pilot):
         shown = app.goroutine_id
         await pilot.press("g", "9", "9", "9", "9", "enter")
-        await pilot.pause(0.2)
+        await until(pilot, lambda: any("no goroutine 9999" in n.message for n in app.told))
         assert app.goroutine_id == shown
-        assert any("no goroutine 9999" in n.message for n in app.told)
         # letters never reach the input (and so never reach dlv)
         await pilot.press("g", "x", ";", "q")
         assert app.screen.query_one("#prompt-text").value == ""
@@ -315,10 +281,7 @@ def test_a_large_file_is_shown_at_once_and_highlighted_in_full_later():
     first = source.load(big, line=463)
     assert any(isinstance(line, str) for line in first.lines)  # not highlighted yet away from the frame
     assert first.lines[462].spans  # the frame's line is
-    deadline = time.monotonic() + 20
-    while not told:
-        assert time.monotonic() < deadline, "the full highlight never arrived"
-        time.sleep(0.05)
+    wait_for(lambda: told, "the full highlight never arrived")
     assert told == [big]
     assert all(not isinstance(line, str) for line in source.load(big, line=463).lines)
 
@@ -464,20 +427,6 @@ async def test_whole_stacks_split_a_group_and_a_member_loads_its_own_path(cores)
         assert "main.viaLeft" in functions and "main.viaRight" not in functions
 
 
-def list_through_dlv(monkeypatch, why: str = "forced by the test") -> None:
-    """Make the native reader unavailable: the list comes through two dlvs."""
-    def unavailable(self):
-        raise NativeUnavailable(why)
-        yield  # a generator, as pages() is
-
-    monkeypatch.setattr(NativeListing, "pages", unavailable)
-
-
-def shown_rows(backtrace) -> int:
-    """The backtrace pane's rows: a frame each, and Go's `created by` last."""
-    return len(backtrace.frames) + (backtrace.created_by is not None)
-
-
 @pytest.mark.e2e
 async def test_the_list_and_whole_stacks_come_from_the_core_file_with_no_second_dlv(cores, monkeypatch):
     spawned = []
@@ -561,7 +510,7 @@ async def test_two_dlvs_list_a_core_from_both_ends_and_every_goroutine_arrives(c
             yield page
             # A small list is over before the second dlv is up: here the
             # first waits for it, as the first of a huge list would.
-            second_listed.wait(30)
+            second_listed.wait(HANG)
 
     listing_first = []
     allgs_length = Delve.allgs_length
@@ -601,20 +550,24 @@ async def test_two_dlvs_list_a_core_from_both_ends_and_every_goroutine_arrives(c
 @pytest.mark.e2e
 @pytest.mark.parametrize("slow", ["first", "second"])
 async def test_a_quit_while_a_dlv_is_still_starting_leaves_none_behind(cores, monkeypatch, slow):
-    """The user quits before a dlv is up: it is closed the moment it comes up."""
+    """The user quits before a dlv is up: it is closed the moment it comes up
+    (here it comes up only once the app has quit)."""
     list_through_dlv(monkeypatch)
     fixture = cores["goroutine_panic"]
     spawn = Delve.spawn_helper
     started = threading.Event()
 
+    def after_the_quit() -> None:
+        wait_for(lambda: app.core.closed, "the app never quit")
+
     def open_backend() -> DelveBackend:
         if slow == "first":
-            time.sleep(1)
+            after_the_quit()
         started.set()
         return DelveBackend(Delve.open(str(fixture.exe), str(fixture.core), dlv=fixture.dlv))
 
     def slow_lister(self):
-        time.sleep(1)
+        after_the_quit()
         return spawn(self)
 
     monkeypatch.setattr(Delve, "spawn_helper", slow_lister)
@@ -624,10 +577,8 @@ async def test_a_quit_while_a_dlv_is_still_starting_leaves_none_behind(cores, mo
             await until(pilot, lambda: app.first_screen_ready)
             assert not app.core.has_helper  # still starting
     assert not app.first_screen_ready or slow == "second"
-    deadline = time.monotonic() + 15
-    while not started.is_set() or dlv_processes_for(fixture.core):
-        assert time.monotonic() < deadline, f"dlv left running on {fixture.core}"
-        await asyncio.sleep(0.05)
+    await async_wait_for(lambda: started.is_set() and not dlv_processes_for(fixture.core),
+                         f"dlv left running on {fixture.core}")
 
 
 @pytest.mark.e2e
@@ -662,7 +613,7 @@ async def test_no_color_draws_every_pane(cores, monkeypatch):
     monkeypatch.setenv("NO_COLOR", "1")
     async with running(cores["goroutine_panic"], lambda a: a.first_screen_ready and a.goroutines_complete and a.stacks_complete) as (app, pilot):
         await moved(pilot, app, "u")
-        await pilot.pause(0.2)  # a full repaint through the monochrome filter
+        await pilot.pause()  # and a repaint, through the monochrome filter
         assert app.query_one(SourceView).marked_line and app.is_running
 
 
@@ -677,7 +628,7 @@ async def test_a_light_theme_rehighlights_the_source_for_a_light_background(core
         app.theme = "textual-light"
         await until(pilot, lambda: app.panes_updated > before)
         assert app.highlighter.style == LIGHT_STYLE
-        await pilot.pause(0.1)
+        await pilot.pause()
         light = str(list(view.render_line(view.marked_line - 1 - view.scroll_offset.y)))
         assert light != dark and "// CRASH" in view.line_text(view.marked_line)
         app.theme = "textual-dark"

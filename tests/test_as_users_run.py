@@ -15,15 +15,15 @@ import os
 import re
 import subprocess
 import sys
-import time
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
-from test_cli import dlv_processes_for
-from test_e2e_tmux import tmux, wait_for_screen
+from leftovers import dlv_processes_for
+from terminal import tmux, wait_for_screen
 from tui.cli.corerun import crash, go_env
+from waiting import wait_for
 
 pytestmark = pytest.mark.e2e
 
@@ -172,14 +172,15 @@ def test_trimpath_elsewhere_says_to_stand_in_a_checkout(trimmed, tmp_path):
     assert "--substitute-path" not in missing
 
 
-def test_in_a_terminal_from_the_module_root(plain, tmp_path):
+def test_in_a_terminal_from_the_module_root(plain, tmp_path, installed):
     """The installed TUI in tmux, typed as the articles type it: the faulting
     line of the user's own main.go marked with its source."""
+    installed("tmux")
     session = f"gocore-users-{os.getpid()}"
     status = tmp_path / "status"
     command = (f"cd {plain.root} && env -i HOME={os.environ.get('HOME', '/root')} PATH=/usr/bin:/bin "
                f"TERM=xterm-256color {_leg_dlv()} {INSTALLED} ./app ./{plain.core.name} --no-gdb; "
-               f"echo $? > {status}; sleep 30")
+               f"echo $? > {status}; sleep 600")
     tmux("new-session", "-d", "-s", session, "-x", "200", "-y", "50", command)
     try:
         marked = f"▶ {CRASH_LINE}"
@@ -189,10 +190,7 @@ def test_in_a_terminal_from_the_module_root(plain, tmp_path):
                         and f"Source · main.go:{CRASH_LINE} main.main · as built" in s
                         and re.search(rf"\bmain\.main\s+main\.go:{CRASH_LINE}\s+as built\b", s))
         tmux("send-keys", "-t", session, "q")
-        deadline = time.monotonic() + 60
-        while not status.exists() or not status.read_text().strip():
-            assert time.monotonic() < deadline, "gocore-tui did not exit on q"
-            time.sleep(0.1)
+        wait_for(lambda: status.exists() and status.read_text().strip(), "gocore-tui did not exit on q")
         assert status.read_text().strip() == "0"
         assert not dlv_processes_for(plain.core)
     finally:

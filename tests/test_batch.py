@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from tui.debugger.batch import run_batch
+from waiting import wait_for
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -20,17 +21,13 @@ def sleepers(tag: str) -> list[int]:
     return [int(pid) for pid in out.split()]
 
 
-def wait_for(predicate, timeout: float = 10.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            return False
-        time.sleep(0.05)
-    return True
+# A batch run's timeout in the tests that time one out: what the run prints
+# at once must be out before it. That took 0.05 s at most under two CPU hogs.
+CUT_OFF_AFTER = 2.0
 
 
 def test_a_timeout_kills_the_run_and_keeps_its_output():
-    result = run_batch(["sh", "-c", "echo frame-0; exec sleep 301"], timeout=0.5)
+    result = run_batch(["sh", "-c", "echo frame-0; exec sleep 301"], timeout=CUT_OFF_AFTER)
     assert result.timed_out and "frame-0" in result.output
     assert sleepers("301") == []
 
@@ -44,10 +41,19 @@ def test_a_missing_program_is_file_not_found():
 def test_no_batch_run_outlives_its_caller(ending, tmp_path):
     tag = {"sigkill": "302", "exit": "303", "stop_batches": "304"}[ending]
     script = textwrap.dedent(f"""
-        import sys, threading, time
+        import os, sys, threading, time
         from tui.debugger.batch import run_batch, stop_batches
         threading.Thread(target=run_batch, args=(["sleep", "{tag}"], 600), daemon=True).start()
-        time.sleep(0.5)
+        def sleeping():
+            for pid in filter(str.isdigit, os.listdir("/proc")):
+                try:
+                    argv = open(f"/proc/{{pid}}/cmdline", "rb").read().split(b"\\0")
+                    if argv[0].rsplit(b"/", 1)[-1] == b"sleep" and argv[1:2] == [b"{tag}"]:
+                        return True
+                except OSError:
+                    pass
+        while not sleeping():  # the batch run is up
+            time.sleep(0.01)
         print("running", flush=True)
         if "{ending}" == "stop_batches":
             stop_batches()
@@ -63,7 +69,7 @@ def test_no_batch_run_outlives_its_caller(ending, tmp_path):
         if ending == "sigkill":
             assert sleepers(tag)
             child.kill()
-        assert wait_for(lambda: sleepers(tag) == []), f"sleep {tag} outlived its caller ({ending})"
+        wait_for(lambda: sleepers(tag) == [], f"sleep {tag} outlived its caller ({ending})")
     finally:
         child.kill()
         child.wait()
@@ -97,7 +103,7 @@ def test_a_debuggers_orphan_is_reaped_by_us_not_left_for_init(adopting):
             if adopting:
                 assert sleepers(tag) == []
             else:
-                assert wait_for(lambda: sleepers(tag) != [], 2)
+                wait_for(lambda: sleepers(tag) != [], f"the orphaned sleep {tag} never showed")
         finally:
             for pid in sleepers(tag):
                 subprocess.run(["kill", "-9", str(pid)])

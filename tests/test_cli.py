@@ -16,6 +16,8 @@ import pytest
 import corruption
 import leftovers
 import toolchains
+from command_line import gocore
+from leftovers import dlv_processes_for
 from tui.debugger.dlv import DLV_VARIABLE, find_dlv
 from corecache import go_version, make_core
 from tui.debugger.startup import OpenError, delve_for_go, explain_startup_failure
@@ -32,28 +34,6 @@ EXPECTED = {
     "deadlock": ("fatal error", "all goroutines are asleep - deadlock!", "main.main"),
     "many_goroutines": ("panic", "worker exploded", "main.crash"),
 }
-
-
-def gocore(*args: str, cwd: Path | None = None, env: dict | None = None) -> subprocess.CompletedProcess:
-    """gocore-tui ARGS with the dlv of the toolchain under test."""
-    # --dlv first: args may end in `-- PATHS`
-    command = [sys.executable, "-m", "tui", "--dlv", toolchains.current().dlv, *map(str, args)]
-    return subprocess.run(command, capture_output=True, text=True, timeout=120, cwd=cwd, env=env)
-
-
-def dlv_processes_for(path: Path, names: tuple[str, ...] = ("dlv",)) -> list[int]:
-    """Live dlv processes (or others by `names`) whose command line names this file."""
-    found = []
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            argv = (entry / "cmdline").read_bytes().split(b"\0")
-        except OSError:
-            continue
-        if argv and Path(argv[0].decode(errors="replace")).name in names and str(path).encode() in argv:
-            found.append(int(entry.name))
-    return found
 
 
 @pytest.mark.parametrize("name", sorted(EXPECTED))
@@ -224,7 +204,8 @@ def test_a_core_of_the_other_toolchains_go_names_the_delve_release(toolchain):
     try:
         other = toolchains.other(toolchain)
     except toolchains.ToolchainMissing as err:
-        pytest.skip(f"the other toolchain is not installed, so there is no core outside this dlv's range: {err}")
+        pytest.fail(f"the other toolchain is not installed, so there is no core outside this dlv's range: {err}",
+                    pytrace=False)
     fixture = make_core("goroutine_panic", go_version(other.go), other)
     go_minor = int(go_version(other.go).split()[2].split(".")[1])
     result = gocore(fixture.exe, fixture.core)

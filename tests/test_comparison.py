@@ -11,8 +11,9 @@ from pathlib import Path
 import pexpect
 import pytest
 
-from test_app import open_app, until
-from test_cli import gocore
+from app_driver import open_app
+from command_line import gocore
+from waiting import until
 from tui.debugger import gdb as gdb_module
 from tui.debugger.delve import Delve
 from tui.analysis.forensics import read_snapshot

@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 
 from textual.app import App
-from textual.widgets import DataTable
+from textual.widgets import DataTable, TabbedContent
 
-from test_app import until
-from test_compare import demo
+from snapshot_app import recorded_demo
+from waiting import until
 from tui.analysis.compare import Comparison, compare
 from tui.analysis.showdown import collect_stacks, read_delve_values, score
 from tui.debugger.gdb import gdb_run_from_outputs
@@ -41,7 +41,7 @@ def recorded_comparison(name: str = "goroutine_panic") -> tuple[GdbRun, Comparis
 def demo_comparison() -> tuple[GdbRun, Comparison]:
     """The demo core (tests/transcripts/demo_checkout.json) as the app scores
     it once every stack and Delve's full values are in."""
-    delve, snapshot, goroutines, run = demo()
+    delve, snapshot, goroutines, run = recorded_demo()
     return run, score(snapshot, goroutines, run, collect_stacks(delve.stack_pages()),
                       read_delve_values(delve.evaluate, snapshot.frame))
 
@@ -271,6 +271,12 @@ def test_comparison_picture(snap_compare):
 
     async def settle(pilot) -> None:
         await pilot.pause()
+        _, comparison = app.loaded
+        # the picture is this comparison, shown whole, on the crashing thread's tab, nothing chosen
+        assert str(app.query_one("#verdict").render()) == comparison.verdict
+        assert app.query_one("#views", TabbedContent).active == "tab-thread"
+        assert app.query_one("#rows", DataTable).row_count == len(comparison.rows)
+        assert app.query_one("#values", DataTable).row_count == len(comparison.values)
         assert app.chosen == []
 
     assert snap_compare(app, terminal_size=(160, 45), run_before=settle)

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from test_app import moved, running, until
+from app_driver import moved, running
+from waiting import until
 from tui.analysis.console import Refused, console_command
 from tui.screens.console import ConsoleScreen
 from tui.widgets.variables_view import VariablesView

@@ -33,6 +33,7 @@ import corruption
 import leftovers
 from corecache import FixtureCore, go_version, make_core
 from tui.corefile.native import NativeCore
+from waiting import HANG
 
 pytestmark = pytest.mark.e2e
 
@@ -283,7 +284,7 @@ async def _tui_case(case: corruption.Case, fixture: FixtureCore, core: Path, tag
             await pilot.press("q")
         except ScreenStackError:
             pass
-        quit_by = time.monotonic() + 5
+        quit_by = time.monotonic() + HANG
         while app.is_running and time.monotonic() < quit_by:
             await pilot.pause(0.05)
         if app.is_running:

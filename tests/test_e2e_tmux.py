@@ -4,32 +4,22 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
 
-from test_cli import dlv_processes_for
+from leftovers import dlv_processes_for
+from terminal import tmux, wait_for_screen
+from waiting import wait_for
 
-pytestmark = [pytest.mark.e2e, pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed")]
-
-
-def tmux(*args: str) -> str:
-    return subprocess.run(["tmux", *args], capture_output=True, text=True, check=True).stdout
+pytestmark = pytest.mark.e2e
 
 
-def wait_for_screen(session: str, predicate, timeout: float = 30.0) -> str:
-    deadline = time.monotonic() + timeout
-    while True:
-        screen = tmux("capture-pane", "-t", session, "-p")
-        if predicate(screen):
-            return screen
-        if time.monotonic() > deadline:
-            raise AssertionError(f"screen never got there; last screen:\n{screen}")
-        time.sleep(0.1)
+@pytest.fixture(autouse=True)
+def _tmux(installed) -> None:
+    installed("tmux")  # `make test` installs it: missing, these tests fail
 
 
 def start_installed(session: str, fixture, toolchain, args: str = "", env: str = "", then: str = "") -> None:
@@ -42,7 +32,7 @@ def start_installed(session: str, fixture, toolchain, args: str = "", env: str =
     assert installed.exists(), "make setup installs gocore-tui into .venv/bin"
     dlv = "" if toolchain.is_latest else f" --dlv {fixture.dlv}"
     command = (f"env -i HOME={os.environ.get('HOME', '/root')} PATH=/usr/bin:/bin TERM=xterm-256color {env} "
-               f"{installed} {fixture.exe} {fixture.core}{args}{dlv}; {then} sleep 30")
+               f"{installed} {fixture.exe} {fixture.core}{args}{dlv}; {then} sleep 600")
     tmux("new-session", "-d", "-s", session, "-x", "200", "-y", "50", command)
 
 
@@ -74,10 +64,7 @@ def test_installed_tui_marks_the_faulting_line_and_quits_cleanly(cores, toolchai
         wait_for_screen(session, lambda s: marked in s)
 
         tmux("send-keys", "-t", session, "q")
-        deadline = time.monotonic() + 15
-        while not status.exists() or not status.read_text().strip():
-            assert time.monotonic() < deadline, "gocore-tui did not exit on q"
-            time.sleep(0.1)
+        wait_for(lambda: status.exists() and status.read_text().strip(), "gocore-tui did not exit on q")
         assert status.read_text().strip() == "0"
         assert not dlv_processes_for(fixture.core)
     finally:
@@ -103,9 +90,6 @@ def test_e_hands_the_terminal_to_the_editor_and_takes_it_back(cores, toolchain, 
         tmux("send-keys", "-t", session, "Enter")
         wait_for_screen(session, lambda s: marked in s and "FAKE-EDITOR-OPEN" not in s)  # the TUI is back
         tmux("send-keys", "-t", session, "q")
-        deadline = time.monotonic() + 10
-        while dlv_processes_for(fixture.core):
-            assert time.monotonic() < deadline, "dlv outlived the TUI"
-            time.sleep(0.1)
+        wait_for(lambda: not dlv_processes_for(fixture.core), "dlv outlived the TUI")
     finally:
         subprocess.run(["tmux", "kill-session", "-t", session], capture_output=True)

@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import pytest
 
-from corecache import fixture_names
+from corecache import crashed_fixture_names
 from goroutine_oracle import Shown, disagreements, expected, place, shown_from_inventory
 from servercores import WAYS, make_server_core
 from tui.core.backend import DelveBackend
@@ -35,15 +35,15 @@ from tui.debugger.delve import Delve
 
 pytestmark = pytest.mark.e2e
 
-NAMES = fixture_names()
+# A core gcore took of a live process has no dump of Go's to hold it to.
+NAMES = crashed_fixture_names()
 
 
 @pytest.fixture
 def go_and_ours(cores, request):
     fixture = cores[request.param]
     text = fixture.stderr.read_text()
-    if not text:
-        pytest.skip(f"{fixture.name}: a core of a live process (gcore): Go printed no traceback")
+    assert text, f"{fixture.stderr}: empty, yet {fixture.name} crashed with GOTRACEBACK=crash"
     delve = Delve.open(str(fixture.exe), str(fixture.core), dlv=fixture.dlv)
     backend = DelveBackend(delve)
     try:
@@ -86,10 +86,10 @@ def test_the_backtrace_pane_shows_go_s_stack_and_creator(go_and_ours):
     assert shown
 
 
+# go-httpbin needs Go 1.22+ (tests/servercores.py).
+@pytest.mark.latest_toolchain_only
 @pytest.mark.parametrize("way", sorted(WAYS))
 def test_a_real_server_s_goroutines_are_as_go_printed_them(toolchain, way):
-    if not toolchain.is_latest:
-        pytest.skip("go-httpbin needs Go 1.22+: the Debian leg's Go 1.19 cannot build it (tests/servercores.py)")
     server = make_server_core(way, toolchain)
     go = expected(server.stderr.read_text())
     assert len(go) > 200  # the load's connections and handlers are in it

@@ -122,3 +122,15 @@ def test_a_fatal_signal_says_its_name_and_whether_it_came_in_c():
     assert signal_lines("SIGSEGV: segmentation violation", in_cgo=True) == (
         "SIGSEGV: segmentation violation", "signal arrived during cgo execution")
     assert signal_lines("SIGABRT: abort", in_cgo=False) == ("SIGABRT: abort",)
+
+
+def test_a_cut_header_says_so_above_what_is_left_on_screen_and_in_the_report():
+    from tui.model import HEADER_CUT_NOTE, Crash, CrashKind
+    from tui.widgets.crash_summary import header_text
+
+    kept = ("runtime: sp=0xc6ec38e0388 stack=[0xc6ec38e0000, 0xc6ec39e0000]", "fatal error: stack overflow")
+    cut = Crash(CrashKind.FATAL_ERROR, "stack overflow", 6, 1, 1, None, header=kept, header_cut=True)
+    assert header_text(cut).plain.splitlines() == [HEADER_CUT_NOTE, *kept]
+    assert "earlier lines lost" in HEADER_CUT_NOTE
+    whole = Crash(CrashKind.FATAL_ERROR, "stack overflow", 6, 1, 1, None, header=kept)
+    assert header_text(whole).plain.splitlines() == list(kept)

@@ -15,7 +15,8 @@ from tui.sources.highlight import Highlighter
 from tui.sources.resolve import resolve
 from tui.debugger.session import PromptSession
 
-from test_cli import dlv_processes_for, gocore
+from command_line import gocore
+from leftovers import dlv_processes_for
 
 NAMES = {
     "space": "my core dir/the main",

@@ -6,46 +6,95 @@ dlvs are tested in tests/test_app.py."""
 from __future__ import annotations
 
 import threading
-import time
 
 import pytest
 
 from tui.core.listing import SharedRange, TwoEndedListing
 from tui.debugger.delve import ListingStopped, sequential
+from waiting import HANG, wait_for
 
 pytestmark = pytest.mark.toolchain_independent
 
 
 class FakeDelve:
     """allgs as a list: a goroutine id, or None for a dead slot (skipped, as
-    Delve skips them: a page of COUNT may run past START+COUNT)."""
+    Delve skips them: a page of COUNT may run past START+COUNT).
 
-    def __init__(self, allgs, fail_at_page=None, pause=0.0):
+    When a page is read is the test's to say, never the machine's speed: a
+    `turnstile` (a semaphore) lets one page through per permit; `turns`
+    (a TakingTurns and this dlv's place in it) makes two dlvs page in turn.
+    `finished` is set once goroutine_pages() has returned or was closed."""
+
+    def __init__(self, allgs, fail_at_page=None, turnstile: threading.Semaphore | None = None,
+                 turns: tuple["TakingTurns", int] | None = None):
         self.allgs = allgs
         self.fail_at_page = fail_at_page
-        self.pause = pause
+        self.turnstile = turnstile
+        self.turns = turns
         self.pages = 0
         self.spans: list[tuple[int, int]] = []  # each page's [start, where it stopped)
+        self.finished = threading.Event()
 
     def allgs_length(self):
         return len(self.allgs)
 
     def goroutine_pages(self, claim):
-        page = claim(0)
-        while page is not None:
-            start, count = page
-            if self.pages == self.fail_at_page:
-                raise RuntimeError("dlv died")
-            time.sleep(self.pause)
-            ids, index = [], start
-            while index < len(self.allgs) and len(ids) < count:
-                if self.allgs[index] is not None:
-                    ids.append(self.allgs[index])
-                index += 1
-            self.pages += 1
-            self.spans.append((start, index))
-            yield tuple(ids)
-            page = claim(index if index < len(self.allgs) else -1)
+        try:
+            page = claim(0)
+            while page is not None:
+                start, count = page
+                if self.turnstile is not None:
+                    assert self.turnstile.acquire(timeout=HANG), "the test never let this page through"
+                if self.turns is not None:
+                    self.turns[0].wait_for_turn(self.turns[1])
+                if self.pages == self.fail_at_page:
+                    raise RuntimeError("dlv died")
+                ids, index = [], start
+                while index < len(self.allgs) and len(ids) < count:
+                    if self.allgs[index] is not None:
+                        ids.append(self.allgs[index])
+                    index += 1
+                self.pages += 1
+                self.spans.append((start, index))
+                if self.turns is not None:
+                    self.turns[0].done_with_turn(self.turns[1])
+                yield tuple(ids)
+                page = claim(index if index < len(self.allgs) else -1)
+        finally:
+            if self.turns is not None:
+                self.turns[0].leave(self.turns[1])
+            self.finished.set()
+
+
+class TakingTurns:
+    """Two dlvs that read a page each in turn (0 first), whatever the
+    machine's load: the two ends meet as they would at equal speeds. One that
+    has stopped paging holds the other up no longer."""
+
+    def __init__(self) -> None:
+        self._changed = threading.Condition()
+        self._turn = 0
+        self._gone: set[int] = set()
+
+    def wait_for_turn(self, who: int) -> None:
+        with self._changed:
+            assert self._changed.wait_for(lambda: self._turn == who or 1 - who in self._gone, timeout=HANG), \
+                f"dlv {who} never got its turn"
+
+    def done_with_turn(self, who: int) -> None:
+        with self._changed:
+            self._turn = 1 - who
+            self._changed.notify_all()
+
+    def leave(self, who: int) -> None:
+        with self._changed:
+            self._gone.add(who)
+            self._changed.notify_all()
+
+
+def taking_turns(first: dict, second: dict) -> tuple[FakeDelve, FakeDelve]:
+    turns = TakingTurns()
+    return FakeDelve(turns=(turns, 0), **first), FakeDelve(turns=(turns, 1), **second)
 
 
 def pages_from_both_ends(first, second, page_size):
@@ -91,7 +140,7 @@ def test_a_low_page_that_ran_past_dead_slots_moves_the_low_end():
 
 def test_every_goroutine_is_listed_once_by_the_two_together():
     allgs = allgs_with_dead_slots()
-    first, second = FakeDelve(allgs, pause=0.001), FakeDelve(allgs, pause=0.001)
+    first, second = taking_turns({"allgs": allgs}, {"allgs": allgs})
     listing = TwoEndedListing(first, lambda: second, page_size=100)
     ids = listed(listing.pages())
     unwarmed_from = listing.outcome.unwarmed_from
@@ -110,7 +159,7 @@ def test_every_goroutine_is_listed_once_by_the_two_together():
 
 def test_a_second_dlv_that_dies_gives_its_part_back():
     allgs = allgs_with_dead_slots()
-    first, second = FakeDelve(allgs, pause=0.001), FakeDelve(allgs, fail_at_page=3, pause=0.001)
+    first, second = taking_turns({"allgs": allgs}, {"allgs": allgs, "fail_at_page": 3})
     listing = TwoEndedListing(first, lambda: second, 100)
     ids = listed(listing.pages())
     assert set(ids) == {g for g in allgs if g is not None}
@@ -133,16 +182,23 @@ def test_no_second_dlv_and_a_short_list_take_the_first_alone():
 
 def test_a_second_dlv_that_comes_up_late_joins_for_what_is_left():
     allgs = allgs_with_dead_slots()
-    first, second = FakeDelve(allgs, pause=0.01), FakeDelve(allgs, pause=0.002)
+    gate = threading.Semaphore(0)
+    first, second = FakeDelve(allgs), FakeDelve(allgs, turnstile=gate)
     up = threading.Event()
 
     def late():
-        up.wait(5)
+        assert up.wait(HANG)
         return second
 
     pages = pages_from_both_ends(first, late, page_size=100)
     ids = listed(next(pages) for _ in range(10))
+    assert first.pages == 10 and second.pages == 0
     up.set()
+    gate.release()  # the second's first page, while the first waits
+    wait_for(lambda: second.pages == 1, "the late second dlv never read a page")
+    while first.pages == 10:  # and the first's next one, the second held
+        ids += listed([next(pages)])
+    gate.release(1000)
     ids += listed(pages)
     assert set(ids) == set(allgs) - {None}
     assert first.pages > 10 and second.pages > 0
@@ -150,30 +206,31 @@ def test_a_second_dlv_that_comes_up_late_joins_for_what_is_left():
 
 def test_the_second_claims_nothing_more_once_the_listing_is_dropped():
     allgs = allgs_with_dead_slots()
-    first, second = FakeDelve(allgs, pause=0.005), FakeDelve(allgs, pause=0.005)
+    gate = threading.Semaphore(1)
+    first, second = FakeDelve(allgs), FakeDelve(allgs, turnstile=gate)
     pages = pages_from_both_ends(first, lambda: second, page_size=100)
     next(pages)
+    wait_for(lambda: second.pages == 1, "the second dlv never read a page")
     pages.close()  # the app is closing
-    time.sleep(0.05)
-    stopped_at = second.pages
-    time.sleep(0.1)
-    assert second.pages == stopped_at < 25
+    gate.release(1000)  # let it read all it wants
+    assert second.finished.wait(HANG)
+    # The page it had claimed before the drop, at most: of 50 pages
+    assert second.pages <= 2
 
 
 def test_a_list_done_before_the_second_dlv_is_up_does_not_wait_for_it():
     allgs = allgs_with_dead_slots(1000)
     first = FakeDelve(allgs)
-    never = threading.Event()
+    up = threading.Event()
 
     def still_starting():
-        never.wait(10)
+        up.wait(HANG)
         return None
 
-    started = time.monotonic()
     ids = listed(pages_from_both_ends(first, still_starting, page_size=100))
-    never.set()
+    assert not up.is_set()  # the list was done while the second dlv was still starting
+    up.set()
     assert set(ids) == set(allgs) - {None}
-    assert time.monotonic() - started < 5
 
 
 class GarbageAfter(FakeDelve):
@@ -193,13 +250,15 @@ class GarbageAfter(FakeDelve):
 
 def test_garbage_allgs_ends_the_listing_with_the_reason_and_the_second_stops_claiming():
     allgs = allgs_with_dead_slots()
-    first, second = GarbageAfter(allgs, garbage_at_page=2, pause=0.001), FakeDelve(allgs, pause=0.02)
+    gate = threading.Semaphore(1)
+    first, second = GarbageAfter(allgs, garbage_at_page=2), FakeDelve(allgs, turnstile=gate)
     listing = TwoEndedListing(first, lambda: second, page_size=100)
     pages = list(listing.pages())
     assert listing.outcome.problem == "goroutine listing stopped at page 2"
     assert listing.outcome.unwarmed_from is None
     assert (None,) in pages
-    time.sleep(0.1)
     claimed = second.pages
-    time.sleep(0.1)
-    assert second.pages == claimed  # nothing more is claimed once the first saw garbage
+    gate.release(1000)  # let it read all it wants
+    assert second.finished.wait(HANG)
+    # nothing more is claimed once the first saw garbage: the page it had claimed, at most
+    assert second.pages <= claimed + 1

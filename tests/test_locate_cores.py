@@ -20,8 +20,8 @@ from pathlib import Path
 import pytest
 
 import toolchains
-from prodcores import MODULES, PRODMODS, prod_cores
-from tui.cli.corerun import go_env
+from prodcores import copy_checkout, prod_cores
+from toolchains import goroot_of
 from tui.debugger.buildinfo import read_build_info
 from tui.debugger.delve import Delve
 from tui.model import Frame
@@ -35,11 +35,6 @@ pytestmark = pytest.mark.e2e
 @pytest.fixture(scope="module")
 def made(toolchain):
     return prod_cores(toolchain)
-
-
-def goroot_of(go: str) -> Path:
-    out = subprocess.run([go, "env", "GOROOT"], capture_output=True, text=True, env=go_env(), check=True)
-    return Path(out.stdout.strip())
 
 
 def every_frame(exe: Path, core: Path, dlv: str) -> list[Frame]:
@@ -56,15 +51,6 @@ def environment(tmp_path: Path, goroot: Path, modcache: Path) -> dict[str, str]:
     home.mkdir(exist_ok=True)
     return {"HOME": str(home), "PATH": os.environ.get("PATH", ""), "GOENV": "off", "GOROOT": str(goroot),
             "GOMODCACHE": str(modcache)}
-
-
-def copy_checkout(name: str, built_module: Path, dest: Path) -> Path:
-    """tests/prodmods/<name> and its sibling dependencies, copied; go.sum from the build."""
-    for directory in MODULES[name]:
-        shutil.copytree(PRODMODS / directory, dest / directory)
-    if (built_module / "go.sum").exists():
-        shutil.copyfile(built_module / "go.sum", dest / name / "go.sum")
-    return dest / name
 
 
 def locate_all(frames: list[Frame], ctx) -> dict[str, tuple[str, Path | None, str]]:
@@ -196,7 +182,7 @@ def test_standard_library_of_another_go(made, toolchain, tmp_path, monkeypatch):
     try:
         other = toolchains.other(toolchain)
     except toolchains.ToolchainMissing as err:
-        pytest.skip(str(err))
+        pytest.fail(str(err), pytrace=False)
     core = made["svc"]
     mine, theirs = goroot_of(toolchain.go), goroot_of(other.go)
     checkout = copy_checkout("svc", core.module_dir, tmp_path / "work")

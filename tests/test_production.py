@@ -18,10 +18,10 @@ import sys
 
 import pytest
 
-from prodcores import prod_cores
-from test_app import until
-from test_cli import dlv_processes_for
-from test_locate_cores import copy_checkout, goroot_of
+from leftovers import dlv_processes_for
+from prodcores import copy_checkout, prod_cores
+from toolchains import goroot_of
+from waiting import until
 from tui.app import GocoreApp
 from tui.cli.corerun import go_env
 from tui.core.backend import DelveBackend

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 import toolchains
-from test_cli import dlv_processes_for
+from leftovers import dlv_processes_for
 
 
 def run(*args: str, cwd: Path) -> subprocess.CompletedProcess:

@@ -20,7 +20,8 @@ import pytest
 import leftovers
 import toolchains
 from browser import Browser, find_chromium
-from test_cli import dlv_processes_for
+from leftovers import dlv_processes_for
+from waiting import HANG, wait_for
 from tui.cli.serve import HOST, TAB_DRIVER, ServeRequest, app_command
 from tui.cli.tabs import HEARTBEAT
 
@@ -55,7 +56,7 @@ def is_listening(port: int) -> bool:
         return False
 
 
-def wait_listening(server: subprocess.Popen, port: int, timeout: float = 60) -> None:
+def wait_listening(server: subprocess.Popen, port: int, timeout: float = HANG) -> None:
     deadline = time.monotonic() + timeout
     while not is_listening(port):
         if server.poll() is not None:
@@ -65,16 +66,12 @@ def wait_listening(server: subprocess.Popen, port: int, timeout: float = 60) -> 
         time.sleep(0.1)
 
 
-async def wait_until(condition, timeout: float, failure: str) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            pytest.fail(f"{failure} after {timeout:.0f} s")
-        await asyncio.sleep(0.1)
-
-
-# A tab's app, and its dlvs, are gone this long after its websocket closed.
-TAB_GONE = 2.0
+# A tab's app, and its dlvs, are gone this long after its websocket closed
+# (or, for the frozen browser, after the heartbeat's missed pong). That a tab
+# goes at all is the point; the bound tells "leaves" from "runs on for ever"
+# (the bugs these tests came from). Measured under two CPU hogs on 2 CPUs:
+# at most 0.6 s, and 1.7 s for the tab whose stdout nobody reads.
+TAB_GONE = 10.0
 
 
 def tab_processes(core: Path, tag: str, server: subprocess.Popen) -> list[leftovers.Leftover]:
@@ -142,7 +139,7 @@ async def test_serve_shows_the_crash_and_a_tab_leaves_with_its_websocket(fixture
                 for text in ("panic: PANIC", "crashed in goroutine", "main.main.func1",
                              'panic("PANIC") // CRASH',  # the source pane, at the faulting line
                              "Caller"):  # the footer's keys, though the page never had the focus
-                    await browser.wait_for_text(text, timeout=60)
+                    await browser.wait_for_text(text, timeout=HANG)
                 assert "-first-byte" in await browser.evaluate("document.body.className")  # the page drew it
                 await browser.screenshot(tmp_path / "serve.png")
                 assert dlv_processes_for(core), "the tab's gocore-tui reads the core with a dlv of its own"
@@ -152,7 +149,7 @@ async def test_serve_shows_the_crash_and_a_tab_leaves_with_its_websocket(fixture
             for how in ("killed", "frozen"):
                 async with Browser(chromium, tmp_path / f"profile-{how}") as browser:
                     await browser.open(url)
-                    await browser.wait_for_text("panic: PANIC", timeout=60)
+                    await browser.wait_for_text("panic: PANIC", timeout=HANG)
                     if how == "killed":
                         browser.kill()
                         await wait_tabs_gone(core, tag, server, TAB_GONE, "the browser was killed")
@@ -165,9 +162,9 @@ async def test_serve_shows_the_crash_and_a_tab_leaves_with_its_websocket(fixture
             # Stopping the server while a tab is open ends that tab first.
             async with Browser(chromium, tmp_path / "profile-last") as browser:
                 await browser.open(url)
-                await browser.wait_for_text("panic: PANIC", timeout=60)
+                await browser.wait_for_text("panic: PANIC", timeout=HANG)
                 server.send_signal(signal.SIGTERM)
-                assert server.wait(30) == 0
+                assert server.wait(HANG) == 0
                 assert_reaped(core, tag, server)  # right after the server's exit
             assert not is_listening(port)
         finally:
@@ -196,14 +193,12 @@ async def test_stopping_the_server_ends_every_tab(fixture_core, tmp_path, how):
             async with Browser(chromium, tmp_path / "profile") as browser:
                 for _ in range(2):  # two tabs, two apps
                     await browser.open(f"http://{HOST}:{port}/")
-                    await browser.wait_for_text("panic: PANIC", timeout=60)
-                # (the first tab's redraws reach the browser too: wait for the second app itself)
-                await wait_until(lambda: len([p for p in tab_processes(core, tag, server)
-                                              if p.comm.startswith("python") and " -m tui " in p.cmdline]) == 2,
-                                 30, "the second tab's app did not start")
-                await asyncio.sleep(0.5)  # its first screen
+                    await browser.wait_for_text("panic: PANIC", timeout=HANG)
+                # (the browser reads the open tab only: that was the second app's first screen)
+                assert len([p for p in tab_processes(core, tag, server)
+                            if p.comm.startswith("python") and " -m tui " in p.cmdline]) == 2
                 server.send_signal(getattr(signal, how))
-                server.wait(30)
+                server.wait(HANG)
                 if how == "SIGKILL":
                     await wait_tabs_gone(core, tag, server, TAB_GONE, "the server was killed")
                 else:
@@ -227,7 +222,7 @@ def start_tab(fixture, tag: str) -> subprocess.Popen:
                                          COLUMNS="160", ROWS="50"))
     tab = subprocess.Popen(["/bin/sh", "-c", app_command(request, fixture.dlv)], stdin=subprocess.PIPE,
                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env)
-    shown, deadline = b"", time.monotonic() + 60
+    shown, deadline = b"", time.monotonic() + HANG
     while b"PANIC" not in shown:  # its first screen, drawn
         assert time.monotonic() < deadline and tab.poll() is None, "the tab's app did not draw its first screen"
         shown += os.read(tab.stdout.fileno(), 1 << 16)
@@ -262,6 +257,24 @@ def test_a_tab_whose_server_is_gone_leaves(fixture_core):
         tab_gone(tab, fixture, tag, "stdin and stdout closed")
 
 
+# write(2)'s number: for a kernel that hides wchan's symbols.
+_SYS_WRITE = {"x86_64": "1", "aarch64": "64"}.get(os.uname().machine)
+
+
+def blocked_writing_a_pipe(pid: int) -> bool:
+    """A thread of `pid` sleeps in a write(2) to its stdout, a full pipe."""
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        try:
+            state = (task / "stat").read_text().rsplit(")", 1)[1].split()[0]
+            wchan = (task / "wchan").read_text()
+            call = (task / "syscall").read_text().split()
+        except (OSError, IndexError):
+            continue
+        if state == "S" and (wchan.endswith("pipe_write") or call[:2] == [_SYS_WRITE, "0x1"]):
+            return True
+    return False
+
+
 def test_a_tab_nobody_reads_still_quits(fixture_core):
     """textual-serve stops reading a tab's stdout once a write to its closed
     websocket fails; the app fills the pipe and blocks in a write on its
@@ -271,12 +284,16 @@ def test_a_tab_nobody_reads_still_quits(fixture_core):
     tag = leftovers.new_tag()
     with leftovers.adopting():
         tab = start_tab(fixture, tag)
-        # Nobody reads any more; every resize redraws the whole screen.
-        for n in range(40):
+        # Nobody reads any more; every resize redraws the whole screen, until
+        # the app is blocked in a write to its full stdout.
+        for n in range(1000):  # 1000 packets fit in stdin's pipe
+            if blocked_writing_a_pipe(tab.pid):
+                break
             size = {"type": "resize", "width": 100 + n % 2 * 60, "height": 40 + n % 2 * 10}
             tab.stdin.write(_packet(b"M", json.dumps(size).encode()))
             tab.stdin.flush()
             time.sleep(0.02)
+        wait_for(lambda: blocked_writing_a_pipe(tab.pid), "the tab's app never blocked on its full stdout")
         tab.stdin.write(_packet(b"M", b'{"type": "quit"}'))
         tab.stdin.flush()
         tab_gone(tab, fixture, tag, "quit, with a full stdout")
@@ -288,7 +305,7 @@ def test_serve_refuses_a_core_of_another_program_before_listening(fixture_core):
     exe, core = fixture_core("goroutine_panic").exe, fixture_core("nil_deref").core
     port = free_port()
     server = start_serve("--port", str(port), exe, core)
-    server.wait(timeout=120)
+    server.wait(timeout=HANG)
     output = output_of(server)
     assert server.returncode == 2
     assert output.count("\n") == 1 and "Traceback" not in output
@@ -304,7 +321,7 @@ def test_serve_names_a_port_in_use(fixture_core):
         taken.listen()
         port = taken.getsockname()[1]
         server = start_serve("--port", str(port), fixture.exe, fixture.core)
-        server.wait(timeout=60)
+        server.wait(timeout=HANG)
     output = output_of(server)
     assert server.returncode == 2
     assert output == f"gocore-tui: serve: port {port} on {HOST} is in use; pick another with --port\n"

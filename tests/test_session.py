@@ -33,6 +33,9 @@ def delve(cores, dlv_path, tmp_path):
 
 
 def test_a_command_past_its_timeout_is_interrupted_and_the_session_goes_on(delve):
+    # The spin runs for minutes: any timeout is past, and none is a race.
+    # Wherever the ^C lands (before dlv has read the line, which a second ^C
+    # covers, or in the loop) the session must come back.
     before = delve.backtrace(1)
     with pytest.raises(CommandTimeout, match="interrupted"):
         delve.runner.run("gocore_spin", timeout=0.3)
@@ -43,6 +46,7 @@ def test_a_command_past_its_timeout_is_interrupted_and_the_session_goes_on(delve
 
 
 def test_a_hung_dlv_is_stopped_not_waited_on(delve, monkeypatch):
+    # A stopped dlv answers nothing, however long it is given: short waits.
     monkeypatch.setattr("tui.debugger.session.INTERRUPT_GRACE", 1.0)
     pid = delve.runner.pid
     os.kill(pid, signal.SIGSTOP)  # hung: answers nothing, not even Ctrl+C

@@ -20,6 +20,7 @@ import pytest
 from tui.debugger import elf
 from tui.cli.corerun import find_core, go_env, raise_core_limit
 from tui.debugger.delve import Delve
+from waiting import HANG, wait_for
 
 SLEEPER = """package main
 
@@ -70,6 +71,25 @@ def build_program(tmp_path: Path, source: str, go: str) -> Path:
     return tmp_path / "main"
 
 
+# write(2)'s number on the machines the fixtures run on.
+_SYS_WRITE = {"x86_64": "1", "aarch64": "64"}[os.uname().machine]
+
+
+def asleep_outside_write(pid: int) -> bool:
+    """Every thread of pid sleeps in the kernel (a futex, a poll, a timed
+    sleep), none in a write: the write of "ready" has returned and main
+    has parked."""
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        try:
+            state = (task / "stat").read_text().rsplit(")", 1)[1].split()[0]
+            call = (task / "syscall").read_text().split()
+        except (OSError, IndexError):
+            return False
+        if state != "S" or not call or call[0] in ("running", _SYS_WRITE):
+            return False
+    return True
+
+
 def run_to_core(exe: Path, kill_after_ready: bool) -> tuple[Path, int]:
     started = time.time()
     proc = subprocess.Popen([str(exe)], cwd=exe.parent, env=dict(os.environ, GOTRACEBACK="crash"),
@@ -81,9 +101,10 @@ def run_to_core(exe: Path, kill_after_ready: bool) -> tuple[Path, int]:
             # Let main park in time.Sleep: a signal that lands while it is
             # still returning from the write of "ready" runs its handler
             # where Delve's unwinding does not show the handler's frames.
-            time.sleep(0.5)
+            wait_for(lambda: asleep_outside_write(proc.pid), "the program never went to sleep after `ready`",
+                     poll=0.01)
             os.kill(proc.pid, signal.SIGABRT)
-        proc.wait(timeout=60)
+        proc.wait(timeout=HANG)
     finally:
         if proc.poll() is None:
             proc.kill()

@@ -16,18 +16,9 @@ import pexpect
 import pytest
 
 import leftovers
+from waiting import HANG, wait_for
 
 pytestmark = pytest.mark.e2e
-
-
-def dlv_children(pid: int) -> list[int]:
-    found = []
-    for task in os.listdir(f"/proc/{pid}/task"):
-        try:
-            found += [int(x) for x in Path(f"/proc/{pid}/task/{task}/children").read_text().split()]
-        except OSError:
-            pass
-    return [p for p in found if Path(f"/proc/{p}/comm").read_text().strip() == "dlv"]
 
 
 def alive(pid: int) -> bool:
@@ -44,9 +35,9 @@ def tui_argv(fixture) -> list[str]:
 def started(fixture, tag: str) -> tuple[pexpect.spawn, list[int]]:
     argv = tui_argv(fixture)
     child = pexpect.spawn(argv[0], argv[1:], env=leftovers.tagged_env(tag, dict(os.environ, TERM="xterm-256color")),
-                          dimensions=(50, 200), encoding="utf-8", codec_errors="replace", timeout=30)
+                          dimensions=(50, 200), encoding="utf-8", codec_errors="replace", timeout=HANG)
     child.expect_exact("Variables · frame")
-    dlvs = dlv_children(child.pid)
+    dlvs = leftovers.children_of(child.pid, "dlv")
     # The session on screen, and perhaps the second one still listing goroutines.
     assert 1 <= len(dlvs) <= 2
     return child, dlvs
@@ -72,10 +63,7 @@ def test_a_signal_ends_the_tui_and_its_dlv(cores, signum):
         child.close()
         assert child.signalstatus == signum
         if signum == signal.SIGKILL:
-            deadline = time.monotonic() + 5
-            while any(alive(p) for p in dlvs):
-                assert time.monotonic() < deadline, "dlv outlived the TUI killed under it"
-                time.sleep(0.05)
+            wait_for(lambda: not any(alive(p) for p in dlvs), "dlv outlived the TUI killed under it")
             leftovers.reap(leftovers.scan_adopted())  # init's job, here ours
         assert_nothing_left(fixture, tag)
 
@@ -104,31 +92,26 @@ def test_a_closed_terminal_ends_the_tui_and_its_dlv(cores):
         child, _ = started(fixture, tag)
         pid = child.pid
         child.close(force=False)  # closes the master only: no signal sent by us
-        deadline = time.monotonic() + 5
-        while alive(pid):
-            assert time.monotonic() < deadline, "the TUI outlived its terminal"
-            time.sleep(0.05)
+        wait_for(lambda: not alive(pid), "the TUI outlived its terminal")
         with pytest.raises(ChildProcessError):  # pexpect reaped it; nothing else of it is left
             os.waitpid(pid, os.WNOHANG)
         assert_nothing_left(fixture, tag)
 
 
-def test_the_terminal_killed_under_the_tui_ends_it_and_its_dlv(cores):
+def test_the_terminal_killed_under_the_tui_ends_it_and_its_dlv(cores, installed):
     """The process holding the terminal (a terminal emulator, here script(1))
     killed outright: the TUI, its child, exits and reaps its dlvs; the TUI
     itself, orphaned, is adopted by us (as by init) and reaped here."""
     fixture = cores["goroutine_panic"]
     tag = leftovers.new_tag()
-    script = "/usr/bin/script"
-    if not os.access(script, os.X_OK):
-        pytest.skip("no script(1) to hold a terminal")
+    script = installed("script")
     with leftovers.adopting():
         holder = subprocess.Popen([script, "-qfec", " ".join(map(repr, tui_argv(fixture))), "/dev/null"],
                                   stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                                   env=leftovers.tagged_env(tag, dict(os.environ, TERM="xterm-256color")),
                                   start_new_session=True)
         seen = b""
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + HANG
         os.set_blocking(holder.stdout.fileno(), False)
         while "Variables · frame".encode() not in seen:
             assert time.monotonic() < deadline, f"no first screen: {seen[-500:]!r}"
@@ -141,38 +124,52 @@ def test_the_terminal_killed_under_the_tui_ends_it_and_its_dlv(cores):
         terminal = {tui[0].pid, tui[0].ppid} - {holder.pid}
         holder.kill()
         holder.wait()
-        deadline = time.monotonic() + 5
-        while alive(tui[0].pid):
-            assert time.monotonic() < deadline, "the TUI outlived the terminal killed under it"
-            time.sleep(0.05)
-        deadline = time.monotonic() + 5
-        while any(alive(pid) for pid in terminal):
-            assert time.monotonic() < deadline, "script's shell outlived the TUI"
-            time.sleep(0.05)
+        wait_for(lambda: not alive(tui[0].pid), "the TUI outlived the terminal killed under it")
+        wait_for(lambda: not any(alive(pid) for pid in terminal), "script's shell outlived the TUI")
         left = leftovers.scan((fixture.core,), tag)
         leftovers.reap([x for x in left if x.pid in terminal])
         assert [x for x in left if x.pid not in terminal] == [], "left behind: " + "; ".join(map(str, left))
         assert_nothing_left(fixture, tag)
 
 
+def held_gdb(real_gdb: str, folder: Path) -> Path:
+    """A folder for the front of PATH whose `gdb` is the real one, held once
+    it has loaded the executable and the core (its first command, a `shell
+    sleep` that only a kill ends): a gdb still reading the core, for as long
+    as the test needs, on any machine."""
+    folder.mkdir()
+    gdb = folder / "gdb"
+    gdb.write_text(f"#!/bin/sh\nexec {real_gdb} -ex 'shell sleep {HELD_GDB_SLEEP}' \"$@\"\n")
+    gdb.chmod(0o755)
+    return folder
+
+
+HELD_GDB_SLEEP = 3600
+
+
 @pytest.mark.parametrize("how", ["q", "SIGTERM"])
-def test_a_gdb_still_reading_the_core_goes_with_the_tui(cores, how):
+def test_a_gdb_still_reading_the_core_goes_with_the_tui(cores, how, installed, tmp_path):
     """The comparison's gdb runs beside the first screen: quitting then
     kills it and reaps it (gdb runs behind setpriv, in its own group)."""
     fixture = cores["goroutine_panic"]
     tag = leftovers.new_tag()
     argv = [a for a in tui_argv(fixture) if a != "--no-gdb"]
+    path = f"{held_gdb(installed('gdb'), tmp_path / 'bin')}:{os.environ['PATH']}"
     with leftovers.adopting():
         child = pexpect.spawn(argv[0], argv[1:], dimensions=(50, 200), encoding="utf-8", codec_errors="replace",
-                              env=leftovers.tagged_env(tag, dict(os.environ, TERM="xterm-256color")), timeout=30)
-        deadline = time.monotonic() + 30
-        while not any(p.comm == "gdb" for p in leftovers.scan((fixture.core,), tag)):
-            if time.monotonic() > deadline:
-                pytest.skip("gdb finished before it could be caught running")
+                              env=leftovers.tagged_env(tag, dict(os.environ, TERM="xterm-256color", PATH=path)),
+                              timeout=HANG)
+
+        def gdb_holds_the_core() -> bool:
             try:
-                child.read_nonblocking(1 << 16, timeout=0.02)
+                child.read_nonblocking(1 << 16, timeout=0.02)  # the TUI's screen: read, or it blocks writing
             except pexpect.TIMEOUT:
                 pass
+            running = leftovers.scan((fixture.core,), tag)
+            return any(p.comm == "gdb" for p in running) and \
+                any(p.comm == "sleep" and p.cmdline == f"sleep {HELD_GDB_SLEEP}" for p in running)
+
+        wait_for(gdb_holds_the_core, "the comparison's gdb never started on the core", poll=0)
         if how == "q":
             child.send("q")
         else:

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import json
-import os
 import re
 import stat
 
 import pytest
 
-from test_app import moved, running, until
+from app_driver import moved, running
+from waiting import until
 from tui.sources.editor import editor_command
 
 
@@ -61,6 +60,18 @@ def test_each_editor_gets_the_line_its_own_way(editor, expected):
     assert editor_command("/src/main.go", 12, {}) == ["vi", "+12", "/src/main.go"]
 
 
+def palette_offers(app, text: str) -> bool:
+    """The command palette's highlighted hit (what enter runs) holds text."""
+    from textual.command import CommandList
+    from textual.css.query import NoMatches
+
+    try:
+        hits = app.screen.query_one(CommandList)
+    except NoMatches:
+        return False
+    return hits.highlighted is not None and text in str(hits.get_option_at_index(hits.highlighted).prompt)
+
+
 @pytest.mark.e2e
 async def test_the_palette_finds_a_goroutine_by_id_and_a_frame_by_function(cores):
     from textual.command import CommandPalette
@@ -70,7 +81,7 @@ async def test_the_palette_finds_a_goroutine_by_id_and_a_frame_by_function(cores
         await pilot.press("ctrl+p")
         await until(pilot, lambda: isinstance(app.screen, CommandPalette))
         await pilot.press(*"goroutine 1")
-        await pilot.pause(0.5)
+        await until(pilot, lambda: palette_offers(app, "goroutine 1 "))
         await pilot.press("enter")
         await until(pilot, lambda: app.goroutine_id == 1 and not isinstance(app.screen, CommandPalette))
         await until(pilot, lambda: app.backtrace.goroutine_id == 1)
@@ -78,7 +89,7 @@ async def test_the_palette_finds_a_goroutine_by_id_and_a_frame_by_function(cores
         await pilot.press("ctrl+p")
         await until(pilot, lambda: isinstance(app.screen, CommandPalette))
         await pilot.press(*"chanrecv1")
-        await pilot.pause(0.5)
+        await until(pilot, lambda: palette_offers(app, "runtime.chanrecv1 "))
         await pilot.press("enter")
         await until(pilot, lambda: app.backtrace.frames[app.frame_index].function == "runtime.chanrecv1")
 
@@ -101,8 +112,8 @@ async def test_slash_in_the_source_pane_searches_the_file(cores):
         assert source.found_line == 18
         assert app.query_one("#goroutines").filter_text == ""  # the goroutine filter was not touched
         await pilot.press("slash", *"no such text", "enter")
-        await pilot.pause(0.1)
-        assert source.found_line == 0 and source.search_text == "no such text"  # nothing highlighted
+        await until(pilot, lambda: source.search_text == "no such text")
+        assert source.found_line == 0  # nothing highlighted
 
 
 def test_disassembly_parses_and_marks_the_call_of_a_caller_frame():

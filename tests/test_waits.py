@@ -28,7 +28,7 @@ from types import MappingProxyType
 import pytest
 from hypothesis import given, strategies as st
 
-from corecache import fixture_names
+from corecache import crashed_fixture_names
 from tui.analysis.blocking import (analyse, blocking_report, deadlock_report, describe, goroutine_fields,
                                    waiting_on)
 from tui.corefile.dwarf import Field, Type
@@ -101,7 +101,7 @@ _NEEDS_OBJECT = {"chan receive", "chan send", "mutex", "rwmutex read", "rwmutex 
 
 
 @pytest.mark.e2e
-@pytest.mark.parametrize("name", fixture_names())
+@pytest.mark.parametrize("name", crashed_fixture_names())
 def test_every_wait_agrees_with_go_s_traceback(fixture_core, name):
     """For every goroutine Go printed: the kind of its wait fits the state
     Go printed, a wait on an object found it (a nil channel aside), and our
@@ -111,9 +111,7 @@ def test_every_wait_agrees_with_go_s_traceback(fixture_core, name):
     reading = waits_of(fixture)
     assert not reading.notes, reading.notes
     text = fixture.stderr.read_text()
-    if not text:
-        assert reading.waits  # a live process's goroutines wait too
-        pytest.skip("a core of a live process (gcore): Go printed no traceback to compare with")
+    assert text, f"{name}: Go printed no traceback beside the core"
     seen: set[int] = set()
     compared = 0
     for block in parse_traceback(text).goroutines:
@@ -134,6 +132,15 @@ def test_every_wait_agrees_with_go_s_traceback(fixture_core, name):
             assert reading.minutes(block.id) in (None, 0), (block.id, wait, reading.clock)
         compared += 1
     assert compared
+
+
+@pytest.mark.e2e
+def test_a_live_process_s_goroutines_wait_too(fixture_core):
+    """gcore_live, dumped alive: no traceback to compare with, but its
+    goroutines are read as waiting, without a note."""
+    reading = waits_of(fixture_core("gcore_live"))
+    assert not reading.notes, reading.notes
+    assert reading.waits
 
 
 # The fixtures, one by one, against what the programs did.
@@ -327,6 +334,10 @@ def test_pprof_labels_as_the_program_set_them(fixture_core, toolchain):
         assert dict(reading.labels[gid]) == labels
 
 
+# Nanoseconds from the runtime's last clock reading to the core file's time.
+DUMP_TOOK_AT_MOST = 10 * 10**9
+
+
 @pytest.mark.e2e
 def test_wait_minutes_are_go_s(fixture_core):
     """long_wait moved two goroutines' g.waitsince back by 47m30s and 3m30s
@@ -344,9 +355,12 @@ def test_wait_minutes_are_go_s(fixture_core):
     assert sorted(printed.values()) == [3, 47]
     # The core file's time, unless the kernel's coarse file clock put it
     # behind Go's last reading (a loaded machine): then that reading. Either
-    # way the dump came within two seconds of it.
+    # way the core file's time lands in the runtime's clock just after that
+    # reading: the dump took 0.06 s at most under two CPU hogs on 2 CPUs,
+    # where a time taken in the wrong clock is off by the machine's uptime
+    # (minutes at least) or by decades (the wall clock).
     assert reading.clock.source in ("core file time", "latest runtime clock reading") and not reading.clock.exact
-    assert 0 <= reading.clock.now - reading.clock.low < 2 * 10**9
+    assert 0 <= reading.clock.now - reading.clock.low < DUMP_TOOK_AT_MOST
 
 
 @pytest.mark.e2e

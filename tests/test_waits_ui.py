@@ -10,8 +10,9 @@ import re
 
 import pytest
 
-from test_app import cell, list_through_dlv, running, summary, until
-from test_cli import gocore
+from app_driver import cell, list_through_dlv, running, summary
+from command_line import gocore
+from waiting import until
 from tui.core.goroutines import WAITS_NEED_THE_CORE
 from tui.widgets.backtrace_view import BacktraceView
 from tui.widgets.goroutine_list import GoroutineList, GoroutineRow, GroupRow, Row

@@ -11,11 +11,12 @@ from __future__ import annotations
 
 import os
 import shutil
+import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from tui.cli.corerun import find_go
+from tui.cli.corerun import find_go, go_env
 
 VARIABLE = "GOCORE_TOOLCHAIN"
 LATEST, DEBIAN = "latest", "debian"
@@ -51,7 +52,7 @@ def _debian() -> Toolchain:
     for path in (DEBIAN_GO, DEBIAN_DLV):
         if not os.access(path, os.X_OK):
             raise ToolchainMissing(f"{path} is missing: {VARIABLE}={DEBIAN} needs Debian 12's packages "
-                                   f"(`make setup` runs apt-get install golang-1.19-go delve)")
+                                   f"(`make test` installs them: apt-get install golang-1.19-go delve)")
     return Toolchain(DEBIAN, DEBIAN_GO, DEBIAN_DLV)
 
 
@@ -70,3 +71,8 @@ def current() -> Toolchain:
 def other(than: Toolchain) -> Toolchain:
     """The toolchain the current leg does not use (raises ToolchainMissing)."""
     return named(DEBIAN if than.is_latest else LATEST)
+
+
+def goroot_of(go: str) -> Path:
+    out = subprocess.run([go, "env", "GOROOT"], capture_output=True, text=True, env=go_env(), check=True)
+    return Path(out.stdout.strip())

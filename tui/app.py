@@ -7,6 +7,8 @@ messages between them.
     BackgroundWork   every dlv and gdb call, on thread workers (workers.py)
     RecoveryPolicy   what a failed job means for the user (recovery.py)
     MainScreen       the panes: state handed down as reactives, keys posted up
+    HeapSource       the heap of the core, read in a process of its own (core/heap.py)
+    MemoryScreen     `m`: what fills the heap (screens/memory.py)
 
 A key the main screen cannot serve alone comes up as a message (FrameWanted,
 GoroutineWanted, Asked); the app moves the navigator, starts a job, and
@@ -32,19 +34,23 @@ from textual.worker import Worker, WorkerState
 
 from .core.backend import Backend
 from .core.goroutines import ListDone, Listed, StacksDone, StacksRead, ThroughDlv, WaitsKnown
+from .core.heap import HeapSource, NativeHeap
 from .core.navigator import Navigation, Navigator
 from .core.session import CoreSession, SessionClosed
 from .core.store import GoroutineStore
 from .debugger.batch import stop_batches
 from .messages import (BacktraceLoaded, BackendRestarted, ComparisonValuesRead, ConsoleAnswered, FrameLoaded,
-                       GdbFinished, GoroutinesRead, ModuleDownloading, SnapshotLoaded, SourceHighlighted,
-                       VariableLoaded, WatchesEvaluated)
-from .model import Backtrace
+                       GdbFinished, GoroutinesRead, HeapFailed, HeapFiguresRead, HeapPathRead, HeapProgressed,
+                       HeapRead, HeapValueRead, ModuleDownloading, SnapshotLoaded, SourceHighlighted, VariableLoaded,
+                       WatchesEvaluated)
+from .model import Backtrace, Target
+from .model.heap import HeapState, HeapStatus
 from .model.views import FrameView, Pane
 from .palette import GoroutineAndFrameCommands
 from .recovery import RecoveryPolicy
 from .screens.error import ErrorScreen
 from .screens.main import Ask, BacktraceOnScreen, CrashOnScreen, FrameOnScreen, MainScreen, Staleness
+from .screens.memory import InstanceValue, MemoryScreen, NodePath
 from .sources.highlight import Highlighter
 from .sources.context import build_context
 from .sources.resolve import find
@@ -78,6 +84,10 @@ def drawn(handler):
     return guarded
 
 
+def _native_heap(target: Target) -> HeapSource:
+    return NativeHeap(target.executable, target.core)
+
+
 class GocoreApp(App[int]):
     # Absolute: Textual resolves a relative CSS_PATH against the module of
     # the class that uses it, which breaks subclasses in tests and tools.
@@ -95,7 +105,8 @@ class GocoreApp(App[int]):
     def __init__(self, open_backend: Callable[[], Backend], substitutions: Sequence[tuple[str, str]] = (),
                  title_paths: tuple[str, str] = ("", ""), compare_with_gdb: bool = True, go_traceback: str = "",
                  on_settled: Callable[[], None] | None = None, read_core_natively: bool = True,
-                 open_on_comparison: bool = False) -> None:
+                 open_on_comparison: bool = False, open_heap: Callable[[Target], HeapSource] | None = None,
+                 read_heap_behind: bool = True) -> None:
         super().__init__()
         self.core = CoreSession(open_backend)
         self.nav = Navigator()
@@ -130,6 +141,14 @@ class GocoreApp(App[int]):
         self.console_history: list[str] = []
         self.console_log: list[Text] = []
         self.watches: list[str] = []
+        # The heap: its source (opened for the target once it is known), and
+        # where its read stands. No core file to read (a recording): none.
+        if open_heap is None and read_core_natively:
+            open_heap = _native_heap
+        self.open_heap = open_heap
+        self.heap: HeapSource | None = None
+        self.heap_status = HeapStatus(available=open_heap is not None)
+        self.read_heap_behind = read_heap_behind  # False (--no-heap): only when m asks
         self.export_folder: Path | None = None  # the current directory, unless a test says otherwise
         self.exported: Path | None = None
         # What the user was told, in order (notifications), and every job's failure.
@@ -164,15 +183,19 @@ class GocoreApp(App[int]):
         prompt is open, was typed ahead of it: keys are routed to the widget
         that had the focus when they came in, before the key that opened
         the prompt had run."""
-        if self.main is not None and self.screen is self.main and event.is_printable and event.character \
-                and self.main.prompting:
+        screen = self.screen
+        if isinstance(screen, (MainScreen, MemoryScreen)) and event.is_printable and event.character \
+                and screen.is_mounted and screen.prompting:
             event.stop()
-            self.main.type_ahead(event.character)
+            screen.type_ahead(event.character)
 
     def on_main_screen_ready(self, message: MainScreen.Ready) -> None:
+        self.main.heap = self.heap_status  # m is offered when there is a core file to read
         self.work.open_first_screen()
 
     def on_unmount(self) -> None:
+        if self.heap is not None:
+            self.heap.close()  # the heap's process is killed, not waited for
         stop_batches()  # a gdb still reading the core is not waited for
         self.core.close()  # every dlv, those still starting too: no job waits on one
 
@@ -393,6 +416,8 @@ class GocoreApp(App[int]):
         if done.warm_from is not None:
             self.work.warm(done.warm_from)
         self.update_comparison()
+        if self.read_heap_behind:
+            self.start_heap()  # after the list, as the waits are
 
     def _stacks_done(self, cut: bool) -> None:
         self.store.finish_stacks(cut)
@@ -488,6 +513,7 @@ class GocoreApp(App[int]):
             Ask.COMPARE: self.compare,
             Ask.BUILD_INFO: self.show_build_info,
             Ask.DOWNLOAD: self.offer_download,
+            Ask.MEMORY: self.show_memory,
         }
         handlers[message.what]()
 
@@ -501,6 +527,76 @@ class GocoreApp(App[int]):
             # Leaving the instructions of a frame without source: its source
             # pane (which says why there is none), until the next move.
             self.select_frame(self.nav.frame_index, disassembly_if_no_source=not on_screen)
+
+    # -- the heap ----------------------------------------------------------------
+
+    def start_heap(self) -> None:
+        """Read the heap in the background (once; again after it was stopped)."""
+        if self.open_heap is None or self.snapshot is None or self.closing:
+            return
+        if self.heap_status.state not in (HeapState.NOT_READ, HeapState.STOPPED):
+            return
+        if self.heap is None:
+            self.heap = self.open_heap(self.snapshot.target)
+        self._set_heap(replace(self.heap_status, state=HeapState.READING, progress=None, failure=""))
+        self.work.read_heap(self.heap)
+
+    def _set_heap(self, status: HeapStatus) -> None:
+        self.heap_status = status
+        if self.closing:
+            return
+        self.main.heap = status
+        if isinstance(self.screen, MemoryScreen):
+            self.screen.status = status
+
+    def show_memory(self) -> None:
+        """`m`: the Memory screen; the read starts now if it had not (or was stopped)."""
+        if self.open_heap is None:
+            return
+        self.start_heap()
+        self.push_screen(MemoryScreen(self.heap_status), self._memory_left)
+
+    def _memory_left(self, _result) -> None:
+        """Leaving the Memory screen stops a read still going (m reads it again)."""
+        if self.heap is not None and self.heap_status.state is HeapState.READING:
+            self.heap.stop()
+
+    def on_heap_figures_read(self, message: HeapFiguresRead) -> None:
+        self._set_heap(replace(self.heap_status, figures=message.figures))
+
+    def on_heap_progressed(self, message: HeapProgressed) -> None:
+        if self.heap_status.state is HeapState.READING:
+            self._set_heap(replace(self.heap_status, progress=message.progress))
+
+    def on_heap_read(self, message: HeapRead) -> None:
+        self._set_heap(replace(self.heap_status, state=HeapState.READ, reading=message.reading))
+        self.settled()
+
+    def on_heap_failed(self, message: HeapFailed) -> None:
+        state = HeapState.STOPPED if message.stopped else HeapState.FAILED
+        self._set_heap(replace(self.heap_status, state=state, failure="" if message.stopped else message.why))
+
+    def on_memory_screen_instance_wanted(self, message: MemoryScreen.InstanceWanted) -> None:
+        if self.heap is not None:
+            self.work.read_heap_value(self.heap, message.type_name, message.address, message.size, message.die)
+
+    def on_heap_value_read(self, message: HeapValueRead) -> None:
+        if not self.closing and isinstance(self.screen, MemoryScreen):
+            self.screen.value = InstanceValue(message.address, message.variable)
+
+    def on_memory_screen_path_wanted(self, message: MemoryScreen.PathWanted) -> None:
+        if self.heap is not None and self.heap_status.reading is not None:
+            self.work.read_heap_path(self.heap, self.heap_status.reading, message.node)
+
+    def on_heap_path_read(self, message: HeapPathRead) -> None:
+        if not self.closing and isinstance(self.screen, MemoryScreen):
+            self.screen.path = NodePath(message.node, message.hops)
+
+    def on_memory_screen_goroutine_wanted(self, message: MemoryScreen.GoroutineWanted) -> None:
+        """A goroutine's root row: that goroutine, on the first screen."""
+        if isinstance(self.screen, MemoryScreen):
+            self.screen.dismiss(None)
+        self.show_goroutine(message.goroutine_id)
 
     # -- GDB vs Delve ----------------------------------------------------------------
 

@@ -13,6 +13,7 @@ from textual.message import Message
 from .core.goroutines import Event
 from .core.navigator import Navigation
 from .model import Backtrace, GdbRun, Snapshot, Variable
+from .model.heap import HeapProgress, HeapReading, RuntimeFigures
 from .model.views import FrameView
 
 
@@ -114,3 +115,52 @@ class WatchesEvaluated(Message):
 
     generation: int
     values: tuple[tuple[str, str], ...]
+
+
+@dataclass
+class HeapFiguresRead(Message):
+    """The runtime's own heap figures (memstats), read at once; None: not in this core."""
+
+    figures: RuntimeFigures | None
+
+
+@dataclass
+class HeapProgressed(Message):
+    """How far the heap read got (only the latest counts)."""
+
+    progress: HeapProgress
+
+    def can_replace(self, message: Message) -> bool:
+        return isinstance(message, HeapProgressed)
+
+
+@dataclass
+class HeapRead(Message):
+    """The whole heap, read."""
+
+    reading: HeapReading
+
+
+@dataclass
+class HeapFailed(Message):
+    """The heap read ended without a reading: stopped (the user left the
+    Memory screen), or why it could not be read (one line)."""
+
+    why: str
+    stopped: bool = False
+
+
+@dataclass
+class HeapValueRead(Message):
+    """A heap object the user opened, read as a Go value."""
+
+    address: int
+    variable: Variable
+
+
+@dataclass
+class HeapPathRead(Message):
+    """A heap object's shortest path from a root, hop by hop."""
+
+    node: int
+    hops: tuple[str, ...]

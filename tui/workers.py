@@ -21,6 +21,7 @@ from textual.worker import Worker, get_current_worker
 
 from .core.frames import describe, load_frame
 from .core.goroutines import GoroutineSource, Part, SourceFailed
+from .core.heap import HeapSource, HeapUnreadable, Stopped
 from .core.navigator import Navigation
 from .core.session import CoreSession, SessionClosed
 from .messages import (
@@ -31,6 +32,12 @@ from .messages import (
     FrameLoaded,
     GdbFinished,
     GoroutinesRead,
+    HeapFailed,
+    HeapFiguresRead,
+    HeapPathRead,
+    HeapProgressed,
+    HeapRead,
+    HeapValueRead,
     ModuleDownloading,
     SnapshotLoaded,
     VariableLoaded,
@@ -111,6 +118,9 @@ class Job(Enum):
     DOWNLOAD = "download"
     COMPARE = "compare"
     COMPARE_VALUES = "compare.values"
+    HEAP = "heap"
+    HEAP_VALUE = "heap.value"
+    HEAP_PATH = "heap.path"
 
 
 class BackgroundWork:
@@ -211,6 +221,51 @@ class BackgroundWork:
         with failing_as("dlv could not be restarted", Stage.RESTART):
             self.session.restart()
         self._post(BackendRestarted())
+
+    # -- the heap (its own process: the UI keeps its keys) ------------------------------------
+
+    def read_heap(self, heap: HeapSource) -> None:
+        """The runtime's figures at once, then the whole heap, with its progress."""
+        self._start(Job.HEAP, partial(self._read_heap, heap))
+
+    def _read_heap(self, heap: HeapSource) -> None:
+        self._post(HeapFiguresRead(heap.figures()))
+        try:
+            reading = heap.read(lambda step: self._post(HeapProgressed(step)))
+        except Stopped:
+            self._post(HeapFailed("stopped", stopped=True))
+            return
+        except HeapUnreadable as err:
+            self._post(HeapFailed(str(err)))
+            return
+        except Exception as err:  # the heap is its own line on the screen: dlv and the panes go on
+            self._post(HeapFailed(describe(err)))
+            return
+        self._post(HeapRead(reading))
+
+    def read_heap_value(self, heap: HeapSource, type_name: str, address: int, size: int, die: int | None) -> None:
+        self._start(Job.HEAP_VALUE, partial(self._read_heap_value, heap, type_name, address, size, die))
+
+    def _read_heap_value(self, heap: HeapSource, type_name: str, address: int, size: int, die: int | None) -> None:
+        try:
+            variable = heap.value(f"({type_name}) {address:#x}", address, die, size)
+        except Stopped:
+            return
+        except Exception as err:
+            variable = Variable(f"{address:#x}", f"(unreadable: {describe(err)})", type_name)
+        self._post(HeapValueRead(address, variable))
+
+    def read_heap_path(self, heap: HeapSource, reading, node: int) -> None:
+        self._start(Job.HEAP_PATH, partial(self._read_heap_path, heap, reading, node))
+
+    def _read_heap_path(self, heap: HeapSource, reading, node: int) -> None:
+        try:
+            hops = heap.path(reading, node)
+        except Stopped:
+            return
+        except Exception as err:
+            hops = (f"(no path: {describe(err)})",)
+        self._post(HeapPathRead(node, hops))
 
     # -- navigation ----------------------------------------------------------------
 

@@ -10,7 +10,6 @@ gives the innermost line of a frame only (`list *PC`).
 
 from __future__ import annotations
 
-import os
 from dataclasses import replace
 
 from ..corefile.errors import BadRead, Unsupported
@@ -74,7 +73,6 @@ class GoStacks:
             frames, own_from = go_frames(backtrace.frames, start, symbolize, version, go_stack)
         except (BadRead, Unsupported, ParseError, SessionError):
             return backtrace  # Delve's, as it printed it
-        frames = tuple(replace(f, file=_as_delve_prints(f.file)) if f.file.startswith("/") else f for f in frames)
         return replace(backtrace, frames=frames, own_from=own_from, created_by=self._creator.get(goroutine_id),
                        creator=self._parent.get(goroutine_id))
 
@@ -108,7 +106,7 @@ class GoStacks:
                 at = found + 1
             paired = dict(zip(range(len(shown.locations) - 1, -1, -1), reversed(positions)))
             for i, location in enumerate(shown.locations):
-                frames.append(Frame(len(frames), shown.pc, location.function, _as_delve_prints(location.file),
+                frames.append(Frame(len(frames), shown.pc, location.function, location.file,
                                     location.line, delve_index=paired.get(i)))
         own_from = sum(len(shown.locations) for shown in stack.thread)
         return replace(backtrace, frames=tuple(frames), own_from=own_from, indexed=False, truncated=False,
@@ -169,12 +167,3 @@ def _pc_groups(backtrace: Backtrace) -> list[tuple[int, str, list[int]]]:
         else:
             groups.append((frame.pc, frame.function, [frame.index]))
     return groups
-
-
-def _as_delve_prints(file: str) -> str:
-    """A path as Delve prints it beside its own frames: relative (./x) under
-    the working directory, else whole."""
-    cwd = os.getcwd()
-    if file.startswith(cwd + "/"):
-        return "./" + file[len(cwd) + 1:]
-    return file

@@ -10,8 +10,8 @@ from dataclasses import replace
 from pathlib import Path
 from typing import IO, Any, Iterator, Sequence
 
-from ..model import (Backtrace, BuildInfo, CrashKind, Frame, FrameState, GdbRun, Goroutine, Module, Snapshot,
-                     Variable, signal_name)
+from ..model import (HEADER_CUT_NOTE, Backtrace, BuildInfo, CrashKind, Frame, FrameState, GdbRun, Goroutine, Module,
+                     Snapshot, Variable, signal_name)
 from ..sources.context import SourceContext
 from ..sources.resolve import find
 from .blocking import FieldsOf, blocking_report, deadlock_report
@@ -19,7 +19,7 @@ from .compare import Comparison, Score
 from .groups import GoroutineIndex
 from .heapreport import heap_markdown
 
-SCHEMA = "gocore-tui/report/3"
+SCHEMA = "gocore-tui/report/4"
 CONTEXT_LINES = 5
 # Objects goroutines wait on, in a Markdown report (the JSON has every one).
 MARKDOWN_OBJECTS = 20
@@ -360,7 +360,7 @@ def to_markdown(report: dict[str, Any]) -> str:
         rows += [("In C code", _place(crash["c_frame"])), ("Called from Go", _place(crash["go_caller"]))]
     out += ["| | |", "| --- | --- |"] + [f"| {k} | {_cell(v)} |" for k, v in rows] + [""]
     if crash.get("header"):
-        lost = ["… (earlier lines lost: the runtime kept the last 512 bytes)"] if crash.get("header_cut") else []
+        lost = [HEADER_CUT_NOTE] if crash.get("header_cut") else []
         out += ["## What Go printed", "", "```text", *lost, *crash["header"], "```", ""]
     source = report["source"]
     if source:

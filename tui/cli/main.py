@@ -84,10 +84,16 @@ def _add_view_options(parser: argparse.ArgumentParser, report: bool = True) -> N
                         help="map a build path prefix to a local one (repeatable)")
     parser.add_argument("--dlv", metavar="PATH", help=f"the dlv to use (default: $GOCORE_TUI_DLV, then set-up's, then PATH; pinned {DLV_VERSION})")
     parser.add_argument("--no-gdb", action="store_true", help="skip the GDB-vs-Delve comparison")
+    parser.add_argument("--no-heap", action="store_true",
+                        help="do not read the heap: the report's heap is null (a huge core's heap takes about "
+                        "2 µs an object); the TUI reads it only when m asks")
     if report:
         parser.add_argument("--heap-pprof", metavar="FILE",
                             help="write the heap by type as a pprof profile (inuse_space, inuse_objects; the stack is "
                             "the type path from its root); without --report, only that")
+        parser.add_argument("--baseline", metavar="OLDCORE",
+                            help="with --report: what grew since an earlier core of the same executable (types "
+                            "and roots by growth; the heap of both is read)")
         parser.add_argument("--compare", action="store_true",
                             help="open straight on the GDB-vs-Delve comparison (the demo of what Delve reads that gdb cannot)")
 
@@ -128,7 +134,8 @@ def _serve(args: argparse.Namespace) -> int:
     from .serve import ServeError, ServeRequest, serve
 
     request = ServeRequest(args.executable, args.core, args.port, dlv=args.dlv,
-                           substitute_path=tuple(args.substitute_path), no_gdb=args.no_gdb, force=args.force)
+                           substitute_path=tuple(args.substitute_path), no_gdb=args.no_gdb, force=args.force,
+                           no_heap=args.no_heap)
     try:
         for spec in request.substitute_path:
             parse_substitution(spec)
@@ -146,6 +153,17 @@ def _open(args: argparse.Namespace, go_traceback: str = "") -> int:
         return _fail(str(err))
     if args.compare and args.no_gdb:
         return _fail("--compare shows gdb beside Delve: drop --no-gdb")
+    if getattr(args, "heap_pprof", None) and args.no_heap:
+        return _fail("--heap-pprof writes the heap: drop --no-heap")
+    if getattr(args, "baseline", None):
+        if not args.report or args.no_heap:
+            return _fail("--baseline compares the heap in the report: give --report json|md (without --no-heap)")
+        from ..debugger.startup import check_inputs
+
+        try:
+            check_inputs(args.executable, args.baseline)
+        except OpenError as err:
+            return _fail(f"--baseline {args.baseline}: {_one_line(err)}")
     if getattr(args, "heap_pprof", None) and not args.report:
         return _heap_pprof_only(args)
     install_signal_reaper()
@@ -169,7 +187,8 @@ def _open(args: argparse.Namespace, go_traceback: str = "") -> int:
 
             sources = build_context(rules=substitutions, build_info=delve.target.build)
             return _report(delve, args.report, sources, not args.no_gdb, go_traceback,
-                           (args.executable, args.core), getattr(args, "heap_pprof", None))
+                           None if args.no_heap else (args.executable, args.core), getattr(args, "heap_pprof", None),
+                           getattr(args, "baseline", None))
         from .terminal import terminal_restorer
         from .tuning import freeze_long_lived, tune_process
 
@@ -177,7 +196,7 @@ def _open(args: argparse.Namespace, go_traceback: str = "") -> int:
         before_signal_exit(terminal_restorer())
         app = GocoreApp(_opener(delve, args), substitutions=substitutions, title_paths=(args.executable, args.core),
                         compare_with_gdb=not args.no_gdb, go_traceback=go_traceback, on_settled=freeze_long_lived,
-                        open_on_comparison=args.compare)
+                        open_on_comparison=args.compare, read_heap_behind=not args.no_heap)
         app.run()
         return app.return_code or EXIT_OK
     except KeyboardInterrupt:
@@ -205,7 +224,7 @@ def _opener(first: Delve, args: argparse.Namespace):
 
 
 def _report(delve: Delve, fmt: str, sources: SourceContext, with_gdb: bool, go_traceback: str = "",
-            files: tuple[str, str] | None = None, heap_pprof: str | None = None) -> int:
+            files: tuple[str, str] | None = None, heap_pprof: str | None = None, baseline: str | None = None) -> int:
     from ..analysis.forensics import read_snapshot
     from ..analysis.report import build_report, comparison_report, to_markdown, write_json
     from ..analysis.showdown import read_delve_values, run_comparison
@@ -234,6 +253,13 @@ def _report(delve: Delve, fmt: str, sources: SourceContext, with_gdb: bool, go_t
 
         reading = read_heap_reading(*files)
         heap = heap_section(reading)
+        if baseline and not isinstance(reading, str):
+            from ..analysis.heapgrowth import growth_section, heap_growth
+
+            before = read_heap_reading(files[0], baseline)
+            heap["growth"] = {"baseline": baseline, "error": before} if isinstance(before, str) else \
+                growth_section(heap_growth(reading, before), baseline)
+            del before
         if heap_pprof and not isinstance(reading, str):
             try:
                 write_pprof(reading, heap_pprof)

@@ -40,6 +40,7 @@ class ServeRequest:
     substitute_path: tuple[str, ...] = ()
     no_gdb: bool = False
     force: bool = False
+    no_heap: bool = False
 
 
 # The driver every tab's app runs with (Textual reads it at start).
@@ -55,6 +56,8 @@ def app_argv(request: ServeRequest, dlv_path: str) -> list[str]:
         argv.append("--no-gdb")
     if request.force:
         argv.append("--force")
+    if request.no_heap:
+        argv.append("--no-heap")
     argv += ["--", os.path.abspath(request.executable), os.path.abspath(request.core)]
     return argv
 

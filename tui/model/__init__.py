@@ -318,6 +318,9 @@ class ChainLink:
     detail: str = ""
 
 
+HEADER_CUT_NOTE = "… (earlier lines lost: the runtime kept the last 512 bytes)"
+
+
 @dataclass(frozen=True)
 class Crash:
     """Why the program died, as far as the core tells.
@@ -349,7 +352,8 @@ class Crash:
     # innermost frame outside the runtime, where it is not `frame` (your
     # code's innermost frame).
     header: tuple[str, ...] = ()
-    # The runtime's 512-byte print backlog lost the header's first lines.
+    # The runtime's 512-byte print backlog lost the header's first lines
+    # (shown above what is left as HEADER_CUT_NOTE).
     header_cut: bool = False
     chain: tuple[ChainLink, ...] = ()
     raised_in: Frame | None = None

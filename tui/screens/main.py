@@ -23,8 +23,10 @@ from textual.reactive import reactive
 from textual.screen import Screen
 
 from ..analysis.groups import GoroutineIndex
+from ..analysis.heapview import heap_is_the_story
 from ..analysis.waitview import Waits
 from ..model import Backtrace, Frame, Goroutine, Snapshot, Variable
+from ..model.heap import HeapStatus
 from ..model.views import FrameView, Pane, SourceFile
 from ..widgets.backtrace_view import BacktraceView
 from ..widgets.crash_summary import CrashSummary
@@ -57,6 +59,7 @@ class Ask(Enum):
     COMPARE = "compare"
     BUILD_INFO = "build info"
     DOWNLOAD = "download"
+    MEMORY = "memory"
 
 
 @dataclass(frozen=True)
@@ -131,6 +134,8 @@ class MainScreen(Screen):
         Binding("c", "ask('compare')", "GDB vs Delve", id="compare", tooltip="Compare gdb and Delve on this core"),
         Binding("i", "ask('build info')", "Build", id="build", tooltip="What the executable was built from: module, "
                 "dependencies, VCS revision, build settings"),
+        Binding("m", "ask('memory')", "Memory", id="memory", tooltip="What fills the heap: types, their objects, "
+                "the runtime's own figures beside ours"),
     ]
 
     # -- state the app hands down ----------------------------------------------------
@@ -146,6 +151,9 @@ class MainScreen(Screen):
     # Each frame's values of the pinned expressions (a new frame clears them).
     watches: reactive[tuple[tuple[str, str], ...]] = reactive((), init=False, always_update=True)
     waits: reactive[Waits | None] = reactive(None, init=False)
+    # Progress comes often: the footer (m) follows `heap_available` only.
+    heap: reactive[HeapStatus] = reactive(HeapStatus, init=False, always_update=True)
+    heap_available = reactive(False, bindings=True, init=False)
     list_complete = reactive(False, init=False)
     stacks_complete = reactive(False, init=False)
     waits_complete = reactive(False, init=False)
@@ -246,6 +254,8 @@ class MainScreen(Screen):
             return self.frame_ready
         if what is Ask.DOWNLOAD:
             return bool(self.download)
+        if what is Ask.MEMORY:
+            return self.heap_available
         return True
 
     def action_up(self) -> None:
@@ -376,6 +386,11 @@ class MainScreen(Screen):
             elif widget.has_class("-stale"):
                 widget.border_subtitle = ""
                 widget.remove_class("-stale")
+
+    def watch_heap(self, heap: HeapStatus) -> None:
+        message = self.crash.snapshot.crash.message if self.crash is not None else ""
+        self.query_one(CrashSummary).show_heap(heap, heap_is_the_story(heap, message))
+        self.heap_available = heap.available
 
     def watch_backend_lost(self, lost: bool) -> None:
         self.query_one(CrashSummary).border_subtitle = "dlv stopped · R restarts it" if lost else ""

@@ -356,6 +356,3 @@ def parse_gowork(text: str, directory: Path) -> tuple[list[Path], list[Replaceme
                 replacements.append(found)
     return uses, replacements
 
-
-__all__ = ["ORIGINS", "Located", "Replacement", "SourceContext", "build_context", "escape_path", "find_by_tail",
-           "find_goroot_of", "goroot_version", "locate", "parse_gomod", "parse_gowork", "unescape_path", "GoEnv"]

@@ -8,7 +8,9 @@ import re
 from rich.text import Text
 from textual.widgets import Static
 
-from ..model import BuildInfo, Crash, CrashKind, Frame, Snapshot, signal_name
+from ..analysis.heapview import suspect_lines, summary_line
+from ..model import HEADER_CUT_NOTE, BuildInfo, Crash, CrashKind, Frame, Snapshot, signal_name
+from ..model.heap import HeapState, HeapStatus
 
 _KIND_STYLE = {
     CrashKind.PANIC: "bold red",
@@ -58,7 +60,7 @@ def header_text(crash: Crash) -> Text:
             text.append(message, "bold")
         return text
     if crash.header_cut:
-        text.append("… (the runtime kept only the end of this report)\n", "dim")
+        text.append(HEADER_CUT_NOTE + "\n", "dim")
     shown = lines[:HEADER_LINES]
     for number, line in enumerate(shown):
         indent, word, rest = _HEADER_WORD.match(line).groups()
@@ -181,16 +183,38 @@ class CrashSummary(Static):
     """
 
     _shown = Text()
+    _heap = Text()
+    _deadlock = Text()
 
     def show(self, snapshot: Snapshot, source_line: str | None = None) -> None:
         self._shown = summary_text(snapshot, source_line)
-        self.update(self._shown)
+        self._draw()
 
     def show_deadlock(self, summary: tuple[str, ...]) -> None:
         """Under the header of an "all goroutines are asleep": on what, biggest first."""
-        self.update(self._shown + deadlock_text(summary))
+        self._deadlock = deadlock_text(summary)
+        self._draw()
+
+    def show_heap(self, status: HeapStatus, story: bool = False) -> None:
+        """The heap's line: the runtime's figures at once, ours once read;
+        story: the heap is why it died (out of memory, at its limit), so its
+        leak suspects follow."""
+        line = summary_line(status)
+        style = "bold yellow" if "⚠" in line else ("dim" if status.state is not HeapState.READ else "")
+        self._heap = Text("\n") + Text(line, style) if line else Text()
+        if story and status.reading is not None:
+            for suspect in suspect_lines(status.reading)[:SUSPECT_LINES]:
+                self._heap.append("\n  leak suspect: ", "bold magenta")
+                self._heap.append(suspect)
+        self._draw()
+
+    def _draw(self) -> None:
+        if self._shown:
+            self.update(self._shown + self._heap + self._deadlock)
 
 
+# Leak suspects under the heap's line when the heap is why it died (the Memory screen has them all).
+SUSPECT_LINES = 3
 # A deadlock's summary on screen: its biggest objects (w groups them all).
 DEADLOCK_LINES = 4
 

@@ -14,11 +14,8 @@ from dataclasses import dataclass, field
 from rich.cells import cell_len
 from rich.segment import Segment
 from rich.text import Text
-from textual.binding import Binding
-from textual.events import Click
 from textual.geometry import Size
 from textual.message import Message
-from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from textual.reactive import reactive
@@ -26,6 +23,7 @@ from textual.reactive import reactive
 from ..analysis.groups import Bucket, GoroutineIndex
 from ..model import Goroutine, Location
 from .keys import row_keys
+from .virtual_rows import VirtualRows
 
 CRASHED = "✖"
 SHOWN = "●"
@@ -35,6 +33,7 @@ SHOWN = "●"
 # select of many channels) must never push off the pane.
 WAITING_COLUMN = "waiting on"
 COLUMNS = (" ", "id / count", "state", "location", "thread", WAITING_COLUMN)
+BY_OBJECT_COLUMNS = (" ", "id / count", "state", WAITING_COLUMN, "location", "thread")
 # After "waiting on", when any goroutine has pprof labels.
 LABELS_COLUMN = "labels"
 # "waiting on" can be a select of many channels: wider than this, it is cut.
@@ -72,39 +71,14 @@ def _where(location: Location | None, blocking: Location | None = None) -> str:
     return f"{text} · {blocking.function}" if blocking is not None else text
 
 
-class GoroutineList(ScrollView, can_focus=True):
+class GoroutineList(VirtualRows):
     """Rows are GroupRow and GoroutineRow values.
 
     It draws the goroutines of a GoroutineIndex (which the app fills),
     grouped or flat, filtered, runtime-only ones hidden or not, and how far
     the reading got: all bound from the screen's reactives."""
 
-    BINDINGS = [
-        Binding("up", "cursor_up", "Up", show=False),
-        Binding("down", "cursor_down", "Down", show=False),
-        Binding("pageup", "page_up", "Page up", show=False),
-        Binding("pagedown", "page_down", "Page down", show=False),
-        Binding("home", "first", "First", show=False),
-        Binding("end", "last", "Last", show=False),
-        Binding("enter", "select", "Open", show=False),
-    ] + row_keys("goroutines")
-
-    COMPONENT_CLASSES = {"goroutine-list--header", "goroutine-list--cursor"}
-
-    DEFAULT_CSS = """
-    GoroutineList { height: 1fr; background: $surface; }
-    GoroutineList > .goroutine-list--header { text-style: bold; background: $panel; color: $foreground; }
-    GoroutineList > .goroutine-list--cursor {
-        background: $block-cursor-blurred-background;
-        color: $block-cursor-blurred-foreground;
-        text-style: $block-cursor-blurred-text-style;
-    }
-    GoroutineList:focus > .goroutine-list--cursor {
-        background: $block-cursor-background;
-        color: $block-cursor-foreground;
-        text-style: $block-cursor-text-style;
-    }
-    """
+    BINDINGS = row_keys("goroutines")
 
     @dataclass
     class Chosen(Message):
@@ -136,11 +110,14 @@ class GoroutineList(ScrollView, can_focus=True):
 
     def _current_columns(self) -> tuple[str, ...]:
         """The columns, with a goroutine's labels once any has some, and
-        without "waiting on" once it is known it cannot be read."""
+        without "waiting on" once it is known it cannot be read. Grouped by
+        what they wait on (w), that is what a row says first: who waits how
+        on what, before where."""
         waits = self.index.waits
         if waits is None:
             return tuple(c for c in COLUMNS if c != WAITING_COLUMN) if self.waits_complete else COLUMNS
-        return COLUMNS + (LABELS_COLUMN,) if waits.has_labels else COLUMNS
+        columns = BY_OBJECT_COLUMNS if self._by_object() else COLUMNS
+        return columns + (LABELS_COLUMN,) if waits.has_labels else columns
 
     # -- data -----------------------------------------------------------------
 
@@ -356,7 +333,7 @@ class GoroutineList(ScrollView, can_focus=True):
         scroll_x, scroll_y = self.scroll_offset
         width = self.scrollable_content_region.width
         if y == 0:
-            header = self.get_component_rich_style("goroutine-list--header")
+            header = self.get_component_rich_style("virtual-rows--header")
             cells = tuple(Text(title) for title in self._columns)
             return self._strip(cells, scroll_x, width).apply_style(header)
         number = scroll_y + y - 1
@@ -364,7 +341,7 @@ class GoroutineList(ScrollView, can_focus=True):
             return Strip.blank(width)
         strip = self._strip(self._cells(self._rows[number]), scroll_x, width)
         if number == self.cursor_row:
-            strip = strip.apply_style(self.get_component_rich_style("goroutine-list--cursor"))
+            strip = strip.apply_style(self.get_component_rich_style("virtual-rows--cursor"))
         return strip
 
     def _strip(self, cells: tuple[Text, ...], scroll_x: int, width: int) -> Strip:
@@ -380,45 +357,6 @@ class GoroutineList(ScrollView, can_focus=True):
 
     # -- cursor -------------------------------------------------------------------
 
-    def move_cursor(self, row: int, scroll: bool = True, **_ignored) -> None:
-        """Put the cursor on a row (clamped) and, by default, into view."""
-        self.cursor_row = max(0, min(row, len(self._rows) - 1))
-        if scroll:
-            self._scroll_to_cursor()
-        self.refresh()
-
-    def on_resize(self) -> None:
-        self._scroll_to_cursor()  # the selected row stays in view at any size
-
-    def _scroll_to_cursor(self) -> None:
-        visible = max(1, self.scrollable_content_region.height - 1)  # under the header
-        top = self.scroll_offset.y
-        if self.cursor_row < top:
-            top = self.cursor_row
-        elif self.cursor_row >= top + visible:
-            top = self.cursor_row - visible + 1
-        else:
-            return
-        self.scroll_to(y=top, animate=False, force=True, immediate=True)
-
-    def action_cursor_down(self) -> None:
-        self.move_cursor(self.cursor_row + 1)
-
-    def action_cursor_up(self) -> None:
-        self.move_cursor(self.cursor_row - 1)
-
-    def action_page_down(self) -> None:
-        self.move_cursor(self.cursor_row + max(1, self.scrollable_content_region.height - 2))
-
-    def action_page_up(self) -> None:
-        self.move_cursor(self.cursor_row - max(1, self.scrollable_content_region.height - 2))
-
-    def action_first(self) -> None:
-        self.move_cursor(0)
-
-    def action_last(self) -> None:
-        self.move_cursor(len(self._rows) - 1)
-
     def action_select(self) -> None:
         row = self.cursor_key()
         if isinstance(row, GoroutineRow):
@@ -426,15 +364,6 @@ class GoroutineList(ScrollView, can_focus=True):
         elif isinstance(row, GroupRow):
             self._expanded.symmetric_difference_update({row.key})
             self.refresh_rows()
-
-    def on_click(self, event: Click) -> None:
-        offset = event.get_content_offset(self)
-        if offset is None or offset.y == 0:  # the header
-            return
-        number = self.scroll_offset.y + offset.y - 1
-        if number < len(self._rows):
-            self.move_cursor(number, scroll=False)
-            self.action_select()
 
     # -- selection --------------------------------------------------------------
 

@@ -56,6 +56,18 @@ class VariablesView(Tree):
             for variable in variables:
                 self._add(group, variable)
 
+    def show_values(self, variables: tuple[Variable, ...], note: str = "") -> None:
+        """Values that belong to no frame (a heap object), each a tree of its
+        own, the first opened."""
+        self.state = None
+        self.clear()
+        if note:
+            self.root.add_leaf(Text(note, "dim"))
+        for variable in variables:
+            self._add(self.root, variable)
+        if self.root.children and variables:
+            self.root.children[-len(variables)].expand()
+
     def show_watches(self, values: list[tuple[str, str]]) -> None:
         """Pinned expressions (`:` then ctrl+t), evaluated in this frame, above the args."""
         for node in list(self.root.children):

@@ -11,6 +11,14 @@ Two kinds, for two uses:
   and the locals and arguments of goroutine frames whose DWARF location
   is on the stack at the frame's PC (`goroutine 7 main.worker: batch`),
   for the first MAX_TYPED_GOROUTINES goroutines.
+
+Every root word that points into the heap is also told where it comes
+from (Roots.sources, Roots.word_source), named as a Go programmer names
+it: the global that holds it (`main.registry`), the variable of a frame
+(`goroutine 18 main.(*Batcher).run: pending`), the frame when no variable
+covers the word at its PC (`goroutine 18, frame 2 main.worker (stack
+word)`), the goroutine's stack when its frames were not unwound, and the
+runtime's own roots (its globals, the Ps' tiny blocks) as one bucket.
 """
 
 from __future__ import annotations
@@ -25,6 +33,7 @@ from ..errors import BadRead, Unsupported
 from ..names import DATA_SECTIONS, Variables, goroutine_frames
 from ..native import NativeCore
 from ..runtime.fields import scalar_field
+from .gotypes import go_name as go_type_name
 
 G_DEAD = 6
 MAX_TYPED_GOROUTINES = 2000
@@ -41,6 +50,24 @@ class TypedRoot:
     address: int
     die: int  # DWARF type of the variable
     goroutine: int | None = None
+    size: int = 0  # bytes of a local (its words are its root's)
+    function: str = ""
+    variable: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class RootSource:
+    """Where root words come from, as a Go programmer names it."""
+
+    label: str
+    kind: str  # "global" | "goroutine" | "runtime"
+    goroutine: int | None = None
+    function: str = ""
+    variable: str = ""
+    type: str = ""
+
+
+RUNTIME_ROOTS = RootSource("(runtime)", "runtime")
 
 
 @dataclass(frozen=True, eq=False)
@@ -49,6 +76,8 @@ class Roots:
     typed: tuple[TypedRoot, ...]
     goroutines: int  # live goroutines whose stacks were scanned
     notes: tuple[str, ...]
+    sources: tuple[RootSource, ...] = ()
+    word_source: np.ndarray | None = None  # int32 per word: index into sources (-1: none, it holds no heap pointer)
 
 
 class RootReader:
@@ -62,18 +91,27 @@ class RootReader:
 
     def read(self, typed: bool = True, heap_range: tuple[int, int] = (0, 1 << 64)) -> Roots:
         module_at, module_words = self._module_words()
-        words = [module_words]
-        stack_words, live, gs = self._stacks()
-        words.append(stack_words)
-        words.append(self._tiny_blocks())
+        stack_at, stack_words, stack_g, live, gs = self._stacks()
+        tiny = self._tiny_blocks()
+        lo, hi = heap_range
+
+        def holding(values: np.ndarray) -> np.ndarray:
+            return (values >= np.uint64(lo)) & (values < np.uint64(hi))
+
         typed_roots: list[TypedRoot] = []
+        frames: list[tuple[int, int, int, int, str]] = []
         if typed:
             # Only the globals that hold a heap pointer need their types.
-            lo, hi = heap_range
-            holding = np.sort(module_at[(module_words >= np.uint64(lo)) & (module_words < np.uint64(hi))])
-            typed_roots += self._globals(holding)
-            typed_roots += self._locals(gs)
-        return Roots(np.concatenate(words), tuple(typed_roots), live, tuple(dict.fromkeys(self.notes)))
+            typed_roots += self._globals(np.sort(module_at[holding(module_words)]))
+            typed_roots += self._locals(gs, frames)
+        namer = _SourceNamer(self.layouts)
+        word_source = np.concatenate((
+            namer.globals(module_at, holding(module_words), self.native.exe.object_symbols(DATA_SECTIONS[:2]),
+                          self.native.bias, typed_roots),
+            namer.stacks(stack_at, stack_words, stack_g, holding(stack_words), frames, typed_roots),
+            np.full(len(tiny), namer.source(RUNTIME_ROOTS), dtype=np.int32)))
+        return Roots(np.concatenate((module_words, stack_words, tiny)), tuple(typed_roots), live,
+                     tuple(dict.fromkeys(self.notes)), tuple(namer.sources), word_source)
 
     # Globals
 
@@ -143,8 +181,9 @@ class RootReader:
             columns[name] = self.arrays.field(records, offset, size)
         return addresses, columns
 
-    def _stacks(self) -> tuple[np.ndarray, int, list[tuple[int, int]]]:
-        """(the words of every live stack, how many goroutines, (goid, g) of the live ones)."""
+    def _stacks(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, int, list[tuple[int, int]]]:
+        """(the address, value and goroutine id of every word of every live
+        stack, how many goroutines, (goid, g) of the live ones)."""
         addresses, c = self._g_columns()
         live = c["status"] != np.uint64(G_DEAD)
         on_thread, _ = self.native.thread_goroutines()
@@ -161,11 +200,12 @@ class RootReader:
         keep = live & (c["hi"] - c["lo"] <= np.uint64(MAX_STACK))
         start = (sp[keep] + np.uint64(7)) & ~np.uint64(7)
         count = ((c["hi"][keep] - start) // np.uint64(8)).astype(np.int64)
+        goid = c["goid"][keep]
         readable = self.arrays.readable(start, 8) | (count == 0)
         if not readable.all():
             self.notes.append(f"{int((~readable).sum())} stacks are not in the core")
-            start, count = start[readable], count[readable]
-        values = []
+            start, count, goid = start[readable], count[readable], goid[readable]
+        values, places, owners = [], [], []
         at = 0
         while at < len(start):
             # Whole stacks at a time, about WORDS_PER_CHUNK words a batch.
@@ -175,9 +215,13 @@ class RootReader:
             offsets = np.arange(int(n.sum()), dtype=np.int64) - np.repeat(np.cumsum(n) - n, n)
             words = np.repeat(start[at:end], n) + offsets.astype(np.uint64) * np.uint64(8)
             values.append(self.arrays.u64_or_zero(words))
+            places.append(words)
+            owners.append(np.repeat(goid[at:end], n))
             at = end
         gs = [(int(gid), int(g)) for gid, g in zip(c["goid"][live], addresses[live])]
-        return (np.concatenate(values) if values else np.zeros(0, dtype=np.uint64)), int(live.sum()), gs
+        empty = np.zeros(0, dtype=np.uint64)
+        return (np.concatenate(places) if places else empty, np.concatenate(values) if values else empty,
+                np.concatenate(owners) if owners else empty, int(live.sum()), gs)
 
     def _tiny_blocks(self) -> np.ndarray:
         symbol = self.symbols.get("runtime.allp")
@@ -199,7 +243,9 @@ class RootReader:
             self.notes.append(f"the Ps' tiny blocks unread: {err}")
             return np.zeros(0, dtype=np.uint64)
 
-    def _locals(self, gs: list[tuple[int, int]]) -> list[TypedRoot]:
+    def _locals(self, gs: list[tuple[int, int]], frames: list[tuple[int, int, int, int, str]]) -> list[TypedRoot]:
+        """The typed locals of the first goroutines' frames; each frame
+        unwound is added to frames as (goroutine, depth, sp, cfa, function)."""
         native = self.native
         on_thread, _ = native.thread_goroutines()
         found: list[TypedRoot] = []
@@ -210,7 +256,8 @@ class RootReader:
             record, pcs = goroutine_frames(native, address, on_thread.get(gid), STACK_FRAMES)
             if not pcs:
                 continue
-            for depth, (_sp, cfa, function) in enumerate(native.walker.extents(record.sp, pcs)):
+            for depth, (frame_sp, cfa, function) in enumerate(native.walker.extents(record.sp, pcs)):
+                frames.append((gid, depth, frame_sp, cfa, go_name(function)))
                 if function.startswith(_RUNTIME):
                     continue
                 pc = pcs[depth] - native.bias - (0 if depth == 0 else 1)
@@ -222,5 +269,109 @@ class RootReader:
                 for local in variables:
                     if local.die and local.type.size >= 8:
                         found.append(TypedRoot(f"goroutine {gid} {go_name(function)}: {local.name.lstrip('&')}",
-                                               "local", cfa + local.offset, local.die, gid))
+                                               "local", cfa + local.offset, local.die, gid, local.type.size,
+                                               go_name(function), local.name.lstrip("&")))
         return found
+
+
+class _SourceNamer:
+    """Each root word's source (an index into .sources), vectorised over the words."""
+
+    def __init__(self, layouts) -> None:
+        self.layouts = layouts
+        self.sources: list[RootSource] = []
+        self._ids: dict[RootSource, int] = {}
+
+    def source(self, source: RootSource) -> int:
+        found = self._ids.get(source)
+        if found is None:
+            found = self._ids[source] = len(self.sources)
+            self.sources.append(source)
+        return found
+
+    def _type_name(self, die: int | None) -> str:
+        if not die:
+            return ""
+        try:
+            return go_type_name(self.layouts.raw(die).get("name") or "")  # the typedef's: map[K]V, not *hash<K,V>
+        except (Unsupported, KeyError):
+            return ""
+
+    def globals(self, at: np.ndarray, holding: np.ndarray, symbols, bias: int,
+                typed: list[TypedRoot]) -> np.ndarray:
+        """Module words: the global variable whose bytes hold each (a runtime
+        global, or a word in no symbol: the runtime's bucket)."""
+        out = np.full(len(at), -1, dtype=np.int32)
+        which = np.flatnonzero(holding)
+        if not len(which):
+            return out
+        starts = np.asarray([value + bias for value, _, _ in symbols], dtype=np.uint64)
+        ends = starts + np.asarray([size for _, size, _ in symbols], dtype=np.uint64)
+        symbol = np.searchsorted(starts, at[which], side="right").astype(np.int64) - 1
+        inside = (symbol >= 0) & (at[which] < ends[np.maximum(symbol, 0)])
+        types = {root.address: root.die for root in typed if root.kind == "global"}
+        ids = np.full(len(which), self.source(RUNTIME_ROOTS), dtype=np.int32)
+        for number in np.unique(symbol[inside]).tolist():
+            value, _size, name = symbols[number]
+            if name.startswith(_RUNTIME) or ".." in name or name.startswith(("go:", "go.", "type:", "type.")):
+                continue
+            label = go_name(name)
+            ids[inside & (symbol == number)] = self.source(RootSource(
+                label, "global", variable=label, type=self._type_name(types.get(value + bias))))
+        out[which] = ids
+        return out
+
+    def stacks(self, at: np.ndarray, values: np.ndarray, goroutine: np.ndarray, holding: np.ndarray,
+               frames: list[tuple[int, int, int, int, str]], typed: list[TypedRoot]) -> np.ndarray:
+        """Stack words: the variable that covers each at its frame's PC; else
+        the variable of the same frame that holds the same pointer (a
+        compiler's temporary copy of it); else its frame (a stack word); else
+        its goroutine's stack."""
+        out = np.full(len(at), -1, dtype=np.int32)
+        which = np.flatnonzero(holding)
+        if not len(which):
+            return out
+        where, owner, value = at[which], goroutine[which], values[which]
+        ids = np.full(len(which), -1, dtype=np.int32)
+        frame = np.full(len(which), -1, dtype=np.int64)
+        ordered = sorted(frames, key=lambda f: f[2])
+        if ordered:
+            starts = np.asarray([f[2] for f in ordered], dtype=np.uint64)
+            ends = np.asarray([f[3] for f in ordered], dtype=np.uint64)
+            index = np.searchsorted(starts, where, side="right").astype(np.int64) - 1
+            frame = np.where((index >= 0) & (where < ends[np.maximum(index, 0)]), index, -1)
+        locals_ = sorted((root.address, root.address + max(root.size, 8), root) for root in typed
+                         if root.kind == "local")
+        if locals_:
+            starts = np.asarray([lo for lo, _, _ in locals_], dtype=np.uint64)
+            ends = np.asarray([hi for _, hi, _ in locals_], dtype=np.uint64)
+            index = np.searchsorted(starts, where, side="right").astype(np.int64) - 1
+            hit = (index >= 0) & (where < ends[np.maximum(index, 0)])
+            for number in np.unique(index[hit]).tolist():
+                root = locals_[number][2]
+                ids[hit & (index == number)] = self.source(RootSource(
+                    root.label, "goroutine", root.goroutine, root.function, root.variable,
+                    self._type_name(root.die)))
+            # A word of the same frame holding what a variable holds is that variable's.
+            named = (ids >= 0) & (frame >= 0)
+            copies = (ids < 0) & (frame >= 0)
+            if named.any() and copies.any():
+                unique, inverse = np.unique(np.concatenate((value[named], value[copies])), return_inverse=True)
+                keys = np.concatenate((frame[named], frame[copies])) * len(unique) + inverse
+                named_keys, copy_keys = keys[:int(named.sum())], keys[int(named.sum()):]
+                order = np.argsort(named_keys, kind="stable")
+                position = np.searchsorted(named_keys[order], copy_keys)
+                found = position < len(order)
+                found[found] &= named_keys[order][position[found]] == copy_keys[found]
+                copy_rows = np.flatnonzero(copies)
+                ids[copy_rows[found]] = ids[np.flatnonzero(named)[order[position[found]]]]
+        hit = (ids < 0) & (frame >= 0)
+        for number in np.unique(frame[hit]).tolist():
+            gid, depth, _sp, _cfa, function = ordered[number]
+            ids[hit & (frame == number)] = self.source(RootSource(
+                f"goroutine {gid}, frame {depth} {function} (stack word)", "goroutine", gid, function))
+        rest = ids < 0
+        for gid in np.unique(owner[rest]).tolist():
+            ids[rest & (owner == gid)] = self.source(RootSource(f"goroutine {gid} (stack)", "goroutine", int(gid)))
+        out[which] = ids
+        return out

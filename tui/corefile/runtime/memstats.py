@@ -39,13 +39,14 @@ class RuntimeHeapStats:
     heap_marked: int | None  # gcController.heapMarked: bytes marked live by the last GC
     num_gc: int | None
     notes: tuple[str, ...] = ()
+    memory_limit: int | None = None  # gcController.memoryLimit (GOMEMLIMIT; math.MaxInt64 when unset)
 
 
 def read_heap_stats(memory: Memory, layouts: Layouts, exe: ElfImage, bias: int) -> RuntimeHeapStats:
     symbols = exe.symbols("runtime.memstats", "runtime.gcController", "runtime.class_to_size",
                           "internal/runtime/gc.SizeClassToSize", "runtime.allp", "runtime.emptymspan")
     notes: list[str] = []
-    heap_alloc = heap_objects = heap_inuse = heap_live = heap_marked = num_gc = None
+    heap_alloc = heap_objects = heap_inuse = heap_live = heap_marked = num_gc = memory_limit = None
     try:
         memstats = symbols.get("runtime.memstats")
         if memstats is None:
@@ -62,17 +63,20 @@ def read_heap_stats(memory: Memory, layouts: Layouts, exe: ElfImage, bias: int) 
         controller = symbols.get("runtime.gcController")
         if controller is not None:
             state = layouts.type("runtime.gcControllerState")
-            for name in ("heapLive", "heapMarked"):
+            for name in ("heapLive", "heapMarked", "memoryLimit"):
                 found = optional_field(state, name)
                 if found is not None:
                     value = memory.uint(controller[0] + bias + found[0], found[1])
                     if name == "heapLive":
                         heap_live = value
-                    else:
+                    elif name == "heapMarked":
                         heap_marked = value
+                    else:
+                        memory_limit = value
     except (Unsupported, BadRead) as err:
         notes.append(f"runtime.gcController unread: {err}")
-    return RuntimeHeapStats(heap_alloc, heap_objects, heap_inuse, heap_live, heap_marked, num_gc, tuple(notes))
+    return RuntimeHeapStats(heap_alloc, heap_objects, heap_inuse, heap_live, heap_marked, num_gc, tuple(notes),
+                            memory_limit)
 
 
 def _consistent(memory: Memory, layouts: Layouts, symbols: dict, bias: int, at: int, mstats: Type,
