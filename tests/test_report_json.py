@@ -77,3 +77,11 @@ def test_goroutine_items_read_as_one_dict_a_goroutine():
     assert expected[-2]["location"]["file"] == "/src/100%/a.go"
     assert json.loads(to_json(report(items)))["goroutines"]["items"] == expected
     assert len({json.dumps(item, sort_keys=True) for item in expected}) > len(items.items) > 3
+
+
+def test_no_goroutines_read_write_an_empty_list():
+    """A core whose goroutines could not be listed has no items: the report
+    still encodes (an empty list, as json.dumps writes it)."""
+    items = GoroutineItems(GoroutineIndex(None), None, None)
+    assert len(items) == 0
+    assert json.loads(to_json(report(items)))["goroutines"]["items"] == []

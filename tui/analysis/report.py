@@ -334,10 +334,13 @@ def _chunks(value: Any, path: tuple[str, ...] = (), depth: int = 0) -> Iterator[
             yield f"{',' + chr(10) if number else ''}{indent}  {json.dumps(key)}: "
             yield from _chunks(item, path + (key,), depth + 1)
         yield f"\n{indent}}}"
-    elif path in _BULKY and isinstance(value, GoroutineItems) and len(value):
-        yield "[\n"
-        yield from value.json_chunks(f"{indent}  ")
-        yield f"\n{indent}]"
+    elif path in _BULKY and isinstance(value, GoroutineItems):
+        if len(value):
+            yield "[\n"
+            yield from value.json_chunks(f"{indent}  ")
+            yield f"\n{indent}]"
+        else:
+            yield "[]"  # as json.dumps writes an empty list
     elif path in _BULKY and isinstance(value, list) and value:
         yield "[\n" + ",\n".join(f"{indent}  {json.dumps(item)}" for item in value) + f"\n{indent}]"
     else:

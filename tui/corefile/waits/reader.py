@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Callable, Iterator, Mapping, NamedTuple
 
 import numpy as np
 
-from ...model.table import ColumnWaitRows, factorize
+from ...model.table import ColumnWaitRows, Interner, factorize
 from ...model.waits import ROLES, Clock, WaitObject, WaitReading, WaitRow, WaitRows, row_of
 from ..arrays import CoreArrays
 from ..errors import BadRead, Stopped, Unsupported
@@ -390,18 +390,13 @@ class _Rows:
 
     def __init__(self, rules: list[ReasonRule]) -> None:
         self.rules = rules
-        self._codes: dict[WaitRow, int] = {}
-        self.distinct: list[WaitRow] = []
+        self._rows = Interner()  # the distinct rows: WaitRow -> code
         self._ids: list[np.ndarray] = []
         self._code_arrays: list[np.ndarray] = []
         self._one: dict[int, WaitRow] = {}
 
     def code(self, row: WaitRow) -> int:
-        found = self._codes.get(row)
-        if found is None:
-            found = self._codes[row] = len(self.distinct)
-            self.distinct.append(row)
-        return found
+        return self._rows.code(row)
 
     def add(self, ids: np.ndarray, rule: np.ndarray, address, since: np.ndarray, detail: str | None) -> None:
         """Rows of (the rule's kind and reason, address, since, detail, or
@@ -439,7 +434,7 @@ class _Rows:
         ids = self._ids + [np.fromiter(self._one, dtype=np.int64, count=len(self._one))]
         codes = self._code_arrays + [np.fromiter((self.code(row) for row in self._one.values()), dtype=np.int32,
                                                  count=len(self._one))]
-        return ColumnWaitRows(np.concatenate(ids), np.concatenate(codes), self.distinct)
+        return ColumnWaitRows(np.concatenate(ids), np.concatenate(codes), self._rows.values)
 
 
 def _grouped(keys: np.ndarray, values: np.ndarray) -> dict[int, list[int]]:
