@@ -4,9 +4,10 @@ Cores: the 6-goroutine seed example and tests/fixtures/many_goroutines run
 with 1k, 10k and 100k goroutines (built with -N -l, crashed with GOTRACEBACK=crash, cached under
 build/bench/). For each core it prints raw dlv's time to list every
 goroutine and its peak RSS; the TUI's (bench/probe.py, a process of its
-own) time from Delve.open to the first useful screen, to the full grouped list, to the
-groups by whole stack, to what every goroutine waits on, its peak RSS, and
-keypress-to-panes latencies (measured once all of that is in); the
+own, the heap not read behind, as with --no-heap) time from Delve.open to
+the first useful screen, to the full grouped list, to the groups by whole
+stack, to what every goroutine waits on, its peak RSS, and keypress-to-panes
+latencies (measured once all of that is in); the
 time of `gocore-tui EXE CORE --report json` from process start to the
 report written (every goroutine, the groups by whole stack, the waits),
 without the heap and with it; the installed gocore-tui's first screen from
@@ -67,33 +68,17 @@ def seed_core() -> tuple[Path, Path]:
 
 def probe(exe: Path, core: Path, presses: int) -> dict:
     result = subprocess.run([sys.executable, str(ROOT / "bench" / "probe.py"), str(exe), str(core),
-                             "--presses", str(presses)], capture_output=True, text=True, timeout=1800, cwd=ROOT)
+                             "--presses", str(presses), "--no-heap"], capture_output=True, text=True, timeout=1800, cwd=ROOT)
     if result.returncode != 0:
         raise SystemExit(f"probe failed on {core}:\n{result.stderr[-2000:]}")
     return json.loads(result.stdout.strip().splitlines()[-1])
 
 
-# `--report json` without the heap where this gocore-tui has no --no-heap yet:
-# the CLI itself, its heap reading replaced by a note (the report's heap is
-# then {error}); timed the same way, from process start.
-_WITHOUT_HEAP = ("import sys, tui.analysis.heapreport as h; "
-                 "h.read_heap_reading = lambda *files: 'not read: the benchmark times the report without the heap'; "
-                 "from tui.cli.main import main; sys.exit(main(sys.argv[1:]))")
-
-
-def has_no_heap_flag() -> bool:
-    found = subprocess.run([sys.executable, "-m", "tui", "--help"], capture_output=True, text=True, cwd=ROOT)
-    return "--no-heap" in found.stdout
-
-
 def report_seconds(exe: Path, core: Path, heap: bool = True) -> float:
     """`gocore-tui EXE CORE --report json --no-gdb` (heap False: without the
     heap), process start to the report written."""
-    command = [sys.executable, "-m", "tui"]
-    if not heap and not has_no_heap_flag():
-        command = [sys.executable, "-c", _WITHOUT_HEAP]
-    command += [str(exe), str(core), "--report", "json", "--no-gdb"]
-    if not heap and command[1] == "-m":
+    command = [sys.executable, "-m", "tui", str(exe), str(core), "--report", "json", "--no-gdb"]
+    if not heap:
         command.append("--no-heap")
     started = time.monotonic()
     result = subprocess.run(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, timeout=3600,
