@@ -347,11 +347,7 @@ class _SourceNamer:
             ends = np.asarray([hi for _, hi, _ in locals_], dtype=np.uint64)
             index = np.searchsorted(starts, where, side="right").astype(np.int64) - 1
             hit = (index >= 0) & (where < ends[np.maximum(index, 0)])
-            for number in np.unique(index[hit]).tolist():
-                root = locals_[number][2]
-                ids[hit & (index == number)] = self.source(RootSource(
-                    root.label, "goroutine", root.goroutine, root.function, root.variable,
-                    self._type_name(root.die)))
+            ids[hit] = self._sources(index[hit], lambda number: self._local_source(locals_[number][2]))
             # A word of the same frame holding what a variable holds is that variable's.
             named = (ids >= 0) & (frame >= 0)
             copies = (ids < 0) & (frame >= 0)
@@ -366,12 +362,26 @@ class _SourceNamer:
                 copy_rows = np.flatnonzero(copies)
                 ids[copy_rows[found]] = ids[np.flatnonzero(named)[order[position[found]]]]
         hit = (ids < 0) & (frame >= 0)
-        for number in np.unique(frame[hit]).tolist():
-            gid, depth, _sp, _cfa, function = ordered[number]
-            ids[hit & (frame == number)] = self.source(RootSource(
-                f"goroutine {gid}, frame {depth} {function} (stack word)", "goroutine", gid, function))
+        ids[hit] = self._sources(frame[hit], lambda number: _frame_source(*ordered[number]))
         rest = ids < 0
-        for gid in np.unique(owner[rest]).tolist():
-            ids[rest & (owner == gid)] = self.source(RootSource(f"goroutine {gid} (stack)", "goroutine", int(gid)))
+        ids[rest] = self._sources(owner[rest], lambda gid: RootSource(f"goroutine {gid} (stack)", "goroutine", gid))
         out[which] = ids
         return out
+
+    def _local_source(self, root: TypedRoot) -> RootSource:
+        return RootSource(root.label, "goroutine", root.goroutine, root.function, root.variable,
+                          self._type_name(root.die))
+
+    def _sources(self, keys: np.ndarray, make) -> np.ndarray:
+        """The source of each word, by its key: make(key) once a distinct
+        key, smallest first (one pass over the words, not one a key: a
+        million goroutines' stacks hold millions of words in millions of
+        frames)."""
+        distinct, inverse = np.unique(keys, return_inverse=True)
+        codes = np.fromiter((self.source(make(key)) for key in distinct.tolist()), dtype=np.int32,
+                            count=len(distinct))
+        return codes[inverse.reshape(-1)]
+
+
+def _frame_source(gid: int, depth: int, _sp: int, _cfa: int, function: str) -> RootSource:
+    return RootSource(f"goroutine {gid}, frame {depth} {function} (stack word)", "goroutine", gid, function)
