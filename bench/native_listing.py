@@ -5,7 +5,9 @@ crashed once by bench/run.py's crowd_core, cached under build/bench/): raw
 dlv's time from spawn to the answer of `goroutines` and its peak RSS; then,
 in a process of its own, the native reader's time to read every goroutine,
 unwind every whole stack and group them all by whole stack in a
-GoroutineIndex, and that process's peak RSS. The native run is timed twice:
+GoroutineIndex, that process's peak RSS, and how many goroutines took
+the careful path one by one (corefile/batch.py: on a thread at the crash,
+or handed over by the batch walk). The native run is timed twice:
 with the DWARF layout cache empty (cold) and filled (warm, what a second
 open of the same binary costs).
 
@@ -36,21 +38,25 @@ def child(executable: str, core: str) -> None:
     imported = time.monotonic()
     native = NativeCore.open(executable, core)
     opened = time.monotonic()
-    listing = native.listing()
+    pages = list(native.pages())
     listed = time.monotonic()
-    index = GoroutineIndex(listing.selected)
-    index.add(listing.goroutines)
-    index.add_stacks(listing.stacks)
+    index = GoroutineIndex(native.selected)
+    for page in pages:
+        index.add_table(page.table)
     buckets = index.buckets()
     grouped = time.monotonic()
+    counts = native.batch.counts
     result = {
         "import_s": imported - started,
         "open_s": opened - imported,
         "listing_s": listed - opened,
         "group_s": grouped - listed,
         "native_s": grouped - imported,
-        "goroutines": len(listing.goroutines),
-        "needs_dlv": len(listing.needs_dlv),
+        "goroutines": counts.goroutines - sum(len(page.why) for page in pages),
+        "needs_dlv": sum(len(page.why) for page in pages),
+        "careful": counts.careful,
+        "on_thread": counts.on_thread,
+        "alone": counts.alone,
         "buckets": len(buckets),
         "stacks": index.stacks_known,
         "places": native.names.places,
@@ -107,7 +113,7 @@ def main() -> None:
               f"cold {cold['native_s']:.2f}s", flush=True)
     header = ("goroutines", "core", "raw dlv `goroutines`", "dlv peak RSS", "native: read+unwind+group (warm)",
               "vs raw", "process wall (warm)", "vs raw", "cold (no layout cache)", "native peak RSS", "vs dlv",
-              "needs dlv", "stack groups")
+              "needs dlv", "careful path (on a thread / alone)", "stack groups")
     print()
     print("| " + " | ".join(header) + " |")
     print("|" + " --- |" * len(header))
@@ -125,6 +131,7 @@ def main() -> None:
             f"{warm['peak_rss_mb']:.0f} MB",
             f"{warm['peak_rss_mb'] / raw.peak_rss_mb:.2f}x",
             f"{warm['needs_dlv']}",
+            f"{warm['careful']} ({warm['on_thread']} / {warm['alone']})",
             f"{warm['buckets']}",
         ]) + " |")
 

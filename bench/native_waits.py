@@ -3,7 +3,8 @@
 For each core of tests/fixtures/many_goroutines with N goroutines (built
 and crashed once by bench/run.py's crowd_core, cached under build/bench/:
 4/7 of them receive on one channel, 2/7 sleep, 1/7 wait for one Mutex),
-in a process of its own: the native listing's time (NativeCore.listing),
+in a process of its own: the native listing's time (NativeCore.pages, its
+stacks kept by id as the TUI keeps them),
 then read_waits(native, listing)'s, both as CPU time of the process
 (time.process_time: the machine's other load does not count) and wall
 time, best of --repeat runs; and the split of the waits into reading
@@ -27,11 +28,18 @@ sys.path.insert(0, str(ROOT))
 
 def child(executable: str, core: str, repeat: int) -> None:
     from tui.corefile.names import Namer
-    from tui.corefile.native import NativeCore
+    from tui.corefile.native import Listing, NativeCore
+    from tui.model.table import StacksById
     from tui.corefile.waits import WaitReader, read_clock, read_waits
 
     native = NativeCore.open(executable, core)
-    listing = native.listing()
+
+    def listed() -> Listing:
+        """The listing as the TUI keeps it: its pages' stacks by id."""
+        tables = [page.table for page in native.pages()]
+        return Listing(stacks=StacksById(tables), labels=native.labels_by_id)
+
+    listing = listed()
     read_waits(native, listing)  # DWARF of the program read once, as a second reading finds it
     best: dict[str, float] = {}
 
@@ -41,7 +49,7 @@ def child(executable: str, core: str, repeat: int) -> None:
 
     for _ in range(repeat):
         cpu, wall = time.process_time(), time.perf_counter()
-        listing = native.listing()
+        listing = listed()
         keep("listing_s", time.process_time() - cpu, time.perf_counter() - wall)
         cpu, wall = time.process_time(), time.perf_counter()
         reading = read_waits(native, listing)
@@ -54,9 +62,9 @@ def child(executable: str, core: str, repeat: int) -> None:
         Namer(native, reader).name(objects)
         keep("names_s", time.process_time() - cpu, time.perf_counter() - wall)
         cpu, wall = time.process_time(), time.perf_counter()
-        read_clock(native, (row.since for row in rows.values()), symbols=reader.symbols)
+        read_clock(native, (row.since for row in rows.distinct()), symbols=reader.symbols)
         keep("clock_s", time.process_time() - cpu, time.perf_counter() - wall)
-    best.update(goroutines=len(listing.goroutines) + len(listing.needs_dlv), waits=len(reading.waits),
+    best.update(goroutines=len(listing.stacks), waits=len(reading.waits),
                 objects=len(reading.objects), names=[o.name for o in reading.objects.values()])
     native.close()
     print(json.dumps(best))

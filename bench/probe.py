@@ -1,13 +1,15 @@
 """Measure the real TUI on one core, headless, in a process of its own.
 
-    python bench/probe.py EXE CORE [--presses 50]
+    python bench/probe.py EXE CORE [--presses 50] [--no-heap]
 
 Prints one JSON object: seconds from launch (Delve.open) to the first
 useful screen, to the full goroutine list, to what every goroutine waits on,
 the TUI process's peak RSS, and
 keypress-to-panes-updated latencies for u/d and for a goroutine switch.
 Run as its own process so that its peak RSS is the TUI's alone (dlv is a
-separate process and is not counted).
+separate process and is not counted). --no-heap: as `gocore-tui --no-heap`,
+the heap is not read behind the goroutines (its reading would share the
+CPUs and the RSS with what is timed here).
 """
 
 from __future__ import annotations
@@ -45,7 +47,7 @@ def _percentile(values: list[float], share: float) -> float:
     return ordered[min(len(ordered) - 1, int(round(share * (len(ordered) - 1))))]
 
 
-async def probe(executable: str, core: str, presses: int) -> dict:
+async def probe(executable: str, core: str, presses: int, heap: bool = True) -> dict:
     launched = time.monotonic()
     delve = Delve.open(executable, core)
     # gdb is left out: it runs once beside the first screen and would blur
@@ -53,7 +55,7 @@ async def probe(executable: str, core: str, presses: int) -> dict:
     # As the CLI starts it: the same process tuning, the same backend.
     tune_process()
     app = GocoreApp(lambda: DelveBackend(delve), title_paths=(executable, core), compare_with_gdb=False,
-                    on_settled=freeze_long_lived)
+                    on_settled=freeze_long_lived, read_heap_behind=heap)
     result: dict = {}
     async with app.run_test(size=(200, 50)) as pilot:
         first = await _until(lambda: app.first_screen_ready, 120)
@@ -111,8 +113,9 @@ def main() -> None:
     parser.add_argument("executable")
     parser.add_argument("core")
     parser.add_argument("--presses", type=int, default=50)
+    parser.add_argument("--no-heap", dest="heap", action="store_false")
     args = parser.parse_args()
-    print(json.dumps(asyncio.run(probe(args.executable, args.core, args.presses))))
+    print(json.dumps(asyncio.run(probe(args.executable, args.core, args.presses, args.heap))))
 
 
 if __name__ == "__main__":

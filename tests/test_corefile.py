@@ -27,6 +27,7 @@ from __future__ import annotations
 import struct
 from dataclasses import replace
 
+import numpy as np
 import pytest
 from hypothesis import given, settings, strategies as st
 
@@ -35,12 +36,16 @@ from corefile_truth import Place, Truth, TruthGoroutine, read_truth
 from goroutine_oracle import Expected, expected, place
 from elfbuild import (ET_CORE, ET_DYN, PT_LOAD, PT_NOTE, GoFunc, InlinedCall, Sec, Seg, auxv, build_elf, file_note,
                       pclntab, pcvalue, prstatus, symtab, uvarint)
+from tui.corefile import batch
+from tui.corefile.arrays import CoreArrays
+from tui.corefile.batch import PcTable, unwind_all
 from tui.corefile.dwarf import Field, Type
 from tui.corefile.elfimage import ElfImage
 from tui.corefile.errors import BadRead, Unsupported
 from tui.corefile.memory import Memory
 from tui.corefile.native import NativeCore
 from tui.corefile.pclntab import Pclntab, decode_pcvalue, read_varint
+from tui.corefile.runtime.g import is_dead
 from tui.debugger.delve import Delve
 from tui.analysis.groups import GoroutineIndex
 from tui.model import STATUS_SCAN, STATUSES_WITH_REASON, Location, status_word
@@ -247,6 +252,51 @@ def test_native_listing_agrees_with_delve(fixture_core, name):
     if name == "waits":
         assert result["labelled"] == 1  # pprof.Do's goroutine, labels read from its g
         assert result["from_threads"] == 2  # the one in read(2), from g.syscallpc; the crashing one, from its thread
+
+
+@pytest.mark.e2e
+@pytest.mark.parametrize("name", FIXTURES)
+def test_every_stack_walked_at_once_is_the_one_walked_alone(fixture_core, name):
+    """The batch walk (every goroutine a depth at a time) gives each
+    goroutine the physical frames StackWalker.unwind gives it alone, or
+    hands it over to that walk, where it stops with a reason."""
+    fixture = fixture_core(name)
+    with NativeCore.open(str(fixture.exe), str(fixture.core)) as native:
+        records = [r for r in native.records() if not isinstance(r, BadRead) and not is_dead(r.status)]
+        start = [(r.syscall_pc, r.syscall_sp) if r.syscall_sp else (r.pc, r.sp) for r in records]
+        column = lambda values: np.asarray(values, dtype=np.uint64)  # noqa: E731
+        number, stacks = unwind_all(PcTable(native.walker), CoreArrays(native.memory),
+                                    column([pc for pc, _ in start]), column([sp for _, sp in start]),
+                                    column([r.stack_lo for r in records]), column([r.stack_hi for r in records]))
+        walked = handed = 0
+        for record, found in zip(records, number.tolist()):
+            alone = native.unwind(record, None)
+            if found >= 0:
+                walked += 1
+                assert (stacks[found], "") == alone, f"goroutine {record.id}"
+            else:
+                handed += 1
+                # A stop on a rule, or among the last few of a deep walk (a stack overflow's).
+                assert alone[1] or len(alone[0]) > batch.TAIL_DEPTH, \
+                    f"goroutine {record.id} was handed over, yet walks alone without a stop"
+    assert walked > handed
+
+
+@pytest.mark.e2e
+def test_goroutines_the_batch_hands_over_read_the_same(fixture_core, monkeypatch):
+    """Past a depth the last few goroutines still unwinding are walked one
+    by one: with that depth 1, the listing (a 108-frame recursion
+    included) is the batch's own, and the batch says how many it handed over."""
+    fixture = fixture_core("waits")
+    with NativeCore.open(str(fixture.exe), str(fixture.core)) as native:
+        batched = native.listing()
+        assert native.batch.counts.alone == 0
+        monkeypatch.setattr(batch, "TAIL_DEPTH", 1)
+        monkeypatch.setattr(batch, "TAIL", 1 << 20)
+        alone = native.listing()
+        assert native.batch.counts.alone > 0
+    assert alone.goroutines == batched.goroutines and alone.stacks == batched.stacks
+    assert max(len(stack) for _, stack in batched.stacks) > 100
 
 
 @pytest.mark.e2e

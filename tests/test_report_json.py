@@ -5,12 +5,16 @@ but with the lists that grow with the goroutine count one element a line
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from tui.analysis.report import to_json
+from tui.analysis.groups import GoroutineIndex
+from tui.analysis.report import GoroutineItems, _goroutine, to_json
+from tui.model import Goroutine, Location
+from tui.parse.delve import parse_current_goroutine, parse_goroutine_page, parse_string_array
 
 pytestmark = pytest.mark.toolchain_independent
 
@@ -44,3 +48,40 @@ def test_it_is_the_document_with_one_goroutine_a_line():
 def test_any_report_reads_back_as_itself(items, blocking):
     doc = report(items, blocking=blocking)
     assert json.loads(to_json(doc)) == doc
+
+
+def recorded_index() -> GoroutineIndex:
+    """many_goroutines' 355 goroutines as dlv 1.27.2 listed them, one more
+    in a file whose path has a percent sign, and a g dlv could not read."""
+    data = Path(__file__).parent / "data" / "dlv"
+    reasons = parse_string_array((data / "many_goroutines.waitreasons.txt").read_text())
+    crashing = parse_current_goroutine((data / "many_goroutines.goroutine.txt").read_text())
+    index = GoroutineIndex(crashing)
+    for page in ("page0", "page1"):
+        index.add(parse_goroutine_page((data / f"many_goroutines.{page}.txt").read_text(), reasons, crashing)[0])
+    index.add([Goroutine(10**9, Location("/src/100%/a.go", 3, "main.f"), status="runnable"),
+               Goroutine(id=None, location=None, unreadable="could not read G struct at 0xc000")])
+    return index
+
+
+def test_goroutine_items_read_as_one_dict_a_goroutine():
+    """Items made from the index's columns (one encoded item for goroutines
+    that read the same but for their id) are the very dicts made one
+    goroutine at a time, in listing order, the unreadable g last; a
+    percent sign in a path survives the template."""
+    index = recorded_index()
+    items = GoroutineItems(index, index.crashing, None)
+    expected = [_goroutine(index.by_id[gid], index.crashing, index, None) for gid in index.by_id]
+    expected.append(_goroutine(index.unreadable[0], index.crashing, index, None))
+    assert list(items) == expected and len(items) == 357
+    assert expected[-2]["location"]["file"] == "/src/100%/a.go"
+    assert json.loads(to_json(report(items)))["goroutines"]["items"] == expected
+    assert len({json.dumps(item, sort_keys=True) for item in expected}) > len(items.items) > 3
+
+
+def test_no_goroutines_read_write_an_empty_list():
+    """A core whose goroutines could not be listed has no items: the report
+    still encodes (an empty list, as json.dumps writes it)."""
+    items = GoroutineItems(GoroutineIndex(None), None, None)
+    assert len(items) == 0
+    assert json.loads(to_json(report(items)))["goroutines"]["items"] == []

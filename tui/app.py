@@ -384,8 +384,7 @@ class GocoreApp(App[int]):
     def on_goroutines_read(self, message: GoroutinesRead) -> None:
         event = message.event
         if isinstance(event, Listed):
-            self.store.add_stacks(event.stacks)
-            self.main.goroutines_added(self.store.add_page(event.goroutines))
+            self.main.goroutines_added(self.store.add_page(event.table))
         elif isinstance(event, ThroughDlv):
             self.notify(f"listing goroutines through dlv: {event.why}", severity="warning", timeout=8,
                         markup=False)
@@ -696,7 +695,7 @@ class GocoreApp(App[int]):
 
         comparison = self.comparison()
         scorecard = comparison_report(*comparison) if comparison else None
-        report = view_report(self.snapshot, self.nav.backtrace, view.state, self.store.goroutines(),
+        report = view_report(self.snapshot, self.nav.backtrace, view.state, self.store.index.by_id.values(),
                              self.highlighter.context, scorecard, frame_index=view.frame_index,
                              index=self.store.index)
         try:

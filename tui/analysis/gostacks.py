@@ -29,7 +29,8 @@ class GoStacks:
     def __init__(self, delve: Delve) -> None:
         self.delve = delve
         self._native: NativeCore | None | bool = None  # False: the core cannot be read natively
-        self._g: dict[int, int] = {}  # goroutine id -> its g
+        self._g: dict[int, int | None] = {}  # goroutine id -> its g, as found
+        self._slots: dict[int, int] = {}  # goroutine id -> its index in allgs, where known
         self._on_thread: set[int] = set()
         self._creator: dict[int, Location | None] = {}  # goroutine id -> its go statement
         self._parent: dict[int, int | None] = {}
@@ -44,20 +45,20 @@ class GoStacks:
             target = self.delve.target
             try:
                 native = NativeCore.open(target.executable, target.core)
-                for record in native.records():
-                    if not isinstance(record, BadRead):
-                        self._g.setdefault(record.id, record.address)
                 self._on_thread = set(native.thread_goroutines()[0])
                 self._native = native
             except (Unsupported, OSError):
                 self._native = False
         return self._native or None
 
-    def apply(self, backtrace: Backtrace) -> Backtrace:
+    def apply(self, backtrace: Backtrace, slot: int | None = None) -> Backtrace:
         """The backtrace with Go's lines, its thread's frames counted apart
         (own_from) and the goroutine's creator; as it was where neither the
-        core nor Delve says enough."""
+        core nor Delve says enough. slot: the goroutine's index in allgs,
+        when the listing said (its g is read straight from there)."""
         goroutine_id = backtrace.goroutine_id
+        if goroutine_id is not None and slot is not None:
+            self._slots.setdefault(goroutine_id, slot)
         if goroutine_id is None or backtrace.simple or not backtrace.frames or not backtrace.indexed:
             return backtrace
         native = self._core()
@@ -87,7 +88,7 @@ class GoStacks:
         stack and C code that Delve may not cross), the goroutine's own
         frames as Go printed them; each frame numbered as shown, with the
         number of Delve's frame for the same pc where Delve has one."""
-        address = self._g.get(goroutine_id)
+        address = self._address(native, goroutine_id)
         thread = native.thread_goroutines()[0].get(goroutine_id)
         if address is None or thread is None:
             return None
@@ -133,8 +134,15 @@ class GoStacks:
             self._creator[goroutine_id] = go if go is not None and go.is_known else None
             self._parent[goroutine_id] = g.parent_id or None
 
+    def _address(self, native: NativeCore, goroutine_id: int) -> int | None:
+        """The goroutine's g, found once (the first screen's goroutine is
+        among the first of allgs or on a thread: no pass over a million gs)."""
+        if goroutine_id not in self._g:
+            self._g[goroutine_id] = native.find_g(goroutine_id, self._slots.get(goroutine_id))
+        return self._g[goroutine_id]
+
     def _native_rules(self, native: NativeCore, goroutine_id: int):
-        address = self._g.get(goroutine_id)
+        address = self._address(native, goroutine_id)
         if address is None:
             raise Unsupported(f"goroutine {goroutine_id} is not in allgs")
         g = native.read_g(address)

@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 from dataclasses import replace
 from pathlib import Path
-from typing import Any, Sequence
+from typing import IO, Any, Iterator, Sequence
 
 from ..model import (HEADER_CUT_NOTE, Backtrace, BuildInfo, CrashKind, Frame, FrameState, GdbRun, Goroutine, Module,
                      Snapshot, Variable, signal_name)
@@ -55,6 +55,55 @@ def _created_by(goroutine: Goroutine) -> dict[str, Any] | None:
     if creator is None:
         return None
     return {"function": creator.function, "file": creator.file, "line": creator.line, "goroutine": goroutine.parent}
+
+
+class GoroutineItems(Sequence):
+    """goroutines.items[] of a report made from an index: goroutines that
+    would read the same but for their id (GoroutineIndex.alike) share one
+    item, built and encoded once; each goroutine's is that one with its id.
+    Iterating gives the dicts (the Markdown report's rows); json_lines()
+    the encoded lines without a dict per goroutine."""
+
+    def __init__(self, index: GoroutineIndex, crashing: int | None, fields: FieldsOf | None) -> None:
+        self.index = index
+        self.crashing = crashing
+        self.fields = fields
+        self.ids, self.codes, samples = index.alike()
+        self.items = [_without_id(_goroutine(index.by_id[gid], crashing, index, fields)) for gid in samples]
+        self.unreadable = [_goroutine(g, crashing, index, fields) for g in index.unreadable]
+
+    def __len__(self) -> int:
+        return len(self.ids) + len(self.unreadable)
+
+    def __getitem__(self, position: int) -> dict[str, Any]:
+        if position < 0:
+            position += len(self)
+        if position >= len(self.ids):
+            return self.unreadable[position - len(self.ids)]
+        return {"id": int(self.ids[position]), **self.items[self.codes[position]]}
+
+    def __iter__(self) -> Iterator[dict[str, Any]]:
+        for goroutine_id, code in zip(self.ids.tolist(), self.codes.tolist()):
+            yield {"id": goroutine_id, **self.items[code]}
+        yield from self.unreadable
+
+    def json_chunks(self, indent: str) -> Iterator[str]:
+        """The items as json.dumps writes each, one a line after indent,
+        ",\n" between them, a few thousand lines a chunk: each line is its
+        item's template (% escaped) formatted with its id, by map() over
+        the columns, no Python loop per goroutine."""
+        templates = [indent + '{"id": %d' + (", " + json.dumps(item)[1:] if item else "}").replace("%", "%%")
+                     for item in self.items]
+        for start in range(0, len(self.ids), _LINES_A_CHUNK):
+            codes, ids = self.codes[start:start + _LINES_A_CHUNK], self.ids[start:start + _LINES_A_CHUNK]
+            yield (",\n" if start else "") + ",\n".join(map(str.__mod__, map(templates.__getitem__, codes.tolist()),
+                                                             ids.tolist()))
+        for number, item in enumerate(self.unreadable):
+            yield (",\n" if number or len(self.ids) else "") + indent + json.dumps(item)
+
+
+def _without_id(item: dict[str, Any]) -> dict[str, Any]:
+    return {key: value for key, value in item.items() if key != "id"}
 
 
 def _groups(index: GoroutineIndex) -> list[dict[str, Any]]:
@@ -167,6 +216,8 @@ def build_report(snapshot: Snapshot, sources: SourceContext | None = None,
 
     waits = index.waits if index is not None else None
     fields = FieldsOf(waits.reading) if waits is not None else None
+    items = (GoroutineItems(index, crash.goroutine_id, fields) if index is not None else
+             [_goroutine(g, crash.goroutine_id, index, fields) for g in snapshot.goroutines])
     return {
         "schema": SCHEMA,
         "target": {"executable": snapshot.target.executable, "core": snapshot.target.core,
@@ -195,8 +246,8 @@ def build_report(snapshot: Snapshot, sources: SourceContext | None = None,
             "go_caller": _frame(crash.go_caller) if crash.go_caller else None,
         },
         "goroutines": {
-            "total": len(snapshot.goroutines),
-            "items": [_goroutine(g, crash.goroutine_id, index, fields) for g in snapshot.goroutines],
+            "total": len(items),
+            "items": items,
             "groups": _groups(index) if index is not None else None,
         },
         # Who waits on what, biggest first (None: not read from this core).
@@ -230,7 +281,8 @@ def view_report(snapshot: Snapshot, shown: Backtrace, state: FrameState, gorouti
     default the state's own)."""
     frame_index = state.frame_index if frame_index is None else frame_index
     frame = shown.frames[frame_index] if 0 <= frame_index < len(shown.frames) else None
-    report = build_report(replace(snapshot, goroutines=tuple(goroutines), backtrace=shown, frame=state),
+    listed = snapshot.goroutines if index is not None else tuple(goroutines)  # the index has them all
+    report = build_report(replace(snapshot, goroutines=listed, backtrace=shown, frame=state),
                           sources, comparison, index=index)
     report["view"] = {"goroutine": shown.goroutine_id, "frame": frame_report(frame) if frame else None}
     if frame is not None:
@@ -257,22 +309,42 @@ def export_markdown(report: dict[str, Any], folder: Path) -> Path:
 # goroutines report), a compact dumps() in C.
 _BULKY = {("goroutines", "items"), ("goroutines", "groups"), ("blocking",)}
 _ON_THE_WAY = {path[:depth] for path in _BULKY for depth in range(len(path))}
+# Report lines of goroutines joined into one write.
+_LINES_A_CHUNK = 1 << 14
 
 
 def to_json(report: dict[str, Any]) -> str:
     """The report, indented by two, but its bulky lists one element a line."""
-    return _encode(report) + "\n"
+    return "".join(_chunks(report)) + "\n"
 
 
-def _encode(value: Any, path: tuple[str, ...] = (), depth: int = 0) -> str:
+def write_json(report: dict[str, Any], out: IO[str]) -> None:
+    """to_json(report), written a chunk at a time (a million goroutines
+    make a report of hundreds of MB: never one string)."""
+    for chunk in _chunks(report):
+        out.write(chunk)
+    out.write("\n")
+
+
+def _chunks(value: Any, path: tuple[str, ...] = (), depth: int = 0) -> Iterator[str]:
     indent = "  " * depth
     if path in _ON_THE_WAY and isinstance(value, dict) and value:
-        members = [f"{indent}  {json.dumps(key)}: {_encode(item, path + (key,), depth + 1)}"
-                   for key, item in value.items()]
-        return "{\n" + ",\n".join(members) + f"\n{indent}}}"
-    if path in _BULKY and isinstance(value, list) and value:
-        return "[\n" + ",\n".join(f"{indent}  {json.dumps(item)}" for item in value) + f"\n{indent}]"
-    return json.dumps(value, indent=2).replace("\n", "\n" + indent)
+        yield "{\n"
+        for number, (key, item) in enumerate(value.items()):
+            yield f"{',' + chr(10) if number else ''}{indent}  {json.dumps(key)}: "
+            yield from _chunks(item, path + (key,), depth + 1)
+        yield f"\n{indent}}}"
+    elif path in _BULKY and isinstance(value, GoroutineItems):
+        if len(value):
+            yield "[\n"
+            yield from value.json_chunks(f"{indent}  ")
+            yield f"\n{indent}]"
+        else:
+            yield "[]"  # as json.dumps writes an empty list
+    elif path in _BULKY and isinstance(value, list) and value:
+        yield "[\n" + ",\n".join(f"{indent}  {json.dumps(item)}" for item in value) + f"\n{indent}]"
+    else:
+        yield json.dumps(value, indent=2).replace("\n", "\n" + indent)
 
 
 def to_markdown(report: dict[str, Any]) -> str:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Mapping
 
-from ..model.waits import WaitReading, wait_row
+from ..model.waits import WaitReading, WaitRow, wait_row
 from .blocking import BlockingAnalysis, subject
 
 # A wait on nothing that could ever end it, in words.
@@ -41,23 +41,21 @@ class Waits:
             return detail if detail != reason else ""
         return " ".join(part for part in (kind, detail) if part)
 
-    def identity(self, goroutine_id: int) -> tuple:
-        """What this goroutine's wait strings depend on (to measure each once)."""
-        row = wait_row(self.reading.waits, goroutine_id)
-        labels = self.reading.labels.get(goroutine_id)
-        shown = (row.kind, row.address, row.cases, row.detail) if row is not None else None
-        return shown, self.minutes(goroutine_id), id(labels) if labels else None
-
     def common_phrase(self, goroutine_ids) -> str:
         """What a group waits on: the one object they all wait on, or how many."""
-        seen = {self._object_of(goroutine_id) for goroutine_id in goroutine_ids}
+        waits = self.reading.waits
+        if hasattr(waits, "codes"):  # held as columns: by the distinct rows of the group's ids
+            rows = waits.distinct_rows
+            seen = {None if code < 0 else _object_of(rows[code]) for code in set(waits.codes(goroutine_ids).tolist())}
+        else:
+            seen = {self._object_of(goroutine_id) for goroutine_id in goroutine_ids}
         if len(seen) == 1:
             return self.phrase(goroutine_ids[0])
         return f"{len(seen)} different objects"
 
     def _object_of(self, goroutine_id: int) -> object:
         row = wait_row(self.reading.waits, goroutine_id)
-        return None if row is None else (row.address or row.cases or row.kind)
+        return None if row is None else _object_of(row)
 
     def _subject(self, address: int) -> str:
         if not address:
@@ -85,6 +83,11 @@ class Waits:
             return ""
         minutes = self.minutes(goroutine_id)
         return f"waits on {phrase}" + (f" for {minutes} minute{'s' if minutes != 1 else ''}" if minutes else "")
+
+
+def _object_of(row: WaitRow) -> object:
+    """What a wait is on, for telling a group's waits apart."""
+    return row.address or row.cases or row.kind
 
 
 def label_filter(text: str) -> tuple[str, str] | None:

@@ -226,7 +226,7 @@ def _opener(first: Delve, args: argparse.Namespace):
 def _report(delve: Delve, fmt: str, sources: SourceContext, with_gdb: bool, go_traceback: str = "",
             files: tuple[str, str] | None = None, heap_pprof: str | None = None, baseline: str | None = None) -> int:
     from ..analysis.forensics import read_snapshot
-    from ..analysis.report import build_report, comparison_report, to_json, to_markdown
+    from ..analysis.report import build_report, comparison_report, to_markdown, write_json
     from ..analysis.showdown import read_delve_values, run_comparison
     from ..core.backend import DelveBackend
     from ..core.frames import with_elided_values
@@ -266,7 +266,10 @@ def _report(delve: Delve, fmt: str, sources: SourceContext, with_gdb: bool, go_t
             except OSError as err:
                 return _fail(f"{heap_pprof}: cannot write the profile ({err.strerror})")
     report = build_report(snapshot, sources, comparison, go_traceback, inventory.index, heap)
-    sys.stdout.write(to_json(report) if fmt == "json" else to_markdown(report))
+    if fmt == "json":
+        write_json(report, sys.stdout)
+    else:
+        sys.stdout.write(to_markdown(report))
     return EXIT_OK
 
 

@@ -115,7 +115,7 @@ class DelveBackend:
         if goroutine_id is not None and slot is not None and goroutine_id not in self._reached:
             self.delve.cache_goroutine_at(slot)
             self._reached.add(goroutine_id)
-        return self.own.mark(self.stacks.apply(self.delve.backtrace(goroutine_id)))
+        return self.own.mark(self.stacks.apply(self.delve.backtrace(goroutine_id), slot))
 
     def frame_state(self, goroutine_id: int | None, frame_index: int) -> FrameState:
         return self.delve.frame_state(goroutine_id, frame_index)

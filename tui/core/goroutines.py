@@ -18,12 +18,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import Enum
-from typing import Callable, Iterator, Protocol
+from typing import TYPE_CHECKING, Callable, Iterator, Protocol
 
 from ..analysis.waitview import Waits
-from ..model import Goroutine, GoroutineStack
+from ..model import GoroutineStack
 from .backend import Backend, Lister
 from .listing import TwoEndedListing
+
+if TYPE_CHECKING:
+    from ..model.table import GoroutineTable
 
 # When the list comes through dlv: Delve has no notion of what a goroutine waits on.
 WAITS_NEED_THE_CORE = "what goroutines wait on is read from the core file only"
@@ -48,10 +51,10 @@ class SourceFailed(Exception):
 
 @dataclass(frozen=True)
 class Listed:
-    """A page of goroutines, with their whole stacks when the core file was read."""
+    """A page of goroutines as columns (tui/model/table.py), with their
+    whole stacks when the core file was read."""
 
-    goroutines: tuple[Goroutine, ...]
-    stacks: tuple[GoroutineStack, ...] = ()
+    table: "GoroutineTable"
 
 
 @dataclass(frozen=True)
@@ -143,10 +146,10 @@ class GoroutineSource:
 
             with NativeListing(self.backend) as listing:
                 try:
-                    for goroutines, stacks in listing.pages():
+                    for table in listing.pages():
                         if self.stop():
                             return
-                        yield Listed(goroutines, stacks)
+                        yield Listed(table)
                 except NativeUnavailable as why:
                     yield ThroughDlv(str(why))
                 except Exception as err:
@@ -174,6 +177,8 @@ class GoroutineSource:
         if lister is None:
             yield ListDone("this debugger cannot list goroutines")
             return
+        from ..model.table import GoroutineTable  # numpy: imported once a list comes
+
         yield WaitsKnown(None, WAITS_NEED_THE_CORE)
         self.helpers.start_helper()
         listing = TwoEndedListing(lister, self.helpers.helper)
@@ -182,7 +187,7 @@ class GoroutineSource:
                 if self.stop():  # we are closing: stop asking dlv
                     listing.close()
                     return
-                yield Listed(page)
+                yield Listed(GoroutineTable.of(page))
         except Exception as err:
             self.helpers.retire_helper()
             raise SourceFailed(Part.LIST, err) from err

@@ -35,7 +35,6 @@ import numpy as np
 
 from ..corefile.errors import Stopped, Unsupported
 from ..corefile.govalue import GoValues
-from ..corefile.heap.paths import PathNamer
 from ..corefile.native import NativeCore
 from ..corefile.runtime.memstats import read_heap_stats
 from ..debugger.children import forking
@@ -155,6 +154,10 @@ class NativeHeap:
         return GoValues(native.memory, native.layouts).read(name, address, die, size)
 
     def path(self, reading: HeapReading, node: int) -> tuple[str, ...]:
+        # Here, not at the top: the heap reader's package brings numba and
+        # scipy (0.5 s or more of imports) that the first screen must not wait for.
+        from ..corefile.heap.paths import PathNamer
+
         native = self._open()
         return PathNamer(native.memory, native.layouts, reading).describe(node)
 

@@ -1,6 +1,7 @@
 """The goroutine list and every whole stack read straight from the core file
-(tui/corefile), at the speed of reading it: no dlv API conversion per
-goroutine. What it cannot read alone (goroutines running on a thread at
+(tui/corefile), at the speed of reading it: every g and every stack at
+once (corefile/batch.py), handed over as GoroutineTable pages, no object
+per goroutine. What it cannot read alone (goroutines running on a thread at
 the crash) it asks the first dlv for; before it hands anything over it
 checks a few stacks against Delve's own. Anything unsupported, or any
 disagreement, raises NativeUnavailable: the caller lists through dlv
@@ -17,14 +18,12 @@ from ..analysis.waitview import Waits
 from ..corefile.errors import Stopped, Unsupported
 from ..corefile.native import Listing, NativeCore
 from ..corefile.waits import read_waits
-from ..model import Goroutine, GoroutineStack, Location
+from ..model import Goroutine, Location
+from ..model.table import GoroutineTable, StacksById
 from .backend import Backend
 
-# Goroutines a message carries: 100k goroutines in 20 messages.
-PAGE_SIZE = 5000
 # Whole stacks compared with Delve's before the first page is handed over.
 CHECKED_STACKS = 3
-STACK_DEPTH = None  # whole stacks
 
 class NativeUnavailable(Exception):
     """str() says why the list comes through dlv instead."""
@@ -34,14 +33,13 @@ class NativeListing:
     """Use as a context manager: the core stays open after pages() for
     read_waits(), and is closed on the way out."""
 
-    def __init__(self, backend: Backend, page_size: int = PAGE_SIZE) -> None:
+    def __init__(self, backend: Backend) -> None:
         self.backend = backend
-        self.page_size = page_size
         self.selected: int | None = None
         self.labels: dict[int, dict[str, str] | None] = {}
         self.from_dlv = 0  # goroutines Delve completed (on a thread at the crash)
         self._native: NativeCore | None = None
-        self._stacks: dict[int, tuple[Location, ...]] = {}  # every whole stack, for read_waits (not unwound twice)
+        self._stacks = StacksById()  # every whole stack, for read_waits (not unwound twice)
 
     def __enter__(self) -> "NativeListing":
         return self
@@ -53,17 +51,33 @@ class NativeListing:
         if self._native is not None:
             self._native.close()
             self._native = None
-        self._stacks = {}
+        self._stacks = StacksById()
 
-    def pages(self) -> Iterator[tuple[tuple[Goroutine, ...], tuple[GoroutineStack, ...]]]:
-        """(goroutines, their whole stacks) a page at a time, in allgs order."""
+    @property
+    def counts(self):
+        """What the batch did (corefile/batch.py Counts), once pages() ran; else None."""
+        native = self._native
+        return native.batch.counts if native is not None and native.batch is not None else None
+
+    def pages(self) -> Iterator[GoroutineTable]:
+        """Every goroutine with its whole stack, a GoroutineTable at a time, in allgs order."""
         target = self.backend.target
         try:
             native = self._native = NativeCore.open(target.executable, target.core)
         except (Unsupported, OSError) as err:
             raise NativeUnavailable(f"the core cannot be read natively ({err})") from None
         try:
-            yield from self._pages(native)
+            checked = False
+            for page in native.pages():
+                table = page.table.with_rows({row: self._from_dlv(page.table.goroutine(row)) for row in page.why})
+                self._stacks.add(table)
+                if not checked:
+                    # Parked goroutines: Delve unwinds them from g.sched as the native
+                    # reader does (one on a thread, or in C, it unwinds from the
+                    # thread, and stops where C code has no frame pointers).
+                    self._check(table, set(page.why))
+                    checked = True
+                yield table
         except Unsupported as err:
             self.close()
             raise NativeUnavailable(f"reading the core natively stopped ({err})") from None
@@ -85,35 +99,8 @@ class NativeListing:
         except Unsupported as err:
             raise NativeUnavailable(f"what goroutines wait on cannot be read ({err})") from None
         finally:
-            self._stacks = {}
+            self._stacks = StacksById()
         return Waits(reading, analyse(reading, deadlock))
-
-    def _pages(self, native: NativeCore) -> Iterator[tuple[tuple[Goroutine, ...], tuple[GoroutineStack, ...]]]:
-        goroutines: list[Goroutine] = []
-        stacks: list[GoroutineStack] = []
-        # Parked goroutines: Delve unwinds them from g.sched as the native reader
-        # does (one on a thread, or in C, it unwinds from the thread, and stops
-        # where C code has no frame pointers).
-        parked: list[GoroutineStack] = []
-        checked = False
-        for goroutine, stack, why in native.iter_listing(STACK_DEPTH):
-            if why:
-                goroutine, stack = self._from_dlv(goroutine)
-            goroutines.append(goroutine)
-            if goroutine.id is not None and stack is not None:
-                stacks.append((goroutine.id, stack))
-                self._stacks[goroutine.id] = stack
-                if goroutine.thread is None and goroutine.status != "syscall" and not why:
-                    parked.append((goroutine.id, stack))
-            if len(goroutines) >= self.page_size:
-                if not checked:
-                    self._check(parked)
-                    checked = True
-                yield tuple(goroutines), tuple(stacks)
-                goroutines, stacks = [], []
-        if not checked:
-            self._check(parked)
-        yield tuple(goroutines), tuple(stacks)
 
     def _from_dlv(self, goroutine: Goroutine) -> tuple[Goroutine, tuple[Location, ...] | None]:
         """A goroutine on a thread: its stack and user location as Delve unwinds them."""
@@ -129,10 +116,18 @@ class NativeListing:
         location = places[user] if user is not None else (places[0] if places else None)
         return replace(goroutine, location=location, pc=own[user].pc if user is not None else 0), places
 
-    def _check(self, stacks: list[GoroutineStack]) -> None:
+    def _check(self, table: GoroutineTable, completed: set[int]) -> None:
         """A few whole stacks against Delve's: one disagreement, and none of
         the native answer is used."""
-        for goroutine_id, stack in stacks[:CHECKED_STACKS]:
+        checked = 0
+        for row in range(len(table)):
+            if checked >= CHECKED_STACKS:
+                break
+            stack = table.stack_of(row)
+            if row in completed or stack is None or table.thread[row] or table.texts[table.status[row]] == "syscall":
+                continue
+            checked += 1
+            goroutine_id = int(table.id[row])
             try:
                 theirs = self.backend.backtrace(goroutine_id)
             except Exception as err:

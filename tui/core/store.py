@@ -4,12 +4,15 @@ are added to it on the UI thread."""
 
 from __future__ import annotations
 
-from typing import Iterable
+from typing import TYPE_CHECKING, Iterable
 
 from ..analysis.groups import GoroutineIndex
 from ..analysis.owncode import OwnCode
 from ..analysis.waitview import Waits
 from ..model import Goroutine, Location, Target
+
+if TYPE_CHECKING:
+    from ..model.table import GoroutineTable
 
 
 class GoroutineStore:
@@ -51,10 +54,14 @@ class GoroutineStore:
         """Every readable goroutine listed so far, in listing order."""
         return tuple(self.index.by_id.values())
 
-    def add_page(self, goroutines: Iterable[Goroutine]) -> list[Goroutine]:
-        """The goroutines not seen before (a listing restarted with a new dlv
-        pages through the known ones again)."""
-        return self.index.add(goroutines)
+    def add_page(self, page: "GoroutineTable | Iterable[Goroutine]") -> list[int]:
+        """A page of goroutines (as columns, or Goroutines); the ids not
+        seen before (a listing restarted with a new dlv pages through the
+        known ones again)."""
+        from ..model.table import GoroutineTable  # numpy: not on the first screen's path
+
+        table = page if isinstance(page, GoroutineTable) else GoroutineTable.of(page)
+        return self.index.add_table(table).tolist()
 
     def add_stacks(self, stacks: Iterable[tuple[int, tuple[Location, ...]]]) -> None:
         self.index.add_stacks(stacks)
@@ -90,5 +97,5 @@ class GoroutineStore:
 
     def switch_targets(self, count: int = 20) -> list[int]:
         """A few goroutines spread over the list (benchmarks)."""
-        ids = sorted(self.index.by_id)
+        ids = self.index.flat_ids()
         return ids[:: max(1, len(ids) // count)][:count]

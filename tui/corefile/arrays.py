@@ -20,7 +20,6 @@ first such address, unless the caller asks for a mask of the readable ones
 from __future__ import annotations
 
 import numpy as np
-from numpy.lib.stride_tricks import as_strided
 
 from .errors import BadRead
 from .memory import Memory
@@ -105,16 +104,20 @@ class CoreArrays:
                 out.append((b, at, offsets[at]))
         return out
 
-    def gather(self, addresses, size: int) -> np.ndarray:
-        """(n, size) uint8: the size bytes at each address (a copy)."""
+    def gather(self, addresses, size: int, out: np.ndarray | None = None) -> np.ndarray:
+        """(n, size) uint8: the size bytes at each address (a copy, into out if given)."""
         addresses = np.asarray(addresses, dtype=np.uint64)
-        out = np.empty((len(addresses), size), dtype=np.uint8)
+        if out is None:
+            out = np.empty((len(addresses), size), dtype=np.uint8)
         if not len(addresses):
             return out
         for b, at, offsets in self._offsets(addresses, size):
+            # Every byte offset as the start of a size-byte record: numpy
+            # copies each record whole (a (n, size) byte view copies byte by byte).
             view = self._views[b]
-            rows = as_strided(view, shape=(max(len(view) - size + 1, 0), size), strides=(1, 1), writeable=False)
-            out[at] = rows[offsets]
+            records = np.ndarray(shape=(max(len(view) - size + 1, 0),), dtype=np.dtype(("V", size)), buffer=view,
+                                 strides=(1,))
+            out[at] = records[offsets].view(np.uint8).reshape(-1, size)
         return out
 
     def u64(self, addresses) -> np.ndarray:
@@ -129,6 +132,18 @@ class CoreArrays:
                 out[at] = self._words[b][offsets >> 3]
             return out
         return self.gather(addresses, 8).view(U64).reshape(-1)
+
+    def u64_where(self, addresses) -> tuple[np.ndarray, np.ndarray]:
+        """(the uint64 at each address, 0 where the core does not hold it;
+        a mask of those it holds): pieces found once."""
+        addresses = np.asarray(addresses, dtype=np.uint64)
+        if not len(addresses) or self._one_piece(addresses, 8) is not None:
+            return self.u64(addresses), np.ones(len(addresses), dtype=bool)
+        ok = self._pieces(addresses, 8) >= 0
+        out = np.zeros(len(addresses), dtype=np.uint64)
+        if ok.any():
+            out[ok] = self.u64(addresses[ok])
+        return out, ok
 
     def u64_or_zero(self, addresses) -> np.ndarray:
         """Like u64, with 0 for an address the core does not hold."""

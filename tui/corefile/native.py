@@ -2,9 +2,9 @@
 as Go printed them when the program crashed.
 
     core = NativeCore.open("main", "core")
-    listing = core.listing()
-    index.add(listing.goroutines); index.add_stacks(listing.stacks)
-    # listing.needs_dlv: goroutines the core alone does not tell; ask Delve for those.
+    for page in core.pages():              # GoroutineTable pages, every g at once (batch.py)
+        index.add_table(page.table)        # page.why: the rows Delve must complete
+    listing = core.listing()               # the same as objects, for a small core
 
 Each goroutine: Go's words for its status, its wait reason (from the
 target's own runtime.waitReasonStrings) while waiting, User/Go/Start
@@ -26,15 +26,15 @@ from __future__ import annotations
 
 import struct
 from dataclasses import dataclass, field
-from typing import Iterator
+from typing import TYPE_CHECKING, Iterator
 
-from ..model import STATUSES_WITH_REASON, Goroutine, Location, status_word
+from ..model import Goroutine, Location
 from .dwarf import Layouts
 from .elfimage import PT_TLS, ElfImage
 from .errors import BadRead, Unsupported
 from .memory import Memory, Thread
 from .pclntab import Func, Pclntab
-from .runtime.g import DEAD_STATUSES, G_SCAN, GLayout, GRecord
+from .runtime.g import GLayout, GRecord
 from .runtime.m import MLayout
 from .stack import USER_DEPTH, StackWalker
 from .symbols import Symbolizer
@@ -43,13 +43,18 @@ from .threads import ThreadWalker
 from .traceback import GoFrame, dying_prefix, injected_calls
 from .values import Values
 
+if TYPE_CHECKING:
+    import numpy as np
+
+    from .arrays import CoreArrays
+    from .batch import BatchListing, ListingPage
+
 __all__ = ["STACK_DEPTH", "GRecord", "Listing", "NativeCore"]
 
 # Stacks are whole: no frame is cut (Go itself prints at most 100 of one).
 STACK_DEPTH = None
-# The fields the listing reads for every g, in this order.
-_HOT = ("id", "status", "wait_reason", "wait_since", "pc", "sp", "bp", "stack_lo", "stack_hi", "gopc", "startpc",
-        "labels", "syscall_sp", "syscall_pc", "syscall_bp", "parent_id")
+# find_g reads this many allgs entries one by one before it reads every g's id.
+FIND_AHEAD = 64
 # What a corrupt file can make Python raise below our own checks.
 _CORRUPT = (struct.error, IndexError, KeyError, ValueError, OverflowError, UnicodeDecodeError)
 
@@ -59,7 +64,8 @@ class Listing:
     """The native answer for one core.
 
     goroutines: every goroutine read and unwound here, in allgs order
-    (unreadable gs included, as Goroutine(id=None, unreadable=...)).
+    (each page's unreadable gs after its readable ones, as
+    Goroutine(id=None, unreadable=...)).
     stacks: (id, Locations innermost first) for each of those with an id
     (or a mapping id -> Locations: read_waits takes either).
     needs_dlv: the goroutines to ask Delve for (their list entry and stack):
@@ -105,13 +111,16 @@ class NativeCore:
         self._wait_reasons: tuple[str, ...] | None = None
         self._starts: dict[int, Location] = {}
         self._user: dict[tuple[int, ...], tuple[Location, int]] = {}
-        # depth -> physical frame PCs -> the stack's Locations
-        self._stacks: dict[int, dict[tuple[int, ...], tuple[Location, ...]]] = {}
+        # physical frame PCs -> the whole stack's Locations
+        self._stacks: dict[tuple[int, ...], tuple[Location, ...]] = {}
         self.selected: int | None = None
         self.labels_by_id: dict[int, dict[str, str] | None] = {}
         self._wrapper: int | None = -1
         self._injected: frozenset[str] | None = None
         self._walker: ThreadWalker | None = None
+        self.batch: "BatchListing | None" = None  # the last pages()' (its counts)
+        self._g_ids = None  # (every g's address, its id), for find_g
+        self._thread_gs: dict[int, int] = {}  # goroutine id -> g, of those threads run
         self.layouts.save()
 
     @classmethod
@@ -215,6 +224,16 @@ class NativeCore:
 
     def allgs(self) -> tuple[int, ...]:
         """The g pointers of runtime.allgs[:allglen]."""
+        pointer, count = self._allgs()
+        return self.memory.words(pointer, count)
+
+    def allgs_array(self, arrays: "CoreArrays") -> "np.ndarray":
+        """allgs() as a uint64 array (a copy: nothing points into the core once read)."""
+        pointer, count = self._allgs()
+        return arrays.words(pointer, count).copy()
+
+    def _allgs(self) -> tuple[int, int]:
+        """(where allgs' array lies, allglen), checked: Unsupported where unreadable."""
         allgs = self.symbols["runtime.allgs"][0] + self.bias
         allglen = self.symbols["runtime.allglen"][0] + self.bias
         try:
@@ -222,7 +241,9 @@ class NativeCore:
             pointer = self.memory.u64(allgs)
             if count > 1 << 26:
                 raise Unsupported(f"runtime.allglen is {count}: not a sane goroutine count")
-            return self.memory.words(pointer, count)
+            if count:
+                self.memory.locate(pointer, 8 * count)
+            return pointer, count
         except BadRead as err:
             raise Unsupported(f"runtime.allgs unreadable: {err}") from None
 
@@ -241,6 +262,39 @@ class NativeCore:
             except BadRead as err:
                 yield err
 
+    def find_g(self, goroutine_id: int, slot: int | None = None) -> int | None:
+        """The address of the g with this id (None: none): one a thread
+        runs, else the first in allgs (dead ones included): at slot (its
+        index in allgs, where a listing said), among the first FIND_AHEAD
+        entries one by one (goroutine 1 and the runtime's own are there),
+        else by every g's id at once, read once."""
+        if not self._thread_gs:
+            self.thread_goroutines()
+        on_thread = self._thread_gs.get(goroutine_id)
+        if on_thread is not None:
+            return on_thread
+        pointer, count = self._allgs()
+        goid_at = self.g.offset("id")
+        first = self.memory.words(pointer, min(count, FIND_AHEAD))
+        at_slot = (self.memory.u64(pointer + 8 * slot),) if slot is not None and 0 <= slot < count else ()
+        for address in at_slot + first:
+            try:
+                if address and self.memory.u64(address + goid_at) == goroutine_id:
+                    return address
+            except BadRead:
+                continue
+        if self._g_ids is None:
+            from .arrays import CoreArrays  # numpy: not on the first screen's path
+
+            arrays = CoreArrays(self.memory)
+            addresses = arrays.words(pointer, count).copy()
+            self._g_ids = (addresses, arrays.u64_or_zero(addresses + goid_at))
+            self.memory.release()
+        addresses, ids = self._g_ids
+        found = (ids == goroutine_id) & (addresses != 0)
+        at = int(found.argmax())
+        return int(addresses[at]) if found[at] else None
+
     def thread_goroutines(self) -> tuple[dict[int, tuple[Thread, bool]], int | None]:
         """(goroutine id -> (thread, direct), the selected goroutine): the g
         each thread runs, found as Delve finds it (TLS, then g0's m.curg).
@@ -254,11 +308,13 @@ class NativeCore:
             if found is None:
                 continue
             by_id.setdefault(found[0], (thread, found[1]))
+            self._thread_gs.setdefault(found[0], found[2])
             if index == 0:
                 selected = found[0]
         return by_id, selected
 
-    def _thread_g(self, thread: Thread, offset: int) -> tuple[int, bool] | None:
+    def _thread_g(self, thread: Thread, offset: int) -> tuple[int, bool, int] | None:
+        """(goroutine id, direct, its g) of the goroutine a thread runs."""
         func = self.names.func(thread.rip)
         if func is not None and func.name == "runtime.clone":
             return None  # Delve: TLS is unreliable there
@@ -270,12 +326,12 @@ class NativeCore:
                 return None
             goid = self.memory.u64(g + goid_at)
             if goid:
-                return goid, True
+                return goid, True, g
             m = self.memory.u64(g + m_at)
             curg = self.memory.u64(m + self.m.offset("curg")) if m else 0
             if curg == 0:
                 return None
-            return self.memory.u64(curg + goid_at), False
+            return self.memory.u64(curg + goid_at), False, curg
         except BadRead:
             return None
 
@@ -295,9 +351,22 @@ class NativeCore:
 
     # The listing
 
-    def listing(self, depth: int = STACK_DEPTH) -> Listing:
+    def pages(self, page: int | None = None) -> Iterator["ListingPage"]:
+        """The listing as GoroutineTable pages in allgs order, every live g
+        read and unwound at once (batch.py); selected and labels_by_id are
+        set as they come. Unsupported where the core is unreadable."""
+        from .batch import PAGE, BatchListing  # numpy: not on the first screen's path
+
+        self.batch = BatchListing(self, page or PAGE)
+        try:
+            yield from self.batch.pages()
+        except _CORRUPT as err:
+            raise Unsupported(f"{self.core.path}: unreadable ({type(err).__name__}: {err})") from None
+
+    def listing(self) -> Listing:
+        """Every goroutine as objects (small cores, tests): pages() made Goroutines."""
         result = Listing()
-        for goroutine, stack, why in self.iter_listing(depth):
+        for goroutine, stack, why in self.iter_listing():
             if why:
                 result.needs_dlv.append(goroutine)
                 result.why[goroutine.id] = why
@@ -309,93 +378,17 @@ class NativeCore:
         result.labels = self.labels_by_id
         return result
 
-    def iter_listing(self, depth: int = STACK_DEPTH) -> Iterator[tuple[Goroutine, tuple[Location, ...] | None, str]]:
-        """(goroutine, whole stack, "") per live g in allgs order, or
-        (partial goroutine, None, why) for one Delve must complete."""
-        try:
-            yield from self._iter_listing(depth)
-        except _CORRUPT as err:
-            raise Unsupported(f"{self.core.path}: unreadable ({type(err).__name__}: {err})") from None
-
-    def _iter_listing(self, depth: int | None) -> Iterator[tuple[Goroutine, tuple[Location, ...] | None, str]]:
-        on_thread, self.selected = self.thread_goroutines()
-        reasons = self.wait_reasons()
-        selected = self.selected
-        self.labels_by_id: dict[int, dict[str, str] | None] = {}
-        label_maps: dict[int, dict[str, str] | None] = {}
-        view = self.g.view(*_HOT)
-        locate, unpack, pick, pad, base, size = self.memory.locate, view.unpack, view.pick, view.pad, view.base, view.size
-        gos: dict[int, Location | None] = {}
-        words: dict[int, str] = {}
-        stacks = self._stacks.setdefault(depth, {})
-        injected = self.injected_calls()
-        for count, address in enumerate(self.allgs()):
-            if count & 2047 == 2047:
-                self.memory.release()
-            try:
-                if address == 0:
-                    raise self.g.nil_entry()
-                buf, offset = locate(address + base, size)
-            except BadRead as err:
-                yield Goroutine(id=None, location=None, unreadable=_unreadable_text(err)), None, ""
-                continue
-            (gid, status, wait_reason, wait_since, pc, sp, bp, lo, hi, gopc, startpc, labels, syscall_sp, syscall_pc,
-             syscall_bp, parent) = pick(unpack(buf, offset) + pad)
-            if status & ~G_SCAN in DEAD_STATUSES:
-                continue  # Go's traceback skips them (the dead g of a cgo extra M too)
-            if labels:
-                # Goroutines inherit their creator's labels: one map, many gs.
-                if labels not in label_maps:
-                    label_maps[labels] = self.values.labels(labels)
-                if label_maps[labels] != {}:
-                    self.labels_by_id[gid] = label_maps[labels]
-            reason = ""
-            if wait_reason and status & ~G_SCAN in STATUSES_WITH_REASON:
-                reason = reasons[wait_reason] if wait_reason < len(reasons) else f"wait reason {wait_reason}"
-            word = words.get(status) or words.setdefault(status, status_word(status))
-            try:
-                go = gos[gopc]
-            except KeyError:
-                go = gos[gopc] = self.names.go_statement(gopc) if gopc else None
-            start = self._starts.get(startpc) or self.start_location(startpc)
-            tid = None
-            on = on_thread.get(gid)
-            if on is not None:
-                tid = on[0].tid
-            if syscall_sp:
-                # In a system call or C code: Go's stack starts where the
-                # call began, whatever the thread does since.
-                pc, sp, bp = syscall_pc, syscall_sp, syscall_bp
-            elif on is not None:
-                # Its thread's stack, through the signal handler and the
-                # runtime's dying frames, to where Go starts the goroutine's.
-                shown = self._thread_stack(address, on[0])
-                if shown is None or not shown.own:
-                    yield (Goroutine(gid, None, 0, reason, wait_since or None, tid, gid == selected, "", go, start,
-                                     word, count, parent or None), None, f"on thread {tid}: its stack is not read")
-                    continue
-                pcs = tuple(frame.pc for frame in shown.own)
-                stack = shown.own_locations()
-                user, user_pc = self._user_location(pcs, pcs[0])
-                yield (Goroutine(gid, user if user_pc else None, user_pc, reason, wait_since or None, tid,
-                                 gid == selected, "", go, start, word, count, parent or None), stack, "")
-                continue
-            try:
-                pcs, why = self.walker.unwind(pc, sp, bp, lo, hi, depth)
-            except BadRead as err:
-                pcs, why = None, f"stack unreadable: {err}"
-            if why:
-                if tid is not None:
-                    why = f"on thread {tid}: {why}"
-                yield (Goroutine(gid, None, 0, reason, wait_since or None, tid, gid == selected, "", go, start, word,
-                                 count, parent or None), None, why)
-                continue
-            stack = stacks.get(pcs) or self._stack(pcs, depth, injected)
-            user, user_pc = self._user.get(pcs[:USER_DEPTH]) or self._user_location(pcs, pc)
-            # Delve's listing has no place for PC 0 (tui/parse/delve.py).
-            yield (Goroutine(gid, user if user_pc else None, user_pc, reason, wait_since or None, tid,
-                             gid == selected, "", go, start, word, count, parent or None), stack, "")
-        self.memory.release()
+    def iter_listing(self) -> Iterator[tuple[Goroutine, tuple[Location, ...] | None, str]]:
+        """(goroutine, whole stack, "") per live g in allgs order (then the
+        unreadable ones of each page), or (partial goroutine, None, why)
+        for one Delve must complete."""
+        for page in self.pages():
+            table = page.table
+            for row in range(len(table)):
+                why = page.why.get(row, "")
+                yield table.goroutine(row), None if why else table.stack_of(row), why
+            for goroutine in table.unreadable:
+                yield goroutine, None, ""
 
     def thread_walker(self) -> ThreadWalker:
         """The walker of this core's threads (threads.py), made once."""
@@ -403,7 +396,8 @@ class NativeCore:
             self._walker = ThreadWalker(self)
         return self._walker
 
-    def _thread_stack(self, address: int, thread: Thread) -> GoroutineStack | None:
+    def thread_stack(self, address: int, thread: Thread) -> GoroutineStack | None:
+        """The stack of the g at address on its thread (gostack.py); None where the core alone does not tell."""
         try:
             return goroutine_stack(self, self.thread_walker(), self.read_g(address), thread)
         except (BadRead, Unsupported):
@@ -413,7 +407,7 @@ class NativeCore:
         """The stack of the g at address as Go printed it, with its thread's
         frames above it (gostack.py); None where the core alone does not tell."""
         if thread is not None:
-            return self._thread_stack(address, thread)
+            return self.thread_stack(address, thread)
         try:
             return goroutine_stack(self, None, self.read_g(address), None)
         except (BadRead, Unsupported):
@@ -470,7 +464,7 @@ class NativeCore:
             at = code.find(b"\xe8", at + 1)
         return func
 
-    def _user_location(self, pcs: tuple[int, ...], g_pc: int) -> tuple[Location, int]:
+    def user_location(self, pcs: tuple[int, ...], g_pc: int) -> tuple[Location, int]:
         """Delve's (*G).UserCurrent over the first physical frames, each
         line at Go's pc-1 (a return address)."""
         key = pcs[:USER_DEPTH]
@@ -487,11 +481,12 @@ class NativeCore:
             self._user[key] = found
         return found
 
-    def _stack(self, pcs: tuple[int, ...], depth: int | None, injected: frozenset[str]) -> tuple[Location, ...]:
-        cache = self._stacks.setdefault(depth, {})
-        found = cache.get(pcs)
+    def whole_stack(self, pcs: tuple[int, ...]) -> tuple[Location, ...]:
+        """The Locations of a whole stack of physical frame PCs, as Go prints
+        them (stack_frames), made once per distinct stack."""
+        found = self._stacks.get(pcs)
         if found is None:
-            found = cache[pcs] = tuple(location for _, location in self.stack_frames(pcs, depth))
+            found = self._stacks[pcs] = tuple(location for _, location in self.stack_frames(pcs, None))
         return found
 
     def injected_calls(self) -> frozenset[str]:

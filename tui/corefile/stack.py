@@ -34,7 +34,8 @@ BOTTOM = frozenset({"runtime.goexit", "runtime.rt0_go", "runtime.mcall"})
 SWITCHES = frozenset({"runtime.sigtrampgo", "runtime.sigreturn", "runtime.sigreturn__sigaction", "runtime.sigtramp",
                       "crosscall2"})
 
-_SWITCH, _END = 1, 2
+# PcInfo kinds (bits): a frame after which the stack goes on elsewhere, a bottom frame.
+SWITCH, END = 1, 2
 _MISSING = object()
 _U64 = struct.Struct("<Q").unpack_from
 
@@ -50,16 +51,16 @@ class StackWalker:
         self.bias = names.bias
         self._info_of: dict[int, tuple[int, int, str] | None] = {}
 
-    def _info(self, pc: int) -> tuple[int, int, str] | None:
-        """(sp delta, kind bits, function name) of a runtime pc, cached;
-        None outside Go's text."""
+    def info(self, pc: int) -> tuple[int, int, str] | None:
+        """(sp delta, kind bits (SWITCH, END), function name) of a runtime
+        pc, cached; None outside Go's text."""
         try:
             return self._info_of[pc]
         except KeyError:
             func = self.names.func(pc)
             info = None
             if func is not None:
-                kind = (_SWITCH if func.name in SWITCHES else 0) | (_END if func.name in BOTTOM else 0)
+                kind = (SWITCH if func.name in SWITCHES else 0) | (END if func.name in BOTTOM else 0)
                 info = (self.pclntab.sp_delta(func, pc - self.bias), kind, func.name)
             self._info_of[pc] = info
             return info
@@ -85,7 +86,7 @@ class StackWalker:
         memory = self.memory
         start, end, buf, delta = memory.span(sp)
         unpack = _U64
-        info_of, infos = self._info, self._info_of
+        info_of, infos = self.info, self._info_of
         pcs: list[int] = []
         limit = max(depth + 1, USER_DEPTH) if depth is not None else MAX_FRAMES
         for _ in range(MAX_FRAMES):
@@ -97,7 +98,7 @@ class StackWalker:
                     return tuple(pcs), ""
                 return None, f"frame pc {pc:#x} outside Go code"
             spdelta, kind, name = info
-            if kind & _SWITCH:
+            if kind & SWITCH:
                 return None, f"stack passes through {name}"
             if spdelta < 0:
                 return None, f"no SP delta for pc {pc:#x} in {name}"
@@ -105,7 +106,7 @@ class StackWalker:
             at = cfa - 8
             ret = unpack(buf, at - delta)[0] if start <= at and cfa <= end else memory.u64(at)
             pcs.append(pc)
-            if kind & _END or ret == 0 or len(pcs) >= limit:
+            if kind & END or ret == 0 or len(pcs) >= limit:
                 break
             pc, sp = ret, cfa
         else:

@@ -235,3 +235,11 @@ class WaitRows(Mapping):
     def rows(self):
         """(goroutine, row) for every wait (see row)."""
         return self._rows.items()
+
+    def distinct(self) -> list[WaitRow]:
+        """Every distinct row (a few, for a million waits)."""
+        return list(dict.fromkeys(self._rows.values()))
+
+    def ids_where(self, wanted) -> list[int]:
+        """The goroutines whose row passes wanted(row), smallest id first."""
+        return sorted(goroutine for goroutine, row in self._rows.items() if wanted(row))

@@ -422,8 +422,8 @@ class MainScreen(Screen):
 
     # -- events the app passes on ------------------------------------------------------
 
-    def goroutines_added(self, added: list[Goroutine]) -> None:
-        """Goroutines the list had not seen (a page came in)."""
+    def goroutines_added(self, added: list[int]) -> None:
+        """Goroutines the list had not seen (a page came in), by id."""
         self.query_one(GoroutineList).rows_added(added)
         self.regroup_soon()
         self.query_one(GoroutineList).retitle()

@@ -171,12 +171,12 @@ class GoroutineList(VirtualRows):
     def retitle(self) -> None:
         self.border_title = self.title()
 
-    def rows_added(self, added: list[Goroutine]) -> None:
-        """Goroutines the store just took: flat mode appends their rows,
-        grouped mode is rebuilt by refresh_rows() (throttled while the list
-        loads)."""
+    def rows_added(self, added: list[int]) -> None:
+        """Goroutines the store just took (ids): flat mode appends their
+        rows, grouped mode is rebuilt by refresh_rows() (throttled while
+        the list loads)."""
         if not self._grouping() and not self.filter_text and not self.hide_runtime and added:
-            rows = [GoroutineRow(goroutine.id) for goroutine in added]
+            rows = [GoroutineRow(goroutine_id) for goroutine_id in added]
             self._rows.extend(rows)
             self._row_numbers = None
             self._widen(rows)
@@ -205,8 +205,8 @@ class GoroutineList(VirtualRows):
 
     def _build_rows(self):
         if not self._grouping():
-            for goroutine in self.index.flat(self.filter_text, self.hide_runtime):
-                yield GoroutineRow(goroutine.id)
+            for goroutine_id in self.index.flat_ids(self.filter_text, self.hide_runtime):
+                yield GoroutineRow(goroutine_id)
             return
         if self._by_object():
             buckets = self.index.object_buckets(self.filter_text, self.hide_runtime)
@@ -225,28 +225,23 @@ class GoroutineList(VirtualRows):
 
     def _widen(self, rows: list[Row]) -> None:
         """Column widths for these rows, read off the strings the cells will
-        hold: each distinct goroutine row is measured once (100k rows stand
-        in a few hundred places, and a few thousand waits)."""
-        seen: set = set()
-        longest_id = 0
+        hold: of the goroutine rows, one of each way they look is measured
+        (a million goroutines stand in a few hundred places, and a few
+        thousand waits), and the longest id."""
+        ids: dict[bool, list[int]] = {False: [], True: []}
         for row in rows:
             if isinstance(row, GoroutineRow):
-                longest_id = max(longest_id, len(str(row.id)) + (len(INDENT) if row.indented else 0))
-                identity = self._identity(row.id)
-                if identity in seen:
-                    continue
-                seen.add(identity)
-            self._widen_to(self._strings(row))
-        self._widths[1] = max(self._widths[1], longest_id)
-
-    def _identity(self, goroutine_id: int) -> tuple:
-        """What a goroutine row's strings (but its id) depend on."""
-        goroutine = self.index.by_id[goroutine_id]
-        waits = self.index.waits
-        # Places are shared objects (one per place in a page): id() is enough.
-        identity = (id(goroutine.location), id(self.index.own_place(goroutine_id)), goroutine.wait_reason,
-                    goroutine.status, goroutine.thread, self._retained_text(goroutine_id))
-        return identity + waits.identity(goroutine_id) if waits is not None else identity
+                # (its retained cell is never wider than the column's title:
+                # a size_text is at most 7 characters, "99.9 MB")
+                ids[row.indented].append(row.id)
+            else:
+                self._widen_to(self._strings(row))
+        for indented, members in ids.items():
+            if members:
+                for goroutine_id in self.index.representatives(members):
+                    self._widen_to(self._strings(GoroutineRow(goroutine_id, indented)))
+                longest = len(str(max(members))) + (len(INDENT) if indented else 0)
+                self._widths[1] = max(self._widths[1], longest)
 
     def _widen_to(self, cells: tuple[str, ...]) -> None:
         for column, cell in enumerate(cells):

@@ -448,4 +448,4 @@ def _label_by_key(ids: np.ndarray, mask: np.ndarray, keys: np.ndarray, source_of
         return
     distinct, inverse = np.unique(keys[mask], return_inverse=True)
     sources = np.fromiter((source_of(int(key)) for key in distinct.tolist()), dtype=np.int32, count=len(distinct))
-    ids[mask] = sources[inverse]
+    ids[mask] = sources[inverse.reshape(-1)]

@@ -1,16 +1,22 @@
-"""One pass over allgs, and each waiting goroutine handed to the reader of
-its kind (channels.py, semaphores.py, conds.py, netpoll.py); sleeps,
-system calls and the runtime's own waits by their kind only.
+"""One pass over allgs, a page of gs at a time as arrays, and the waiting
+goroutines handed to the reader of their kind: the channel waits read in
+the pass itself (one gather), the semaphore waits all together
+(semaphores.py), selects, Conds, I/O and system calls one goroutine at a
+time (channels.py, conds.py, netpoll.py); sleeps and the runtime's own
+waits by their kind only.
 """
 
 from __future__ import annotations
 
-import struct
 from dataclasses import replace
 from types import MappingProxyType
-from typing import TYPE_CHECKING, Callable, NamedTuple
+from typing import TYPE_CHECKING, Callable, Iterator, Mapping, NamedTuple
 
+import numpy as np
+
+from ...model.table import ColumnWaitRows, Interner, factorize
 from ...model.waits import ROLES, Clock, WaitObject, WaitReading, WaitRow, WaitRows, row_of
+from ..arrays import CoreArrays
 from ..errors import BadRead, Stopped, Unsupported
 from ..names import Namer
 from ..runtime.chan import HchanLayout, SudogLayout
@@ -26,17 +32,21 @@ from .stacks import Parked, ParkedStacks
 
 if TYPE_CHECKING:
     from ..native import Listing, NativeCore
+    from ..runtime.g import GTable
 
 _SIMPLE_REASONS = {"sleep": "sleep"}
 # Frames of these packages are how a system call is made, not who made it.
 _SYSCALL_PACKAGES = ("runtime.", "syscall.", "internal/", "runtime/", "golang.org/x/sys/")
 # The g fields the pass reads, in Parked's order (after the address).
 _G_FIELDS = ("id", "status", "wait_reason", "wait_since", "waiting", "labels", "parent_id")
-# Every this many gs, the core's pages leave our RSS and stop() is asked.
-_RELEASE_EVERY = 2048
+# gs read at a time (then stop() is asked, and the core's pages leave our RSS).
+_PAGE = 1 << 15
 # Wait reason indices past the target's table (a corrupt g) still find a rule.
 _REASONS = 256
-_U64 = struct.Struct("<Q").unpack_from
+# A row's detail is its reason rule's own.
+_OWN_DETAIL = None
+# What the pass hands the semaphore reader, per goroutine.
+_SEMA_BATCH = np.dtype([("id", "<i8"), ("address", "<u8"), ("rule", "<i8"), ("since", "<i8")])
 
 # What a wait reason asks of the reader.
 READ_CHAN = 0  # a channel send or receive: sudog.c, read in the pass itself
@@ -84,7 +94,8 @@ class WaitReader:
         if not native.g.has("waiting"):
             raise Unsupported("DWARF: runtime.g has no waiting field")
         self.symbols = native.exe.symbols("runtime.semtable", "runtime.firstmoduledata", *CLOCK_SYMBOLS)
-        self.g_address: dict[int, int] = {}  # goroutine id -> g, every live goroutine
+        self.arrays = CoreArrays(native.memory)
+        self.g_address = GAddresses()  # goroutine id -> g, every live goroutine
         self.parent_counts: dict[int, int] = {}  # parentGoid -> waiters it created (Go 1.21+)
         # object address -> role -> goroutine ids (in allgs order)
         self.waiters: dict[int, dict[str, list[int]]] = {}
@@ -131,110 +142,113 @@ class WaitReader:
         rules += [ReasonRule(READ_OTHER, "other", f"wait reason {i}", "", None) for i in range(len(rules), _REASONS)]
         return rules
 
-    def read(self) -> tuple[dict[int, WaitRow], dict[int, WaitObject], dict[int, dict[str, str]]]:
-        """(rows, objects, labels): one pass over allgs reads each g's
-        status, wait reason, waitsince, waiting sudog, labels and parent;
-        a channel wait costs one more read (sudog.c); everything else
-        (select, semaphores, Cond, IO, syscalls) is read afterwards for the
-        few goroutines concerned."""
+    def read(self) -> tuple[WaitRows, dict[int, WaitObject], dict[int, dict[str, str]]]:
+        """(rows, objects, labels): one pass over every g's status, wait
+        reason, waitsince, waiting sudog, labels and parent, a page of gs
+        at a time as arrays; the channel of every channel wait in one
+        gather; the semaphore waits all at once after the semaphore table's
+        walk; the rest (select, Cond, IO, system calls) one goroutine at a
+        time, for the few goroutines concerned."""
         send: dict[int, list[int]] = {}
         receive: dict[int, list[int]] = {}
-        rows, deferred, label_ptrs = self._pass(self._rules(send, receive))
+        self._queues = (send, receive)
+        rules = self._rules(send, receive)
+        rows = _Rows(rules)
+        deferred: list[Deferred] = []
+        semaphores: list[np.ndarray] = []
+        label_ptrs: dict[int, int] = {}
+        for gs in self._pages():
+            self._pass(gs, rules, rows, deferred, semaphores, label_ptrs)
+            if self.stop():
+                raise Stopped()
+        self.g_address.freeze()
         for role, queue in (("send", send), ("receive", receive)):
             for channel, members in queue.items():
                 self.waiters.setdefault(channel, {})[role] = members
         objects: dict[int, WaitObject] = {}
-        self._deferred(deferred, rows, objects)
+        self._deferred(deferred, np.concatenate(semaphores) if semaphores else None, rules, rows, objects)
         for address in self.waiters:
             if address not in objects:
                 objects[address] = self.channels.channel(address)
         labels = self._labels(label_ptrs)
         self.memory.release()
-        return rows, objects, labels
+        return rows.wait_rows(), objects, labels
 
-    def _pass(self, rules: list[ReasonRule]) -> tuple[dict[int, WaitRow], list[Deferred], dict[int, int]]:
-        """(rows of the waits read in the pass, the goroutines left for
-        later, goroutine id -> its labels pointer). Written for a million
-        goroutines: no call per g but the unpacking, and no object but the
-        row of a waiting one."""
-        view = self.native.g.view(*_G_FIELDS)
-        unpack, pick, pad, base, size, memory = view.unpack, view.pick, view.pad, view.base, view.size, self.memory
-        c_at = self.sudog.c
-        rows: dict[int, WaitRow] = {}
-        # Equal rows are one WaitRow: goroutines parked together by one GC
-        # share a waitsince, and a million rows come down to a few (found
-        # by a plain tuple of the fields, equal to its WaitRow).
-        shared: dict[tuple, WaitRow] = {}
-        parents, g_address = self.parent_counts, self.g_address
-        deferred: list[Deferred] = []
-        label_ptrs: dict[int, int] = {}
-        syscall_rule = rules[0]
-        # Span caches: gs, and sudogs, sit in a few big regions.
-        g_start = g_end = g_delta = s_start = s_end = s_delta = 0
-        g_buf = s_buf = None
-        for count, address in enumerate(self.native.allgs()):
-            if count % _RELEASE_EVERY == _RELEASE_EVERY - 1:
-                memory.release()
-                if self.stop():
-                    raise Stopped()
-            at = address + base
-            if at < g_start or at + size > g_end:
-                try:
-                    g_start, g_end, g_buf, g_delta = memory.span(at)
-                except BadRead:
-                    continue
-                if at + size > g_end:
-                    continue
-            gid, status, reason_index, since, waiting, labels, parent = pick(unpack(g_buf, at - g_delta) + pad)
-            if status == G_DEAD:
-                continue
-            g_address[gid] = address
-            if labels:
-                label_ptrs[gid] = labels
-            if status != G_WAITING:
-                if status == G_SYSCALL:
-                    deferred.append(Deferred(Parked(address, gid, status, reason_index, since, waiting, labels,
-                                                    parent), syscall_rule))
-                continue
-            if parent:
-                parents[parent] = parents.get(parent, 0) + 1
-            rule = rules[reason_index & 0xFF]
-            read, kind, detail, reason, queue = rule
-            if read == READ_CHAN:
-                if not waiting:
-                    key = (kind, 0, (), reason, since, "no sudog")
-                    rows[gid] = shared.get(key) or shared.setdefault(key, WaitRow._make(key))
-                    continue
-                at = waiting + c_at
-                if s_start <= at and at + 8 <= s_end:
-                    channel = _U64(s_buf, at - s_delta)[0]
-                else:
-                    try:
-                        s_start, s_end, s_buf, s_delta = memory.span(at)
-                        channel = memory.u64(at)
-                    except BadRead as err:
-                        self.notes.append(f"goroutine {gid}: its sudog is unreadable ({err})")
-                        key = (kind, 0, (), reason, since, "sudog unreadable")
-                        rows[gid] = shared.get(key) or shared.setdefault(key, WaitRow._make(key))
-                        continue
-                key = (kind, channel, (), reason, since, "")
-                rows[gid] = shared.get(key) or shared.setdefault(key, WaitRow._make(key))
-                members = queue.get(channel)
+    def _pages(self):
+        """Every readable g that is not dead, a page at a time: a GTable of
+        _G_FIELDS."""
+        native = self.native
+        arrays = self.arrays
+        addresses = native.allgs_array(arrays)
+        for start in range(0, len(addresses), _PAGE):
+            table, _ = native.g.table(arrays, addresses[start:start + _PAGE], _G_FIELDS)
+            yield table.take(table["status"] != G_DEAD)
+
+    def _pass(self, gs: "GTable", rules: list[ReasonRule], rows: "_Rows", deferred: list[Deferred],
+              semaphores: list[np.ndarray], label_ptrs: dict[int, int]) -> None:
+        """One page of gs: the rows of the waits read here, the goroutines
+        left for later, goroutine id -> its labels pointer."""
+        ids = gs["id"].astype(np.int64)
+        status = gs["status"].astype(np.int64)
+        self.g_address.add(ids, gs["address"])
+        with_labels = gs["labels"] != 0
+        if with_labels.any() and self.listing is None:
+            label_ptrs.update(zip(ids[with_labels].tolist(), gs["labels"][with_labels].tolist()))
+        waiting = status == G_WAITING
+        parents = gs["parent_id"].astype(np.int64)
+        counted = parents[waiting & (parents != 0)]
+        if len(counted):
+            for parent, count in zip(*(column.tolist() for column in np.unique(counted, return_counts=True))):
+                self.parent_counts[parent] = self.parent_counts.get(parent, 0) + count
+        rule = (gs["wait_reason"].astype(np.int64) & 0xFF)
+        read = np.asarray([r.read for r in rules], dtype=np.int8)[rule]
+        since = gs["wait_since"].astype(np.int64)
+        sudog = gs["waiting"].astype(np.uint64)
+        later = (status == G_SYSCALL) | (waiting & ((read == READ_SELECT) | (read == READ_COND) | (read == READ_IO)))
+        for row in np.flatnonzero(later).tolist():
+            g = Parked(int(gs["address"][row]), int(ids[row]), int(status[row]), int(gs["wait_reason"][row]),
+                       int(since[row]), int(sudog[row]), int(gs["labels"][row]), int(parents[row]))
+            deferred.append(Deferred(g, rules[0] if g.status == G_SYSCALL else rules[int(rule[row])]))
+        sema = np.flatnonzero(waiting & (read == READ_SEMAPHORE))
+        if len(sema):
+            batch = np.zeros(len(sema), dtype=_SEMA_BATCH)
+            batch["id"], batch["address"], batch["rule"] = ids[sema], gs["address"][sema], rule[sema]
+            batch["since"] = since[sema]
+            semaphores.append(batch)
+        # By their kind only: a sleep, the runtime's own waits, a nil channel.
+        plain = np.flatnonzero(waiting & ((read == READ_SIMPLE) | (read == READ_OTHER) | (read == READ_NO_OBJECT)))
+        rows.add(ids[plain], rule[plain], 0, since[plain], _OWN_DETAIL)
+        chan = waiting & (read == READ_CHAN)
+        rows.add(ids[chan & (sudog == 0)], rule[chan & (sudog == 0)], 0, since[chan & (sudog == 0)], "no sudog")
+        with_sudog = np.flatnonzero(chan & (sudog != 0))
+        if not len(with_sudog):
+            return
+        at = sudog[with_sudog] + np.uint64(self.sudog.c)
+        readable = self.arrays.readable(at, 8)
+        for row in with_sudog[~readable].tolist():
+            address = int(sudog[row]) + self.sudog.c
+            self.notes.append(f"goroutine {int(ids[row])}: its sudog is unreadable ({BadRead(address, 8)})")
+        lost = with_sudog[~readable]
+        rows.add(ids[lost], rule[lost], 0, since[lost], "sudog unreadable")
+        found = with_sudog[readable]
+        channel = self.arrays.u64(at[readable])
+        rows.add(ids[found], rule[found], channel, since[found], "")
+        # Each channel's waiters, in allgs order, in the queue their reason names.
+        sends = np.asarray([r.kind == "chan send" for r in rules], dtype=bool)[rule[found]]
+        for is_send in (True, False):
+            mine = sends == is_send
+            queue = self._queues[0 if is_send else 1]
+            for address, gids in _grouped(channel[mine], ids[found][mine]).items():
+                members = queue.get(address)
                 if members is None:
-                    queue[channel] = [gid]
+                    queue[address] = gids
                 else:
-                    members.append(gid)
-            elif read == READ_SIMPLE or read == READ_OTHER or read == READ_NO_OBJECT:
-                key = (kind, 0, (), reason, since, detail)
-                rows[gid] = shared.get(key) or shared.setdefault(key, WaitRow._make(key))
-            else:
-                deferred.append(Deferred(Parked(address, gid, status, reason_index, since, waiting, labels, parent),
-                                         rule))
-        return rows, deferred, label_ptrs
+                    members.extend(gids)
 
-    def _deferred(self, deferred: list[Deferred], rows: dict[int, WaitRow], objects: dict[int, WaitObject]) -> None:
-        """The waits the pass left: system calls, selects, semaphores, Conds, I/O."""
-        semaphores: list[tuple[Parked, str, str]] = []
+    def _deferred(self, deferred: list[Deferred], semaphores: np.ndarray | None, rules: list[ReasonRule],
+                  rows: "_Rows", objects: dict[int, WaitObject]) -> None:
+        """The waits the pass left: system calls, selects, Conds and I/O one
+        goroutine at a time; the semaphore waits all at once."""
         selects: list[Parked] = []
         for g, rule in deferred:
             if g.status == G_SYSCALL:
@@ -242,16 +256,14 @@ class WaitReader:
             elif rule.read == READ_SELECT:
                 selects.append(g)
                 rows[g.id] = row_of(self.channels.select(g, rule.reason))
-            elif rule.read == READ_SEMAPHORE:
-                semaphores.append((g, rule.reason, rule.kind))
             elif rule.read == READ_COND:
                 rows[g.id] = row_of(self.conds.wait(g, rule.reason, objects))
             elif rule.read == READ_IO:
                 rows[g.id] = row_of(self.polls.wait(g, rule.reason, objects))
         if selects:
             self.channels.select_directions(selects, rows)
-        if semaphores:
-            self.semaphores.read(semaphores, objects, rows)
+        if semaphores is not None:
+            self.semaphores.read_all(semaphores, rules, rows, objects)
         for g, rule in deferred:
             if g.status != G_SYSCALL and rule.read in (READ_COND, READ_IO):  # the others are in already
                 row = rows[g.id]
@@ -314,7 +326,7 @@ def read_waits(native: "NativeCore", listing: "Listing | None" = None, names: bo
     except BadRead as err:
         raise Unsupported(f"waits unreadable: {err}") from None
     naming = ""
-    waits = WaitRows(rows)
+    waits = rows
     if names and objects:
         namer = Namer(native, reader)
         objects = namer.name(objects)
@@ -324,10 +336,114 @@ def read_waits(native: "NativeCore", listing: "Listing | None" = None, names: bo
         if objects[address].named_by in ("", "stack word"):
             objects[address] = replace(objects[address], name="(a timer's channel)", named_by="hchan.timer")
     if clock is None:
-        clock = read_clock(native, (row.since for row in rows.values()), symbols=reader.symbols)
+        clock = read_clock(native, (row.since for row in rows.distinct()), symbols=reader.symbols)
     waiters = {address: MappingProxyType({role: tuple(ids) for role, ids in roles.items()})
                for address, roles in reader.waiters.items()}
     return WaitReading(waits, MappingProxyType(objects), MappingProxyType(waiters),
                        MappingProxyType({k: MappingProxyType(v) for k, v in labels.items()}), clock,
                        tuple(dict.fromkeys(reader.notes)), naming)
 
+
+
+class GAddresses(Mapping):
+    """goroutine id -> its g, for every live goroutine (the pass adds them
+    a page at a time; freeze() sorts them for lookups)."""
+
+    def __init__(self) -> None:
+        self._pages: list[tuple[np.ndarray, np.ndarray]] = []
+        self._ids = np.zeros(0, dtype=np.int64)
+        self._addresses = np.zeros(0, dtype=np.uint64)
+
+    def add(self, ids: np.ndarray, addresses: np.ndarray) -> None:
+        self._pages.append((ids, addresses))
+
+    def freeze(self) -> None:
+        if self._pages:
+            ids = np.concatenate([self._ids] + [i for i, _ in self._pages])
+            addresses = np.concatenate([self._addresses] + [a for _, a in self._pages])
+            # The first g of an id wins, as in allgs order.
+            self._ids, first = np.unique(ids, return_index=True)
+            self._addresses = addresses[first]
+            self._pages = []
+
+    def __getitem__(self, goroutine_id: int) -> int:
+        self.freeze()
+        at = int(np.searchsorted(self._ids, goroutine_id))
+        if at < len(self._ids) and self._ids[at] == goroutine_id:
+            return int(self._addresses[at])
+        raise KeyError(goroutine_id)
+
+    def __iter__(self) -> Iterator[int]:
+        self.freeze()
+        return iter(self._ids.tolist())
+
+    def __len__(self) -> int:
+        self.freeze()
+        return len(self._ids)
+
+
+class _Rows:
+    """The waits' rows as they are read: most a page at a time as columns,
+    equal rows one WaitRow (goroutines parked together by one GC share a
+    waitsince: a million rows come down to a few); some one goroutine at a
+    time. rows() makes them one ColumnWaitRows."""
+
+    def __init__(self, rules: list[ReasonRule]) -> None:
+        self.rules = rules
+        self._rows = Interner()  # the distinct rows: WaitRow -> code
+        self._ids: list[np.ndarray] = []
+        self._code_arrays: list[np.ndarray] = []
+        self._one: dict[int, WaitRow] = {}
+
+    def code(self, row: WaitRow) -> int:
+        return self._rows.code(row)
+
+    def add(self, ids: np.ndarray, rule: np.ndarray, address, since: np.ndarray, detail: str | None) -> None:
+        """Rows of (the rule's kind and reason, address, since, detail, or
+        the rule's own detail for _OWN_DETAIL), one goroutine each."""
+        if not len(ids):
+            return
+        address = np.broadcast_to(np.asarray(address, dtype=np.uint64), ids.shape)
+        by_rule, rules = factorize(rule)
+        by_address, addresses = factorize(address)
+        by_since, sinces = factorize(since)
+        combined, distinct = factorize((by_rule * len(addresses) + by_address) * len(sinces) + by_since)
+        codes = np.empty(len(distinct), dtype=np.int32)
+        for i, key in enumerate(distinct.tolist()):
+            rest, s = divmod(key, len(sinces))
+            r, a = divmod(rest, len(addresses))
+            reason_rule = self.rules[int(rules[r])]
+            codes[i] = self.code(WaitRow(reason_rule.kind, int(addresses[a]), (), reason_rule.reason, int(sinces[s]),
+                                         reason_rule.detail if detail is _OWN_DETAIL else detail))
+        self._ids.append(ids)
+        self._code_arrays.append(codes[combined])
+
+    def add_coded(self, ids: np.ndarray, codes: np.ndarray) -> None:
+        """Rows already coded (code())."""
+        self._ids.append(ids)
+        self._code_arrays.append(codes.astype(np.int32))
+
+    def __setitem__(self, goroutine: int, row: WaitRow) -> None:
+        self._one[goroutine] = row
+
+    def __getitem__(self, goroutine: int) -> WaitRow:
+        """A row set one goroutine at a time."""
+        return self._one[goroutine]
+
+    def wait_rows(self) -> WaitRows:
+        ids = self._ids + [np.fromiter(self._one, dtype=np.int64, count=len(self._one))]
+        codes = self._code_arrays + [np.fromiter((self.code(row) for row in self._one.values()), dtype=np.int32,
+                                                 count=len(self._one))]
+        return ColumnWaitRows(np.concatenate(ids), np.concatenate(codes), self._rows.values)
+
+
+def _grouped(keys: np.ndarray, values: np.ndarray) -> dict[int, list[int]]:
+    """values by key (each list in the values' order), keys in order of first appearance."""
+    if not len(keys):
+        return {}
+    order = np.argsort(keys, kind="stable")
+    ordered = keys[order]
+    starts = np.flatnonzero(np.concatenate(([True], ordered[1:] != ordered[:-1])))
+    ends = np.concatenate((starts[1:], [len(keys)]))
+    groups = sorted(zip(order[starts].tolist(), starts.tolist(), ends.tolist()))
+    return {int(keys[first]): values[order[start:end]].tolist() for first, start, end in groups}

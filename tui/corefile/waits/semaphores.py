@@ -17,12 +17,15 @@ readers and writer; a WaitGroup's counter and waiters.
 
 from __future__ import annotations
 
+import numpy as np
+
+from ...model.table import factorize, numbered
 from ...model.waits import ROLES, WaitObject, WaitRow
 from ..dwarf import Layouts
 from ..errors import BadRead, Unsupported
 from ..runtime.fields import integer_field
 from ..runtime.sema import SemaTable
-from .stacks import Parked, ParkedStacks
+from .stacks import PARK_DEPTH, Parked, ParkedStacks
 
 # sync's constants (mutex.go, rwmutex.go), the same in Go 1.19-1.26.
 MUTEX_LOCKED, MUTEX_STARVING, MUTEX_WAITER_SHIFT = 1, 4, 3
@@ -37,6 +40,8 @@ _MUTEX_FRAMES = frozenset({"sync.(*Mutex).lockSlow", "sync.(*Mutex).Lock", "inte
                            "internal/sync.(*Mutex).Lock"})
 _RLOCK, _WLOCK, _WGWAIT = "sync.(*RWMutex).RLock", "sync.(*RWMutex).Lock", "sync.(*WaitGroup).Wait"
 _TYPES = {"mutex": "sync.Mutex", "rwmutex": "sync.RWMutex", "waitgroup": "sync.WaitGroup"}
+# Reason rules are indices below this (reader.py's _REASONS).
+_RULES = 256
 
 
 class SyncOffsets:
@@ -92,47 +97,65 @@ class SemaphoreReader:
             raise self.table
         return self.table.waiters(self.memory, self.notes)
 
-    def read(self, parked: list[tuple[Parked, str, str]], objects: dict[int, WaitObject],
-             rows: dict[int, WaitRow]) -> None:
-        """Rows and objects for the goroutines parked on a semaphore:
-        (g, wait reason, kind its reason tells) each."""
+    def read_all(self, batch: "np.ndarray", rules, rows, objects: dict[int, WaitObject]) -> None:
+        """Rows and objects for every goroutine parked on a semaphore, at
+        once: batch has each one's id, g address, reason rule (an index in
+        rules: its reason, and the kind the reason tells) and waitsince, in
+        allgs order; rows takes them (reader.py's _Rows). The kind of each
+        wait is found once per distinct (stack, reason), the semaphore of
+        each g by one lookup in the table's walk."""
         try:
             waiting = self.waiting()
         except Unsupported as err:
             self.notes.append(f"semaphore waits not read: {err}")
             waiting = {}
         offsets = SyncOffsets(self.layouts)
-        waiters = self.waiters
-        for g, reason, by_reason in parked:
-            kind, obj_kind, offset = self._kind(g, by_reason, offsets)
+        ids, rule = batch["id"], batch["rule"]
+        stack_keys, stack_of = self.stacks.keys(ids, batch["address"])
+        by_pair, pairs = factorize((stack_keys + 1) * _RULES + rule)
+        kinds: list[tuple[str, str, int]] = []
+        for pair in pairs.tolist():
+            key, r = divmod(pair, _RULES)
+            stack = stack_of(key - 1)
+            functions = tuple(location.function for location in stack[:PARK_DEPTH]) if stack else ()
+            kind, obj_kind, offset = kind_of(functions, rules[r].kind, offsets)
             if offset is None:  # a plain semaphore: the address itself
                 kind, obj_kind, offset = "semaphore", "semaphore", 0
-            sema = waiting.get(g.address)
-            if sema is None:
-                rows[g.id] = WaitRow(kind, 0, (), reason, g.since, "not in the semaphore table")
-                continue
-            address = sema - offset
-            rows[g.id] = WaitRow(kind, address, (), reason, g.since, "")
-            roles = waiters.get(address)
+            kinds.append((kind, obj_kind, offset))
+        # The semaphore each g waits on (found: the table has it).
+        g_addresses = np.fromiter(waiting, dtype=np.uint64, count=len(waiting))
+        semas = np.fromiter(waiting.values(), dtype=np.uint64, count=len(waiting))
+        order = np.argsort(g_addresses)
+        g_addresses, semas = g_addresses[order], semas[order]
+        found = np.zeros(len(batch), dtype=bool)
+        address = np.zeros(len(batch), dtype=np.uint64)
+        if len(g_addresses):
+            at = np.searchsorted(g_addresses, batch["address"]).clip(0, len(g_addresses) - 1)
+            found = g_addresses[at] == batch["address"]
+            offset = np.fromiter((o for _, _, o in kinds), dtype=np.uint64, count=len(kinds))[by_pair]
+            address[found] = semas[at[found]] - offset[found]
+        codes, firsts = numbered(by_pair, address, batch["since"], found)
+        distinct = np.fromiter((rows.code(WaitRow(kinds[by_pair[row]][0], int(address[row]), (),
+                                                  rules[int(rule[row])].reason, int(batch["since"][row]),
+                                                  "" if found[row] else "not in the semaphore table"))
+                                for row in firsts), dtype=np.int64, count=len(firsts))
+        rows.add_coded(ids, distinct[codes])
+        # The objects, and their waiters by role, in allgs order.
+        waiters = self.waiters
+        present = np.flatnonzero(found)
+        roles_of = [ROLES[kind] for kind, _, _ in kinds]
+        role_numbers = {role: number for number, role in enumerate(dict.fromkeys(roles_of))}
+        role = np.fromiter((role_numbers[r] for r in roles_of), dtype=np.int64, count=len(roles_of))
+        groups, firsts = numbered(address[present], role[by_pair[present]])
+        members = _split(groups, ids[present], len(firsts))
+        for group, row in enumerate(firsts):
+            target = int(address[present[row]])
+            pair = int(by_pair[present[row]])
+            roles = waiters.get(target)
             if roles is None:
-                roles = waiters[address] = {}
-                objects[address] = self._object(address, obj_kind, offsets)
-            role = ROLES[kind]
-            members = roles.get(role)
-            if members is None:
-                roles[role] = [g.id]
-            else:
-                members.append(g.id)
-
-    def _kind(self, g: Parked, by_reason: str, offsets: SyncOffsets) -> tuple[str, str, int | None]:
-        """(wait kind, object kind, semaphore offset in the object) from the
-        innermost sync frame, else from the wait reason."""
-        stack = self.stacks.stack(g)
-        key = (id(stack) if stack is not None else 0, by_reason)
-        found = self._kinds.get(key)
-        if found is None:
-            found = self._kinds[key] = kind_of(self.stacks.functions(g), by_reason, offsets)
-        return found
+                roles = waiters[target] = {}
+                objects[target] = self._object(target, kinds[pair][1], offsets)
+            roles.setdefault(roles_of[pair], []).extend(members[group])
 
     def _object(self, address: int, kind: str, offsets: SyncOffsets) -> WaitObject:
         memory = self.memory
@@ -190,3 +213,11 @@ def kind_of(functions: tuple[str, ...], by_reason: str, offsets: SyncOffsets) ->
     if by_reason == "waitgroup":
         return "waitgroup", "waitgroup", offsets.wg_sema
     return "semaphore", "semaphore", None
+
+
+def _split(groups: np.ndarray, values: np.ndarray, count: int) -> list[list[int]]:
+    """values by group number (0..count-1), each list in the values' order."""
+    order = np.argsort(groups, kind="stable")
+    bounds = np.searchsorted(groups[order], np.arange(count + 1))
+    ordered = values[order]
+    return [ordered[bounds[g]:bounds[g + 1]].tolist() for g in range(count)]

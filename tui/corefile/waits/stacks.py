@@ -8,8 +8,11 @@ did not unwind is unwound here to its first PARK_DEPTH frames, once.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Iterable, Mapping, NamedTuple
+from typing import TYPE_CHECKING, Callable, Iterable, NamedTuple
 
+import numpy as np
+
+from ...model.table import StacksById
 from ..errors import BadRead
 
 if TYPE_CHECKING:
@@ -43,7 +46,7 @@ class ParkedStacks:
         self.native = native
         self.listing = listing
         self.g_address = g_address
-        self._stack_of: Mapping[int, tuple["Location", ...]] | None = None
+        self._stack_of: StacksById | None = None
         self._functions: dict[int, tuple[str, ...]] = {}
         self._unwound: dict[int, tuple["Location", ...] | None] = {}
         self._by_pcs: dict[tuple[int, ...], tuple["Location", ...]] = {}
@@ -51,9 +54,28 @@ class ParkedStacks:
     def _listed(self, gid: int) -> tuple["Location", ...] | None:
         if self.listing is None:
             return None
+        return self._listed_stacks().get(gid)
+
+    def _listed_stacks(self) -> StacksById:
         if self._stack_of is None:
-            self._stack_of = _by_id(self.listing.stacks)
-        return self._stack_of.get(gid)
+            self._stack_of = StacksById.of(self.listing.stacks)
+        return self._stack_of
+
+    def keys(self, ids: np.ndarray, addresses: np.ndarray) -> tuple[np.ndarray, Callable[[int], tuple | None]]:
+        """(a number for each goroutine's stack: equal for equal stacks, -1
+        for none; the stack of a number): the listing's, else each unwound
+        here (stack())."""
+        listed = self._listed_stacks().codes(ids) if self.listing is not None else np.full(len(ids), -1)
+        known = list(self._listed_stacks().stacks) if self.listing is not None else []
+        numbers: dict[int, int] = {}
+        for row in np.flatnonzero(listed < 0).tolist():
+            stack = self.stack(Parked(int(addresses[row]), int(ids[row]), 0, 0, 0, 0, 0, 0))
+            if stack is not None:
+                if id(stack) not in numbers:
+                    numbers[id(stack)] = len(known)
+                    known.append(stack)
+                listed[row] = numbers[id(stack)]
+        return listed, lambda number: known[number] if number >= 0 else None
 
     def stack(self, g: Parked) -> tuple["Location", ...] | None:
         """The goroutine's whole stack: the listing's when given, else unwound here."""
@@ -123,9 +145,3 @@ class ParkedStacks:
             return native.memory.words(record.sp, count)
         except BadRead:
             return ()
-
-
-def _by_id(stacks) -> Mapping[int, tuple["Location", ...]]:
-    """A listing's stacks by goroutine id: kept as given when a mapping
-    already (a million goroutines' dict is not copied)."""
-    return stacks if isinstance(stacks, Mapping) else dict(stacks)
