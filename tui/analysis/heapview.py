@@ -16,24 +16,24 @@ from ..model.heap import HeapReading, HeapState, HeapStatus, RootRow, Suspect, T
 
 def size_text(value: int | float | None) -> str:
     """916 MB, 4.1 kB, 96 B (decimal units, as Go's and pprof's figures read)."""
-    if value is None:
-        return "?"
-    for unit, scale in (("GB", 1e9), ("MB", 1e6), ("kB", 1e3)):
-        if value >= scale:
-            number = value / scale
-            return f"{number:,.0f} {unit}" if number >= 100 else f"{number:,.1f} {unit}"
-    return f"{int(value)} B"
+    return _scaled(value, ("GB", "MB", "kB"), " ", "B")
 
 
 def count_text(value: int | None) -> str:
     """12.1M, 35.2k, 812."""
+    return _scaled(value, ("G", "M", "k"), "", "")
+
+
+def _scaled(value: int | float | None, units: tuple[str, str, str], space: str, ones: str) -> str:
+    """value in the biggest of 1e9, 1e6, 1e3 it reaches (three figures at
+    most past 100, one decimal below), else as a whole number of ones."""
     if value is None:
         return "?"
-    for unit, scale in (("G", 1e9), ("M", 1e6), ("k", 1e3)):
+    for unit, scale in zip(units, (1e9, 1e6, 1e3)):
         if value >= scale:
             number = value / scale
-            return f"{number:,.0f}{unit}" if number >= 100 else f"{number:,.1f}{unit}"
-    return str(value)
+            return f"{number:,.0f}{space}{unit}" if number >= 100 else f"{number:,.1f}{space}{unit}"
+    return f"{int(value)}{space}{ones}" if ones else str(value)
 
 
 def percent_text(share: float) -> str:
