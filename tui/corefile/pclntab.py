@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from .elfimage import ElfImage
 from .errors import Unsupported
 
+ARGS_SIZE_UNKNOWN = -0x80000000
 GO118_MAGIC = 0xFFFFFFF0
 GO120_MAGIC = 0xFFFFFFF1
 PCDATA_INL_TREE_INDEX = 2
@@ -101,6 +102,7 @@ class Func:
     start_line: int
     func_id: int
     nfuncdata: int
+    args: int = 0  # bytes of arguments and results (ARGS_SIZE_UNKNOWN: a reflect stub's)
 
 
 class Pclntab:
@@ -191,9 +193,9 @@ class Pclntab:
         except struct.error:
             raise Unsupported(f"pclntab function record {i} lies outside the table") from None
         if self.version == "1.20":
-            entry_off, name_off, _, _, pcsp, pcfile, pcln, npcdata, cu, start_line, func_id, _, _, nfuncdata = fields
+            entry_off, name_off, args, _, pcsp, pcfile, pcln, npcdata, cu, start_line, func_id, _, _, nfuncdata = fields
         else:
-            entry_off, name_off, _, _, pcsp, pcfile, pcln, npcdata, cu, func_id, _, _, nfuncdata = fields
+            entry_off, name_off, args, _, pcsp, pcfile, pcln, npcdata, cu, func_id, _, _, nfuncdata = fields
             start_line = 0
         if entry_off != self._entry_offsets[i]:
             raise Unsupported(f"pclntab function {i}: entry {entry_off:#x} differs from functab's {self._entry_offsets[i]:#x}")
@@ -204,7 +206,7 @@ class Pclntab:
             # Delve shows) and the ELF symbol keep them.
             name = self.exe.names_at({entry}).get(entry, name)
         return Func(entry, self.text_start + self._entry_offsets[i + 1], name,
-                    base, pcsp, pcfile, pcln, npcdata, cu, start_line, func_id, nfuncdata)
+                    base, pcsp, pcfile, pcln, npcdata, cu, start_line, func_id, nfuncdata, args)
 
     def functions(self):
         """Every function, in address order (for lookups by name)."""

@@ -34,16 +34,16 @@ import numpy as np
 from ...parse.names import go_name
 from ..arrays import CoreArrays
 from ..errors import BadRead, Unsupported
-from ..names import DATA_SECTIONS, Variables, goroutine_frames
+from ..names import DATA_SECTIONS, Variables
 from ..native import NativeCore
 from ..runtime.fields import scalar_field
 from ..runtime.specials import CLEANUP, FINALIZER, Specials
 from ..runtime.types import RuntimeTypes
 from .gotypes import go_name as go_type_name
+from .stacks import GoroutineStacks, StackFrame
 
 G_DEAD = 6
 MAX_TYPED_GOROUTINES = 2000
-STACK_FRAMES = 256
 MAX_STACK = 1 << 30
 WORDS_PER_CHUNK = 1 << 22
 _RUNTIME = ("runtime.", "internal/", "runtime/")
@@ -110,7 +110,7 @@ class RootReader:
     def read(self, typed: bool = True, heap_range: tuple[int, int] = (0, (1 << 64) - 1),
              specials: Specials | None = None, types: RuntimeTypes | None = None) -> Roots:
         module_at, module_words = self._module_words()
-        stack_at, stack_words, stack_g, live, gs = self._stacks()
+        stack_at, stack_words, stack_g, live, gs, walked = self.stacks(MAX_TYPED_GOROUTINES if typed else 0)
         tiny = self._tiny_blocks()
         lo, hi = heap_range
 
@@ -122,7 +122,7 @@ class RootReader:
         if typed:
             # Only the globals that hold a heap pointer need their types.
             typed_roots += self._globals(np.sort(module_at[holding(module_words)]))
-            typed_roots += self._locals(gs, frames)
+            typed_roots += self._locals(walked, len(gs), frames)
         namer = _SourceNamer(self.layouts)
         word_source = np.concatenate((
             namer.globals(module_at, holding(module_words), self.native.exe.object_symbols(DATA_SECTIONS[:2]),
@@ -223,53 +223,38 @@ class RootReader:
             addresses = addresses[ok]
         records = self.arrays.gather(addresses, g.size)
         columns = {}
-        for name, paths in (("status", ("atomicstatus",)), ("sp", ("sched.sp",)), ("lo", ("stack.lo",)),
+        for name, paths in (("status", ("atomicstatus",)), ("sp", ("sched.sp",)), ("pc", ("sched.pc",)),
+                            ("syscallsp", ("syscallsp",)), ("syscallpc", ("syscallpc",)), ("lo", ("stack.lo",)),
                             ("hi", ("stack.hi",)), ("goid", ("goid",))):
             offset, size = scalar_field(g, *paths)
             columns[name] = self.arrays.field(records, offset, size)
         return addresses, columns
 
-    def _stacks(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, int, list[tuple[int, int]]]:
-        """(the address, value and goroutine id of every word of every live
-        stack, how many goroutines, (goid, g) of the live ones)."""
+    def stacks(self, typed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, int, list[tuple[int, int]],
+                                           tuple[StackFrame, ...]]:
+        """(the address, value and goroutine id of every root word of every
+        live stack (heap/stacks.py: its frames' live slots), how many
+        goroutines, (goid, g) of the live ones, the frames of the first
+        `typed`)."""
         addresses, c = self._g_columns()
-        live = c["status"] != np.uint64(G_DEAD)
+        live = (c["status"] != np.uint64(G_DEAD)) & (c["hi"] - c["lo"] <= np.uint64(MAX_STACK))
+        in_syscall = c["syscallsp"] != 0
+        pc = np.where(in_syscall, c["syscallpc"], c["pc"])[live]
+        sp = np.where(in_syscall, c["syscallsp"], c["sp"])[live]
         on_thread, _ = self.native.thread_goroutines()
-        sp = c["sp"].copy()
-        for gid, (thread, _direct) in on_thread.items():
-            at = np.flatnonzero(c["goid"] == np.uint64(gid))
-            if len(at):
-                i = at[0]
-                sp[i] = thread.rsp if c["lo"][i] <= thread.rsp < c["hi"][i] else c["lo"][i]
-        bad = live & ((sp < c["lo"]) | (sp > c["hi"]) | (c["hi"] - c["lo"] > np.uint64(MAX_STACK)))
-        if bad.any():
-            self.notes.append(f"{int(bad.sum())} goroutines have a saved SP outside their stack: scanned whole")
-            sp = np.where(bad, c["lo"], sp)
-        keep = live & (c["hi"] - c["lo"] <= np.uint64(MAX_STACK))
-        start = (sp[keep] + np.uint64(7)) & ~np.uint64(7)
-        count = ((c["hi"][keep] - start) // np.uint64(8)).astype(np.int64)
-        goid = c["goid"][keep]
-        readable = self.arrays.readable(start, 8) | (count == 0)
+        scanned = GoroutineStacks(self.native, self.arrays).scan(
+            c["goid"][live], pc, sp, c["lo"][live], c["hi"][live], in_syscall[live], on_thread, typed)
+        if scanned.whole:
+            self.notes.append(f"{scanned.whole} goroutines' frames not walked: their stacks scanned whole")
+        places, owners = scanned.words, scanned.owner
+        readable = self.arrays.readable(places, 8) if len(places) else np.zeros(0, dtype=bool)
         if not readable.all():
-            self.notes.append(f"{int((~readable).sum())} stacks are not in the core")
-            start, count, goid = start[readable], count[readable], goid[readable]
-        values, places, owners = [], [], []
-        at = 0
-        while at < len(start):
-            # Whole stacks at a time, about WORDS_PER_CHUNK words a batch.
-            sums = np.cumsum(count[at:])
-            end = at + max(1, int(np.searchsorted(sums, WORDS_PER_CHUNK)))
-            n = count[at:end]
-            offsets = np.arange(int(n.sum()), dtype=np.int64) - np.repeat(np.cumsum(n) - n, n)
-            words = np.repeat(start[at:end], n) + offsets.astype(np.uint64) * np.uint64(8)
-            values.append(self.arrays.u64_or_zero(words))
-            places.append(words)
-            owners.append(np.repeat(goid[at:end], n))
-            at = end
+            self.notes.append(f"{int((~readable).sum())} stack words are not in the core")
+            places, owners = places[readable], owners[readable]
+        values = np.concatenate([self.arrays.u64_or_zero(places[at:at + WORDS_PER_CHUNK])
+                                 for at in range(0, len(places), WORDS_PER_CHUNK)]) if len(places) else places
         gs = [(int(gid), int(g)) for gid, g in zip(c["goid"][live], addresses[live])]
-        empty = np.zeros(0, dtype=np.uint64)
-        return (np.concatenate(places) if places else empty, np.concatenate(values) if values else empty,
-                np.concatenate(owners) if owners else empty, int(live.sum()), gs)
+        return places, values, owners, int((c["status"] != np.uint64(G_DEAD)).sum()), gs, scanned.frames
 
     def _tiny_blocks(self) -> np.ndarray:
         symbol = self.symbols.get("runtime.allp")
@@ -291,34 +276,29 @@ class RootReader:
             self.notes.append(f"the Ps' tiny blocks unread: {err}")
             return np.zeros(0, dtype=np.uint64)
 
-    def _locals(self, gs: list[tuple[int, int]], frames: list[tuple[int, int, int, int, str]]) -> list[TypedRoot]:
-        """The typed locals of the first goroutines' frames; each frame
-        unwound is added to frames as (goroutine, depth, sp, cfa, function)."""
-        native = self.native
-        on_thread, _ = native.thread_goroutines()
+    def _locals(self, walked: tuple[StackFrame, ...], goroutines: int,
+                frames: list[tuple[int, int, int, int, str]]) -> list[TypedRoot]:
+        """The typed locals of the walked frames (the first goroutines');
+        each frame is added to frames as (goroutine, depth, sp, cfa, function)."""
         found: list[TypedRoot] = []
-        if len(gs) > MAX_TYPED_GOROUTINES:
-            self.notes.append(f"locals typed in the first {MAX_TYPED_GOROUTINES} of {len(gs)} goroutines "
+        if goroutines > MAX_TYPED_GOROUTINES:
+            self.notes.append(f"locals typed in the first {MAX_TYPED_GOROUTINES} of {goroutines} goroutines "
                               "(the others' stacks are roots, untyped)")
-        for gid, address in gs[:MAX_TYPED_GOROUTINES]:
-            record, pcs = goroutine_frames(native, address, on_thread.get(gid), STACK_FRAMES)
-            if not pcs:
+        for frame in walked:
+            function = go_name(frame.function)
+            frames.append((frame.goroutine, frame.depth, frame.sp, frame.cfa, function))
+            if frame.function.startswith(_RUNTIME):
                 continue
-            for depth, (frame_sp, cfa, function) in enumerate(native.walker.extents(record.sp, pcs)):
-                frames.append((gid, depth, frame_sp, cfa, go_name(function)))
-                if function.startswith(_RUNTIME):
-                    continue
-                pc = pcs[depth] - native.bias - (0 if depth == 0 else 1)
-                try:
-                    variables = self.variables.locals(function, pc)
-                except Unsupported as err:
-                    self.notes.append(f"locals of {function} unread: {err}")
-                    continue
-                for local in variables:
-                    if local.die and local.type.size >= 8:
-                        found.append(TypedRoot(f"goroutine {gid} {go_name(function)}: {local.name.lstrip('&')}",
-                                               "local", cfa + local.offset, local.die, gid, local.type.size,
-                                               go_name(function), local.name.lstrip("&")))
+            try:
+                variables = self.variables.locals(frame.function, frame.lookup_pc - self.native.bias)
+            except Unsupported as err:
+                self.notes.append(f"locals of {frame.function} unread: {err}")
+                continue
+            for local in variables:
+                if local.die and local.type.size >= 8:
+                    found.append(TypedRoot(f"goroutine {frame.goroutine} {function}: {local.name.lstrip('&')}",
+                                           "local", frame.cfa + local.offset, local.die, frame.goroutine,
+                                           local.type.size, function, local.name.lstrip("&")))
         return found
 
 
