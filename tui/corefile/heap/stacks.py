@@ -37,6 +37,7 @@ from ..arrays import CoreArrays
 from ..batch import PcTable, unwind_all
 from ..errors import BadRead, Unsupported
 from ..pclntab import ARGS_SIZE_UNKNOWN, Func
+from ..stack import BOTTOM
 
 if TYPE_CHECKING:
     from ..memory import Thread
@@ -312,7 +313,7 @@ class GoroutineStacks:
             return None
         parts, laid = [], []
         callee = ""
-        for index, frame in enumerate(walked):
+        for frame in walked:
             if not (frame.goroutine and not frame.c and lo <= frame.sp < hi):
                 callee = frame.function
                 continue
@@ -320,10 +321,13 @@ class GoroutineStacks:
             found = self.maps.frame(frame.pc, whole)
             callee = frame.function
             if found is None:
-                parts.append(_whole(frame.sp, lo, hi))
                 break
             parts.append(np.uint64(frame.sp) + found.words.astype(np.uint64))
             laid.append((frame.sp, frame.sp + found.cfa, frame.function, frame.pc if frame.trap else frame.pc - 1))
+        if not laid or laid[-1][2] not in BOTTOM:
+            # The walk stopped short of the stack's first frame: the rest
+            # of the stack, every word, so that nothing it holds is lost.
+            parts.append(_whole(laid[-1][1] if laid else own[0].sp, lo, hi))
         return np.unique(np.concatenate(parts)), laid
 
 
