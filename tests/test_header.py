@@ -43,6 +43,16 @@ def test_a_fatal_error_raised_while_panicking_keeps_its_chain():
     assert fatal_message(report) == "sync: unlock of unlocked mutex"
 
 
+def test_a_second_throw_cut_short_by_the_first_s_crash_is_not_its_message():
+    # Two goroutines threw at once: the second's `fatal error: ` reached the
+    # ring, its message did not (the first had begun to crash). Go printed
+    # both lines in full on stderr; the line the ring cut is not a report.
+    report, _ = backlog_report(ring("fatal error: sync: unlock of unlocked mutex\nfatal error: "))
+    assert report == ("fatal error: sync: unlock of unlocked mutex",)
+    assert fatal_message(report) == "sync: unlock of unlocked mutex"
+    assert backlog_report(ring("fatal error: ")) == ((), False)
+
+
 def test_a_backlog_that_does_not_end_in_a_throw_has_no_report():
     assert backlog_report(ring("listening on :8080\nfatal error: not really\nmore output\n")) == ((), False)
     assert backlog_report(ring("")) == ((), False)

@@ -121,12 +121,16 @@ def backlog_report(backlog: str) -> tuple[tuple[str, ...], bool]:
     its `fatal error: ` line and that message's own further lines; () when
     the backlog does not end in one. The ring keeps the last 512 bytes:
     when it has wrapped and the report fills it, the report's start is
-    lost (cut), and the ring's oldest line, cut in the middle, is dropped.
+    lost (cut), and the ring's oldest line, cut in the middle, is dropped;
+    so is a last line the ring does not end.
     """
     wrapped = "\x00" not in backlog and len(backlog) >= BACKLOG_BYTES
     lines = backlog.replace("\x00", "").split("\n")
-    if lines and lines[-1] == "":
-        lines.pop()
+    # Unless the ring ends a line, its last line is one the runtime stopped
+    # recording mid-way: another thread had begun to crash (recordForPanic
+    # keeps nothing once panicking is set), as when two goroutines throw at
+    # once and the second's `fatal error: ` came just before.
+    lines.pop()
     if wrapped:
         lines = lines[1:]  # the ring's oldest line, cut wherever the ring wrapped
     end = next((i for i in range(len(lines) - 1, -1, -1) if _FATAL_LINE.match(lines[i])), None)
