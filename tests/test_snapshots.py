@@ -29,7 +29,9 @@ from __future__ import annotations
 
 import pytest
 
+from rich.text import Text
 from snapshot_app import RECORDED_BUILD_DIR, failing_app, natively_read_app, recorded_app, recorded_gdb_run
+from textual.widgets import DataTable
 from tui.messages import GdbFinished
 from tui.model.heap import HeapState
 from tui.screens.error import ErrorScreen
@@ -126,6 +128,21 @@ def test_error_screen(snap_compare):
                             "copy; pass the exact binary that crashed, or --force to open anyway"]
 
 
+def _tables_measured(screen) -> bool:
+    """Every shown DataTable has sized its columns to its cells: a
+    DataTable measures new rows when it is next idle, and under load the
+    picture could be taken before (the cells cut at the headers' widths)."""
+    for table in screen.query(DataTable):
+        if not table.display:
+            continue
+        for key, column in table.columns.items():
+            cells = (table.get_cell(row, key) for row in table.rows)
+            widest = max((cell.cell_len if isinstance(cell, Text) else len(str(cell)) for cell in cells), default=0)
+            if column.content_width < widest:
+                return False
+    return True
+
+
 async def _comparison_with_gdb(pilot, app) -> None:
     """c, then gdb's recorded runs as the worker would post them, then
     Delve's values of the faulting frame in full (from the recording)."""
@@ -134,7 +151,7 @@ async def _comparison_with_gdb(pilot, app) -> None:
     app.post_message(GdbFinished(recorded_gdb_run("demo_checkout", app.snapshot.crash.frame)))
     await until(pilot, lambda: {"GdbFinished", "ComparisonValuesRead"} <= set(app.backend_messages))
     await app.workers.wait_for_complete()
-    await pilot.pause()
+    await until(pilot, lambda: _tables_measured(app.screen))
     assert app.backend_messages[-2:] == ["GdbFinished", "ComparisonValuesRead"], app.backend_messages
 
 
@@ -159,7 +176,7 @@ def test_comparison_goroutines_tab(snap_compare):
         await pilot.press("g", "down", "down", "down", "down", "down")
         view = app.screen.query_one("ComparisonView")
         await until(pilot, lambda: view.picked() is not None and view.picked().state == "chan receive")
-        await pilot.pause()
+        await until(pilot, lambda: _tables_measured(app.screen))
         picked = view.picked()
         assert picked.gdb.error and not picked.gdb_whole
 
