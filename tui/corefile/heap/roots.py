@@ -246,6 +246,7 @@ class RootReader:
             c["goid"][live], pc, sp, c["lo"][live], c["hi"][live], in_syscall[live], on_thread, typed)
         if scanned.whole:
             self.notes.append(f"{scanned.whole} goroutines' frames not walked: their stacks scanned whole")
+        self.notes += scanned.notes
         places, owners = scanned.words, scanned.owner
         readable = self.arrays.readable(places, 8) if len(places) else np.zeros(0, dtype=bool)
         if not readable.all():

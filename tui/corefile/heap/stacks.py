@@ -20,9 +20,9 @@ debugCallV2 or of sigpanic), the register-saving frame itself, a frame
 without the map it needs, and a goroutine whose frames cannot be walked
 (from its SP to the top of its stack).
 
-    stacks = GoroutineStacks(native, arrays).scan(goroutines, on_thread, typed=2000)
+    stacks = GoroutineStacks(native, arrays).scan(goid, pc, sp, lo, hi, in_syscall, on_thread, typed=2000)
     stacks.words      # the address of every root word, with .owner its goroutine id
-    stacks.frames     # (goroutine, depth, sp, cfa, function, lookup pc) of the first `typed` goroutines
+    stacks.frames     # StackFrame (goroutine, depth, sp, cfa, function, lookup pc) of the first `typed`
 """
 
 from __future__ import annotations
@@ -195,6 +195,7 @@ class ScannedStacks:
     owner: np.ndarray  # uint64 goroutine id of each
     frames: tuple[StackFrame, ...]
     whole: int  # goroutines scanned whole (their frames not walked)
+    notes: tuple[str, ...] = ()  # functions whose stack maps could not be read
 
 
 class GoroutineStacks:
@@ -215,7 +216,8 @@ class GoroutineStacks:
         words: list[np.ndarray] = []
         owners: list[np.ndarray] = []
         frames: list[StackFrame] = []
-        keep_frames = set(goid[:typed].tolist())
+        kept = goid[:typed]
+        keep_frames = set(kept.tolist())
         whole = 0
         n = len(goid)
         from_thread = np.zeros(n, dtype=bool)
@@ -242,11 +244,9 @@ class GoroutineStacks:
                 taken = flat[np.repeat(firsts[number], count) + inner]
                 words.append(np.repeat(sp[rows], count) + taken.astype(np.uint64))
                 owners.append(np.repeat(goid[rows], count))
-                for row, which in zip(rows.tolist(), number.tolist()):
-                    if int(goid[row]) in keep_frames:
-                        gid, base = int(goid[row]), int(sp[row])
-                        frames += [StackFrame(gid, depth, base + at, base + cfa, name, lookup)
-                                   for depth, (at, cfa, name, lookup) in enumerate(laid[which][1])]
+                typed_rows = np.flatnonzero(np.isin(goid[rows], kept))
+                for row, which in zip(rows[typed_rows].tolist(), number[typed_rows].tolist()):
+                    frames += _placed(int(goid[row]), int(sp[row]), laid[which][1])
             self.arrays.memory.release()
         for row in alone:
             try:
@@ -258,8 +258,7 @@ class GoroutineStacks:
                 base = int(sp[row])
                 self._add(words, owners, base + offsets, int(goid[row]))
                 if int(goid[row]) in keep_frames:
-                    frames += [StackFrame(int(goid[row]), depth, base + at, base + cfa, name, lookup)
-                               for depth, (at, cfa, name, lookup) in enumerate(laid)]
+                    frames += _placed(int(goid[row]), base, laid)
             else:
                 whole += 1
                 self._add(words, owners, _whole(int(sp[row]), int(lo[row]), int(hi[row])), int(goid[row]))
@@ -274,10 +273,10 @@ class GoroutineStacks:
             at, laid = found
             self._add(words, owners, at, gid)
             if gid in keep_frames:
-                frames += [StackFrame(gid, depth, *frame) for depth, frame in enumerate(laid)]
+                frames += _placed(gid, 0, laid)
         empty = np.zeros(0, dtype=np.uint64)
         return ScannedStacks(np.concatenate(words) if words else empty, np.concatenate(owners) if owners else empty,
-                             tuple(frames), whole)
+                             tuple(frames), whole, tuple(dict.fromkeys(self.maps.notes)))
 
     @staticmethod
     def _add(words: list, owners: list, at: np.ndarray, gid: int) -> None:
@@ -329,6 +328,12 @@ class GoroutineStacks:
             # of the stack, every word, so that nothing it holds is lost.
             parts.append(_whole(laid[-1][1] if laid else own[0].sp, lo, hi))
         return np.unique(np.concatenate(parts)), laid
+
+
+def _placed(gid: int, base: int, laid: list[tuple[int, int, str, int]]) -> list[StackFrame]:
+    """A goroutine's frames, their (sp, cfa) offsets from base made addresses."""
+    return [StackFrame(gid, depth, base + at, base + cfa, name, lookup)
+            for depth, (at, cfa, name, lookup) in enumerate(laid)]
 
 
 def _whole(sp: int, lo: int, hi: int) -> np.ndarray:
